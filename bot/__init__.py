@@ -1,0 +1,1 @@
+"""The application: config, CLI, lifecycle of the one event loop, chat transports."""

@@ -1,0 +1,1 @@
+"""Transport-neutral chat-ops command layer (commands, roles, replies, audit)."""

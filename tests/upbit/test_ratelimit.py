@@ -1,0 +1,122 @@
+"""Pacing per group, the Remaining-Req header, 429 backoff and 418 bans."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from trading.errors import Banned
+from trading.events import RateLimitBanLifted, RateLimitBanned
+from trading.upbit.ratelimit import GroupLimiter, RateLimiter, parse_remaining_req
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("header", "group", "sec"),
+    [
+        ("group=default; min=1800; sec=29", "default", 29),
+        ("group=candles; min=600; sec=9", "candle", 9),
+        ("group=order-cancel-all; min=30; sec=0", "order-cancel-all", 0),
+    ],
+)
+def test_parse_remaining_req(header, group, sec):
+    parsed = parse_remaining_req(header)
+
+    assert parsed is not None
+    assert (parsed.group, parsed.sec) == (group, sec)
+
+
+def test_parse_remaining_req_tolerates_garbage():
+    assert parse_remaining_req(None) is None
+    assert parse_remaining_req("nonsense") is None
+
+
+def test_sliding_window_delay():
+    clock = FakeClock()
+    limiter = GroupLimiter("order", 8, margin_s=0.0, clock=clock)
+    for _ in range(8):
+        assert limiter.delay(clock()) == 0
+        limiter._sent.append(clock())
+        clock.now += 0.01
+
+    assert limiter.delay(clock()) == pytest.approx(1.0 - 0.08)
+    clock.now += 1.0
+    assert limiter.delay(clock()) == 0
+
+
+def test_header_reporting_less_room_adds_phantom_sends():
+    clock = FakeClock()
+    limiter = GroupLimiter("default", 30, margin_s=0.0, clock=clock)
+
+    limiter.observe(remaining=0)
+
+    assert limiter.delay(clock()) == pytest.approx(1.0)
+
+
+def test_sub_one_per_second_group():
+    clock = FakeClock()
+    limiter = GroupLimiter("order-cancel-all", 0.5, margin_s=0.0, clock=clock)
+    limiter._sent.append(clock())
+
+    assert limiter.delay(clock()) == pytest.approx(2.0)
+
+
+def test_429_backs_off_and_grows():
+    clock = FakeClock()
+    limiter = GroupLimiter("default", 30, margin_s=0.0, clock=clock)
+
+    first = limiter.on_429()
+    second = limiter.on_429()
+
+    assert 1.0 <= first <= 1.2
+    assert 2.0 <= second <= 2.4
+    assert limiter.delay(clock()) == pytest.approx(second, rel=0.01)
+
+
+async def test_acquire_queues_callers_at_the_rate():
+    limiter = RateLimiter({"default": 20})
+    start = time.monotonic()
+
+    await asyncio.gather(*(limiter.acquire("default") for _ in range(30)))
+
+    # 20 go at once, the 21st waits for the window: about one second in all
+    assert 0.95 <= time.monotonic() - start < 1.5
+    await limiter.close()
+
+
+async def test_ban_blocks_group_raises_when_too_long_and_lifts_with_events():
+    events = []
+    limiter = RateLimiter(max_wait_s=0.05, on_event=events.append)
+    until = datetime.now(UTC) + timedelta(seconds=0.3)
+
+    limiter.on_ban("default", until, "blocked for 0.3 s")
+    with pytest.raises(Banned, match="blocked the default group"):
+        await limiter.acquire("default")
+    await limiter.acquire("candle")  # other groups are untouched
+    await asyncio.sleep(0.4)
+    await limiter.acquire("default")
+
+    assert [type(e) for e in events] == [RateLimitBanned, RateLimitBanLifted]
+    assert events[0].group == "default"
+    await limiter.close()
+
+
+async def test_callers_wait_out_a_short_ban():
+    limiter = RateLimiter(max_wait_s=5)
+    limiter.on_ban("order", datetime.now(UTC) + timedelta(seconds=0.2), "short")
+    start = time.monotonic()
+
+    await limiter.acquire("order")
+
+    assert time.monotonic() - start >= 0.15
+    await limiter.close()

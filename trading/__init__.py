@@ -1,0 +1,1 @@
+"""The trading engine: Upbit adapter, market data, risk, orders, store. Knows nothing of chat."""

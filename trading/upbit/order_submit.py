@@ -1,0 +1,181 @@
+"""Idempotent order submission: one intent, never two orders.
+
+Upbit never accepts an ``identifier`` twice, not even after a failed request, so a retry
+cannot reuse it. After an ambiguous failure (timeout, lost response, 5xx, 429) we look the
+attempt up by its identifier. Found: that is our order. Absent on two lookups ``settle_s``
+apart (a request still in flight when the first lookup ran would show up by the second): the
+intent is re-sent under the next identifier, ``<prefix>-<intent>-<attempt>``, recorded in the
+journal *before* it is sent. If the lookups themselves keep failing we stop and raise
+``OrderOutcomeUnknown``: reconciliation settles it later, we never guess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from trading.errors import (
+    Banned,
+    CircuitOpen,
+    NotFound,
+    OrderOutcomeUnknown,
+    TransientError,
+    UpbitError,
+)
+from trading.events import EventSink, OrderResubmitted, ignore_event
+from trading.upbit.models import Order
+from trading.upbit.rest import OrdType, Side, UpbitRestClient
+
+log = logging.getLogger(__name__)
+_ID_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
+
+
+class AttemptJournal(Protocol):
+    """Where attempt identifiers are written before they reach the exchange (the store)."""
+
+    async def record_attempt(self, intent_id: str, identifier: str, attempt: int) -> None: ...
+
+    async def mark_attempt(
+        self, identifier: str, outcome: str, error: str | None = None
+    ) -> None: ...
+
+
+class MemoryJournal:
+    """A journal for tests and tools that have no store."""
+
+    def __init__(self) -> None:
+        self.attempts: dict[str, tuple[str, int]] = {}
+        self.outcomes: dict[str, tuple[str, str | None]] = {}
+
+    async def record_attempt(self, intent_id: str, identifier: str, attempt: int) -> None:
+        if identifier in self.attempts:
+            raise ValueError(f"identifier {identifier} was already used")
+        self.attempts[identifier] = (intent_id, attempt)
+
+    async def mark_attempt(self, identifier: str, outcome: str, error: str | None = None) -> None:
+        self.outcomes[identifier] = (outcome, error)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderIntent:
+    """What the engine wants; ``intent_id`` is stable across attempts."""
+
+    intent_id: str
+    market: str
+    side: Side
+    ord_type: OrdType
+    price: Decimal | None = None
+    volume: Decimal | None = None
+    time_in_force: str | None = None
+    smp_type: str | None = None
+    reference_price: Decimal | None = None
+
+
+class OrderSubmitter:
+    def __init__(
+        self,
+        client: UpbitRestClient,
+        *,
+        journal: AttemptJournal,
+        prefix: str = "ubot",
+        max_attempts: int = 3,
+        settle_s: float = 1.0,
+        lookup_attempts: int = 4,
+        on_event: EventSink = ignore_event,
+    ) -> None:
+        if not _ID_PART.match(prefix):
+            raise ValueError(f"identifier prefix {prefix!r} must be short and alphanumeric")
+        self._client = client
+        self._journal = journal
+        self._prefix = prefix
+        self._max_attempts = max_attempts
+        self._settle_s = settle_s
+        self._lookup_attempts = lookup_attempts
+        self._on_event = on_event
+
+    def identifier(self, intent_id: str, attempt: int) -> str:
+        return f"{self._prefix}-{intent_id}-{attempt}"
+
+    async def submit(self, intent: OrderIntent) -> Order:
+        if not _ID_PART.match(intent.intent_id):
+            raise ValueError(f"intent id {intent.intent_id!r} must be short and alphanumeric")
+        last_error: Exception | None = None
+        for attempt in range(1, self._max_attempts + 1):
+            identifier = self.identifier(intent.intent_id, attempt)
+            # validates before the identifier is journalled: a refused order burns nothing
+            body = self._client.order_body(
+                market=intent.market,
+                side=intent.side,
+                ord_type=intent.ord_type,
+                identifier=identifier,
+                price=intent.price,
+                volume=intent.volume,
+                time_in_force=intent.time_in_force,
+                smp_type=intent.smp_type,
+                reference_price=intent.reference_price,
+            )
+            await self._journal.record_attempt(intent.intent_id, identifier, attempt)
+            try:
+                order = await self._client.create_order(body)
+            except (CircuitOpen, Banned) as exc:
+                if exc.status is None:  # refused locally: nothing left the process
+                    await self._journal.mark_attempt(identifier, "not_sent", str(exc))
+                    raise
+                last_error = exc
+            except TransientError as exc:
+                last_error = exc
+            except UpbitError as exc:
+                await self._journal.mark_attempt(identifier, "rejected", str(exc))
+                raise
+            else:
+                await self._journal.mark_attempt(identifier, "accepted")
+                return order
+            log.warning("order %s: ambiguous failure (%s); looking it up", identifier, last_error)
+            found = await self._resolve(identifier)
+            if found is not None:
+                await self._journal.mark_attempt(identifier, "accepted", str(last_error))
+                return found
+            await self._journal.mark_attempt(identifier, "confirmed_absent", str(last_error))
+            if attempt < self._max_attempts:
+                self._on_event(
+                    OrderResubmitted(
+                        intent_id=intent.intent_id,
+                        old_identifier=identifier,
+                        new_identifier=self.identifier(intent.intent_id, attempt + 1),
+                        reason=str(last_error),
+                    )
+                )
+        # every attempt was confirmed absent: nothing was placed, the error says why
+        assert last_error is not None
+        last_error.add_note(
+            f"order intent {intent.intent_id}: {self._max_attempts} attempts, none placed"
+        )
+        raise last_error
+
+    async def _resolve(self, identifier: str) -> Order | None:
+        """The order if it exists; None only when two lookups ``settle_s`` apart agree."""
+        for check in range(2):
+            if check:
+                await asyncio.sleep(self._settle_s)
+            order = await self._lookup(identifier)
+            if order is not None:
+                return order
+        return None
+
+    async def _lookup(self, identifier: str) -> Order | None:
+        last: Exception | None = None
+        for attempt in range(self._lookup_attempts):
+            try:
+                return await self._client.get_order(identifier=identifier)
+            except NotFound:
+                return None
+            except (TransientError, CircuitOpen) as exc:
+                last = exc
+                await asyncio.sleep(min(self._settle_s * 2**attempt, 10.0))
+        raise OrderOutcomeUnknown(
+            f"could not tell whether order {identifier} exists: {last}", identifier=identifier
+        ) from last

@@ -1,0 +1,468 @@
+"""Async Upbit REST client: one connection pool, signed calls, paced per group, typed results.
+
+Every call goes through ``_send``: circuit breaker -> rate limiter -> sign (a fresh JWT per
+attempt) -> HTTP with a hard timeout -> ``Remaining-Req`` bookkeeping -> error mapping. Reads
+are retried by ``RetryPolicy``; ``create_order`` is sent exactly once (``order_submit`` decides
+what happens after an ambiguous failure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from trading.errors import (
+    Banned,
+    NetworkError,
+    RateLimited,
+    RequestTimeout,
+    ServerError,
+    TransientError,
+    UpbitError,
+    ValidationError,
+    raise_for_upbit_error,
+)
+from trading.events import EventSink, ignore_event
+from trading.upbit.auth import Credentials, QueryPairs, bearer, encode_query
+from trading.upbit.circuit import CircuitBreaker
+from trading.upbit.constants import (
+    MAX_CANDLES_PER_CALL,
+    MAX_IDS_PER_CANCEL,
+    MAX_IDS_PER_LOOKUP,
+    MAX_TRADES_PER_CALL,
+    TIMEFRAME_PATHS,
+)
+from trading.upbit.market_rules import MarketRules
+from trading.upbit.models import (
+    Account,
+    BatchCancelResult,
+    Candle,
+    Instrument,
+    Market,
+    Order,
+    Orderbook,
+    OrderChance,
+    Ticker,
+    TradeTick,
+)
+from trading.upbit.ratelimit import RateLimiter
+from trading.upbit.retry import RetryPolicy
+from trading.upbit.wire import fmt_decimal, loads
+
+M = TypeVar("M", bound=BaseModel)
+Side = Literal["bid", "ask"]
+OrdType = Literal["limit", "price", "market", "best"]
+
+
+class UpbitRestClient:
+    """Upbit's quotation and exchange REST API (reference §4-§5)."""
+
+    def __init__(
+        self,
+        base_url: str = "https://api.upbit.com",
+        *,
+        credentials: Credentials | None = None,
+        timeout_s: float = 5.0,
+        connect_timeout_s: float = 3.0,
+        retry: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        circuit: CircuitBreaker | None = None,
+        rules: MarketRules | None = None,
+        on_event: EventSink = ignore_event,
+        max_connections: int = 20,
+    ) -> None:
+        self._base = base_url.rstrip("/") + "/v1"
+        self._creds = credentials
+        self._timeout_s = timeout_s
+        self._connect_timeout_s = connect_timeout_s
+        self._max_connections = max_connections
+        self.retry = retry or RetryPolicy()
+        self.limiter = limiter or RateLimiter(on_event=on_event)
+        self.circuit = circuit or CircuitBreaker(on_event=on_event)
+        self.rules = rules or MarketRules()
+        self._http: httpx.AsyncClient | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._http is not None:
+            raise RuntimeError("UpbitRestClient is already started")
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(self._timeout_s, connect=self._connect_timeout_s),
+            limits=httpx.Limits(max_connections=self._max_connections),
+            headers={"Accept": "application/json", "User-Agent": "upbit-chatops-bot"},
+        )
+
+    async def stop(self) -> None:
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
+        await self.limiter.close()
+
+    async def __aenter__(self) -> UpbitRestClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    # -- transport -------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        group: str,
+        *,
+        params: QueryPairs = (),
+        body: dict[str, str] | None = None,
+        private: bool = False,
+    ) -> Any:
+        """One attempt; raises a ``trading.errors`` exception for every failure."""
+        if self._http is None:
+            raise RuntimeError("UpbitRestClient is not started")
+        if private and self._creds is None:
+            raise UpbitError("this call needs Upbit API keys", name="no_credentials")
+        self.circuit.before_call()
+        await self.limiter.acquire(group)
+        url = self._base + path
+        wire, decoded = encode_query(params) if params else ("", "")
+        if wire:
+            url += "?" + wire
+        headers: dict[str, str] = {}
+        content: bytes | None = None
+        if body is not None:
+            # the hash covers k=v&... in body-key order; json.dumps keeps that order
+            decoded = encode_query(list(body.items()))[1]
+            content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        if private:
+            assert self._creds is not None
+            headers["Authorization"] = bearer(self._creds, decoded or None)
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                response = await self._http.request(method, url, content=content, headers=headers)
+        except TimeoutError as exc:
+            self.circuit.record_failure(f"{method} {path} timed out")
+            raise RequestTimeout(
+                f"{method} {path}: no answer within {self._timeout_s}s", name="timeout"
+            ) from exc
+        except httpx.TimeoutException as exc:
+            self.circuit.record_failure(f"{method} {path} timed out")
+            raise RequestTimeout(f"{method} {path}: {type(exc).__name__}", name="timeout") from exc
+        except httpx.TransportError as exc:
+            self.circuit.record_failure(f"{method} {path}: {type(exc).__name__}")
+            raise NetworkError(f"{method} {path}: {exc!r}", name="network") from exc
+        self.limiter.observe_header(response.headers.get("Remaining-Req"), group)
+        try:
+            raise_for_upbit_error(response.status_code, response.content, group=group)
+        except RateLimited as exc:
+            exc.retry_after = self.limiter.on_429(group)
+            self.circuit.record_neutral()
+            raise
+        except Banned as exc:
+            self.limiter.on_ban(group, exc.until, exc.message)
+            self.circuit.record_neutral()
+            raise
+        except ServerError as exc:
+            self.circuit.record_failure(f"{method} {path}: HTTP {exc.status}")
+            raise
+        except UpbitError:
+            self.circuit.record_success()
+            raise
+        self.circuit.record_success()
+        try:
+            return loads(response.content)
+        except ValueError as exc:
+            raise ServerError(f"{method} {path}: response is not JSON", name="bad_json") from exc
+
+    async def _read(
+        self, path: str, group: str, params: QueryPairs = (), *, private: bool = False
+    ) -> Any:
+        return await self.retry.run(lambda: self._send("GET", path, group, params=params,
+                                                       private=private))
+
+    @staticmethod
+    def _parse(model: type[M], data: Any) -> M:
+        return model.model_validate(data)
+
+    @staticmethod
+    def _parse_list(model: type[M], data: Any) -> list[M]:
+        return TypeAdapter(list[model]).validate_python(data)  # type: ignore[valid-type]
+
+    # -- quotation -------------------------------------------------------------------------
+
+    async def markets(self, *, details: bool = True) -> list[Market]:
+        """GET /v1/market/all; ``details`` adds the warning/caution flags."""
+        data = await self._read("/market/all", "market", [("is_details", _bool(details))])
+        return self._parse_list(Market, data)
+
+    async def candles(
+        self,
+        market: str,
+        timeframe: str = "1m",
+        *,
+        count: int = MAX_CANDLES_PER_CALL,
+        to: datetime | None = None,
+    ) -> list[Candle]:
+        """GET /v1/candles/{seconds|minutes/N|days|weeks|months}: newest first, ``to`` exclusive."""
+        path = TIMEFRAME_PATHS.get(timeframe)
+        if path is None:
+            raise ValidationError(
+                f"timeframe {timeframe!r} is not one Upbit serves "
+                f"(allowed: {', '.join(TIMEFRAME_PATHS)})",
+                name="client_timeframe",
+            )
+        if not 1 <= count <= MAX_CANDLES_PER_CALL:
+            raise ValidationError(f"count must be 1..{MAX_CANDLES_PER_CALL}", name="client_count")
+        params: list[tuple[str, str]] = [("market", market), ("count", str(count))]
+        if to is not None:
+            params.append(("to", _iso_utc(to)))
+        return self._parse_list(Candle, await self._read(f"/candles/{path}", "candle", params))
+
+    async def candle_history(
+        self, market: str, timeframe: str, start: datetime, end: datetime
+    ) -> list[Candle]:
+        """Every candle with ``start <= candle.start < end``, oldest first, paging backwards."""
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("start and end must be timezone-aware")
+        found: dict[datetime, Candle] = {}
+        cursor = end
+        while cursor > start:
+            page = await self.candles(market, timeframe, to=cursor)
+            if not page:
+                break
+            for candle in page:
+                if start <= candle.start < end:
+                    found[candle.start] = candle
+            oldest = min(c.start for c in page)
+            if oldest >= cursor:  # a server that ignores ``to`` must not loop us forever
+                break
+            cursor = oldest
+        return [found[k] for k in sorted(found)]
+
+    async def ticker(self, markets: Sequence[str]) -> list[Ticker]:
+        data = await self._read("/ticker", "ticker", [("markets", ",".join(markets))])
+        return self._parse_list(Ticker, data)
+
+    async def orderbook(self, markets: Sequence[str], *, count: int = 30) -> list[Orderbook]:
+        params = [("markets", ",".join(markets)), ("count", str(count))]
+        return self._parse_list(Orderbook, await self._read("/orderbook", "orderbook", params))
+
+    async def instruments(self, markets: Sequence[str]) -> list[Instrument]:
+        """GET /v1/orderbook/instruments: the authoritative tick size per market."""
+        data = await self._read(
+            "/orderbook/instruments", "orderbook", [("markets", ",".join(markets))]
+        )
+        return self._parse_list(Instrument, data)
+
+    async def refresh_ticks(self, markets: Sequence[str]) -> MarketRules:
+        """Replace the hard-coded tick table by Upbit's own answer for these markets."""
+        ticks = {i.market: i.tick_size for i in await self.instruments(markets)}
+        self.rules = MarketRules({**self.rules.tick_overrides, **ticks})
+        return self.rules
+
+    async def trades(
+        self,
+        market: str,
+        *,
+        count: int = 100,
+        cursor: int | None = None,
+        days_ago: int | None = None,
+    ) -> list[TradeTick]:
+        count = min(max(count, 1), MAX_TRADES_PER_CALL)
+        params: list[tuple[str, str]] = [("market", market), ("count", str(count))]
+        if cursor is not None:
+            params.append(("cursor", str(cursor)))
+        if days_ago is not None:
+            params.append(("days_ago", str(days_ago)))
+        return self._parse_list(TradeTick, await self._read("/trades/ticks", "trade", params))
+
+    # -- exchange --------------------------------------------------------------------------
+
+    async def accounts(self) -> list[Account]:
+        return self._parse_list(Account, await self._read("/accounts", "default", private=True))
+
+    async def order_chance(self, market: str) -> OrderChance:
+        data = await self._read("/orders/chance", "default", [("market", market)], private=True)
+        return self._parse(OrderChance, data)
+
+    def order_body(
+        self,
+        *,
+        market: str,
+        side: Side,
+        ord_type: OrdType,
+        identifier: str,
+        price: Decimal | None = None,
+        volume: Decimal | None = None,
+        time_in_force: str | None = None,
+        smp_type: str | None = None,
+        reference_price: Decimal | None = None,
+    ) -> dict[str, str]:
+        """Validate against the market rules and build the ordered JSON body."""
+        if not identifier:
+            raise ValidationError("every order needs an identifier", name="client_identifier")
+        self.rules.check_order(
+            market=market,
+            side=side,
+            ord_type=ord_type,
+            price=price,
+            volume=volume,
+            time_in_force=time_in_force,
+            reference_price=reference_price,
+        )
+        body = {"market": market, "side": side, "ord_type": ord_type}
+        if volume is not None:
+            body["volume"] = fmt_decimal(volume)
+        if price is not None:
+            body["price"] = fmt_decimal(price)
+        if time_in_force is not None:
+            body["time_in_force"] = time_in_force
+        if smp_type is not None:
+            body["smp_type"] = smp_type
+        body["identifier"] = identifier
+        return body
+
+    async def create_order(self, body: dict[str, str], *, test: bool = False) -> Order:
+        """POST /v1/orders (201), sent exactly once: never retried here."""
+        path, group = ("/orders/test", "order-test") if test else ("/orders", "order")
+        return self._parse(Order, await self._send("POST", path, group, body=body, private=True))
+
+    async def get_order(self, *, uuid: str | None = None, identifier: str | None = None) -> Order:
+        data = await self._read("/order", "default", _one_id(uuid, identifier), private=True)
+        return self._parse(Order, data)
+
+    async def cancel_order(
+        self, *, uuid: str | None = None, identifier: str | None = None
+    ) -> Order:
+        """DELETE /v1/order: the answer shows the order as it was (usually still ``wait``).
+
+        A cancel is idempotent on Upbit's side (cancelling twice fails with a 4xx that is
+        harmless), so transient failures are retried.
+        """
+        params = _one_id(uuid, identifier)
+        data = await self.retry.run(
+            lambda: self._send("DELETE", "/order", "default", params=params, private=True)
+        )
+        return self._parse(Order, data)
+
+    async def open_orders(
+        self,
+        *,
+        market: str | None = None,
+        states: Sequence[str] = ("wait",),
+        page: int = 1,
+        limit: int = 100,
+        order_by: str = "desc",
+    ) -> list[Order]:
+        params: list[tuple[str, str]] = []
+        if market:
+            params.append(("market", market))
+        params += [("states[]", s) for s in states]
+        params += [("page", str(page)), ("limit", str(limit)), ("order_by", order_by)]
+        data = await self._read("/orders/open", "default", params, private=True)
+        return self._parse_list(Order, data)
+
+    async def closed_orders(
+        self,
+        *,
+        market: str | None = None,
+        states: Sequence[str] = ("done", "cancel"),
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        limit: int = 1000,
+        order_by: str = "desc",
+    ) -> list[Order]:
+        params: list[tuple[str, str]] = []
+        if market:
+            params.append(("market", market))
+        params += [("states[]", s) for s in states]
+        if start_time is not None:
+            params.append(("start_time", _iso_utc(start_time)))
+        if end_time is not None:
+            params.append(("end_time", _iso_utc(end_time)))
+        params += [("limit", str(limit)), ("order_by", order_by)]
+        data = await self._read("/orders/closed", "default", params, private=True)
+        return self._parse_list(Order, data)
+
+    async def orders_by_ids(
+        self,
+        *,
+        uuids: Sequence[str] = (),
+        identifiers: Sequence[str] = (),
+        market: str | None = None,
+    ) -> list[Order]:
+        params = _id_list(uuids, identifiers, MAX_IDS_PER_LOOKUP)
+        if market:
+            params.insert(0, ("market", market))
+        data = await self._read("/orders/uuids", "default", params, private=True)
+        return self._parse_list(Order, data)
+
+    async def cancel_orders_by_ids(
+        self, *, uuids: Sequence[str] = (), identifiers: Sequence[str] = ()
+    ) -> BatchCancelResult:
+        params = _id_list(uuids, identifiers, MAX_IDS_PER_CANCEL)
+        data = await self.retry.run(
+            lambda: self._send("DELETE", "/orders/uuids", "default", params=params, private=True)
+        )
+        return self._parse(BatchCancelResult, data)
+
+    async def cancel_open_orders(
+        self,
+        *,
+        cancel_side: Literal["all", "bid", "ask"] = "all",
+        pairs: Sequence[str] = (),
+        excluded_pairs: Sequence[str] = (),
+        count: int = 300,
+    ) -> BatchCancelResult:
+        """DELETE /v1/orders/open (1 call per 2 s): the kill switch's bulk cancel."""
+        params: list[tuple[str, str]] = [("cancel_side", cancel_side)]
+        if pairs:
+            params.append(("pairs", ",".join(pairs)))
+        if excluded_pairs:
+            params.append(("excluded_pairs", ",".join(excluded_pairs)))
+        params.append(("count", str(count)))
+        data = await self.retry.run(
+            lambda: self._send(
+                "DELETE", "/orders/open", "order-cancel-all", params=params, private=True
+            )
+        )
+        return self._parse(BatchCancelResult, data)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _iso_utc(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("datetimes sent to Upbit must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _one_id(uuid: str | None, identifier: str | None) -> list[tuple[str, str]]:
+    if bool(uuid) == bool(identifier):
+        raise ValidationError("pass exactly one of uuid or identifier", name="client_order_id")
+    return [("uuid", uuid)] if uuid else [("identifier", identifier or "")]
+
+
+def _id_list(
+    uuids: Sequence[str], identifiers: Sequence[str], limit: int
+) -> list[tuple[str, str]]:
+    if bool(uuids) == bool(identifiers):
+        raise ValidationError("pass uuids or identifiers (not both)", name="client_order_id")
+    key, ids = ("uuids[]", uuids) if uuids else ("identifiers[]", identifiers)
+    if len(ids) > limit:
+        raise ValidationError(f"at most {limit} ids per call, got {len(ids)}", name="client_ids")
+    return [(key, i) for i in ids]
+
+
+__all__ = ["TransientError", "UpbitRestClient"]
