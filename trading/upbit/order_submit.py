@@ -37,11 +37,11 @@ _ID_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
 class AttemptJournal(Protocol):
     """Where attempt identifiers are written before they reach the exchange (the store)."""
 
-    async def record_attempt(self, intent_id: str, identifier: str, attempt: int) -> None: ...
+    async def record_attempt(self, intent_id: str, identifier: str, attempt: int) -> object: ...
 
     async def mark_attempt(
         self, identifier: str, outcome: str, error: str | None = None
-    ) -> None: ...
+    ) -> object: ...
 
 
 class MemoryJournal:

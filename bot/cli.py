@@ -1,0 +1,135 @@
+"""``upbit-bot``: the one entry point; ``python -m bot`` does the same.
+
+Heavy modules (the engine, the store) are imported inside the commands, so ``check-config``
+works, and fails fast with a readable message, even where the rest of the house is broken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import AppConfig, ConfigError, load_config, redacted_dump
+from bot.config.fields import mask_url_password
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130
+DEFAULT_CONFIG = Path("config.toml")
+
+
+def _common() -> argparse.ArgumentParser:
+    # SUPPRESS lets both `upbit-bot --config X run` and `upbit-bot run --config X` work
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        metavar="PATH",
+        help="TOML config file (default: $UPBIT_BOT_CONFIG, else ./config.toml if present,"
+        " else built-in defaults)",
+    )
+    common.add_argument(
+        "--env-file",
+        type=Path,
+        default=argparse.SUPPRESS,
+        metavar="PATH",
+        help="dotenv file with secrets and overrides (default: $UPBIT_BOT_ENV_FILE, else ./.env"
+        " if present)",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="upbit-bot",
+        parents=[common],
+        description="Upbit trading bot steered from Telegram and Slack.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", parents=[common], help="run the bot until stopped")
+    commands.add_parser(
+        "check-config", parents=[common], help="validate and print the effective config"
+    )
+    db = commands.add_parser("db", parents=[common], help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    db_commands.add_parser(
+        "upgrade", parents=[common], help="apply database migrations up to the newest"
+    )
+    return parser
+
+
+def resolve_config_path(explicit: Path | None) -> Path | None:
+    """The file to load: --config, then $UPBIT_BOT_CONFIG, then ./config.toml if it exists."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get("UPBIT_BOT_CONFIG")
+    if from_env:
+        return Path(from_env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def _load(args: argparse.Namespace) -> tuple[AppConfig, Path | None]:
+    path = resolve_config_path(getattr(args, "config", None))
+    env_file: Path | None = getattr(args, "env_file", None)
+    if env_file is None and os.environ.get("UPBIT_BOT_ENV_FILE"):
+        env_file = Path(os.environ["UPBIT_BOT_ENV_FILE"])
+    return load_config(path, dotenv=env_file), path
+
+
+def _check_config(cfg: AppConfig, path: Path | None) -> int:
+    source = f"config file {path}" if path is not None else "built-in defaults (no config.toml)"
+    print(f"upbit-bot: using {source}", file=sys.stderr)
+    sys.stdout.write(redacted_dump(cfg))
+    return EXIT_OK
+
+
+def _db_upgrade(cfg: AppConfig) -> int:
+    from trading.store.migrate import upgrade
+
+    try:
+        revision = asyncio.run(upgrade(cfg.store.url))
+    except Exception as exc:  # the CLI boundary: one readable line instead of a traceback
+        url = mask_url_password(cfg.store.url)
+        print(f"upbit-bot: db upgrade of {url} failed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(revision)
+    return EXIT_OK
+
+
+def _run(cfg: AppConfig) -> int:
+    from bot import app
+
+    return int(asyncio.run(app.run(cfg)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv``, load the config and run one command; returns the process exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error argparse already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_CONFIG
+    try:
+        cfg, path = _load(args)
+    except ConfigError as exc:
+        print(f"upbit-bot: invalid configuration:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        if args.command == "check-config":
+            return _check_config(cfg, path)
+        if args.command == "db":
+            return _db_upgrade(cfg)
+        return _run(cfg)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,316 @@
+"""The config sections except ``risk``: every key, its default and its bounds.
+
+Each ``Field`` description is the one-line comment of ``config.example.toml``; defaults follow
+docs/shared design. Models are frozen: a change is a new, fully validated config.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from bot.config import fields as f
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+Severity = Literal["info", "warning", "critical"]
+Market = Annotated[str, AfterValidator(f.check_market)]
+SlackId = Annotated[str, AfterValidator(f.check_slack_id)]
+
+
+def _param(value: Any) -> Any:
+    """Strategy parameters are scalars; TOML's Decimal floats become float for numpy."""
+    if isinstance(value, bool | int | str | float):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    raise ValueError("must be a number, true/false or a string")
+
+
+ParamValue = Annotated[bool | int | float | str, BeforeValidator(_param)]
+
+#: Appended to bound errors so the user learns why a bound exists.
+BOUND_NOTES: dict[str, str] = {
+    "risk.position_size_krw": "Upbit's minimum order total",
+    "upbit.order_rate_per_s": "Upbit's order rate limit",
+    "upbit.exchange_rate_per_s": "Upbit's exchange API rate limit",
+    "upbit.quotation_rate_per_s": "Upbit's quotation API rate limit",
+}
+
+
+def cross_error(message: str) -> PydanticCustomError:
+    """An already formatted multi-key message; the loader prints it verbatim."""
+    return PydanticCustomError("config_cross", message)
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors, instances never change."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+class BotConfig(Section):
+    """Process-wide behaviour: trading mode, markets, language, logging, market data feed."""
+
+    mode: Literal["paper", "live"] = Field(
+        "paper",
+        description='paper = simulated fills, no keys; live = real orders (keys, feed = "upbit")',
+    )
+    language: Literal["ko", "en"] = Field("ko", description="language of chat replies and reports")
+    timezone: str = Field("Asia/Seoul", description="IANA zone for schedules and halt windows")
+    markets: tuple[Market, ...] = Field(
+        ("KRW-BTC",), max_length=50, description="Upbit KRW markets to trade"
+    )
+    log_level: LogLevel = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    log_json: bool = Field(False, description="log one JSON object per line (for collectors)")
+    identifier_prefix: str = Field(
+        "ubot",
+        min_length=1,
+        max_length=12,
+        description="prefix of Upbit order identifiers, [a-z0-9-], tells our orders apart",
+    )
+    feed: Literal["upbit", "replay"] = Field(
+        "replay", description="market data source: upbit (live WebSocket) or replay (a file)"
+    )
+    replay_file: str = Field(
+        "", description='recorded candles for feed = "replay"; "" = the bundled KRW-BTC file'
+    )
+    replay_speed: str = Field("max", description='replay pace: "max" or a multiplier like "60x"')
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("identifier_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9-]+", value):
+            raise ValueError('must use only a-z, 0-9 and "-"')
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return f.check_timezone(value)
+
+    @field_validator("markets")
+    @classmethod
+    def _markets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("must list at least one market")
+        dupes = sorted({m for m in value if value.count(m) > 1})
+        if dupes:
+            raise ValueError(f"lists {', '.join(dupes)} more than once")
+        return value
+
+    @field_validator("replay_speed")
+    @classmethod
+    def _speed(cls, value: str) -> str:
+        f.replay_factor(value)
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def replay_factor(self) -> float | None:
+        """Replay speed multiplier, None = as fast as possible."""
+        return f.replay_factor(self.replay_speed)
+
+
+class UpbitConfig(Section):
+    """Upbit endpoints, timeouts, retries, circuit breaker, rate limits and WebSocket health."""
+
+    rest_url: str = Field("https://api.upbit.com", description="REST base; paths add /v1/...")
+    ws_url: str = Field("wss://api.upbit.com/websocket/v1", description="public WebSocket")
+    ws_private_url: str = Field(
+        "wss://api.upbit.com/websocket/v1/private", description="private WebSocket (myOrder)"
+    )
+    request_timeout_s: float = Field(5.0, gt=0, le=60, description="whole-request timeout")
+    connect_timeout_s: float = Field(3.0, gt=0, le=60, description="TCP/TLS connect timeout")
+    max_read_retries: int = Field(3, ge=0, le=10, description="retries of GETs (never orders)")
+    backoff_base_s: float = Field(0.2, gt=0, le=60, description="first retry backoff (jittered)")
+    backoff_max_s: float = Field(5.0, gt=0, le=300, description="cap of the retry backoff")
+    circuit_failure_threshold: int = Field(
+        5, ge=1, le=100, description="consecutive failures that open the circuit breaker"
+    )
+    circuit_reset_s: float = Field(30.0, gt=0, le=3600, description="open circuit probe delay")
+    order_rate_per_s: int = Field(8, ge=1, le=12, description="order requests per second")
+    exchange_rate_per_s: int = Field(30, ge=1, le=30, description="other private API calls/s")
+    quotation_rate_per_s: int = Field(10, ge=1, le=10, description="public API calls/s per group")
+    ws_ping_interval_s: float = Field(20.0, gt=0, le=120, description="WebSocket ping interval")
+    ws_stale_after_s: float = Field(
+        30.0, gt=0, le=600, description="reconnect when no message arrives for this long"
+    )
+    ws_reconnect_max_s: float = Field(30.0, gt=0, le=600, description="cap of reconnect backoff")
+
+    @field_validator("rest_url")
+    @classmethod
+    def _rest(cls, value: str) -> str:
+        return f.check_url(value, f.HTTP_SCHEMES).rstrip("/")
+
+    @field_validator("ws_url", "ws_private_url")
+    @classmethod
+    def _ws(cls, value: str) -> str:
+        return f.check_url(value, f.WS_SCHEMES)
+
+    @model_validator(mode="after")
+    def _backoff(self) -> UpbitConfig:
+        if self.backoff_base_s > self.backoff_max_s:
+            raise cross_error(
+                f"upbit.backoff_base_s = {self.backoff_base_s}: must be <= upbit.backoff_max_s"
+                f" ({self.backoff_max_s})"
+            )
+        return self
+
+
+class TelegramConfig(Section):
+    """Telegram transport; the token is TELEGRAM_BOT_TOKEN (environment or .env only)."""
+
+    enabled: bool = Field(False, description="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    mode: Literal["polling", "webhook"] = Field("polling", description="polling or webhook")
+    webhook_url: str = Field("", description='public https URL for mode = "webhook"')
+    base_url: str = Field(
+        "https://api.telegram.org/bot", description="Bot API base (token appended)"
+    )
+    allowed_chat_ids: tuple[int, ...] = Field((), description="chats that may talk to the bot")
+    notify_chat_ids: tuple[int, ...] = Field(
+        (), description="chats that receive alerts and reports; empty = allowed_chat_ids"
+    )
+    admin_ids: tuple[int, ...] = Field((), description="user ids with every command")
+    operator_ids: tuple[int, ...] = Field((), description="user ids that may trade and pause")
+    viewer_ids: tuple[int, ...] = Field((), description="user ids with read-only commands")
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        return f.check_url(value, f.HTTP_SCHEMES)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _hook(cls, value: str) -> str:
+        return value and f.check_url(value, f.HTTP_SCHEMES)
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> TelegramConfig:
+        if self.mode == "webhook" and not self.webhook_url:
+            raise cross_error('telegram.mode = "webhook": requires telegram.webhook_url')
+        return self
+
+
+class SlackConfig(Section):
+    """Slack transport; tokens are SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET."""
+
+    enabled: bool = Field(False, description="run the Slack bot (needs SLACK_BOT_TOKEN)")
+    socket_mode: bool = Field(
+        True, description="Socket Mode (SLACK_APP_TOKEN) or HTTP events (SLACK_SIGNING_SECRET)"
+    )
+    command: str = Field("/upbit", description="slash command the bot answers")
+
+    @field_validator("command")
+    @classmethod
+    def _command(cls, value: str) -> str:
+        if not re.fullmatch(r"/[a-z0-9_-]{1,31}", value):
+            raise ValueError('must be a slash command like "/upbit"')
+        return value
+
+    api_url: str = Field("https://slack.com/api/", description="Web API base (slack_sdk base_url)")
+    allowed_channel_ids: tuple[SlackId, ...] = Field((), description="channels the bot listens in")
+    notify_channel_ids: tuple[SlackId, ...] = Field(
+        (), description="channels that receive alerts and reports; empty = allowed_channel_ids"
+    )
+    admin_ids: tuple[SlackId, ...] = Field((), description="user ids (U...) with every command")
+    operator_ids: tuple[SlackId, ...] = Field((), description="user ids that may trade and pause")
+    viewer_ids: tuple[SlackId, ...] = Field((), description="user ids with read-only commands")
+
+    @field_validator("api_url")
+    @classmethod
+    def _api(cls, value: str) -> str:
+        url = f.check_url(value, f.HTTP_SCHEMES)
+        return url if url.endswith("/") else url + "/"  # slack_sdk appends method names
+
+
+class StrategyConfig(Section):
+    """Which strategy trades, on which candles, with which parameters."""
+
+    name: str = Field(
+        "ma_cross", pattern=r"^[a-z][a-z0-9_]*$", description="built-in strategy name"
+    )
+    timeframe: str = Field("1m", description="candle length: 1s, 5s, 1m, 15m, 1h, 4h, 1d, ...")
+    params: dict[str, ParamValue] = Field(
+        default_factory=dict, description="strategy parameters; empty = the strategy's defaults"
+    )
+    file: str = Field("", description='path to a user strategy .py file; "" = use name')
+
+    @field_validator("timeframe")
+    @classmethod
+    def _timeframe(cls, value: str) -> str:
+        f.timeframe_seconds(value)
+        return value
+
+    @property
+    def timeframe_seconds(self) -> int:
+        return f.timeframe_seconds(self.timeframe)
+
+
+class ReportConfig(Section):
+    """The daily PnL report pushed to every notify channel."""
+
+    enabled: bool = Field(True, description="send the daily report")
+    daily_time: time = Field(time(9, 0), description='"HH:MM" in bot.timezone')
+    include_chart: bool = Field(True, description="attach an equity chart image")
+
+    @field_validator("daily_time", mode="before")
+    @classmethod
+    def _clock(cls, value: object) -> time:
+        return f.parse_clock(value)
+
+
+class HttpConfig(Section):
+    """Health, readiness, metrics, read-only JSON API and dashboard; token UPBIT_BOT_API_TOKEN."""
+
+    enabled: bool = Field(True, description="serve /healthz, /readyz, /metrics, the API")
+    host: str = Field("127.0.0.1", min_length=1, description="listen address")
+    port: int = Field(8080, ge=1, le=65535, description="listen port")
+
+
+class StoreConfig(Section):
+    """Where orders, fills, positions and the audit log are kept."""
+
+    url: str = Field(
+        "sqlite+aiosqlite:///data/upbit-bot.db",
+        description="sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db",
+    )
+    echo: bool = Field(False, description="log every SQL statement")
+    failover_s: float = Field(
+        15.0, gt=0, le=3600, description="PostgreSQL: seconds before a standby takes the lead"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return f.check_store_url(value)
+
+
+class NotifyConfig(Section):
+    """How events become chat messages: threshold, rate limit, coalescing, retries."""
+
+    min_severity: Severity = Field("info", description="info, warning or critical")
+    max_per_minute: int = Field(20, ge=1, le=600, description="messages per channel per minute")
+    coalesce_s: float = Field(5.0, ge=0, le=3600, description="merge bursts within this window")
+    retry_max: int = Field(3, ge=0, le=10, description="retries of a failed send")

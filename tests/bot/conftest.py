@@ -1,0 +1,16 @@
+"""Every config test runs in an empty directory: a developer's ./.env or ./config.toml must
+never leak into the results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _empty_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in ("UPBIT_BOT_CONFIG", "UPBIT_BOT_ENV_FILE", "UPBIT_ACCESS_KEY", "UPBIT_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path

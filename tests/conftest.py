@@ -1,0 +1,26 @@
+"""Suite-wide rules: with UPBIT_BOT_REQUIRE_POSTGRES=1 (CI), a skipped PostgreSQL test fails."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+PG_SKIP_PREFIX = "PostgreSQL not available"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("UPBIT_BOT_REQUIRE_POSTGRES") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    skipped = [
+        rep for rep in reporter.stats.get("skipped", []) if PG_SKIP_PREFIX in str(rep.longrepr)
+    ]
+    if skipped:
+        reporter.write_line(
+            f"FAILED: {len(skipped)} PostgreSQL test(s) were skipped but CI requires them",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
