@@ -73,7 +73,10 @@ class App:
         cfg = self.config
         log.info(
             "upbit-bot starting: mode=%s feed=%s markets=%s strategy=%s",
-            cfg.bot.mode, cfg.bot.feed, ",".join(cfg.bot.markets), cfg.strategy.name,
+            cfg.bot.mode,
+            cfg.bot.feed,
+            ",".join(cfg.bot.markets),
+            cfg.strategy.name,
         )
         self.revision = await upgrade(cfg.store.url)
         log.info("store ready at revision %s", self.revision)
@@ -82,7 +85,9 @@ class App:
         if cfg.bot.feed == "replay":
             path = Path(cfg.bot.replay_file) if cfg.bot.replay_file else bundled_replay_file()
             first = next(read_candles(path))  # fail now, not in the background, on a bad file
-            log.info("replaying %s from %s at %s speed", path.name, first.start, cfg.bot.replay_speed)
+            log.info(
+                "replaying %s from %s at %s speed", path.name, first.start, cfg.bot.replay_speed
+            )
             self.create_task(self._replay(path), "replay")
         self.create_task(console(self), "console")
         self.state = "running"
@@ -136,10 +141,15 @@ class App:
             previous, self.last = candle, candle
             self.replayed += 1
             if self.replayed % 5000 == 0:
-                log.info("replay: %d candles, last %s close %s", self.replayed,
-                         candle.start.isoformat(), f"{candle.close.normalize():,f}")
-        log.info("replay finished: %d candles; waiting for commands (Ctrl-C to stop)",
-                 self.replayed)
+                log.info(
+                    "replay: %d candles, last %s close %s",
+                    self.replayed,
+                    candle.start.isoformat(),
+                    f"{candle.close.normalize():,f}",
+                )
+        log.info(
+            "replay finished: %d candles; waiting for commands (Ctrl-C to stop)", self.replayed
+        )
 
     def status_lines(self) -> list[str]:
         cfg = self.config
@@ -193,7 +203,8 @@ async def console(app: App) -> None:
             print("stopping…", flush=True)
             app._stop.set()
             return
-        reply = commands.get(word, lambda: [f"unknown command {word!r}; try help"])()
+        handler = commands.get(word)
+        reply = handler() if handler else [f"unknown command {word!r}; try help"]
         print("\n".join(reply), flush=True)
 
 
@@ -210,7 +221,7 @@ async def run(config: AppConfig) -> int:
     try:
         await app.start()
     except (UpbitError, StoreError, CandleFileError, OSError) as exc:
-        log.error("start-up failed: %s", exc)
+        log.error("start-up failed: %s", exc)  # noqa: TRY400 - the message is the news
         await app.stop()
         return 1
     await stop.wait()

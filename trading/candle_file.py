@@ -35,7 +35,7 @@ class FileCandle:
 def _open(path: Path) -> io.TextIOBase:
     if path.suffix == ".gz":
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")  # noqa: SIM115
+    return open(path, encoding="utf-8", newline="")
 
 
 def read_candles(path: Path) -> Iterator[FileCandle]:

@@ -2,7 +2,7 @@
 
 ::
 
-    UpbitError                       every error carries Upbit's ``name``, ``message`` and HTTP status
+    UpbitError                       carries Upbit's ``name``, ``message`` and HTTP status
     ├── TransientError               safe to retry a read; an order POST is resolved by identifier
     │   ├── NetworkError             connection refused/reset, response lost
     │   │   └── RequestTimeout       no answer within the configured timeout
@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 
 
 class UpbitError(Exception):
-    """Base of every exchange error; ``name`` is Upbit's ``error.name`` (str, or int for quotation)."""
+    """Base of every exchange error; ``name`` is Upbit's ``error.name`` (int for quotation)."""
 
     def __init__(self, message: str, *, name: str | int = "", status: int | None = None) -> None:
         super().__init__(message)

@@ -79,8 +79,17 @@ class FeedStale(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedGap(Event):
-    """Messages between ``disconnected_at`` and ``reconnected_at`` may be missing: resync over REST."""
+    """Messages between the two times may be missing: the engine resyncs over REST."""
 
     stream: str
     disconnected_at: datetime
     reconnected_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedError(Event):
+    """Upbit refused the handshake (``name`` = ``"HTTP 401"``) or sent an error frame."""
+
+    stream: str
+    name: str
+    message: str

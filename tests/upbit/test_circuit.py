@@ -58,7 +58,9 @@ def test_half_open_allows_one_probe_then_closes():
 
     assert breaker.state is CircuitState.CLOSED
     assert [(e.old, e.new) for e in events] == [
-        ("closed", "open"), ("open", "half_open"), ("half_open", "closed"),
+        ("closed", "open"),
+        ("open", "half_open"),
+        ("half_open", "closed"),
     ]
 
 

@@ -61,7 +61,9 @@ def test_plain_text_429_is_rate_limited_not_a_json_crash():
 
 def test_418_reads_the_ban_length_from_the_message():
     with pytest.raises(e.Banned) as info:
-        e.raise_for_upbit_error(418, body("blocked", "요청이 많아 3초 동안 차단됩니다."), group="default")
+        e.raise_for_upbit_error(
+            418, body("blocked", "요청이 많아 3초 동안 차단됩니다."), group="default"
+        )
 
     remaining = (info.value.until - info.value.until.now(info.value.until.tzinfo)).total_seconds()
     assert 2 < remaining <= 3.1
@@ -72,6 +74,8 @@ def test_success_raises_nothing():
 
 
 def test_str_carries_name_and_status():
-    err = e.InsufficientFunds("주문가능한 금액이 부족합니다.", name="insufficient_funds_bid", status=400)
+    err = e.InsufficientFunds(
+        "주문가능한 금액이 부족합니다.", name="insufficient_funds_bid", status=400
+    )
 
     assert str(err) == "주문가능한 금액이 부족합니다. [insufficient_funds_bid] (HTTP 400)"

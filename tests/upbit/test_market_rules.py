@@ -70,8 +70,12 @@ def test_round_price(price, rounding, expected):
 def test_off_grid_limit_is_refused_before_sending():
     with pytest.raises(InvalidPrice, match="not a multiple of the KRW-BTC tick 1000") as info:
         RULES.check_order(
-            market="KRW-BTC", side="bid", ord_type="limit", price=D("145759321"),
-            volume=D("0.001"), time_in_force=None,
+            market="KRW-BTC",
+            side="bid",
+            ord_type="limit",
+            price=D("145759321"),
+            volume=D("0.001"),
+            time_in_force=None,
         )
     assert info.value.name == "invalid_price_bid"
 
@@ -79,21 +83,34 @@ def test_off_grid_limit_is_refused_before_sending():
 def test_below_minimum_total_is_refused():
     with pytest.raises(BelowMinTotal, match="below the KRW-BTC minimum of 5000"):
         RULES.check_order(
-            market="KRW-BTC", side="bid", ord_type="price", price=D("4999"),
-            volume=None, time_in_force=None,
+            market="KRW-BTC",
+            side="bid",
+            ord_type="price",
+            price=D("4999"),
+            volume=None,
+            time_in_force=None,
         )
     with pytest.raises(BelowMinTotal):
         RULES.check_order(
-            market="KRW-BTC", side="ask", ord_type="market", price=None,
-            volume=D("0.00001"), time_in_force=None, reference_price=D("100000000"),
+            market="KRW-BTC",
+            side="ask",
+            ord_type="market",
+            price=None,
+            volume=D("0.00001"),
+            time_in_force=None,
+            reference_price=D("100000000"),
         )
 
 
 def test_above_maximum_total_is_refused():
     with pytest.raises(InvalidOrder, match="above the maximum") as info:
         RULES.check_order(
-            market="KRW-BTC", side="bid", ord_type="limit", price=D("100000000"),
-            volume=D("11"), time_in_force=None,
+            market="KRW-BTC",
+            side="bid",
+            ord_type="limit",
+            price=D("100000000"),
+            volume=D("11"),
+            time_in_force=None,
         )
     assert info.value.name == "over_krw_funds_bid"
 
@@ -116,8 +133,11 @@ def test_above_maximum_total_is_refused():
 def test_parameter_matrix(side, ord_type, price, volume, tif, name):
     with pytest.raises(InvalidOrder) as info:
         RULES.check_order(
-            market="KRW-BTC", side=side, ord_type=ord_type,
-            price=D(price) if price else None, volume=D(volume) if volume else None,
+            market="KRW-BTC",
+            side=side,
+            ord_type=ord_type,
+            price=D(price) if price else None,
+            volume=D(volume) if volume else None,
             time_in_force=tif,
         )
     assert info.value.name == name
@@ -126,15 +146,37 @@ def test_parameter_matrix(side, ord_type, price, volume, tif, name):
 def test_volume_with_more_than_eight_decimals_is_refused():
     with pytest.raises(InvalidOrder, match="more than 8 decimals"):
         RULES.check_order(
-            market="KRW-BTC", side="ask", ord_type="limit", price=D("100000000"),
-            volume=D("0.000000001"), time_in_force=None,
+            market="KRW-BTC",
+            side="ask",
+            ord_type="limit",
+            price=D("100000000"),
+            volume=D("0.000000001"),
+            time_in_force=None,
         )
 
 
 def test_valid_orders_pass():
-    RULES.check_order(market="KRW-BTC", side="bid", ord_type="limit", price=D("145759000"),
-                      volume=D("0.001"), time_in_force="post_only")
-    RULES.check_order(market="KRW-BTC", side="bid", ord_type="best", price=D("10000"),
-                      volume=None, time_in_force="ioc")
-    RULES.check_order(market="KRW-BTC", side="ask", ord_type="best", price=None,
-                      volume=D("0.01"), time_in_force="fok")
+    RULES.check_order(
+        market="KRW-BTC",
+        side="bid",
+        ord_type="limit",
+        price=D("145759000"),
+        volume=D("0.001"),
+        time_in_force="post_only",
+    )
+    RULES.check_order(
+        market="KRW-BTC",
+        side="bid",
+        ord_type="best",
+        price=D("10000"),
+        volume=None,
+        time_in_force="ioc",
+    )
+    RULES.check_order(
+        market="KRW-BTC",
+        side="ask",
+        ord_type="best",
+        price=None,
+        volume=D("0.01"),
+        time_in_force="fok",
+    )

@@ -72,8 +72,14 @@ async def test_slow_request_that_lands_late_is_found_on_the_second_lookup(fake, 
 
 async def test_rejection_is_final_and_recorded(fake, client, events):
     journal = MemoryJournal()
-    poor = OrderIntent(intent_id="i2", market="KRW-BTC", side="bid", ord_type="limit",
-                       price=D("100000000"), volume=D("5"))
+    poor = OrderIntent(
+        intent_id="i2",
+        market="KRW-BTC",
+        side="bid",
+        ord_type="limit",
+        price=D("100000000"),
+        volume=D("5"),
+    )
 
     with pytest.raises(InsufficientFunds):
         await submitter(client, journal, events).submit(poor)
@@ -93,8 +99,14 @@ async def test_every_attempt_absent_raises_and_places_nothing(fake, client, even
 
 async def test_refused_order_burns_no_identifier(fake, client, events):
     journal = MemoryJournal()
-    bad = OrderIntent(intent_id="i3", market="KRW-BTC", side="bid", ord_type="limit",
-                      price=D("100000001"), volume=D("0.001"))
+    bad = OrderIntent(
+        intent_id="i3",
+        market="KRW-BTC",
+        side="bid",
+        ord_type="limit",
+        price=D("100000001"),
+        volume=D("0.001"),
+    )
 
     with pytest.raises(Exception, match="tick"):
         await submitter(client, journal, events).submit(bad)

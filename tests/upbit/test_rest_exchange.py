@@ -27,8 +27,12 @@ async def test_accounts_and_chance(client):
 
 async def test_limit_order_lifecycle(fake, client):
     body = client.order_body(
-        market="KRW-BTC", side="bid", ord_type="limit", identifier="t-limit-1",
-        price=D("90000000"), volume=D("0.001"),
+        market="KRW-BTC",
+        side="bid",
+        ord_type="limit",
+        identifier="t-limit-1",
+        price=D("90000000"),
+        volume=D("0.001"),
     )
 
     order = await client.create_order(body)
@@ -45,8 +49,12 @@ async def test_limit_order_lifecycle(fake, client):
     assert cancelled.state == "wait"  # Upbit answers with the order as it was
     assert [(o.uuid, o.state) for o in closed] == [(order.uuid, "cancel")]
     assert posts(fake)[0].body == {
-        "market": "KRW-BTC", "side": "bid", "ord_type": "limit",
-        "volume": "0.001", "price": "90000000", "identifier": "t-limit-1",
+        "market": "KRW-BTC",
+        "side": "bid",
+        "ord_type": "limit",
+        "volume": "0.001",
+        "price": "90000000",
+        "identifier": "t-limit-1",
     }
 
 
@@ -66,12 +74,19 @@ async def test_market_buy_by_krw_total_fills_and_ends_cancelled(fake, client):
 
 async def test_market_sell_and_best_ioc(fake, client):
     sell = await client.create_order(
-        client.order_body(market="KRW-BTC", side="ask", ord_type="market",
-                          identifier="t-msell", volume=D("0.01"))
+        client.order_body(
+            market="KRW-BTC", side="ask", ord_type="market", identifier="t-msell", volume=D("0.01")
+        )
     )
     best = await client.create_order(
-        client.order_body(market="KRW-BTC", side="ask", ord_type="best", identifier="t-best",
-                          volume=D("0.01"), time_in_force="ioc")
+        client.order_body(
+            market="KRW-BTC",
+            side="ask",
+            ord_type="best",
+            identifier="t-best",
+            volume=D("0.01"),
+            time_in_force="ioc",
+        )
     )
 
     assert (await client.get_order(uuid=sell.uuid)).executed_volume == D("0.01")
@@ -83,8 +98,14 @@ async def test_market_sell_and_best_ioc(fake, client):
 async def test_orders_by_ids_and_batch_cancel(client):
     ids = []
     for n in range(3):
-        body = client.order_body(market="KRW-BTC", side="bid", ord_type="limit",
-                                 identifier=f"t-batch-{n}", price=D("80000000"), volume=D("0.001"))
+        body = client.order_body(
+            market="KRW-BTC",
+            side="bid",
+            ord_type="limit",
+            identifier=f"t-batch-{n}",
+            price=D("80000000"),
+            volume=D("0.001"),
+        )
         ids.append((await client.create_order(body)).uuid)
 
     found = await client.orders_by_ids(identifiers=["t-batch-0", "t-batch-2"])
@@ -97,8 +118,14 @@ async def test_orders_by_ids_and_batch_cancel(client):
 
 
 async def test_exchange_errors_map_to_the_hierarchy(fake, client):
-    body = client.order_body(market="KRW-BTC", side="bid", ord_type="limit",
-                             identifier="t-poor", price=D("100000000"), volume=D("5"))
+    body = client.order_body(
+        market="KRW-BTC",
+        side="bid",
+        ord_type="limit",
+        identifier="t-poor",
+        price=D("100000000"),
+        volume=D("5"),
+    )
     with pytest.raises(InsufficientFunds) as info:
         await client.create_order(body)
     assert info.value.name == "insufficient_funds_bid"
@@ -109,11 +136,18 @@ async def test_exchange_errors_map_to_the_hierarchy(fake, client):
 
 async def test_invalid_orders_never_leave_the_process(fake, client):
     with pytest.raises(InvalidPrice):
-        client.order_body(market="KRW-BTC", side="bid", ord_type="limit", identifier="x1",
-                          price=D("100000500"), volume=D("0.001"))
+        client.order_body(
+            market="KRW-BTC",
+            side="bid",
+            ord_type="limit",
+            identifier="x1",
+            price=D("100000500"),
+            volume=D("0.001"),
+        )
     with pytest.raises(BelowMinTotal):
-        client.order_body(market="KRW-BTC", side="bid", ord_type="price", identifier="x2",
-                          price=D("4000"))
+        client.order_body(
+            market="KRW-BTC", side="bid", ord_type="price", identifier="x2", price=D("4000")
+        )
     assert posts(fake) == []
 
 
@@ -125,8 +159,14 @@ async def test_wrong_secret_is_an_auth_error(fake):
 
 
 async def test_decimal_wire_format_has_no_exponent(fake, client):
-    body = client.order_body(market="KRW-BTC", side="ask", ord_type="limit",
-                             identifier="t-tiny", price=D("1.2E+8"), volume=D("1E-4"))
+    body = client.order_body(
+        market="KRW-BTC",
+        side="ask",
+        ord_type="limit",
+        identifier="t-tiny",
+        price=D("1.2E+8"),
+        volume=D("1E-4"),
+    )
     await client.create_order(body)
 
     assert posts(fake)[-1].body["price"] == "120000000"

@@ -61,7 +61,8 @@ async def test_418_blocks_the_group_and_raises_events(fake, client, events):
     accounts = await client.accounts()
 
     assert accounts
-    assert banned and banned[0].group == "default"
+    assert banned
+    assert banned[0].group == "default"
     assert any(isinstance(e, RateLimitBanLifted) for e in events)
 
 
@@ -85,8 +86,13 @@ async def test_circuit_opens_fails_fast_and_recovers(fake, client, events):
 
 async def test_order_post_is_never_retried_by_the_client(fake, client):
     fake.faults.fail_next(500, method="POST", path="/v1/orders")
-    body = client.order_body(market="KRW-BTC", side="bid", ord_type="price",
-                             identifier="t-once", price=client.rules.min_total("KRW-BTC") * 2)
+    body = client.order_body(
+        market="KRW-BTC",
+        side="bid",
+        ord_type="price",
+        identifier="t-once",
+        price=client.rules.min_total("KRW-BTC") * 2,
+    )
 
     with pytest.raises(ServerError):
         await client.create_order(body)
@@ -95,8 +101,13 @@ async def test_order_post_is_never_retried_by_the_client(fake, client):
 
 async def test_timeout_on_order_post_raises_timeout(fake, client):
     fake.faults.delay_next(1.0, method="POST", path="/v1/orders")
-    body = client.order_body(market="KRW-BTC", side="bid", ord_type="price",
-                             identifier="t-slow", price=client.rules.min_total("KRW-BTC") * 2)
+    body = client.order_body(
+        market="KRW-BTC",
+        side="bid",
+        ord_type="price",
+        identifier="t-slow",
+        price=client.rules.min_total("KRW-BTC") * 2,
+    )
 
     with pytest.raises(RequestTimeout):
         await client.create_order(body)

@@ -55,8 +55,9 @@ class CircuitBreaker:
             self._move(CircuitState.HALF_OPEN, "reset timeout elapsed, probing")
         if self.state is CircuitState.HALF_OPEN:
             if self._probe_in_flight:
-                raise CircuitOpen(f"{self.name} circuit is half-open, probe in flight",
-                                  name="circuit_open")
+                raise CircuitOpen(
+                    f"{self.name} circuit is half-open, probe in flight", name="circuit_open"
+                )
             self._probe_in_flight = True
 
     def record_success(self) -> None:

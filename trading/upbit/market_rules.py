@@ -114,7 +114,8 @@ class MarketRules:
                 f"volume {volume} has more than 8 decimals", name="client_volume_precision"
             )
         if ord_type == "limit":
-            assert price is not None and volume is not None
+            assert price is not None
+            assert volume is not None
             if not self.is_on_grid(market, price):
                 tick = self.tick_size(market, price)
                 raise InvalidPrice(
@@ -169,7 +170,9 @@ def check_shape(
             raise InvalidOrder("a market sell takes a volume and no price", name=err)
     elif ord_type == "best":
         if tif not in ("ioc", "fok"):
-            raise InvalidOrder("a best order needs time_in_force ioc or fok", name="invalid_time_in_force")
+            raise InvalidOrder(
+                "a best order needs time_in_force ioc or fok", name="invalid_time_in_force"
+            )
         if side == "bid" and (price is None or volume is not None):
             raise InvalidOrder("a best buy takes a KRW total and no volume", name=err)
         if side == "ask" and (volume is None or price is not None):
@@ -177,4 +180,6 @@ def check_shape(
     else:
         raise InvalidOrder(f"unknown ord_type {ord_type!r}", name="validation_error")
     if tif is not None and ord_type in ("price", "market"):
-        raise InvalidOrder(f"time_in_force is not allowed for {ord_type}", name="invalid_time_in_force")
+        raise InvalidOrder(
+            f"time_in_force is not allowed for {ord_type}", name="invalid_time_in_force"
+        )

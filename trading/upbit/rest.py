@@ -186,8 +186,9 @@ class UpbitRestClient:
     async def _read(
         self, path: str, group: str, params: QueryPairs = (), *, private: bool = False
     ) -> Any:
-        return await self.retry.run(lambda: self._send("GET", path, group, params=params,
-                                                       private=private))
+        return await self.retry.run(
+            lambda: self._send("GET", path, group, params=params, private=private)
+        )
 
     @staticmethod
     def _parse(model: type[M], data: Any) -> M:
@@ -212,7 +213,7 @@ class UpbitRestClient:
         count: int = MAX_CANDLES_PER_CALL,
         to: datetime | None = None,
     ) -> list[Candle]:
-        """GET /v1/candles/{seconds|minutes/N|days|weeks|months}: newest first, ``to`` exclusive."""
+        """GET /v1/candles/{seconds|minutes/N|days|...}: newest first, ``to`` exclusive."""
         path = TIMEFRAME_PATHS.get(timeframe)
         if path is None:
             raise ValidationError(

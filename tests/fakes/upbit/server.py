@@ -1,0 +1,178 @@
+"""``FakeUpbit``: a strict, in-process fake of Upbit's REST + WebSocket API on 127.0.0.1.
+
+One aiohttp app serves REST under ``/v1`` and both WebSockets on a free port::
+
+    async with FakeUpbit() as fake:
+        fake.set_balance("KRW", Decimal("1000000"))
+        fake.set_orderbook("KRW-BTC", asks=[(Decimal("100000000"), Decimal("1"))], bids=[])
+        ...  # point the client at fake.rest_url / fake.ws_url / fake.ws_private_url
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from .auth import Authenticator
+from .exchange import Exchange
+from .faults import FaultInjector
+from .market import MarketData
+from .orders import FakeOrder
+from .ratelimit import RateLimiter
+from .rest import RecordedRequest, RestPipeline, json_response
+from .rest_exchange import ExchangeApi
+from .rest_quote import QuoteApi
+from .ws import WsHub
+
+DEFAULT_MARKETS = ["KRW-BTC", "KRW-ETH", "KRW-XRP"]
+
+
+class FakeUpbit:
+    def __init__(
+        self,
+        *,
+        keys: dict[str, str] | None = None,
+        rate_limits: dict[str, float] | None = None,
+        fee_rate: Decimal = Decimal("0.0005"),
+        markets: list[str] | None = None,
+        plain_text_429: bool = True,
+        ban_seconds: float = 3.0,
+        ws_status_interval: float = 10.0,
+    ) -> None:
+        self.keys = dict(keys or {"test-access": "test-secret"})
+        self.markets = list(markets or DEFAULT_MARKETS)
+        self.auth = Authenticator(self.keys)
+        self.md = MarketData(self.markets)
+        self.ws_hub = WsHub(self.md, self.auth, ws_status_interval)
+        self.exchange = Exchange(self.md, Decimal(fee_rate), self.ws_hub.emit)
+        self.limiter = RateLimiter(rate_limits, ban_seconds=ban_seconds)
+        self.faults = FaultInjector(
+            on_ban=self.limiter.ban, on_ws_drop=self.ws_hub.drop_all, on_ws_silence=self._silence
+        )
+        self._stopping = asyncio.Event()
+        self._pipeline = RestPipeline(
+            self.limiter, self.faults, plain_text_429=plain_text_429, stopping=self._stopping
+        )
+        self.quote_api = QuoteApi(self.md, self.exchange)
+        self.exchange_api = ExchangeApi(self.exchange, self.auth, self.markets)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ----- lifecycle -----
+    def _app(self) -> web.Application:
+        app = web.Application()
+        self._pipeline.add_routes(app, self.quote_api.routes() + self.exchange_api.routes())
+
+        async def public(request: web.Request) -> web.StreamResponse:
+            return await self.ws_hub.handle(request, private=False)
+
+        async def private(request: web.Request) -> web.StreamResponse:
+            return await self.ws_hub.handle(request, private=True)
+
+        async def not_found(request: web.Request) -> web.StreamResponse:
+            return json_response({"error": {"name": 404, "message": "Not Found"}}, 404)
+
+        app.router.add_get("/websocket/v1", public)
+        app.router.add_get("/websocket/v1/private", private)
+        app.router.add_route("*", "/{tail:.*}", not_found)
+        return app
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        self._runner = web.AppRunner(self._app(), access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._silence(False)
+        await self.ws_hub.close_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeUpbit:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/websocket/v1"
+
+    @property
+    def ws_private_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/websocket/v1/private"
+
+    def _silence(self, on: bool) -> None:
+        self.ws_hub.silent = on
+
+    # ----- inspection -----
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        return self._pipeline.requests
+
+    @property
+    def orders(self) -> dict[str, FakeOrder]:
+        return self.exchange.orders
+
+    def order_by_identifier(self, identifier: str) -> FakeOrder | None:
+        uuid = self.exchange.by_identifier.get(identifier)
+        return self.exchange.orders.get(uuid) if uuid else None
+
+    def balance(self, currency: str) -> tuple[Decimal, Decimal]:
+        free, locked = self.exchange.balances.get(currency, [Decimal(0), Decimal(0)])
+        return free, locked
+
+    @property
+    def ws_connections(self) -> int:
+        return len(self.ws_hub.connections)
+
+    @property
+    def ws_received(self) -> list[tuple[bool, str]]:
+        """Every text the clients sent over websockets: (private?, text)."""
+        return self.ws_hub.received
+
+    # ----- scripting -----
+    def set_balance(self, currency: str, balance: Decimal, locked: Decimal = Decimal(0)) -> None:
+        self.exchange.set_balance(currency, balance, locked)
+
+    def set_orderbook(
+        self, market: str, asks: list[tuple[Decimal, Decimal]], bids: list[tuple[Decimal, Decimal]]
+    ) -> None:
+        self.md.set_orderbook(market, asks, bids)
+        self.ws_hub.emit("orderbook", market)
+
+    def set_candles(self, market: str, unit: str, candles: list[dict[str, Any]]) -> None:
+        self.md.set_candles(market, unit, candles)
+
+    def set_market_warning(self, market: str, warning: bool = True) -> None:
+        (self.quote_api.warnings.add if warning else self.quote_api.warnings.discard)(market)
+
+    async def trade(
+        self, market: str, price: Decimal, volume: Decimal, ask_bid: str = "BID"
+    ) -> None:
+        if market not in self.markets:
+            raise KeyError(market)
+        self.exchange.tape_trade(market, Decimal(price), Decimal(volume), ask_bid)
+        await asyncio.sleep(0)
+
+    def reset_rate_limits(self) -> None:
+        self.limiter.reset()

@@ -1,0 +1,53 @@
+"""Plumbing shared by the store's method groups: sessions, row conversion, dialect inserts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import fields
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeVar
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from trading.store.db import SQLITE_BEGIN
+from trading.store.models import Base
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
+
+InsertWithConflict = postgresql.Insert | sqlite.Insert
+
+
+def to_record(record_type: type[R], row: Base) -> R:
+    """Copy the columns a record declares off an ORM row (datetimes normalized to UTC, as
+    they would read back from the database)."""
+    values = {f.name: getattr(row, f.name) for f in fields(record_type)}
+    for name, value in values.items():
+        if isinstance(value, datetime):
+            values[name] = value.astimezone(UTC)
+    return record_type(**values)
+
+
+class StoreBase:
+    """Holds the session factory; every public method is one committed unit of work."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction: BEGIN IMMEDIATE on SQLite (ignored by PostgreSQL)."""
+        async with self._sessions() as session, session.begin():
+            await session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+            yield session
+
+    @staticmethod
+    def _insert(session: AsyncSession, model: type[Base]) -> InsertWithConflict:
+        """An INSERT that understands ON CONFLICT on both supported dialects."""
+        if session.get_bind().dialect.name == "postgresql":
+            return postgresql.insert(model)
+        return sqlite.insert(model)

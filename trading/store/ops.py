@@ -1,0 +1,203 @@
+"""Operational records: bot state, parameter changes, the audit log, the notification queue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from trading.store._base import StoreBase, to_record
+from trading.store.models import AuditEntry, BotState, Notification, ParameterChange
+from trading.store.records import AuditRecord, NotificationRecord, ParamChangeRecord
+from trading.store.types import utcnow
+
+#: How long a claimed notification is hidden from other claims; if the sender dies mid-send
+#: the message becomes due again after this, instead of being lost.
+DEFAULT_LEASE = timedelta(minutes=2)
+
+
+class OpsMixin(StoreBase):
+    # --- bot state -----------------------------------------------------------------------
+
+    async def get_state(self, key: str, default: Any = None) -> Any:
+        """A durable switch (``paused``, ``halts``, ...); ``default`` if never set."""
+        async with self._sessions() as session:
+            row = await session.get(BotState, key)
+            return default if row is None else row.value
+
+    async def set_state(self, key: str, value: Any) -> None:
+        """Insert or replace; Decimals are stored as strings (JSON has no exact decimal)."""
+        async with self._tx() as session:
+            stmt = (
+                self._insert(session, BotState)
+                .values(key=key, value=value, updated_at=utcnow())
+                .on_conflict_do_update(
+                    index_elements=["key"], set_={"value": value, "updated_at": utcnow()}
+                )
+            )
+            await session.execute(stmt)
+
+    # --- parameter changes ---------------------------------------------------------------
+
+    async def record_param_change(
+        self,
+        *,
+        who: str,
+        transport: str,
+        key: str,
+        old_value: Any,
+        new_value: Any,
+        at: datetime | None = None,
+    ) -> ParamChangeRecord:
+        row = ParameterChange(
+            who=who,
+            transport=transport,
+            key=key,
+            old_value=old_value,
+            new_value=new_value,
+            at=at or utcnow(),
+        )
+        async with self._tx() as session:
+            session.add(row)
+        return to_record(ParamChangeRecord, row)
+
+    async def param_changes(
+        self, limit: int = 20, *, key: str | None = None
+    ) -> list[ParamChangeRecord]:
+        """Newest first, so ``param_changes(1)`` is what an undo reverts."""
+        query = select(ParameterChange)
+        if key is not None:
+            query = query.where(ParameterChange.key == key)
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                query.order_by(ParameterChange.at.desc(), ParameterChange.id.desc()).limit(limit)
+            )
+            return [to_record(ParamChangeRecord, row) for row in rows]
+
+    # --- audit log -----------------------------------------------------------------------
+
+    async def audit(
+        self,
+        *,
+        transport: str,
+        command: str,
+        outcome: str,
+        user_id: str | None = None,
+        chat_id: str | None = None,
+        arguments: Mapping[str, Any] | None = None,
+        detail: str | None = None,
+        at: datetime | None = None,
+    ) -> AuditRecord:
+        """Record one chat command, allowed or denied."""
+        row = AuditEntry(
+            transport=transport,
+            user_id=user_id,
+            chat_id=chat_id,
+            command=command,
+            arguments=dict(arguments or {}),
+            outcome=outcome,
+            detail=detail,
+            at=at or utcnow(),
+        )
+        async with self._tx() as session:
+            session.add(row)
+        return to_record(AuditRecord, row)
+
+    async def audit_log(self, limit: int = 50, *, user_id: str | None = None) -> list[AuditRecord]:
+        """Newest first."""
+        query = select(AuditEntry)
+        if user_id is not None:
+            query = query.where(AuditEntry.user_id == user_id)
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+            )
+            return [to_record(AuditRecord, row) for row in rows]
+
+    # --- notification queue --------------------------------------------------------------
+
+    async def enqueue_notification(
+        self,
+        *,
+        channel: str,
+        kind: str,
+        payload: Mapping[str, Any],
+        not_before: datetime | None = None,
+    ) -> NotificationRecord:
+        now = utcnow()
+        row = Notification(
+            channel=channel,
+            kind=kind,
+            payload=dict(payload),
+            created_at=now,
+            attempts=0,
+            next_attempt_at=not_before or now,
+        )
+        async with self._tx() as session:
+            session.add(row)
+        return to_record(NotificationRecord, row)
+
+    async def claim_due_notifications(
+        self, limit: int = 20, now: datetime | None = None, *, lease: timedelta = DEFAULT_LEASE
+    ) -> list[NotificationRecord]:
+        """Take up to ``limit`` unsent notifications that are due, oldest first.
+
+        Claiming counts the attempt and pushes ``next_attempt_at`` out by ``lease``: two
+        claimers never get the same message (rows are locked with SKIP LOCKED on PostgreSQL;
+        SQLite writers are serialized by BEGIN IMMEDIATE) and a crash mid-send retries later.
+        """
+        now = now or utcnow()
+        async with self._tx() as session:
+            # Ids first, then UPDATE: a single UPDATE ... WHERE id IN (SELECT ... SKIP LOCKED
+            # LIMIT n) may re-run the subquery on PostgreSQL and claim more than ``limit``.
+            ids = (
+                await session.scalars(
+                    select(Notification.id)
+                    .where(Notification.sent_at.is_(None), Notification.next_attempt_at <= now)
+                    .order_by(Notification.next_attempt_at, Notification.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not ids:
+                return []
+            rows = await session.scalars(
+                update(Notification)
+                .where(Notification.id.in_(ids))
+                .values(attempts=Notification.attempts + 1, next_attempt_at=now + lease)
+                .returning(Notification),
+                execution_options={"synchronize_session": False},
+            )
+            claimed = [to_record(NotificationRecord, row) for row in rows]
+        return sorted(claimed, key=lambda n: (n.created_at, n.id))
+
+    async def mark_notification_sent(
+        self, notification_id: int, sent_at: datetime | None = None
+    ) -> None:
+        async with self._tx() as session:
+            await session.execute(
+                update(Notification)
+                .where(Notification.id == notification_id)
+                .values(sent_at=sent_at or utcnow(), last_error=None)
+            )
+
+    async def mark_notification_failed(
+        self, notification_id: int, error: str, retry_at: datetime
+    ) -> None:
+        """Keep the message queued, due again at ``retry_at`` (the caller picks the backoff)."""
+        async with self._tx() as session:
+            await session.execute(
+                update(Notification)
+                .where(Notification.id == notification_id, Notification.sent_at.is_(None))
+                .values(last_error=error, next_attempt_at=retry_at)
+            )
+
+    async def pending_notifications(self) -> int:
+        """How many messages are still unsent (for /readyz and metrics)."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Notification.id).where(Notification.sent_at.is_(None))
+            )
+            return len(rows.all())
