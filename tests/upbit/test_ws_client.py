@@ -15,10 +15,9 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from tests.fakes.upbit import FakeUpbit
-from trading.events import Event, FeedConnected, FeedGap, FeedStale
+from trading.events import Event, FeedConnected, FeedError, FeedGap, FeedStale
 from trading.upbit.auth import Credentials, encode_query, make_token
 from trading.upbit.ws_buffer import WsBuffer
-from trading.events import FeedError
 from trading.upbit.ws_client import Subscription, UpbitWebSocket
 from trading.upbit.ws_messages import MyAsset, MyOrder, RawMessage, Ticker, Trade, WsMessage
 

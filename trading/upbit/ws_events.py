@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 
-
 @dataclass(frozen=True, slots=True)
 class WsStats:
     """Counters for metrics; ``messages`` counts data messages, ``last_message_at`` any frame."""
