@@ -41,17 +41,32 @@ def test_parse_remaining_req_tolerates_garbage():
     assert parse_remaining_req("nonsense") is None
 
 
-def test_sliding_window_delay():
+def complete(limiter, clock, n, step=0.01):
+    for _ in range(n):
+        assert limiter.delay(clock()) == 0
+        limiter.in_flight += 1
+        limiter.release()
+        clock.now += step
+
+
+def test_sliding_window_counts_from_completion():
     clock = FakeClock()
     limiter = GroupLimiter("order", 8, margin_s=0.0, clock=clock)
-    for _ in range(8):
-        assert limiter.delay(clock()) == 0
-        limiter._sent.append(clock())
-        clock.now += 0.01
+    complete(limiter, clock, 8)
 
     assert limiter.delay(clock()) == pytest.approx(1.0 - 0.08)
     clock.now += 1.0
     assert limiter.delay(clock()) == 0
+
+
+def test_in_flight_requests_hold_their_slots():
+    clock = FakeClock()
+    limiter = GroupLimiter("order", 2, margin_s=0.0, clock=clock)
+    limiter.in_flight = 2
+
+    assert limiter.delay(clock()) is None  # only a release can free a slot
+    limiter.release()
+    assert limiter.delay(clock()) == pytest.approx(1.0)  # counted from its completion
 
 
 def test_header_reporting_less_room_adds_phantom_sends():
@@ -66,7 +81,7 @@ def test_header_reporting_less_room_adds_phantom_sends():
 def test_sub_one_per_second_group():
     clock = FakeClock()
     limiter = GroupLimiter("order-cancel-all", 0.5, margin_s=0.0, clock=clock)
-    limiter._sent.append(clock())
+    complete(limiter, clock, 1, step=0)
 
     assert limiter.delay(clock()) == pytest.approx(2.0)
 
@@ -87,7 +102,11 @@ async def test_acquire_queues_callers_at_the_rate():
     limiter = RateLimiter({"default": 20})
     start = time.monotonic()
 
-    await asyncio.gather(*(limiter.acquire("default") for _ in range(30)))
+    async def call():
+        async with limiter.slot("default"):
+            await asyncio.sleep(0.001)
+
+    await asyncio.gather(*(call() for _ in range(30)))
 
     # 20 go at once, the 21st waits for the window: about one second in all
     assert 0.95 <= time.monotonic() - start < 1.5
@@ -101,10 +120,13 @@ async def test_ban_blocks_group_raises_when_too_long_and_lifts_with_events():
 
     limiter.on_ban("default", until, "blocked for 0.3 s")
     with pytest.raises(Banned, match="blocked the default group"):
-        await limiter.acquire("default")
-    await limiter.acquire("candle")  # other groups are untouched
+        async with limiter.slot("default"):
+            pass
+    async with limiter.slot("candle"):  # other groups are untouched
+        pass
     await asyncio.sleep(0.4)
-    await limiter.acquire("default")
+    async with limiter.slot("default"):
+        pass
 
     assert [type(e) for e in events] == [RateLimitBanned, RateLimitBanLifted]
     assert events[0].group == "default"
@@ -116,7 +138,8 @@ async def test_callers_wait_out_a_short_ban():
     limiter.on_ban("order", datetime.now(UTC) + timedelta(seconds=0.2), "short")
     start = time.monotonic()
 
-    await limiter.acquire("order")
+    async with limiter.slot("order"):
+        pass
 
     assert time.monotonic() - start >= 0.15
     await limiter.close()

@@ -9,11 +9,12 @@ the same key), backs a group off after a 429, and blocks it entirely while a 418
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -44,7 +45,12 @@ def parse_remaining_req(value: str | None) -> RemainingReq | None:
 
 
 class GroupLimiter:
-    """Sliding-window pacing for one group."""
+    """Sliding-window pacing for one group.
+
+    A request holds its slot while in flight and is logged at the moment its response came
+    back: the server counted it at arrival, which is never later, so our window can only be
+    stricter than Upbit's, however long the request waited in the connection pool.
+    """
 
     def __init__(
         self,
@@ -52,7 +58,7 @@ class GroupLimiter:
         rate_per_s: float,
         *,
         window_s: float = 1.0,
-        margin_s: float = 0.03,
+        margin_s: float = 0.01,
         clock: Clock = time.monotonic,
     ) -> None:
         if rate_per_s <= 0:
@@ -64,8 +70,10 @@ class GroupLimiter:
         self.window = window_s if rate_per_s >= 1 else window_s / rate_per_s
         self.window += margin_s
         self._clock = clock
-        self._sent: deque[float] = deque()
+        self._done: deque[float] = deque()
+        self.in_flight = 0
         self._lock = asyncio.Lock()
+        self._released = asyncio.Event()
         self.blocked_until = 0.0  # monotonic; set by 429 backoff and 418 bans
         self.banned_until: datetime | None = None
         self.consecutive_429 = 0
@@ -73,15 +81,18 @@ class GroupLimiter:
         self.waits = 0
 
     def _prune(self, now: float) -> None:
-        while self._sent and now - self._sent[0] >= self.window:
-            self._sent.popleft()
+        while self._done and now - self._done[0] >= self.window:
+            self._done.popleft()
 
-    def delay(self, now: float) -> float:
-        """Seconds until one more request may go out (0 if it may go now)."""
+    def delay(self, now: float) -> float | None:
+        """Seconds until one more request may go out: 0 now, None when only a release helps."""
         self._prune(now)
         wait = max(0.0, self.blocked_until - now)
-        if len(self._sent) >= self.capacity:
-            wait = max(wait, self._sent[len(self._sent) - self.capacity] + self.window - now)
+        excess = len(self._done) + self.in_flight - self.capacity
+        if excess >= 0:
+            if excess >= len(self._done):
+                return None
+            wait = max(wait, self._done[excess] + self.window - now)
         return wait
 
     async def acquire(self, max_wait_s: float) -> None:
@@ -90,10 +101,10 @@ class GroupLimiter:
             while True:
                 now = self._clock()
                 wait = self.delay(now)
-                if wait <= 0:
-                    self._sent.append(now)
+                if wait is not None and wait <= 0:
+                    self.in_flight += 1
                     return
-                if self.banned_until is not None and wait > max_wait_s:
+                if self.banned_until is not None and (wait or 0) > max_wait_s:
                     raise Banned(
                         f"Upbit blocked the {self.group} group until "
                         f"{self.banned_until.isoformat()}",
@@ -102,16 +113,24 @@ class GroupLimiter:
                         name="rate_limit_ban",
                     )
                 self.waits += 1
-                await asyncio.sleep(wait)
+                self._released.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._released.wait(), wait)
+
+    def release(self) -> None:
+        """The response (or the failure) is back: the request now counts from this moment."""
+        self.in_flight -= 1
+        self._done.append(self._clock())
+        self._released.set()
 
     def observe(self, remaining: int) -> None:
         """Align with the server: it may count requests this process did not send."""
         self.remaining = remaining
         now = self._clock()
         self._prune(now)
-        local_free = self.capacity - len(self._sent)
+        local_free = self.capacity - len(self._done) - self.in_flight
         for _ in range(max(0, local_free - remaining)):
-            self._sent.append(now)
+            self._done.append(now)
         if remaining > 0 or self.consecutive_429:
             self.consecutive_429 = 0
 
@@ -151,8 +170,15 @@ class RateLimiter:
             self.groups[name] = GroupLimiter(name, RATE_LIMITS["default"])
         return self.groups[name]
 
-    async def acquire(self, group: str) -> None:
-        await self.group(group).acquire(self.max_wait_s)
+    @contextlib.asynccontextmanager
+    async def slot(self, group: str) -> AsyncIterator[None]:
+        """Hold a request slot of ``group`` for the duration of one HTTP exchange."""
+        limiter = self.group(group)
+        await limiter.acquire(self.max_wait_s)
+        try:
+            yield
+        finally:
+            limiter.release()
 
     def observe_header(self, value: str | None, fallback_group: str) -> None:
         parsed = parse_remaining_req(value)

@@ -131,7 +131,6 @@ class UpbitRestClient:
         if private and self._creds is None:
             raise UpbitError("this call needs Upbit API keys", name="no_credentials")
         self.circuit.before_call()
-        await self.limiter.acquire(group)
         url = self._base + path
         wire, decoded = encode_query(params) if params else ("", "")
         if wire:
@@ -143,11 +142,12 @@ class UpbitRestClient:
             decoded = encode_query(list(body.items()))[1]
             content = json.dumps(body, ensure_ascii=False).encode("utf-8")
             headers["Content-Type"] = "application/json; charset=utf-8"
-        if private:
-            assert self._creds is not None
-            headers["Authorization"] = bearer(self._creds, decoded or None)
         try:
-            async with asyncio.timeout(self._timeout_s):
+            async with self.limiter.slot(group), asyncio.timeout(self._timeout_s):
+                # signed inside the slot: a token must not age in the queue
+                if private:
+                    assert self._creds is not None
+                    headers["Authorization"] = bearer(self._creds, decoded or None)
                 response = await self._http.request(method, url, content=content, headers=headers)
         except TimeoutError as exc:
             self.circuit.record_failure(f"{method} {path} timed out")
@@ -160,6 +160,9 @@ class UpbitRestClient:
         except httpx.TransportError as exc:
             self.circuit.record_failure(f"{method} {path}: {type(exc).__name__}")
             raise NetworkError(f"{method} {path}: {exc!r}", name="network") from exc
+        except BaseException:  # a ban in the queue, a cancellation: release a probe slot
+            self.circuit.record_neutral()
+            raise
         self.limiter.observe_header(response.headers.get("Remaining-Req"), group)
         try:
             raise_for_upbit_error(response.status_code, response.content, group=group)

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m benchmarks [--quick]`` prints the figures (medians of several runs)."""
