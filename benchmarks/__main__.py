@@ -27,15 +27,21 @@ def main() -> None:
             f"  {group:8s} allowed {rate:4.0f}/s  achieved median {statistics.median(ratios):6.1%}"
             f"  (runs: {', '.join(f'{x:.1%}' for x in ratios)})  target >= 90%"
         )
-    print(f"  fake answered 429: {[r.server_429 for r in runs]}  418: "
-          f"{[r.server_418 for r in runs]}  target 0")
+    print(
+        f"  fake answered 429: {[r.server_429 for r in runs]}  418: "
+        f"{[r.server_418 for r in runs]}  target 0"
+    )
 
     print(f"signed order call: {args.runs} run(s) of {args.calls} sequential POST /v1/orders")
     figures = order_latency.summary([order_latency.run_once(args.calls) for _ in range(args.runs)])
-    print(f"  client CPU per call  p50 {figures['cpu_p50_ms']:.3f} ms  "
-          f"p99 {figures['cpu_p99_ms']:.3f} ms  target p99 < 3 ms")
-    print(f"  wall per call        p50 {figures['wall_p50_ms']:.3f} ms  "
-          f"p99 {figures['wall_p99_ms']:.3f} ms  (includes the fake, another process)")
+    print(
+        f"  client CPU per call  p50 {figures['cpu_p50_ms']:.3f} ms  "
+        f"p99 {figures['cpu_p99_ms']:.3f} ms  target p99 < 3 ms"
+    )
+    print(
+        f"  wall per call        p50 {figures['wall_p50_ms']:.3f} ms  "
+        f"p99 {figures['wall_p99_ms']:.3f} ms  (includes the fake, another process)"
+    )
     print(f"  JWT signing alone    {figures['sign_us']:.1f} us")
 
 

@@ -34,7 +34,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def _calls(url: str, n: int) -> tuple[list[float], list[float]]:
-    (access, secret), = KEYS.items()
+    ((access, secret),) = KEYS.items()
     client = UpbitRestClient(
         url, credentials=Credentials(access, secret), limiter=RateLimiter(UNLIMITED)
     )
@@ -44,8 +44,12 @@ async def _calls(url: str, n: int) -> tuple[list[float], list[float]]:
         for i in range(n + 50):
             c0, w0 = time.process_time(), time.perf_counter()
             body = client.order_body(
-                market="KRW-BTC", side="bid", ord_type="limit", identifier=f"lat-{i}",
-                price=Decimal("50000000"), volume=Decimal("0.0001"),
+                market="KRW-BTC",
+                side="bid",
+                ord_type="limit",
+                identifier=f"lat-{i}",
+                price=Decimal("50000000"),
+                volume=Decimal("0.0001"),
             )
             await client.create_order(body)
             if i >= 50:  # warm-up: connection set-up and first-call imports
@@ -56,8 +60,14 @@ async def _calls(url: str, n: int) -> tuple[list[float], list[float]]:
 
 def sign_cost_us(n: int = 5000) -> float:
     creds = Credentials(*next(iter(KEYS.items())))
-    pairs = [("market", "KRW-BTC"), ("side", "bid"), ("ord_type", "limit"),
-             ("volume", "0.0001"), ("price", "50000000"), ("identifier", "x")]
+    pairs = [
+        ("market", "KRW-BTC"),
+        ("side", "bid"),
+        ("ord_type", "limit"),
+        ("volume", "0.0001"),
+        ("price", "50000000"),
+        ("identifier", "x"),
+    ]
     start = time.perf_counter()
     for _ in range(n):
         bearer(creds, encode_query(pairs)[1])

@@ -32,7 +32,7 @@ class RateRun:
 
 
 async def _flat_out(url: str, duration_s: float, workers: int) -> tuple[dict[str, int], float]:
-    (access, secret), = KEYS.items()
+    ((access, secret),) = KEYS.items()
     client = UpbitRestClient(
         url, credentials=Credentials(access, secret), retry=RetryPolicy(max_retries=0)
     )
@@ -50,15 +50,19 @@ async def _flat_out(url: str, duration_s: float, workers: int) -> tuple[dict[str
         async def orders() -> None:
             while time.monotonic() < deadline:
                 body = client.order_body(
-                    market="KRW-BTC", side="bid", ord_type="limit",
+                    market="KRW-BTC",
+                    side="bid",
+                    ord_type="limit",
                     identifier=f"bench-{next(counter)}",
-                    price=Decimal("50000000"), volume=Decimal("0.0001"),
+                    price=Decimal("50000000"),
+                    volume=Decimal("0.0001"),
                 )
                 await client.create_order(body)
                 ok["order"] += 1
 
-        await asyncio.gather(*(reads() for _ in range(workers)),
-                             *(orders() for _ in range(workers)))
+        await asyncio.gather(
+            *(reads() for _ in range(workers)), *(orders() for _ in range(workers))
+        )
         elapsed = time.monotonic() - start
     return ok, elapsed
 

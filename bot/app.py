@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from bot.config import AppConfig
+from bot.http_server import HttpServer
 from bot.logs import setup_logging
 from trading.candle_file import CandleFileError, FileCandle, read_candles
 from trading.errors import UpbitError
@@ -27,6 +28,8 @@ from trading.store import StoreError, upgrade
 from trading.upbit.auth import Credentials
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.retry import RetryPolicy
+from trading.upbit.ws_client import Subscription, UpbitWebSocket
+from trading.upbit.ws_messages import MyAsset, MyOrder, Ticker, Trade
 
 log = logging.getLogger("bot")
 BUNDLED_REPLAY = "upbit_KRW-BTC_1m.csv"
@@ -45,6 +48,10 @@ class App:
         self._tasks: set[asyncio.Task[None]] = set()
         self._started_at = time.monotonic()
         self.rest: UpbitRestClient | None = None
+        self.streams: list[UpbitWebSocket] = []
+        self.http: HttpServer | None = None
+        self.last_prices: dict[str, Decimal] = {}
+        self.trades_seen = 0
         self.revision: str | None = None
         self.replayed = 0
         self.last: FileCandle | None = None
@@ -80,6 +87,10 @@ class App:
         )
         self.revision = await upgrade(cfg.store.url)
         log.info("store ready at revision %s", self.revision)
+        if cfg.http.enabled:
+            self.http = HttpServer(cfg.http.host, cfg.http.port, ready=lambda: self.ready)
+            await self.http.start()
+            log.info("health endpoints on http://%s:%d/healthz", cfg.http.host, self.http.port)
         if cfg.bot.mode == "live" or cfg.bot.feed == "upbit":
             await self._start_upbit()
         if cfg.bot.feed == "replay":
@@ -125,7 +136,64 @@ class App:
         if creds is not None:
             accounts = await self.rest.accounts()
             krw = next((a.balance for a in accounts if a.currency == "KRW"), Decimal(0))
-            log.info("Upbit keys accepted: %d balances, %s KRW free", len(accounts), f"{krw:,}")
+            log.info("Upbit keys accepted: %d balances, %s KRW free", len(accounts), f"{krw:,f}")
+        if cfg.bot.feed == "upbit":
+            await self._start_streams(creds)
+
+    async def _start_streams(self, creds: Credentials | None) -> None:
+        cfg = self.config
+        markets = list(cfg.bot.markets)
+
+        def make(
+            url: str, subs: list[Subscription], name: str, key: Credentials | None = None
+        ) -> UpbitWebSocket:
+            return UpbitWebSocket(
+                url,
+                subs,
+                credentials=key,
+                name=name,
+                ping_interval_s=cfg.upbit.ws_ping_interval_s,
+                stale_after_s=cfg.upbit.ws_stale_after_s,
+                backoff_max_s=cfg.upbit.ws_reconnect_max_s,
+                on_event=self.on_event,
+            )
+
+        public = [Subscription("trade", markets), Subscription("ticker", markets)]
+        self.streams.append(make(cfg.upbit.ws_url, public, "public"))
+        if creds is not None:
+            private = [Subscription("myOrder"), Subscription("myAsset")]
+            self.streams.append(make(cfg.upbit.ws_private_url, private, "private", creds))
+        for stream in self.streams:
+            await stream.start()
+            self.create_task(self._consume(stream), f"ws-{stream.name}")
+        log.info("subscribed to %s on %s", ", ".join(markets), cfg.upbit.ws_url)
+
+    async def _consume(self, stream: UpbitWebSocket) -> None:
+        async for message in stream.messages():
+            if isinstance(message, Trade):
+                self.trades_seen += 1
+                if message.code not in self.last_prices:
+                    log.info(
+                        "first trade on %s at %s KRW",
+                        message.code,
+                        f"{message.trade_price.normalize():,f}",
+                    )
+                self.last_prices[message.code] = message.trade_price
+            elif isinstance(message, Ticker):
+                self.last_prices[message.code] = message.trade_price
+            elif isinstance(message, MyOrder):
+                log.info(
+                    "order %s %s: %s",
+                    message.identifier or message.uuid,
+                    message.code,
+                    message.state,
+                )
+            elif isinstance(message, MyAsset):
+                log.info("balances changed: %s", ", ".join(a.currency for a in message.assets))
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "running"
 
     def on_event(self, event: Event) -> None:
         log.warning("event: %s", event)
@@ -157,6 +225,8 @@ class App:
             f"mode {cfg.bot.mode}, feed {cfg.bot.feed}, markets {', '.join(cfg.bot.markets)}",
             f"store revision {self.revision}, up {time.monotonic() - self._started_at:.0f}s",
         ]
+        for market, price in sorted(self.last_prices.items()):
+            lines.append(f"{market} last {price.normalize():,f} KRW ({self.trades_seen} trades)")
         if self.last is not None:
             lines.append(
                 f"replayed {self.replayed} candles; last {self.last.start:%Y-%m-%d %H:%M} UTC "
@@ -172,8 +242,12 @@ class App:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for stream in self.streams:
+            await stream.stop()
         if self.rest is not None:
             await self.rest.stop()
+        if self.http is not None:
+            await self.http.stop()
         self.state = "stopped"
         log.info("stopped cleanly")
 

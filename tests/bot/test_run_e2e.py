@@ -1,0 +1,157 @@
+"""The whole bot as a process: the embedded default, and live mode against the fake Upbit."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from decimal import Decimal as D
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fakes.upbit import FakeUpbit
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "e2e-secret-key-0123456789abcdefghij"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Bot:
+    """``python -m bot run`` with its stderr collected line by line."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+
+    @classmethod
+    async def start(cls, cwd: Path, env: dict[str, str]) -> Bot:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=cwd,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        return cls(proc)
+
+    async def wait_for(self, text: str, timeout: float = 20.0) -> str:
+        assert self.proc.stderr is not None
+        async with asyncio.timeout(timeout):
+            while True:
+                raw = await self.proc.stderr.readline()
+                if not raw:
+                    raise AssertionError(f"bot exited before {text!r}:\n" + "".join(self.lines))
+                line = raw.decode()
+                self.lines.append(line)
+                if text in line:
+                    return line
+
+    async def finish(self, timeout: float = 15.0) -> int:
+        assert self.proc.stderr is not None
+        async with asyncio.timeout(timeout):
+            rest = await self.proc.stderr.read()
+            code = await self.proc.wait()
+        self.lines.append(rest.decode())
+        return code
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
+@pytest.fixture
+def base_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "UPBIT_BOT_HTTP__PORT": str(free_port()),
+        "UPBIT_BOT_STORE__URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+    }
+
+
+async def test_embedded_default_runs_answers_and_quits(tmp_path, base_env):
+    bot = await Bot.start(tmp_path, base_env)
+    try:
+        await bot.wait_for("replay finished: 14112 candles")
+        port = base_env["UPBIT_BOT_HTTP__PORT"]
+        async with httpx.AsyncClient() as http:
+            health = await http.get(f"http://127.0.0.1:{port}/healthz")
+            ready = await http.get(f"http://127.0.0.1:{port}/readyz")
+        assert health.status_code == 200
+        assert ready.json() == {"ready": True}
+
+        assert bot.proc.stdin is not None
+        bot.proc.stdin.write(b"status\nquit\n")
+        await bot.proc.stdin.drain()
+        assert await bot.finish() == 0
+        assert bot.proc.stdout is not None
+        stdout = (await bot.proc.stdout.read()).decode()
+    finally:
+        if bot.proc.returncode is None:
+            bot.proc.kill()
+    assert "mode paper, feed replay, markets KRW-BTC" in stdout
+    assert "replayed 14112 candles; last 2020-02-20 11:59 UTC" in stdout
+    assert "stopped cleanly" in bot.output
+    assert (tmp_path / "bot.db").exists()
+
+
+async def test_live_mode_against_the_fake_exchange(tmp_path, base_env):
+    async with FakeUpbit(keys={"e2e-access": SECRET}) as fake:
+        fake.set_balance("KRW", D("1234567"))
+        env = {
+            **base_env,
+            "UPBIT_BOT_BOT__MODE": "live",
+            "UPBIT_BOT_BOT__FEED": "upbit",
+            "UPBIT_BOT_UPBIT__REST_URL": fake.rest_url,
+            "UPBIT_BOT_UPBIT__WS_URL": fake.ws_url,
+            "UPBIT_BOT_UPBIT__WS_PRIVATE_URL": fake.ws_private_url,
+            "UPBIT_ACCESS_KEY": "e2e-access",
+            "UPBIT_SECRET_KEY": SECRET,
+        }
+        bot = await Bot.start(tmp_path, env)
+        try:
+            await bot.wait_for("Upbit keys accepted: 1 balances, 1,234,567 KRW free")
+            await bot.wait_for("subscribed to KRW-BTC")
+            await asyncio.sleep(0.3)  # let the streams subscribe on the fake's side
+            await fake.trade("KRW-BTC", D("101000000"), D("0.01"))
+            await bot.wait_for("first trade on KRW-BTC at 101,000,000 KRW")
+            bot.proc.send_signal(signal.SIGTERM)
+            assert await bot.finish() == 0
+        finally:
+            if bot.proc.returncode is None:
+                bot.proc.kill()
+    assert "stopped cleanly" in bot.output
+    assert SECRET not in bot.output
+    private_calls = [r for r in fake.requests if r.path == "/v1/accounts"]
+    assert [r.status for r in private_calls] == [200]
+
+
+async def test_live_mode_with_a_wrong_secret_fails_to_start_clearly(tmp_path, base_env):
+    async with FakeUpbit(keys={"e2e-access": SECRET}) as fake:
+        env = {
+            **base_env,
+            "UPBIT_BOT_BOT__MODE": "live",
+            "UPBIT_BOT_BOT__FEED": "upbit",
+            "UPBIT_BOT_UPBIT__REST_URL": fake.rest_url,
+            "UPBIT_ACCESS_KEY": "e2e-access",
+            "UPBIT_SECRET_KEY": "not-the-secret-0123456789abcdefghij",
+        }
+        bot = await Bot.start(tmp_path, env)
+        code = await bot.finish()
+
+    assert code == 1
+    assert "start-up failed" in bot.output
+    assert "jwt_verification" in bot.output
+    assert "not-the-secret" not in bot.output
