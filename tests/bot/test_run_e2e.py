@@ -48,9 +48,9 @@ class Bot:
         )
         return cls(proc)
 
-    async def wait_for(self, text: str, timeout: float = 20.0) -> str:
+    async def wait_for(self, text: str, within_s: float = 20.0) -> str:
         assert self.proc.stderr is not None
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within_s):
             while True:
                 raw = await self.proc.stderr.readline()
                 if not raw:
@@ -60,9 +60,9 @@ class Bot:
                 if text in line:
                     return line
 
-    async def finish(self, timeout: float = 15.0) -> int:
+    async def finish(self, within_s: float = 15.0) -> int:
         assert self.proc.stderr is not None
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within_s):
             rest = await self.proc.stderr.read()
             code = await self.proc.wait()
         self.lines.append(rest.decode())
