@@ -18,6 +18,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
+from bot import upbit_factory
 from bot.config import AppConfig
 from bot.http_server import HttpServer
 from bot.logs import setup_logging
@@ -27,7 +28,6 @@ from trading.events import Event
 from trading.store import StoreError, upgrade
 from trading.upbit.auth import Credentials
 from trading.upbit.rest import UpbitRestClient
-from trading.upbit.retry import RetryPolicy
 from trading.upbit.ws_client import Subscription, UpbitWebSocket
 from trading.upbit.ws_messages import MyAsset, MyOrder, Ticker, Trade
 
@@ -106,23 +106,8 @@ class App:
 
     async def _start_upbit(self) -> None:
         cfg = self.config
-        secrets = cfg.secrets
-        creds = None
-        if secrets.upbit_access_key and secrets.upbit_secret_key:
-            creds = Credentials(
-                secrets.upbit_access_key.get_secret_value(),
-                secrets.upbit_secret_key.get_secret_value(),
-            )
-        self.rest = UpbitRestClient(
-            cfg.upbit.rest_url,
-            credentials=creds,
-            timeout_s=cfg.upbit.request_timeout_s,
-            connect_timeout_s=cfg.upbit.connect_timeout_s,
-            retry=RetryPolicy(
-                cfg.upbit.max_read_retries, cfg.upbit.backoff_base_s, cfg.upbit.backoff_max_s
-            ),
-            on_event=self.on_event,
-        )
+        creds = upbit_factory.credentials(cfg)
+        self.rest = upbit_factory.rest_client(cfg, self.on_event)
         await self.rest.start()
         markets = {m.market: m for m in await self.rest.markets()}
         unknown = [m for m in cfg.bot.markets if m not in markets]

@@ -1,4 +1,4 @@
-"""Suite-wide rules: with UPBIT_BOT_REQUIRE_POSTGRES=1 (CI), a skipped PostgreSQL test fails."""
+"""Suite-wide rules: with REQUIRE_POSTGRES_TESTS=1 (CI), a skipped PostgreSQL test fails."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ PG_SKIP_PREFIX = "PostgreSQL not available"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if os.environ.get("UPBIT_BOT_REQUIRE_POSTGRES") != "1":
+    if os.environ.get("REQUIRE_POSTGRES_TESTS") != "1":
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:

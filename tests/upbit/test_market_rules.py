@@ -67,6 +67,11 @@ def test_round_price(price, rounding, expected):
     assert RULES.is_on_grid("KRW-BTC", rounded)
 
 
+def test_round_for_side_favours_the_trader():
+    assert RULES.round_for_side("KRW-BTC", D("145759321"), "bid") == D("145759000")
+    assert RULES.round_for_side("KRW-BTC", D("145759321"), "ask") == D("145760000")
+
+
 def test_off_grid_limit_is_refused_before_sending():
     with pytest.raises(InvalidPrice, match="not a multiple of the KRW-BTC tick 1000") as info:
         RULES.check_order(

@@ -89,6 +89,10 @@ class MarketRules:
             rounded = (rounded / tick2).to_integral_value(mode or "ROUND_HALF_EVEN") * tick2
         return rounded.quantize(min(tick, tick2)) if rounded else tick
 
+    def round_for_side(self, market: str, price: Decimal, side: str) -> Decimal:
+        """The default for limit orders: a buy never pays more, a sell never gets less."""
+        return self.round_price(market, price, Rounding.DOWN if side == "bid" else Rounding.UP)
+
     def is_on_grid(self, market: str, price: Decimal) -> bool:
         return price > 0 and price % self.tick_size(market, price) == 0
 
