@@ -8,6 +8,7 @@ where CREATE DATABASE takes ~0.3 s), and dropped when the session ends.
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 
 from trading.store import Store, create_engine, session_factory, upgrade
 
-PG_HOST = "127.0.0.1:5432"
+PG_HOST = os.environ.get("TEST_POSTGRES_HOST", "127.0.0.1:5432")
 PG_ADMIN_DSN = f"postgresql://postgres@{PG_HOST}/test"
 PG_DSN = f"postgresql://postgres@{PG_HOST}/{{db}}"
 PG_URL = f"postgresql+asyncpg://postgres@{PG_HOST}/{{db}}"

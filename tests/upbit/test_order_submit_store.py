@@ -24,8 +24,12 @@ async def store(tmp_path) -> AsyncIterator[Store]:
 
 async def record(store: Store, intent: OrderIntent) -> None:
     await store.record_intent(
-        intent_id=intent.intent_id, market=intent.market, side=intent.side,
-        ord_type=intent.ord_type, price=intent.price, volume=intent.volume,
+        intent_id=intent.intent_id,
+        market=intent.market,
+        side=intent.side,
+        ord_type=intent.ord_type,
+        price=intent.price,
+        volume=intent.volume,
     )
 
 
@@ -35,8 +39,11 @@ async def test_resubmission_is_journalled_and_the_order_row_follows(fake, client
 
     order = await OrderSubmitter(client, journal=store, settle_s=0.05).submit(BUY)
     await store.update_order_from_exchange(
-        identifier=order.identifier, uuid=order.uuid, state=order.state,
-        executed_volume=order.executed_volume, executed_funds=order.executed_funds or D(0),
+        identifier=order.identifier,
+        uuid=order.uuid,
+        state=order.state,
+        executed_volume=order.executed_volume,
+        executed_funds=order.executed_funds or D(0),
         paid_fee=order.paid_fee,
     )
 

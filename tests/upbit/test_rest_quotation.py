@@ -75,3 +75,24 @@ async def test_instruments_replace_the_tick_table(client):
     rules = await client.refresh_ticks(["KRW-BTC"])
 
     assert rules.tick_size("KRW-BTC", D("100000000")) == D("1000")
+
+
+@pytest.mark.parametrize(
+    ("timeframe", "unit"),
+    [
+        ("1s", "seconds"),
+        ("3m", "minutes/3"),
+        ("4h", "minutes/240"),
+        ("1d", "days"),
+        ("1w", "weeks"),
+        ("1M", "months"),
+    ],
+)
+async def test_every_candle_unit_reaches_its_endpoint(fake, client, timeframe, unit):
+    rows = upbit_minute_candles("KRW-ETH", 3)
+    fake.set_candles("KRW-ETH", unit, rows)
+
+    candles = await client.candles("KRW-ETH", timeframe, count=3)
+
+    assert [c.close for c in candles] == [D(str(r["trade_price"])) for r in rows]
+    assert fake.requests[-1].path == f"/v1/candles/{unit}"
