@@ -1,7 +1,9 @@
 """Frozen events that the Upbit adapter and the engine emit.
 
-The engine's bus (issue 3) carries these; until then components take an ``EventSink``, a plain
-callable that must not block. Events are past tense and carry data, never chat markup.
+Components take an ``EventSink``, a plain callable that must not block; the engine's bus fans
+events out to the store, metrics and notifier. Events are past tense and carry data, never chat
+markup. ``critical`` events (orders, fills, positions, risk, halts) must never be dropped by a
+slow subscriber; the rest (candles, signals, feed health) may be, oldest first.
 """
 
 from __future__ import annotations
@@ -9,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from trading.domain import Bar
 
 
 def _now() -> datetime:
@@ -20,6 +26,7 @@ class Event:
     """Base of every event; ``at`` is timezone-aware UTC."""
 
     at: datetime = field(default_factory=_now)
+    critical: ClassVar[bool] = False
 
 
 EventSink = Callable[[Event], None]
@@ -31,6 +38,7 @@ def ignore_event(_event: Event) -> None:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RateLimitBanned(Event):
+    critical: ClassVar[bool] = True
     """Upbit answered 418: every call of ``group`` waits until ``until``."""
 
     group: str
@@ -45,6 +53,7 @@ class RateLimitBanLifted(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CircuitStateChanged(Event):
+    critical: ClassVar[bool] = True
     """The REST circuit breaker moved between closed, open and half_open."""
 
     name: str
@@ -55,6 +64,7 @@ class CircuitStateChanged(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderResubmitted(Event):
+    critical: ClassVar[bool] = True
     """An order attempt was confirmed absent on the exchange and re-sent under a new identifier."""
 
     intent_id: str
@@ -93,3 +103,141 @@ class FeedError(Event):
     stream: str
     name: str
     message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedRecovered(Event):
+    stream: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CandleClosed(Event):
+    bar: Bar
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignalRaised(Event):
+    market: str
+    action: Literal["enter", "exit"]
+    price: Decimal
+    strategy: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderPlaced(Event):
+    critical: ClassVar[bool] = True
+    intent_id: str
+    identifier: str
+    uuid: str
+    market: str
+    side: Literal["bid", "ask"]
+    ord_type: str
+    price: Decimal | None
+    volume: Decimal | None
+    paper: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderFilled(Event):
+    """A fill; ``complete`` tells whether the order has nothing left to fill."""
+
+    critical: ClassVar[bool] = True
+    intent_id: str
+    identifier: str
+    market: str
+    side: Literal["bid", "ask"]
+    price: Decimal
+    volume: Decimal
+    fee: Decimal
+    trade_uuid: str
+    complete: bool
+    paper: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderCancelled(Event):
+    critical: ClassVar[bool] = True
+    intent_id: str
+    identifier: str
+    market: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderRejected(Event):
+    critical: ClassVar[bool] = True
+    intent_id: str
+    market: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionOpened(Event):
+    critical: ClassVar[bool] = True
+    market: str
+    volume: Decimal
+    avg_price: Decimal
+    stop_price: Decimal | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionClosed(Event):
+    critical: ClassVar[bool] = True
+    market: str
+    volume: Decimal
+    entry_price: Decimal
+    exit_price: Decimal
+    pnl_krw: Decimal
+    fees_krw: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopMoved(Event):
+    critical: ClassVar[bool] = True
+    market: str
+    old: Decimal | None
+    new: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiskBreach(Event):
+    """A risk check refused something; ``reason`` is the sentence users read."""
+
+    critical: ClassVar[bool] = True
+    check: str
+    market: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HaltChanged(Event):
+    critical: ClassVar[bool] = True
+    name: str
+    active: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Paused(Event):
+    critical: ClassVar[bool] = True
+    market: str | None
+    by: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resumed(Event):
+    critical: ClassVar[bool] = True
+    market: str | None
+    by: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParameterChanged(Event):
+    critical: ClassVar[bool] = True
+    key: str
+    old: str
+    new: str
+    by: str

@@ -13,10 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 _MARKET_RE = re.compile(r"^[A-Z]+-[A-Z0-9]+$")
 _SLACK_ID_RE = re.compile(r"^[A-Z][A-Z0-9]{2,}$")
 _HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_TIMEFRAME_RE = re.compile(r"^([1-9]\d*)([smhd])$")
 _SPEED_RE = re.compile(r"^(\d+(?:\.\d+)?)x$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DAY_SECONDS = 86400
 HTTP_SCHEMES = ("http", "https")
 WS_SCHEMES = ("ws", "wss")
 STORE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
@@ -80,17 +77,6 @@ def check_timezone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError('must be an IANA time zone like "Asia/Seoul"') from None
     return value
-
-
-def timeframe_seconds(value: str) -> int:
-    """Seconds in a timeframe like ``15m``; it must divide a day so candles align to midnight."""
-    match = _TIMEFRAME_RE.match(value)
-    if not match:
-        raise ValueError('must be a timeframe like "1s", "5s", "1m", "15m", "1h", "4h" or "1d"')
-    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    if seconds > _DAY_SECONDS or _DAY_SECONDS % seconds:
-        raise ValueError("must divide one day evenly (e.g. 1m, 5m, 15m, 1h, 4h, 1d)")
-    return seconds
 
 
 def replay_factor(value: str) -> float | None:

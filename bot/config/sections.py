@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.config import fields as f
+from trading.timeframes import timeframe_seconds
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 Severity = Literal["info", "warning", "critical"]
@@ -260,12 +261,12 @@ class StrategyConfig(Section):
     @field_validator("timeframe")
     @classmethod
     def _timeframe(cls, value: str) -> str:
-        f.timeframe_seconds(value)
+        timeframe_seconds(value)
         return value
 
     @property
     def timeframe_seconds(self) -> int:
-        return f.timeframe_seconds(self.timeframe)
+        return timeframe_seconds(self.timeframe)
 
 
 class ReportConfig(Section):

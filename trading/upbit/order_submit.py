@@ -27,8 +27,8 @@ from trading.errors import (
     UpbitError,
 )
 from trading.events import EventSink, OrderResubmitted, ignore_event
+from trading.exchange import Exchange, OrdType, Side
 from trading.upbit.models import Order
-from trading.upbit.rest import OrdType, Side, UpbitRestClient
 
 log = logging.getLogger(__name__)
 _ID_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
@@ -78,7 +78,7 @@ class OrderIntent:
 class OrderSubmitter:
     def __init__(
         self,
-        client: UpbitRestClient,
+        client: Exchange,
         *,
         journal: AttemptJournal,
         prefix: str = "ubot",

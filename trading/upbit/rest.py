@@ -30,6 +30,7 @@ from trading.errors import (
     raise_for_upbit_error,
 )
 from trading.events import EventSink, ignore_event
+from trading.exchange import OrdType, Side
 from trading.upbit.auth import Credentials, QueryPairs, bearer, encode_query
 from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.constants import (
@@ -57,8 +58,6 @@ from trading.upbit.retry import RetryPolicy
 from trading.upbit.wire import fmt_decimal, loads
 
 M = TypeVar("M", bound=BaseModel)
-Side = Literal["bid", "ask"]
-OrdType = Literal["limit", "price", "market", "best"]
 
 
 class UpbitRestClient:

@@ -1,0 +1,40 @@
+"""Domain values shared by market data, strategies, risk, the paper exchange and the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from trading.timeframes import timeframe_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """A closed candle. ``start`` is the UTC start of the interval; amounts are exact."""
+
+    market: str
+    timeframe: str
+    start: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    trades: int = 0
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(seconds=timeframe_seconds(self.timeframe))
+
+
+@dataclass(frozen=True, slots=True)
+class TradePrint:
+    """One trade on the tape (from the WebSocket, a replay file, or the paper exchange)."""
+
+    market: str
+    price: Decimal
+    volume: Decimal
+    at: datetime
+    ask_bid: str = "BID"
+    sequential_id: int | None = None
