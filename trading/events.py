@@ -241,3 +241,16 @@ class ParameterChanged(Event):
     old: str
     new: str
     by: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reconciled(Event):
+    """What start-up reconciliation found, so chat can show what was recovered."""
+
+    critical: ClassVar[bool] = True
+    checked: int
+    settled: tuple[str, ...]
+    never_placed: tuple[str, ...]
+    adopted: tuple[str, ...]
+    foreign: int
+    mismatches: tuple[str, ...]

@@ -1,0 +1,233 @@
+"""The order manager: every order the engine wants goes through here, and every fill comes back
+through here into the store, exactly once.
+
+Placing: the intent is written to the store, then ``OrderSubmitter`` sends it (one intent,
+never two orders). Fills arrive from the private ``myOrder`` stream (live), from the paper
+exchange, or from REST polling as the fallback; all three are deduplicated by ``trade_uuid``
+in the store, so a fill seen twice is recorded once and announced once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from decimal import Decimal
+
+from trading.errors import CircuitOpen, OrderOutcomeUnknown, TransientError, UpbitError
+from trading.events import (
+    EventSink,
+    OrderCancelled,
+    OrderFilled,
+    OrderPlaced,
+    OrderRejected,
+    ignore_event,
+)
+from trading.exchange import Exchange
+from trading.orders.reports import FillReport, fill_from_my_order, fills_from_order
+from trading.store import TERMINAL_STATES, OrderRecord, Store
+from trading.upbit.models import Order
+from trading.upbit.order_submit import OrderIntent, OrderSubmitter
+from trading.upbit.ws_messages import MyOrder
+
+log = logging.getLogger(__name__)
+
+
+class OrderManager:
+    def __init__(
+        self,
+        exchange: Exchange,
+        store: Store,
+        *,
+        paper: bool,
+        prefix: str = "ubot",
+        on_event: EventSink = ignore_event,
+        settle_s: float = 1.0,
+        max_attempts: int = 3,
+    ) -> None:
+        self.exchange = exchange
+        self.store = store
+        self.paper = paper
+        self.prefix = prefix
+        self._emit = on_event
+        self.submitter = OrderSubmitter(
+            exchange,
+            journal=store,
+            prefix=prefix,
+            settle_s=settle_s,
+            max_attempts=max_attempts,
+            on_event=on_event,
+        )
+
+    @staticmethod
+    def new_intent_id() -> str:
+        return uuid.uuid4().hex[:16]
+
+    async def place(
+        self, intent: OrderIntent, *, strategy: str | None = None, reason: str | None = None
+    ) -> OrderRecord:
+        """Validate, journal, send; the returned record reflects the exchange's answer."""
+        # refuse an order that cannot succeed before anything is written
+        self.exchange.order_body(
+            market=intent.market, side=intent.side, ord_type=intent.ord_type,
+            identifier="validate", price=intent.price, volume=intent.volume,
+            time_in_force=intent.time_in_force, reference_price=intent.reference_price,
+        )  # fmt: skip
+        await self.store.record_intent(
+            intent_id=intent.intent_id, market=intent.market, side=intent.side,
+            ord_type=intent.ord_type, price=intent.price, volume=intent.volume,
+            time_in_force=intent.time_in_force, strategy=strategy, reason=reason,
+        )  # fmt: skip
+        try:
+            order = await self.submitter.submit(intent)
+        except OrderOutcomeUnknown:
+            log.warning("order %s: outcome unknown, left for reconciliation", intent.intent_id)
+            raise
+        except (UpbitError, TransientError) as exc:
+            await self._mark_rejected(intent, exc)
+            raise
+        record = await self._apply(order)
+        self._emit(
+            OrderPlaced(
+                intent_id=intent.intent_id, identifier=order.identifier or "",
+                uuid=order.uuid, market=order.market, side=order.side,
+                ord_type=order.ord_type, price=intent.price, volume=intent.volume,
+                paper=self.paper,
+            )
+        )  # fmt: skip
+        return record
+
+    async def _mark_rejected(self, intent: OrderIntent, exc: Exception) -> None:
+        attempts = await self.store.attempts_for(intent.intent_id)
+        if attempts:
+            await self.store.update_order_from_exchange(
+                identifier=attempts[-1].identifier, state="rejected",
+                executed_volume=Decimal(0), executed_funds=Decimal(0), paid_fee=Decimal(0),
+            )  # fmt: skip
+        name = exc.name if isinstance(exc, UpbitError) else type(exc).__name__
+        self._emit(
+            OrderRejected(intent_id=intent.intent_id, market=intent.market,
+                          name=str(name), reason=str(exc))
+        )  # fmt: skip
+
+    async def _apply(self, order: Order) -> OrderRecord:
+        """Store what the exchange says about an order (never moving a terminal state back)."""
+        record = await self.store.update_order_from_exchange(
+            identifier=order.identifier, uuid=order.uuid, state=order.state,
+            executed_volume=order.executed_volume,
+            executed_funds=order.executed_funds or sum(
+                (t.funds for t in order.trades), Decimal(0)
+            ),
+            paid_fee=order.paid_fee,
+        )  # fmt: skip
+        if record is None:
+            raise LookupError(f"order {order.identifier or order.uuid} is not in the store")
+        return record
+
+    async def on_fill(self, report: FillReport) -> bool:
+        """Record one fill; True if it was new (and announced)."""
+        row = await self.store.order_by_uuid(report.order_uuid)
+        if row is None and report.identifier:
+            row = await self.store.order_by_identifier(report.identifier)
+        new = await self.store.record_fill(
+            trade_uuid=report.trade_uuid, market=report.market, side=report.side,
+            price=report.price, volume=report.volume, funds=report.funds, fee=report.fee,
+            order_uuid=report.order_uuid, intent_id=row.intent_id if row else None,
+            is_maker=report.is_maker, created_at=report.at,
+        )  # fmt: skip
+        if not new:
+            return False
+        if row is None:
+            log.warning("fill %s for an order this bot did not place", report.trade_uuid)
+            return True
+        fills = await self.store.fills(intent_id=row.intent_id, limit=100_000)
+        executed = sum((f.volume for f in fills), Decimal(0))
+        complete = row.volume is not None and executed >= row.volume
+        state = "done" if complete else row.state if row.state != "pending" else "wait"
+        await self.store.update_order_from_exchange(
+            uuid=report.order_uuid, state=state, executed_volume=executed,
+            executed_funds=sum((f.funds for f in fills), Decimal(0)),
+            paid_fee=sum((f.fee for f in fills), Decimal(0)),
+        )  # fmt: skip
+        self._emit(
+            OrderFilled(
+                intent_id=row.intent_id, identifier=row.identifier or "", market=row.market,
+                side="bid" if row.side == "bid" else "ask", price=report.price,
+                volume=report.volume, fee=report.fee, trade_uuid=report.trade_uuid,
+                complete=complete, paper=self.paper,
+            )
+        )  # fmt: skip
+        return True
+
+    async def on_my_order(self, msg: MyOrder) -> None:
+        """The live path: fills from ``state == "trade"``, settlement from done/cancel."""
+        fill = fill_from_my_order(msg)
+        if fill is not None:
+            await self.on_fill(fill)
+        elif msg.state in ("done", "cancel"):
+            row = await self.store.order_by_uuid(msg.uuid)
+            if row is not None:
+                await self.refresh(row)
+
+    async def refresh(self, row: OrderRecord) -> OrderRecord | None:
+        """Ask the exchange about one order: record missing fills, then its state."""
+        if row.uuid:
+            order = await self.exchange.get_order(uuid=row.uuid)
+        elif row.identifier:
+            order = await self.exchange.get_order(identifier=row.identifier)
+        else:
+            return row
+        for fill in fills_from_order(order):
+            await self.on_fill(fill)
+        updated = await self._apply(order)
+        if order.state == "cancel" and row.state not in TERMINAL_STATES:
+            self._emit(
+                OrderCancelled(intent_id=row.intent_id, identifier=row.identifier or "",
+                               market=row.market, reason="cancelled on the exchange")
+            )  # fmt: skip
+        return updated
+
+    async def poll_open(self) -> int:
+        """REST fallback for the fill stream: refresh every open order we know about."""
+        refreshed = 0
+        for row in await self.store.open_orders():
+            if row.uuid is None:
+                continue  # never acknowledged: reconciliation's job, not polling's
+            try:
+                await self.refresh(row)
+            except (TransientError, CircuitOpen) as exc:
+                log.warning("poll of order %s failed: %s", row.intent_id, exc)
+                continue
+            refreshed += 1
+        return refreshed
+
+    async def cancel(self, intent_id: str) -> OrderRecord | None:
+        row = await self.store.order(intent_id)
+        if row is None or row.uuid is None or row.state in TERMINAL_STATES:
+            return row
+        await self.exchange.cancel_order(uuid=row.uuid)
+        return await self.refresh(row)
+
+    async def cancel_all(self, market: str | None = None) -> int:
+        cancelled = 0
+        for row in await self.store.open_orders(market):
+            if row.uuid is not None:
+                await self.cancel(row.intent_id)
+                cancelled += 1
+        return cancelled
+
+    async def replace(self, intent_id: str, price: Decimal) -> OrderRecord | None:
+        """Cancel-and-replace a stale limit order: the unfilled rest goes out at ``price``."""
+        row = await self.cancel(intent_id)
+        if row is None or row.ord_type != "limit" or row.volume is None:
+            return None
+        remaining = row.volume - row.executed_volume
+        if remaining <= 0:
+            return None
+        return await self.place(
+            OrderIntent(
+                intent_id=self.new_intent_id(), market=row.market,
+                side="bid" if row.side == "bid" else "ask", ord_type="limit",
+                price=price, volume=remaining, time_in_force=row.time_in_force,
+            ),
+            strategy=row.strategy, reason=f"replaces {row.intent_id}",
+        )  # fmt: skip

@@ -1,0 +1,103 @@
+"""Start-up reconciliation: make the store and the exchange agree before the first new order.
+
+1. Every order the store still calls open is looked up on the exchange: its missing fills are
+   recorded and its state settled. One the exchange has never seen (the process died between
+   journalling an attempt and sending it) is marked ``rejected``: it never existed.
+2. Every open order on the exchange whose identifier carries our prefix but is missing from the
+   store (written by a crashed process before its intent row committed) is adopted.
+3. Balances are compared with stored positions; differences are reported, not "fixed".
+The result is one ``Reconciled`` event, so chat can show what was recovered.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from trading.errors import NotFound
+from trading.events import Reconciled
+from trading.orders.manager import OrderManager
+from trading.store import TERMINAL_STATES
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileReport:
+    checked: int
+    settled: tuple[str, ...]
+    never_placed: tuple[str, ...]
+    adopted: tuple[str, ...]
+    foreign: int
+    mismatches: tuple[str, ...]
+
+    def event(self) -> Reconciled:
+        return Reconciled(
+            checked=self.checked, settled=self.settled, never_placed=self.never_placed,
+            adopted=self.adopted, foreign=self.foreign, mismatches=self.mismatches,
+        )  # fmt: skip
+
+
+async def reconcile(manager: OrderManager) -> ReconcileReport:
+    store, exchange = manager.store, manager.exchange
+    settled: list[str] = []
+    never_placed: list[str] = []
+    open_rows = await store.open_orders()
+    for row in open_rows:
+        try:
+            updated = await manager.refresh(row)
+        except NotFound:
+            for attempt in await store.attempts_for(row.intent_id):
+                await store.mark_attempt(attempt.identifier, "confirmed_absent", "reconcile")
+            if row.identifier:
+                await store.update_order_from_exchange(
+                    identifier=row.identifier, state="rejected", executed_volume=Decimal(0),
+                    executed_funds=Decimal(0), paid_fee=Decimal(0),
+                )  # fmt: skip
+            never_placed.append(row.intent_id)
+            continue
+        if updated is not None and updated.state in TERMINAL_STATES:
+            settled.append(row.intent_id)
+
+    adopted: list[str] = []
+    foreign = 0
+    for order in await exchange.open_orders(states=("wait", "watch")):
+        if await store.order_by_uuid(order.uuid) is not None:
+            continue
+        identifier = order.identifier or ""
+        parts = identifier.split("-")
+        if not identifier.startswith(manager.prefix + "-") or len(parts) < 3:
+            foreign += 1
+            continue
+        intent_id = parts[-2]
+        if await store.order_by_identifier(identifier) is None:
+            await store.record_intent(
+                intent_id=intent_id, market=order.market, side=order.side,
+                ord_type=order.ord_type, price=order.price, volume=order.volume,
+                time_in_force=order.time_in_force, reason="adopted at start-up",
+                identifier=identifier,
+            )  # fmt: skip
+        adopted_row = await store.order_by_identifier(identifier)
+        if adopted_row is not None:
+            await manager.refresh(adopted_row)
+        adopted.append(intent_id)
+
+    mismatches: list[str] = []
+    held = {a.currency: a.balance + a.locked for a in await exchange.accounts()}
+    for position in await store.positions():
+        if position.volume <= 0:
+            continue
+        base = position.market.partition("-")[2]
+        actual = held.get(base, Decimal(0))
+        if actual < position.volume:
+            mismatches.append(
+                f"{position.market}: position {position.volume.normalize():f}, "
+                f"exchange holds {actual.normalize():f}"
+            )
+    report = ReconcileReport(
+        checked=len(open_rows), settled=tuple(settled), never_placed=tuple(never_placed),
+        adopted=tuple(adopted), foreign=foreign, mismatches=tuple(mismatches),
+    )  # fmt: skip
+    log.info("reconciled: %s", report)
+    return report
