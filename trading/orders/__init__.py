@@ -2,7 +2,7 @@
 
 from trading.orders.manager import OrderManager
 from trading.orders.reconcile import ReconcileReport, reconcile
-from trading.orders.reports import FillReport, fills_from_order, fill_from_my_order
+from trading.orders.reports import FillReport, fill_from_my_order, fills_from_order
 
 __all__ = [
     "FillReport",
