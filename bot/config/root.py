@@ -12,6 +12,7 @@ from bot.config.sections import (
     BotConfig,
     HttpConfig,
     NotifyConfig,
+    PaperConfig,
     ReportConfig,
     SlackConfig,
     StoreConfig,
@@ -83,6 +84,7 @@ class AppConfig(BaseModel):
     http: HttpConfig = Field(default_factory=HttpConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    paper: PaperConfig = Field(default_factory=PaperConfig)
     secrets: Secrets = Field(default_factory=Secrets)
 
     @model_validator(mode="after")

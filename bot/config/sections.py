@@ -90,6 +90,9 @@ class BotConfig(Section):
         "", description='recorded candles for feed = "replay"; "" = the bundled KRW-BTC file'
     )
     replay_speed: str = Field("max", description='replay pace: "max" or a multiplier like "60x"')
+    cancel_orders_on_stop: bool = Field(
+        False, description="cancel open orders on shutdown (false = leave them on the exchange)"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -159,6 +162,9 @@ class UpbitConfig(Section):
         30.0, gt=0, le=600, description="reconnect when no message arrives for this long"
     )
     ws_reconnect_max_s: float = Field(30.0, gt=0, le=600, description="cap of reconnect backoff")
+    order_poll_s: float = Field(
+        5.0, gt=0, le=600, description="REST check of open orders (fallback to myOrder)"
+    )
 
     @field_validator("rest_url")
     @classmethod
@@ -306,6 +312,20 @@ class StoreConfig(Section):
     @classmethod
     def _url(cls, value: str) -> str:
         return f.check_store_url(value)
+
+
+class PaperConfig(Section):
+    """The simulated account of paper mode (real market data, simulated fills)."""
+
+    start_krw: Decimal = Field(
+        Decimal(10_000_000), ge=5000, le=Decimal(10) ** 12, description="starting KRW balance"
+    )
+    slippage_bps: Decimal = Field(
+        Decimal(5), ge=0, le=1000, description="market-order slippage when there is no book"
+    )
+    fee_rate: Decimal = Field(
+        Decimal("0.0005"), ge=0, le=Decimal("0.01"), description="fee per fill (Upbit KRW: 0.05%)"
+    )
 
 
 class NotifyConfig(Section):

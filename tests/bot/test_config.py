@@ -40,7 +40,7 @@ def errors_of(text: str, environ: dict[str, str] | None = None) -> list[str]:
 
 BOT_KEYS = (
     "mode, language, timezone, markets, log_level, log_json, identifier_prefix, feed,"
-    " replay_file, replay_speed"
+    " replay_file, replay_speed, cancel_orders_on_stop"
 )
 
 BAD_FILES = [
@@ -49,7 +49,7 @@ BAD_FILES = [
         "unknown section",
         "[risks]\nx = 1\n",
         "risks: unknown section (allowed: bot, upbit, telegram, slack, strategy, risk, report,"
-        " http, store, notify)",
+        " http, store, notify, paper)",
     ),
     ("wrong type", '[http]\nport = "abc"\n', 'http.port = "abc": must be an integer'),
     ("wrong bool", '[store]\necho = "maybe"\n', 'store.echo = "maybe": must be true or false'),
@@ -232,7 +232,7 @@ BAD_ENV = [
     (
         {"UPBIT_BOT_RISKS__X": "1"},
         "risks (from UPBIT_BOT_RISKS__X): unknown section (allowed: bot, upbit, telegram, slack,"
-        " strategy, risk, report, http, store, notify)",
+        " strategy, risk, report, http, store, notify, paper)",
     ),
     (
         {"UPBIT_BOT_RISK": "1"},
