@@ -68,15 +68,26 @@ class OrderManager:
         """Validate, journal, send; the returned record reflects the exchange's answer."""
         # refuse an order that cannot succeed before anything is written
         self.exchange.order_body(
-            market=intent.market, side=intent.side, ord_type=intent.ord_type,
-            identifier="validate", price=intent.price, volume=intent.volume,
-            time_in_force=intent.time_in_force, reference_price=intent.reference_price,
-        )  # fmt: skip
+            market=intent.market,
+            side=intent.side,
+            ord_type=intent.ord_type,
+            identifier="validate",
+            price=intent.price,
+            volume=intent.volume,
+            time_in_force=intent.time_in_force,
+            reference_price=intent.reference_price,
+        )
         await self.store.record_intent(
-            intent_id=intent.intent_id, market=intent.market, side=intent.side,
-            ord_type=intent.ord_type, price=intent.price, volume=intent.volume,
-            time_in_force=intent.time_in_force, strategy=strategy, reason=reason,
-        )  # fmt: skip
+            intent_id=intent.intent_id,
+            market=intent.market,
+            side=intent.side,
+            ord_type=intent.ord_type,
+            price=intent.price,
+            volume=intent.volume,
+            time_in_force=intent.time_in_force,
+            strategy=strategy,
+            reason=reason,
+        )
         try:
             order = await self.submitter.submit(intent)
         except OrderOutcomeUnknown:
@@ -88,37 +99,47 @@ class OrderManager:
         record = await self._apply(order)
         self._emit(
             OrderPlaced(
-                intent_id=intent.intent_id, identifier=order.identifier or "",
-                uuid=order.uuid, market=order.market, side=order.side,
-                ord_type=order.ord_type, price=intent.price, volume=intent.volume,
+                intent_id=intent.intent_id,
+                identifier=order.identifier or "",
+                uuid=order.uuid,
+                market=order.market,
+                side=order.side,
+                ord_type=order.ord_type,
+                price=intent.price,
+                volume=intent.volume,
                 paper=self.paper,
             )
-        )  # fmt: skip
+        )
         return record
 
     async def _mark_rejected(self, intent: OrderIntent, exc: Exception) -> None:
         attempts = await self.store.attempts_for(intent.intent_id)
         if attempts:
             await self.store.update_order_from_exchange(
-                identifier=attempts[-1].identifier, state="rejected",
-                executed_volume=Decimal(0), executed_funds=Decimal(0), paid_fee=Decimal(0),
-            )  # fmt: skip
+                identifier=attempts[-1].identifier,
+                state="rejected",
+                executed_volume=Decimal(0),
+                executed_funds=Decimal(0),
+                paid_fee=Decimal(0),
+            )
         name = exc.name if isinstance(exc, UpbitError) else type(exc).__name__
         self._emit(
-            OrderRejected(intent_id=intent.intent_id, market=intent.market,
-                          name=str(name), reason=str(exc))
-        )  # fmt: skip
+            OrderRejected(
+                intent_id=intent.intent_id, market=intent.market, name=str(name), reason=str(exc)
+            )
+        )
 
     async def _apply(self, order: Order) -> OrderRecord:
         """Store what the exchange says about an order (never moving a terminal state back)."""
         record = await self.store.update_order_from_exchange(
-            identifier=order.identifier, uuid=order.uuid, state=order.state,
+            identifier=order.identifier,
+            uuid=order.uuid,
+            state=order.state,
             executed_volume=order.executed_volume,
-            executed_funds=order.executed_funds or sum(
-                (t.funds for t in order.trades), Decimal(0)
-            ),
+            executed_funds=order.executed_funds
+            or sum((t.funds for t in order.trades), Decimal(0)),
             paid_fee=order.paid_fee,
-        )  # fmt: skip
+        )
         if record is None:
             raise LookupError(f"order {order.identifier or order.uuid} is not in the store")
         return record
@@ -129,11 +150,18 @@ class OrderManager:
         if row is None and report.identifier:
             row = await self.store.order_by_identifier(report.identifier)
         new = await self.store.record_fill(
-            trade_uuid=report.trade_uuid, market=report.market, side=report.side,
-            price=report.price, volume=report.volume, funds=report.funds, fee=report.fee,
-            order_uuid=report.order_uuid, intent_id=row.intent_id if row else None,
-            is_maker=report.is_maker, created_at=report.at,
-        )  # fmt: skip
+            trade_uuid=report.trade_uuid,
+            market=report.market,
+            side=report.side,
+            price=report.price,
+            volume=report.volume,
+            funds=report.funds,
+            fee=report.fee,
+            order_uuid=report.order_uuid,
+            intent_id=row.intent_id if row else None,
+            is_maker=report.is_maker,
+            created_at=report.at,
+        )
         if not new:
             return False
         if row is None:
@@ -144,18 +172,26 @@ class OrderManager:
         complete = row.volume is not None and executed >= row.volume
         state = "done" if complete else row.state if row.state != "pending" else "wait"
         await self.store.update_order_from_exchange(
-            uuid=report.order_uuid, state=state, executed_volume=executed,
+            uuid=report.order_uuid,
+            state=state,
+            executed_volume=executed,
             executed_funds=sum((f.funds for f in fills), Decimal(0)),
             paid_fee=sum((f.fee for f in fills), Decimal(0)),
-        )  # fmt: skip
+        )
         self._emit(
             OrderFilled(
-                intent_id=row.intent_id, identifier=row.identifier or "", market=row.market,
-                side="bid" if row.side == "bid" else "ask", price=report.price,
-                volume=report.volume, fee=report.fee, trade_uuid=report.trade_uuid,
-                complete=complete, paper=self.paper,
+                intent_id=row.intent_id,
+                identifier=row.identifier or "",
+                market=row.market,
+                side="bid" if row.side == "bid" else "ask",
+                price=report.price,
+                volume=report.volume,
+                fee=report.fee,
+                trade_uuid=report.trade_uuid,
+                complete=complete,
+                paper=self.paper,
             )
-        )  # fmt: skip
+        )
         return True
 
     async def on_my_order(self, msg: MyOrder) -> None:
@@ -181,9 +217,13 @@ class OrderManager:
         updated = await self._apply(order)
         if order.state == "cancel" and row.state not in TERMINAL_STATES:
             self._emit(
-                OrderCancelled(intent_id=row.intent_id, identifier=row.identifier or "",
-                               market=row.market, reason="cancelled on the exchange")
-            )  # fmt: skip
+                OrderCancelled(
+                    intent_id=row.intent_id,
+                    identifier=row.identifier or "",
+                    market=row.market,
+                    reason="cancelled on the exchange",
+                )
+            )
         return updated
 
     async def poll_open(self) -> int:
@@ -225,9 +265,14 @@ class OrderManager:
             return None
         return await self.place(
             OrderIntent(
-                intent_id=self.new_intent_id(), market=row.market,
-                side="bid" if row.side == "bid" else "ask", ord_type="limit",
-                price=price, volume=remaining, time_in_force=row.time_in_force,
+                intent_id=self.new_intent_id(),
+                market=row.market,
+                side="bid" if row.side == "bid" else "ask",
+                ord_type="limit",
+                price=price,
+                volume=remaining,
+                time_in_force=row.time_in_force,
             ),
-            strategy=row.strategy, reason=f"replaces {row.intent_id}",
-        )  # fmt: skip
+            strategy=row.strategy,
+            reason=f"replaces {row.intent_id}",
+        )

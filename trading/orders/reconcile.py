@@ -34,9 +34,13 @@ class ReconcileReport:
 
     def event(self) -> Reconciled:
         return Reconciled(
-            checked=self.checked, settled=self.settled, never_placed=self.never_placed,
-            adopted=self.adopted, foreign=self.foreign, mismatches=self.mismatches,
-        )  # fmt: skip
+            checked=self.checked,
+            settled=self.settled,
+            never_placed=self.never_placed,
+            adopted=self.adopted,
+            foreign=self.foreign,
+            mismatches=self.mismatches,
+        )
 
 
 async def reconcile(manager: OrderManager) -> ReconcileReport:
@@ -52,9 +56,12 @@ async def reconcile(manager: OrderManager) -> ReconcileReport:
                 await store.mark_attempt(attempt.identifier, "confirmed_absent", "reconcile")
             if row.identifier:
                 await store.update_order_from_exchange(
-                    identifier=row.identifier, state="rejected", executed_volume=Decimal(0),
-                    executed_funds=Decimal(0), paid_fee=Decimal(0),
-                )  # fmt: skip
+                    identifier=row.identifier,
+                    state="rejected",
+                    executed_volume=Decimal(0),
+                    executed_funds=Decimal(0),
+                    paid_fee=Decimal(0),
+                )
             never_placed.append(row.intent_id)
             continue
         if updated is not None and updated.state in TERMINAL_STATES:
@@ -73,11 +80,16 @@ async def reconcile(manager: OrderManager) -> ReconcileReport:
         intent_id = parts[-2]
         if await store.order_by_identifier(identifier) is None:
             await store.record_intent(
-                intent_id=intent_id, market=order.market, side=order.side,
-                ord_type=order.ord_type, price=order.price, volume=order.volume,
-                time_in_force=order.time_in_force, reason="adopted at start-up",
+                intent_id=intent_id,
+                market=order.market,
+                side=order.side,
+                ord_type=order.ord_type,
+                price=order.price,
+                volume=order.volume,
+                time_in_force=order.time_in_force,
+                reason="adopted at start-up",
                 identifier=identifier,
-            )  # fmt: skip
+            )
         adopted_row = await store.order_by_identifier(identifier)
         if adopted_row is not None:
             await manager.refresh(adopted_row)
@@ -96,8 +108,12 @@ async def reconcile(manager: OrderManager) -> ReconcileReport:
                 f"exchange holds {actual.normalize():f}"
             )
     report = ReconcileReport(
-        checked=len(open_rows), settled=tuple(settled), never_placed=tuple(never_placed),
-        adopted=tuple(adopted), foreign=foreign, mismatches=tuple(mismatches),
-    )  # fmt: skip
+        checked=len(open_rows),
+        settled=tuple(settled),
+        never_placed=tuple(never_placed),
+        adopted=tuple(adopted),
+        foreign=foreign,
+        mismatches=tuple(mismatches),
+    )
     log.info("reconciled: %s", report)
     return report
