@@ -1,0 +1,106 @@
+"""Order bodies: built exactly like ``UpbitRestClient.order_body`` and read back on arrival.
+
+The paper exchange checks a body again when it arrives (a caller may skip ``order_body``), as
+Upbit does, so both paths raise the same errors.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import cast
+
+from trading.errors import InvalidOrder, ValidationError
+from trading.exchange import OrdType, Side
+from trading.paper.orders import PaperOrder
+from trading.upbit.market_rules import MarketRules
+from trading.upbit.wire import fmt_decimal
+
+
+def build_body(
+    rules: MarketRules,
+    *,
+    market: str,
+    side: Side,
+    ord_type: OrdType,
+    identifier: str,
+    price: Decimal | None = None,
+    volume: Decimal | None = None,
+    time_in_force: str | None = None,
+    smp_type: str | None = None,
+    reference_price: Decimal | None = None,
+) -> dict[str, str]:
+    """The live client's ``order_body``: same checks, same key order."""
+    if not identifier:
+        raise ValidationError("every order needs an identifier", name="client_identifier")
+    rules.check_order(
+        market=market,
+        side=side,
+        ord_type=ord_type,
+        price=price,
+        volume=volume,
+        time_in_force=time_in_force,
+        reference_price=reference_price,
+    )
+    body = {"market": market, "side": side, "ord_type": ord_type}
+    if volume is not None:
+        body["volume"] = fmt_decimal(volume)
+    if price is not None:
+        body["price"] = fmt_decimal(price)
+    if time_in_force is not None:
+        body["time_in_force"] = time_in_force
+    if smp_type is not None:
+        body["smp_type"] = smp_type
+    body["identifier"] = identifier
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedBody:
+    market: str
+    side: str
+    ord_type: str
+    price: Decimal | None
+    volume: Decimal | None
+    time_in_force: str | None
+
+    def new_order(self, identifier: str | None, *, seq: int, created_at: datetime) -> PaperOrder:
+        """A budget bid (``price``/``best``) has no volume: it spends ``price`` KRW."""
+        is_budget = self.side == "bid" and self.ord_type in ("price", "best")
+        return PaperOrder(
+            uuid=str(uuidlib.uuid4()),
+            market=self.market,
+            side=cast(Side, self.side),
+            ord_type=cast(OrdType, self.ord_type),
+            created_at=created_at,
+            seq=seq,
+            identifier=identifier,
+            price=self.price,
+            volume=None if is_budget else self.volume,
+            remaining_volume=None if is_budget else self.volume,
+            time_in_force=self.time_in_force,
+        )
+
+
+def parse_body(body: dict[str, str]) -> ParsedBody:
+    try:
+        parsed = ParsedBody(
+            market=body["market"],
+            side=body["side"],
+            ord_type=body["ord_type"],
+            price=Decimal(body["price"]) if body.get("price") is not None else None,
+            volume=Decimal(body["volume"]) if body.get("volume") is not None else None,
+            time_in_force=body.get("time_in_force"),
+        )
+    except (KeyError, InvalidOperation) as exc:
+        raise ValidationError(
+            f"bad order body: {exc!r}", name="invalid_parameter", status=400
+        ) from exc
+    if parsed.time_in_force == "post_only" and body.get("smp_type"):
+        raise InvalidOrder("post_only cannot go with smp_type", name="invalid_time_in_force")
+    for value in (parsed.price, parsed.volume):
+        if value is not None and not value.is_finite():
+            raise ValidationError(f"bad number {value}", name="invalid_parameter", status=400)
+    return parsed

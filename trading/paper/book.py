@@ -1,0 +1,96 @@
+"""The market data the paper exchange fills against: the latest order book and last trade.
+
+Takers walk the book's opposite side and consume it, so two quick orders between snapshots do
+not both fill at the same best price. Without a book side, the last trade price moved by
+``slippage_bps`` against the taker stands in, with unlimited size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from trading.upbit.market_rules import MarketRules, Rounding
+from trading.upbit.models import Orderbook, OrderbookUnit
+
+Level = list[Decimal]  # [price, size]; mutable so takers can consume it
+UNLIMITED = Decimal("Infinity")
+BPS = Decimal(10_000)
+
+
+@dataclass(slots=True)
+class Book:
+    asks: list[Level]
+    bids: list[Level]
+    at: datetime
+
+
+class MarketData:
+    def __init__(self, rules: MarketRules, slippage_bps: Decimal) -> None:
+        self.rules = rules
+        self.slippage_bps = slippage_bps
+        self.books: dict[str, Book] = {}
+        self.last: dict[str, Decimal] = {}
+
+    def set_book(
+        self,
+        market: str,
+        asks: Iterable[tuple[Decimal, Decimal]],
+        bids: Iterable[tuple[Decimal, Decimal]],
+        at: datetime,
+    ) -> None:
+        self.books[market] = Book(
+            asks=[[Decimal(p), Decimal(s)] for p, s in asks if s > 0],
+            bids=[[Decimal(p), Decimal(s)] for p, s in bids if s > 0],
+            at=at,
+        )
+
+    def opposite(self, market: str, side: str) -> list[Level]:
+        """Levels a taker of ``side`` trades with, best first; live lists when from the book."""
+        book = self.books.get(market)
+        levels = (book.asks if side == "bid" else book.bids) if book else []
+        if levels:
+            return levels
+        last = self.last.get(market)
+        if last is None:
+            return []
+        return [[self.slipped(market, last, side), UNLIMITED]]
+
+    def slipped(self, market: str, last: Decimal, side: str) -> Decimal:
+        """The last price moved against the taker, put on the tick grid (worse, never better)."""
+        factor = self.slippage_bps / BPS
+        if side == "bid":
+            return self.rules.round_price(market, last * (1 + factor), Rounding.UP)
+        price = last * (1 - factor)
+        if price <= 0:
+            return last
+        return self.rules.round_price(market, price, Rounding.DOWN)
+
+    def reference_price(self, market: str, side: str) -> Decimal | None:
+        """What a market order of ``side`` would trade at first (values a sell's min total)."""
+        levels = self.opposite(market, side)
+        return levels[0][0] if levels else None
+
+    def prune(self, market: str) -> None:
+        book = self.books.get(market)
+        if book is not None:
+            book.asks[:] = [lvl for lvl in book.asks if lvl[1] > 0]
+            book.bids[:] = [lvl for lvl in book.bids if lvl[1] > 0]
+
+    def snapshot(self, market: str, count: int) -> Orderbook | None:
+        book = self.books.get(market)
+        if book is None:
+            return None
+        units = tuple(
+            OrderbookUnit(ask_price=a[0], ask_size=a[1], bid_price=b[0], bid_size=b[1])
+            for a, b in list(zip(book.asks, book.bids, strict=False))[:count]
+        )
+        return Orderbook(
+            market=market,
+            timestamp=book.at,
+            total_ask_size=sum((u.ask_size for u in units), Decimal(0)),
+            total_bid_size=sum((u.bid_size for u in units), Decimal(0)),
+            orderbook_units=units,
+        )
