@@ -1,0 +1,285 @@
+"""The position state machine: the whole transition table, fills, PnL, stops, cooldowns."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.engine._helpers import RULES, T0, D, M, bar, in_state, run
+from trading import events as ev
+from trading.positions import (
+    TRANSITIONS,
+    ExitReason,
+    IllegalTransition,
+    InvalidTrigger,
+    Position,
+    PositionRules,
+    PositionState,
+    apply,
+    can_enter,
+)
+from trading.positions import triggers as tr
+
+S = PositionState
+
+SAMPLES: dict[str, tr.Trigger] = {
+    "entry_submitted": tr.EntrySubmitted("e2"),
+    "entry_filled": tr.EntryFilled(D("0.5"), D(100), D(0), False, bar(1)),
+    "entry_failed": tr.EntryFailed("cancelled"),
+    "exit_submitted": tr.ExitSubmitted("x2", ExitReason.SIGNAL),
+    "exit_filled": tr.ExitFilled(D("0.5"), D(100), D(0), False, bar(4)),
+    "exit_failed": tr.ExitFailed("cancelled"),
+    "candle_closed": tr.BarClosed(bar(1)),
+    "stop_moved": tr.MoveStop(D(90)),
+}
+
+# The oracle, written out by hand rather than derived from TRANSITIONS.
+LEGAL = {
+    S.FLAT: {"entry_submitted", "candle_closed"},
+    S.ENTERING: {"entry_filled", "entry_failed", "candle_closed", "stop_moved"},
+    S.LONG: {"exit_submitted", "candle_closed", "stop_moved"},
+    S.EXITING: {"exit_filled", "exit_failed", "candle_closed", "stop_moved"},
+    S.COOLDOWN: {"candle_closed"},
+}
+
+
+@pytest.mark.parametrize("state", list(S))
+@pytest.mark.parametrize("name", list(SAMPLES))
+def test_transition_table(state: PositionState, name: str) -> None:
+    p = in_state(state)
+    if name in LEGAL[state]:
+        new, _ = apply(p, SAMPLES[name], RULES)
+        assert new.state in TRANSITIONS[state, name]
+    else:
+        with pytest.raises(IllegalTransition) as info:
+            apply(p, SAMPLES[name], RULES)
+        assert (info.value.market, info.value.state, info.value.trigger) == (M, state, name)
+        assert str(info.value) == f"{M}: illegal trigger {name!r} in state {state.value!r}"
+
+
+def test_table_has_no_row_the_oracle_lacks() -> None:
+    assert {(s, n) for s, names in LEGAL.items() for n in names} == set(TRANSITIONS)
+
+
+def test_round_trip_flat_to_flat() -> None:
+    p, events = apply(Position(M), tr.EntrySubmitted("e1", D(95), D(120)), RULES)
+    assert (p.state, p.intent_id, p.stop_price, p.take_profit_price) == (
+        S.ENTERING,
+        "e1",
+        D(95),
+        D(120),
+    )
+    assert events == []
+    p, events = apply(p, tr.EntryFilled(D(1), D(100), D("0.05"), True, bar(0)), RULES)
+    assert (p.state, p.intent_id, p.volume, p.opened_at) == (S.LONG, None, D(1), bar(0))
+    assert events == [
+        ev.PositionOpened(market=M, volume=D(1), avg_price=D(100), stop_price=D(95), at=bar(0))
+    ]
+    p, _ = apply(p, tr.ExitSubmitted("x1", ExitReason.TAKE_PROFIT), RULES)
+    assert (p.state, p.intent_id, p.exit_reason) == (S.EXITING, "x1", ExitReason.TAKE_PROFIT)
+    p, events = apply(p, tr.ExitFilled(D(1), D(120), D("0.06"), True, bar(7)), RULES)
+    assert (p.state, p.intent_id, p.volume, p.exit_bar) == (S.COOLDOWN, None, D(0), bar(7))
+    assert events == [
+        ev.PositionClosed(
+            market=M,
+            volume=D(1),
+            entry_price=D(100),
+            exit_price=D(120),
+            pnl_krw=D("19.89"),
+            fees_krw=D("0.11"),
+            reason="take_profit",
+            at=bar(7),
+        )
+    ]
+    p = run(p, tr.BarClosed(bar(7)), tr.BarClosed(bar(8)))
+    assert (p.state, p.cooldown_remaining) == (S.COOLDOWN, 1)
+    p = run(p, tr.BarClosed(bar(9)))
+    assert p == Position(M, exit_reason=ExitReason.TAKE_PROFIT, exit_bar=bar(7))
+
+
+def test_entry_cancelled_without_fill_goes_flat() -> None:
+    p, events = apply(in_state(S.ENTERING), tr.EntryFailed("cancelled", "e1"), RULES)
+    assert p == Position(M)
+    assert events == []
+
+
+def test_partial_entry_then_cancel_is_long_with_what_filled() -> None:
+    p = run(
+        in_state(S.ENTERING),
+        tr.EntryFilled(D("0.3"), D(100), D("0.015"), False, bar(0)),
+        tr.EntryFilled(D("0.2"), D(110), D("0.011"), False, bar(1)),
+    )
+    assert (p.state, p.intent_id, p.volume) == (S.ENTERING, "e1", D("0.5"))
+    p, events = apply(p, tr.EntryFailed("remainder cancelled"), RULES)
+    assert (p.state, p.intent_id, p.volume, p.opened_at) == (S.LONG, None, D("0.5"), bar(0))
+    assert p.entry_cost == D(52)
+    assert p.avg_entry_price == D(104)
+    assert p.entry_fees == D("0.026")
+    assert [type(e) for e in events] == [ev.PositionOpened]
+
+
+def test_exit_cancelled_with_volume_left_returns_to_long() -> None:
+    p = run(in_state(S.EXITING), tr.ExitFilled(D("0.4"), D(105), D("0.021"), False, bar(2)))
+    p, events = apply(p, tr.ExitFailed("cancelled", "x1"), RULES)
+    assert (p.state, p.intent_id, p.volume) == (S.LONG, None, D("0.6"))
+    assert events == []
+    # the next exit closes the rest; PnL covers both exits
+    p = run(p, tr.ExitSubmitted("x2", ExitReason.STOP))
+    p, events = apply(p, tr.ExitFilled(D("0.6"), D(90), D("0.027"), True, bar(5)), RULES)
+    (closed,) = events
+    assert isinstance(closed, ev.PositionClosed)
+    assert closed.pnl_krw == D(42) + D(54) - D(100) - D("0.05") - D("0.021") - D("0.027")
+    assert closed.exit_price == D(96)
+    assert (closed.reason, p.cooldown_bars) == ("stop", RULES.stop_cooldown_candles)
+
+
+def test_complete_exit_with_volume_left_returns_to_long() -> None:
+    p = run(in_state(S.EXITING), tr.ExitFilled(D("0.9"), D(105), D(0), True, bar(2)))
+    assert (p.state, p.volume, p.intent_id) == (S.LONG, D("0.1"), None)
+
+
+def test_exit_fully_filled_then_order_ends_as_cancel_closes() -> None:
+    p = run(in_state(S.EXITING), tr.ExitFilled(D(1), D(105), D(0), False, bar(2)))
+    assert (p.state, p.volume) == (S.EXITING, D(0))  # still in flight until the order ends
+    p, events = apply(p, tr.ExitFailed("done"), RULES)
+    assert p.state is S.COOLDOWN
+    assert [type(e) for e in events] == [ev.PositionClosed]
+
+
+@pytest.mark.parametrize("reason", list(ExitReason))
+def test_every_exit_reason_leaves_long(reason: ExitReason) -> None:
+    p, _ = apply(in_state(S.LONG), tr.ExitSubmitted("x9", reason), RULES)
+    assert (p.state, p.exit_reason, p.intent_id) == (S.EXITING, reason, "x9")
+
+
+def test_fills_accumulate_exactly_in_any_split() -> None:
+    price = D("0.00012345")
+    parts = [D("12345678.12345678"), D("0.00000001"), D("98765432.87654321")]
+    p = run(
+        Position(M),
+        tr.EntrySubmitted("e1"),
+        *(tr.EntryFilled(v, price, v * price * D("0.0005"), False, bar(0)) for v in parts),
+        tr.EntryFailed("done"),
+    )
+    assert p.volume == sum(parts)
+    assert p.entry_cost == sum(parts) * price
+    assert p.entry_fees == sum(v * price * D("0.0005") for v in parts)
+
+
+def test_pnl_is_proceeds_minus_cost_minus_all_fees() -> None:
+    p = run(
+        Position(M),
+        tr.EntrySubmitted("e1"),
+        tr.EntryFilled(D("0.03"), D(50_000_000), D(750), False, bar(0)),
+        tr.EntryFilled(D("0.07"), D(50_100_000), D("1753.5"), True, bar(0)),
+        tr.ExitSubmitted("x1", ExitReason.SIGNAL),
+        tr.ExitFilled(D("0.04"), D(51_000_000), D(1020), False, bar(9)),
+    )
+    p, events = apply(p, tr.ExitFilled(D("0.06"), D(52_000_000), D(1560), True, bar(9)), RULES)
+    (closed,) = events
+    assert isinstance(closed, ev.PositionClosed)
+    cost = D(1_500_000) + D(3_507_000)
+    proceeds = D(2_040_000) + D(3_120_000)
+    fees = D(750) + D("1753.5") + D(1020) + D(1560)
+    assert (closed.fees_krw, closed.pnl_krw) == (fees, proceeds - cost - fees)
+    assert closed.pnl_krw == D("147916.5")
+    assert closed.entry_price == D(50_070_000)
+    assert closed.volume == D("0.1")
+
+
+def test_stop_never_loosened() -> None:
+    p, events = apply(in_state(S.LONG), tr.MoveStop(D(90)), RULES)
+    assert (p.stop_price, events) == (
+        D(90),
+        [ev.StopMoved(market=M, old=None, new=D(90), at=events[0].at)],
+    )
+    same, events = apply(p, tr.MoveStop(D(85)), RULES)
+    assert (same, events) == (p, [])
+    same, events = apply(p, tr.MoveStop(D(90)), RULES)
+    assert (same, events) == (p, [])
+    p, events = apply(p, tr.MoveStop(D(95)), RULES)
+    assert p.stop_price == D(95)
+    assert [(e.old, e.new) for e in events if isinstance(e, ev.StopMoved)] == [(D(90), D(95))]
+    with pytest.raises(InvalidTrigger):
+        apply(p, tr.MoveStop(D(0)), RULES)
+
+
+def test_normal_cooldown_and_no_reentry_on_exit_candle() -> None:
+    p = in_state(S.COOLDOWN)  # exited on bar(3), signal exit: 2 candles of cooldown
+    assert can_enter(p, bar(3)) == (False, "cooldown: 2 candle(s) remain")
+    p = run(p, tr.BarClosed(bar(2)), tr.BarClosed(bar(3)), tr.BarClosed(bar(4)))
+    assert (p.state, p.cooldown_remaining) == (S.COOLDOWN, 1)
+    p = run(p, tr.BarClosed(bar(4)), tr.BarClosed(bar(3)))  # repeats and late bars: no count
+    assert p.cooldown_remaining == 1
+    p = run(p, tr.BarClosed(bar(5)))
+    assert p.state is S.FLAT
+    assert can_enter(p, bar(5)) == (True, "ok")
+
+
+def test_stop_exit_earns_the_longer_cooldown() -> None:
+    p = run(in_state(S.LONG), tr.ExitSubmitted("x1", ExitReason.STOP))
+    p = run(
+        p,
+        tr.ExitFilled(
+            D(1),
+            D(90),
+            D(0),
+            True,
+            bar(
+                10,
+            ),
+        ),
+    )
+    assert (p.cooldown_bars, p.cooldown_remaining) == (5, 5)
+    p = run(p, *(tr.BarClosed(bar(i)) for i in range(10, 15)))
+    assert (p.state, p.cooldown_remaining) == (S.COOLDOWN, 1)
+    p = run(p, tr.BarClosed(bar(15)))
+    assert p.state is S.FLAT
+
+
+def test_gap_in_candles_still_ends_cooldown() -> None:
+    p = run(in_state(S.COOLDOWN), tr.BarClosed(bar(30)))
+    assert p.state is S.FLAT
+
+
+def test_zero_cooldown_still_forbids_the_exit_candle() -> None:
+    rules = PositionRules(timeframe_s=60)
+    p = run(in_state(S.EXITING), tr.ExitFilled(D(1), D(1), D(0), True, bar(3)), rules=rules)
+    assert can_enter(p, bar(3))[0] is False
+    p = run(p, tr.BarClosed(bar(3)), rules=rules)
+    assert p.state is S.FLAT
+    assert can_enter(p, bar(3)) == (False, "no re-entry on the candle that exited")
+    assert can_enter(p, bar(4)) == (True, "ok")
+
+
+@pytest.mark.parametrize("state", [S.ENTERING, S.LONG, S.EXITING])
+def test_can_enter_refuses_unless_flat(state: PositionState) -> None:
+    assert can_enter(in_state(state), bar(100)) == (False, f"position is {state.value}")
+
+
+def test_exit_overfill_is_refused() -> None:
+    with pytest.raises(InvalidTrigger, match="exceeds volume"):
+        apply(in_state(S.EXITING), tr.ExitFilled(D("1.1"), D(1), D(0), True, bar(3)), RULES)
+
+
+@pytest.mark.parametrize(
+    ("volume", "price", "fee"), [(D(0), D(1), D(0)), (D(1), D(0), D(0)), (D(1), D(1), D(-1))]
+)
+def test_impossible_fills_are_refused(volume: Decimal, price: Decimal, fee: Decimal) -> None:
+    with pytest.raises(InvalidTrigger, match="bad fill"):
+        apply(in_state(S.ENTERING), tr.EntryFilled(volume, price, fee, False, T0), RULES)
+
+
+def test_report_for_another_order_is_refused() -> None:
+    with pytest.raises(InvalidTrigger, match="in flight is 'e1'"):
+        apply(in_state(S.ENTERING), tr.EntryFailed("cancelled", intent_id="e0"), RULES)
+    with pytest.raises(InvalidTrigger, match="non-empty"):
+        apply(Position(M), tr.EntrySubmitted(""), RULES)
+
+
+def test_rules_validate() -> None:
+    with pytest.raises(ValueError, match="timeframe_s"):
+        PositionRules(timeframe_s=0)
+    with pytest.raises(ValueError, match="negative"):
+        PositionRules(timeframe_s=60, cooldown_candles=-1)

@@ -1,0 +1,230 @@
+"""The per-market state machine: one transition table, one pure ``apply``.
+
+Every state change goes through ``TRANSITIONS`` (as nautilus' ``_ORDER_STATE_TABLE``): a
+trigger missing from the table for the current state raises ``IllegalTransition``; the
+handlers only choose among the targets the table allows. ``apply`` has no I/O and reads no
+clock, so the backtest, the live engine and the property tests run the same code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
+from typing import TypeVar
+
+from trading import events as ev
+from trading.positions import triggers as tr
+from trading.positions.model import (
+    ZERO,
+    ExitReason,
+    IllegalTransition,
+    InvalidTrigger,
+    Position,
+    PositionRules,
+    PositionState,
+)
+from trading.timeframes import bucket_start
+
+S = PositionState
+_ALL = tuple(PositionState)
+
+#: (state, trigger) -> the states the trigger may lead to; a missing row is illegal.
+TRANSITIONS: dict[tuple[PositionState, str], frozenset[PositionState]] = {
+    (S.FLAT, "entry_submitted"): frozenset({S.ENTERING}),
+    # a partial fill stays entering; the order's end (complete or failed) decides
+    (S.ENTERING, "entry_filled"): frozenset({S.ENTERING, S.LONG}),
+    # cancelled or rejected: flat with no fill, long with what did fill
+    (S.ENTERING, "entry_failed"): frozenset({S.FLAT, S.LONG}),
+    (S.LONG, "exit_submitted"): frozenset({S.EXITING}),
+    # complete with volume left (rounding, a smaller order) returns to long
+    (S.EXITING, "exit_filled"): frozenset({S.EXITING, S.LONG, S.COOLDOWN}),
+    (S.EXITING, "exit_failed"): frozenset({S.LONG, S.COOLDOWN}),
+    **{(s, "stop_moved"): frozenset({s}) for s in (S.ENTERING, S.LONG, S.EXITING)},
+    **{(s, "candle_closed"): frozenset({s}) for s in _ALL if s is not S.COOLDOWN},
+    (S.COOLDOWN, "candle_closed"): frozenset({S.COOLDOWN, S.FLAT}),
+}
+
+TRIGGER_NAMES: dict[type[tr.Trigger], str] = {
+    tr.EntrySubmitted: "entry_submitted",
+    tr.EntryFilled: "entry_filled",
+    tr.EntryFailed: "entry_failed",
+    tr.ExitSubmitted: "exit_submitted",
+    tr.ExitFilled: "exit_filled",
+    tr.ExitFailed: "exit_failed",
+    tr.BarClosed: "candle_closed",
+    tr.MoveStop: "stop_moved",
+}
+
+# Sums of price x volume must never round: trap instead of losing a digit.
+_EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])
+
+Result = tuple[Position, list[ev.Event]]
+E = TypeVar("E", bound=ev.Event)
+
+
+def is_legal(state: PositionState, trigger: str) -> bool:
+    return (state, trigger) in TRANSITIONS
+
+
+def apply(position: Position, trigger: tr.Trigger, rules: PositionRules) -> Result:
+    """The position after ``trigger`` and the events to publish; ``position`` is untouched."""
+    name = TRIGGER_NAMES[type(trigger)]
+    allowed = TRANSITIONS.get((position.state, name))
+    if allowed is None:
+        raise IllegalTransition(position.market, position.state, name)
+    new, events = _handle(position, trigger, rules)
+    if new.state not in allowed:  # a handler bug, never the caller's
+        raise IllegalTransition(position.market, position.state, f"{name}->{new.state.value}")
+    return new, events
+
+
+def can_enter(position: Position, bar_start: datetime) -> tuple[bool, str]:
+    """Whether a new entry may be submitted for a signal on the candle ``bar_start``."""
+    if position.state is S.COOLDOWN:
+        return False, f"cooldown: {position.cooldown_remaining} candle(s) remain"
+    if position.state is not S.FLAT:
+        return False, f"position is {position.state.value}"
+    if position.exit_bar is not None and bar_start <= position.exit_bar:
+        return False, "no re-entry on the candle that exited"
+    return True, "ok"
+
+
+def _handle(p: Position, t: tr.Trigger, rules: PositionRules) -> Result:
+    match t:
+        case tr.EntrySubmitted():
+            _need_intent(p, t.intent_id)
+            fresh = Position(p.market, S.ENTERING, intent_id=t.intent_id, exit_bar=p.exit_bar)
+            return dataclasses.replace(
+                fresh, stop_price=t.stop_price, take_profit_price=t.take_profit_price
+            ), []
+        case tr.EntryFilled():
+            _check_fill(p, t.volume, t.price, t.fee, t.intent_id)
+            p = dataclasses.replace(
+                p,
+                volume=_EXACT.add(p.volume, t.volume),
+                entry_volume=_EXACT.add(p.entry_volume, t.volume),
+                entry_cost=_EXACT.add(p.entry_cost, _EXACT.multiply(t.volume, t.price)),
+                entry_fees=_EXACT.add(p.entry_fees, t.fee),
+                opened_at=p.opened_at or t.at,
+            )
+            return _opened(p, t.at) if t.complete else (p, [])
+        case tr.EntryFailed():
+            _check_intent(p, t.intent_id)
+            if p.volume:
+                return _opened(p, None)
+            return Position(p.market, S.FLAT, exit_bar=p.exit_bar), []
+        case tr.ExitSubmitted():
+            _need_intent(p, t.intent_id)
+            p = dataclasses.replace(
+                p, state=S.EXITING, intent_id=t.intent_id, exit_reason=t.reason
+            )
+            return p, []
+        case tr.ExitFilled():
+            _check_fill(p, t.volume, t.price, t.fee, t.intent_id)
+            if t.volume > p.volume:
+                raise InvalidTrigger(p.market, f"exit fill {t.volume} exceeds volume {p.volume}")
+            p = dataclasses.replace(
+                p,
+                volume=_EXACT.subtract(p.volume, t.volume),
+                exit_volume=_EXACT.add(p.exit_volume, t.volume),
+                exit_proceeds=_EXACT.add(p.exit_proceeds, _EXACT.multiply(t.volume, t.price)),
+                exit_fees=_EXACT.add(p.exit_fees, t.fee),
+                exit_bar=bucket_start(t.at, rules.timeframe_s),
+            )
+            if not t.complete:
+                return p, []
+            if p.volume:
+                return dataclasses.replace(p, state=S.LONG, intent_id=None), []
+            return _closed(p, rules, t.at)
+        case tr.ExitFailed():
+            _check_intent(p, t.intent_id)
+            if p.volume:
+                return dataclasses.replace(p, state=S.LONG, intent_id=None), []
+            return _closed(p, rules, None)
+        case tr.BarClosed():
+            return _bar_closed(p, t.bar_start, rules)
+        case tr.MoveStop():
+            if t.price <= ZERO:
+                raise InvalidTrigger(p.market, f"stop price must be positive, not {t.price}")
+            if p.stop_price is not None and t.price <= p.stop_price:
+                return p, []  # never loosen (and an equal stop is no news)
+            event = ev.StopMoved(market=p.market, old=p.stop_price, new=t.price)
+            return dataclasses.replace(p, stop_price=t.price), [event]
+    raise TypeError(f"unknown trigger {t!r}")  # pragma: no cover
+
+
+def _need_intent(p: Position, intent_id: str) -> None:
+    if not intent_id:
+        raise InvalidTrigger(p.market, "an order needs a non-empty intent_id")
+
+
+def _check_intent(p: Position, intent_id: str | None) -> None:
+    if intent_id is not None and intent_id != p.intent_id:
+        raise InvalidTrigger(p.market, f"report for {intent_id!r}, in flight is {p.intent_id!r}")
+
+
+def _check_fill(
+    p: Position, volume: Decimal, price: Decimal, fee: Decimal, intent_id: str | None
+) -> None:
+    _check_intent(p, intent_id)
+    if not (volume > ZERO and price > ZERO and fee >= ZERO):
+        raise InvalidTrigger(p.market, f"bad fill: volume={volume} price={price} fee={fee}")
+
+
+def _opened(p: Position, at: datetime | None) -> Result:
+    p = dataclasses.replace(p, state=S.LONG, intent_id=None)
+    avg = p.avg_entry_price
+    assert avg is not None
+    event = ev.PositionOpened(
+        market=p.market, volume=p.volume, avg_price=avg, stop_price=p.stop_price
+    )
+    return p, [_stamp(event, at)]
+
+
+def _closed(p: Position, rules: PositionRules, at: datetime | None) -> Result:
+    """Realized PnL over the whole round trip, then a clean slate in cooldown."""
+    reason = p.exit_reason or ExitReason.MANUAL
+    fees = _EXACT.add(p.entry_fees, p.exit_fees)
+    pnl = _EXACT.subtract(_EXACT.subtract(p.exit_proceeds, p.entry_cost), fees)
+    entry_price, exit_price = p.avg_entry_price, p.avg_exit_price
+    assert entry_price is not None
+    assert exit_price is not None
+    event = ev.PositionClosed(
+        market=p.market,
+        volume=p.entry_volume,
+        entry_price=entry_price,
+        exit_price=exit_price,
+        pnl_krw=pnl,
+        fees_krw=fees,
+        reason=reason.value,
+    )
+    bars = rules.stop_cooldown_candles if reason is ExitReason.STOP else rules.cooldown_candles
+    closed = Position(
+        p.market,
+        S.COOLDOWN,
+        exit_reason=reason,
+        exit_bar=p.exit_bar,
+        cooldown_bars=bars,
+        cooldown_remaining=bars,
+    )
+    return closed, [_stamp(event, at)]
+
+
+def _stamp(event: E, at: datetime | None) -> E:
+    """Date an event at the fill that caused it, not at when the engine got round to it."""
+    return event if at is None else dataclasses.replace(event, at=at)
+
+
+def _bar_closed(p: Position, bar_start: datetime, rules: PositionRules) -> Result:
+    """Cooldown counts whole candles closed after the exit candle, from times, not calls:
+    a repeated or backfilled candle cannot count twice, and a gap cannot stall it."""
+    if p.state is not S.COOLDOWN or p.exit_bar is None or bar_start < p.exit_bar:
+        return p, []
+    after_exit = int((bar_start - p.exit_bar).total_seconds()) // rules.timeframe_s
+    remaining = min(p.cooldown_remaining, max(0, p.cooldown_bars - after_exit))
+    if remaining == 0:
+        return Position(p.market, S.FLAT, exit_reason=p.exit_reason, exit_bar=p.exit_bar), []
+    if remaining == p.cooldown_remaining:
+        return p, []
+    return dataclasses.replace(p, cooldown_remaining=remaining), []

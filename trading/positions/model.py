@@ -1,0 +1,113 @@
+"""The position value, its states, the re-entry rules and the errors of the state machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+ZERO = Decimal(0)
+
+
+class PositionState(StrEnum):
+    FLAT = "flat"
+    ENTERING = "entering"
+    LONG = "long"
+    EXITING = "exiting"
+    COOLDOWN = "cooldown"
+
+
+class ExitReason(StrEnum):
+    """Why a position is being closed; ``STOP`` earns the longer stop cooldown."""
+
+    STOP = "stop"
+    TAKE_PROFIT = "take_profit"
+    SIGNAL = "signal"
+    MANUAL = "manual"
+    RISK = "risk"
+
+
+class PositionError(Exception):
+    """Base of the state machine's errors; all of them name the market."""
+
+    def __init__(self, market: str, message: str) -> None:
+        super().__init__(f"{market}: {message}")
+        self.market = market
+
+
+class IllegalTransition(PositionError):
+    """The transition table has no row for this trigger in this state."""
+
+    def __init__(self, market: str, state: PositionState, trigger: str) -> None:
+        super().__init__(market, f"illegal trigger {trigger!r} in state {state.value!r}")
+        self.state = state
+        self.trigger = trigger
+
+
+class InvalidTrigger(PositionError, ValueError):
+    """The trigger's data cannot be true: a non-positive fill, an overfill, a foreign intent."""
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRules:
+    """Re-entry rules and candle length; cooldowns count whole candles after the exit candle."""
+
+    timeframe_s: int
+    cooldown_candles: int = 0
+    stop_cooldown_candles: int = 0
+
+    def __post_init__(self) -> None:
+        if self.timeframe_s <= 0:
+            raise ValueError("timeframe_s must be positive")
+        if self.cooldown_candles < 0 or self.stop_cooldown_candles < 0:
+            raise ValueError("cooldowns cannot be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """One market's position; replaced, never mutated, and changed only by ``apply``.
+
+    Money is kept as exact sums (``entry_cost`` = Σ price × volume) rather than averages, so
+    any split of partial fills gives the same PnL to the last digit; ``avg_entry_price`` is
+    derived for display. ``intent_id`` is the one order in flight: set exactly while
+    ``entering`` or ``exiting``. ``exit_bar`` is the start of the candle of the last exit.
+    """
+
+    market: str
+    state: PositionState = PositionState.FLAT
+    volume: Decimal = ZERO
+    entry_volume: Decimal = ZERO
+    entry_cost: Decimal = ZERO
+    entry_fees: Decimal = ZERO
+    exit_volume: Decimal = ZERO
+    exit_proceeds: Decimal = ZERO
+    exit_fees: Decimal = ZERO
+    stop_price: Decimal | None = None
+    take_profit_price: Decimal | None = None
+    intent_id: str | None = None
+    opened_at: datetime | None = None
+    exit_reason: ExitReason | None = None
+    exit_bar: datetime | None = None
+    cooldown_bars: int = 0
+    cooldown_remaining: int = 0
+
+    @property
+    def avg_entry_price(self) -> Decimal | None:
+        if not self.entry_volume:
+            return None
+        return self.entry_cost / self.entry_volume
+
+    @property
+    def avg_exit_price(self) -> Decimal | None:
+        if not self.exit_volume:
+            return None
+        return self.exit_proceeds / self.exit_volume
+
+    @property
+    def fees(self) -> Decimal:
+        return self.entry_fees + self.exit_fees
+
+    @property
+    def in_flight(self) -> bool:
+        return self.intent_id is not None

@@ -1,0 +1,91 @@
+"""What can happen to a position: the inputs of ``apply``.
+
+Fills carry the exchange's ``at`` so the exit candle and ``opened_at`` come from the fill, not
+from a clock read inside the pure state machine. ``BarClosed`` and ``MoveStop`` are named
+apart from the bus events ``CandleClosed`` and ``StopMoved`` so both import side by side.
+``intent_id`` on a fill or failure is optional; when given it must be the order in flight,
+which catches a stray report early.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from trading.positions.model import ExitReason
+
+
+@dataclass(frozen=True, slots=True)
+class EntrySubmitted:
+    intent_id: str
+    stop_price: Decimal | None = None
+    take_profit_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFilled:
+    """``complete``: the entry order has nothing left to fill."""
+
+    volume: Decimal
+    price: Decimal
+    fee: Decimal
+    complete: bool
+    at: datetime
+    intent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFailed:
+    """The entry order ended (cancelled, rejected, expired) after the fills already applied."""
+
+    reason: str
+    intent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExitSubmitted:
+    intent_id: str
+    reason: ExitReason
+
+
+@dataclass(frozen=True, slots=True)
+class ExitFilled:
+    volume: Decimal
+    price: Decimal
+    fee: Decimal
+    complete: bool
+    at: datetime
+    intent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExitFailed:
+    reason: str
+    intent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BarClosed:
+    """The candle starting at ``bar_start`` closed; counts a cooldown down."""
+
+    bar_start: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MoveStop:
+    """A request to move the stop; a looser (lower) stop than the current one is ignored."""
+
+    price: Decimal
+
+
+Trigger = (
+    EntrySubmitted
+    | EntryFilled
+    | EntryFailed
+    | ExitSubmitted
+    | ExitFilled
+    | ExitFailed
+    | BarClosed
+    | MoveStop
+)
