@@ -16,6 +16,7 @@ from trading.risk.halts import WEEKDAYS, HaltWindow, Weekday
 
 __all__ = ["WEEKDAYS", "HaltWindow", "RiskConfig", "Weekday"]
 
+
 class RiskConfig(Section):
     """Pre-trade checks, loss limits, ATR stops, take profit, cooldowns and halts."""
 

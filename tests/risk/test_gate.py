@@ -1,0 +1,144 @@
+"""RiskGate: the fixed order, one RiskBreach per denial, exits never blocked, /risk summary."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from tests.risk.helpers import T0, Recorder, bar
+from trading.events import HaltChanged, RiskBreach
+from trading.risk import ORDER, EntryRequest, RiskContext, RiskGate, RiskLimits
+from trading.risk.decision import Approved, Denied
+from trading.risk.halts import HaltWindow
+
+D = Decimal
+LUNCH = HaltWindow(name="lunch", start=time(9, 30), end=time(11, 0))  # T0 is 10:00 in Seoul
+REQ = EntryRequest(market="KRW-BTC", signal_price=D(95_000_000), krw=D(100000), bar_time=T0)
+
+
+def good_ctx(**changes: Any) -> RiskContext:
+    ctx = RiskContext(
+        free_krw=D(1_000_000),
+        open_positions=0,
+        equity=D(1_000_000),
+        day_pnl=D(0),
+        estimate_fill=lambda market, krw: D(95_000_000),
+    )
+    return dataclasses.replace(ctx, **changes)
+
+
+def test_all_clear_is_approved_without_events() -> None:
+    sink = Recorder()
+    gate = RiskGate(RiskLimits(), sink=sink)
+    assert gate.check_entry(REQ, good_ctx()) == Approved()
+    assert sink.events == []
+
+
+def test_checks_run_in_the_documented_order() -> None:
+    sink = Recorder()
+    gate = RiskGate(RiskLimits(halt_windows=(LUNCH,)), sink=sink, peak_equity=D(1_000_000))
+    for i in range(15):  # 20% candles: volatility far above 5%
+        gate.on_bar(bar(100, high=110, low=90, start=T0 - timedelta(minutes=20), i=i))
+    ctx = good_ctx(
+        kill_switch=True,
+        paused=True,
+        day_pnl=D(-60000),
+        equity=D(700_000),
+        open_positions=3,
+        free_krw=D(0),
+        estimate_fill=lambda market, krw: D(99_000_000),
+    )
+    req = dataclasses.replace(REQ, krw=D(3000))
+    seen = []
+    for check in ORDER:
+        decision = gate.check_entry(req, ctx)
+        assert isinstance(decision, Denied)
+        seen.append(decision.check)
+        # fix what was just refused, then ask again
+        if check == "kill_switch":
+            ctx = dataclasses.replace(ctx, kill_switch=False)
+        elif check == "paused":
+            ctx = dataclasses.replace(ctx, paused=False)
+        elif check == "halt_window":
+            gate.schedule.remove("lunch")
+        elif check == "daily_loss":
+            ctx = dataclasses.replace(ctx, day_pnl=D(0))
+            gate.daily_loss.reset(T0)
+        elif check == "drawdown":
+            gate.drawdown.reset_peak(T0, D(700_000))
+        elif check == "volatility":
+            gate.update_limits(gate.limits.replace(volatility_halt_pct=D(0)))
+        elif check == "max_positions":
+            ctx = dataclasses.replace(ctx, open_positions=0)
+        elif check == "position_size":
+            req = REQ
+        elif check == "balance":
+            ctx = dataclasses.replace(ctx, free_krw=D(1_000_000))
+        else:
+            ctx = good_ctx()
+    assert tuple(seen) == ORDER
+    assert gate.check_entry(req, ctx) == Approved()
+    breaches = sink.of(RiskBreach)
+    assert [b.check for b in breaches] == list(ORDER)
+    assert all(b.market == "KRW-BTC" and b.at == T0 for b in breaches)
+    assert breaches[2].reason == (
+        "no new entries during halt window 'lunch' until 2025-06-20 11:00 Asia/Seoul"
+    )
+
+
+def test_exits_pass_while_entries_are_halted() -> None:
+    sink = Recorder()
+    gate = RiskGate(RiskLimits(halt_windows=(LUNCH,)), sink=sink)
+    assert gate.check_entry(REQ, good_ctx(kill_switch=True)).ok is False
+    assert gate.check_entry(REQ, good_ctx()) == Denied(
+        "halt_window",
+        "no new entries during halt window 'lunch' until 2025-06-20 11:00 Asia/Seoul",
+    )
+    assert gate.check_exit("KRW-BTC") == Approved()
+    assert len(sink.of(RiskBreach)) == 2
+
+
+def test_slippage_limit_mode_through_the_gate_and_no_book_skips_it() -> None:
+    gate = RiskGate(RiskLimits(slippage_mode="limit"))
+    decision = gate.check_entry(REQ, good_ctx(estimate_fill=lambda m, k: D(96_000_000)))
+    assert isinstance(decision, Approved)
+    assert decision.limit_price == D(95_475_000)
+    assert gate.check_entry(REQ, good_ctx(estimate_fill=None)) == Approved()
+
+
+def test_halt_window_start_and_end_are_announced_from_candles() -> None:
+    sink = Recorder()
+    gate = RiskGate(RiskLimits(halt_windows=(LUNCH,)), sink=sink)
+    gate.on_bar(bar(100, start=T0 - timedelta(minutes=40)))  # ends 09:21
+    gate.on_bar(bar(100, start=T0 - timedelta(minutes=30)))  # ends 09:31
+    gate.on_bar(bar(100, start=T0 + timedelta(minutes=60)))  # ends 11:01
+    assert [(e.name, e.active, e.reason) for e in sink.of(HaltChanged)] == [
+        (
+            "halt_window:lunch",
+            True,
+            "halt window 'lunch' started: no new entries until 2025-06-20 11:00 Asia/Seoul",
+        ),
+        ("halt_window:lunch", False, "halt window 'lunch' ended"),
+    ]
+    assert sink.of(HaltChanged)[0].at == (T0 - timedelta(minutes=29)).astimezone(UTC)
+
+
+def test_state_summarizes_every_limit() -> None:
+    gate = RiskGate(RiskLimits(), peak_equity=D(1_000_000))
+    state = gate.state(T0, good_ctx(open_positions=2, day_pnl=D(-12000), equity=D(968_000)))
+    assert state.entries_allowed
+    assert [i.text for i in state.items] == [
+        "trading active",
+        "2 of 3 positions",
+        "position size 100,000 KRW (Upbit minimum 5,000 KRW)",
+        "daily loss 12,000 of 50,000 KRW",
+        "drawdown 3.2% of 20% (peak 1,000,000 KRW)",
+        "slippage up to 50 bps, then refuse",
+        "volatility halt above 5%, resume below 4% (halted: none)",
+        "halt windows: 0 scheduled, none active",
+    ]
+    paused = gate.state(T0, good_ctx(paused=True, open_positions=3))
+    assert not paused.entries_allowed
+    assert [i.name for i in paused.items if i.blocking] == ["trading", "max_positions"]

@@ -1,0 +1,142 @@
+"""ATR trailing stop: placement, trailing, never loosening, tick grid, take-profit, exits."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.risk.helpers import T0, Recorder, bar
+from trading.events import StopMoved
+from trading.risk.stops import ExitReason, TrailingStop
+from trading.upbit.market_rules import MarketRules
+
+D = Decimal
+RULES = MarketRules()
+
+
+def btc_stop(sink: Recorder | None = None, tp: str = "0") -> TrailingStop:
+    return TrailingStop.open(
+        market="KRW-BTC",
+        entry_price=D(95_000_000),
+        atr=D(1_234_567),
+        atr_mult=D(2),
+        rules=RULES,
+        take_profit_pct=D(tp),
+        at=T0,
+        sink=sink or Recorder(),
+    )
+
+
+def test_initial_stop_is_entry_minus_mult_atr_rounded_down() -> None:
+    sink = Recorder()
+    stop = btc_stop(sink)
+    assert stop.stop == D(92_530_000)  # 92,530,866 -> tick 1,000, down
+    assert stop.take_profit is None
+    assert sink.of(StopMoved) == [StopMoved(market="KRW-BTC", old=None, new=D(92_530_000), at=T0)]
+
+
+def test_trails_the_highest_close_and_never_loosens() -> None:
+    sink = Recorder()
+    stop = btc_stop(sink)
+    assert stop.update(bar(97_000_000), D(1_000_000)) == D(95_000_000)
+    assert stop.update(bar(96_000_000, i=1), D(1_000_000)) == D(95_000_000)  # lower close
+    assert stop.update(bar(97_500_000, i=2), D(2_000_000)) == D(95_000_000)  # wider ATR
+    assert stop.update(bar(98_000_000, i=3), D(500_000)) == D(97_000_000)
+    moves = [(e.old, e.new) for e in sink.of(StopMoved)]
+    assert moves == [
+        (None, D(92_530_000)),
+        (D(92_530_000), D(95_000_000)),
+        (D(95_000_000), D(97_000_000)),
+    ]
+    assert sink.of(StopMoved)[-1].at == bar(0, i=3).end
+
+
+def test_stop_exit_intrabar_and_on_a_gap() -> None:
+    stop = btc_stop()
+    assert stop.should_exit(bar(93_000_000, low=92_600_000)) is None
+    hit = stop.should_exit(bar(93_000_000, open_=93_500_000, low=92_530_000))
+    assert hit == ExitReason(
+        "stop",
+        D(92_530_000),
+        "KRW-BTC fell to 92,530,000 KRW, at or below the stop 92,530,000 KRW",
+    )
+    gap = stop.should_exit(bar(91_000_000, open_=91_500_000, low=90_000_000))
+    assert gap is not None
+    assert gap.price == D(91_500_000)  # opened below the stop: fills at the open
+    assert stop.should_exit(D(92_000_000)) is not None
+    assert stop.should_exit(D(93_000_000)) is None
+
+
+def test_take_profit_rounds_up_and_triggers_on_the_high() -> None:
+    stop = TrailingStop.open(
+        market="KRW-XRP",
+        entry_price=D(3127),
+        atr=D(50),
+        atr_mult=D(2),
+        rules=RULES,
+        take_profit_pct=D("2.5"),
+        at=T0,
+    )
+    assert stop.take_profit == D(3206)  # 3,205.175 -> tick 1, up
+    assert stop.stop == D(3027)
+    assert stop.should_exit(bar(3200, high=3205, market="KRW-XRP")) is None
+    tp = stop.should_exit(bar(3200, high=3210, market="KRW-XRP"))
+    assert tp == ExitReason(
+        "take_profit",
+        D(3206),
+        "KRW-XRP reached 3,210 KRW, at or above the take-profit 3,206 KRW",
+    )
+    both = stop.should_exit(bar(3100, high=3300, low=3000, market="KRW-XRP"))
+    assert both is not None
+    assert both.kind == "stop"  # unknown intrabar order: assume the worse
+
+
+def test_atr_wider_than_price_has_no_stop_until_it_can() -> None:
+    stop = TrailingStop.open(
+        market="KRW-DOGE", entry_price=D(200), atr=D(150), atr_mult=D(2), rules=RULES, at=T0
+    )
+    assert stop.stop is None
+    assert stop.should_exit(D(1)) is None
+    assert stop.update(bar(300, market="KRW-DOGE"), D(100)) == D(100)
+
+
+prices = st.integers(min_value=1, max_value=3_000_000_000).map(lambda n: D(n) / 10)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    entry=prices,
+    path=st.lists(
+        st.tuples(st.integers(min_value=20, max_value=300), st.integers(0, 40)),
+        min_size=1,
+        max_size=40,
+    ),
+    mult=st.sampled_from([D("0.5"), D(1), D("2.5"), D(3)]),
+)
+def test_any_path_gives_non_decreasing_on_grid_stops(
+    entry: Decimal, path: list[tuple[int, int]], mult: Decimal
+) -> None:
+    sink = Recorder()
+    stop = TrailingStop.open(
+        market="KRW-BTC",
+        entry_price=entry,
+        atr=entry / 20,
+        atr_mult=mult,
+        rules=RULES,
+        at=T0,
+        sink=sink,
+    )
+    seen = [stop.stop]
+    for i, (close_pct, atr_pct) in enumerate(path):
+        close = entry * close_pct / 100
+        seen.append(stop.update(bar(close, i=i), close * atr_pct / 100))
+    placed = [s for s in seen if s is not None]
+    assert placed == seen  # an ATR of 5% of the entry always leaves room for a stop
+    assert placed == sorted(placed)
+    assert all(RULES.is_on_grid("KRW-BTC", s) for s in placed)
+    assert all(s <= stop.highest_close for s in placed)
+    moves = sink.of(StopMoved)
+    assert [m.new for m in moves] == sorted({*placed})
+    assert all(m.old is None or m.new > m.old for m in moves)

@@ -1,0 +1,234 @@
+"""Stateful entry halts: the halt schedule, the volatility filter, daily loss and drawdown.
+
+Each one is fed by ``observe``/``on_bar`` (the engine calls them on every candle and mark, the
+gate on every entry check) and answered by ``check``. A halt switching on or off emits one
+``HaltChanged`` so chat hears about it once, not once per refused entry; the refusals themselves
+become ``RiskBreach`` events in the gate. Times are the request's time (``bar_time``), never the
+wall clock, so a backtest replays the same halts as live trading.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import Decimal
+
+from trading.domain import Bar
+from trading.events import EventSink, HaltChanged, ignore_event
+from trading.risk.decision import APPROVED, Decision, Denied, krw, local_time, pct, trading_day
+from trading.risk.halts import HaltSchedule
+from trading.risk.limits import RiskLimits
+from trading.risk.measures import atr_pct, realized_vol_pct
+
+
+def _next_midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+
+
+class ScheduleGuard:
+    """No entries while any window of the ``HaltSchedule`` is active."""
+
+    def __init__(self, schedule: HaltSchedule, sink: EventSink = ignore_event) -> None:
+        self.schedule = schedule
+        self._sink = sink
+        self._active: set[str] = set()
+        self._seen: datetime | None = None
+
+    def observe(self, now: datetime) -> None:
+        """Announce windows that started or ended since the last call; older times are ignored."""
+        if self._seen is not None and now < self._seen:
+            return
+        self._seen = now
+        active = {w.name for w in self.schedule.active(now)}
+        at = now.astimezone(UTC)
+        for name in sorted(active - self._active):
+            until = self.schedule.resumes_at(now)
+            tail = f" until {local_time(until, self.schedule.zone)}" if until else ""
+            reason = f"halt window {name!r} started: no new entries{tail}"
+            self._sink(HaltChanged(name=f"halt_window:{name}", active=True, reason=reason, at=at))
+        for name in sorted(self._active - active):
+            reason = f"halt window {name!r} ended"
+            self._sink(HaltChanged(name=f"halt_window:{name}", active=False, reason=reason, at=at))
+        self._active = active
+
+    def check(self, now: datetime) -> Decision:
+        windows = self.schedule.active(now)
+        if not windows:
+            return APPROVED
+        names = ", ".join(repr(w.name) for w in windows)
+        noun = "halt window" if len(windows) == 1 else "halt windows"
+        until = self.schedule.resumes_at(now)
+        assert until is not None  # an active window always ends
+        when = local_time(until, self.schedule.zone)
+        return Denied("halt_window", f"no new entries during {noun} {names} until {when}")
+
+
+class VolatilityFilter:
+    """Halts entries into a market whose volatility rose above the halt level.
+
+    Hysteresis: the halt lifts only once volatility falls below the (lower) resume level.
+    """
+
+    def __init__(self, sink: EventSink = ignore_event) -> None:
+        self._sink = sink
+        self._bars: dict[str, list[Bar]] = {}
+        self._levels: dict[str, Decimal] = {}
+        self.halted: set[str] = set()
+
+    def level(self, market: str) -> Decimal | None:
+        return self._levels.get(market)
+
+    def on_bar(self, bar: Bar, limits: RiskLimits) -> Decimal | None:
+        """Feed one closed candle; returns the market's volatility in percent, if known."""
+        bars = self._bars.setdefault(bar.market, [])
+        if bars and bar.start <= bars[-1].start:
+            if bar.start < bars[-1].start:
+                return self._levels.get(bar.market)  # a late, older candle changes nothing
+            bars.pop()  # the same candle again (backfill after a gap): the newer copy wins
+        bars.append(bar)
+        del bars[: -(limits.volatility_period + 1)]
+        if limits.volatility_measure == "atr":
+            level = atr_pct(bars, limits.volatility_period)
+        else:
+            level = realized_vol_pct(bars, limits.volatility_period)
+        if level is None:
+            return None
+        self._levels[bar.market] = level
+        at = bar.end.astimezone(UTC)
+        halt_at, resume_at = limits.volatility_halt_pct, limits.resume_pct
+        if bar.market not in self.halted and halt_at > 0 and level > halt_at:
+            self.halted.add(bar.market)
+            reason = self._reason(bar.market, limits)
+            self._emit(bar.market, True, reason, at)
+        elif bar.market in self.halted and (halt_at == 0 or level < resume_at):
+            self.halted.discard(bar.market)
+            reason = (
+                f"{bar.market} volatility ({_label(limits)}) fell to {pct(level)}%,"
+                f" below {pct(resume_at)}%: entries resume"
+            )
+            self._emit(bar.market, False, reason, at)
+        return level
+
+    def check(self, market: str, limits: RiskLimits) -> Decision:
+        if market in self.halted and limits.volatility_halt_pct > 0:
+            return Denied("volatility", self._reason(market, limits))
+        return APPROVED
+
+    def _reason(self, market: str, limits: RiskLimits) -> str:
+        return (
+            f"{market} volatility ({_label(limits)}) is {pct(self._levels[market])}%, above the"
+            f" {pct(limits.volatility_halt_pct)}% halt level: no new entries until it falls"
+            f" below {pct(limits.resume_pct)}%"
+        )
+
+    def _emit(self, market: str, active: bool, reason: str, at: datetime) -> None:
+        self._sink(HaltChanged(name=f"volatility:{market}", active=active, reason=reason, at=at))
+
+
+def _label(limits: RiskLimits) -> str:
+    kind = "ATR" if limits.volatility_measure == "atr" else "realized"
+    return f"{kind} {limits.volatility_period}"
+
+
+class _DailyHalt:
+    """A halt that, once tripped, lasts until the next trading day in the bot's zone."""
+
+    name = ""
+
+    def __init__(self, sink: EventSink = ignore_event) -> None:
+        self._sink = sink
+        self._day: date | None = None
+        self.trip_reason: str | None = None
+        self._waived = False  # an admin lifted today's halt: do not trip again today
+
+    def _roll(self, at: datetime, zone: tzinfo) -> date:
+        day = trading_day(at, zone)
+        if self._day is not None and day < self._day:
+            return self._day  # a late observation never re-opens a finished day
+        if day != self._day:
+            if self._day is not None and self.trip_reason is not None:
+                reason = f"new trading day {day.isoformat()}: the {self.name} halt is lifted"
+                self._emit(False, reason, at)
+            self._day, self.trip_reason, self._waived = day, None, False
+        return day
+
+    def _trip(self, at: datetime, day: date, zone: tzinfo, what: str) -> None:
+        if self._waived:
+            return
+        self.trip_reason = (
+            f"{what}: no new entries until {local_time(_next_midnight(day, zone), zone)}"
+        )
+        self._emit(True, self.trip_reason, at)
+
+    def _emit(self, active: bool, reason: str, at: datetime) -> None:
+        self._sink(
+            HaltChanged(name=self.name, active=active, reason=reason, at=at.astimezone(UTC))
+        )
+
+    def check(self, at: datetime, limits: RiskLimits) -> Decision:
+        self._roll(at, limits.zone)
+        if self.trip_reason is not None:
+            return Denied(self.name, self.trip_reason)
+        return APPROVED
+
+    def reset(self, at: datetime, *, rest_of_day: bool = True) -> None:
+        """Lift a tripped halt (an admin's decision); it stays lifted until the next day."""
+        self._waived = rest_of_day
+        if self.trip_reason is not None:
+            self.trip_reason = None
+            self._emit(False, f"the {self.name} halt was reset", at)
+
+
+class DailyLossBreaker(_DailyHalt):
+    """Realized + unrealized PnL of the current day reaching ``-daily_loss_limit_krw``.
+
+    ``day_pnl`` must be computed by the engine over ``trading_day(at, limits.zone)``.
+    """
+
+    name = "daily_loss"
+
+    def __init__(self, sink: EventSink = ignore_event) -> None:
+        super().__init__(sink)
+        self.day_pnl = Decimal(0)
+
+    def observe(self, at: datetime, day_pnl: Decimal, limits: RiskLimits) -> None:
+        day = self._roll(at, limits.zone)
+        self.day_pnl = day_pnl
+        limit = limits.daily_loss_limit_krw
+        if self.trip_reason is None and limit > 0 and day_pnl <= -limit:
+            what = f"daily loss {krw(-day_pnl)} KRW reached the {krw(limit)} KRW limit"
+            self._trip(at, day, limits.zone, what)
+
+
+class DrawdownBreaker(_DailyHalt):
+    """Equity more than ``max_drawdown_pct`` below its high-water mark.
+
+    The peak is all-time (restore it with ``peak=`` after a restart), so a deep drawdown halts
+    again each new day until equity recovers or an admin calls ``reset_peak``.
+    """
+
+    name = "drawdown"
+
+    def __init__(self, sink: EventSink = ignore_event, peak: Decimal | None = None) -> None:
+        super().__init__(sink)
+        self.peak = peak
+        self.drawdown_pct = Decimal(0)
+
+    def observe(self, at: datetime, equity: Decimal, limits: RiskLimits) -> None:
+        day = self._roll(at, limits.zone)
+        if self.peak is None or equity > self.peak:
+            self.peak = equity
+        if self.peak <= 0:
+            return
+        self.drawdown_pct = (self.peak - equity) / self.peak * 100
+        limit = limits.max_drawdown_pct
+        if self.trip_reason is None and limit > 0 and self.drawdown_pct > limit:
+            what = (
+                f"equity {krw(equity)} KRW is {pct(self.drawdown_pct)}% below its peak of"
+                f" {krw(self.peak)} KRW, more than the {pct(limit)}% limit"
+            )
+            self._trip(at, day, limits.zone, what)
+
+    def reset_peak(self, at: datetime, equity: Decimal) -> None:
+        """Accept the drawdown: measure from ``equity`` from now on and lift today's halt."""
+        self.peak, self.drawdown_pct = equity, Decimal(0)
+        self.reset(at, rest_of_day=False)  # a new fall from the new peak trips again

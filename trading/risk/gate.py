@@ -1,0 +1,252 @@
+"""``RiskGate``: every entry passes through here before an order is built.
+
+Checks run in a fixed order and the first denial wins, so a user always gets the most basic
+reason ("paused" before "balance") and one ``RiskBreach`` per refused entry:
+
+1. ``kill_switch``   2. ``paused``      3. ``halt_window``   4. ``daily_loss``
+5. ``drawdown``      6. ``volatility``  7. ``max_positions`` 8. ``position_size``
+9. ``balance``       10. ``slippage`` (last: it reads the order book and may turn the order
+into a limit order, which only makes sense for an order that passed everything else).
+
+Exits are never checked: ``check_exit`` always approves, so stops fire while entries are halted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from trading.domain import Bar
+from trading.events import EventSink, RiskBreach, ignore_event
+from trading.risk import checks
+from trading.risk.breakers import (
+    DailyLossBreaker,
+    DrawdownBreaker,
+    ScheduleGuard,
+    VolatilityFilter,
+)
+from trading.risk.decision import APPROVED, Approved, Decision, Denied, krw, pct
+from trading.risk.halts import HaltSchedule
+from trading.risk.limits import RiskLimits
+from trading.upbit.market_rules import MarketRules
+
+#: ``(market, krw) -> expected average fill price`` of a market buy, None if the book is too thin.
+FillEstimator = Callable[[str, Decimal], Decimal | None]
+
+ORDER = (
+    "kill_switch",
+    "paused",
+    "halt_window",
+    "daily_loss",
+    "drawdown",
+    "volatility",
+    "max_positions",
+    "position_size",
+    "balance",
+    "slippage",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EntryRequest:
+    """A strategy wants to buy ``krw`` of ``market``.
+
+    ``bar_time`` (aware) is "now" for every time-based check: pass the close (``Bar.end``) of
+    the signal candle, live and in backtests alike, the same clock ``on_bar`` uses.
+    """
+
+    market: str
+    signal_price: Decimal
+    krw: Decimal
+    bar_time: datetime
+    strategy: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiskContext:
+    """The account as the engine sees it at ``bar_time``.
+
+    ``day_pnl`` is realized + unrealized PnL since 00:00 of the current day in the limits' zone
+    (use ``trading_day``). ``estimate_fill`` None (backtest, paper without a book) skips the
+    slippage check.
+    """
+
+    free_krw: Decimal
+    open_positions: int
+    equity: Decimal
+    day_pnl: Decimal
+    paused: bool = False
+    kill_switch: bool = False
+    estimate_fill: FillEstimator | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LimitUsage:
+    """One line of ``/risk``: ``text`` like "2 of 3 positions"; ``blocking`` = stops entries."""
+
+    name: str
+    text: str
+    blocking: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RiskState:
+    entries_allowed: bool
+    items: tuple[LimitUsage, ...]
+
+
+class RiskGate:
+    """Composes the checks; owns the stateful halts and the live halt schedule."""
+
+    def __init__(
+        self,
+        limits: RiskLimits,
+        *,
+        rules: MarketRules | None = None,
+        sink: EventSink = ignore_event,
+        schedule: HaltSchedule | None = None,
+        peak_equity: Decimal | None = None,
+    ) -> None:
+        self.limits = limits
+        self.rules = rules or MarketRules()
+        self._sink = sink
+        self.schedule = schedule or HaltSchedule(limits.halt_windows, limits.zone)
+        self.halts = ScheduleGuard(self.schedule, sink)
+        self.volatility = VolatilityFilter(sink)
+        self.daily_loss = DailyLossBreaker(sink)
+        self.drawdown = DrawdownBreaker(sink, peak=peak_equity)
+
+    def update_limits(self, limits: RiskLimits) -> None:
+        """Apply a live ``/set``; the schedule is edited through ``schedule`` instead."""
+        self.limits = limits
+
+    def on_bar(self, bar: Bar) -> None:
+        """Feed every closed candle: volatility levels and halt-window announcements."""
+        self.volatility.on_bar(bar, self.limits)
+        self.halts.observe(bar.end)
+
+    def observe(self, at: datetime, ctx: RiskContext) -> None:
+        """Update the loss and drawdown halts from the account; call on every mark too."""
+        self.halts.observe(at)
+        self.daily_loss.observe(at, ctx.day_pnl, self.limits)
+        self.drawdown.observe(at, ctx.equity, self.limits)
+
+    def check_entry(self, req: EntryRequest, ctx: RiskContext) -> Decision:
+        """Run every check in ``ORDER``; a denial is also sent as ``RiskBreach``."""
+        self.observe(req.bar_time, ctx)
+        decision: Decision = APPROVED
+        for name in ORDER:
+            decision = self._run(name, req, ctx)
+            if isinstance(decision, Denied):
+                self._sink(
+                    RiskBreach(
+                        check=decision.check,
+                        market=req.market,
+                        reason=decision.reason,
+                        at=req.bar_time.astimezone(UTC),
+                    )
+                )
+                return decision
+        return decision
+
+    def check_exit(self, market: str) -> Approved:
+        """Exits (stops, take-profit, manual sells) are never blocked by entry checks."""
+        return APPROVED
+
+    def _run(self, name: str, req: EntryRequest, ctx: RiskContext) -> Decision:
+        limits = self.limits
+        match name:
+            case "kill_switch":
+                return checks.check_kill_switch(ctx.kill_switch)
+            case "paused":
+                return checks.check_paused(ctx.paused)
+            case "halt_window":
+                return self.halts.check(req.bar_time)
+            case "daily_loss":
+                return self.daily_loss.check(req.bar_time, limits)
+            case "drawdown":
+                return self.drawdown.check(req.bar_time, limits)
+            case "volatility":
+                return self.volatility.check(req.market, limits)
+            case "max_positions":
+                return checks.check_open_positions(ctx.open_positions, limits)
+            case "position_size":
+                return checks.check_position_size(req.krw, limits)
+            case "balance":
+                return checks.check_balance(req.krw, ctx.free_krw, limits)
+            case "slippage":
+                if ctx.estimate_fill is None:
+                    return APPROVED
+                return checks.check_slippage(
+                    market=req.market,
+                    signal_price=req.signal_price,
+                    size_krw=req.krw,
+                    expected_fill=ctx.estimate_fill(req.market, req.krw),
+                    limits=limits,
+                    rules=self.rules,
+                )
+        raise AssertionError(name)
+
+    def state(self, now: datetime, ctx: RiskContext) -> RiskState:
+        """The ``/risk`` summary: each limit and how much of it is used."""
+        self.observe(now, ctx)
+        lim = self.limits
+        trading = "kill switch on" if ctx.kill_switch else "paused" if ctx.paused else "active"
+        loss = max(Decimal(0), -ctx.day_pnl)
+        items = [
+            LimitUsage("trading", f"trading {trading}", ctx.kill_switch or ctx.paused),
+            LimitUsage(
+                "max_positions",
+                f"{ctx.open_positions} of {lim.max_open_positions} positions",
+                ctx.open_positions >= lim.max_open_positions,
+            ),
+            LimitUsage(
+                "position_size",
+                f"position size {krw(lim.position_size_krw)} KRW"
+                f" (Upbit minimum {krw(lim.min_order_krw)} KRW)",
+            ),
+            LimitUsage(
+                "daily_loss",
+                f"daily loss {krw(loss)} of {krw(lim.daily_loss_limit_krw)} KRW"
+                if lim.daily_loss_limit_krw > 0
+                else "daily loss limit off",
+                self.daily_loss.trip_reason is not None,
+            ),
+            LimitUsage(
+                "drawdown",
+                f"drawdown {pct(self.drawdown.drawdown_pct)}% of {pct(lim.max_drawdown_pct)}%"
+                f" (peak {krw(self.drawdown.peak or Decimal(0))} KRW)"
+                if lim.max_drawdown_pct > 0
+                else "drawdown limit off",
+                self.drawdown.trip_reason is not None,
+            ),
+            LimitUsage(
+                "slippage",
+                f"slippage up to {lim.max_slippage_bps} bps, then {lim.slippage_mode}",
+            ),
+            self._volatility_usage(),
+            self._schedule_usage(now),
+        ]
+        blocked = any(i.blocking for i in items if i.name not in ("volatility",))
+        return RiskState(entries_allowed=not blocked, items=tuple(items))
+
+    def _volatility_usage(self) -> LimitUsage:
+        lim = self.limits
+        if lim.volatility_halt_pct == 0:
+            return LimitUsage("volatility", "volatility halt off")
+        halted = ", ".join(sorted(self.volatility.halted)) or "none"
+        return LimitUsage(
+            "volatility",
+            f"volatility halt above {pct(lim.volatility_halt_pct)}%, resume below"
+            f" {pct(lim.resume_pct)}% (halted: {halted})",
+            bool(self.volatility.halted),
+        )
+
+    def _schedule_usage(self, now: datetime) -> LimitUsage:
+        decision = self.halts.check(now)
+        count = len(self.schedule.windows)
+        if isinstance(decision, Denied):
+            return LimitUsage("halt_window", decision.reason, True)
+        return LimitUsage("halt_window", f"halt windows: {count} scheduled, none active")

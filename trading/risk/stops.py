@@ -1,0 +1,131 @@
+"""ATR trailing stop and take-profit for a long position.
+
+The stop starts at ``entry - mult * ATR`` and then trails ``highest close - mult * ATR``. It is
+never loosened: a wider ATR after a spike must not move risk back up, so each candidate only
+counts when it is above the current stop. Stops round down and take-profits up onto the tick
+grid, so the order price Upbit receives is valid and never tighter than computed.
+
+Per candle the engine first asks ``should_exit(bar)`` (against the stop set before the bar,
+as the exchange would have traded through it), then calls ``update(bar, atr)`` at its close.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Literal
+
+from trading.domain import Bar
+from trading.events import EventSink, StopMoved, ignore_event
+from trading.risk.decision import price as fmt_price
+from trading.upbit.market_rules import MarketRules, Rounding
+
+
+@dataclass(frozen=True, slots=True)
+class ExitReason:
+    """Why to sell: ``price`` is the trigger, or the open when the bar gapped through it."""
+
+    kind: Literal["stop", "take_profit"]
+    price: Decimal
+    text: str
+
+
+class TrailingStop:
+    """State of one long position's stop; rebuild it after a restart with the stored values."""
+
+    def __init__(
+        self,
+        *,
+        market: str,
+        entry_price: Decimal,
+        atr_mult: Decimal,
+        rules: MarketRules,
+        stop: Decimal | None,
+        highest_close: Decimal,
+        take_profit: Decimal | None = None,
+        sink: EventSink = ignore_event,
+    ) -> None:
+        self.market = market
+        self.entry_price = entry_price
+        self.atr_mult = atr_mult
+        self.rules = rules
+        self.stop = stop
+        self.highest_close = highest_close
+        self.take_profit = take_profit
+        self._sink = sink
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        market: str,
+        entry_price: Decimal,
+        atr: Decimal,
+        atr_mult: Decimal,
+        rules: MarketRules,
+        take_profit_pct: Decimal = Decimal(0),
+        at: datetime | None = None,
+        sink: EventSink = ignore_event,
+    ) -> TrailingStop:
+        """A new position's stop (announced as ``StopMoved(old=None)``) and take-profit."""
+        tp = None
+        if take_profit_pct > 0:
+            target = entry_price * (1 + take_profit_pct / 100)
+            tp = rules.round_price(market, target, Rounding.UP)
+        stop = cls(
+            market=market,
+            entry_price=entry_price,
+            atr_mult=atr_mult,
+            rules=rules,
+            stop=None,
+            highest_close=entry_price,
+            take_profit=tp,
+            sink=sink,
+        )
+        stop._raise_to(entry_price - atr_mult * atr, at)
+        return stop
+
+    def update(self, bar: Bar, atr: Decimal) -> Decimal | None:
+        """Trail after a closed candle; returns the (possibly unchanged) stop."""
+        self.highest_close = max(self.highest_close, bar.close)
+        self._raise_to(self.highest_close - self.atr_mult * atr, bar.end)
+        return self.stop
+
+    def should_exit(self, bar_or_price: Bar | Decimal) -> ExitReason | None:
+        """Stop hit when the low reaches it; take-profit when the high does. Stop wins a tie.
+
+        Within one candle the order of low and high is unknown, so assuming the stop came
+        first keeps a backtest from booking profits it might not have made.
+        """
+        if isinstance(bar_or_price, Bar):
+            low, high, open_ = bar_or_price.low, bar_or_price.high, bar_or_price.open
+        else:
+            low = high = open_ = bar_or_price
+        if self.stop is not None and low <= self.stop:
+            fill = min(open_, self.stop)
+            return ExitReason(
+                "stop",
+                fill,
+                f"{self.market} fell to {fmt_price(low)} KRW, at or below the stop"
+                f" {fmt_price(self.stop)} KRW",
+            )
+        if self.take_profit is not None and high >= self.take_profit:
+            fill = max(open_, self.take_profit)
+            return ExitReason(
+                "take_profit",
+                fill,
+                f"{self.market} reached {fmt_price(high)} KRW, at or above the take-profit"
+                f" {fmt_price(self.take_profit)} KRW",
+            )
+        return None
+
+    def _raise_to(self, candidate: Decimal, at: datetime | None) -> None:
+        if candidate <= 0:
+            return  # ATR wider than the price: no meaningful stop yet
+        new = self.rules.round_price(self.market, candidate, Rounding.DOWN)
+        if self.stop is not None and new <= self.stop:
+            return
+        old, self.stop = self.stop, new
+        when = (at or datetime.now(UTC)).astimezone(UTC)
+        self._sink(StopMoved(market=self.market, old=old, new=new, at=when))
