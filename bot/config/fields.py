@@ -6,7 +6,7 @@ Kept apart from the models so handlers (live ``/set``) can reuse the same rules 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import time
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -98,22 +98,6 @@ def parse_clock(value: object) -> time:
         if match:
             return time(int(match.group(1)), int(match.group(2)))
     raise ValueError('must be a time "HH:MM" (24-hour)')
-
-
-def parse_moment(value: object) -> time | datetime:
-    """``"HH:MM"`` (recurring) or an ISO date-time (one-off); TOML native values too."""
-    if isinstance(value, time | datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)  # noqa: DTZ001 - zone added later
-    if isinstance(value, str):
-        if _HHMM_RE.match(value):
-            return parse_clock(value)
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError('must be "HH:MM" or an ISO date-time like "2025-01-01T09:00"')
 
 
 def format_clock(value: time) -> str:
