@@ -254,3 +254,18 @@ class Reconciled(Event):
     adopted: tuple[str, ...]
     foreign: int
     mismatches: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderSettled(Event):
+    """An order reached its end (done, cancel or rejected), announced exactly once.
+
+    Fills come first as ``OrderFilled``; this is the one signal that no more will follow.
+    """
+
+    critical: ClassVar[bool] = True
+    intent_id: str
+    market: str
+    side: Literal["bid", "ask"]
+    state: str
+    executed_volume: Decimal

@@ -8,7 +8,13 @@ from decimal import Decimal as D
 import pytest
 
 from trading.errors import InsufficientFunds
-from trading.events import OrderCancelled, OrderFilled, OrderPlaced, OrderRejected
+from trading.events import (
+    OrderCancelled,
+    OrderFilled,
+    OrderPlaced,
+    OrderRejected,
+    OrderSettled,
+)
 from trading.orders import OrderManager
 from trading.upbit.auth import Credentials
 from trading.upbit.order_submit import OrderIntent
@@ -53,6 +59,8 @@ async def test_market_buy_fills_are_recorded_once_by_polling(fake, client, store
     assert row.paid_fee == sum(f.fee for f in fills)
     assert len(of(events, OrderPlaced)) == 1
     assert len(of(events, OrderFilled)) == len(fills)
+    (settled,) = of(events, OrderSettled)
+    assert (settled.state, settled.executed_volume) == ("cancel", row.executed_volume)
 
 
 async def test_stream_and_polling_never_double_count(fake, client, store, events):
@@ -86,6 +94,7 @@ async def test_stream_and_polling_never_double_count(fake, client, store, events
     assert row.state == "done"
     assert row.executed_volume == D("0.01")
     assert [e.complete for e in of(events, OrderFilled)] == [False, True]
+    assert [e.state for e in of(events, OrderSettled)] == ["done"]  # stream + poll: once
 
 
 async def test_lost_response_places_exactly_one_order(fake, client, store, events):
@@ -110,6 +119,7 @@ async def test_rejection_is_stored_and_announced(fake, client, store, events):
     assert (await store.order(intent.intent_id)).state == "rejected"
     (rejected,) = of(events, OrderRejected)
     assert rejected.name == "insufficient_funds_bid"
+    assert [e.state for e in of(events, OrderSettled)] == ["rejected"]
 
 
 async def test_refused_order_writes_nothing(fake, client, store, events):

@@ -4,7 +4,9 @@ through here into the store, exactly once.
 Placing: the intent is written to the store, then ``OrderSubmitter`` sends it (one intent,
 never two orders). Fills arrive from the private ``myOrder`` stream (live), from the paper
 exchange, or from REST polling as the fallback; all three are deduplicated by ``trade_uuid``
-in the store, so a fill seen twice is recorded once and announced once.
+in the store, so a fill seen twice is recorded once and announced once. When an order reaches
+its end (done, cancel, rejected) ``OrderSettled`` is announced once: the engine's signal that
+no more fills follow.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from trading.events import (
     OrderFilled,
     OrderPlaced,
     OrderRejected,
+    OrderSettled,
     ignore_event,
 )
 from trading.exchange import Exchange
@@ -30,6 +33,7 @@ from trading.upbit.order_submit import OrderIntent, OrderSubmitter
 from trading.upbit.ws_messages import MyOrder
 
 log = logging.getLogger(__name__)
+ZERO = Decimal(0)
 
 
 class OrderManager:
@@ -49,6 +53,7 @@ class OrderManager:
         self.paper = paper
         self.prefix = prefix
         self._emit = on_event
+        self._settled: set[str] = set()
         self.submitter = OrderSubmitter(
             exchange,
             journal=store,
@@ -96,7 +101,6 @@ class OrderManager:
         except (UpbitError, TransientError) as exc:
             await self._mark_rejected(intent, exc)
             raise
-        record = await self._apply(order)
         self._emit(
             OrderPlaced(
                 intent_id=intent.intent_id,
@@ -110,39 +114,71 @@ class OrderManager:
                 paper=self.paper,
             )
         )
-        return record
+        return await self.on_order(order)
 
     async def _mark_rejected(self, intent: OrderIntent, exc: Exception) -> None:
-        attempts = await self.store.attempts_for(intent.intent_id)
-        if attempts:
-            await self.store.update_order_from_exchange(
-                identifier=attempts[-1].identifier,
-                state="rejected",
-                executed_volume=Decimal(0),
-                executed_funds=Decimal(0),
-                paid_fee=Decimal(0),
-            )
         name = exc.name if isinstance(exc, UpbitError) else type(exc).__name__
         self._emit(
             OrderRejected(
                 intent_id=intent.intent_id, market=intent.market, name=str(name), reason=str(exc)
             )
         )
+        attempts = await self.store.attempts_for(intent.intent_id)
+        if attempts:
+            after = await self.store.update_order_from_exchange(
+                identifier=attempts[-1].identifier,
+                state="rejected",
+                executed_volume=ZERO,
+                executed_funds=ZERO,
+                paid_fee=ZERO,
+            )
+            self._announce_if_settled(after)
 
-    async def _apply(self, order: Order) -> OrderRecord:
-        """Store what the exchange says about an order (never moving a terminal state back)."""
+    def _announce_if_settled(self, row: OrderRecord | None) -> None:
+        """``OrderSettled`` once per order, however many paths report its end."""
+        if row is None or row.state not in TERMINAL_STATES or row.intent_id in self._settled:
+            return
+        self._settled.add(row.intent_id)
+        self._emit(
+            OrderSettled(
+                intent_id=row.intent_id,
+                market=row.market,
+                side="bid" if row.side == "bid" else "ask",
+                state=row.state,
+                executed_volume=row.executed_volume,
+            )
+        )
+
+    async def on_order(self, order: Order) -> OrderRecord:
+        """Store what the exchange says about an order; a terminal state is never left."""
+        funds = order.executed_funds
+        if funds is None:
+            funds = sum((t.funds for t in order.trades), ZERO)
         record = await self.store.update_order_from_exchange(
             identifier=order.identifier,
             uuid=order.uuid,
             state=order.state,
             executed_volume=order.executed_volume,
-            executed_funds=order.executed_funds
-            or sum((t.funds for t in order.trades), Decimal(0)),
+            executed_funds=funds,
             paid_fee=order.paid_fee,
         )
         if record is None:
             raise LookupError(f"order {order.identifier or order.uuid} is not in the store")
+        if order.state == "cancel":
+            self._announce_cancel(record)
+        self._announce_if_settled(record)
         return record
+
+    def _announce_cancel(self, row: OrderRecord) -> None:
+        if row.intent_id not in self._settled:
+            self._emit(
+                OrderCancelled(
+                    intent_id=row.intent_id,
+                    identifier=row.identifier or "",
+                    market=row.market,
+                    reason="cancelled on the exchange",
+                )
+            )
 
     async def on_fill(self, report: FillReport) -> bool:
         """Record one fill; True if it was new (and announced)."""
@@ -168,15 +204,16 @@ class OrderManager:
             log.warning("fill %s for an order this bot did not place", report.trade_uuid)
             return True
         fills = await self.store.fills(intent_id=row.intent_id, limit=100_000)
-        executed = sum((f.volume for f in fills), Decimal(0))
+        executed = sum((f.volume for f in fills), ZERO)
         complete = row.volume is not None and executed >= row.volume
-        state = "done" if complete else row.state if row.state != "pending" else "wait"
-        await self.store.update_order_from_exchange(
+        state = "done" if complete else ("wait" if row.state == "pending" else row.state)
+        updated = await self.store.update_order_from_exchange(
+            identifier=report.identifier,
             uuid=report.order_uuid,
             state=state,
             executed_volume=executed,
-            executed_funds=sum((f.funds for f in fills), Decimal(0)),
-            paid_fee=sum((f.fee for f in fills), Decimal(0)),
+            executed_funds=sum((f.funds for f in fills), ZERO),
+            paid_fee=sum((f.fee for f in fills), ZERO),
         )
         self._emit(
             OrderFilled(
@@ -192,6 +229,7 @@ class OrderManager:
                 paper=self.paper,
             )
         )
+        self._announce_if_settled(updated)
         return True
 
     async def on_my_order(self, msg: MyOrder) -> None:
@@ -214,17 +252,7 @@ class OrderManager:
             return row
         for fill in fills_from_order(order):
             await self.on_fill(fill)
-        updated = await self._apply(order)
-        if order.state == "cancel" and row.state not in TERMINAL_STATES:
-            self._emit(
-                OrderCancelled(
-                    intent_id=row.intent_id,
-                    identifier=row.identifier or "",
-                    market=row.market,
-                    reason="cancelled on the exchange",
-                )
-            )
-        return updated
+        return await self.on_order(order)
 
     async def poll_open(self) -> int:
         """REST fallback for the fill stream: refresh every open order we know about."""
