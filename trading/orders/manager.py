@@ -164,7 +164,9 @@ class OrderManager:
         )
         if record is None:
             raise LookupError(f"order {order.identifier or order.uuid} is not in the store")
-        if order.state == "cancel":
+        # a filled market buy ends in "cancel" too (the unspent dust): that is no cancel
+        dust_only = order.ord_type in ("price", "best") and order.has_fills
+        if order.state == "cancel" and not dust_only:
             self._announce_cancel(record)
         self._announce_if_settled(record)
         return record
@@ -227,6 +229,7 @@ class OrderManager:
                 trade_uuid=report.trade_uuid,
                 complete=complete,
                 paper=self.paper,
+                at=report.at,
             )
         )
         self._announce_if_settled(updated)

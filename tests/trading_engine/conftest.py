@@ -1,0 +1,80 @@
+"""An engine assembled exactly as the bot assembles it, on a migrated SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from trading.engine.build import EngineRig, EngineSpec, assemble
+from trading.events import Event
+from trading.marketdata.replay import ReplayFeed, ReplayFile
+from trading.risk.limits import RiskLimits
+from trading.store import Store, create_engine, session_factory, upgrade
+from trading.strategies import build_strategy
+
+BUNDLED = Path(__file__).resolve().parents[2] / "bot" / "data" / "upbit_KRW-BTC_1m.csv"
+
+
+def limits(**changes: object) -> RiskLimits:
+    base: dict[str, object] = {
+        "position_size_krw": D(1_000_000),
+        "max_open_positions": 3,
+        "max_slippage_bps": 50,
+        "slippage_mode": "refuse",
+        "daily_loss_limit_krw": D(5_000_000),
+        "max_drawdown_pct": D(50),
+        "atr_period": 14,
+        "atr_stop_mult": D(3),
+        "take_profit_pct": D(0),
+        "volatility_halt_pct": D(50),
+    }
+    return RiskLimits(**{**base, **changes})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'engine.db'}"
+    await upgrade(url)
+    engine = create_engine(url)
+    yield Store(session_factory(engine))
+    await engine.dispose()
+
+
+@pytest.fixture
+def events() -> list[Event]:
+    return []
+
+
+async def paper_rig(store: Store, events: list[Event], **spec: object) -> EngineRig:
+    strategy = build_strategy("ma_cross", "", {"fast": 5, "slow": 20})
+    return await assemble(
+        EngineSpec(markets=("KRW-BTC",), timeframe="1m", paper=True, **spec),  # type: ignore[arg-type]
+        strategy=strategy,
+        limits=limits(),
+        store=store,
+        sink=events.append,
+    )
+
+
+async def replay(rig: EngineRig, minutes: int) -> int:
+    """Feed the first ``minutes`` of the bundled real data through the engine's inbox."""
+    first = next(iter(ReplayFeed([ReplayFile(BUNDLED, "KRW-BTC")]).files)).path
+    assert first == BUNDLED
+    from trading.candle_file import read_candles
+
+    start = next(read_candles(BUNDLED)).start
+    feed = ReplayFeed([ReplayFile(BUNDLED, "KRW-BTC")], end=start + timedelta(minutes=minutes))
+    count = 0
+    await feed.start()
+    async for print_ in feed.prints():
+        rig.loop.put_print(print_)
+        count += 1
+        if count % 200 == 0:
+            await rig.loop.drain()
+    await feed.stop()
+    await rig.loop.drain()
+    return count

@@ -1,0 +1,314 @@
+"""The engine: one loop for every market, the same code in paper and live mode.
+
+Per trade print: the candle builder may close candles (each handled as below), then an open
+position's stop and take-profit are checked against the price, so a stop fires on the first
+print through it, not at the next candle. Per closed candle: cooldowns count down, the risk
+layer sees the candle (volatility, halt windows), a long position's stop trails, then the
+strategy's signal on the last candle decides: exit a long, or enter through the risk gate.
+
+Orders go through ``OrderManager``; positions move on its events: each ``OrderFilled`` adds a
+fill, the one ``OrderSettled`` ends the order. The position is marked as entering (with the
+intent id) *before* the order is sent, so a fill can never arrive for a position that does not
+expect it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from trading.domain import Bar, TradePrint
+from trading.engine.account import AccountView
+from trading.errors import OrderOutcomeUnknown, UpbitError
+from trading.events import Event, EventSink, OrderFilled, OrderSettled, SignalRaised
+from trading.exchange import Exchange
+from trading.marketdata import MarketData
+from trading.orders import OrderManager
+from trading.positions import ExitReason, Position, PositionBook, PositionState
+from trading.risk import measures
+from trading.risk.decision import Approved
+from trading.risk.gate import EntryRequest, RiskContext, RiskGate
+from trading.risk.limits import RiskLimits
+from trading.risk.stops import TrailingStop
+from trading.strategies import CandleFrame, Strategy, safe_signals
+from trading.upbit.market_rules import VOLUME_STEP
+from trading.upbit.order_submit import OrderIntent
+
+log = logging.getLogger(__name__)
+S = PositionState
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    markets: tuple[str, ...]
+    timeframe: str
+    paper: bool
+
+
+class Engine:
+    def __init__(
+        self,
+        config: EngineConfig,
+        *,
+        strategy: Strategy[Any],
+        limits: RiskLimits,
+        exchange: Exchange,
+        orders: OrderManager,
+        positions: PositionBook,
+        gate: RiskGate,
+        market_data: MarketData,
+        sink: EventSink,
+    ) -> None:
+        self.config = config
+        self.strategy = strategy
+        self.limits = limits
+        self.exchange = exchange
+        self.orders = orders
+        self.positions = positions
+        self.gate = gate
+        self.market_data = market_data
+        self._sink = sink
+        self.account = AccountView(exchange, limits.zone)
+        self.stops: dict[str, TrailingStop] = {}
+        self.paused_all = False
+        self.paused_markets: set[str] = set()
+        self.kill_switch = False
+        self.now: datetime | None = None  # market time: the last print or candle end seen
+
+    def market_time(self) -> datetime:
+        """Now, as the market data says: replays and backtests run on their own clock."""
+        return self.now or datetime.now(UTC)
+
+    # -- market data -------------------------------------------------------------------------
+
+    async def on_print(self, print_: TradePrint) -> None:
+        self.now = print_.at
+        for bar in self.market_data.on_print(print_):
+            await self.on_bar(bar)
+        await self._check_stop(print_.market, print_.price)
+
+    async def on_tick(self) -> None:
+        """Close candles of quiet markets on time (live mode calls this every second)."""
+        for bar in self.market_data.tick():
+            await self.on_bar(bar)
+
+    async def on_bar(self, bar: Bar) -> None:
+        market = bar.market
+        if market not in self.config.markets:
+            return
+        self.now = max(self.now or bar.end, bar.end)
+        await self.positions.candle_closed(market, bar.start)
+        self.gate.on_bar(bar)
+        history = self.market_data.history(market)
+        position = self.positions.get(market)
+        if position.state is S.LONG and await self._trail(market, bar, history):
+            return
+        warmup = self.strategy.warmup()
+        if len(history) < warmup:
+            return
+        frame = CandleFrame.from_bars(history[-max(warmup, 2) :])
+        signals = safe_signals(self.strategy, frame)
+        if signals.exit[-1] and position.state is S.LONG:
+            reason = signals.exit_reason or "exit signal"
+            self._signal(market, "exit", bar.close, reason)
+            await self.exit(market, ExitReason.SIGNAL, reason)
+        elif signals.entry[-1] and position.state is S.FLAT:
+            reason = signals.entry_reason or "entry signal"
+            self._signal(market, "enter", bar.close, reason)
+            await self.enter(market, bar, reason)
+
+    def _signal(self, market: str, action: str, price: Decimal, reason: str) -> None:
+        self._sink(
+            SignalRaised(
+                market=market,
+                action="enter" if action == "enter" else "exit",
+                price=price,
+                strategy=self.strategy.name,
+                reason=reason,
+            )
+        )
+
+    # -- stops ---------------------------------------------------------------------------------
+
+    async def _trail(self, market: str, bar: Bar, history: list[Bar]) -> bool:
+        """Exit on a stop/take-profit hit inside the candle, else trail; True if exiting."""
+        stop = self.stops.get(market)
+        if stop is None:
+            return False
+        hit = stop.should_exit(bar)
+        if hit is not None:
+            await self.exit(market, _exit_reason(hit.kind), hit.text)
+            return True
+        atr = measures.atr(history, self.limits.atr_period)
+        if atr is not None:
+            moved = stop.update(bar, atr)
+            if moved is not None:
+                await self.positions.stop_moved(market, moved)
+        return False
+
+    async def _check_stop(self, market: str, price: Decimal) -> None:
+        stop = self.stops.get(market)
+        if stop is None or self.positions.get(market).state is not S.LONG:
+            return
+        hit = stop.should_exit(price)
+        if hit is not None:
+            await self.exit(market, _exit_reason(hit.kind), hit.text)
+
+    def _open_stop(self, market: str, position: Position) -> TrailingStop | None:
+        entry = position.avg_entry_price
+        atr = measures.atr(self.market_data.history(market), self.limits.atr_period)
+        if entry is None or atr is None:
+            log.warning("%s: no ATR yet, position opened without a stop", market)
+            return None
+        stop = TrailingStop.open(
+            market=market,
+            entry_price=entry,
+            atr=atr,
+            atr_mult=self.limits.atr_stop_mult,
+            rules=self.exchange.rules,
+            take_profit_pct=self.limits.take_profit_pct,
+        )  # no sink: the position book announces every stop move, once
+        self.stops[market] = stop
+        return stop
+
+    # -- orders --------------------------------------------------------------------------------
+
+    async def risk_context(self, market: str | None = None) -> RiskContext:
+        positions = self.positions.all()
+        prices = {m: p for m in self.config.markets if (p := self.market_data.price(m))}
+        account = await self.account.snapshot(positions, prices)
+        now = self.market_time()
+        return RiskContext(
+            free_krw=account.free_krw,
+            open_positions=account.open_positions,
+            equity=account.equity,
+            day_pnl=self.account.day_pnl(now, account.equity),
+            paused=self.paused_all or (market in self.paused_markets),
+            kill_switch=self.kill_switch,
+            estimate_fill=self._estimate_fill,
+        )
+
+    def _estimate_fill(self, market: str, krw: Decimal) -> Decimal | None:
+        if self.market_data.orderbook(market) is None:
+            return self.market_data.price(market)  # no book (replay): the last price
+        return self.market_data.expected_fill(market, "bid", krw)
+
+    async def enter(self, market: str, bar: Bar, reason: str, krw: Decimal | None = None) -> bool:
+        """Buy ``krw`` (default: the configured size) through the risk gate."""
+        allowed, why = self.positions.can_enter(market, bar.start)
+        if not allowed:
+            log.info("%s: entry skipped (%s)", market, why)
+            return False
+        size = krw if krw is not None else self.limits.position_size_krw
+        request = EntryRequest(
+            market=market,
+            signal_price=bar.close,
+            krw=size,
+            bar_time=bar.end,
+            strategy=self.strategy.name,
+        )
+        decision = self.gate.check_entry(request, await self.risk_context(market))
+        if not isinstance(decision, Approved):
+            return False
+        intent_id = self.orders.new_intent_id()
+        if decision.limit_price is not None:
+            volume = (size / decision.limit_price).quantize(VOLUME_STEP, ROUND_DOWN)
+            intent = OrderIntent(
+                intent_id=intent_id,
+                market=market,
+                side="bid",
+                ord_type="limit",
+                price=decision.limit_price,
+                volume=volume,
+                time_in_force="ioc",
+            )
+        else:
+            intent = OrderIntent(
+                intent_id=intent_id, market=market, side="bid", ord_type="price", price=size
+            )
+        await self.positions.entry_submitted(market, intent_id)
+        return await self._send(intent, reason, entering=True)
+
+    async def exit(self, market: str, why: ExitReason, reason: str) -> bool:
+        """Sell the whole position at market; exits are never blocked by entry checks."""
+        position = self.positions.get(market)
+        if position.state is not S.LONG or not position.volume:
+            return False
+        volume = position.volume.quantize(VOLUME_STEP, ROUND_DOWN)
+        intent = OrderIntent(
+            intent_id=self.orders.new_intent_id(),
+            market=market,
+            side="ask",
+            ord_type="market",
+            volume=volume,
+            reference_price=self.market_data.price(market),
+        )
+        await self.positions.exit_submitted(market, intent.intent_id, why)
+        return await self._send(intent, reason, entering=False)
+
+    async def _send(self, intent: OrderIntent, reason: str, *, entering: bool) -> bool:
+        try:
+            await self.orders.place(intent, strategy=self.strategy.name, reason=reason)
+        except OrderOutcomeUnknown:
+            log.warning(
+                "%s: order %s outcome unknown; reconciliation will settle it",
+                intent.market,
+                intent.intent_id,
+            )
+            return False
+        except UpbitError as exc:
+            # refused before sending (no OrderSettled follows) or rejected: end it here
+            if self.positions.get(intent.market).intent_id == intent.intent_id:
+                fail = self.positions.entry_failed if entering else self.positions.exit_failed
+                await fail(intent.market, str(exc), intent_id=intent.intent_id)
+            log.warning("%s: order refused: %s", intent.market, exc)
+            return False
+        return True
+
+    # -- order events --------------------------------------------------------------------------
+
+    async def on_order_event(self, event: Event) -> None:
+        """Fills and settlements move the position that placed the order, nothing else."""
+        if not isinstance(event, OrderFilled | OrderSettled):
+            return
+        market = event.market
+        position = self.positions.get(market)
+        if position.intent_id != event.intent_id:
+            return  # a manual order, or an order whose position already moved on
+        if isinstance(event, OrderFilled):
+            fill = (
+                self.positions.entry_filled
+                if position.state is S.ENTERING
+                else self.positions.exit_filled
+            )
+            await fill(
+                market,
+                event.volume,
+                event.price,
+                event.fee,
+                False,
+                at=event.at,
+                intent_id=event.intent_id,
+            )
+            return
+        if position.state is S.ENTERING:
+            after = await self.positions.entry_failed(
+                market, f"order {event.state}", intent_id=event.intent_id
+            )
+            if after.state is S.LONG:
+                stop = self._open_stop(market, after)
+                if stop is not None and stop.stop is not None:
+                    await self.positions.stop_moved(market, stop.stop)
+        elif position.state is S.EXITING:
+            after = await self.positions.exit_failed(
+                market, f"order {event.state}", intent_id=event.intent_id
+            )
+            if after.state is not S.LONG:
+                self.stops.pop(market, None)
+
+
+def _exit_reason(kind: str) -> ExitReason:
+    return ExitReason.TAKE_PROFIT if kind == "take_profit" else ExitReason.STOP
