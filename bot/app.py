@@ -1,7 +1,8 @@
 """The one event loop: start the parts in order, wait for a stop signal, stop them in reverse.
 
-Until the engine lands (issue 3) the bot opens its store, checks its Upbit connection (live
-feed or live mode), replays market data and answers a few console commands.
+Order: store migrations -> HTTP health endpoints -> Upbit REST client (when the mode or the
+feed needs it) -> the trader (engine, reconciliation, feeds) -> the console. Chat transports
+join in issue #4.
 """
 
 from __future__ import annotations
@@ -20,16 +21,16 @@ from pathlib import Path
 
 from bot import upbit_factory
 from bot.config import AppConfig
+from bot.event_log import describe
 from bot.http_server import HttpServer
 from bot.logs import setup_logging
-from trading.candle_file import CandleFileError, FileCandle, read_candles
+from bot.trader import Trader
+from trading.candle_file import CandleFileError, read_candles
 from trading.errors import UpbitError
 from trading.events import Event
 from trading.store import StoreError, upgrade
-from trading.upbit.auth import Credentials
+from trading.strategies import StrategyError
 from trading.upbit.rest import UpbitRestClient
-from trading.upbit.ws_client import Subscription, UpbitWebSocket
-from trading.upbit.ws_messages import MyAsset, MyOrder, Ticker, Trade
 
 log = logging.getLogger("bot")
 BUNDLED_REPLAY = "upbit_KRW-BTC_1m.csv"
@@ -48,13 +49,9 @@ class App:
         self._tasks: set[asyncio.Task[None]] = set()
         self._started_at = time.monotonic()
         self.rest: UpbitRestClient | None = None
-        self.streams: list[UpbitWebSocket] = []
         self.http: HttpServer | None = None
-        self.last_prices: dict[str, Decimal] = {}
-        self.trades_seen = 0
+        self.trader: Trader | None = None
         self.revision: str | None = None
-        self.replayed = 0
-        self.last: FileCandle | None = None
         self.state = "new"
 
     def create_task(self, coro: Awaitable[None], name: str) -> None:
@@ -72,6 +69,10 @@ class App:
         task = asyncio.get_running_loop().create_task(guarded(), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "running"
 
     async def start(self) -> None:
         if self.state != "new":
@@ -93,20 +94,27 @@ class App:
             log.info("health endpoints on http://%s:%d/healthz", cfg.http.host, self.http.port)
         if cfg.bot.mode == "live" or cfg.bot.feed == "upbit":
             await self._start_upbit()
+        replay = Path(cfg.bot.replay_file) if cfg.bot.replay_file else bundled_replay_file()
         if cfg.bot.feed == "replay":
-            path = Path(cfg.bot.replay_file) if cfg.bot.replay_file else bundled_replay_file()
-            first = next(read_candles(path))  # fail now, not in the background, on a bad file
+            first = next(read_candles(replay))  # fail now, not in the background, on a bad file
             log.info(
-                "replaying %s from %s at %s speed", path.name, first.start, cfg.bot.replay_speed
+                "replaying %s from %s at %s speed", replay.name, first.start, cfg.bot.replay_speed
             )
-            self.create_task(self._replay(path), "replay")
+        self.trader = Trader(
+            cfg,
+            sink=self.on_event,
+            create_task=self.create_task,
+            rest=self.rest,
+            credentials=upbit_factory.credentials(cfg),
+            replay_file=replay,
+        )
+        await self.trader.start()
         self.create_task(console(self), "console")
         self.state = "running"
         log.info("running; type 'help' for commands, Ctrl-C to stop")
 
     async def _start_upbit(self) -> None:
         cfg = self.config
-        creds = upbit_factory.credentials(cfg)
         self.rest = upbit_factory.rest_client(cfg, self.on_event)
         await self.rest.start()
         markets = {m.market: m for m in await self.rest.markets()}
@@ -118,117 +126,36 @@ class App:
                 log.warning("%s is under an Upbit investment warning", code)
         await self.rest.refresh_ticks(cfg.bot.markets)
         log.info("Upbit REST reachable at %s; %d markets listed", cfg.upbit.rest_url, len(markets))
-        if creds is not None:
+        if upbit_factory.credentials(cfg) is not None:
             accounts = await self.rest.accounts()
             krw = next((a.balance for a in accounts if a.currency == "KRW"), Decimal(0))
             log.info("Upbit keys accepted: %d balances, %s KRW free", len(accounts), f"{krw:,f}")
-        if cfg.bot.feed == "upbit":
-            await self._start_streams(creds)
-
-    async def _start_streams(self, creds: Credentials | None) -> None:
-        cfg = self.config
-        markets = list(cfg.bot.markets)
-
-        def make(
-            url: str, subs: list[Subscription], name: str, key: Credentials | None = None
-        ) -> UpbitWebSocket:
-            return UpbitWebSocket(
-                url,
-                subs,
-                credentials=key,
-                name=name,
-                ping_interval_s=cfg.upbit.ws_ping_interval_s,
-                stale_after_s=cfg.upbit.ws_stale_after_s,
-                backoff_max_s=cfg.upbit.ws_reconnect_max_s,
-                on_event=self.on_event,
-            )
-
-        public = [Subscription("trade", markets), Subscription("ticker", markets)]
-        self.streams.append(make(cfg.upbit.ws_url, public, "public"))
-        if creds is not None:
-            private = [Subscription("myOrder"), Subscription("myAsset")]
-            self.streams.append(make(cfg.upbit.ws_private_url, private, "private", creds))
-        for stream in self.streams:
-            await stream.start()
-            self.create_task(self._consume(stream), f"ws-{stream.name}")
-        log.info("subscribed to %s on %s", ", ".join(markets), cfg.upbit.ws_url)
-
-    async def _consume(self, stream: UpbitWebSocket) -> None:
-        async for message in stream.messages():
-            if isinstance(message, Trade):
-                self.trades_seen += 1
-                if message.code not in self.last_prices:
-                    log.info(
-                        "first trade on %s at %s KRW",
-                        message.code,
-                        f"{message.trade_price.normalize():,f}",
-                    )
-                self.last_prices[message.code] = message.trade_price
-            elif isinstance(message, Ticker):
-                self.last_prices[message.code] = message.trade_price
-            elif isinstance(message, MyOrder):
-                log.info(
-                    "order %s %s: %s",
-                    message.identifier or message.uuid,
-                    message.code,
-                    message.state,
-                )
-            elif isinstance(message, MyAsset):
-                log.info("balances changed: %s", ", ".join(a.currency for a in message.assets))
-
-    @property
-    def ready(self) -> bool:
-        return self.state == "running"
 
     def on_event(self, event: Event) -> None:
-        log.warning("event: %s", event)
+        text = describe(event)
+        if text is not None:
+            log.info("%s", text)
 
-    async def _replay(self, path: Path) -> None:
-        factor = self.config.bot.replay_factor
-        previous = None
-        for candle in read_candles(path):
-            if factor is not None and previous is not None:
-                await asyncio.sleep((candle.start - previous.start).total_seconds() / factor)
-            elif self.replayed % 1000 == 0:
-                await asyncio.sleep(0)  # a max-speed replay must still let the loop breathe
-            previous, self.last = candle, candle
-            self.replayed += 1
-            if self.replayed % 5000 == 0:
-                log.info(
-                    "replay: %d candles, last %s close %s",
-                    self.replayed,
-                    candle.start.isoformat(),
-                    f"{candle.close.normalize():,f}",
-                )
-        log.info(
-            "replay finished: %d candles; waiting for commands (Ctrl-C to stop)", self.replayed
-        )
-
-    def status_lines(self) -> list[str]:
+    async def status_lines(self) -> list[str]:
         cfg = self.config
         lines = [
             f"mode {cfg.bot.mode}, feed {cfg.bot.feed}, markets {', '.join(cfg.bot.markets)}",
             f"store revision {self.revision}, up {time.monotonic() - self._started_at:.0f}s",
         ]
-        for market, price in sorted(self.last_prices.items()):
-            lines.append(f"{market} last {price.normalize():,f} KRW ({self.trades_seen} trades)")
-        if self.last is not None:
-            lines.append(
-                f"replayed {self.replayed} candles; last {self.last.start:%Y-%m-%d %H:%M} UTC "
-                f"close {self.last.close.normalize():,f} KRW"
-            )
+        if self.trader is not None:
+            lines += await self.trader.status_lines()
         return lines
 
     async def stop(self) -> None:
         if self.state == "stopped":
             return
         self.state = "stopping"
+        if self.trader is not None:
+            await self.trader.stop()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for stream in self.streams:
-            await stream.stop()
         if self.rest is not None:
             await self.rest.stop()
         if self.http is not None:
@@ -250,8 +177,12 @@ async def console(app: App) -> None:
         loop.call_soon_threadsafe(lines.put_nowait, None)
 
     threading.Thread(target=reader, name="console-stdin", daemon=True).start()
-    commands: dict[str, Callable[[], list[str]]] = {
-        "help": lambda: ["commands: help, status, quit"],
+
+    async def help_lines() -> list[str]:
+        return ["commands: help, status, quit"]
+
+    commands: dict[str, Callable[[], Awaitable[list[str]]]] = {
+        "help": help_lines,
         "status": app.status_lines,
     }
     while (line := await lines.get()) is not None:
@@ -263,7 +194,7 @@ async def console(app: App) -> None:
             app._stop.set()
             return
         handler = commands.get(word)
-        reply = handler() if handler else [f"unknown command {word!r}; try help"]
+        reply = await handler() if handler else [f"unknown command {word!r}; try help"]
         print("\n".join(reply), flush=True)
 
 
@@ -279,7 +210,7 @@ async def run(config: AppConfig) -> int:
     app = App(config, stop)
     try:
         await app.start()
-    except (UpbitError, StoreError, CandleFileError, OSError) as exc:
+    except (UpbitError, StoreError, CandleFileError, StrategyError, OSError, ValueError) as exc:
         log.error("start-up failed: %s", exc)  # noqa: TRY400 - the message is the news
         await app.stop()
         return 1

@@ -84,7 +84,7 @@ def base_env(tmp_path: Path) -> dict[str, str]:
 async def test_embedded_default_runs_answers_and_quits(tmp_path, base_env):
     bot = await Bot.start(tmp_path, base_env)
     try:
-        await bot.wait_for("replay finished: 14112 candles")
+        await bot.wait_for("feed finished after 56448 prints", within_s=60)
         port = base_env["UPBIT_BOT_HTTP__PORT"]
         async with httpx.AsyncClient() as http:
             health = await http.get(f"http://127.0.0.1:{port}/healthz")
@@ -102,7 +102,8 @@ async def test_embedded_default_runs_answers_and_quits(tmp_path, base_env):
         if bot.proc.returncode is None:
             bot.proc.kill()
     assert "mode paper, feed replay, markets KRW-BTC" in stdout
-    assert "replayed 14112 candles; last 2020-02-20 11:59 UTC" in stdout
+    assert "market time 2020-02-20 11:59 UTC" in stdout
+    assert "KRW-BTC: bought" in bot.output  # it traded the bundled data
     assert "stopped cleanly" in bot.output
     assert (tmp_path / "bot.db").exists()
 
@@ -123,10 +124,20 @@ async def test_live_mode_against_the_fake_exchange(tmp_path, base_env):
         bot = await Bot.start(tmp_path, env)
         try:
             await bot.wait_for("Upbit keys accepted: 1 balances, 1,234,567 KRW free")
-            await bot.wait_for("subscribed to KRW-BTC")
-            await asyncio.sleep(0.3)  # let the streams subscribe on the fake's side
+            await bot.wait_for("engine ready: LIVE on KRW-BTC 1m, strategy ma_cross")
+            await bot.wait_for("reconciled 0 open order(s)")
+            await asyncio.sleep(0.5)  # let the streams subscribe on the fake's side
             await fake.trade("KRW-BTC", D("101000000"), D("0.01"))
-            await bot.wait_for("first trade on KRW-BTC at 101,000,000 KRW")
+            await asyncio.sleep(0.3)
+            assert bot.proc.stdin is not None
+            assert bot.proc.stdout is not None
+            bot.proc.stdin.write(b"status\n")
+            await bot.proc.stdin.drain()
+            async with asyncio.timeout(10):
+                while b"KRW-BTC: flat; last 101,000,000 KRW" not in (
+                    line := await bot.proc.stdout.readline()
+                ):
+                    assert line, "bot closed stdout"
             bot.proc.send_signal(signal.SIGTERM)
             assert await bot.finish() == 0
         finally:
@@ -135,7 +146,8 @@ async def test_live_mode_against_the_fake_exchange(tmp_path, base_env):
     assert "stopped cleanly" in bot.output
     assert SECRET not in bot.output
     private_calls = [r for r in fake.requests if r.path == "/v1/accounts"]
-    assert [r.status for r in private_calls] == [200]
+    assert private_calls
+    assert {r.status for r in private_calls} == {200}  # keys accepted on every call
 
 
 async def test_live_mode_with_a_wrong_secret_fails_to_start_clearly(tmp_path, base_env):

@@ -34,6 +34,8 @@ class EngineLoop:
         self._worker: asyncio.Task[None] | None = None
         self.handled = 0
         self.errors = 0
+        self.accepting_market_data = True
+        self.skipped_on_stop = 0
 
     # -- producers (all synchronous, none blocks) ----------------------------------------------
 
@@ -65,9 +67,14 @@ class EngineLoop:
         self._worker = asyncio.get_running_loop().create_task(self._run(), name="engine")
 
     async def stop(self) -> None:
-        """Finish what is queued (fills included), then stop."""
+        """Stop trading on new data, land every queued fill and settlement, then stop.
+
+        Prints and ticks still queued are skipped: acting on them after a stop request could
+        open a position nobody is watching.
+        """
         if self._worker is None:
             return
+        self.accepting_market_data = False
         await self.drain()
         self._worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -93,6 +100,9 @@ class EngineLoop:
 
     async def _handle(self, item: object) -> None:
         engine = self.engine
+        if (isinstance(item, TradePrint) or item is _TICK) and not self.accepting_market_data:
+            self.skipped_on_stop += 1
+            return
         if isinstance(item, TradePrint):
             if self.paper is not None:
                 await self.paper.on_trade(item)

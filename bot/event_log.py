@@ -1,0 +1,47 @@
+"""One line per event that matters, for the console and the log (chat rendering is issue #4)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from trading import events as ev
+
+
+def _krw(value: Decimal) -> str:
+    return f"{value.quantize(Decimal(1)):,}"
+
+
+def _num(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def describe(event: ev.Event) -> str | None:
+    """A short sentence, or None for events too frequent to print (candles, fills' echoes)."""
+    match event:
+        case ev.PositionOpened():
+            return f"{event.market}: bought {_num(event.volume)} at {_krw(event.avg_price)} KRW"
+        case ev.PositionClosed():
+            return (
+                f"{event.market}: sold {_num(event.volume)} at {_krw(event.exit_price)} KRW "
+                f"({event.reason}), PnL {_krw(event.pnl_krw)} KRW after "
+                f"{_krw(event.fees_krw)} KRW fees"
+            )
+        case ev.RiskBreach():
+            return f"risk: {event.reason}"
+        case ev.HaltChanged():
+            return f"halt {event.name} {'on' if event.active else 'off'}: {event.reason}"
+        case ev.OrderRejected():
+            return f"{event.market}: order rejected ({event.name}): {event.reason}"
+        case ev.Reconciled():
+            return (
+                f"reconciled {event.checked} open order(s): settled {len(event.settled)}, "
+                f"adopted {len(event.adopted)}, never placed {len(event.never_placed)}, "
+                f"balance mismatches {len(event.mismatches)}"
+            )
+        case ev.RateLimitBanned():
+            return f"Upbit blocked the {event.group} group until {event.until:%H:%M:%S}"
+        case ev.CircuitStateChanged():
+            return f"circuit {event.name}: {event.old} -> {event.new} ({event.reason})"
+        case ev.FeedStale() | ev.FeedGap() | ev.FeedError():
+            return f"feed: {event}"
+    return None

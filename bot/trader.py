@@ -1,0 +1,223 @@
+"""The trading side of the bot, assembled from config: store, engine, feeds and their tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import AppConfig
+from trading.engine.build import EngineRig, EngineSpec, assemble
+from trading.events import EventSink
+from trading.marketdata.feeds import Feed, UpbitTradeFeed
+from trading.marketdata.replay import ReplayFeed, ReplayFile
+from trading.orders import reconcile
+from trading.positions import PositionState
+from trading.risk.limits import RiskLimits
+from trading.store import Store, create_engine, session_factory
+from trading.strategies import build_strategy
+from trading.upbit.auth import Credentials
+from trading.upbit.rest import UpbitRestClient
+from trading.upbit.ws_client import Subscription, UpbitWebSocket
+from trading.upbit.ws_messages import MyOrder
+
+log = logging.getLogger("bot.trader")
+TaskStarter = Callable[[Awaitable[None], str], None]
+
+
+def risk_limits(config: AppConfig) -> RiskLimits:
+    return RiskLimits.from_mapping(config.risk.model_dump() | {"timezone": config.bot.timezone})
+
+
+class Trader:
+    def __init__(
+        self,
+        config: AppConfig,
+        *,
+        sink: EventSink,
+        create_task: TaskStarter,
+        rest: UpbitRestClient | None,
+        credentials: Credentials | None,
+        replay_file: Path,
+    ) -> None:
+        self.config = config
+        self._sink = sink
+        self._create_task = create_task
+        self.rest = rest
+        self._credentials = credentials
+        self._replay_file = replay_file
+        self._db: AsyncEngine | None = None
+        self.rig: EngineRig | None = None
+        self.feed: Feed | None = None
+        self._private: UpbitWebSocket | None = None
+        self.feed_done = asyncio.Event()
+
+    @property
+    def paper(self) -> bool:
+        return self.config.bot.mode == "paper"
+
+    async def start(self) -> None:
+        cfg = self.config
+        self._db = create_engine(cfg.store.url, echo=cfg.store.echo)
+        store = Store(session_factory(self._db))
+        strategy = build_strategy(cfg.strategy.name, cfg.strategy.file, cfg.strategy.params)
+        spec = EngineSpec(
+            markets=tuple(cfg.bot.markets),
+            timeframe=cfg.strategy.timeframe,
+            paper=self.paper,
+            prefix=cfg.bot.identifier_prefix,
+            cooldown_candles=cfg.risk.cooldown_candles,
+            stop_cooldown_candles=cfg.risk.stop_cooldown_candles,
+            paper_start_krw=cfg.paper.start_krw,
+            paper_fee_rate=cfg.paper.fee_rate,
+            paper_slippage_bps=cfg.paper.slippage_bps,
+        )
+        self.rig = await assemble(
+            spec,
+            strategy=strategy,
+            limits=risk_limits(cfg),
+            store=store,
+            sink=self._sink,
+            live_exchange=None if self.paper else self.rest,
+            candles=self.rest,
+        )
+        self.rig.loop.start()
+        log.info(
+            "engine ready: %s on %s %s, strategy %s %s",
+            "paper" if self.paper else "LIVE",
+            ",".join(spec.markets),
+            spec.timeframe,
+            strategy.name,
+            strategy.params.model_dump(),
+        )
+        if not self.paper:
+            self._sink((await reconcile(self.rig.engine.orders)).event())
+            await self._start_private()
+        await self._start_feed()
+
+    async def _start_feed(self) -> None:
+        assert self.rig is not None
+        cfg = self.config
+        if cfg.bot.feed == "replay":
+            self.feed = ReplayFeed(
+                [ReplayFile(self._replay_file, cfg.bot.markets[0])], speed=cfg.bot.replay_factor
+            )
+        else:
+            if self.rest is not None:
+                warmup = max(self.rig.engine.strategy.warmup() * 2, 50)
+                loaded = await self.rig.engine.market_data.warm_up(warmup)
+                log.info("history loaded over REST: %s", loaded)
+            self.feed = UpbitTradeFeed(
+                cfg.upbit.ws_url,
+                cfg.bot.markets,
+                on_event=self._sink,
+                ping_interval_s=cfg.upbit.ws_ping_interval_s,
+                stale_after_s=cfg.upbit.ws_stale_after_s,
+                backoff_max_s=cfg.upbit.ws_reconnect_max_s,
+            )
+            self._create_task(self._ticks(), "engine-ticks")
+        self._create_task(self._pump(self.feed), "feed")
+
+    async def _pump(self, feed: Feed) -> None:
+        """Prints into the engine's inbox; a replay waits for the engine every few hundred."""
+        assert self.rig is not None
+        loop, market_data = self.rig.loop, self.rig.engine.market_data
+        await feed.start()
+        count = 0
+        try:
+            async for print_ in feed.prints():
+                loop.put_print(print_)
+                count += 1
+                if count % 250 == 0:
+                    await loop.drain()
+                for gap in feed.take_gaps():
+                    self._create_task(self._repair(market_data.on_gap(gap)), "gap-repair")
+            await loop.drain()
+        finally:
+            self.feed_done.set()
+        log.info("feed finished after %d prints", count)
+
+    @staticmethod
+    async def _repair(work: Awaitable[Any]) -> None:
+        await work
+
+    async def _ticks(self) -> None:
+        assert self.rig is not None
+        while True:
+            await asyncio.sleep(1.0)
+            self.rig.loop.put_tick()
+
+    async def _start_private(self) -> None:
+        """Live fills: the ``myOrder`` stream, with REST polling as the fallback."""
+        assert self.rig is not None
+        cfg = self.config
+        if self._credentials is None:
+            return
+        self._private = UpbitWebSocket(
+            cfg.upbit.ws_private_url,
+            [Subscription("myOrder")],
+            credentials=self._credentials,
+            name="private",
+            on_event=self._sink,
+        )
+        await self._private.start()
+        self._create_task(self._my_orders(self._private), "my-orders")
+        self._create_task(self._poll(), "order-poll")
+
+    async def _my_orders(self, stream: UpbitWebSocket) -> None:
+        assert self.rig is not None
+        async for message in stream.messages():
+            if isinstance(message, MyOrder):
+                self.rig.loop.put_my_order(message)
+
+    async def _poll(self) -> None:
+        assert self.rig is not None
+        while True:
+            await asyncio.sleep(self.config.upbit.order_poll_s)
+            await self.rig.engine.orders.poll_open()
+
+    async def stop(self) -> None:
+        """Stop the feeds, let queued fills land, optionally cancel orders, close the store."""
+        if self.feed is not None:
+            with contextlib.suppress(Exception):
+                await self.feed.stop()
+        if self._private is not None:
+            await self._private.stop()
+        if self.rig is not None:
+            if self.config.bot.cancel_orders_on_stop:
+                cancelled = await self.rig.engine.orders.cancel_all()
+                log.info("cancelled %d open order(s) on stop", cancelled)
+            await self.rig.loop.stop()
+        if self._db is not None:
+            await self._db.dispose()
+
+    async def status_lines(self) -> list[str]:
+        if self.rig is None:
+            return ["engine not started"]
+        engine = self.rig.engine
+        lines = []
+        for market in self.config.bot.markets:
+            position = engine.positions.get(market)
+            price = engine.market_data.price(market)
+            text = f"{market}: {position.state.value}"
+            if position.state is PositionState.LONG:
+                text += f" {position.volume.normalize():f} @ {position.avg_entry_price:,.0f}"
+                if position.stop_price:
+                    text += f", stop {position.stop_price:,.0f}"
+            if price is not None:
+                text += f"; last {price:,.0f} KRW"
+            lines.append(text)
+        account = await engine.account.snapshot(
+            engine.positions.all(),
+            {m: p for m in self.config.bot.markets if (p := engine.market_data.price(m))},
+        )
+        lines.append(
+            f"equity {account.equity:,.0f} KRW (cash {account.free_krw:,.0f}), "
+            f"market time {engine.market_time():%Y-%m-%d %H:%M} UTC"
+        )
+        return lines
