@@ -122,3 +122,11 @@ def test_schedule_next_change_skips_filtered_days() -> None:
     sched = HaltSchedule([window("monday", "09:00", "10:00", ("mon",))])
     assert sched.next_change(seoul(20, 12)) == seoul(23, 9)
     assert HaltSchedule().next_change(seoul(20, 12)) is None
+
+
+def test_halt_window_survives_a_json_round_trip():
+    window = HaltWindow(name="fomc", start="03:00", end="04:00", days=("wed",))
+
+    again = HaltWindow.model_validate(window.model_dump(mode="json"))
+
+    assert again == window

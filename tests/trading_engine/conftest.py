@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from trading.candle_file import read_candles
 from trading.engine.build import EngineRig, EngineSpec, assemble
+from trading.engine.facade import EngineFacade
 from trading.events import Event
 from trading.marketdata.replay import ReplayFeed, ReplayFile
 from trading.risk.limits import RiskLimits
@@ -60,21 +62,26 @@ async def paper_rig(store: Store, events: list[Event], **spec: object) -> Engine
     )
 
 
-async def replay(rig: EngineRig, minutes: int) -> int:
-    """Feed the first ``minutes`` of the bundled real data through the engine's inbox."""
-    first = next(iter(ReplayFeed([ReplayFile(BUNDLED, "KRW-BTC")]).files)).path
-    assert first == BUNDLED
-    from trading.candle_file import read_candles
-
-    start = next(read_candles(BUNDLED)).start
-    feed = ReplayFeed([ReplayFile(BUNDLED, "KRW-BTC")], end=start + timedelta(minutes=minutes))
+async def replay(rig: EngineRig, minutes: int, *, from_minute: int = 0, until=None) -> int:
+    """Feed minutes ``from_minute``..``from_minute + minutes`` of the bundled real data through
+    the engine's inbox; ``until(rig)`` true stops early (checked every 50 prints)."""
+    start = next(read_candles(BUNDLED)).start + timedelta(minutes=from_minute)
+    feed = ReplayFeed(
+        [ReplayFile(BUNDLED, "KRW-BTC")], start=start, end=start + timedelta(minutes=minutes)
+    )
     count = 0
     await feed.start()
     async for print_ in feed.prints():
         rig.loop.put_print(print_)
         count += 1
-        if count % 200 == 0:
+        if count % 50 == 0:
             await rig.loop.drain()
+            if until is not None and until(rig):
+                break
     await feed.stop()
     await rig.loop.drain()
     return count
+
+
+def facade(rig: EngineRig, store: Store, events: list[Event]) -> EngineFacade:
+    return EngineFacade(rig.engine, store, sink=events.append, mode="paper")

@@ -78,6 +78,26 @@ class Engine:
         self.kill_switch = False
         self.now: datetime | None = None  # market time: the last print or candle end seen
 
+    def resume(self) -> None:
+        """After a restart: every long position gets its stop back, from the stored prices."""
+        for market, position in self.positions.all().items():
+            entry = position.avg_entry_price
+            if position.state is not S.LONG or entry is None:
+                continue
+            last = self.market_data.price(market) or entry
+            self.stops[market] = TrailingStop(
+                market=market,
+                entry_price=entry,
+                atr_mult=self.limits.atr_stop_mult,
+                rules=self.exchange.rules,
+                stop=position.stop_price,
+                highest_close=max(entry, last),
+                take_profit=position.take_profit_price,
+            )
+            log.info(
+                "%s: resumed long %s with stop %s", market, position.volume, position.stop_price
+            )
+
     def market_time(self) -> datetime:
         """Now, as the market data says: replays and backtests run on their own clock."""
         return self.now or datetime.now(UTC)
@@ -232,12 +252,14 @@ class Engine:
         await self.positions.entry_submitted(market, intent_id)
         return await self._send(intent, reason, entering=True)
 
-    async def exit(self, market: str, why: ExitReason, reason: str) -> bool:
-        """Sell the whole position at market; exits are never blocked by entry checks."""
+    async def exit(
+        self, market: str, why: ExitReason, reason: str, volume: Decimal | None = None
+    ) -> bool:
+        """Sell the position (or ``volume`` of it) at market; entry checks never block exits."""
         position = self.positions.get(market)
         if position.state is not S.LONG or not position.volume:
             return False
-        volume = position.volume.quantize(VOLUME_STEP, ROUND_DOWN)
+        volume = min(volume or position.volume, position.volume).quantize(VOLUME_STEP, ROUND_DOWN)
         intent = OrderIntent(
             intent_id=self.orders.new_intent_id(),
             market=market,
@@ -248,6 +270,15 @@ class Engine:
         )
         await self.positions.exit_submitted(market, intent.intent_id, why)
         return await self._send(intent, reason, entering=False)
+
+    async def enter_now(self, market: str, krw: Decimal, reason: str) -> bool:
+        """A manual buy (``/buy``): the same risk gate, on the latest candle or price."""
+        bar = self.market_data.builder(market).last_closed
+        if bar is None:
+            bar = self.market_data.builder(market).open_bar
+        if bar is None:
+            raise ValueError(f"no market data for {market} yet")
+        return await self.enter(market, bar, reason, krw)
 
     async def _send(self, intent: OrderIntent, reason: str, *, entering: bool) -> bool:
         try:

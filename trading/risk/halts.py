@@ -22,6 +22,7 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SEOUL = ZoneInfo("Asia/Seoul")
 _HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_HHMMSS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d):([0-5]\d)$")
 
 
 def parse_moment(value: object) -> time | datetime:
@@ -34,6 +35,8 @@ def parse_moment(value: object) -> time | datetime:
         match = _HHMM_RE.match(value)
         if match:
             return time(int(match.group(1)), int(match.group(2)))
+        if _HHMMSS_RE.match(value):  # what model_dump(mode="json") writes back
+            return time.fromisoformat(value)
         try:
             return datetime.fromisoformat(value)
         except ValueError:

@@ -1,0 +1,92 @@
+"""Restart in the middle of a position and in the middle of an order: everything resumes."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from tests.trading_engine.conftest import facade, limits, paper_rig, replay
+from tests.upbit.conftest import client, fake  # noqa: F401  (fixtures)
+from trading.engine.build import EngineSpec, assemble
+from trading.events import OrderSettled, PositionClosed, PositionOpened
+from trading.orders import reconcile
+from trading.positions import PositionState
+from trading.strategies import build_strategy
+from trading.upbit.order_submit import OrderIntent
+
+LONG = PositionState.LONG
+
+
+def of(events, kind):
+    return [e for e in events if isinstance(e, kind)]
+
+
+async def test_restart_mid_position_keeps_position_stop_and_paper_account(store, events):
+    rig = await paper_rig(store, events)
+    rig.loop.start()
+    await replay(rig, 600, until=lambda r: r.engine.positions.get("KRW-BTC").state is LONG)
+    before = rig.engine.positions.get("KRW-BTC")
+    cash_before = await rig.exchange.accounts()
+    await rig.loop.stop()  # the process goes away here
+    assert before.state is LONG
+
+    later: list = []
+    again = await paper_rig(store, later)
+    await facade(again, store, later).restore()
+    after = again.engine.positions.get("KRW-BTC")
+
+    assert after == before
+    assert again.engine.stops["KRW-BTC"].stop == before.stop_price
+    assert await again.exchange.accounts() == cash_before
+    again.loop.start()
+    await replay(again, 600, from_minute=200)
+    await again.loop.stop()
+    assert of(later, PositionClosed)  # the resumed position was managed to its exit
+
+
+async def test_restart_mid_order_settles_the_fill_made_while_down(fake, client, store):  # noqa: F811
+    strategy = build_strategy("ma_cross", "", {"fast": 5, "slow": 20})
+    spec = EngineSpec(markets=("KRW-BTC",), timeframe="1m", paper=False, order_settle_s=0.05)
+    first: list = []
+    rig = await assemble(
+        spec,
+        strategy=strategy,
+        limits=limits(),
+        store=store,
+        sink=first.append,
+        live_exchange=client,
+    )
+    rig.loop.start()
+    intent = OrderIntent(
+        intent_id="crash1",
+        market="KRW-BTC",
+        side="bid",
+        ord_type="limit",
+        price=D("99000000"),
+        volume=D("0.01"),
+    )
+    await rig.engine.positions.entry_submitted("KRW-BTC", "crash1")
+    await rig.engine.orders.place(intent)
+    await rig.loop.stop()  # down, with the order resting on the exchange
+    await fake.trade("KRW-BTC", D("99000000"), D("0.01"), ask_bid="ASK")  # fills while down
+
+    second: list = []
+    again = await assemble(
+        spec,
+        strategy=strategy,
+        limits=limits(),
+        store=store,
+        sink=second.append,
+        live_exchange=client,
+    )
+    again.loop.start()
+    report = await reconcile(again.engine.orders)
+    await again.loop.drain()
+    await again.loop.stop()
+
+    position = again.engine.positions.get("KRW-BTC")
+    assert report.settled == ("crash1",)
+    assert position.state is LONG
+    assert position.volume == D("0.01")
+    assert [e.state for e in of(second, OrderSettled)] == ["done"]
+    assert of(second, PositionOpened)
+    assert len([o for o in fake.orders.values() if "crash1" in (o.identifier or "")]) == 1
