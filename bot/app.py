@@ -14,13 +14,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
 from bot import upbit_factory
 from bot.config import AppConfig
+from bot.console import ConsoleCommands
 from bot.event_log import describe
 from bot.http_server import HttpServer
 from bot.logs import setup_logging
@@ -178,24 +179,16 @@ async def console(app: App) -> None:
 
     threading.Thread(target=reader, name="console-stdin", daemon=True).start()
 
-    async def help_lines() -> list[str]:
-        return ["commands: help, status, quit"]
-
-    commands: dict[str, Callable[[], Awaitable[list[str]]]] = {
-        "help": help_lines,
-        "status": app.status_lines,
-    }
+    commands = ConsoleCommands(app)
     while (line := await lines.get()) is not None:
-        word = line.strip().lstrip("/").lower()
-        if not word:
+        words = line.strip().lstrip("/").split()
+        if not words:
             continue
-        if word in ("quit", "exit", "stop"):
+        if words[0].lower() in ("quit", "exit", "stop"):
             print("stopping…", flush=True)
             app._stop.set()
             return
-        handler = commands.get(word)
-        reply = await handler() if handler else [f"unknown command {word!r}; try help"]
-        print("\n".join(reply), flush=True)
+        print("\n".join(await commands.run(words)), flush=True)
 
 
 async def run(config: AppConfig) -> int:

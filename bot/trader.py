@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import AppConfig
 from trading.engine.build import EngineRig, EngineSpec, assemble
+from trading.engine.facade import EngineFacade
 from trading.events import EventSink
 from trading.marketdata.feeds import Feed, UpbitTradeFeed
 from trading.marketdata.replay import ReplayFeed, ReplayFile
@@ -53,6 +54,7 @@ class Trader:
         self._replay_file = replay_file
         self._db: AsyncEngine | None = None
         self.rig: EngineRig | None = None
+        self.facade: EngineFacade | None = None
         self.feed: Feed | None = None
         self._private: UpbitWebSocket | None = None
         self.feed_done = asyncio.Event()
@@ -86,6 +88,10 @@ class Trader:
             live_exchange=None if self.paper else self.rest,
             candles=self.rest,
         )
+        self.facade = EngineFacade(
+            self.rig.engine, store, sink=self._sink, mode="paper" if self.paper else "live"
+        )
+        await self.facade.restore()
         self.rig.loop.start()
         log.info(
             "engine ready: %s on %s %s, strategy %s %s",
@@ -95,8 +101,8 @@ class Trader:
             strategy.name,
             strategy.params.model_dump(),
         )
+        self._sink((await reconcile(self.rig.engine.orders)).event())
         if not self.paper:
-            self._sink((await reconcile(self.rig.engine.orders)).event())
             await self._start_private()
         await self._start_feed()
 

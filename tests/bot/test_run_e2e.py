@@ -93,7 +93,9 @@ async def test_embedded_default_runs_answers_and_quits(tmp_path, base_env):
         assert ready.json() == {"ready": True}
 
         assert bot.proc.stdin is not None
-        bot.proc.stdin.write(b"status\nquit\n")
+        bot.proc.stdin.write(
+            b"status\nset strategy.fast 7\nset strategy.fast 1\nundo\nbogus\nquit\n"
+        )
         await bot.proc.stdin.drain()
         assert await bot.finish() == 0
         assert bot.proc.stdout is not None
@@ -104,6 +106,10 @@ async def test_embedded_default_runs_answers_and_quits(tmp_path, base_env):
     assert "mode paper, feed replay, markets KRW-BTC" in stdout
     assert "market time 2020-02-20 11:59 UTC" in stdout
     assert "KRW-BTC: bought" in bot.output  # it traded the bundled data
+    assert "strategy.fast: 10 -> 7" in stdout
+    assert "error: invalid parameters: fast = '1'" in stdout
+    assert "undone: strategy.fast: 7 -> 10" in stdout
+    assert "unknown command 'bogus'; try help" in stdout
     assert "stopped cleanly" in bot.output
     assert (tmp_path / "bot.db").exists()
 
