@@ -16,6 +16,7 @@ from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.engine.facade import EngineFacade
 from trading.events import EventSink
 from trading.marketdata.feeds import Feed, UpbitTradeFeed
+from trading.marketdata.orderbook import to_snapshot
 from trading.marketdata.replay import ReplayFeed, ReplayFile
 from trading.orders import reconcile
 from trading.positions import PositionState
@@ -25,7 +26,7 @@ from trading.strategies import build_strategy
 from trading.upbit.auth import Credentials
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.ws_client import Subscription, UpbitWebSocket
-from trading.upbit.ws_messages import MyOrder
+from trading.upbit.ws_messages import MyOrder, Orderbook
 
 log = logging.getLogger("bot.trader")
 TaskStarter = Callable[[Awaitable[None], str], None]
@@ -57,6 +58,7 @@ class Trader:
         self.facade: EngineFacade | None = None
         self.feed: Feed | None = None
         self._private: UpbitWebSocket | None = None
+        self._books: UpbitWebSocket | None = None
         self.feed_done = asyncio.Event()
 
     @property
@@ -78,6 +80,8 @@ class Trader:
             paper_start_krw=cfg.paper.start_krw,
             paper_fee_rate=cfg.paper.fee_rate,
             paper_slippage_bps=cfg.paper.slippage_bps,
+            # after a timed-out order, wait as long as a request may take before re-sending
+            order_timeout_settle_s=cfg.upbit.request_timeout_s,
         )
         self.rig = await assemble(
             spec,
@@ -87,6 +91,7 @@ class Trader:
             sink=self._sink,
             live_exchange=None if self.paper else self.rest,
             candles=self.rest,
+            circuit=None if self.paper or self.rest is None else self.rest.circuit,
         )
         self.facade = EngineFacade(
             self.rig.engine, store, sink=self._sink, mode="paper" if self.paper else "live"
@@ -127,6 +132,7 @@ class Trader:
                 backoff_max_s=cfg.upbit.ws_reconnect_max_s,
             )
             self._create_task(self._ticks(), "engine-ticks")
+            await self._start_books()
         self._create_task(self._pump(self.feed), "feed")
 
     async def _pump(self, feed: Feed) -> None:
@@ -151,6 +157,31 @@ class Trader:
     @staticmethod
     async def _repair(work: Awaitable[Any]) -> None:
         await work
+
+    async def _start_books(self) -> None:
+        """Live order books: the slippage check and (in paper mode) the simulated fills."""
+        cfg = self.config
+        self._books = UpbitWebSocket(
+            cfg.upbit.ws_url,
+            [Subscription("orderbook", cfg.bot.markets, depth=15)],
+            name="orderbook",
+            on_event=self._sink,
+            ping_interval_s=cfg.upbit.ws_ping_interval_s,
+            stale_after_s=cfg.upbit.ws_stale_after_s,
+            backoff_max_s=cfg.upbit.ws_reconnect_max_s,
+        )
+        await self._books.start()
+        self._create_task(self._consume_books(self._books), "orderbooks")
+
+    async def _consume_books(self, stream: UpbitWebSocket) -> None:
+        assert self.rig is not None
+        market_data, paper = self.rig.engine.market_data, self.rig.paper
+        async for message in stream.messages():
+            if isinstance(message, Orderbook):
+                book = to_snapshot(message)
+                market_data.set_orderbook(book.market, book)
+                if paper is not None:
+                    paper.set_orderbook(book.market, book.asks, book.bids)
 
     async def _ticks(self) -> None:
         assert self.rig is not None
@@ -192,8 +223,9 @@ class Trader:
         if self.feed is not None:
             with contextlib.suppress(Exception):
                 await self.feed.stop()
-        if self._private is not None:
-            await self._private.stop()
+        for stream in (self._private, self._books):
+            if stream is not None:
+                await stream.stop()
         if self.rig is not None:
             if self.config.bot.cancel_orders_on_stop:
                 cancelled = await self.rig.engine.orders.cancel_all()

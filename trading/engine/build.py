@@ -25,6 +25,7 @@ from trading.risk.limits import RiskLimits
 from trading.store import Store
 from trading.strategies import Strategy
 from trading.timeframes import timeframe_seconds
+from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.models import KST
 
 
@@ -40,6 +41,7 @@ class EngineSpec:
     paper_fee_rate: Decimal = Decimal("0.0005")
     paper_slippage_bps: Decimal = Decimal(5)
     order_settle_s: float = 1.0
+    order_timeout_settle_s: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ async def assemble(
     sink: EventSink,
     live_exchange: Exchange | None = None,
     candles: CandleSource | None = None,
+    circuit: CircuitBreaker | None = None,
 ) -> EngineRig:
     inbox: list[EngineLoop] = []  # filled below; the callbacks only run after that
 
@@ -104,11 +107,13 @@ async def assemble(
             prefix=spec.prefix,
             on_event=fan_out,
             settle_s=spec.order_settle_s,
+            timeout_settle_s=spec.order_timeout_settle_s,
         ),
         positions=positions,
         gate=RiskGate(limits, rules=exchange.rules, sink=sink),
         market_data=MarketData(spec.markets, spec.timeframe, sink=sink, client=candles),
         sink=sink,
+        circuit=circuit,
     )
     loop = EngineLoop(engine, paper=paper)
     inbox.append(loop)

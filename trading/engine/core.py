@@ -23,7 +23,14 @@ from typing import Any
 from trading.domain import Bar, TradePrint
 from trading.engine.account import AccountView
 from trading.errors import OrderOutcomeUnknown, UpbitError
-from trading.events import Event, EventSink, OrderFilled, OrderSettled, SignalRaised
+from trading.events import (
+    Event,
+    EventSink,
+    OrderFilled,
+    OrderSettled,
+    RiskBreach,
+    SignalRaised,
+)
 from trading.exchange import Exchange
 from trading.marketdata import MarketData
 from trading.orders import OrderManager
@@ -34,6 +41,7 @@ from trading.risk.gate import EntryRequest, RiskContext, RiskGate
 from trading.risk.limits import RiskLimits
 from trading.risk.stops import TrailingStop
 from trading.strategies import CandleFrame, Strategy, safe_signals
+from trading.upbit.circuit import CircuitBreaker, CircuitState
 from trading.upbit.market_rules import VOLUME_STEP
 from trading.upbit.order_submit import OrderIntent
 
@@ -61,6 +69,7 @@ class Engine:
         gate: RiskGate,
         market_data: MarketData,
         sink: EventSink,
+        circuit: CircuitBreaker | None = None,
     ) -> None:
         self.config = config
         self.strategy = strategy
@@ -71,6 +80,7 @@ class Engine:
         self.gate = gate
         self.market_data = market_data
         self._sink = sink
+        self.circuit = circuit
         self.account = AccountView(exchange, limits.zone)
         self.stops: dict[str, TrailingStop] = {}
         self.paused_all = False
@@ -222,6 +232,17 @@ class Engine:
         if not allowed:
             log.info("%s: entry skipped (%s)", market, why)
             return False
+        if self.circuit is not None and self.circuit.state is not CircuitState.CLOSED:
+            self._sink(
+                RiskBreach(
+                    check="circuit",
+                    market=market,
+                    reason=f"the Upbit API circuit is {self.circuit.state.value} after "
+                    f"{self.circuit.failures} failures: no new entries (stops still work)",
+                    at=bar.end,
+                )
+            )
+            return False
         size = krw if krw is not None else self.limits.position_size_krw
         request = EntryRequest(
             market=market,
@@ -315,13 +336,15 @@ class Engine:
                 if position.state is S.ENTERING
                 else self.positions.exit_filled
             )
+            # market time, not the exchange's stamp: decisions depend on market data only
+            # (live, they agree; a replay against a real or fake exchange, they must not differ)
             await fill(
                 market,
                 event.volume,
                 event.price,
                 event.fee,
                 False,
-                at=event.at,
+                at=self.market_time(),
                 intent_id=event.intent_id,
             )
             return

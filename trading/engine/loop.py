@@ -1,10 +1,11 @@
-"""One ordered inbox for everything that moves the engine.
+"""One inbox for everything that moves the engine, handled by a single worker.
 
-Trade prints, order events, paper-exchange callbacks and the live ``myOrder`` stream all land
-here and are handled one at a time, in arrival order, by a single worker. So a fill is never
-applied before the order that caused it was recorded, a replay gives the same result every
-time, and no callback (the paper exchange's are synchronous) ever waits for the engine.
-The inbox is unbounded on purpose: a fill must never be dropped; its depth is a metric.
+Two lanes, each in arrival order: order traffic (fills, order states, paper-exchange
+callbacks, the live ``myOrder`` stream) always goes before market data (prints, ticks). So a
+fill is applied before the engine looks at the next price, however many prints a fast replay
+has queued, and a replay gives the same decisions as live trading. No producer ever waits (the
+paper exchange's callbacks are synchronous). Both lanes are unbounded on purpose: a fill must
+never be dropped; their depth is a metric.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from typing import Any
 
 from trading.domain import TradePrint
@@ -30,34 +32,48 @@ class EngineLoop:
     def __init__(self, engine: Engine, *, paper: PaperExchange | None = None) -> None:
         self.engine = engine
         self.paper = paper
-        self.inbox: asyncio.Queue[Any] = asyncio.Queue()
+        self._orders: deque[Any] = deque()
+        self._market: deque[Any] = deque()
+        self._ready = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._worker: asyncio.Task[None] | None = None
         self.handled = 0
         self.errors = 0
         self.accepting_market_data = True
         self.skipped_on_stop = 0
 
+    @property
+    def depth(self) -> tuple[int, int]:
+        """(order lane, market lane) backlog, for metrics."""
+        return len(self._orders), len(self._market)
+
+    def _put(self, lane: deque[Any], item: object) -> None:
+        lane.append(item)
+        self._idle.clear()
+        self._ready.set()
+
     # -- producers (all synchronous, none blocks) ----------------------------------------------
 
     def put_print(self, print_: TradePrint) -> None:
-        self.inbox.put_nowait(print_)
+        self._put(self._market, print_)
 
     def put_tick(self) -> None:
-        self.inbox.put_nowait(_TICK)
+        self._put(self._market, _TICK)
 
     def put_event(self, event: Event) -> None:
         """An ``EventSink`` for the order manager: only order events concern the engine."""
         if isinstance(event, OrderFilled | OrderSettled):
-            self.inbox.put_nowait(event)
+            self._put(self._orders, event)
 
     def put_my_order(self, message: MyOrder) -> None:
-        self.inbox.put_nowait(message)
+        self._put(self._orders, message)
 
     def on_paper_fill(self, fill: PaperFill) -> None:
-        self.inbox.put_nowait(fill)
+        self._put(self._orders, fill)
 
     def on_paper_order(self, order: Order) -> None:
-        self.inbox.put_nowait(order)
+        self._put(self._orders, order)
 
     # -- the worker ----------------------------------------------------------------------------
 
@@ -82,11 +98,17 @@ class EngineLoop:
         self._worker = None
 
     async def drain(self) -> None:
-        await self.inbox.join()
+        """Wait until both lanes are empty and the worker is idle."""
+        await self._idle.wait()
 
     async def _run(self) -> None:
         while True:
-            item = await self.inbox.get()
+            if not self._orders and not self._market:
+                self._idle.set()
+                self._ready.clear()
+                await self._ready.wait()
+                continue
+            item = self._orders.popleft() if self._orders else self._market.popleft()
             try:
                 await self._handle(item)
             except asyncio.CancelledError:
@@ -96,7 +118,6 @@ class EngineLoop:
                 log.exception("engine failed on %r", item)
             finally:
                 self.handled += 1
-                self.inbox.task_done()
 
     async def _handle(self, item: object) -> None:
         engine = self.engine

@@ -46,6 +46,7 @@ class OrderManager:
         prefix: str = "ubot",
         on_event: EventSink = ignore_event,
         settle_s: float = 1.0,
+        timeout_settle_s: float = 5.0,
         max_attempts: int = 3,
     ) -> None:
         self.exchange = exchange
@@ -59,6 +60,7 @@ class OrderManager:
             journal=store,
             prefix=prefix,
             settle_s=settle_s,
+            timeout_settle_s=timeout_settle_s,
             max_attempts=max_attempts,
             on_event=on_event,
         )
@@ -150,7 +152,16 @@ class OrderManager:
         )
 
     async def on_order(self, order: Order) -> OrderRecord:
-        """Store what the exchange says about an order; a terminal state is never left."""
+        """Store what the exchange says about an order; a terminal state is never left.
+
+        Fills always land before the settlement: the trades an order carries are recorded
+        first, and a finished order that arrives without its trades (an acknowledgement, a
+        state message) is looked up to get them.
+        """
+        if order.state in TERMINAL_STATES and order.has_fills and not order.trades:
+            order = await self.exchange.get_order(uuid=order.uuid)
+        for fill in fills_from_order(order):
+            await self.on_fill(fill)
         funds = order.executed_funds
         if funds is None:
             funds = sum((t.funds for t in order.trades), ZERO)
@@ -253,8 +264,6 @@ class OrderManager:
             order = await self.exchange.get_order(identifier=row.identifier)
         else:
             return row
-        for fill in fills_from_order(order):
-            await self.on_fill(fill)
         return await self.on_order(order)
 
     async def poll_open(self) -> int:

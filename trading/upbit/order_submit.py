@@ -3,10 +3,13 @@
 Upbit never accepts an ``identifier`` twice, not even after a failed request, so a retry
 cannot reuse it. After an ambiguous failure (timeout, lost response, 5xx, 429) we look the
 attempt up by its identifier. Found: that is our order. Absent on two lookups ``settle_s``
-apart (a request still in flight when the first lookup ran would show up by the second): the
-intent is re-sent under the next identifier, ``<prefix>-<intent>-<attempt>``, recorded in the
-journal *before* it is sent. If the lookups themselves keep failing we stop and raise
-``OrderOutcomeUnknown``: reconciliation settles it later, we never guess.
+apart (a request still in flight when the first lookup ran would show up by the second; after
+a timeout or a broken connection the wait is at least ``timeout_settle_s``, since the exchange
+may still be working on a request we stopped waiting for): the intent is re-sent under the
+next identifier, ``<prefix>-<intent>-<attempt>``, recorded in the journal *before* it is sent.
+Before giving up, every earlier attempt is looked up once more. If the lookups themselves keep
+failing we stop and raise ``OrderOutcomeUnknown``: reconciliation settles it later, we never
+guess.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Protocol
 from trading.errors import (
     Banned,
     CircuitOpen,
+    NetworkError,
     NotFound,
     OrderOutcomeUnknown,
     TransientError,
@@ -84,6 +88,7 @@ class OrderSubmitter:
         prefix: str = "ubot",
         max_attempts: int = 3,
         settle_s: float = 1.0,
+        timeout_settle_s: float = 5.0,
         lookup_attempts: int = 4,
         on_event: EventSink = ignore_event,
     ) -> None:
@@ -94,6 +99,7 @@ class OrderSubmitter:
         self._prefix = prefix
         self._max_attempts = max_attempts
         self._settle_s = settle_s
+        self._timeout_settle_s = max(settle_s, timeout_settle_s)
         self._lookup_attempts = lookup_attempts
         self._on_event = on_event
 
@@ -135,7 +141,7 @@ class OrderSubmitter:
                 await self._journal.mark_attempt(identifier, "accepted")
                 return order
             log.warning("order %s: ambiguous failure (%s); looking it up", identifier, last_error)
-            found = await self._resolve(identifier)
+            found = await self._resolve(identifier, last_error)
             if found is not None:
                 await self._journal.mark_attempt(identifier, "accepted", str(last_error))
                 return found
@@ -149,6 +155,12 @@ class OrderSubmitter:
                         reason=str(last_error),
                     )
                 )
+        # a slow request may still have landed after its own lookups: one last look at each
+        for attempt in range(1, self._max_attempts + 1):
+            late = await self._lookup(self.identifier(intent.intent_id, attempt))
+            if late is not None:
+                await self._journal.mark_attempt(late.identifier or "", "accepted", "found late")
+                return late
         # every attempt was confirmed absent: nothing was placed, the error says why
         assert last_error is not None
         last_error.add_note(
@@ -156,11 +168,12 @@ class OrderSubmitter:
         )
         raise last_error
 
-    async def _resolve(self, identifier: str) -> Order | None:
-        """The order if it exists; None only when two lookups ``settle_s`` apart agree."""
+    async def _resolve(self, identifier: str, error: Exception) -> Order | None:
+        """The order if it exists; None only when two lookups a settle time apart agree."""
+        in_flight = isinstance(error, NetworkError)  # timeouts included
         for check in range(2):
             if check:
-                await asyncio.sleep(self._settle_s)
+                await asyncio.sleep(self._timeout_settle_s if in_flight else self._settle_s)
             order = await self._lookup(identifier)
             if order is not None:
                 return order
