@@ -1,39 +1,37 @@
-"""Print the benchmark figures: ``python -m benchmarks [--quick] [--runs N]``."""
+"""Print the benchmark figures: ``python -m benchmarks [--quick] [--runs N] [--only NAMES]``.
+
+Each benchmark runs ``--runs`` times and the median is shown, with every run's figure beside.
+"""
 
 from __future__ import annotations
 
 import argparse
 import statistics
 
-from benchmarks import order_latency, rate_limit
+from benchmarks import engine_load, order_latency, rate_limit, tick_to_order
+
+ALL = ("rate", "latency", "tick", "load")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("--runs", type=int, default=3, help="runs per benchmark (median shown)")
-    parser.add_argument("--duration", type=float, default=30.0, help="seconds of flat-out calls")
-    parser.add_argument("--calls", type=int, default=2000, help="order calls per latency run")
-    parser.add_argument("--quick", action="store_true", help="1 run, 5 s, 300 calls")
-    args = parser.parse_args()
-    if args.quick:
-        args.runs, args.duration, args.calls = 1, 5.0, 300
-
-    print(f"rate limiter: {args.runs} run(s) of {args.duration:.0f} s flat-out private calls")
-    runs = [rate_limit.run_once(args.duration) for _ in range(args.runs)]
+def bench_rate(runs: int, duration: float) -> None:
+    print(f"rate limiter: {runs} run(s) of {duration:.0f} s flat-out private calls")
+    results = [rate_limit.run_once(duration) for _ in range(runs)]
     for group in ("default", "order"):
-        ratios = [r.ratio(group) for r in runs]
+        ratios = [r.ratio(group) for r in results]
         rate = rate_limit.RATE_LIMITS[group]
         print(
             f"  {group:8s} allowed {rate:4.0f}/s  achieved median {statistics.median(ratios):6.1%}"
             f"  (runs: {', '.join(f'{x:.1%}' for x in ratios)})  target >= 90%"
         )
     print(
-        f"  fake answered 429: {[r.server_429 for r in runs]}  418: "
-        f"{[r.server_418 for r in runs]}  target 0"
+        f"  fake answered 429: {[r.server_429 for r in results]}  418: "
+        f"{[r.server_418 for r in results]}  target 0"
     )
 
-    print(f"signed order call: {args.runs} run(s) of {args.calls} sequential POST /v1/orders")
-    figures = order_latency.summary([order_latency.run_once(args.calls) for _ in range(args.runs)])
+
+def bench_latency(runs: int, calls: int) -> None:
+    print(f"signed order call: {runs} run(s) of {calls} sequential POST /v1/orders")
+    figures = order_latency.summary([order_latency.run_once(calls) for _ in range(runs)])
     print(
         f"  client CPU per call  p50 {figures['cpu_p50_ms']:.3f} ms  "
         f"p99 {figures['cpu_p99_ms']:.3f} ms  target p99 < 3 ms"
@@ -43,6 +41,64 @@ def main() -> None:
         f"p99 {figures['wall_p99_ms']:.3f} ms  (includes the fake, another process)"
     )
     print(f"  JWT signing alone    {figures['sign_us']:.1f} us")
+
+
+def bench_tick(runs: int, rounds: int) -> None:
+    print(f"tick to order: {runs} run(s) of {rounds} stop-crossing prints (live engine, SQLite)")
+    results = [tick_to_order.run_once(rounds) for _ in range(runs)]
+    figures = tick_to_order.summary(results)
+    print(
+        f"  print in the inbox -> POST at the fake  p50 {figures['p50_ms']:.2f} ms  "
+        f"p99 {figures['p99_ms']:.2f} ms  target p99 < 5 ms"
+    )
+
+
+def bench_load(runs: int, duration: float) -> None:
+    print(
+        f"load: {runs} run(s), {len(engine_load.MARKETS)} markets x "
+        f"{engine_load.RATE_PER_MARKET} trades/s for {duration:.0f} s (paper engine, 1s candles)"
+    )
+    results = [engine_load.run_once(duration, seed=7 + n) for n in range(runs)]
+    shares = [r.core_share for r in results]
+    print(
+        f"  CPU of one core  median {statistics.median(shares):.1%} "
+        f"(runs: {', '.join(f'{s:.1%}' for s in shares)})  target < 50%"
+    )
+    print(
+        f"  peak RSS  {max(r.peak_rss_mb for r in results):.0f} MB  target < 200 MB;  "
+        f"prints sent {sum(r.prints for r in results)}, inbox items handled "
+        f"{sum(r.handled for r in results)} (prints + order events)"
+    )
+    worst = max(max(r.backlog, default=0) for r in results)
+    last = [r.backlog[-1] if r.backlog else 0 for r in results]
+    print(f"  inbox backlog  worst {worst}, at the end {last}  (one 50 ms batch = 200)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--runs", type=int, default=3, help="runs per benchmark (median shown)")
+    parser.add_argument("--duration", type=float, default=30.0, help="rate-limit run seconds")
+    parser.add_argument("--calls", type=int, default=2000, help="order calls per latency run")
+    parser.add_argument("--rounds", type=int, default=500, help="stop crossings per tick run")
+    parser.add_argument("--load-duration", type=float, default=60.0, help="load run seconds")
+    parser.add_argument("--only", default=",".join(ALL), help=f"comma list of {', '.join(ALL)}")
+    parser.add_argument("--quick", action="store_true", help="1 short run of each")
+    args = parser.parse_args()
+    if args.quick:
+        args.runs, args.duration, args.calls = 1, 5.0, 300
+        args.rounds, args.load_duration = 100, 10.0
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(ALL))
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(ALL)}")
+    if "rate" in chosen:
+        bench_rate(args.runs, args.duration)
+    if "latency" in chosen:
+        bench_latency(args.runs, args.calls)
+    if "tick" in chosen:
+        bench_tick(args.runs, args.rounds)
+    if "load" in chosen:
+        bench_load(args.runs, args.load_duration)
 
 
 if __name__ == "__main__":

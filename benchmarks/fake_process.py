@@ -18,11 +18,15 @@ async def _serve(rate_limits: dict[str, float]) -> None:
 
     async with FakeUpbit(keys=KEYS, rate_limits=rate_limits) as fake:
         fake.set_balance("KRW", Decimal("1000000000000"))
+        fake.set_balance("BTC", Decimal("1000000"))
         print(fake.rest_url, flush=True)
         loop = asyncio.get_running_loop()
         # stop when the parent closes our stdin; answer "stats" with the fake's request log
         while line := await loop.run_in_executor(None, sys.stdin.readline):
-            if line.strip() == "stats":
+            if line.strip() == "posts":  # arrival times (CLOCK_MONOTONIC) of order POSTs
+                times = [r.time for r in fake.requests if r.method == "POST"]
+                print(json.dumps(times), flush=True)
+            elif line.strip() == "stats":
                 statuses: dict[str, dict[str, int]] = {}
                 for rec in fake.requests:
                     by_group = statuses.setdefault(rec.group, {})
@@ -34,6 +38,14 @@ class FakeProcess:
     def __init__(self, proc: subprocess.Popen[str], url: str) -> None:
         self.proc = proc
         self.url = url
+
+    def post_times(self) -> list[float]:
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write("posts\n")
+        self.proc.stdin.flush()
+        times: list[float] = json.loads(self.proc.stdout.readline())
+        return times
 
     def stats(self) -> dict[str, dict[str, int]]:
         assert self.proc.stdin is not None

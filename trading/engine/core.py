@@ -137,7 +137,8 @@ class Engine:
         if position.state is S.LONG and await self._trail(market, bar, history):
             return
         warmup = self.strategy.warmup()
-        if len(history) < warmup:
+        # no signal before the strategy is warm, nor before the ATR a stop needs exists
+        if len(history) < max(warmup, self.limits.atr_period + 1):
             return
         frame = CandleFrame.from_bars(history[-max(warmup, 2) :])
         signals = safe_signals(self.strategy, frame)

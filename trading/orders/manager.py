@@ -94,9 +94,11 @@ class OrderManager:
             time_in_force=intent.time_in_force,
             strategy=strategy,
             reason=reason,
+            # attempt 1 is journalled with the intent: one commit fewer before the POST
+            identifier=self.submitter.identifier(intent.intent_id, 1),
         )
         try:
-            order = await self.submitter.submit(intent)
+            order = await self.submitter.submit(intent, first_journaled=True)
         except OrderOutcomeUnknown:
             log.warning("order %s: outcome unknown, left for reconciliation", intent.intent_id)
             raise

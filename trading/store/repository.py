@@ -64,7 +64,10 @@ class Store(OpsMixin):
         identifier: str | None = None,
     ) -> OrderRecord:
         """Create the order row in state "pending"; with ``identifier``, also record attempt 1
-        in the same transaction, so the first send needs one round trip, not two."""
+        in the same transaction, so the first send needs one commit, not two.
+
+        The unique constraints catch a reused intent or identifier; which one it was is
+        looked up only then, so the path before an order is sent stays two INSERTs long."""
         order = Order(
             intent_id=intent_id,
             market=market,
@@ -79,20 +82,28 @@ class Store(OpsMixin):
             paid_fee=ZERO,
             strategy=strategy,
             reason=reason,
+            identifier=identifier,
         )
         try:
             async with self._tx() as session:
-                if await _order(session, intent_id) is not None:
-                    raise DuplicateIntentError(intent_id)
                 session.add(order)
-                await session.flush()
                 if identifier is not None:
-                    await _add_attempt(session, order, identifier, 1)
+                    await session.flush()  # the attempt row refers to the order row
+                    session.add(
+                        OrderAttempt(
+                            intent_id=intent_id,
+                            identifier=identifier,
+                            attempt=1,
+                            outcome="pending",
+                        )
+                    )
         except IntegrityError as exc:
-            # Lost a race with a concurrent insert of the same identifier or intent.
+            async with self._sessions() as session:
+                if await _order(session, intent_id) is not None:
+                    raise DuplicateIntentError(intent_id) from exc
             if identifier is not None:
                 raise IdentifierReusedError(identifier) from exc
-            raise DuplicateIntentError(intent_id) from exc
+            raise
         return to_record(OrderRecord, order)
 
     async def record_attempt(self, intent_id: str, identifier: str, attempt: int) -> AttemptRecord:

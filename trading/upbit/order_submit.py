@@ -106,7 +106,9 @@ class OrderSubmitter:
     def identifier(self, intent_id: str, attempt: int) -> str:
         return f"{self._prefix}-{intent_id}-{attempt}"
 
-    async def submit(self, intent: OrderIntent) -> Order:
+    async def submit(self, intent: OrderIntent, *, first_journaled: bool = False) -> Order:
+        """Send ``intent``; ``first_journaled`` = the caller already wrote attempt 1's
+        identifier in the same transaction as the intent (one commit fewer before the POST)."""
         if not _ID_PART.match(intent.intent_id):
             raise ValueError(f"intent id {intent.intent_id!r} must be short and alphanumeric")
         last_error: Exception | None = None
@@ -124,7 +126,8 @@ class OrderSubmitter:
                 smp_type=intent.smp_type,
                 reference_price=intent.reference_price,
             )
-            await self._journal.record_attempt(intent.intent_id, identifier, attempt)
+            if attempt > 1 or not first_journaled:
+                await self._journal.record_attempt(intent.intent_id, identifier, attempt)
             try:
                 order = await self._client.create_order(body)
             except (CircuitOpen, Banned) as exc:
