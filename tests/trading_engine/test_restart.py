@@ -90,3 +90,59 @@ async def test_restart_mid_order_settles_the_fill_made_while_down(fake, client, 
     assert [e.state for e in of(second, OrderSettled)] == ["done"]
     assert of(second, PositionOpened)
     assert len([o for o in fake.orders.values() if "crash1" in (o.identifier or "")]) == 1
+
+
+async def test_restart_ends_an_entry_whose_order_was_never_recorded(store, events):
+    rig = await paper_rig(store, events)
+    await rig.engine.positions.entry_submitted("KRW-BTC", "lost1")  # then the process died
+
+    again = await paper_rig(store, [])
+    await facade(again, store, []).restore()
+
+    assert again.engine.positions.get("KRW-BTC").state is PositionState.FLAT
+
+
+async def test_restart_applies_fills_recorded_before_the_position_saw_them(store, events):
+    from datetime import UTC, datetime
+
+    rig = await paper_rig(store, events)
+    positions, now = rig.engine.positions, datetime(2018, 1, 22, 15, tzinfo=UTC)
+    await positions.entry_submitted("KRW-BTC", "gap1")
+    await store.record_intent(
+        intent_id="gap1",
+        market="KRW-BTC",
+        side="bid",
+        ord_type="price",
+        price=D(100_000),
+        identifier="ubot-gap1-1",
+    )
+    await positions.entry_filled(
+        "KRW-BTC", D("0.004"), D(13_000_000), D(26), False, at=now, intent_id="gap1"
+    )
+    for n, volume in enumerate((D("0.004"), D("0.0036"))):  # the second never reached it
+        await store.record_fill(
+            trade_uuid=f"t{n}",
+            market="KRW-BTC",
+            side="bid",
+            price=D(13_000_000),
+            volume=volume,
+            funds=volume * 13_000_000,
+            fee=volume * 13_000_000 * D("0.0005"),
+            intent_id="gap1",
+            created_at=now,
+        )
+    await store.update_order_from_exchange(
+        identifier="ubot-gap1-1",
+        state="cancel",
+        executed_volume=D("0.0076"),
+        executed_funds=D(98_800),
+        paid_fee=D("49.4"),
+    )
+
+    again = await paper_rig(store, [])
+    await facade(again, store, []).restore()
+    position = again.engine.positions.get("KRW-BTC")
+
+    assert position.state is PositionState.LONG
+    assert position.volume == D("0.0076")
+    assert position.entry_cost == D("0.0076") * 13_000_000

@@ -87,6 +87,8 @@ class EngineFacade:
             window = HaltWindow.model_validate(raw)
             if self.engine.gate.schedule.get(window.name) is None:
                 self.engine.gate.schedule.add(window)
+        for note in await self.engine.catch_up():
+            log.warning("restart: %s", note)
         self.engine.resume()
 
     # -- reading -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Order bodies: built exactly like ``UpbitRestClient.order_body`` and read back on arrival.
+"""Order bodies read back on arrival (they are built by ``trading.upbit.order_body``).
 
 The paper exchange checks a body again when it arrives (a caller may skip ``order_body``), as
 Upbit does, so both paths raise the same errors.
@@ -15,46 +15,6 @@ from typing import cast
 from trading.errors import InvalidOrder, ValidationError
 from trading.exchange import OrdType, Side
 from trading.paper.orders import PaperOrder
-from trading.upbit.market_rules import MarketRules
-from trading.upbit.wire import fmt_decimal
-
-
-def build_body(
-    rules: MarketRules,
-    *,
-    market: str,
-    side: Side,
-    ord_type: OrdType,
-    identifier: str,
-    price: Decimal | None = None,
-    volume: Decimal | None = None,
-    time_in_force: str | None = None,
-    smp_type: str | None = None,
-    reference_price: Decimal | None = None,
-) -> dict[str, str]:
-    """The live client's ``order_body``: same checks, same key order."""
-    if not identifier:
-        raise ValidationError("every order needs an identifier", name="client_identifier")
-    rules.check_order(
-        market=market,
-        side=side,
-        ord_type=ord_type,
-        price=price,
-        volume=volume,
-        time_in_force=time_in_force,
-        reference_price=reference_price,
-    )
-    body = {"market": market, "side": side, "ord_type": ord_type}
-    if volume is not None:
-        body["volume"] = fmt_decimal(volume)
-    if price is not None:
-        body["price"] = fmt_decimal(price)
-    if time_in_force is not None:
-        body["time_in_force"] = time_in_force
-    if smp_type is not None:
-        body["smp_type"] = smp_type
-    body["identifier"] = identifier
-    return body
 
 
 @dataclass(frozen=True, slots=True)

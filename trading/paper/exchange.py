@@ -20,7 +20,7 @@ from trading.domain import TradePrint
 from trading.errors import InsufficientFunds, InvalidOrder, MarketOffline, NotFound
 from trading.errors import ValidationError as UpbitValidationError
 from trading.exchange import OrdType, Side
-from trading.paper.body import build_body, parse_body
+from trading.paper.body import parse_body
 from trading.paper.book import MarketData
 from trading.paper.ledger import Ledger
 from trading.paper.matching import Matcher
@@ -28,6 +28,7 @@ from trading.paper.orders import PaperFill, PaperOrder
 from trading.paper.persist import STATE_KEY, StateStore, dump_state, restore_state
 from trading.upbit.market_rules import MarketRules
 from trading.upbit.models import KST, Account, Order, Orderbook
+from trading.upbit.order_body import build_body
 
 log = logging.getLogger(__name__)
 

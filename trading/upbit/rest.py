@@ -53,9 +53,10 @@ from trading.upbit.models import (
     Ticker,
     TradeTick,
 )
+from trading.upbit.order_body import build_body
 from trading.upbit.ratelimit import RateLimiter
 from trading.upbit.retry import RetryPolicy
-from trading.upbit.wire import fmt_decimal, loads
+from trading.upbit.wire import loads
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -311,28 +312,18 @@ class UpbitRestClient:
         reference_price: Decimal | None = None,
     ) -> dict[str, str]:
         """Validate against the market rules and build the ordered JSON body."""
-        if not identifier:
-            raise ValidationError("every order needs an identifier", name="client_identifier")
-        self.rules.check_order(
+        return build_body(
+            self.rules,
             market=market,
             side=side,
             ord_type=ord_type,
+            identifier=identifier,
             price=price,
             volume=volume,
             time_in_force=time_in_force,
+            smp_type=smp_type,
             reference_price=reference_price,
         )
-        body = {"market": market, "side": side, "ord_type": ord_type}
-        if volume is not None:
-            body["volume"] = fmt_decimal(volume)
-        if price is not None:
-            body["price"] = fmt_decimal(price)
-        if time_in_force is not None:
-            body["time_in_force"] = time_in_force
-        if smp_type is not None:
-            body["smp_type"] = smp_type
-        body["identifier"] = identifier
-        return body
 
     async def create_order(self, body: dict[str, str], *, test: bool = False) -> Order:
         """POST /v1/orders (201), sent exactly once: never retried here."""

@@ -1,0 +1,52 @@
+"""The JSON body of ``POST /v1/orders``, validated against the market rules first.
+
+One function for the live client and the paper exchange, so both refuse the same orders with
+the same errors and send the same bytes: keys in a fixed order (the query hash covers them in
+body order), amounts as plain decimal strings, absent fields omitted rather than null.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from trading.errors import ValidationError
+from trading.exchange import OrdType, Side
+from trading.upbit.market_rules import MarketRules
+from trading.upbit.wire import fmt_decimal
+
+
+def build_body(
+    rules: MarketRules,
+    *,
+    market: str,
+    side: Side,
+    ord_type: OrdType,
+    identifier: str,
+    price: Decimal | None = None,
+    volume: Decimal | None = None,
+    time_in_force: str | None = None,
+    smp_type: str | None = None,
+    reference_price: Decimal | None = None,
+) -> dict[str, str]:
+    if not identifier:
+        raise ValidationError("every order needs an identifier", name="client_identifier")
+    rules.check_order(
+        market=market,
+        side=side,
+        ord_type=ord_type,
+        price=price,
+        volume=volume,
+        time_in_force=time_in_force,
+        reference_price=reference_price,
+    )
+    body = {"market": market, "side": side, "ord_type": ord_type}
+    if volume is not None:
+        body["volume"] = fmt_decimal(volume)
+    if price is not None:
+        body["price"] = fmt_decimal(price)
+    if time_in_force is not None:
+        body["time_in_force"] = time_in_force
+    if smp_type is not None:
+        body["smp_type"] = smp_type
+    body["identifier"] = identifier
+    return body
