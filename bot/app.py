@@ -26,6 +26,7 @@ from bot.event_log import describe
 from bot.http_server import HttpServer
 from bot.logs import setup_logging
 from bot.trader import Trader
+from trading.bus import EventBus
 from trading.candle_file import CandleFileError, read_candles
 from trading.errors import UpbitError
 from trading.events import Event
@@ -52,6 +53,10 @@ class App:
         self.rest: UpbitRestClient | None = None
         self.http: HttpServer | None = None
         self.trader: Trader | None = None
+        # every event goes through the bus; the console log is its first subscriber (the
+        # notifier and the metrics join it in issues #4 and #6)
+        self.bus = EventBus()
+        self.bus.subscribe_callback("console-log", self._log_event)
         self.revision: str | None = None
         self.state = "new"
 
@@ -133,6 +138,9 @@ class App:
             log.info("Upbit keys accepted: %d balances, %s KRW free", len(accounts), f"{krw:,f}")
 
     def on_event(self, event: Event) -> None:
+        self.bus.publish(event)
+
+    async def _log_event(self, event: Event) -> None:
         text = describe(event)
         if text is not None:
             log.info("%s", text)
@@ -161,6 +169,7 @@ class App:
             await self.rest.stop()
         if self.http is not None:
             await self.http.stop()
+        await self.bus.stop()  # delivers what is queued (critical events) first
         self.state = "stopped"
         log.info("stopped cleanly")
 

@@ -146,3 +146,44 @@ async def test_cancel_and_replace_sends_the_rest_at_a_new_price(fake, client, st
     assert replacement.volume == D("0.007")
     assert replacement.price == D("96000000")
     assert len(of(events, OrderCancelled)) == 1
+
+
+async def test_a_websocket_drop_mid_fill_loses_nothing_and_doubles_nothing(
+    fake, client, store, events
+):
+    mgr = manager(client, store, events)
+    stream = UpbitWebSocket(
+        fake.ws_private_url,
+        [Subscription("myOrder")],
+        credentials=Credentials("test-access", "test-secret"),
+        name="private",
+        stale_after_s=5,
+    )
+    async with stream:
+        await stream.wait_connected()
+        intent = limit_bid(mgr)
+        await mgr.place(intent)
+        await fake.trade("KRW-BTC", D("99000000"), D("0.003"), ask_bid="ASK")  # seen live
+        fake.faults.ws_drop()
+        await fake.trade("KRW-BTC", D("99000000"), D("0.004"), ask_bid="ASK")  # while down
+
+        async def consume_until(count: int) -> None:
+            async for msg in stream.messages():
+                if isinstance(msg, MyOrder):
+                    await mgr.on_my_order(msg)
+                if len(await store.fills(intent_id=intent.intent_id)) >= count:
+                    return
+
+        await asyncio.wait_for(consume_until(1), 5)
+        await mgr.poll_open()  # the REST fallback finds the fill the stream missed
+        await stream.wait_connected()
+        await fake.trade("KRW-BTC", D("99000000"), D("0.01"), ask_bid="ASK")  # after reconnect
+        await asyncio.wait_for(consume_until(3), 5)
+    await mgr.poll_open()
+
+    fills = await store.fills(intent_id=intent.intent_id)
+    row = await store.order(intent.intent_id)
+    assert sorted(f.volume for f in fills) == [D("0.003"), D("0.003"), D("0.004")]
+    assert row.state == "done"
+    assert len(of(events, OrderFilled)) == 3
+    assert [e.state for e in of(events, OrderSettled)] == ["done"]

@@ -113,3 +113,12 @@ async def test_pnl_table_agrees_with_closed_positions(store, events):
     assert closed
     assert sum(r.pnl_krw for r in rows) == sum(e.pnl_krw for e in closed)
     assert sum(r.sells for r in rows) == len(closed)
+
+
+async def test_replace_refuses_an_order_a_position_waits_on(store, events):
+    rig = await paper_rig(store, events)
+    api = facade(rig, store, events)
+    await rig.engine.positions.entry_submitted("KRW-BTC", "busy1")
+
+    with pytest.raises(ValueError, match="belongs to the KRW-BTC position"):
+        await api.replace("busy1", D(13_000_000))

@@ -252,6 +252,19 @@ class EngineFacade:
             raise LookupError(f"no order {intent_id}")
         return 1
 
+    async def replace(self, intent_id: str, price: Decimal) -> OrderRecord | None:
+        """Cancel-and-replace a resting limit order at ``price`` (a tick-valid price).
+
+        Not for an order a position is waiting on: the position would lose track of it.
+        """
+        for position in self.engine.positions.all().values():
+            if position.intent_id == intent_id:
+                raise ValueError(
+                    f"order {intent_id} belongs to the {position.market} position; "
+                    "cancel it instead"
+                )
+        return await self.engine.orders.replace(intent_id, price)
+
     async def flatten(self, *, by: str) -> FlattenReport:
         """The kill switch: no new entries, cancel every open order, sell every position."""
         self.engine.kill_switch = True
