@@ -27,9 +27,10 @@ from bot.http_server import HttpServer
 from bot.logs import setup_logging
 from bot.trader import Trader
 from trading.bus import EventBus
-from trading.candle_file import CandleFileError, read_candles
+from trading.candle_file import CandleFileError
 from trading.errors import UpbitError
 from trading.events import Event
+from trading.marketdata.replay import ReplayFile
 from trading.store import StoreError, upgrade
 from trading.strategies import StrategyError
 from trading.upbit.rest import UpbitRestClient
@@ -102,10 +103,9 @@ class App:
             await self._start_upbit()
         replay = Path(cfg.bot.replay_file) if cfg.bot.replay_file else bundled_replay_file()
         if cfg.bot.feed == "replay":
-            first = next(read_candles(replay))  # fail now, not in the background, on a bad file
-            log.info(
-                "replaying %s from %s at %s speed", replay.name, first.start, cfg.bot.replay_speed
-            )
+            # fail now, not in the background, on a missing or unreadable file
+            kind = ReplayFile(replay, cfg.bot.markets[0]).kind()
+            log.info("replaying %s (%s) at %s speed", replay.name, kind, cfg.bot.replay_speed)
         self.trader = Trader(
             cfg,
             sink=self.on_event,

@@ -173,3 +173,31 @@ async def test_live_mode_with_a_wrong_secret_fails_to_start_clearly(tmp_path, ba
     assert "start-up failed" in bot.output
     assert "jwt_verification" in bot.output
     assert "not-the-secret" not in bot.output
+
+
+async def test_replays_a_trade_file_and_refuses_a_missing_one(tmp_path, base_env):
+    trades = tmp_path / "ticks.csv"
+    rows = ["timestamp_utc,price,amount,side,trade_id"]
+    rows += [
+        f"2024-03-01T00:{n // 60:02d}:{n % 60:02d}Z,{95_000_000 + (n % 7) * 1000},0.01,"
+        f"{'buy' if n % 2 else 'sell'},{n}"
+        for n in range(600)
+    ]
+    trades.write_text("\n".join(rows) + "\n")
+
+    bot = await Bot.start(tmp_path, {**base_env, "UPBIT_BOT_BOT__REPLAY_FILE": str(trades)})
+    try:
+        await bot.wait_for("replaying ticks.csv (trades)")
+        await bot.wait_for("feed finished after 600 prints")
+        bot.proc.send_signal(signal.SIGTERM)
+        assert await bot.finish() == 0
+    finally:
+        if bot.proc.returncode is None:
+            bot.proc.kill()
+
+    missing = await Bot.start(
+        tmp_path, {**base_env, "UPBIT_BOT_BOT__REPLAY_FILE": str(tmp_path / "nope.csv")}
+    )
+    assert await missing.finish() == 1
+    assert "start-up failed" in missing.output
+    assert "nope.csv: no such file" in missing.output

@@ -40,7 +40,6 @@ from trading.risk.decision import Approved
 from trading.risk.gate import EntryRequest, RiskContext, RiskGate
 from trading.risk.limits import RiskLimits
 from trading.risk.stops import TrailingStop
-from trading.store import TERMINAL_STATES
 from trading.strategies import CandleFrame, Strategy, safe_signals
 from trading.upbit.circuit import CircuitBreaker, CircuitState
 from trading.upbit.market_rules import VOLUME_STEP
@@ -89,89 +88,6 @@ class Engine:
         self.paused_markets: set[str] = set()
         self.kill_switch = False
         self.now: datetime | None = None  # market time: the last print or candle end seen
-
-    def resume(self) -> None:
-        """After a restart: every long position gets its stop back, from the stored prices."""
-        for market, position in self.positions.all().items():
-            entry = position.avg_entry_price
-            if position.state is not S.LONG or entry is None:
-                continue
-            last = self.market_data.price(market) or entry
-            self.stops[market] = TrailingStop(
-                market=market,
-                entry_price=entry,
-                atr_mult=self.limits.atr_stop_mult,
-                rules=self.exchange.rules,
-                stop=position.stop_price,
-                highest_close=max(entry, last),
-                take_profit=position.take_profit_price,
-            )
-            log.info(
-                "%s: resumed long %s with stop %s", market, position.volume, position.stop_price
-            )
-
-    async def catch_up(self) -> list[str]:
-        """After a restart: a position still in flight is brought up to date from the store.
-
-        The store is written first (order intent, then each fill, then the order's end) and
-        the position follows through the inbox, so a stop in between leaves the position
-        behind, never ahead. Its order never recorded: the attempt never left, end it. Its
-        order already finished: apply the fills it has not seen, then the end. An order still
-        open is left to reconciliation and the fill stream.
-        """
-        store = self.orders.store
-        notes = []
-        for market, position in self.positions.all().items():
-            if position.state not in (S.ENTERING, S.EXITING) or position.intent_id is None:
-                continue
-            entering = position.state is S.ENTERING
-            intent = position.intent_id
-            fail = self.positions.entry_failed if entering else self.positions.exit_failed
-            row = await store.order(intent)
-            if row is None:
-                await fail(market, "the order was never recorded", intent_id=intent)
-                notes.append(f"{market}: order {intent} never recorded, ended")
-                continue
-            if row.state not in TERMINAL_STATES:
-                continue
-            fills = sorted(
-                await store.fills(intent_id=intent, limit=100_000),
-                key=lambda f: (f.created_at, f.trade_uuid),
-            )
-            applied = (
-                position.entry_volume
-                if entering
-                else await self._exit_volume_of(market, position, intent)
-            )
-            add = self.positions.entry_filled if entering else self.positions.exit_filled
-            seen = ZERO
-            for fill in fills:
-                seen += fill.volume
-                if seen > applied:
-                    await add(
-                        market,
-                        fill.volume,
-                        fill.price,
-                        fill.fee,
-                        False,
-                        at=self.market_time(),
-                        intent_id=intent,
-                    )
-            after = await fail(market, f"order {row.state}", intent_id=intent)
-            if entering and after.state is S.LONG:
-                self._open_stop(market, after)
-            notes.append(f"{market}: order {intent} {row.state}, position {after.state.value}")
-        return notes
-
-    async def _exit_volume_of(self, market: str, position: Position, intent: str) -> Decimal:
-        """How much of ``intent`` the position already applied: its exit volume less what
-        earlier exit orders of this round trip sold."""
-        earlier = ZERO
-        for fill in await self.orders.store.fills(market=market, limit=100_000):
-            after_open = position.opened_at is None or fill.created_at >= position.opened_at
-            if fill.side == "ask" and fill.intent_id != intent and after_open:
-                earlier += fill.volume
-        return position.exit_volume - earlier
 
     def market_time(self) -> datetime:
         """Now, as the market data says: replays and backtests run on their own clock."""
@@ -253,7 +169,7 @@ class Engine:
         if hit is not None:
             await self.exit(market, _exit_reason(hit.kind), hit.text)
 
-    def _open_stop(self, market: str, position: Position) -> TrailingStop | None:
+    def open_stop(self, market: str, position: Position) -> TrailingStop | None:
         entry = position.avg_entry_price
         atr = measures.atr(self.market_data.history(market), self.limits.atr_period)
         if entry is None or atr is None:
@@ -419,7 +335,7 @@ class Engine:
                 market, f"order {event.state}", intent_id=event.intent_id
             )
             if after.state is S.LONG:
-                stop = self._open_stop(market, after)
+                stop = self.open_stop(market, after)
                 if stop is not None and stop.stop is not None:
                     await self.positions.stop_moved(market, stop.stop)
         elif position.state is S.EXITING:

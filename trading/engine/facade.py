@@ -15,6 +15,7 @@ from typing import Any
 
 from trading.engine.core import Engine
 from trading.engine.pnl import Period, PnlRow, pnl_table
+from trading.engine.recovery import catch_up, resume_stops
 from trading.events import EventSink, ParameterChanged, Paused, Resumed
 from trading.positions import ExitReason, Position, PositionState
 from trading.risk.halts import HaltWindow
@@ -87,9 +88,9 @@ class EngineFacade:
             window = HaltWindow.model_validate(raw)
             if self.engine.gate.schedule.get(window.name) is None:
                 self.engine.gate.schedule.add(window)
-        for note in await self.engine.catch_up():
+        for note in await catch_up(self.engine):
             log.warning("restart: %s", note)
-        self.engine.resume()
+        resume_stops(self.engine)
 
     # -- reading -------------------------------------------------------------------------------
 

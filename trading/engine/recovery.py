@@ -1,0 +1,106 @@
+"""Coming back after a restart: positions in flight catch up from the store, longs get their
+stops back. The facade's ``restore`` runs both before the first print is handled."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from trading.engine.core import Engine
+from trading.positions import Position, PositionState
+from trading.risk.stops import TrailingStop
+from trading.store import TERMINAL_STATES
+from trading.upbit.market_rules import Rounding
+
+log = logging.getLogger(__name__)
+S = PositionState
+ZERO = Decimal(0)
+
+
+def resume_stops(engine: Engine) -> None:
+    """After a restart: every long position gets its stop back, from the stored prices."""
+    for market, position in engine.positions.all().items():
+        entry = position.avg_entry_price
+        if position.state is not S.LONG or entry is None:
+            continue
+        last = engine.market_data.price(market) or entry
+        take_profit = position.take_profit_price
+        if take_profit is None and engine.limits.take_profit_pct > 0:
+            take_profit = engine.exchange.rules.round_price(
+                market, entry * (1 + engine.limits.take_profit_pct / 100), Rounding.UP
+            )  # the same target TrailingStop.open set before the restart
+        engine.stops[market] = TrailingStop(
+            market=market,
+            entry_price=entry,
+            atr_mult=engine.limits.atr_stop_mult,
+            rules=engine.exchange.rules,
+            stop=position.stop_price,
+            highest_close=max(entry, last),
+            take_profit=take_profit,
+        )
+        log.info("%s: resumed long %s with stop %s", market, position.volume, position.stop_price)
+
+
+async def catch_up(engine: Engine) -> list[str]:
+    """After a restart: a position still in flight is brought up to date from the store.
+
+    The store is written first (order intent, then each fill, then the order's end) and
+    the position follows through the inbox, so a stop in between leaves the position
+    behind, never ahead. Its order never recorded: the attempt never left, end it. Its
+    order already finished: apply the fills it has not seen, then the end. An order still
+    open is left to reconciliation and the fill stream.
+    """
+    store = engine.orders.store
+    notes = []
+    for market, position in engine.positions.all().items():
+        if position.state not in (S.ENTERING, S.EXITING) or position.intent_id is None:
+            continue
+        entering = position.state is S.ENTERING
+        intent = position.intent_id
+        fail = engine.positions.entry_failed if entering else engine.positions.exit_failed
+        row = await store.order(intent)
+        if row is None:
+            await fail(market, "the order was never recorded", intent_id=intent)
+            notes.append(f"{market}: order {intent} never recorded, ended")
+            continue
+        if row.state not in TERMINAL_STATES:
+            continue
+        fills = sorted(
+            await store.fills(intent_id=intent, limit=100_000),
+            key=lambda f: (f.created_at, f.trade_uuid),
+        )
+        applied = (
+            position.entry_volume
+            if entering
+            else await _exit_volume_of(engine, market, position, intent)
+        )
+        add = engine.positions.entry_filled if entering else engine.positions.exit_filled
+        seen = ZERO
+        for fill in fills:
+            seen += fill.volume
+            if seen > applied:
+                await add(
+                    market,
+                    fill.volume,
+                    fill.price,
+                    fill.fee,
+                    False,
+                    at=engine.market_time(),
+                    intent_id=intent,
+                )
+        after = await fail(market, f"order {row.state}", intent_id=intent)
+        if entering and after.state is S.LONG:
+            engine.open_stop(market, after)
+        notes.append(f"{market}: order {intent} {row.state}, position {after.state.value}")
+    return notes
+
+
+async def _exit_volume_of(engine: Engine, market: str, position: Position, intent: str) -> Decimal:
+    """How much of ``intent`` the position already applied: its exit volume less what
+    earlier exit orders of this round trip sold."""
+    earlier = ZERO
+    for fill in await engine.orders.store.fills(market=market, limit=100_000):
+        after_open = position.opened_at is None or fill.created_at >= position.opened_at
+        if fill.side == "ask" and fill.intent_id != intent and after_open:
+            earlier += fill.volume
+    return position.exit_volume - earlier
