@@ -9,6 +9,12 @@ import pytest
 PG_SKIP_PREFIX = "PostgreSQL not available"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # python-telegram-bot 22 warns on every RetryAfter unless it may use timedelta (the bot
+    # sets the same); under filterwarnings=error the warning would hide the 429 itself
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("REQUIRE_POSTGRES_TESTS") != "1":
         return
