@@ -11,21 +11,22 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
-import threading
 import time
 from collections.abc import Awaitable
 from decimal import Decimal
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 
 from bot import upbit_factory
 from bot.config import AppConfig
-from bot.console import ConsoleCommands
+from bot.console import run_console
 from bot.event_log import describe
 from bot.http_server import HttpServer
 from bot.logs import setup_logging
 from bot.trader import Trader
+from handlers.auth import Authorizer
+from handlers.commands import build_registry
+from handlers.dispatcher import Dispatcher
 from trading.bus import EventBus
 from trading.candle_file import CandleFileError
 from trading.errors import UpbitError
@@ -54,6 +55,7 @@ class App:
         self.rest: UpbitRestClient | None = None
         self.http: HttpServer | None = None
         self.trader: Trader | None = None
+        self.dispatcher: Dispatcher | None = None
         # every event goes through the bus; the console log is its first subscriber (the
         # notifier and the metrics join it in issues #4 and #6)
         self.bus = EventBus()
@@ -115,9 +117,34 @@ class App:
             replay_file=replay,
         )
         await self.trader.start()
+        self.dispatcher = self._dispatcher()
         self.create_task(console(self), "console")
         self.state = "running"
         log.info("running; type 'help' for commands, Ctrl-C to stop")
+
+    def _dispatcher(self) -> Dispatcher:
+        """The chat command layer; the console is its first transport."""
+        assert self.trader is not None
+        assert self.trader.facade is not None
+        cfg = self.config
+        try:
+            version = metadata.version("upbit-chatops-bot")
+        except metadata.PackageNotFoundError:
+            version = "dev"
+        return Dispatcher(
+            build_registry(),
+            self.trader.facade,
+            Authorizer(policies={}),  # chat transports add their allow-lists here (#4)
+            self.trader.facade.store,
+            language=cfg.bot.language,
+            mode=cfg.bot.mode,
+            version=version,
+            health_hook=lambda: {
+                "feed": f"{cfg.bot.feed}, markets {', '.join(cfg.bot.markets)}",
+                "store": f"revision {self.revision}",
+                "uptime": f"{time.monotonic() - self._started_at:.0f}s",
+            },
+        )
 
     async def _start_upbit(self) -> None:
         cfg = self.config
@@ -175,29 +202,9 @@ class App:
 
 
 async def console(app: App) -> None:
-    """Commands typed on stdin; a daemon thread reads so Ctrl-C never waits for Enter."""
-    if sys.stdin is None or sys.stdin.closed:
-        return
-    loop = asyncio.get_running_loop()
-    lines: asyncio.Queue[str | None] = asyncio.Queue()
-
-    def reader() -> None:
-        for line in sys.stdin:
-            loop.call_soon_threadsafe(lines.put_nowait, line)
-        loop.call_soon_threadsafe(lines.put_nowait, None)
-
-    threading.Thread(target=reader, name="console-stdin", daemon=True).start()
-
-    commands = ConsoleCommands(app)
-    while (line := await lines.get()) is not None:
-        words = line.strip().lstrip("/").split()
-        if not words:
-            continue
-        if words[0].lower() in ("quit", "exit", "stop"):
-            print("stopping…", flush=True)
-            app._stop.set()
-            return
-        print("\n".join(await commands.run(words)), flush=True)
+    """Commands typed on stdin, through the same dispatcher as the chat transports."""
+    if app.dispatcher is not None:
+        await run_console(app.dispatcher, app._stop)
 
 
 async def run(config: AppConfig) -> int:

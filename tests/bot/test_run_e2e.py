@@ -94,7 +94,7 @@ async def test_embedded_default_runs_answers_and_quits(tmp_path, base_env):
 
         assert bot.proc.stdin is not None
         bot.proc.stdin.write(
-            b"status\nset strategy.fast 7\nset strategy.fast 1\nundo\nbogus\nquit\n"
+            b"status\nset strategy.fast 7\nyes\nset strategy.fast 1\nundo\nyes\nbogus\nquit\n"
         )
         await bot.proc.stdin.drain()
         assert await bot.finish() == 0
@@ -103,13 +103,14 @@ async def test_embedded_default_runs_answers_and_quits(tmp_path, base_env):
     finally:
         if bot.proc.returncode is None:
             bot.proc.kill()
-    assert "mode paper, feed replay, markets KRW-BTC" in stdout
-    assert "market time 2020-02-20 11:59 UTC" in stdout
+    assert "모드: 모의" in stdout  # replies are Korean by default (bot.language = "ko")
+    assert "시장 시각: 2020-02-20 20:59 KST" in stdout  # 11:59 UTC, shown in Asia/Seoul
     assert "KRW-BTC: bought" in bot.output  # it traded the bundled data
-    assert "strategy.fast: 10 -> 7" in stdout
-    assert "error: invalid parameters: fast = '1'" in stdout
-    assert "undone: strategy.fast: 7 -> 10" in stdout
-    assert "unknown command 'bogus'; try help" in stdout
+    assert "strategy.fast: 10 → 7" in stdout  # preview, then confirmed with "yes"
+    assert "파라미터를 변경했습니다" in stdout
+    assert "invalid parameters: fast = '1'" in stdout
+    assert "파라미터 변경을 되돌렸습니다\nstrategy.fast: 7 → 10" in stdout
+    assert "알 수 없는 명령 /bogus 입니다" in stdout
     assert "stopped cleanly" in bot.output
     assert (tmp_path / "bot.db").exists()
 
@@ -140,8 +141,9 @@ async def test_live_mode_against_the_fake_exchange(tmp_path, base_env):
             bot.proc.stdin.write(b"status\n")
             await bot.proc.stdin.drain()
             async with asyncio.timeout(10):
-                while b"KRW-BTC: flat; last 101,000,000 KRW" not in (
-                    line := await bot.proc.stdout.readline()
+                while not (
+                    (line := await bot.proc.stdout.readline()).startswith(b"KRW-BTC")
+                    and b"101,000,000" in line
                 ):
                     assert line, "bot closed stdout"
             bot.proc.send_signal(signal.SIGTERM)

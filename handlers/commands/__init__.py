@@ -1,0 +1,14 @@
+"""Every built-in command; ``build_registry()`` is what a bot serves."""
+
+from __future__ import annotations
+
+from handlers.commands import control, info, reports, trade
+from handlers.registry import Registry
+
+
+def build_registry() -> Registry:
+    registry = Registry()
+    for module in (info, reports, control, trade):
+        for command in module.COMMANDS:
+            registry.register(command)
+    return registry

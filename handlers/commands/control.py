@@ -1,0 +1,228 @@
+"""Steering: pause/resume, live parameters (/set, /get, /params, /undo, /history), /schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+
+from handlers.fmt import short_when
+from handlers.parser import UsageError
+from handlers.registry import ArgSpec, Call, Command, Role
+from handlers.reply import Reply, Table
+from trading.engine.facade import EngineFacade
+from trading.risk.halts import WEEKDAYS, HaltWindow
+from trading.strategies import with_params
+
+
+def _target(call: Call) -> str:
+    market = call.args.get("market")
+    return str(market) if market else call.t.t("ui.all_markets")
+
+
+async def pause(call: Call) -> Reply:
+    await call.api.pause(call.args["market"], by=call.by)
+    return Reply(call.t.t("pause.done", target=_target(call)))
+
+
+async def resume(call: Call) -> Reply:
+    await call.api.resume(call.args["market"], by=call.by)
+    return Reply(call.t.t("resume.done", target=_target(call)))
+
+
+async def params(call: Call) -> Reply:
+    t = call.t
+    rows = tuple(sorted(call.api.params().items()))
+    return Reply(t.t("params.title"), table=Table((t.t("col.key"), t.t("col.current")), rows))
+
+
+def resolve_key(api: EngineFacade, key: str) -> str:
+    """``fast`` -> ``strategy.fast``; ``position_size_krw`` -> ``risk.position_size_krw``."""
+    known = api.params()
+    if key in known or "." in key:
+        return key
+    matches = [k for k in known if k.split(".", 1)[1] == key]
+    return matches[0] if len(matches) == 1 else key
+
+
+async def get(call: Call) -> Reply:
+    key = call.args["key"]
+    if key is None:
+        return await params(call)
+    key = resolve_key(call.api, key)
+    return Reply(call.t.t("get.value", key=key, value=call.api.get(key)))
+
+
+def validate(api: EngineFacade, key: str, value: str) -> tuple[str, str]:
+    """``(old, new)`` as ``/set`` would leave them, changing nothing; raises like the facade."""
+    old = api.get(key)
+    section, _, name = key.partition(".")
+    engine = api.engine
+    if section == "strategy":
+        strategy = with_params(engine.strategy, **{name: value})
+        return old, str(strategy.params.model_dump()[name])
+    current = getattr(engine.limits, name)
+    parsed: Any = value
+    try:
+        if isinstance(current, int):
+            parsed = int(value)
+        elif isinstance(current, Decimal):
+            parsed = Decimal(value)
+    except (ValueError, InvalidOperation):
+        raise ValueError(f"{key} = {value!r}: must be a {type(current).__name__} number") from None
+    return old, str(getattr(engine.limits.replace(**{name: parsed}), name))
+
+
+async def set_preview(call: Call) -> Reply:
+    key = resolve_key(call.api, call.args["key"])
+    call.args["key"] = key
+    old, new = validate(call.api, key, call.args["value"])
+    if old == new:
+        raise ValueError(call.t.t("set.same", key=key, value=old))
+    return Reply(call.t.t("set.preview", key=key), (f"{key}: {old} → {new}",))
+
+
+async def set_(call: Call) -> Reply:
+    change = await call.api.set(
+        call.args["key"], call.args["value"], by=call.by, transport=call.principal.transport
+    )
+    return Reply(call.t.t("set.done"), (f"{change.key}: {change.old} → {change.new}",))
+
+
+async def undo_preview(call: Call) -> Reply:
+    history = await call.api.history(1)
+    if not history:
+        raise LookupError(call.t.t("undo.nothing"))
+    last = history[0]
+    current = call.api.get(last.key)
+    return Reply(call.t.t("undo.preview"), (f"{last.key}: {current} → {last.old_value}",))
+
+
+async def undo(call: Call) -> Reply:
+    change = await call.api.undo(by=call.by, transport=call.principal.transport)
+    return Reply(call.t.t("undo.done"), (f"{change.key}: {change.old} → {change.new}",))
+
+
+async def history(call: Call) -> Reply:
+    t = call.t
+    rows = tuple(
+        (short_when(r.at), r.who, r.key, f"{r.old_value} → {r.new_value}")
+        for r in await call.api.history(int(call.args["n"]))
+    )
+    if not rows:
+        return Reply(t.t("history.title"), (t.t("history.none"),))
+    cols = ("time", "who", "key", "change")
+    return Reply(t.t("history.title"), table=Table(tuple(t.t(f"col.{c}") for c in cols), rows))
+
+
+# -- /schedule -----------------------------------------------------------------------------------
+
+
+def _window_text(w: HaltWindow) -> str:
+    def moment(m: time | datetime) -> str:
+        return m.isoformat(timespec="minutes")
+
+    if not w.recurring:
+        return f"{w.name}: {moment(w.start)} – {moment(w.end)}"
+    days = ",".join(w.days) if w.days else "*"
+    return f"{w.name}: {moment(w.start)}–{moment(w.end)} ({days})"
+
+
+def window_from(call: Call) -> HaltWindow:
+    """``NAME START END [days]`` -> a validated window (days ``mon,fri`` or ``mon fri``)."""
+    t = call.t
+    words = str(call.args["rest"] or "").replace(",", " ").split()
+    if len(words) < 3:
+        raise UsageError(t.t("schedule.add_usage"))
+    name, start, end, *days = words
+    bad = [d for d in days if d.lower() not in WEEKDAYS]
+    if bad:
+        raise UsageError(t.t("schedule.bad_day", days=" ".join(bad), known=",".join(WEEKDAYS)))
+    try:
+        return HaltWindow(name=name, start=start, end=end, days=tuple(d.lower() for d in days))
+    except ValidationError as exc:
+        reasons = "; ".join(str(e["msg"]) for e in exc.errors())
+        raise UsageError(t.t("schedule.invalid", reason=reasons)) from None
+
+
+def _name(call: Call) -> str:
+    words = str(call.args["rest"] or "").split()
+    if len(words) != 1:
+        raise UsageError(call.t.t("schedule.remove_usage"))
+    return words[0]
+
+
+async def schedule_preview(call: Call) -> Reply:
+    t, api = call.t, call.api
+    if call.args["action"] == "add":
+        window = window_from(call)
+        if any(w.name == window.name for w in api.schedule()):
+            raise ValueError(t.t("schedule.exists", name=window.name))
+        return Reply(t.t("schedule.add_preview"), (_window_text(window),))
+    name = _name(call)
+    found = next((w for w in api.schedule() if w.name == name), None)
+    if found is None:
+        raise LookupError(t.t("schedule.unknown", name=name))
+    return Reply(t.t("schedule.remove_preview"), (_window_text(found),))
+
+
+async def schedule(call: Call) -> Reply:
+    t, api, action = call.t, call.api, call.args["action"]
+    if action == "add":
+        window = window_from(call)
+        await api.add_halt(window)
+        return Reply(t.t("schedule.added"), (_window_text(window),))
+    if action == "remove":
+        removed = await api.remove_halt(_name(call))
+        return Reply(t.t("schedule.removed"), (_window_text(removed),))
+    if call.args["rest"]:
+        raise UsageError(t.t("parse.extra", words=call.args["rest"]))
+    windows = api.schedule()
+    now = api.engine.market_time()
+    active = {w.name for w in api.engine.gate.schedule.active(now)}
+    lines = tuple(
+        _window_text(w) + (f"  ← {t.t('schedule.active')}" if w.name in active else "")
+        for w in windows
+    )
+    return Reply(t.t("schedule.title"), lines or (t.t("schedule.none"),))
+
+
+def _changes_schedule(args: Mapping[str, Any]) -> bool:
+    return args.get("action") in ("add", "remove")
+
+
+def _schedule_role(args: Mapping[str, Any]) -> Role:
+    return Role.OPERATOR if _changes_schedule(args) else Role.VIEWER
+
+
+MARKET_ARG = ArgSpec("market", "market", False)
+COMMANDS = [
+    Command("pause", pause, args=(MARKET_ARG,), role=Role.OPERATOR),
+    Command("resume", resume, args=(MARKET_ARG,), role=Role.OPERATOR),
+    Command("params", params, aliases=("config",)),
+    Command("get", get, args=(ArgSpec("key", "key", False),)),
+    Command(
+        "set",
+        set_,
+        args=(ArgSpec("key", "key"), ArgSpec("value", "str")),
+        role=Role.OPERATOR,
+        confirm=True,
+        preview=set_preview,
+    ),
+    Command("undo", undo, role=Role.OPERATOR, confirm=True, preview=undo_preview),
+    Command("history", history, args=(ArgSpec("n", "int", False, min=1, max=100, default=20),)),
+    Command(
+        "schedule",
+        schedule,
+        args=(
+            ArgSpec("action", "choice", False, choices=("list", "add", "remove"), default="list"),
+            ArgSpec("rest", "rest", False),
+        ),
+        confirm=_changes_schedule,
+        preview=schedule_preview,
+        role_when=_schedule_role,
+    ),
+]

@@ -1,0 +1,303 @@
+"""Read-only views: help, status, balances, positions, orders, trades, risk, health, identity."""
+
+from __future__ import annotations
+
+import platform
+from decimal import Decimal
+
+from handlers.fmt import duration, krw, price, short_when, signed_krw, volume, when
+from handlers.registry import ArgSpec, Call, Command, Role
+from handlers.reply import Button, Reply, Severity, Table
+from trading.positions import Position, PositionState
+
+ZERO = Decimal(0)
+
+
+def refresh(call: Call, text: str) -> Button:
+    return Button(call.t.t("button.refresh"), f"rf:{text}")
+
+
+def unrealized(position: Position, last: Decimal | None) -> Decimal | None:
+    if position.state is not PositionState.LONG or last is None or not position.entry_volume:
+        return None
+    share = position.volume / position.entry_volume
+    return position.volume * last - (position.entry_cost + position.entry_fees) * share
+
+
+async def help_(call: Call) -> Reply:
+    t = call.t
+    lines = [
+        f"/{c.name} {t.t(c.usage_key)}".rstrip() + f" — {c.describe(t)}"
+        for c in call.dispatcher.registry.allowed(call.role)
+        if c.menu
+    ]
+    lines += ["", t.t("help.confirm")]
+    if call.principal.transport == "console":
+        lines.append(t.t("help.console"))
+    return Reply(t.t("help.title", role=t.t(f"role.{call.role.name.lower()}")), tuple(lines))
+
+
+async def status(call: Call) -> Reply:
+    t, s = call.t, await call.api.status()
+    paused = (
+        t.t("status.kill_switch")
+        if s.kill_switch
+        else t.t("status.paused_all")
+        if s.paused_all
+        else ", ".join(s.paused_markets)
+        if s.paused_markets
+        else t.t("status.running")
+    )
+    rows = []
+    for p in s.positions:
+        last = s.prices.get(p.market)
+        pnl = unrealized(p, last)
+        rows.append(
+            (
+                p.market,
+                t.t(f"state.{p.state.value}"),
+                volume(p.volume),
+                price(p.avg_entry_price) if p.state is PositionState.LONG else "-",
+                price(last),
+                "-" if pnl is None else signed_krw(pnl),
+            )
+        )
+    fields = [
+        (t.t("ui.mode"), call.dispatcher.badge(t)),
+        (t.t("status.strategy"), s.strategy),
+        (t.t("status.trading"), paused),
+        (t.t("status.equity"), f"{krw(s.equity_krw)} KRW"),
+        (t.t("status.cash"), f"{krw(s.free_krw)} KRW"),
+        (t.t("status.market_time"), f"{when(s.market_time)} KST"),
+    ]
+    if s.active_halts:
+        fields.append((t.t("status.halts"), ", ".join(s.active_halts)))
+    headers = tuple(
+        t.t(f"col.{c}") for c in ("market", "state", "volume", "entry", "last", "upnl")
+    )
+    return Reply(
+        t.t("status.title"),
+        fields=tuple(fields),
+        table=Table(headers, tuple(rows)),
+        buttons=(refresh(call, "status"),),
+    )
+
+
+async def balance(call: Call) -> Reply:
+    t = call.t
+    accounts = await call.api.balances()
+    prices = call.api.prices()
+    rows, total = [], ZERO
+    for a in sorted(accounts, key=lambda a: (a.currency != "KRW", a.currency)):
+        last = Decimal(1) if a.currency == "KRW" else prices.get(f"KRW-{a.currency}")
+        value = None if last is None else a.total * last
+        total += value or ZERO
+        amount = krw(a.total) if a.currency == "KRW" else volume(a.total)
+        rows.append(
+            (
+                a.currency,
+                amount,
+                krw(a.locked) if a.currency == "KRW" else volume(a.locked),
+                "-" if a.currency == "KRW" else price(a.avg_buy_price),
+                "-" if value is None else krw(value),
+            )
+        )
+    headers = tuple(t.t(f"col.{c}") for c in ("currency", "total", "locked", "avg_buy", "value"))
+    lines = (t.t("balance.simulated"),) if call.dispatcher.mode != "live" else ()
+    return Reply(
+        t.t("balance.title"),
+        lines=lines,
+        fields=((t.t("balance.total"), f"{krw(total)} KRW"),),
+        table=Table(headers, tuple(rows)) if rows else None,
+        buttons=(refresh(call, "balance"),),
+    )
+
+
+async def positions(call: Call) -> Reply:
+    t, s = call.t, await call.api.status()
+    rows = []
+    for p in s.positions:
+        if p.state is PositionState.FLAT or p.state is PositionState.COOLDOWN:
+            continue
+        last = s.prices.get(p.market)
+        pnl = unrealized(p, last)
+        rows.append(
+            (
+                p.market,
+                t.t(f"state.{p.state.value}"),
+                volume(p.volume),
+                price(p.avg_entry_price),
+                price(last),
+                price(p.stop_price),
+                "-" if pnl is None else signed_krw(pnl),
+                short_when(p.opened_at) if p.opened_at else "-",
+            )
+        )
+    if not rows:
+        return Reply(t.t("positions.title"), (t.t("positions.none"),))
+    cols = ("market", "state", "volume", "entry", "last", "stop", "upnl", "opened")
+    return Reply(
+        t.t("positions.title"),
+        table=Table(tuple(t.t(f"col.{c}") for c in cols), tuple(rows)),
+        buttons=(refresh(call, "positions"),),
+    )
+
+
+async def orders(call: Call) -> Reply:
+    t = call.t
+    rows = tuple(
+        (
+            o.intent_id,
+            o.market,
+            t.t(f"side.{o.side}"),
+            o.ord_type,
+            price(o.price) if o.price is not None else "-",
+            volume(o.volume) if o.volume is not None else "-",
+            o.state,
+            short_when(o.created_at),
+        )
+        for o in await call.api.orders()
+    )
+    if not rows:
+        return Reply(
+            t.t("orders.title"), (t.t("orders.none"),), buttons=(refresh(call, "orders"),)
+        )
+    cols = ("order", "market", "side", "type", "price", "volume", "state", "time")
+    return Reply(
+        t.t("orders.title"),
+        table=Table(tuple(t.t(f"col.{c}") for c in cols), rows),
+        buttons=(refresh(call, "orders"),),
+    )
+
+
+async def trades(call: Call) -> Reply:
+    t = call.t
+    fills = await call.api.trades(int(call.args["n"]))
+    rows = tuple(
+        (
+            short_when(f.created_at),
+            f.market,
+            t.t(f"side.{f.side}"),
+            price(f.price),
+            volume(f.volume),
+            krw(f.funds),
+            krw(f.fee),
+        )
+        for f in fills
+    )
+    if not rows:
+        return Reply(t.t("trades.title"), (t.t("trades.none"),))
+    cols = ("time", "market", "side", "price", "volume", "funds", "fee")
+    return Reply(t.t("trades.title"), table=Table(tuple(t.t(f"col.{c}") for c in cols), rows))
+
+
+async def risk(call: Call) -> Reply:
+    t, engine = call.t, call.api.engine
+    state = engine.gate.state(engine.market_time(), await engine.risk_context())
+    fields = tuple(
+        (t.t(f"risk.{item.name}") + (" ⛔" if item.blocking else ""), item.text)
+        for item in state.items
+    )
+    allowed = t.t("risk.entries_on" if state.entries_allowed else "risk.entries_off")
+    return Reply(
+        t.t("risk.title"),
+        (allowed,),
+        fields=fields,
+        severity=Severity.INFO if state.entries_allowed else Severity.WARNING,
+        buttons=(refresh(call, "risk"),),
+    )
+
+
+async def health(call: Call) -> Reply:
+    t, engine, d = call.t, call.api.engine, call.dispatcher
+    market_time = engine.market_time()
+    fields = [
+        (t.t("health.market_time"), f"{when(market_time)} KST"),
+        (t.t("health.uptime"), f"{int(d.clock() - d.started)}s"),
+    ]
+    for market in engine.config.markets:
+        since = engine.market_data.age(market)
+        age = "-" if since is None else duration(max(0.0, since.total_seconds()))
+        book = engine.market_data.orderbook(market) is not None
+        fields.append(
+            (
+                t.t("health.feed", market=market),
+                t.t("health.feed_value", age=age, book=t.t("ui.yes" if book else "ui.no")),
+            )
+        )
+    circuit = engine.circuit
+    fields.append(
+        (
+            t.t("health.circuit"),
+            t.t("health.no_circuit")
+            if circuit is None
+            else f"{circuit.state.value} ({circuit.failures})",
+        )
+    )
+    fields.append((t.t("status.kill_switch"), t.t("ui.yes" if engine.kill_switch else "ui.no")))
+    if d.health_hook is not None:
+        fields += list(d.health_hook().items())
+    return Reply(t.t("health.title"), fields=tuple(fields), buttons=(refresh(call, "health"),))
+
+
+async def version(call: Call) -> Reply:
+    t, d = call.t, call.dispatcher
+    return Reply(
+        t.t("version.title"),
+        fields=(
+            (t.t("version.bot"), d.version or "-"),
+            (t.t("ui.mode"), d.badge(t)),
+            (t.t("status.strategy"), call.api.engine.strategy.name),
+            ("Python", platform.python_version()),
+        ),
+    )
+
+
+async def whoami(call: Call) -> Reply:
+    t, p = call.t, call.principal
+    return Reply(
+        t.t("whoami.title"),
+        fields=(
+            (t.t("whoami.transport"), p.transport),
+            (t.t("whoami.user"), p.user_id),
+            (t.t("whoami.chat"), p.chat_id),
+            (t.t("whoami.role"), t.t(f"role.{call.role.name.lower()}")),
+        ),
+    )
+
+
+async def audit(call: Call) -> Reply:
+    t = call.t
+    rows = tuple(
+        (
+            short_when(r.at),
+            r.transport,
+            r.user_id or "-",
+            r.command,
+            r.outcome,
+            (r.detail or "")[:40],
+        )
+        for r in await call.dispatcher.store.audit_log(int(call.args["n"]))
+    )
+    cols = ("time", "transport", "user", "command", "outcome", "detail")
+    return Reply(t.t("audit.title"), table=Table(tuple(t.t(f"col.{c}") for c in cols), rows))
+
+
+COMMANDS = [
+    Command("help", help_),
+    Command("status", status, refreshable=True),
+    Command("balance", balance, aliases=("bal",), refreshable=True),
+    Command("positions", positions, aliases=("pos",), refreshable=True),
+    Command("orders", orders, refreshable=True),
+    Command("trades", trades, args=(ArgSpec("n", "int", False, min=1, max=100, default=10),)),
+    Command("risk", risk, refreshable=True),
+    Command("health", health, refreshable=True),
+    Command("version", version),
+    Command("whoami", whoami, aliases=("id",)),
+    Command(
+        "audit",
+        audit,
+        args=(ArgSpec("n", "int", False, min=1, max=100, default=20),),
+        role=Role.ADMIN,
+    ),
+]

@@ -1,0 +1,295 @@
+"""The one entry point every transport calls: text or a button press in, a ``Reply`` out.
+
+Order for a message: the sender is checked (strangers are refused once an hour and otherwise
+ignored), the text is parsed, the command's role is checked, a confirmed command shows its
+preview and waits, everything else runs. Every invocation, allowed or denied, is audited.
+Facade errors become a short ephemeral reply; a bug becomes a generic one plus a log entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from handlers.auth import Authorizer, Principal, Verdict
+from handlers.confirm import (
+    CANCEL_PREFIX,
+    CONFIRM_PREFIX,
+    Confirmations,
+    Outcome,
+    Pending,
+    cancel_data,
+    confirm_data,
+)
+from handlers.fmt import catalog
+from handlers.i18n import LANGUAGES, Catalog
+from handlers.parser import NotForMe, UsageError, parse, split_command
+from handlers.registry import Call, Command, Registry, Role
+from handlers.reply import Button, Reply, Severity
+from trading.engine.facade import EngineFacade
+from trading.errors import UpbitError
+from trading.store import Store
+
+log = logging.getLogger(__name__)
+REFRESH_PREFIX = "rf:"
+#: what a facade raises for bad input or a refused action: shown to the user, not a crash
+EXPECTED_ERRORS = (ValueError, KeyError, LookupError, InvalidOperation, UpbitError)
+
+ReportHook = Callable[[str, str], Awaitable[Reply]]  # (period, language) -> the report
+HealthHook = Callable[[], Mapping[str, str]]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        registry: Registry,
+        api: EngineFacade,
+        authorizer: Authorizer,
+        store: Store,
+        *,
+        language: str = "ko",
+        mode: str = "paper",
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] | None = None,
+        confirm_ttl_s: float = 60.0,
+        report_hook: ReportHook | None = None,
+        health_hook: HealthHook | None = None,
+        version: str = "",
+        bot_username: str | None = None,
+    ) -> None:
+        if language not in LANGUAGES:
+            raise ValueError(f"unknown language {language!r}")
+        self.registry = registry
+        self.api = api
+        self.authorizer = authorizer
+        self.store = store
+        self.language = language
+        self.mode = mode
+        self.clock = clock
+        self.wall_clock = wall_clock or (lambda: datetime.now(UTC))
+        self.confirmations = Confirmations(confirm_ttl_s, clock)
+        self.report_hook = report_hook
+        self.health_hook = health_hook
+        self.version = version
+        self.bot_username = bot_username
+        self.started = clock()
+
+    def catalog(self, language: str | None = None) -> Catalog:
+        return catalog(language if language in LANGUAGES else self.language)
+
+    def menu(self, role: Role, language: str | None = None) -> list[tuple[str, str]]:
+        return self.registry.menu(role, self.catalog(language).language)
+
+    def badge(self, t: Catalog) -> str:
+        return t.t("common.live" if self.mode == "live" else "common.paper")
+
+    # -- messages ------------------------------------------------------------------------------
+
+    async def handle(self, who: Principal, text: str, language: str | None = None) -> Reply | None:
+        """Run one typed command; None means "say nothing" (a stranger already told)."""
+        t = self.catalog(language)
+        try:
+            name, _ = split_command(text, self.bot_username)
+        except NotForMe:
+            return None
+        decision = self.authorizer.check(who)
+        if decision.role is None:
+            await self._audit(who, name or "?", {"text": text[:200]}, "denied", decision.reason)
+            if decision.verdict is Verdict.REFUSE:
+                return self._note(t, "auth.refused", user=who.user_id, chat=who.chat_id)
+            return None
+        try:
+            parsed = parse(self.registry, text, t, self.bot_username)
+        except UsageError as exc:
+            await self._audit(who, name or "?", {"text": text[:200]}, "usage", exc.message)
+            return self._usage(t, exc)
+        command, args = parsed.command, parsed.args
+        required = command.required_role(args)
+        if required > decision.role:
+            needed = t.t(f"role.{required.name.lower()}")
+            await self._audit(who, command.name, args, "denied", f"needs {required.name}")
+            return self._note(t, "auth.role", command=command.name, role=needed)
+        call = self._call(command, args, who, decision.role, t)
+        if command.needs_confirm(args):
+            return await self._ask(call)
+        return await self._run(call, "ok")
+
+    async def _ask(self, call: Call) -> Reply:
+        assert call.command.preview is not None
+        try:
+            preview = await call.command.preview(call)
+        except Exception as exc:
+            return await self._failure(call, exc)
+        t = call.t
+        pending = self.confirmations.create(
+            call.principal, call.command.name, call.args, t.language
+        )
+        seconds = int(self.confirmations.ttl_s)
+        await self._audit(
+            call.principal, call.command.name, call.args, "confirm_pending", pending.token
+        )
+        return Reply(
+            title=preview.title,
+            lines=(*preview.lines, t.t("confirm.ask", seconds=seconds)),
+            fields=((t.t("ui.mode"), self.badge(t)), *preview.fields),
+            table=preview.table,
+            buttons=(
+                Button(t.t("confirm.yes"), confirm_data(pending.token)),
+                Button(t.t("confirm.no"), cancel_data(pending.token)),
+            ),
+            severity=Severity.WARNING,
+        )
+
+    async def _run(self, call: Call, outcome: str) -> Reply:
+        try:
+            reply = await call.command.handler(call)
+        except Exception as exc:
+            return await self._failure(call, exc)
+        await self._audit(call.principal, call.command.name, call.args, outcome, None)
+        return reply
+
+    async def _failure(self, call: Call, exc: Exception) -> Reply:
+        t, name = call.t, call.command.name
+        if isinstance(exc, UsageError):
+            if not exc.usage:
+                exc.usage = call.command.usage(t)
+            await self._audit(call.principal, name, call.args, "usage", exc.message)
+            return self._usage(t, exc)
+        if isinstance(exc, EXPECTED_ERRORS):
+            text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+            await self._audit(call.principal, name, call.args, "error", text[:500])
+            return Reply(
+                t.t("error.title", command=name),
+                lines=(text,),
+                severity=Severity.WARNING,
+                ephemeral=True,
+            )
+        log.exception("/%s failed", name)
+        await self._audit(call.principal, name, call.args, "error", f"{type(exc).__name__}")
+        return Reply(
+            t.t("error.title", command=name),
+            lines=(t.t("error.internal"),),
+            severity=Severity.CRITICAL,
+            ephemeral=True,
+        )
+
+    # -- button presses ------------------------------------------------------------------------
+
+    async def press(self, who: Principal, data: str, language: str | None = None) -> Reply | None:
+        """A button: ``cf:<token>`` confirm, ``cx:<token>`` cancel, ``rf:<command line>``."""
+        t = self.catalog(language)
+        if data.startswith(REFRESH_PREFIX):
+            text = data.removeprefix(REFRESH_PREFIX)
+            name, _ = split_command(text)
+            command = self.registry.lookup(name)
+            if command is None or not command.refreshable:
+                return self._note(t, "button.unknown")
+            return await self.handle(who, text, language)
+        decision = self.authorizer.check(who)
+        if decision.role is None:
+            await self._audit(who, "press", {"data": data[:64]}, "denied", decision.reason)
+            if decision.verdict is Verdict.REFUSE:
+                return self._note(t, "auth.refused", user=who.user_id, chat=who.chat_id)
+            return None
+        if data.startswith((CONFIRM_PREFIX, CANCEL_PREFIX)):
+            confirming = data.startswith(CONFIRM_PREFIX)
+            return await self._settle(who, data[3:], confirming, decision.role, t)
+        await self._audit(who, "press", {"data": data[:64]}, "usage", "unknown button")
+        return self._note(t, "button.unknown")
+
+    async def _settle(
+        self, who: Principal, token: str, confirming: bool, role: Role, t: Catalog
+    ) -> Reply:
+        outcome, pending = self.confirmations.take(token, who)
+        name = pending.command if pending is not None else "press"
+        args: dict[str, Any] = dict(pending.args) if pending else {"token": token}
+        if pending is not None and outcome is not Outcome.OTHER_USER:
+            t = self.catalog(pending.language)
+        if outcome is Outcome.OTHER_USER:
+            await self._audit(who, name, args, "denied", f"not the asker's ({token})")
+            return self._note(t, "confirm.not_yours")
+        if outcome in (Outcome.USED, Outcome.UNKNOWN):
+            await self._audit(who, name, args, "expired", f"{outcome.value} ({token})")
+            return self._note(t, "confirm.used")
+        assert pending is not None
+        if outcome is Outcome.EXPIRED:
+            await self._audit(who, name, args, "expired", token)
+            return self._note(t, "confirm.expired")
+        if not confirming:
+            await self._audit(who, name, args, "cancelled", token)
+            return Reply(t.t("confirm.cancelled", command=name), ephemeral=True)
+        command = self.registry.lookup(pending.command)
+        if command is None or command.required_role(pending.args) > role:
+            await self._audit(who, name, args, "denied", "role changed")
+            return self._note(t, "auth.role", command=name, role=t.t("role.operator"))
+        call = self._call(command, pending.args, who, role, t, confirmed=True)
+        return await self._run(call, "confirmed")
+
+    def latest_pending(self, who: Principal) -> Pending | None:
+        return self.confirmations.latest(who)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _call(
+        self,
+        command: Command,
+        args: dict[str, Any],
+        who: Principal,
+        role: Role,
+        t: Catalog,
+        *,
+        confirmed: bool = False,
+    ) -> Call:
+        return Call(
+            command=command,
+            args=args,
+            principal=who,
+            role=role,
+            t=t,
+            api=self.api,
+            dispatcher=self,
+            now=self.wall_clock(),
+            confirmed=confirmed,
+        )
+
+    def _note(self, t: Catalog, key: str, **values: object) -> Reply:
+        return Reply(t.t(key, **values), severity=Severity.WARNING, ephemeral=True)
+
+    def _usage(self, t: Catalog, exc: UsageError) -> Reply:
+        lines = [exc.message]
+        if exc.usage:
+            lines.append(t.t("parse.usage", usage=exc.usage))
+        return Reply(t.t("parse.title"), tuple(lines), severity=Severity.WARNING, ephemeral=True)
+
+    async def _audit(
+        self,
+        who: Principal,
+        command: str,
+        args: Mapping[str, Any],
+        outcome: str,
+        detail: str | None,
+    ) -> None:
+        try:
+            await self.store.audit(
+                transport=who.transport,
+                user_id=who.user_id,
+                chat_id=who.chat_id,
+                command=command,
+                arguments={k: _jsonable(v) for k, v in args.items()},
+                outcome=outcome,
+                detail=detail,
+            )
+        except Exception:
+            log.exception("could not write the audit entry for /%s (%s)", command, outcome)
+
+
+def _jsonable(value: object) -> object:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)
