@@ -24,10 +24,12 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.config import fields as f
+from bot.notify.kinds import KINDS as NOTIFY_KINDS
 from trading.timeframes import timeframe_seconds
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 Severity = Literal["info", "warning", "critical"]
+NotifyLevel = Literal["on", "silent", "off"]
 Market = Annotated[str, AfterValidator(f.check_market)]
 SlackId = Annotated[str, AfterValidator(f.check_slack_id)]
 
@@ -281,6 +283,9 @@ class ReportConfig(Section):
     enabled: bool = Field(True, description="send the daily report")
     daily_time: time = Field(time(9, 0), description='"HH:MM" in bot.timezone')
     include_chart: bool = Field(True, description="attach an equity chart image")
+    snapshot_every_s: int = Field(
+        300, ge=10, le=86400, description="equity snapshot for the chart every this many seconds"
+    )
 
     @field_validator("daily_time", mode="before")
     @classmethod
@@ -329,9 +334,67 @@ class PaperConfig(Section):
 
 
 class NotifyConfig(Section):
-    """How events become chat messages: threshold, rate limit, coalescing, retries."""
+    """How events become chat messages: which kinds, how loud, pacing, coalescing, retries."""
 
     min_severity: Severity = Field("info", description="info, warning or critical")
-    max_per_minute: int = Field(20, ge=1, le=600, description="messages per channel per minute")
+    events: dict[str, NotifyLevel] = Field(
+        default_factory=dict,
+        description=(
+            'per event kind, every transport: "on", "silent" (no sound) or "off", e.g.'
+            ' { feed = "off", fill = "silent" }; kinds: ' + ", ".join(NOTIFY_KINDS)
+        ),
+    )
+    telegram: dict[str, NotifyLevel] = Field(
+        default_factory=dict, description="per event kind for Telegram only (over notify.events)"
+    )
+    slack: dict[str, NotifyLevel] = Field(
+        default_factory=dict, description="per event kind for Slack only (over notify.events)"
+    )
+    console: dict[str, NotifyLevel] = Field(
+        default_factory=dict, description="per event kind for the console (over notify.events)"
+    )
+    max_per_minute: int = Field(
+        20, ge=1, le=600, description="messages per chat per minute (Telegram groups: 20)"
+    )
+    min_interval_s: float = Field(
+        1.0, ge=0, le=60, description="seconds between two messages in one chat (platforms: 1)"
+    )
+    telegram_per_s: int = Field(
+        30, ge=1, le=30, description="Telegram messages per second across all chats"
+    )
     coalesce_s: float = Field(5.0, ge=0, le=3600, description="merge bursts within this window")
-    retry_max: int = Field(3, ge=0, le=10, description="retries of a failed send")
+    retry_max: int = Field(
+        3, ge=0, le=10, description="retries of a failed send (critical ones retry until sent)"
+    )
+    backoff_base_s: float = Field(
+        1.0, gt=0, le=60, description="first retry delay after a network error (jittered)"
+    )
+    backoff_max_s: float = Field(300.0, gt=0, le=3600, description="cap of the retry delay")
+    late_after_s: float = Field(
+        60.0, gt=0, le=86400, description='mark messages delivered later than this "(late: ...)"'
+    )
+    max_queue: int = Field(
+        1000, ge=10, le=1_000_000, description="unsent messages before non-critical ones are shed"
+    )
+    stop_grace_s: float = Field(
+        5.0, ge=0, le=300, description="on shutdown, keep sending this long; the rest waits"
+    )
+
+    @field_validator("events", "telegram", "slack", "console")
+    @classmethod
+    def _kinds(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(NOTIFY_KINDS))
+        if unknown:
+            raise ValueError(
+                f"unknown event kind(s) {', '.join(unknown)} (known: {', '.join(NOTIFY_KINDS)})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _backoff(self) -> NotifyConfig:
+        if self.backoff_base_s > self.backoff_max_s:
+            raise cross_error(
+                f"notify.backoff_base_s = {self.backoff_base_s}: must be <= notify.backoff_max_s"
+                f" ({self.backoff_max_s})"
+            )
+        return self

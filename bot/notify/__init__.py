@@ -1,0 +1,39 @@
+"""Push notifications: events rendered as ``Reply`` messages, queued in the store, paced and
+delivered to every transport's chats (see ``notifier``)."""
+
+from bot.notify.events import BotError, BotStarted, BotStopping
+from bot.notify.kinds import KINDS, LEVELS, Level, kind_of
+from bot.notify.notifier import Notifier, NotifierStats
+from bot.notify.pacing import SLACK_LIMITS, TELEGRAM_LIMITS, Limits
+from bot.notify.policy import NotifyPolicy
+from bot.notify.render import Renderer, coalesce_key
+from bot.notify.sender import (
+    ChatSender,
+    PermanentSendError,
+    RetryAfter,
+    SendError,
+    TransientSendError,
+)
+
+__all__ = [
+    "KINDS",
+    "LEVELS",
+    "SLACK_LIMITS",
+    "TELEGRAM_LIMITS",
+    "BotError",
+    "BotStarted",
+    "BotStopping",
+    "ChatSender",
+    "Level",
+    "Limits",
+    "Notifier",
+    "NotifierStats",
+    "NotifyPolicy",
+    "PermanentSendError",
+    "Renderer",
+    "RetryAfter",
+    "SendError",
+    "TransientSendError",
+    "coalesce_key",
+    "kind_of",
+]

@@ -1,0 +1,40 @@
+"""The bot's own events, for what the engine cannot see: start-up, shutdown, errors.
+
+The app publishes them on the same bus as the engine's events, so the notifier treats every
+push alike. They live here (not in ``trading.events``) because only the bot process has them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from trading.events import Event
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BotStarted(Event):
+    """The bot is up: its mode, markets and strategy (the reconciliation comes as its own
+    ``Reconciled`` event)."""
+
+    critical: ClassVar[bool] = True
+    mode: str
+    markets: tuple[str, ...]
+    strategy: str
+    version: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BotStopping(Event):
+    critical: ClassVar[bool] = True
+    mode: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BotError(Event):
+    """Something failed that an operator should know about (``where`` names the part)."""
+
+    critical: ClassVar[bool] = True
+    where: str
+    message: str

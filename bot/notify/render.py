@@ -1,0 +1,469 @@
+"""Events as transport-neutral ``Reply`` messages, in the bot's language.
+
+Every message carries the PAPER/LIVE badge (the event's own ``paper`` where it has one, else the
+bot's mode), money as KRW with thousands separators, prices on Upbit's tick grid and times in
+the bot's zone (Asia/Seoul, shown as KST). ``render`` returns None for events that are never
+pushed (candles). ``render_group`` merges a burst into one message: the fills of one order (and
+the ``PositionClosed`` of an exit, which brings the PnL) or many events of one kind.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from bot.notify import events as own
+from bot.notify.kinds import kind_of
+from handlers.i18n import Catalog
+from handlers.reply import Reply, Severity
+from trading import events as ev
+from trading.upbit.market_rules import MarketRules
+
+SEOUL = ZoneInfo("Asia/Seoul")
+#: distinct lines shown in a merged non-critical message before "and N more"
+MERGE_LINES = 20
+_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+
+
+def coalesce_key(event: ev.Event) -> str | None:
+    """Events with the same key that are due together go out as one message; None = alone.
+
+    Fills of one buy order merge; the fills of sells of one market merge with the
+    ``PositionClosed`` that follows them (so the exit message shows the PnL); any other kind
+    merges with itself. Start-up, shutdown and reconciliation always stand alone.
+    """
+    match event:
+        case ev.OrderFilled(side="bid"):
+            return f"fill:{event.intent_id}"
+        case ev.OrderFilled() | ev.PositionClosed():
+            return f"exit:{event.market}"
+        case ev.Reconciled() | own.BotStarted() | own.BotStopping():
+            return None
+    kind = kind_of(event)
+    return None if kind is None else f"kind:{kind}"
+
+
+class Renderer:
+    """Formats events for one language; ``paper`` is the bot's mode for events without one."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        paper: bool,
+        zone: tzinfo = SEOUL,
+        rules: MarketRules | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.paper = paper
+        self.zone = zone
+        self.rules = rules or MarketRules()
+
+    # -- units -------------------------------------------------------------------------------
+
+    def t(self, key: str, /, **values: object) -> str:
+        return self.catalog.t(f"notify.{key}", **values)
+
+    def krw(self, value: Decimal) -> str:
+        return self.t("fmt.krw", amount=f"{value.quantize(Decimal(1), ROUND_HALF_UP):,}")
+
+    def signed_krw(self, value: Decimal) -> str:
+        whole = value.quantize(Decimal(1), ROUND_HALF_UP)
+        sign = "+" if whole > 0 else ""
+        return self.t("fmt.krw", amount=f"{sign}{whole:,}")
+
+    def price(self, market: str, value: Decimal) -> str:
+        """``value`` with the decimals of the market's tick at that price (a price read off
+        the exchange is on the grid already; an average is shown at the grid's precision)."""
+        if value <= 0:
+            return str(value)
+        tick = self.rules.tick_size(market, value)
+        if tick < 1:
+            shown = value.quantize(tick)
+        else:
+            shown = ((value / tick).quantize(Decimal(1)) * tick).quantize(Decimal(1))
+        quote, _, _ = market.partition("-")
+        if quote == "KRW":
+            return self.t("fmt.krw", amount=f"{shown:,f}")
+        return f"{shown:,f} {quote}"
+
+    @staticmethod
+    def volume(value: Decimal) -> str:
+        text = f"{value.quantize(Decimal('0.00000001')).normalize():f}"
+        return text
+
+    def time(self, at: datetime) -> str:
+        return at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+    def clock(self, at: datetime) -> str:
+        return at.astimezone(self.zone).strftime("%H:%M %Z")
+
+    def side(self, side: str) -> str:
+        return self.t("side.buy" if side == "bid" else "side.sell")
+
+    def badge(self, paper: bool | None = None) -> str:
+        return self.t("badge.paper" if (self.paper if paper is None else paper) else "badge.live")
+
+    def title(self, event: ev.Event, msg: str, /, **values: object) -> str:
+        paper = getattr(event, "paper", None)
+        return f"{self.badge(paper if isinstance(paper, bool) else None)} {self.t(msg, **values)}"
+
+    def at(self, event: ev.Event) -> tuple[str, str]:
+        return (self.t("field.time"), self.time(event.at))
+
+    # -- one event ---------------------------------------------------------------------------
+
+    def render(self, event: ev.Event) -> Reply | None:
+        match event:
+            case ev.OrderFilled() | ev.PositionClosed():
+                return self._fills([event])
+            case ev.OrderPlaced():
+                price = (
+                    self.price(event.market, event.price)
+                    if event.price is not None
+                    else self.t("value.market_price")
+                )
+                fields = [(self.t("field.type"), event.ord_type), (self.t("field.price"), price)]
+                if event.volume is not None:
+                    fields.append((self.t("field.volume"), self.volume(event.volume)))
+                if event.price is not None and event.volume is not None:
+                    fields.append((self.t("field.total"), self.krw(event.price * event.volume)))
+                fields += [(self.t("field.order"), event.intent_id), self.at(event)]
+                return Reply(
+                    self.title(
+                        event, "order_placed", market=event.market, side=self.side(event.side)
+                    ),
+                    fields=tuple(fields),
+                )
+            case ev.OrderCancelled():
+                return Reply(
+                    self.title(event, "cancelled", market=event.market),
+                    fields=(
+                        (self.t("field.reason"), event.reason),
+                        (self.t("field.order"), event.intent_id),
+                        self.at(event),
+                    ),
+                    severity=Severity.WARNING,
+                )
+            case ev.OrderRejected():
+                return Reply(
+                    self.title(event, "rejected", market=event.market),
+                    lines=(event.reason,),
+                    fields=(
+                        (self.t("field.error"), event.name),
+                        (self.t("field.order"), event.intent_id),
+                        self.at(event),
+                    ),
+                    severity=Severity.WARNING,
+                )
+            case ev.OrderResubmitted():
+                return Reply(
+                    self.title(event, "order_resubmitted"),
+                    lines=(event.reason,),
+                    fields=(
+                        (self.t("field.order"), event.intent_id),
+                        (
+                            self.t("field.identifier"),
+                            f"{event.old_identifier} → {event.new_identifier}",
+                        ),
+                        self.at(event),
+                    ),
+                    severity=Severity.WARNING,
+                )
+            case ev.OrderSettled():
+                return Reply(
+                    self.title(
+                        event, "order_settled", market=event.market, side=self.side(event.side)
+                    ),
+                    fields=(
+                        (self.t("field.state"), event.state),
+                        (self.t("field.volume"), self.volume(event.executed_volume)),
+                        (self.t("field.order"), event.intent_id),
+                        self.at(event),
+                    ),
+                )
+            case ev.PositionOpened():
+                fields = [
+                    (self.t("field.volume"), self.volume(event.volume)),
+                    (self.t("field.avg_price"), self.price(event.market, event.avg_price)),
+                ]
+                if event.stop_price is not None:
+                    fields.append(
+                        (self.t("field.stop"), self.price(event.market, event.stop_price))
+                    )
+                return Reply(
+                    self.title(event, "position_opened", market=event.market),
+                    fields=(*fields, self.at(event)),
+                )
+            case ev.StopMoved():
+                old = "-" if event.old is None else self.price(event.market, event.old)
+                return Reply(
+                    self.title(event, "stop_moved", market=event.market),
+                    fields=(
+                        (self.t("field.stop"), f"{old} → {self.price(event.market, event.new)}"),
+                        self.at(event),
+                    ),
+                )
+            case ev.RiskBreach():
+                fields = [(self.t("field.check"), event.check)]
+                if event.market:
+                    fields.append((self.t("field.market"), event.market))
+                return Reply(
+                    self.title(event, "risk", check=event.check),
+                    lines=(event.reason,),
+                    fields=(*fields, self.at(event)),
+                    severity=Severity.WARNING,
+                )
+            case ev.HaltChanged():
+                return Reply(
+                    self.title(event, "halt_on" if event.active else "halt_off", name=event.name),
+                    lines=(event.reason,) if event.reason else (),
+                    fields=(self.at(event),),
+                    severity=Severity.WARNING if event.active else Severity.INFO,
+                )
+            case ev.Paused() | ev.Resumed():
+                scope = event.market or self.t("value.all_markets")
+                key = "paused" if isinstance(event, ev.Paused) else "resumed"
+                return Reply(
+                    self.title(event, key, scope=scope),
+                    fields=((self.t("field.by"), event.by), self.at(event)),
+                    severity=Severity.WARNING if key == "paused" else Severity.INFO,
+                )
+            case ev.ParameterChanged():
+                return Reply(
+                    self.title(event, "param", key=event.key),
+                    lines=(f"{event.old} → {event.new}",),
+                    fields=((self.t("field.by"), event.by), self.at(event)),
+                )
+            case ev.CircuitStateChanged():
+                key = {"open": "circuit_open", "closed": "circuit_closed"}.get(
+                    event.new, "circuit_half_open"
+                )
+                return Reply(
+                    self.title(event, key, name=event.name),
+                    lines=(event.reason,) if event.reason else (),
+                    fields=((self.t("field.state"), f"{event.old} → {event.new}"), self.at(event)),
+                    severity=Severity.CRITICAL if event.new == "open" else Severity.INFO,
+                )
+            case ev.RateLimitBanned():
+                return Reply(
+                    self.title(event, "rate_limit_banned", group=event.group),
+                    lines=(event.message,) if event.message else (),
+                    fields=((self.t("field.until"), self.time(event.until)), self.at(event)),
+                    severity=Severity.CRITICAL,
+                )
+            case ev.RateLimitBanLifted():
+                return Reply(
+                    self.title(event, "rate_limit_lifted", group=event.group),
+                    fields=(self.at(event),),
+                )
+            case ev.FeedStale():
+                return Reply(
+                    self.title(event, "feed_stale", stream=event.stream),
+                    fields=(
+                        (
+                            self.t("field.silent_for"),
+                            self.t("fmt.seconds", s=f"{event.silent_for_s:.0f}"),
+                        ),
+                        self.at(event),
+                    ),
+                    severity=Severity.WARNING,
+                )
+            case ev.FeedGap():
+                span = f"{self.clock(event.disconnected_at)} – {self.clock(event.reconnected_at)}"
+                return Reply(
+                    self.title(event, "feed_gap", stream=event.stream),
+                    lines=(self.t("feed_gap_line"),),
+                    fields=((self.t("field.gap"), span), self.at(event)),
+                    severity=Severity.WARNING,
+                )
+            case ev.FeedError():
+                return Reply(
+                    self.title(event, "feed_error", stream=event.stream),
+                    lines=(f"{event.name}: {event.message}",),
+                    fields=(self.at(event),),
+                    severity=Severity.WARNING,
+                )
+            case ev.FeedRecovered():
+                return Reply(
+                    self.title(event, "feed_recovered", stream=event.stream),
+                    fields=(self.at(event),),
+                )
+            case ev.FeedConnected():
+                return Reply(
+                    self.title(event, "feed_connected", stream=event.stream),
+                    fields=(self.at(event),),
+                )
+            case ev.Reconciled():
+                return self._reconciled(event)
+            case own.BotStarted():
+                fields = [
+                    (self.t("field.mode"), self.badge(event.mode == "paper")),
+                    (self.t("field.markets"), ", ".join(event.markets)),
+                    (self.t("field.strategy"), event.strategy),
+                ]
+                if event.version:
+                    fields.append((self.t("field.version"), event.version))
+                return Reply(self.title(event, "startup"), fields=(*fields, self.at(event)))
+            case own.BotStopping():
+                return Reply(
+                    self.title(event, "shutdown"),
+                    lines=(event.reason,) if event.reason else (),
+                    fields=(self.at(event),),
+                    severity=Severity.WARNING,
+                )
+            case own.BotError():
+                return Reply(
+                    self.title(event, "error", where=event.where),
+                    lines=(event.message,),
+                    fields=(self.at(event),),
+                    severity=Severity.CRITICAL,
+                )
+            case ev.SignalRaised():
+                return Reply(
+                    self.title(event, "signal", market=event.market, action=event.action),
+                    lines=(event.reason,) if event.reason else (),
+                    fields=(
+                        (self.t("field.price"), self.price(event.market, event.price)),
+                        (self.t("field.strategy"), event.strategy),
+                        self.at(event),
+                    ),
+                )
+        return None
+
+    def _reconciled(self, event: ev.Reconciled) -> Reply:
+        fields = (
+            (self.t("field.checked"), str(event.checked)),
+            (self.t("field.settled"), str(len(event.settled))),
+            (self.t("field.never_placed"), str(len(event.never_placed))),
+            (self.t("field.adopted"), str(len(event.adopted))),
+            (self.t("field.foreign"), str(event.foreign)),
+            (self.t("field.mismatches"), str(len(event.mismatches))),
+            self.at(event),
+        )
+        clean = not (event.mismatches or event.never_placed or event.foreign)
+        return Reply(
+            self.title(event, "reconciled"),
+            lines=(self.t("reconciled_clean" if clean else "reconciled_check"), *event.mismatches),
+            fields=fields,
+            severity=Severity.INFO if clean else Severity.WARNING,
+        )
+
+    def _fills(self, events: Sequence[ev.Event]) -> Reply | None:
+        fills = [e for e in events if isinstance(e, ev.OrderFilled)]
+        closes = [e for e in events if isinstance(e, ev.PositionClosed)]
+        first = events[0]
+        if not fills and closes:
+            return self._closes(closes)
+        if not fills:
+            return None
+        market, side = fills[0].market, fills[0].side
+        volume = sum((f.volume for f in fills), Decimal(0))
+        funds = sum((f.price * f.volume for f in fills), Decimal(0))
+        fee = sum((f.fee for f in fills), Decimal(0))
+        avg = funds / volume if volume else fills[0].price
+        fields = [
+            (
+                self.t("field.avg_price" if len(fills) > 1 else "field.price"),
+                self.price(market, avg),
+            ),
+            (self.t("field.volume"), self.volume(volume)),
+            (self.t("field.total"), self.krw(funds)),
+            (self.t("field.fee"), self.krw(fee)),
+        ]
+        if len(fills) > 1:
+            fields.append((self.t("field.fills"), str(len(fills))))
+        if not fills[-1].complete:
+            fields.append((self.t("field.state"), self.t("value.partial")))
+        intents = list(dict.fromkeys(f.intent_id for f in fills))
+        fields.append((self.t("field.order"), ", ".join(intents)))
+        lines: tuple[str, ...] = ()
+        severity = Severity.INFO
+        if closes:
+            pnl = sum((c.pnl_krw for c in closes), Decimal(0))
+            fees = sum((c.fees_krw for c in closes), Decimal(0))
+            last = closes[-1]
+            fields += [
+                (self.t("field.pnl"), self.signed_krw(pnl)),
+                (self.t("field.entry"), self.price(market, last.entry_price)),
+                (self.t("field.exit"), self.price(market, last.exit_price)),
+                (self.t("field.round_trip_fees"), self.krw(fees)),
+                (self.t("field.reason"), ", ".join(dict.fromkeys(c.reason for c in closes))),
+            ]
+            lines = (self.t("exit_line", pnl=self.signed_krw(pnl)),)
+        fields.append(self.at(first))
+        return Reply(
+            self.title(fills[0], "fill", market=market, side=self.side(side)),
+            lines=lines,
+            fields=tuple(fields),
+            severity=severity,
+        )
+
+    def _closes(self, closes: Sequence[ev.PositionClosed]) -> Reply:
+        last = closes[-1]
+        pnl = sum((c.pnl_krw for c in closes), Decimal(0))
+        return Reply(
+            self.title(last, "position_closed", market=last.market),
+            lines=(self.t("exit_line", pnl=self.signed_krw(pnl)),),
+            fields=(
+                (self.t("field.volume"), self.volume(sum((c.volume for c in closes), Decimal(0)))),
+                (self.t("field.entry"), self.price(last.market, last.entry_price)),
+                (self.t("field.exit"), self.price(last.market, last.exit_price)),
+                (self.t("field.pnl"), self.signed_krw(pnl)),
+                (
+                    self.t("field.round_trip_fees"),
+                    self.krw(sum((c.fees_krw for c in closes), Decimal(0))),
+                ),
+                (self.t("field.reason"), ", ".join(dict.fromkeys(c.reason for c in closes))),
+                self.at(last),
+            ),
+        )
+
+    # -- bursts ------------------------------------------------------------------------------
+
+    def render_group(self, events: Sequence[ev.Event]) -> Reply | None:
+        """One message for events that share a ``coalesce_key``, oldest first."""
+        if not events:
+            return None
+        if len(events) == 1:
+            return self.render(events[0])
+        if all(isinstance(e, ev.OrderFilled | ev.PositionClosed) for e in events):
+            return self._fills(events)
+        replies = [r for r in map(self.render, events) if r is not None]
+        if not replies:
+            return None
+        if len(replies) == 1:
+            return replies[0]
+        badge = self.badge()
+        counts: Counter[str] = Counter()
+        for reply in replies:
+            summary = reply.title.removeprefix(badge).strip()
+            if reply.lines:
+                summary = f"{summary} — {reply.lines[0]}"
+            counts[summary] += 1
+        # a critical burst keeps every distinct line (transports split long messages);
+        # others show the first MERGE_LINES and a count of the rest
+        cap = len(counts) if any(type(e).critical for e in events) else MERGE_LINES
+        lines = [
+            text if n == 1 else self.t("repeat", text=text, n=n)
+            for text, n in list(counts.items())[:cap]
+        ]
+        if len(counts) > cap:
+            rest = sum(n for _, n in list(counts.items())[cap:])
+            lines.append(self.t("more", n=rest))
+        severity = max((r.severity for r in replies), key=_RANK.__getitem__)
+        span = f"{self.clock(events[0].at)} – {self.clock(events[-1].at)}"
+        return Reply(
+            self.t("merged", title=replies[0].title, n=len(replies)),
+            lines=tuple(lines),
+            fields=((self.t("field.period"), span),),
+            severity=severity,
+        )
+
+    def mark_late(self, reply: Reply, at: datetime) -> Reply:
+        """``reply`` with "(late: 12:03 KST)" after its title; ``at`` = when it happened."""
+        return replace(reply, title=f"{reply.title} {self.t('late', time=self.clock(at))}")

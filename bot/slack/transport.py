@@ -1,0 +1,151 @@
+"""Commands in, replies and pushes out, through slack-bolt's ``AsyncApp`` inside our loop.
+
+Socket Mode by default (``connect_async``/``close_async``, never ``start_async``, which would
+sleep forever); HTTP mode serves bolt's signed-request endpoint from aiohttp instead. Every
+listener acks first and works after, so Slack's 3-second limit holds however slow the engine
+is. Errors and refusals are ephemeral. ``send`` is the notifier's ``ChatSender``: it maps
+Slack's answers to RetryAfter / TransientSendError / PermanentSendError and never retries.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.notify.sender import PermanentSendError, RetryAfter, TransientSendError
+from bot.slack.render import fallback, to_blocks
+from handlers.auth import Principal
+from handlers.dispatcher import Dispatcher
+from handlers.reply import Reply
+
+log = logging.getLogger(__name__)
+
+
+class SlackTransport:
+    name = "slack"
+
+    def __init__(
+        self,
+        *,
+        bot_token: str,
+        dispatcher: Dispatcher,
+        app_token: str = "",
+        signing_secret: str = "",
+        api_url: str = "https://slack.com/api/",
+        socket_mode: bool = True,
+        command: str = "/upbit",
+        listen: str = "127.0.0.1",
+        port: int = 3000,
+    ) -> None:
+        if socket_mode and not app_token:
+            raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
+        if not socket_mode and not signing_secret:
+            raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET")
+        self._dispatcher = dispatcher
+        self._app_token = app_token
+        self._socket_mode = socket_mode
+        self._listen, self.port = listen, port
+        self.client = AsyncWebClient(token=bot_token, base_url=api_url)
+        # bolt checks signatures only on HTTP requests, but insists on a secret either way
+        self.app = AsyncApp(
+            client=self.client, signing_secret=signing_secret or secrets.token_hex()
+        )
+        self.app.command(command)(self._on_command)
+        self.app.action(re.compile(r"^ubot_\d+$"))(self._on_action)
+        self._handler: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        if self._handler is not None or self._runner is not None:
+            raise RuntimeError("SlackTransport is already started")
+        if self._socket_mode:
+            self._handler = AsyncSocketModeHandler(self.app, self._app_token)
+            await self._handler.connect_async()
+        else:
+            runner = web.AppRunner(self.app.web_app(path="/slack/events"))
+            await runner.setup()
+            site = web.TCPSite(runner, self._listen, self.port)
+            await site.start()
+            self._runner = runner
+            if self.port == 0:
+                server = site._server
+                assert server is not None
+                self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        log.info("slack: %s", "socket mode" if self._socket_mode else f"http :{self.port}")
+
+    async def stop(self) -> None:
+        handler, self._handler = self._handler, None
+        if handler is not None:
+            await handler.close_async()
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    # -- incoming ------------------------------------------------------------------------------
+
+    async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
+        await ack()  # first, within Slack's 3 s; the work comes after
+        who = Principal(
+            "slack", command["user_id"], command["channel_id"], command.get("user_name", "")
+        )
+        reply = await self._dispatcher.handle(who, command.get("text") or "help")
+        if reply is not None:
+            await self._respond(respond, reply, replace=False)
+
+    async def _on_action(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
+    ) -> None:
+        await ack()
+        channel = (body.get("channel") or {}).get("id") or body["user"]["id"]
+        who = Principal("slack", body["user"]["id"], channel)
+        reply = await self._dispatcher.press(who, action.get("value", ""))
+        if reply is not None:
+            await self._respond(respond, reply, replace=not reply.ephemeral)
+
+    async def _respond(self, respond: Any, reply: Reply, *, replace: bool) -> None:
+        await respond(
+            text=fallback(reply),
+            blocks=to_blocks(reply),
+            response_type="ephemeral" if reply.ephemeral else "in_channel",
+            replace_original=replace,
+        )
+        if reply.image is not None and not reply.ephemeral:
+            await self.client.files_upload_v2(
+                content=reply.image.data,
+                filename=reply.image.filename,
+                title=reply.image.caption or reply.title,
+            )
+
+    # -- outgoing ------------------------------------------------------------------------------
+
+    async def send(self, chat_id: str, reply: Reply, *, silent: bool) -> None:
+        """The notifier's ``ChatSender`` (Slack has no silent delivery; ``silent`` is ignored)."""
+        try:
+            await self.client.chat_postMessage(
+                channel=chat_id, text=fallback(reply), blocks=to_blocks(reply)
+            )
+            if reply.image is not None:
+                await self.client.files_upload_v2(
+                    channel=chat_id,
+                    content=reply.image.data,
+                    filename=reply.image.filename,
+                    title=reply.image.caption or reply.title,
+                )
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            if status == 429:
+                raise RetryAfter(float(exc.response.headers.get("Retry-After", 1))) from exc
+            if status >= 500:
+                raise TransientSendError(str(exc)) from exc
+            raise PermanentSendError(str(exc)) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TransientSendError(str(exc)) from exc

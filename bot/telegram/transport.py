@@ -1,0 +1,268 @@
+"""Commands in, replies and pushes out, through python-telegram-bot inside our event loop.
+
+The ``Application`` is driven by hand (initialize, start, updater.start_polling; the reverse
+on stop), never ``run_polling``, which would want the loop for itself. Pending updates are
+dropped at start: a command typed while the bot was down must not run hours later. Pushes go
+through ``send`` (the notifier's ``ChatSender``), which never retries on its own: it reports
+Telegram's answer as RetryAfter / TransientSendError / PermanentSendError and the notifier
+decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
+from functools import partial
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeChatMember,
+    BotCommandScopeDefault,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+    TimedOut,
+)
+from telegram.error import (
+    RetryAfter as TelegramRetryAfter,
+)
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.notify.sender import PermanentSendError, RetryAfter, TransientSendError
+from bot.telegram.render import keyboard, to_html
+from handlers.auth import Principal
+from handlers.dispatcher import Dispatcher
+from handlers.registry import Role
+from handlers.reply import Reply
+
+log = logging.getLogger(__name__)
+LANGUAGES = ("ko", "en")
+CAPTION_LIMIT = 1024
+MAX_PART_WAIT_S = 30.0
+
+
+class TelegramTransport:
+    name = "telegram"
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        dispatcher: Dispatcher,
+        base_url: str = "https://api.telegram.org/bot",
+        base_file_url: str | None = None,
+        mode: str = "polling",
+        webhook_url: str = "",
+        listen: str = "127.0.0.1",
+        port: int = 8443,
+        member_roles: Iterable[tuple[int, int, Role]] = (),
+        poll_timeout_s: int = 10,
+    ) -> None:
+        self._token = token
+        self._dispatcher = dispatcher
+        self._base_url = base_url
+        self._base_file_url = base_file_url
+        self._mode = mode
+        self._webhook_url = webhook_url
+        self._listen, self._port = listen, port
+        self._member_roles = tuple(member_roles)  # (chat id, user id, role) for menus
+        self._poll_timeout_s = poll_timeout_s
+        self._app: Application | None = None  # type: ignore[type-arg]
+
+    @property
+    def secret_token(self) -> str:
+        """The webhook secret Telegram echoes back: derived from the bot token, never logged."""
+        return hashlib.sha256(f"webhook:{self._token}".encode()).hexdigest()[:32]
+
+    async def start(self) -> None:
+        if self._app is not None:
+            raise RuntimeError("TelegramTransport is already started")
+        # RetryAfter as a timedelta: the int form is deprecated and warns on every 429
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
+        builder = Application.builder().token(self._token).base_url(self._base_url)
+        if self._base_file_url:
+            builder = builder.base_file_url(self._base_file_url)
+        app = builder.build()
+        app.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, self._on_text))
+        app.add_handler(CallbackQueryHandler(self._on_press))
+        app.add_error_handler(self._on_error)
+        self._app = app
+        await app.initialize()
+        await self._set_commands()
+        await app.start()
+        assert app.updater is not None
+        if self._mode == "webhook":
+            await app.updater.start_webhook(
+                listen=self._listen,
+                port=self._port,
+                url_path="telegram",
+                webhook_url=self._webhook_url,
+                secret_token=self.secret_token,
+                drop_pending_updates=True,
+            )
+        else:
+            await app.updater.start_polling(
+                drop_pending_updates=True, poll_interval=0, timeout=self._poll_timeout_s
+            )
+        log.info("telegram: @%s %s", app.bot.username, self._mode)
+
+    async def stop(self) -> None:
+        app, self._app = self._app, None
+        if app is None:
+            return
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def _set_commands(self) -> None:
+        """Menus per language; operators and admins see their commands in their chats."""
+        assert self._app is not None
+        bot = self._app.bot
+        for language in LANGUAGES:
+            menu = [BotCommand(c, d) for c, d in self._dispatcher.menu(Role.VIEWER, language)]
+            await bot.set_my_commands(menu, scope=BotCommandScopeDefault(), language_code=language)
+        default = self._dispatcher.menu(Role.VIEWER, None)
+        await bot.set_my_commands([BotCommand(c, d) for c, d in default])
+        for chat_id, user_id, role in self._member_roles:
+            menu = [BotCommand(c, d) for c, d in self._dispatcher.menu(role, None)]
+            scope = (
+                BotCommandScopeChat(chat_id)
+                if chat_id == user_id
+                else BotCommandScopeChatMember(chat_id, user_id)
+            )
+            try:
+                await bot.set_my_commands(menu, scope=scope)
+            except BadRequest as exc:  # the bot is not in that chat (yet): not fatal
+                log.warning("telegram: no command menu for chat %s: %s", chat_id, exc)
+
+    # -- incoming ------------------------------------------------------------------------------
+
+    async def _on_text(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user, chat = (
+            update.effective_message,
+            update.effective_user,
+            update.effective_chat,
+        )
+        if message is None or message.text is None or user is None or chat is None:
+            return
+        who = Principal("telegram", str(user.id), str(chat.id), user.username or "")
+        reply = await self._dispatcher.handle(who, message.text, _language(user.language_code))
+        if reply is not None:
+            await self._deliver(chat.id, reply, reply_to=message.message_id)
+
+    async def _on_press(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None or query.data is None:
+            return
+        await query.answer()  # always: the user's spinner stops whatever happens next
+        message = query.message
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        who = Principal("telegram", str(query.from_user.id), str(chat_id))
+        reply = await self._dispatcher.press(
+            who, query.data, _language(query.from_user.language_code)
+        )
+        if reply is None:
+            return
+        chunks = to_html(reply)
+        editable = message is not None and reply.image is None and len(chunks) == 1
+        if editable and not reply.ephemeral:
+            await query.edit_message_text(
+                chunks[0], parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
+            )
+        else:
+            await self._deliver(chat_id, reply)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram: update %s failed: %s", update, context.error)
+
+    # -- outgoing ------------------------------------------------------------------------------
+
+    async def _deliver(
+        self,
+        chat_id: int | str,
+        reply: Reply,
+        *,
+        reply_to: int | None = None,
+        silent: bool = False,
+    ) -> None:
+        assert self._app is not None
+        bot = self._app.bot
+        chunks = to_html(reply)
+        if reply.image is not None:
+            caption = chunks[0] if len(chunks[0]) <= CAPTION_LIMIT else None
+            await bot.send_photo(
+                chat_id,
+                photo=reply.image.data,
+                filename=reply.image.filename,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                disable_notification=silent,
+            )
+            if caption is not None:
+                chunks = chunks[1:]
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            send = partial(
+                bot.send_message,
+                chat_id,
+                chunk,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(reply) if last else None,
+                disable_notification=silent,
+                reply_to_message_id=reply_to if index == 0 else None,
+            )
+            if index == 0 and reply.image is None:
+                await send()  # nothing is out yet: a 429 here is the caller's to handle
+            else:
+                await _finish_part(send)
+
+    async def send(self, chat_id: str, reply: Reply, *, silent: bool) -> None:
+        """The notifier's ``ChatSender``: one push, errors mapped, no retries here."""
+        if self._app is None:
+            raise TransientSendError("telegram transport is not running")
+        try:
+            await self._deliver(chat_id, reply, silent=silent)
+        except TelegramRetryAfter as exc:
+            wait = exc.retry_after
+            raise RetryAfter(
+                wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            ) from exc
+        except (BadRequest, Forbidden, ChatMigrated, InvalidToken) as exc:
+            raise PermanentSendError(str(exc)) from exc
+        except (TimedOut, NetworkError) as exc:
+            raise TransientSendError(str(exc)) from exc
+        except TelegramError as exc:
+            raise PermanentSendError(str(exc)) from exc
+
+
+async def _finish_part(send: Callable[[], Awaitable[object]]) -> None:
+    """Later parts of a reply already partly sent: wait out a flood limit and go on, since
+    handing the 429 back would make the caller send the first parts again."""
+    for _ in range(5):
+        try:
+            await send()
+        except TelegramRetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            await asyncio.sleep(min(seconds, MAX_PART_WAIT_S))
+        else:
+            return
+    await send()
+
+
+def _language(code: str | None) -> str | None:
+    return code if code in LANGUAGES else None

@@ -1,0 +1,244 @@
+"""Every pushed event kind renders in Korean and English, with badge, KRW and KST times."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from bot.notify import BotError, BotStarted, BotStopping, Renderer, coalesce_key, kind_of
+from bot.notify.codec import decode_event, decode_reply, encode_event, encode_reply
+from bot.notify.kinds import EVENT_KINDS, KINDS
+from handlers.i18n import Catalog
+from handlers.reply import Image, Reply, Severity, Table
+from tests.notify.conftest import AT, field, fill
+from trading import events as ev
+
+SAMPLES: list[ev.Event] = [
+    ev.OrderPlaced(
+        at=AT,
+        intent_id="i1",
+        identifier="ubot-i1",
+        uuid="u1",
+        market="KRW-BTC",
+        side="bid",
+        ord_type="limit",
+        price=D("143250000"),
+        volume=D("0.001"),
+        paper=True,
+    ),
+    fill("i1", 1, complete=True),
+    ev.PositionClosed(
+        at=AT,
+        market="KRW-BTC",
+        volume=D("0.001"),
+        entry_price=D("143250000"),
+        exit_price=D("150000000"),
+        pnl_krw=D("6606.5"),
+        fees_krw=D("146.6"),
+        reason="take_profit",
+    ),
+    ev.PositionOpened(
+        at=AT,
+        market="KRW-BTC",
+        volume=D("0.001"),
+        avg_price=D("143250000"),
+        stop_price=D("140000000"),
+    ),
+    ev.OrderCancelled(
+        at=AT, intent_id="i2", identifier="ubot-i2", market="KRW-ETH", reason="timeout"
+    ),
+    ev.OrderRejected(
+        at=AT,
+        intent_id="i3",
+        market="KRW-ETH",
+        name="insufficient_funds_bid",
+        reason="not enough KRW",
+    ),
+    ev.OrderResubmitted(
+        at=AT,
+        intent_id="i4",
+        old_identifier="a",
+        new_identifier="b",
+        reason="absent on the exchange",
+    ),
+    ev.OrderSettled(
+        at=AT, intent_id="i4", market="KRW-BTC", side="ask", state="done", executed_volume=D("0.5")
+    ),
+    ev.StopMoved(at=AT, market="KRW-BTC", old=None, new=D("141000000")),
+    ev.RiskBreach(at=AT, check="daily_loss", market=None, reason="daily loss limit reached"),
+    ev.HaltChanged(at=AT, name="maintenance", active=True, reason="Upbit maintenance"),
+    ev.HaltChanged(at=AT, name="maintenance", active=False, reason=""),
+    ev.Paused(at=AT, market=None, by="telegram:42"),
+    ev.Resumed(at=AT, market="KRW-BTC", by="slack:U1"),
+    ev.ParameterChanged(at=AT, key="strategy.fast", old="5", new="7", by="telegram:42"),
+    ev.CircuitStateChanged(at=AT, name="rest", old="closed", new="open", reason="5 failures"),
+    ev.CircuitStateChanged(at=AT, name="rest", old="half_open", new="closed", reason="probe ok"),
+    ev.RateLimitBanned(at=AT, group="order", until=AT + timedelta(minutes=5), message="418"),
+    ev.RateLimitBanLifted(at=AT, group="order"),
+    ev.FeedStale(at=AT, stream="public", silent_for_s=31.2),
+    ev.FeedGap(
+        at=AT, stream="public", disconnected_at=AT - timedelta(minutes=2), reconnected_at=AT
+    ),
+    ev.FeedError(at=AT, stream="private", name="HTTP 401", message="invalid key"),
+    ev.FeedRecovered(at=AT, stream="public"),
+    ev.FeedConnected(at=AT, stream="public", url="wss://x"),
+    ev.Reconciled(
+        at=AT,
+        checked=3,
+        settled=("a",),
+        never_placed=(),
+        adopted=("b",),
+        foreign=0,
+        mismatches=("KRW: store 10, exchange 11",),
+    ),
+    BotStarted(
+        at=AT, mode="paper", markets=("KRW-BTC", "KRW-ETH"), strategy="ma_cross", version="0.1.0"
+    ),
+    BotStopping(at=AT, mode="paper", reason="SIGTERM"),
+    BotError(at=AT, where="telegram", message="boom"),
+    ev.SignalRaised(
+        at=AT,
+        market="KRW-BTC",
+        action="enter",
+        price=D("143250000"),
+        strategy="ma_cross",
+        reason="fast crossed slow",
+    ),
+]
+BADGES = {"ko": ("[모의]", "[실거래]"), "en": ("[PAPER]", "[LIVE]")}
+
+
+def renderer(lang: str, paper: bool = True) -> Renderer:
+    return Renderer(Catalog.load(lang), paper=paper)
+
+
+def test_every_kind_has_a_sample_and_a_default() -> None:
+    assert {kind_of(e) for e in SAMPLES} | {"candle", "report"} == set(KINDS)
+    assert set(EVENT_KINDS.values()) <= set(KINDS)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: type(e).__name__)
+def test_renders_with_badge_and_kst_time(lang: str, event: ev.Event) -> None:
+    reply = renderer(lang).render(event)
+
+    assert reply is not None
+    paper_badge, _ = BADGES[lang]
+    assert reply.title.startswith(paper_badge + " ")
+    assert "{" not in reply.plain_text()  # every template field was filled
+    assert "2025-06-19 12:03:05 KST" in reply.plain_text()
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_live_badge_comes_from_the_event_or_the_mode(lang: str) -> None:
+    paper_badge, live_badge = BADGES[lang]
+    assert (
+        renderer(lang, paper=True)
+        .render(fill("i", 1, paper=False))
+        .title.startswith(  # type: ignore[union-attr]
+            live_badge
+        )
+    )
+    risk = ev.RiskBreach(at=AT, check="x", market=None, reason="r")
+    assert renderer(lang, paper=False).render(risk).title.startswith(live_badge)  # type: ignore[union-attr]
+    assert renderer(lang, paper=True).render(risk).title.startswith(paper_badge)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("lang", "price", "fee", "total"),
+    [
+        ("ko", "143,250,000원", "72원", "143,250원"),
+        ("en", "143,250,000 KRW", "72 KRW", "143,250 KRW"),
+    ],
+)
+def test_fill_shows_krw_with_separators(lang: str, price: str, fee: str, total: str) -> None:
+    reply = renderer(lang).render(fill("i1", 1, complete=True))
+    labels = Catalog.load(lang)
+
+    assert reply is not None
+    assert field(reply, labels.t("notify.field.price")) == price
+    assert field(reply, labels.t("notify.field.fee")) == fee
+    assert field(reply, labels.t("notify.field.total")) == total
+    assert field(reply, labels.t("notify.field.volume")) == "0.001"
+
+
+def test_prices_follow_the_tick_grid() -> None:
+    r = renderer("en")
+    assert r.price("KRW-XRP", D("1234.5678")) == "1,235 KRW"
+    assert r.price("KRW-DOGE", D("345.67")) == "346 KRW"
+    assert r.price("KRW-SHIB", D("0.0123456")) == "0.0123 KRW"
+    assert r.price("KRW-ETH", D("5123456.7")) == "5,123,000 KRW"
+    assert r.price("BTC-ETH", D("0.0312345678")) == "0.03123457 BTC"
+    assert r.signed_krw(D("-1234.4")) == "-1,234 KRW"
+    assert r.signed_krw(D("1234.6")) == "+1,235 KRW"
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_an_exit_burst_is_one_message_with_the_pnl(lang: str) -> None:
+    catalog = Catalog.load(lang)
+    fills = [fill("x1", n, side="ask", price="150000000", complete=n == 2) for n in range(3)]
+    closed = SAMPLES[2]
+    reply = renderer(lang).render_group([*fills, closed])
+
+    assert reply is not None
+    assert {coalesce_key(e) for e in [*fills, closed]} == {"exit:KRW-BTC"}
+    assert field(reply, catalog.t("notify.field.fills")) == "3"
+    assert field(reply, catalog.t("notify.field.volume")) == "0.003"
+    pnl = field(reply, catalog.t("notify.field.pnl"))
+    assert pnl == ("+6,607원" if lang == "ko" else "+6,607 KRW")
+    assert field(reply, catalog.t("notify.field.reason")) == "take_profit"
+
+
+def test_a_burst_of_one_kind_merges_and_counts() -> None:
+    breaches = [
+        ev.RiskBreach(at=AT, check="max_open", market="KRW-BTC", reason=f"reason {i % 3}")
+        for i in range(30)
+    ]
+    reply = renderer("en").render_group(breaches)
+
+    assert reply is not None
+    assert reply.title == "[PAPER] Risk alert · max_open and 30 in all"
+    assert reply.lines == (
+        "Risk alert · max_open — reason 0 (×10)",
+        "Risk alert · max_open — reason 1 (×10)",
+        "Risk alert · max_open — reason 2 (×10)",
+    )
+    assert reply.severity is Severity.WARNING
+
+
+def test_candles_are_never_rendered_and_late_marks_show_kst() -> None:
+    from datetime import UTC, datetime
+
+    assert EVENT_KINDS[ev.CandleClosed] == "candle"
+    assert KINDS["candle"] == "off"
+    r = renderer("en")
+    late = r.mark_late(Reply("[PAPER] Filled"), datetime(2025, 6, 19, 3, 3, tzinfo=UTC))
+    assert late.title == "[PAPER] Filled (late: 12:03 KST)"
+    ko = renderer("ko").mark_late(Reply("x"), datetime(2025, 6, 19, 3, 3, tzinfo=UTC))
+    assert ko.title == "x (지연: 12:03 KST)"
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: type(e).__name__)
+def test_events_survive_the_queue_codec(event: ev.Event) -> None:
+    assert decode_event(encode_event(event)) == event
+
+
+def test_replies_survive_the_queue_codec() -> None:
+    reply = Reply(
+        "t",
+        lines=("a",),
+        fields=(("k", "v"),),
+        table=Table(("h1", "h2"), (("1", "2"),)),
+        image=Image("c.png", b"\x89PNG...", "cap"),
+        severity=Severity.CRITICAL,
+    )
+    assert decode_reply(encode_reply(reply)) == reply
+
+
+def test_both_languages_have_the_same_notify_keys() -> None:
+    ko, en = Catalog.load("ko").messages, Catalog.load("en").messages
+    mine = {k for k in ko if k.startswith("notify.")}
+    assert mine == {k for k in en if k.startswith("notify.")}
+    assert len(mine) > 100

@@ -1,0 +1,128 @@
+"""Slack end to end: real slack-bolt and slack_sdk, the fake Slack, a real paper engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.notify.sender import RetryAfter
+from bot.slack import SlackTransport
+from handlers.auth import Authorizer, Policy
+from handlers.commands import build_registry
+from handlers.dispatcher import Dispatcher
+from handlers.reply import Image, Reply
+from tests.fakes.slack import FakeSlack
+from tests.trading_engine.conftest import facade, paper_rig
+from trading.engine.build import EngineRig
+
+CHANNEL, ADMIN, VIEWER, STRANGER = "C100", "U7", "U9", "U666"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@dataclass
+class Setup:
+    slack: FakeSlack
+    transport: SlackTransport
+    rig: EngineRig
+
+
+def dispatcher(store, events, rig) -> Dispatcher:
+    auth = Authorizer({"slack": Policy.of(chats=[CHANNEL], admins=[ADMIN], viewers=[VIEWER])})
+    return Dispatcher(build_registry(), facade(rig, store, events), auth, store, language="en")
+
+
+@pytest.fixture
+async def setup(store, events) -> AsyncIterator[Setup]:
+    rig = await paper_rig(store, events)
+    async with FakeSlack() as slack:
+        transport = SlackTransport(
+            bot_token=slack.bot_token,
+            app_token=slack.app_token,
+            dispatcher=dispatcher(store, events, rig),
+            api_url=slack.api_url,
+        )
+        await transport.start()
+        await slack.wait_connected()
+        try:
+            yield Setup(slack, transport, rig)
+        finally:
+            await transport.stop()
+
+
+def said(slack: FakeSlack):
+    return [r for r in slack.responses]
+
+
+async def test_slash_command_is_acked_and_answered(setup):
+    envelope = await setup.slack.slash_command(VIEWER, CHANNEL, "status")
+
+    ack = await setup.slack.wait_ack(envelope)
+    reply = await setup.slack.wait_for(lambda: said(setup.slack)[-1])
+
+    assert not ack.late
+    assert "KRW-BTC" in str(reply)
+
+
+async def test_stranger_gets_an_ephemeral_refusal(setup, store):
+    await setup.slack.slash_command(STRANGER, CHANNEL, "balance")
+
+    reply = await setup.slack.wait_for(lambda: said(setup.slack)[-1])
+
+    assert reply.response_type == "ephemeral"
+    assert [a.outcome for a in await store.audit_log(5, user_id=STRANGER)] == ["denied"]
+
+
+async def test_confirmation_button_by_the_same_user(setup):
+    await setup.slack.slash_command(ADMIN, CHANNEL, "set strategy.fast 7")
+    preview = await setup.slack.wait_for(lambda: said(setup.slack)[-1])
+    actions = next(b for b in preview.body["blocks"] if b["type"] == "actions")
+    confirm = next(e for e in actions["elements"] if e["value"].startswith("cf:"))
+    posted = await setup.transport.client.chat_postMessage(
+        channel=CHANNEL, text="preview", blocks=preview.body["blocks"]
+    )  # the fake presses buttons on messages it holds
+
+    await setup.slack.press_button(
+        ADMIN, CHANNEL, posted["ts"], confirm["action_id"], confirm["value"]
+    )
+    await setup.slack.wait_for(lambda: len(said(setup.slack)) >= 2)
+
+    assert setup.rig.engine.strategy.params.fast == 7
+
+
+async def test_push_with_image_and_429(setup):
+    reply = Reply("daily report", lines=("PnL +1,000 KRW",), image=Image("equity.png", PNG))
+
+    await setup.transport.send(CHANNEL, reply, silent=False)
+    setup.slack.faults.fail_next("chat.postMessage", status=429, retry_after=2)
+    with pytest.raises(RetryAfter) as info:
+        await setup.transport.send(CHANNEL, Reply("again"), silent=False)
+
+    assert setup.slack.messages(CHANNEL)[0].text.startswith("daily report")
+    assert setup.slack.uploads[0].data == PNG
+    assert info.value.seconds == 2
+
+
+async def test_http_mode_refuses_a_bad_signature(store, events):
+    rig = await paper_rig(store, events)
+    async with FakeSlack() as slack:
+        transport = SlackTransport(
+            bot_token=slack.bot_token,
+            signing_secret=slack.signing_secret,
+            socket_mode=False,
+            dispatcher=dispatcher(store, events, rig),
+            api_url=slack.api_url,
+            port=0,
+        )
+        await transport.start()
+        try:
+            url = f"http://127.0.0.1:{transport.port}/slack/events"
+            payload = slack.slash_payload(user_id=VIEWER, channel_id=CHANNEL, text="status")
+            good = await slack.post_signed(url, "slash", payload)
+            bad = await slack.post_signed(url, "slash", payload, bad_signature=True)
+        finally:
+            await transport.stop()
+
+    assert good.status == 200
+    assert bad.status == 401

@@ -1,0 +1,170 @@
+"""Telegram end to end: real python-telegram-bot, the fake Bot API, a real paper engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.notify.sender import RetryAfter
+from bot.telegram import TelegramTransport
+from handlers.auth import Authorizer, Policy
+from handlers.commands import build_registry
+from handlers.dispatcher import Dispatcher
+from handlers.registry import Role
+from handlers.reply import Reply, Table
+from tests.fakes.telegram import FakeTelegram
+from tests.trading_engine.conftest import facade, paper_rig, replay
+from trading.engine.build import EngineRig
+from trading.positions import PositionState
+
+CHAT, ADMIN, VIEWER, STRANGER = 100, 7, 9, 666
+
+
+@dataclass
+class Setup:
+    tg: FakeTelegram
+    transport: TelegramTransport
+    dispatcher: Dispatcher
+    rig: EngineRig
+    clock: list[float]
+
+
+@pytest.fixture
+async def setup(store, events) -> AsyncIterator[Setup]:
+    rig = await paper_rig(store, events)
+    api = facade(rig, store, events)
+    clock = [1000.0]
+    auth = Authorizer({"telegram": Policy.of(chats=[CHAT], admins=[ADMIN], viewers=[VIEWER])})
+    dispatcher = Dispatcher(
+        build_registry(),
+        api,
+        auth,
+        store,
+        language="ko",
+        clock=lambda: clock[0],
+        bot_username="upbit_test_bot",
+    )
+    async with FakeTelegram() as tg:
+        transport = TelegramTransport(
+            token=tg.token,
+            dispatcher=dispatcher,
+            base_url=tg.base_url,
+            base_file_url=tg.base_file_url,
+            member_roles=[(CHAT, ADMIN, Role.ADMIN)],
+            poll_timeout_s=1,
+        )
+        await transport.start()
+        try:
+            yield Setup(tg, transport, dispatcher, rig, clock)
+        finally:
+            await transport.stop()
+
+
+async def test_authorized_status_gets_a_reply(setup):
+    setup.tg.user_sends(CHAT, VIEWER, "/status")
+
+    sent = await setup.tg.wait_for(method="sendMessage", chat_id=CHAT)
+
+    assert sent.parse_mode == "HTML"
+    assert "KRW-BTC" in sent.text
+
+
+async def test_stranger_is_refused_once_and_audited(setup, store):
+    setup.tg.user_sends(CHAT, STRANGER, "/status")
+    setup.tg.user_sends(CHAT, STRANGER, "/balance")
+    await setup.tg.wait_for(method="sendMessage", chat_id=CHAT)
+    setup.tg.user_sends(CHAT, VIEWER, "/version")  # a marker: the queue was drained
+    await setup.tg.wait_for(lambda c: c.method == "sendMessage" and len(setup.tg.sent) >= 2)
+
+    replies = [c for c in setup.tg.sent if c.method == "sendMessage"]
+    audit = await store.audit_log(10, user_id=str(STRANGER))
+    assert len(replies) == 2  # one refusal, then the viewer's /version: nothing more
+    assert [a.outcome for a in audit] == ["denied", "denied"]
+
+
+async def test_bad_set_gets_usage_and_changes_nothing(setup):
+    setup.tg.user_sends(CHAT, ADMIN, "/set strategy.fast 1")
+
+    await setup.tg.wait_for(method="sendMessage", chat_id=CHAT)
+
+    assert setup.rig.engine.strategy.params.fast == 5
+
+
+async def test_flatten_needs_the_same_user_within_a_minute(setup, events):
+    rig = setup.rig
+    rig.loop.start()
+    await replay(
+        rig, 600, until=lambda r: r.engine.positions.get("KRW-BTC").state is PositionState.LONG
+    )
+    assert rig.engine.positions.get("KRW-BTC").state is PositionState.LONG
+
+    setup.tg.user_sends(CHAT, ADMIN, "/flatten")
+    preview = await setup.tg.wait_for(lambda c: c.method == "sendMessage" and c.reply_markup)
+    buttons = preview.reply_markup["inline_keyboard"][0]
+    confirm = next(b["callback_data"] for b in buttons if b["callback_data"].startswith("cf:"))
+    setup.tg.user_presses(CHAT, VIEWER, preview.message_id, confirm)  # someone else
+    await setup.tg.wait_for(lambda c: c.method == "sendMessage" and c is not preview)
+    assert rig.engine.positions.get("KRW-BTC").state is PositionState.LONG
+
+    setup.tg.user_presses(CHAT, ADMIN, preview.message_id, confirm)
+    await setup.tg.wait_for(method="editMessageText", chat_id=CHAT)
+    await rig.loop.drain()
+    await rig.loop.stop()
+
+    assert rig.engine.positions.get("KRW-BTC").state in (
+        PositionState.COOLDOWN,
+        PositionState.FLAT,
+    )
+    assert rig.engine.kill_switch
+
+
+async def test_an_expired_confirmation_does_nothing(setup):
+    setup.tg.user_sends(CHAT, ADMIN, "/pause")
+    preview = None
+    setup.tg.user_sends(CHAT, ADMIN, "/set strategy.fast 7")
+    preview = await setup.tg.wait_for(lambda c: c.method == "sendMessage" and c.reply_markup)
+    confirm = next(
+        b["callback_data"]
+        for b in preview.reply_markup["inline_keyboard"][0]
+        if b["callback_data"].startswith("cf:")
+    )
+    setup.clock[0] += 61
+
+    setup.tg.user_presses(CHAT, ADMIN, preview.message_id, confirm)
+    await setup.tg.wait_for(
+        lambda c: (
+            c.method in ("sendMessage", "editMessageText")
+            and c is not preview
+            and c.at > preview.at
+        )
+    )
+
+    assert setup.rig.engine.strategy.params.fast == 5
+
+
+async def test_menus_per_language_and_role(setup):
+    ko = dict(setup.tg.commands(None, "ko"))
+    en = dict(setup.tg.commands(None, "en"))
+
+    assert "status" in ko
+    assert "status" in en
+    assert ko["status"] != en["status"]
+    assert "flatten" not in ko  # viewers do not see the kill switch
+
+
+async def test_long_pushes_are_split_and_429_is_reported_or_waited_out(setup):
+    rows = tuple((str(n), "x" * 60) for n in range(200))
+    long_reply = Reply("report", table=Table(("n", "text"), rows))
+
+    await setup.transport.send(str(CHAT), long_reply, silent=True)  # hits the flood limit
+    setup.tg.faults.fail_next("sendMessage", 429, retry_after=3)
+    with pytest.raises(RetryAfter) as info:
+        await setup.transport.send(str(CHAT), Reply("hello"), silent=False)
+
+    parts = [c for c in setup.tg.sent if c.method == "sendMessage"]
+    assert len(parts) >= 4  # every part once, the one after the 429 too
+    assert all(len(p.text) <= 4096 for p in parts)
+    assert len({p.text for p in parts}) == len(parts)
+    assert info.value.seconds == 3
