@@ -14,19 +14,17 @@ import signal
 import time
 from collections.abc import Awaitable
 from decimal import Decimal
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 
 from bot import upbit_factory
+from bot.chatops import ChatOps
 from bot.config import AppConfig
 from bot.console import run_console
 from bot.event_log import describe
 from bot.http_server import HttpServer
 from bot.logs import setup_logging
 from bot.trader import Trader
-from handlers.auth import Authorizer
-from handlers.commands import build_registry
-from handlers.dispatcher import Dispatcher
 from trading.bus import EventBus
 from trading.candle_file import CandleFileError
 from trading.errors import UpbitError
@@ -55,7 +53,8 @@ class App:
         self.rest: UpbitRestClient | None = None
         self.http: HttpServer | None = None
         self.trader: Trader | None = None
-        self.dispatcher: Dispatcher | None = None
+        self.chatops: ChatOps | None = None
+        self._early: list[Event] = []  # critical events before the notifier exists
         # every event goes through the bus; the console log is its first subscriber (the
         # notifier and the metrics join it in issues #4 and #6)
         self.bus = EventBus()
@@ -117,34 +116,26 @@ class App:
             replay_file=replay,
         )
         await self.trader.start()
-        self.dispatcher = self._dispatcher()
+        assert self.trader.facade is not None
+        self.chatops = ChatOps(
+            cfg,
+            facade=self.trader.facade,
+            store=self.trader.facade.store,
+            bus=self.bus,
+            health=self._health,
+        )
+        await self.chatops.start(self._early)  # reads the buffer before its first await
         self.create_task(console(self), "console")
         self.state = "running"
         log.info("running; type 'help' for commands, Ctrl-C to stop")
 
-    def _dispatcher(self) -> Dispatcher:
-        """The chat command layer; the console is its first transport."""
-        assert self.trader is not None
-        assert self.trader.facade is not None
+    def _health(self) -> dict[str, str]:
         cfg = self.config
-        try:
-            version = metadata.version("upbit-chatops-bot")
-        except metadata.PackageNotFoundError:
-            version = "dev"
-        return Dispatcher(
-            build_registry(),
-            self.trader.facade,
-            Authorizer(policies={}),  # chat transports add their allow-lists here (#4)
-            self.trader.facade.store,
-            language=cfg.bot.language,
-            mode=cfg.bot.mode,
-            version=version,
-            health_hook=lambda: {
-                "feed": f"{cfg.bot.feed}, markets {', '.join(cfg.bot.markets)}",
-                "store": f"revision {self.revision}",
-                "uptime": f"{time.monotonic() - self._started_at:.0f}s",
-            },
-        )
+        return {
+            "feed": f"{cfg.bot.feed}, markets {', '.join(cfg.bot.markets)}",
+            "store": f"revision {self.revision}",
+            "uptime": f"{time.monotonic() - self._started_at:.0f}s",
+        }
 
     async def _start_upbit(self) -> None:
         cfg = self.config
@@ -165,6 +156,8 @@ class App:
             log.info("Upbit keys accepted: %d balances, %s KRW free", len(accounts), f"{krw:,f}")
 
     def on_event(self, event: Event) -> None:
+        if self.chatops is None and type(event).critical:
+            self._early.append(event)  # the notifier gets these when it starts
         self.bus.publish(event)
 
     async def _log_event(self, event: Event) -> None:
@@ -186,6 +179,8 @@ class App:
         if self.state == "stopped":
             return
         self.state = "stopping"
+        if self.chatops is not None:
+            await self.chatops.stop()
         if self.trader is not None:
             await self.trader.stop()
         tasks = list(self._tasks)
@@ -203,8 +198,8 @@ class App:
 
 async def console(app: App) -> None:
     """Commands typed on stdin, through the same dispatcher as the chat transports."""
-    if app.dispatcher is not None:
-        await run_console(app.dispatcher, app._stop)
+    if app.chatops is not None and app.chatops.dispatcher is not None:
+        await run_console(app.chatops.dispatcher, app._stop)
 
 
 async def run(config: AppConfig) -> int:

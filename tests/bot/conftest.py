@@ -3,6 +3,7 @@ never leak into the results."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -14,3 +15,17 @@ def _empty_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("UPBIT_BOT_CONFIG", "UPBIT_BOT_ENV_FILE", "UPBIT_ACCESS_KEY", "UPBIT_SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def base_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "UPBIT_BOT_HTTP__PORT": str(free_port()),
+        "UPBIT_BOT_STORE__URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+    }

@@ -73,14 +73,6 @@ class Bot:
         return "".join(self.lines)
 
 
-@pytest.fixture
-def base_env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "UPBIT_BOT_HTTP__PORT": str(free_port()),
-        "UPBIT_BOT_STORE__URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-    }
-
-
 async def test_embedded_default_runs_answers_and_quits(tmp_path, base_env):
     bot = await Bot.start(tmp_path, base_env)
     try:

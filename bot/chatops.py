@@ -1,0 +1,181 @@
+"""The chat side of the bot, assembled from config: the command layer, Telegram and Slack,
+the notifier that pushes engine events to them, and the daily report.
+
+Started after the trader (it needs the engine facade and the store) and stopped before it.
+Events published before it started (the start-up reconciliation) are handed to the notifier
+when it starts, so the first push tells what was recovered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from importlib import metadata
+
+from bot.config import AppConfig
+from bot.notify import BotStarted, BotStopping, ChatSender, Notifier
+from bot.report import ReportScheduler
+from bot.slack import SlackTransport
+from bot.telegram import TelegramTransport
+from handlers.auth import Authorizer, Policy
+from handlers.commands import build_registry
+from handlers.dispatcher import Dispatcher
+from handlers.i18n import Catalog
+from handlers.registry import Role
+from handlers.reply import Reply, Severity
+from trading.bus import EventBus
+from trading.engine.facade import EngineFacade
+from trading.events import Event
+from trading.store import Store
+
+log = logging.getLogger("bot.chatops")
+
+
+def version() -> str:
+    try:
+        return metadata.version("upbit-chatops-bot")
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
+def policies(cfg: AppConfig) -> dict[str, Policy]:
+    tg, sl = cfg.telegram, cfg.slack
+    return {
+        "telegram": Policy.of(
+            chats=tg.allowed_chat_ids,
+            admins=tg.admin_ids,
+            operators=tg.operator_ids,
+            viewers=tg.viewer_ids,
+        ),
+        "slack": Policy.of(
+            chats=sl.allowed_channel_ids,
+            admins=sl.admin_ids,
+            operators=sl.operator_ids,
+            viewers=sl.viewer_ids,
+        ),
+    }
+
+
+class ChatOps:
+    def __init__(
+        self,
+        config: AppConfig,
+        *,
+        facade: EngineFacade,
+        store: Store,
+        bus: EventBus,
+        health: Callable[[], Mapping[str, str]],
+    ) -> None:
+        self.config = config
+        self._facade = facade
+        self._store = store
+        self._bus = bus
+        self._health = health
+        self.dispatcher: Dispatcher | None = None
+        self.transports: list[TelegramTransport | SlackTransport] = []
+        self.notifier: Notifier | None = None
+        self.reports: ReportScheduler | None = None
+        self._alerts: set[asyncio.Task[int]] = set()
+
+    async def start(self, early_events: Sequence[Event] = ()) -> None:
+        """``early_events``: what was published before this existed (taken as it is now)."""
+        cfg = self.config
+        catalog = Catalog.load(cfg.bot.language)
+        self.dispatcher = Dispatcher(
+            build_registry(),
+            self._facade,
+            Authorizer(policies(cfg), on_alert=self._alert),
+            self._store,
+            language=cfg.bot.language,
+            mode=cfg.bot.mode,
+            version=version(),
+            health_hook=self._health,
+            report_hook=self._report,
+        )
+        senders: dict[str, ChatSender] = {}
+        targets: dict[str, Sequence[str]] = {}
+        secrets = cfg.secrets
+        if cfg.telegram.enabled and secrets.telegram_bot_token is not None:
+            tg = cfg.telegram
+            members = [
+                (chat, user, role)
+                for chat in tg.allowed_chat_ids
+                for role, users in ((Role.ADMIN, tg.admin_ids), (Role.OPERATOR, tg.operator_ids))
+                for user in users
+            ]
+            telegram = TelegramTransport(
+                token=secrets.telegram_bot_token.get_secret_value(),
+                dispatcher=self.dispatcher,
+                base_url=tg.base_url,
+                mode=tg.mode,
+                webhook_url=tg.webhook_url,
+                member_roles=members,
+            )
+            self.transports.append(telegram)
+            senders["telegram"] = telegram
+            targets["telegram"] = [str(c) for c in (tg.notify_chat_ids or tg.allowed_chat_ids)]
+        if cfg.slack.enabled and secrets.slack_bot_token is not None:
+            sl = cfg.slack
+            slack = SlackTransport(
+                bot_token=secrets.slack_bot_token.get_secret_value(),
+                app_token=_secret(secrets.slack_app_token),
+                signing_secret=_secret(secrets.slack_signing_secret),
+                dispatcher=self.dispatcher,
+                api_url=sl.api_url,
+                socket_mode=sl.socket_mode,
+                command=sl.command,
+            )
+            self.transports.append(slack)
+            senders["slack"] = slack
+            targets["slack"] = list(sl.notify_channel_ids or sl.allowed_channel_ids)
+        # built and subscribed before the first await: no event can fall in between
+        self.notifier = Notifier.from_config(cfg, self._store, senders, targets, catalog=catalog)
+        self.notifier.subscribe(self._bus)
+        for event in early_events:
+            await self.notifier.on_event(event)
+        for transport in self.transports:
+            await transport.start()
+        await self.notifier.start()
+        self.reports = ReportScheduler.from_config(
+            cfg, facade=self._facade, store=self._store, catalog=catalog, push=self.notifier.push
+        )
+        self.reports.subscribe(self._bus)
+        self.reports.start()
+        self._bus.publish(
+            BotStarted(
+                mode=cfg.bot.mode,
+                markets=tuple(cfg.bot.markets),
+                strategy=cfg.strategy.name,
+                version=version(),
+            )
+        )
+        names = ", ".join(t.name for t in self.transports) or "console only"
+        log.info("chat-ops ready: %s; pushes to %s", names, targets or "no chat")
+
+    async def _report(self, period: str, _language: str) -> Reply:
+        assert self.reports is not None
+        return await self.reports.report(period)
+
+    def _alert(self, text: str) -> None:
+        """Repeated attempts by an unknown user: tell the operators (queued, not awaited)."""
+        if self.notifier is not None:
+            reply = Reply("access", lines=(text,), severity=Severity.WARNING)
+            task = asyncio.get_running_loop().create_task(self.notifier.push(reply, kind="error"))
+            self._alerts.add(task)
+            task.add_done_callback(self._alerts.discard)
+
+    async def stop(self, reason: str = "stopped") -> None:
+        if self.notifier is not None:
+            await self.notifier.on_event(BotStopping(mode=self.config.bot.mode, reason=reason))
+        if self.reports is not None:
+            await self.reports.stop()
+        for transport in reversed(self.transports):
+            await transport.stop()
+        if self.notifier is not None:
+            await self.notifier.stop()
+
+
+def _secret(value: object) -> str:
+    get = getattr(value, "get_secret_value", None)
+    return str(get()) if callable(get) else ""
