@@ -28,6 +28,7 @@ from trading.events import (
 from trading.exchange import Exchange
 from trading.orders.reports import FillReport, fill_from_my_order, fills_from_order
 from trading.store import TERMINAL_STATES, OrderRecord, Store
+from trading.upbit.market_rules import VOLUME_STEP
 from trading.upbit.models import Order
 from trading.upbit.order_submit import OrderIntent, OrderSubmitter
 from trading.upbit.ws_messages import MyOrder
@@ -220,14 +221,23 @@ class OrderManager:
             return True
         fills = await self.store.fills(intent_id=row.intent_id, limit=100_000)
         executed = sum((f.volume for f in fills), ZERO)
-        complete = row.volume is not None and executed >= row.volume
-        state = "done" if complete else ("wait" if row.state == "pending" else row.state)
+        spent = sum((f.funds for f in fills), ZERO)
+        filled_volume = row.volume is not None and executed >= row.volume
+        state = "done" if filled_volume else ("wait" if row.state == "pending" else row.state)
+        # a buy sized in KRW is complete once what is left cannot buy one volume step
+        spent_budget = (
+            row.volume is None
+            and row.side == "bid"
+            and row.price is not None
+            and row.price - spent < report.price * VOLUME_STEP
+        )
+        complete = filled_volume or spent_budget
         updated = await self.store.update_order_from_exchange(
             identifier=report.identifier,
             uuid=report.order_uuid,
             state=state,
             executed_volume=executed,
-            executed_funds=sum((f.funds for f in fills), ZERO),
+            executed_funds=spent,
             paid_fee=sum((f.fee for f in fills), ZERO),
         )
         self._emit(
