@@ -8,9 +8,16 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from benchmarks import engine_load, order_latency, rate_limit, tick_to_order
+from benchmarks import (
+    chat_roundtrip,
+    engine_load,
+    order_latency,
+    push_burst,
+    rate_limit,
+    tick_to_order,
+)
 
-ALL = ("rate", "latency", "tick", "load")
+ALL = ("rate", "latency", "tick", "load", "chat", "burst")
 
 
 def bench_rate(runs: int, duration: float) -> None:
@@ -74,6 +81,28 @@ def bench_load(runs: int, duration: float) -> None:
     print(f"  inbox backlog  worst {worst}, at the end {last}  (one 50 ms batch = 200)")
 
 
+def bench_chat(runs: int, rounds: int) -> None:
+    print(
+        f"chat round trip: {runs} run(s) of {rounds} commands via the fake Telegram, "
+        "10,000 fills stored"
+    )
+    figures = chat_roundtrip.summary([chat_roundtrip.run_once(rounds) for _ in range(runs)])
+    print(
+        f"  update in -> reply out  p50 {figures['p50_ms']:.1f} ms  "
+        f"p99 {figures['p99_ms']:.1f} ms  target p99 < 100 ms"
+    )
+
+
+def bench_burst(runs: int) -> None:
+    print(f"push burst: {runs} run(s) of 1,000 critical events to Telegram and Slack")
+    for r in [push_burst.run_once(1000) for _ in range(runs)]:
+        print(
+            f"  delivered telegram {r.telegram_seen}/{r.events} in {r.telegram_messages} msgs, "
+            f"slack {r.slack_seen}/{r.events} in {r.slack_messages} msgs; "
+            f"429s {r.telegram_429}/{r.slack_429}; {r.seconds:.1f} s  target all, 0 x 429"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--runs", type=int, default=3, help="runs per benchmark (median shown)")
@@ -81,12 +110,13 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000, help="order calls per latency run")
     parser.add_argument("--rounds", type=int, default=500, help="stop crossings per tick run")
     parser.add_argument("--load-duration", type=float, default=60.0, help="load run seconds")
+    parser.add_argument("--chat-rounds", type=int, default=300, help="commands per chat run")
     parser.add_argument("--only", default=",".join(ALL), help=f"comma list of {', '.join(ALL)}")
     parser.add_argument("--quick", action="store_true", help="1 short run of each")
     args = parser.parse_args()
     if args.quick:
         args.runs, args.duration, args.calls = 1, 5.0, 300
-        args.rounds, args.load_duration = 100, 10.0
+        args.rounds, args.load_duration, args.chat_rounds = 100, 10.0, 50
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(ALL))
     if unknown:
@@ -99,6 +129,10 @@ def main() -> None:
         bench_tick(args.runs, args.rounds)
     if "load" in chosen:
         bench_load(args.runs, args.load_duration)
+    if "chat" in chosen:
+        bench_chat(args.runs, args.chat_rounds)
+    if "burst" in chosen:
+        bench_burst(args.runs)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
@@ -33,8 +32,9 @@ from handlers.i18n import Catalog
 from handlers.reply import Image, Reply, Severity, Table
 from trading.bus import EventBus, Subscription
 from trading.engine.facade import EngineFacade
+from trading.engine.pnl import Realized
 from trading.events import Event, PositionClosed
-from trading.store import FillRecord, Store
+from trading.store import Store
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
@@ -93,34 +93,23 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def realize(fills: Iterable[FillRecord], data: ReportData) -> None:
-    """Average-cost PnL of every sell inside ``data``'s window; buys before it set the basis."""
-    held: dict[str, tuple[Decimal, Decimal]] = defaultdict(lambda: (ZERO, ZERO))
-    for fill in sorted(fills, key=lambda f: (_aware(f.created_at), f.trade_uuid)):
-        at = _aware(fill.created_at)
-        inside = data.start < at <= data.end
-        volume, cost = held[fill.market]
-        if fill.side == "bid":
-            held[fill.market] = (volume + fill.volume, cost + fill.funds + fill.fee)
-            if inside:
-                data.buys += 1
-                data.fees += fill.fee
-                data.line(fill.market).fees += fill.fee
+def realize(booked: Iterable[Realized], data: ReportData) -> None:
+    """Sum the fills booked inside ``data``'s window (the engine's average-cost book, so the
+    report, /pnl and /performance can never disagree)."""
+    for item in booked:
+        if not data.start < item.at <= data.end:
             continue
-        sold = min(fill.volume, volume)
-        basis = cost * sold / volume if volume else ZERO
-        held[fill.market] = (volume - sold, cost - basis)
-        if not inside:
+        line = data.line(item.market)
+        data.fees += item.fee_krw
+        line.fees += item.fee_krw
+        if item.side == "bid":
+            data.buys += 1
             continue
-        pnl = fill.funds - fill.fee - basis
-        line = data.line(fill.market)
         data.sells += 1
-        data.realized += pnl
-        data.fees += fill.fee
+        data.realized += item.pnl_krw
         line.sells += 1
-        line.realized += pnl
-        line.fees += fill.fee
-        if pnl > 0:
+        line.realized += item.pnl_krw
+        if item.pnl_krw > 0:
             data.wins += 1
             line.wins += 1
 
@@ -144,7 +133,7 @@ async def collect(facade: EngineFacade, store: Store, period: str, now: datetime
         raise ValueError(f"period must be day, week or month, not {period!r}")
     end = _aware(now)
     data = ReportData(period, end - SPANS[period], end)
-    realize(await store.fills(limit=10_000_000), data)
+    realize(await facade.realized(), data)
     status = await facade.status()
     data.equity = status.equity_krw
     for position in status.positions:

@@ -12,7 +12,9 @@ from typing import Any
 from handlers.reply import Reply, Severity
 
 SECTION_LIMIT = 3000
+BLOCKS_PER_MESSAGE = 12  # x 3000 characters stays under the 40,000 of one message
 HEADER_LIMIT = 150
+TEXT_LIMIT = 39_000  # Slack truncates a message's text at 40,000 characters
 ICONS = {Severity.INFO: "", Severity.WARNING: ":warning: ", Severity.CRITICAL: ":rotating_light: "}
 
 
@@ -37,26 +39,25 @@ def _code_blocks(lines: list[str]) -> list[dict[str, Any]]:
     return blocks
 
 
-def to_blocks(reply: Reply) -> list[dict[str, Any]]:
+def to_messages(reply: Reply) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The Slack messages for one reply, in order: (fallback text, blocks) each within
+    Slack's limits. Nothing is cut: a long reply becomes several messages."""
     title = (ICONS[reply.severity] + reply.title)[:HEADER_LIMIT]
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}}
-    ]
+    header = {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}}
+    body: list[dict[str, Any]] = []
     if reply.lines:
-        text = "\n".join(escape(line) for line in reply.lines)
-        blocks += [
-            _section(text[i : i + SECTION_LIMIT]) for i in range(0, len(text), SECTION_LIMIT)
-        ]
+        body += _code_free_sections([escape(line) for line in reply.lines])
     fields = [{"type": "mrkdwn", "text": f"*{escape(k)}*\n{escape(v)}"} for k, v in reply.fields]
     for i in range(0, len(fields), 10):
-        blocks.append({"type": "section", "fields": fields[i : i + 10]})
+        body.append({"type": "section", "fields": fields[i : i + 10]})
     if reply.table is not None:
         rows = (reply.table.headers, *reply.table.rows)
         widths = [max(len(str(c)) for c in col) for col in zip(*rows, strict=False)]
         lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)) for r in rows]
-        blocks += _code_blocks(lines)
+        body += _code_blocks(lines)
+    actions = []
     if reply.buttons:
-        blocks.append(
+        actions.append(
             {
                 "type": "actions",
                 "block_id": "ubot_actions",
@@ -71,8 +72,36 @@ def to_blocks(reply: Reply) -> list[dict[str, Any]]:
                 ],
             }
         )
-    return blocks[:50]
+    pages = [body[i : i + BLOCKS_PER_MESSAGE] for i in range(0, len(body), BLOCKS_PER_MESSAGE)]
+    pages = pages or [[]]
+    messages = []
+    for n, page in enumerate(pages):
+        blocks = ([header] if n == 0 else []) + page
+        if n == len(pages) - 1:
+            blocks += actions
+        text = reply.plain_text() if len(pages) == 1 else _fallback(title if n == 0 else "", page)
+        messages.append((text[:TEXT_LIMIT], blocks))
+    return messages
 
 
-def fallback(reply: Reply) -> str:
-    return reply.plain_text()[:SECTION_LIMIT]
+def _code_free_sections(lines: list[str]) -> list[dict[str, Any]]:
+    sections: list[dict[str, Any]] = []
+    current: list[str] = []
+    for line in lines:
+        if current and sum(len(x) + 1 for x in current) + len(line) > SECTION_LIMIT:
+            sections.append(_section("\n".join(current)))
+            current = []
+        current.append(line[:SECTION_LIMIT])
+    if current:
+        sections.append(_section("\n".join(current)))
+    return sections
+
+
+def _fallback(title: str, blocks: list[dict[str, Any]]) -> str:
+    """The notification text: the title and the blocks' text (Slack truncates at 40,000)."""
+    parts = [title] if title else []
+    for block in blocks:
+        if "text" in block:
+            parts.append(block["text"]["text"].strip("`"))
+        parts += [f["text"] for f in block.get("fields", ())]
+    return "\n".join(parts)

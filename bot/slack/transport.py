@@ -9,6 +9,7 @@ Slack's answers to RetryAfter / TransientSendError / PermanentSendError and neve
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -22,12 +23,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.notify.sender import PermanentSendError, RetryAfter, TransientSendError
-from bot.slack.render import fallback, to_blocks
+from bot.slack.render import to_messages
 from handlers.auth import Principal
 from handlers.dispatcher import Dispatcher
 from handlers.reply import Reply
 
 log = logging.getLogger(__name__)
+PART_INTERVAL_S = 1.05  # chat.postMessage: about one per second per channel
 
 
 class SlackTransport:
@@ -112,12 +114,15 @@ class SlackTransport:
             await self._respond(respond, reply, replace=not reply.ephemeral)
 
     async def _respond(self, respond: Any, reply: Reply, *, replace: bool) -> None:
-        await respond(
-            text=fallback(reply),
-            blocks=to_blocks(reply),
-            response_type="ephemeral" if reply.ephemeral else "in_channel",
-            replace_original=replace,
-        )
+        for n, (text, blocks) in enumerate(to_messages(reply)):
+            if n:
+                await asyncio.sleep(PART_INTERVAL_S)
+            await respond(
+                text=text,
+                blocks=blocks,
+                response_type="ephemeral" if reply.ephemeral else "in_channel",
+                replace_original=replace and n == 0,
+            )
         if reply.image is not None and not reply.ephemeral:
             await self.client.files_upload_v2(
                 content=reply.image.data,
@@ -130,9 +135,10 @@ class SlackTransport:
     async def send(self, chat_id: str, reply: Reply, *, silent: bool) -> None:
         """The notifier's ``ChatSender`` (Slack has no silent delivery; ``silent`` is ignored)."""
         try:
-            await self.client.chat_postMessage(
-                channel=chat_id, text=fallback(reply), blocks=to_blocks(reply)
-            )
+            for n, (text, blocks) in enumerate(to_messages(reply)):
+                if n:  # later parts of one reply, at Slack's pace of one per second per channel
+                    await asyncio.sleep(PART_INTERVAL_S)
+                await self.client.chat_postMessage(channel=chat_id, text=text, blocks=blocks)
             if reply.image is not None:
                 await self.client.files_upload_v2(
                     channel=chat_id,

@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 LANGUAGES = ("ko", "en")
 CAPTION_LIMIT = 1024
 MAX_PART_WAIT_S = 30.0
+PART_INTERVAL_S = 1.05
+GROUP_PART_INTERVAL_S = 3.05
 
 
 class TelegramTransport:
@@ -228,6 +230,8 @@ class TelegramTransport:
             if index == 0 and reply.image is None:
                 await send()  # nothing is out yet: a 429 here is the caller's to handle
             else:
+                # later parts at Telegram's pace (1/s in a chat, 20/min in a group)
+                await asyncio.sleep(GROUP_PART_INTERVAL_S if _group(chat_id) else PART_INTERVAL_S)
                 await _finish_part(send)
 
     async def send(self, chat_id: str, reply: Reply, *, silent: bool) -> None:
@@ -262,6 +266,10 @@ async def _finish_part(send: Callable[[], Awaitable[object]]) -> None:
         else:
             return
     await send()
+
+
+def _group(chat_id: int | str) -> bool:
+    return str(chat_id).startswith("-")
 
 
 def _language(code: str | None) -> str | None:

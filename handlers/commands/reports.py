@@ -12,7 +12,7 @@ from handlers.commands.info import refresh
 from handlers.fmt import duration, krw, pct, signed_krw
 from handlers.registry import ArgSpec, Call, Command
 from handlers.reply import Reply, Table
-from trading.engine.pnl import Period, realized
+from trading.engine.pnl import Period
 from trading.store import FillRecord
 
 ZERO = Decimal(0)
@@ -53,9 +53,10 @@ async def pnl(call: Call) -> Reply:
 
 async def performance(call: Call) -> Reply:
     t = call.t
-    fills = await call.api.store.fills(limit=ALL_FILLS)
     per: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO, ZERO])
-    for item in realized(fills, call.api.engine.limits.zone):
+    for item in await call.api.realized():
+        if item.side != "ask":
+            continue
         row = per[item.market]
         row[0] += item.pnl_krw
         row[1] += item.fee_krw

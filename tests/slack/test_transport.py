@@ -126,3 +126,13 @@ async def test_http_mode_refuses_a_bad_signature(store, events):
 
     assert good.status == 200
     assert bad.status == 401
+
+
+async def test_a_long_push_is_split_never_cut(setup):
+    lines = tuple(f"risk breach number {n:04d}: position size over the limit" for n in range(1000))
+
+    await setup.transport.send(CHANNEL, Reply("many alerts", lines=lines), silent=False)
+
+    delivered = "\n".join(m.text for m in setup.slack.messages(CHANNEL))
+    assert all(f"number {n:04d}" in delivered for n in range(1000))
+    assert len(setup.slack.messages(CHANNEL)) > 1

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from trading.engine.core import Engine
-from trading.engine.pnl import Period, PnlRow, pnl_table
+from trading.engine.pnl import AverageCost, Period, PnlRow, Realized, pnl_table
 from trading.engine.recovery import catch_up, resume_stops
 from trading.events import EventSink, ParameterChanged, Paused, Resumed
 from trading.positions import ExitReason, Position, PositionState
@@ -75,6 +75,7 @@ class EngineFacade:
         self.store = store
         self._sink = sink
         self.mode = mode
+        self._book = AverageCost(engine.limits.zone)
 
     async def restore(self) -> None:
         """Bring back what the last run changed live: pauses, parameters, halt windows."""
@@ -126,11 +127,17 @@ class EngineFacade:
     async def trades(self, count: int = 10) -> list[FillRecord]:
         return await self.store.fills(limit=count)
 
+    async def realized(self) -> list[Realized]:
+        """Every fill as booked by average cost. Fills are append-only, so only the ones
+        recorded since the last call are read (10,000 stored fills cost nothing per call)."""
+        while batch := await self.store.fills_after(self._book.last_id, limit=5_000):
+            for fill in batch:
+                self._book.add(fill)
+        return list(self._book.realized)
+
     async def pnl(self, period: Period = "day", count: int = 7) -> list[PnlRow]:
-        zone = self.engine.limits.zone
-        fills = await self.store.fills(limit=1_000_000)
-        today = self.engine.market_time().astimezone(zone).date()
-        return pnl_table(fills, zone, period, count, today)
+        today = self.engine.market_time().astimezone(self.engine.limits.zone).date()
+        return pnl_table(await self.realized(), period, count, today)
 
     # -- pause, resume, kill switch --------------------------------------------------------------
 

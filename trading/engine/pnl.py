@@ -8,9 +8,9 @@ proceeds minus fee minus the average cost of the volume sold.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Literal
 
@@ -31,27 +31,49 @@ class PnlRow:
 
 @dataclass(frozen=True, slots=True)
 class Realized:
+    """One fill as booked: a sell carries its realized PnL, a buy only its fee."""
+
     market: str
+    side: str
+    at: datetime
     day: date
     pnl_krw: Decimal
     fee_krw: Decimal
 
 
-def realized(fills: Iterable[FillRecord], zone: tzinfo) -> list[Realized]:
-    """One entry per sell fill, oldest first."""
-    held: dict[str, tuple[Decimal, Decimal]] = defaultdict(lambda: (ZERO, ZERO))  # volume, cost
-    out: list[Realized] = []
-    for fill in sorted(fills, key=lambda f: (f.created_at, f.trade_uuid)):
-        volume, cost = held[fill.market]
+class AverageCost:
+    """The running cost basis per market; feed fills in recording order (``last_id`` says how
+    far it got, so a reader can go on with ``Store.fills_after``)."""
+
+    def __init__(self, zone: tzinfo) -> None:
+        self.zone = zone
+        self.held: dict[str, tuple[Decimal, Decimal]] = defaultdict(lambda: (ZERO, ZERO))
+        self.realized: list[Realized] = []
+        self.last_id = 0
+
+    def add(self, fill: FillRecord) -> Realized:
+        self.last_id = max(self.last_id, fill.id)
+        volume, cost = self.held[fill.market]
+        pnl = ZERO
         if fill.side == "bid":
-            held[fill.market] = (volume + fill.volume, cost + fill.funds + fill.fee)
-            continue
-        sold = min(fill.volume, volume)
-        basis = cost * sold / volume if volume else ZERO
-        held[fill.market] = (volume - sold, cost - basis)
-        day = fill.created_at.astimezone(zone).date()
-        out.append(Realized(fill.market, day, fill.funds - fill.fee - basis, fill.fee))
-    return out
+            self.held[fill.market] = (volume + fill.volume, cost + fill.funds + fill.fee)
+        else:
+            sold = min(fill.volume, volume)
+            basis = cost * sold / volume if volume else ZERO
+            self.held[fill.market] = (volume - sold, cost - basis)
+            pnl = fill.funds - fill.fee - basis
+        at = fill.created_at.astimezone(self.zone)
+        item = Realized(fill.market, fill.side, at, at.date(), pnl, fill.fee)
+        self.realized.append(item)
+        return item
+
+
+def realized(fills: Iterable[FillRecord], zone: tzinfo) -> list[Realized]:
+    """One entry per fill, in recording order."""
+    book = AverageCost(zone)
+    for fill in sorted(fills, key=lambda f: f.id):
+        book.add(fill)
+    return book.realized
 
 
 def period_start(day: date, period: Period) -> date:
@@ -62,12 +84,12 @@ def period_start(day: date, period: Period) -> date:
     return day
 
 
-def pnl_table(
-    fills: Iterable[FillRecord], zone: tzinfo, period: Period, count: int, today: date
-) -> list[PnlRow]:
+def pnl_table(booked: Sequence[Realized], period: Period, count: int, today: date) -> list[PnlRow]:
     """The last ``count`` periods up to ``today``, newest first, empty periods included."""
     sums: dict[date, list[Decimal | int]] = defaultdict(lambda: [ZERO, ZERO, 0, 0])
-    for item in realized(fills, zone):
+    for item in booked:
+        if item.side != "ask":
+            continue
         row = sums[period_start(item.day, period)]
         row[0] = Decimal(row[0]) + item.pnl_krw
         row[1] = Decimal(row[1]) + item.fee_krw

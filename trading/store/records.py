@@ -73,6 +73,7 @@ class AttemptRecord:
 
 @dataclass(frozen=True, slots=True)
 class FillRecord:
+    id: int  # insertion order: what ``fills_after`` pages by
     trade_uuid: str
     order_uuid: str | None
     intent_id: str | None

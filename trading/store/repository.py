@@ -271,6 +271,13 @@ class Store(OpsMixin):
             )
             return (await session.scalar(stmt)) is not None
 
+    async def fills_after(self, after_id: int = 0, *, limit: int = 10_000) -> list[FillRecord]:
+        """Fills recorded after ``after_id``, oldest first: incremental readers (PnL) page
+        with it instead of reloading every fill."""
+        query = select(Fill).where(Fill.id > after_id).order_by(Fill.id).limit(limit)
+        async with self._sessions() as session:
+            return [to_record(FillRecord, row) for row in await session.scalars(query)]
+
     async def fills(
         self, *, intent_id: str | None = None, market: str | None = None, limit: int = 100
     ) -> list[FillRecord]:
