@@ -168,3 +168,44 @@ async def test_long_pushes_are_split_and_429_is_reported_or_waited_out(setup):
     assert all(len(p.text) <= 4096 for p in parts)
     assert len({p.text for p in parts}) == len(parts)
     assert info.value.seconds == 3
+
+
+async def test_webhook_mode_checks_the_secret_token(store, events):
+    import socket
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    rig = await paper_rig(store, events)
+    auth = Authorizer({"telegram": Policy.of(chats=[CHAT], viewers=[VIEWER])})
+    dispatcher = Dispatcher(build_registry(), facade(rig, store, events), auth, store)
+    async with FakeTelegram() as tg:
+        transport = TelegramTransport(
+            token=tg.token,
+            dispatcher=dispatcher,
+            base_url=tg.base_url,
+            mode="webhook",
+            webhook_url=f"http://127.0.0.1:{port}/telegram",
+            listen="127.0.0.1",
+            port=port,
+        )
+        await transport.start()
+        try:
+            tg.user_sends(CHAT, VIEWER, "/version")
+            status = await tg.deliver_webhook()
+            reply = await tg.wait_for(method="sendMessage", chat_id=CHAT)
+            async with httpx.AsyncClient() as http:
+                forged = await http.post(
+                    f"http://127.0.0.1:{port}/telegram",
+                    json={"update_id": 999, "message": {}},
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+                )
+        finally:
+            await transport.stop()
+
+    assert status == 200
+    assert reply.text
+    assert forged.status_code == 403
+    assert transport.secret_token not in str(tg.requests[-1].params.get("url", ""))
