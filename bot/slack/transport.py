@@ -62,6 +62,10 @@ class SlackTransport:
             client=self.client, signing_secret=signing_secret or secrets.token_hex()
         )
         self.app.command(command)(self._on_command)
+        # individual commands (/pnl, /status...) answer too where the Slack app defines them
+        for name in (c.name for c in dispatcher.registry):
+            if f"/{name}" != command:
+                self.app.command(f"/{name}")(self._on_named_command)
         self.app.action(re.compile(r"^ubot_\d+$"))(self._on_action)
         self._handler: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
@@ -102,6 +106,12 @@ class SlackTransport:
         reply = await self._dispatcher.handle(who, command.get("text") or "help")
         if reply is not None:
             await self._respond(respond, reply, replace=False)
+
+    async def _on_named_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
+        name = command["command"].lstrip("/")
+        await self._on_command(
+            ack, {**command, "text": f"{name} {command.get('text') or ''}"}, respond
+        )
 
     async def _on_action(
         self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any

@@ -136,3 +136,11 @@ async def test_a_long_push_is_split_never_cut(setup):
     delivered = "\n".join(m.text for m in setup.slack.messages(CHANNEL))
     assert all(f"number {n:04d}" in delivered for n in range(1000))
     assert len(setup.slack.messages(CHANNEL)) > 1
+
+
+async def test_an_individual_slash_command_reaches_its_command(setup):
+    await setup.slack.slash_command(VIEWER, CHANNEL, "", command="/version")
+
+    reply = await setup.slack.wait_for(lambda: said(setup.slack)[-1])
+
+    assert reply.response_type == "in_channel"
