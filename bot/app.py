@@ -1,8 +1,8 @@
 """The one event loop: start the parts in order, wait for a stop signal, stop them in reverse.
 
 Order: store migrations -> HTTP health endpoints -> Upbit REST client (when the mode or the
-feed needs it) -> the trader (engine, reconciliation, feeds) -> the console. Chat transports
-join in issue #4.
+feed needs it) -> the trader (engine, reconciliation, feeds) -> chat-ops (command layer,
+Telegram, Slack, notifier, daily report) -> the console. Every event goes through the bus.
 """
 
 from __future__ import annotations
