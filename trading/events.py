@@ -210,6 +210,8 @@ class RiskBreach(Event):
     check: str
     market: str | None
     reason: str
+    code: str = ""  # catalog key refusal.<code>; values fill it (chat renders it translated)
+    values: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

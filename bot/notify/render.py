@@ -68,6 +68,13 @@ class Renderer:
     def t(self, key: str, /, **values: object) -> str:
         return self.catalog.t(f"notify.{key}", **values)
 
+    def risk_reason(self, event: ev.RiskBreach) -> str:
+        """The refusal in the chat's language; the engine's English sentence if unknown."""
+        key = f"refusal.{event.code}"
+        if event.code and key in self.catalog.messages:
+            return self.catalog.t(key, **dict(event.values))
+        return event.reason
+
     def krw(self, value: Decimal) -> str:
         return self.t("fmt.krw", amount=f"{value.quantize(Decimal(1), ROUND_HALF_UP):,}")
 
@@ -214,7 +221,7 @@ class Renderer:
                     fields.append((self.t("field.market"), event.market))
                 return Reply(
                     self.title(event, "risk", check=event.check),
-                    lines=(event.reason,),
+                    lines=(self.risk_reason(event),),
                     fields=(*fields, self.at(event)),
                     severity=Severity.WARNING,
                 )

@@ -242,3 +242,25 @@ def test_both_languages_have_the_same_notify_keys() -> None:
     mine = {k for k in ko if k.startswith("notify.")}
     assert mine == {k for k in en if k.startswith("notify.")}
     assert len(mine) > 100
+
+
+def test_a_refusal_is_pushed_in_the_chat_language():
+    breach = ev.RiskBreach(
+        at=AT,
+        check="max_positions",
+        market="KRW-BTC",
+        reason="3 of 3 positions are open; close one before entering another",
+        code="max_positions",
+        values=(("open", "3"), ("limit", "3")),
+    )
+
+    korean = renderer("ko").render(breach)
+    english = renderer("en").render(breach)
+    unknown = renderer("ko").render(ev.RiskBreach(at=AT, check="x", market=None, reason="as is"))
+
+    assert korean is not None
+    assert english is not None
+    assert unknown is not None
+    assert "보유 포지션 3개 / 한도 3개" in korean.lines[0]
+    assert english.lines[0].startswith("3 of 3 positions are open")
+    assert unknown.lines == ("as is",)  # no code: the engine's own sentence

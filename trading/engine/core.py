@@ -218,6 +218,7 @@ class Engine:
             self._sink(
                 RiskBreach(
                     check="circuit",
+                    code="circuit",
                     market=market,
                     reason=f"the Upbit API circuit is {self.circuit.state.value} after "
                     f"{self.circuit.failures} failures: no new entries (stops still work)",

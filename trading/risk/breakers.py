@@ -59,7 +59,12 @@ class ScheduleGuard:
         until = self.schedule.resumes_at(now)
         assert until is not None  # an active window always ends
         when = local_time(until, self.schedule.zone)
-        return Denied("halt_window", f"no new entries during {noun} {names} until {when}")
+        return Denied(
+            "halt_window",
+            f"no new entries during {noun} {names} until {when}",
+            code="halt_window",
+            values=(("names", names), ("until", when)),
+        )
 
 
 class VolatilityFilter:
@@ -110,7 +115,18 @@ class VolatilityFilter:
 
     def check(self, market: str, limits: RiskLimits) -> Decision:
         if market in self.halted and limits.volatility_halt_pct > 0:
-            return Denied("volatility", self._reason(market, limits))
+            return Denied(
+                "volatility",
+                self._reason(market, limits),
+                code="volatility",
+                values=(
+                    ("market", market),
+                    ("measure", _label(limits)),
+                    ("level", pct(self._levels[market])),
+                    ("halt", pct(limits.volatility_halt_pct)),
+                    ("resume", pct(limits.resume_pct)),
+                ),
+            )
         return APPROVED
 
     def _reason(self, market: str, limits: RiskLimits) -> str:
@@ -138,6 +154,7 @@ class _DailyHalt:
         self._sink = sink
         self._day: date | None = None
         self.trip_reason: str | None = None
+        self.trip_values: tuple[tuple[str, str], ...] = ()
         self._waived = False  # an admin lifted today's halt: do not trip again today
 
     def _roll(self, at: datetime, zone: tzinfo) -> date:
@@ -151,12 +168,19 @@ class _DailyHalt:
             self._day, self.trip_reason, self._waived = day, None, False
         return day
 
-    def _trip(self, at: datetime, day: date, zone: tzinfo, what: str) -> None:
+    def _trip(
+        self,
+        at: datetime,
+        day: date,
+        zone: tzinfo,
+        what: str,
+        values: tuple[tuple[str, str], ...],
+    ) -> None:
         if self._waived:
             return
-        self.trip_reason = (
-            f"{what}: no new entries until {local_time(_next_midnight(day, zone), zone)}"
-        )
+        until = local_time(_next_midnight(day, zone), zone)
+        self.trip_reason = f"{what}: no new entries until {until}"
+        self.trip_values = (*values, ("until", until))
         self._emit(True, self.trip_reason, at)
 
     def _emit(self, active: bool, reason: str, at: datetime) -> None:
@@ -167,7 +191,7 @@ class _DailyHalt:
     def check(self, at: datetime, limits: RiskLimits) -> Decision:
         self._roll(at, limits.zone)
         if self.trip_reason is not None:
-            return Denied(self.name, self.trip_reason)
+            return Denied(self.name, self.trip_reason, code=self.name, values=self.trip_values)
         return APPROVED
 
     def reset(self, at: datetime, *, rest_of_day: bool = True) -> None:
@@ -196,7 +220,8 @@ class DailyLossBreaker(_DailyHalt):
         limit = limits.daily_loss_limit_krw
         if self.trip_reason is None and limit > 0 and day_pnl <= -limit:
             what = f"daily loss {krw(-day_pnl)} KRW reached the {krw(limit)} KRW limit"
-            self._trip(at, day, limits.zone, what)
+            values = (("loss", krw(-day_pnl)), ("limit", krw(limit)))
+            self._trip(at, day, limits.zone, what, values)
 
 
 class DrawdownBreaker(_DailyHalt):
@@ -226,7 +251,13 @@ class DrawdownBreaker(_DailyHalt):
                 f"equity {krw(equity)} KRW is {pct(self.drawdown_pct)}% below its peak of"
                 f" {krw(self.peak)} KRW, more than the {pct(limit)}% limit"
             )
-            self._trip(at, day, limits.zone, what)
+            values = (
+                ("equity", krw(equity)),
+                ("drawdown", pct(self.drawdown_pct)),
+                ("peak", krw(self.peak)),
+                ("limit", pct(limit)),
+            )
+            self._trip(at, day, limits.zone, what, values)
 
     def reset_peak(self, at: datetime, equity: Decimal) -> None:
         """Accept the drawdown: measure from ``equity`` from now on and lift today's halt."""

@@ -20,13 +20,19 @@ MAX_ORDER_KRW = Decimal(1_000_000_000)
 
 def check_kill_switch(kill_switch: bool) -> Decision:
     if kill_switch:
-        return Denied("kill_switch", "the kill switch is on: no new entries until it is reset")
+        return Denied(
+            "kill_switch",
+            "the kill switch is on: no new entries until it is reset",
+            code="kill_switch",
+        )
     return APPROVED
 
 
 def check_paused(paused: bool) -> Decision:
     if paused:
-        return Denied("paused", "trading is paused: no new entries until it is resumed")
+        return Denied(
+            "paused", "trading is paused: no new entries until it is resumed", code="paused"
+        )
     return APPROVED
 
 
@@ -36,6 +42,8 @@ def check_open_positions(open_positions: int, limits: RiskLimits) -> Decision:
         return Denied(
             "max_positions",
             f"{open_positions} of {limit} positions are open; close one before entering another",
+            code="max_positions",
+            values=(("open", str(open_positions)), ("limit", str(limit))),
         )
     return APPROVED
 
@@ -47,12 +55,16 @@ def check_position_size(size_krw: Decimal, limits: RiskLimits) -> Decision:
             "position_size",
             f"position size {krw(size_krw)} KRW is below Upbit's minimum order of"
             f" {krw(limits.min_order_krw)} KRW",
+            code="size_below_min",
+            values=(("size", krw(size_krw)), ("min", krw(limits.min_order_krw))),
         )
     if size_krw > MAX_ORDER_KRW:
         return Denied(
             "position_size",
             f"position size {krw(size_krw)} KRW is above Upbit's maximum order of"
             f" {krw(MAX_ORDER_KRW)} KRW",
+            code="size_above_max",
+            values=(("size", krw(size_krw)), ("max", krw(MAX_ORDER_KRW))),
         )
     return APPROVED
 
@@ -69,6 +81,13 @@ def check_balance(size_krw: Decimal, free_krw: Decimal, limits: RiskLimits) -> D
             "balance",
             f"a {krw(size_krw)} KRW entry needs {krw(need)} KRW with the"
             f" {pct(limits.fee_rate * 100, '0.0001')}% fee but only {krw(free_krw)} KRW is free",
+            code="balance",
+            values=(
+                ("size", krw(size_krw)),
+                ("need", krw(need)),
+                ("fee", pct(limits.fee_rate * 100, "0.0001")),
+                ("free", krw(free_krw)),
+            ),
         )
     return APPROVED
 
@@ -104,6 +123,8 @@ def check_slippage(
         return Denied(
             "slippage",
             f"the {market} order book is too thin to fill {krw(size_krw)} KRW at a known price",
+            code="book_too_thin",
+            values=(("market", market), ("size", krw(size_krw))),
         )
     bps = slippage_bps(signal_price, expected_fill)
     limit = limits.max_slippage_bps
@@ -114,7 +135,17 @@ def check_slippage(
         f" price {price(signal_price)} KRW"
     )
     if limits.slippage_mode == "refuse":
-        return Denied("slippage", f"{over}; the limit is {limit} bps")
+        return Denied(
+            "slippage",
+            f"{over}; the limit is {limit} bps",
+            code="slippage",
+            values=(
+                ("fill", price(expected_fill)),
+                ("bps", pct(bps, "0.1")),
+                ("signal", price(signal_price)),
+                ("limit", str(limit)),
+            ),
+        )
     worst = worst_acceptable_price(market, signal_price, limits, rules)
     return Approved(
         limit_price=worst,

@@ -6,7 +6,7 @@ event and the engine simply does not place the order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import ClassVar
@@ -23,10 +23,16 @@ class Approved:
 
 @dataclass(frozen=True, slots=True)
 class Denied:
-    """Refused by ``check``; ``reason`` is one English sentence with the numbers."""
+    """Refused by ``check``; ``reason`` is one English sentence with the numbers (logs).
+
+    ``code`` and ``values`` say the same for translation: chat renders the catalog entry
+    ``refusal.<code>`` in the user's language with ``values`` (already formatted numbers).
+    """
 
     check: str
     reason: str
+    code: str = field(default="", compare=False)  # the reason again, for translation
+    values: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     ok: ClassVar[bool] = False
 
 

@@ -145,6 +145,8 @@ class RiskGate:
                         check=decision.check,
                         market=req.market,
                         reason=decision.reason,
+                        code=decision.code,
+                        values=decision.values,
                         at=req.bar_time.astimezone(UTC),
                     )
                 )

@@ -1,0 +1,83 @@
+"""Every refusal the risk layer can give reads in Korean and English, numbers filled in."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from handlers.i18n import Catalog
+from trading.risk import checks
+from trading.risk.breakers import DailyLossBreaker, DrawdownBreaker
+from trading.risk.decision import Denied
+from trading.risk.limits import RiskLimits
+from trading.upbit.market_rules import MarketRules
+
+ROOT = Path(__file__).resolve().parents[2] / "trading"
+LIMITS = RiskLimits(max_open_positions=3, daily_loss_limit_krw=D(50_000), max_drawdown_pct=D(20))
+NOW = datetime(2025, 6, 19, 3, tzinfo=UTC)
+
+
+def emitted_codes() -> set[str]:
+    """Every ``code="..."`` the trading package can put on a refusal."""
+    found: set[str] = set()
+    for path in ROOT.rglob("*.py"):
+        found |= set(re.findall(r'code="([a-z_]+)"', path.read_text(encoding="utf-8")))
+    return found | {"daily_loss", "drawdown"}  # breakers pass their own name as the code
+
+
+def denials() -> list[Denied]:
+    rules = MarketRules()
+    out = [
+        checks.check_kill_switch(True),
+        checks.check_paused(True),
+        checks.check_open_positions(3, LIMITS),
+        checks.check_position_size(D(1000), LIMITS),
+        checks.check_position_size(D(2_000_000_000), LIMITS),
+        checks.check_balance(D(100_000), D(3_000), LIMITS),
+        checks.check_slippage(
+            market="KRW-BTC",
+            signal_price=D(100_000_000),
+            size_krw=D(100_000),
+            expected_fill=None,
+            limits=LIMITS,
+            rules=rules,
+        ),
+        checks.check_slippage(
+            market="KRW-BTC",
+            signal_price=D(100_000_000),
+            size_krw=D(100_000),
+            expected_fill=D(101_000_000),
+            limits=LIMITS,
+            rules=rules,
+        ),
+    ]
+    loss = DailyLossBreaker()
+    loss.observe(NOW, D(-60_000), LIMITS)
+    drawdown = DrawdownBreaker(peak=D(10_000_000))
+    drawdown.observe(NOW, D(7_000_000), LIMITS)
+    out += [loss.check(NOW, LIMITS), drawdown.check(NOW, LIMITS)]
+    assert all(isinstance(d, Denied) for d in out)
+    return [d for d in out if isinstance(d, Denied)]
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_every_code_has_a_message(language):
+    messages = Catalog.load(language).messages
+
+    missing = sorted(c for c in emitted_codes() if f"refusal.{c}" not in messages)
+
+    assert missing == []
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_every_refusal_renders_with_its_numbers(language):
+    catalog = Catalog.load(language)
+
+    for denied in denials():
+        text = catalog.t(f"refusal.{denied.code}", **dict(denied.values))
+        for _, value in denied.values:
+            assert value in text, (denied.code, value, text)
