@@ -220,6 +220,8 @@ class HaltChanged(Event):
     name: str
     active: bool
     reason: str
+    code: str = ""  # catalog key halt_note.<code>; values fill it (chat renders it translated)
+    values: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

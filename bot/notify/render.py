@@ -69,11 +69,13 @@ class Renderer:
         return self.catalog.t(f"notify.{key}", **values)
 
     def risk_reason(self, event: ev.RiskBreach) -> str:
-        """The refusal in the chat's language; the engine's English sentence if unknown."""
-        key = f"refusal.{event.code}"
-        if event.code and key in self.catalog.messages:
-            return self.catalog.t(key, **dict(event.values))
-        return event.reason
+        return self.coded(f"refusal.{event.code}", event.values, event.reason)
+
+    def coded(self, key: str, values: tuple[tuple[str, str], ...], fallback: str) -> str:
+        """A risk text in the chat's language; the engine's English sentence if unknown."""
+        if not key.endswith(".") and key in self.catalog.messages:
+            return self.catalog.t(key, **dict(values))
+        return fallback
 
     def krw(self, value: Decimal) -> str:
         return self.t("fmt.krw", amount=f"{value.quantize(Decimal(1), ROUND_HALF_UP):,}")
@@ -226,9 +228,10 @@ class Renderer:
                     severity=Severity.WARNING,
                 )
             case ev.HaltChanged():
+                note = self.coded(f"halt_note.{event.code}", event.values, event.reason)
                 return Reply(
                     self.title(event, "halt_on" if event.active else "halt_off", name=event.name),
-                    lines=(event.reason,) if event.reason else (),
+                    lines=(note,) if note else (),
                     fields=(self.at(event),),
                     severity=Severity.WARNING if event.active else Severity.INFO,
                 )

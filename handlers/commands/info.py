@@ -6,6 +6,7 @@ import platform
 from decimal import Decimal
 
 from handlers.fmt import duration, krw, price, short_when, signed_krw, volume, when
+from handlers.i18n import Catalog
 from handlers.registry import ArgSpec, Call, Command, Role
 from handlers.reply import Button, Reply, Severity, Table
 from trading.positions import Position, PositionState
@@ -191,11 +192,21 @@ async def trades(call: Call) -> Reply:
     return Reply(t.t("trades.title"), table=Table(tuple(t.t(f"col.{c}") for c in cols), rows))
 
 
+def translated(t: Catalog, key: str, values: tuple[tuple[str, str], ...], fallback: str) -> str:
+    """A risk text in the user's language; the engine's English sentence if there is no entry."""
+    if key.rsplit(".", 1)[-1] and key in t.messages:
+        return t.t(key, **dict(values))
+    return fallback
+
+
 async def risk(call: Call) -> Reply:
     t, engine = call.t, call.api.engine
     state = engine.gate.state(engine.market_time(), await engine.risk_context())
     fields = tuple(
-        (t.t(f"risk.{item.name}") + (" ⛔" if item.blocking else ""), item.text)
+        (
+            t.t(f"risk.{item.name}") + (" ⛔" if item.blocking else ""),
+            translated(t, f"risk_usage.{item.code}", item.values, item.text),
+        )
         for item in state.items
     )
     allowed = t.t("risk.entries_on" if state.entries_allowed else "risk.entries_off")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 
 from handlers.i18n import Catalog
+from trading.events import HaltChanged
 from trading.risk import checks
-from trading.risk.breakers import DailyLossBreaker, DrawdownBreaker
+from trading.risk.breakers import DailyLossBreaker, DrawdownBreaker, ScheduleGuard
 from trading.risk.decision import Denied
+from trading.risk.gate import RiskContext, RiskGate
+from trading.risk.halts import SEOUL, HaltSchedule, HaltWindow
 from trading.risk.limits import RiskLimits
 from trading.upbit.market_rules import MarketRules
 
@@ -64,13 +67,48 @@ def denials() -> list[Denied]:
     return [d for d in out if isinstance(d, Denied)]
 
 
+NAMESPACES = ("refusal", "risk_usage", "halt_note")
+
+
 @pytest.mark.parametrize("language", ["ko", "en"])
 def test_every_code_has_a_message(language):
     messages = Catalog.load(language).messages
 
-    missing = sorted(c for c in emitted_codes() if f"refusal.{c}" not in messages)
+    missing = sorted(
+        c for c in emitted_codes() if not any(f"{ns}.{c}" in messages for ns in NAMESPACES)
+    )
 
     assert missing == []
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_every_risk_line_and_halt_note_renders(language):
+    catalog = Catalog.load(language)
+    halts: list = []
+    gate = RiskGate(LIMITS, sink=halts.append)
+    ctx = RiskContext(
+        free_krw=D(1_000_000),
+        open_positions=1,
+        equity=D(9_000_000),
+        day_pnl=D(-60_000),
+        paused=True,
+    )
+    gate.observe(NOW, ctx)
+    guard = ScheduleGuard(
+        HaltSchedule((HaltWindow(name="fomc", start="11:00", end="13:00"),), SEOUL), halts.append
+    )
+    guard.observe(NOW)
+    guard.observe(NOW + timedelta(hours=3))
+
+    lines = gate.state(NOW, ctx).items
+    for item in lines:
+        text = catalog.t(f"risk_usage.{item.code}", **dict(item.values))
+        assert all(v in text for _, v in item.values if v != "-"), (item.code, text)
+    codes = {h.code for h in halts if isinstance(h, HaltChanged)}
+    assert {"daily_loss", "window_started", "window_ended"} <= codes
+    for halt in halts:
+        if isinstance(halt, HaltChanged):
+            catalog.t(f"halt_note.{halt.code}", **dict(halt.values))
 
 
 @pytest.mark.parametrize("language", ["ko", "en"])

@@ -44,10 +44,29 @@ class ScheduleGuard:
             until = self.schedule.resumes_at(now)
             tail = f" until {local_time(until, self.schedule.zone)}" if until else ""
             reason = f"halt window {name!r} started: no new entries{tail}"
-            self._sink(HaltChanged(name=f"halt_window:{name}", active=True, reason=reason, at=at))
+            when = local_time(until, self.schedule.zone) if until else "-"
+            self._sink(
+                HaltChanged(
+                    name=f"halt_window:{name}",
+                    active=True,
+                    reason=reason,
+                    at=at,
+                    code="window_started",
+                    values=(("name", name), ("until", when)),
+                )
+            )
         for name in sorted(self._active - active):
             reason = f"halt window {name!r} ended"
-            self._sink(HaltChanged(name=f"halt_window:{name}", active=False, reason=reason, at=at))
+            self._sink(
+                HaltChanged(
+                    name=f"halt_window:{name}",
+                    active=False,
+                    reason=reason,
+                    at=at,
+                    code="window_ended",
+                    values=(("name", name),),
+                )
+            )
         self._active = active
 
     def check(self, now: datetime) -> Decision:
@@ -103,14 +122,17 @@ class VolatilityFilter:
         if bar.market not in self.halted and halt_at > 0 and level > halt_at:
             self.halted.add(bar.market)
             reason = self._reason(bar.market, limits)
-            self._emit(bar.market, True, reason, at)
+            self._emit(
+                bar.market, True, reason, at, "volatility_on", self._values(bar.market, limits)
+            )
         elif bar.market in self.halted and (halt_at == 0 or level < resume_at):
             self.halted.discard(bar.market)
             reason = (
                 f"{bar.market} volatility ({_label(limits)}) fell to {pct(level)}%,"
                 f" below {pct(resume_at)}%: entries resume"
             )
-            self._emit(bar.market, False, reason, at)
+            values = self._values(bar.market, limits)
+            self._emit(bar.market, False, reason, at, "volatility_off", values)
         return level
 
     def check(self, market: str, limits: RiskLimits) -> Decision:
@@ -119,13 +141,7 @@ class VolatilityFilter:
                 "volatility",
                 self._reason(market, limits),
                 code="volatility",
-                values=(
-                    ("market", market),
-                    ("measure", _label(limits)),
-                    ("level", pct(self._levels[market])),
-                    ("halt", pct(limits.volatility_halt_pct)),
-                    ("resume", pct(limits.resume_pct)),
-                ),
+                values=self._values(market, limits),
             )
         return APPROVED
 
@@ -136,8 +152,34 @@ class VolatilityFilter:
             f" below {pct(limits.resume_pct)}%"
         )
 
-    def _emit(self, market: str, active: bool, reason: str, at: datetime) -> None:
-        self._sink(HaltChanged(name=f"volatility:{market}", active=active, reason=reason, at=at))
+    def _values(self, market: str, limits: RiskLimits) -> tuple[tuple[str, str], ...]:
+        return (
+            ("market", market),
+            ("measure", _label(limits)),
+            ("level", pct(self._levels[market])),
+            ("halt", pct(limits.volatility_halt_pct)),
+            ("resume", pct(limits.resume_pct)),
+        )
+
+    def _emit(
+        self,
+        market: str,
+        active: bool,
+        reason: str,
+        at: datetime,
+        code: str,
+        values: tuple[tuple[str, str], ...],
+    ) -> None:
+        self._sink(
+            HaltChanged(
+                name=f"volatility:{market}",
+                active=active,
+                reason=reason,
+                at=at,
+                code=code,
+                values=values,
+            )
+        )
 
 
 def _label(limits: RiskLimits) -> str:
@@ -164,7 +206,7 @@ class _DailyHalt:
         if day != self._day:
             if self._day is not None and self.trip_reason is not None:
                 reason = f"new trading day {day.isoformat()}: the {self.name} halt is lifted"
-                self._emit(False, reason, at)
+                self._emit(False, reason, at, f"{self.name}_lifted", (("day", day.isoformat()),))
             self._day, self.trip_reason, self._waived = day, None, False
         return day
 
@@ -181,11 +223,25 @@ class _DailyHalt:
         until = local_time(_next_midnight(day, zone), zone)
         self.trip_reason = f"{what}: no new entries until {until}"
         self.trip_values = (*values, ("until", until))
-        self._emit(True, self.trip_reason, at)
+        self._emit(True, self.trip_reason, at, self.name, self.trip_values)
 
-    def _emit(self, active: bool, reason: str, at: datetime) -> None:
+    def _emit(
+        self,
+        active: bool,
+        reason: str,
+        at: datetime,
+        code: str,
+        values: tuple[tuple[str, str], ...],
+    ) -> None:
         self._sink(
-            HaltChanged(name=self.name, active=active, reason=reason, at=at.astimezone(UTC))
+            HaltChanged(
+                name=self.name,
+                active=active,
+                reason=reason,
+                at=at.astimezone(UTC),
+                code=code,
+                values=values,
+            )
         )
 
     def check(self, at: datetime, limits: RiskLimits) -> Decision:
@@ -199,7 +255,7 @@ class _DailyHalt:
         self._waived = rest_of_day
         if self.trip_reason is not None:
             self.trip_reason = None
-            self._emit(False, f"the {self.name} halt was reset", at)
+            self._emit(False, f"the {self.name} halt was reset", at, f"{self.name}_reset", ())
 
 
 class DailyLossBreaker(_DailyHalt):

@@ -14,7 +14,7 @@ Exits are never checked: ``check_exit`` always approves, so stops fire while ent
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -89,6 +89,8 @@ class LimitUsage:
     name: str
     text: str
     blocking: bool = False
+    code: str = field(default="", compare=False)  # catalog risk_usage.<code>, for chat
+    values: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,37 +198,59 @@ class RiskGate:
         self.observe(now, ctx)
         lim = self.limits
         trading = "kill switch on" if ctx.kill_switch else "paused" if ctx.paused else "active"
+        state = "kill_switch" if ctx.kill_switch else "paused" if ctx.paused else "active"
         loss = max(Decimal(0), -ctx.day_pnl)
+        loss_on, drawdown_on = lim.daily_loss_limit_krw > 0, lim.max_drawdown_pct > 0
+        peak = krw(self.drawdown.peak or Decimal(0))
         items = [
-            LimitUsage("trading", f"trading {trading}", ctx.kill_switch or ctx.paused),
+            LimitUsage(
+                "trading",
+                f"trading {trading}",
+                ctx.kill_switch or ctx.paused,
+                code=f"trading_{state}",
+            ),
             LimitUsage(
                 "max_positions",
                 f"{ctx.open_positions} of {lim.max_open_positions} positions",
                 ctx.open_positions >= lim.max_open_positions,
+                code="positions",
+                values=(("open", str(ctx.open_positions)), ("limit", str(lim.max_open_positions))),
             ),
             LimitUsage(
                 "position_size",
                 f"position size {krw(lim.position_size_krw)} KRW"
                 f" (Upbit minimum {krw(lim.min_order_krw)} KRW)",
+                code="position_size",
+                values=(("size", krw(lim.position_size_krw)), ("min", krw(lim.min_order_krw))),
             ),
             LimitUsage(
                 "daily_loss",
                 f"daily loss {krw(loss)} of {krw(lim.daily_loss_limit_krw)} KRW"
-                if lim.daily_loss_limit_krw > 0
+                if loss_on
                 else "daily loss limit off",
                 self.daily_loss.trip_reason is not None,
+                code="daily_loss" if loss_on else "daily_loss_off",
+                values=(("loss", krw(loss)), ("limit", krw(lim.daily_loss_limit_krw))),
             ),
             LimitUsage(
                 "drawdown",
                 f"drawdown {pct(self.drawdown.drawdown_pct)}% of {pct(lim.max_drawdown_pct)}%"
-                f" (peak {krw(self.drawdown.peak or Decimal(0))} KRW)"
-                if lim.max_drawdown_pct > 0
+                f" (peak {peak} KRW)"
+                if drawdown_on
                 else "drawdown limit off",
                 self.drawdown.trip_reason is not None,
+                code="drawdown" if drawdown_on else "drawdown_off",
+                values=(
+                    ("drawdown", pct(self.drawdown.drawdown_pct)),
+                    ("limit", pct(lim.max_drawdown_pct)),
+                    ("peak", peak),
+                ),
             ),
             LimitUsage(
                 "slippage",
                 f"slippage up to {lim.max_slippage_bps} bps, then {lim.slippage_mode}",
+                code=f"slippage_{lim.slippage_mode}",
+                values=(("bps", str(lim.max_slippage_bps)),),
             ),
             self._volatility_usage(),
             self._schedule_usage(now),
@@ -237,18 +261,31 @@ class RiskGate:
     def _volatility_usage(self) -> LimitUsage:
         lim = self.limits
         if lim.volatility_halt_pct == 0:
-            return LimitUsage("volatility", "volatility halt off")
-        halted = ", ".join(sorted(self.volatility.halted)) or "none"
+            return LimitUsage("volatility", "volatility halt off", code="volatility_off")
+        halted = ", ".join(sorted(self.volatility.halted))
         return LimitUsage(
             "volatility",
             f"volatility halt above {pct(lim.volatility_halt_pct)}%, resume below"
-            f" {pct(lim.resume_pct)}% (halted: {halted})",
+            f" {pct(lim.resume_pct)}% (halted: {halted or 'none'})",
             bool(self.volatility.halted),
+            code="volatility",
+            values=(
+                ("halt", pct(lim.volatility_halt_pct)),
+                ("resume", pct(lim.resume_pct)),
+                ("halted", halted or "-"),
+            ),
         )
 
     def _schedule_usage(self, now: datetime) -> LimitUsage:
         decision = self.halts.check(now)
         count = len(self.schedule.windows)
         if isinstance(decision, Denied):
-            return LimitUsage("halt_window", decision.reason, True)
-        return LimitUsage("halt_window", f"halt windows: {count} scheduled, none active")
+            return LimitUsage(
+                "halt_window", decision.reason, True, code="halt_active", values=decision.values
+            )
+        return LimitUsage(
+            "halt_window",
+            f"halt windows: {count} scheduled, none active",
+            code="halt_idle",
+            values=(("count", str(count)),),
+        )
