@@ -69,13 +69,18 @@ class Renderer:
         return self.catalog.t(f"notify.{key}", **values)
 
     def risk_reason(self, event: ev.RiskBreach) -> str:
-        return self.coded(f"refusal.{event.code}", event.values, event.reason)
+        return self.coded("refusal", event.code, event.values, event.reason)
 
-    def coded(self, key: str, values: tuple[tuple[str, str], ...], fallback: str) -> str:
+    def coded(
+        self, section: str, code: str, values: tuple[tuple[str, str], ...], fallback: str
+    ) -> str:
         """A risk text in the chat's language; the engine's English sentence if unknown."""
-        if not key.endswith(".") and key in self.catalog.messages:
-            return self.catalog.t(key, **dict(values))
-        return fallback
+        key = f"{section}.{code}"
+        return (
+            self.catalog.t(key, **dict(values))
+            if code and key in self.catalog.messages
+            else fallback
+        )
 
     def krw(self, value: Decimal) -> str:
         return self.t("fmt.krw", amount=f"{value.quantize(Decimal(1), ROUND_HALF_UP):,}")
@@ -228,7 +233,7 @@ class Renderer:
                     severity=Severity.WARNING,
                 )
             case ev.HaltChanged():
-                note = self.coded(f"halt_note.{event.code}", event.values, event.reason)
+                note = self.coded("halt_note", event.code, event.values, event.reason)
                 return Reply(
                     self.title(event, "halt_on" if event.active else "halt_off", name=event.name),
                     lines=(note,) if note else (),

@@ -192,11 +192,12 @@ async def trades(call: Call) -> Reply:
     return Reply(t.t("trades.title"), table=Table(tuple(t.t(f"col.{c}") for c in cols), rows))
 
 
-def translated(t: Catalog, key: str, values: tuple[tuple[str, str], ...], fallback: str) -> str:
+def translated(
+    t: Catalog, section: str, code: str, values: tuple[tuple[str, str], ...], fallback: str
+) -> str:
     """A risk text in the user's language; the engine's English sentence if there is no entry."""
-    if key.rsplit(".", 1)[-1] and key in t.messages:
-        return t.t(key, **dict(values))
-    return fallback
+    key = f"{section}.{code}"
+    return t.t(key, **dict(values)) if code and key in t.messages else fallback
 
 
 async def risk(call: Call) -> Reply:
@@ -205,7 +206,7 @@ async def risk(call: Call) -> Reply:
     fields = tuple(
         (
             t.t(f"risk.{item.name}") + (" ⛔" if item.blocking else ""),
-            translated(t, f"risk_usage.{item.code}", item.values, item.text),
+            translated(t, "risk_usage", item.code, item.values, item.text),
         )
         for item in state.items
     )
