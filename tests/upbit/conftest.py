@@ -17,7 +17,6 @@ from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.retry import RetryPolicy
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 BUNDLED = Path(__file__).resolve().parents[2] / "bot" / "data" / "upbit_KRW-BTC_1m.csv"
 
 

@@ -96,7 +96,7 @@ async def assemble(
     )
     await positions.load()
     engine = Engine(
-        EngineConfig(spec.markets, spec.timeframe, spec.paper),
+        EngineConfig(spec.markets, spec.timeframe),
         strategy=strategy,
         limits=limits,
         exchange=exchange,

@@ -54,7 +54,6 @@ ZERO = Decimal(0)
 class EngineConfig:
     markets: tuple[str, ...]
     timeframe: str
-    paper: bool
 
 
 class Engine:
