@@ -11,8 +11,10 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from typing import Protocol
 from pathlib import Path
 
+from bot import cli_backtest, cli_download, cli_optimize
 from bot.config import AppConfig, ConfigError, load_config, redacted_dump
 from bot.config.fields import mask_url_password
 
@@ -21,6 +23,23 @@ EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
 DEFAULT_CONFIG = Path("config.toml")
+
+
+#: Offline commands with their own modules: ``NAME``, ``add_parser(commands, common)`` and
+#: ``run(args) -> exit code``; each loads the config itself (``load_args_config``) if it needs one.
+class Tool(Protocol):
+    NAME: str
+
+    def add_parser(
+        self,
+        commands: argparse._SubParsersAction[argparse.ArgumentParser],
+        common: argparse.ArgumentParser,
+    ) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+TOOLS: dict[str, Tool] = {m.NAME: m for m in (cli_download, cli_backtest, cli_optimize)}
 
 
 def _common() -> argparse.ArgumentParser:
@@ -57,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "check-config", parents=[common], help="validate and print the effective config"
     )
+    for module in TOOLS.values():
+        module.add_parser(commands, common)
     db = commands.add_parser("db", parents=[common], help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     db_commands.add_parser(
@@ -75,7 +96,8 @@ def resolve_config_path(explicit: Path | None) -> Path | None:
     return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
 
 
-def _load(args: argparse.Namespace) -> tuple[AppConfig, Path | None]:
+def load_args_config(args: argparse.Namespace) -> tuple[AppConfig, Path | None]:
+    """The config the command line points at (``--config``, ``--env-file``, or defaults)."""
     path = resolve_config_path(getattr(args, "config", None))
     env_file: Path | None = getattr(args, "env_file", None)
     if env_file is None and os.environ.get("UPBIT_BOT_ENV_FILE"):
@@ -116,8 +138,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error argparse already printed
         return exc.code if isinstance(exc.code, int) else EXIT_CONFIG
+    if args.command in TOOLS:
+        try:
+            return TOOLS[args.command].run(args)
+        except ConfigError as exc:
+            print(f"upbit-bot: invalid configuration:\n{exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        except KeyboardInterrupt:
+            return EXIT_INTERRUPTED
     try:
-        cfg, path = _load(args)
+        cfg, path = load_args_config(args)
     except ConfigError as exc:
         print(f"upbit-bot: invalid configuration:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
@@ -24,12 +24,14 @@ class HttpServer:
         ready: Callable[[], bool],
         beat_s: float = 0.5,
         stale_after_s: float = 5.0,
+        routes: Sequence[web.RouteDef] = (),
     ) -> None:
         self.host = host
         self.port = port
         self._ready = ready
         self._beat_s = beat_s
         self._stale_after_s = stale_after_s
+        self._routes = tuple(routes)  # more endpoints (metrics, API), owned by their modules
         self._last_beat = time.monotonic()
         self._runner: web.AppRunner | None = None
         self._beat: asyncio.Task[None] | None = None
@@ -40,6 +42,7 @@ class HttpServer:
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
+        app.add_routes(self._routes)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
