@@ -11,8 +11,8 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from typing import Protocol
 from pathlib import Path
+from typing import Protocol
 
 from bot import cli_backtest, cli_download, cli_optimize
 from bot.config import AppConfig, ConfigError, load_config, redacted_dump
