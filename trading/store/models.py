@@ -208,3 +208,24 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class CandleRow(Base):
+    """Downloaded history (``upbit-bot download``): one candle per market, timeframe and start.
+
+    ``filled`` marks a flat candle written for an interval in which Upbit reported no trade
+    (open = high = low = close = previous close, volume and value 0).
+    """
+
+    __tablename__ = "candles"
+
+    market: Mapped[str] = mapped_column(String(20), primary_key=True)
+    timeframe: Mapped[str] = mapped_column(String(8), primary_key=True)
+    start: Mapped[datetime] = mapped_column(primary_key=True)
+    open: Mapped[Decimal]
+    high: Mapped[Decimal]
+    low: Mapped[Decimal]
+    close: Mapped[Decimal]
+    volume: Mapped[Decimal]
+    value: Mapped[Decimal]
+    filled: Mapped[bool] = mapped_column(default=False)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from .candles import CandleBook
 from .jsonenc import KST, now_ms, utc_dt
 
 ZERO = Decimal(0)
@@ -57,7 +58,7 @@ class MarketData:
     def __init__(self, markets: list[str]) -> None:
         self.markets = list(markets)
         self.books: dict[str, Book] = {}
-        self.candles: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.candles = CandleBook()
         self.tape: dict[str, list[TapeTrade]] = {m: [] for m in markets}
         self.stats: dict[str, Stats] = {m: Stats() for m in markets}
         self._seq = 0
@@ -84,8 +85,7 @@ class MarketData:
         return tape[0] if tape else None
 
     def set_candles(self, market: str, unit: str, candles: list[dict[str, Any]]) -> None:
-        ordered = sorted(candles, key=lambda c: str(c["candle_date_time_utc"]), reverse=True)
-        self.candles[(market, unit)] = ordered
+        self.candles.set(market, unit, candles)
 
     def record_trade(
         self, market: str, price: Decimal, volume: Decimal, ask_bid: str

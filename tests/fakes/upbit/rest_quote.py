@@ -111,16 +111,17 @@ class QuoteApi:
         count = _int(request.query, "count", 1)
         if count < 1:
             raise q_invalid()
-        count = min(count, 200)
-        rows = self.md.candles.get((market, unit), [])
         to = request.query.get("to")
+        limit = None
         if to is not None:
             try:
                 limit = parse_iso(to).astimezone(UTC).replace(tzinfo=None).isoformat()
             except ValueError:
                 raise q_invalid() from None
-            rows = [r for r in rows if str(r["candle_date_time_utc"]) < limit]
-        return rows[:count]
+        if self.md.candles.outage_now():
+            status = self.md.candles.outage_status
+            return status, {"error": {"name": status, "message": "Service Unavailable"}}
+        return self.md.candles.page(market, unit, min(count, 200), limit)
 
     async def ticks(self, request: web.Request) -> Any:
         q = request.query

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
 from .auth import Authenticator
+from .candles import rows_from_file
 from .exchange import Exchange
 from .faults import FaultInjector
 from .market import MarketData
@@ -162,6 +164,30 @@ class FakeUpbit:
 
     def set_candles(self, market: str, unit: str, candles: list[dict[str, Any]]) -> None:
         self.md.set_candles(market, unit, candles)
+
+    def load_candles(self, market: str, unit: str, path: Path, **select: Any) -> int:
+        """Serve a real candle file (gaps kept) as ``market``'s ``unit`` candles
+        (``minutes/1``, ``days``, ...); ``select`` goes to ``candles.rows_from_file``."""
+        rows = rows_from_file(path, market, unit, **select)
+        self.md.set_candles(market, unit, rows)
+        return len(rows)
+
+    def candle_requests(self, market: str | None = None) -> list[RecordedRequest]:
+        """Every candle request received (optionally for one market), 429s included."""
+        return [
+            r
+            for r in self.requests
+            if r.path.startswith("/v1/candles/")
+            and (market is None or f"market={market}" in r.query.split("&"))
+        ]
+
+    def candle_outage_after(self, pages: int, status: int = 503) -> None:
+        """Answer ``pages`` more candle pages, then ``status`` for every one until cleared."""
+        self.md.candles.pages_before_outage = pages
+        self.md.candles.outage_status = status
+
+    def end_candle_outage(self) -> None:
+        self.md.candles.pages_before_outage = None
 
     def set_market_warning(self, market: str, warning: bool = True) -> None:
         (self.quote_api.warnings.add if warning else self.quote_api.warnings.discard)(market)
