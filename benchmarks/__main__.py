@@ -9,15 +9,17 @@ import argparse
 import statistics
 
 from benchmarks import (
+    backtest_compare,
     chat_roundtrip,
     engine_load,
+    optimize_speed,
     order_latency,
     push_burst,
     rate_limit,
     tick_to_order,
 )
 
-ALL = ("rate", "latency", "tick", "load", "chat", "burst")
+ALL = ("rate", "latency", "tick", "load", "chat", "burst", "backtest", "optimize")
 
 
 def bench_rate(runs: int, duration: float) -> None:
@@ -103,6 +105,26 @@ def bench_burst(runs: int) -> None:
         )
 
 
+def bench_backtest(runs: int, quick: bool) -> None:
+    backtest_compare.run(runs, quick)
+
+
+def bench_optimize(runs: int, trials: int) -> None:
+    print(
+        f"optimize: {runs} run(s) of {trials} trials, ma_cross, "
+        f"{optimize_speed.MONTH_BARS:,} 1-minute candles, SQLite study"
+    )
+    for jobs in (1, 2):
+        results = [optimize_speed.run_once(trials, jobs, seed=1 + n) for n in range(runs)]
+        figures = optimize_speed.summary(results)
+        print(
+            f"  {jobs} worker(s)  median {figures['per_second']:6.1f} trials/s "
+            f"({figures['seconds']:.1f} s), {figures['per_cpu_second']:.1f} trials per "
+            f"CPU-second, {figures['pruned']:.0f} pruned  (runs: "
+            f"{', '.join(f'{r.per_second:.1f}' for r in results)})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--runs", type=int, default=3, help="runs per benchmark (median shown)")
@@ -111,12 +133,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=500, help="stop crossings per tick run")
     parser.add_argument("--load-duration", type=float, default=60.0, help="load run seconds")
     parser.add_argument("--chat-rounds", type=int, default=300, help="commands per chat run")
+    parser.add_argument("--trials", type=int, default=200, help="trials per optimize run")
     parser.add_argument("--only", default=",".join(ALL), help=f"comma list of {', '.join(ALL)}")
     parser.add_argument("--quick", action="store_true", help="1 short run of each")
     args = parser.parse_args()
     if args.quick:
         args.runs, args.duration, args.calls = 1, 5.0, 300
         args.rounds, args.load_duration, args.chat_rounds = 100, 10.0, 50
+        args.trials = 40
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(ALL))
     if unknown:
@@ -133,6 +157,10 @@ def main() -> None:
         bench_chat(args.runs, args.chat_rounds)
     if "burst" in chosen:
         bench_burst(args.runs)
+    if "backtest" in chosen:
+        bench_backtest(args.runs, args.quick)
+    if "optimize" in chosen:
+        bench_optimize(args.runs, args.trials)
 
 
 if __name__ == "__main__":

@@ -18,12 +18,15 @@ from importlib import resources
 from pathlib import Path
 
 from bot import upbit_factory
-from bot.chatops import ChatOps
+from bot.api.wiring import build_http_server
+from bot.chatops import ChatOps, version
 from bot.config import AppConfig
-from bot.console import run_console
 from bot.event_log import describe
 from bot.http_server import HttpServer
+from bot.leadership import Leadership, leadership_for
 from bot.logs import setup_logging
+from bot.metrics import Metrics, metrics_route
+from bot.standby import run_console
 from bot.trader import Trader
 from trading.bus import EventBus
 from trading.candle_file import CandleFileError
@@ -54,16 +57,29 @@ class App:
         self.http: HttpServer | None = None
         self.trader: Trader | None = None
         self.chatops: ChatOps | None = None
+        self.leadership: Leadership | None = None
+        self._trading: set[asyncio.Task[None]] = set()  # the trader's tasks (leader only)
+        self._replay = bundled_replay_file()
         self._early: list[Event] = []  # critical events before the notifier exists
         # every event goes through the bus; the console log is its first subscriber (the
         # notifier and the metrics join it in issues #4 and #6)
         self.bus = EventBus()
         self.bus.subscribe_callback("console-log", self._log_event)
+        self.metrics = Metrics(
+            version=version(),
+            mode=config.bot.mode,
+            strategy=config.strategy.name,
+            markets=config.bot.markets,
+        )
+        self.metrics.subscribe(self.bus)
         self.revision: str | None = None
         self.state = "new"
 
     def create_task(self, coro: Awaitable[None], name: str) -> None:
         """Track background work; a crash is logged and stops the bot rather than vanishing."""
+        self._spawn(coro, name)
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:
 
         async def guarded() -> None:
             try:
@@ -77,6 +93,7 @@ class App:
         task = asyncio.get_running_loop().create_task(guarded(), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     @property
     def ready(self) -> bool:
@@ -97,8 +114,10 @@ class App:
         self.revision = await upgrade(cfg.store.url)
         log.info("store ready at revision %s", self.revision)
         if cfg.http.enabled:
-            self.http = HttpServer(cfg.http.host, cfg.http.port, ready=lambda: self.ready)
+            # probes, JSON API and dashboard (bot/api); more routes from their own modules
+            self.http = build_http_server(self, routes=[metrics_route(self.metrics)])
             await self.http.start()
+            self.metrics.sources.loop_lag_s = self.http.loop_lag_s
             log.info("health endpoints on http://%s:%d/healthz", cfg.http.host, self.http.port)
         if cfg.bot.mode == "live" or cfg.bot.feed == "upbit":
             await self._start_upbit()
@@ -107,27 +126,77 @@ class App:
             # fail now, not in the background, on a missing or unreadable file
             kind = ReplayFile(replay, cfg.bot.markets[0]).kind()
             log.info("replaying %s (%s) at %s speed", replay.name, kind, cfg.bot.replay_speed)
+        self._replay = replay
+        # the leader trades (trader, chat-ops); a standby answers read-only commands
+        self.leadership = leadership_for(self)
+        await self.leadership.start()  # a lone instance leads before this returns
+        self.create_task(console(self), "console")
+        self.state = "running"
+        log.info("running; type 'help' for commands, Ctrl-C to stop")
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def is_leader(self) -> bool:
+        """This instance holds the leader lock (always, on SQLite): it trades and pushes. A
+        standby is alive and ready as a standby; /healthz and metrics report which."""
+        return self.leadership is not None and self.leadership.is_leader
+
+    async def start_trading(self) -> None:
+        """Leadership acquired: the trader (reconciliation before the first order), then
+        chat-ops (transports, notifier, reports)."""
+        cfg = self.config
+        assert self.leadership is not None
         self.trader = Trader(
             cfg,
             sink=self.on_event,
-            create_task=self.create_task,
+            create_task=self._trading_task,
             rest=self.rest,
             credentials=upbit_factory.credentials(cfg),
-            replay_file=replay,
+            replay_file=self._replay,
+            fence=self.leadership.lock.may_send,
         )
         await self.trader.start()
         assert self.trader.facade is not None
+        self.metrics.attach_trader(self.trader)
         self.chatops = ChatOps(
             cfg,
             facade=self.trader.facade,
             store=self.trader.facade.store,
             bus=self.bus,
             health=self._health,
+            on_command=self.metrics.on_command,
         )
         await self.chatops.start(self._early)  # reads the buffer before its first await
-        self.create_task(console(self), "console")
-        self.state = "running"
-        log.info("running; type 'help' for commands, Ctrl-C to stop")
+        self._early = []
+        self.metrics.attach_chatops(self.chatops)
+
+    async def stop_trading(self, reason: str) -> None:
+        """Leadership lost: the fence already refuses orders; stop pushing and trading, and
+        leave open orders to the new leader (no cancel)."""
+        trader, chatops = self.trader, self.chatops
+        self.trader = self.chatops = None
+        if trader is not None and trader.rig is not None:
+            trader.rig.engine.paused_all = True  # in memory only: the new leader decides
+        tasks = list(self._trading)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            async with asyncio.timeout(10):
+                if chatops is not None:
+                    await chatops.stop(reason)
+                if trader is not None:
+                    await trader.stop(cancel=False)
+        except Exception as exc:  # a dead store must not keep a lost leader half-running
+            log.warning("stopping the trading parts after %s: %s", reason, exc)
+
+    def _trading_task(self, coro: Awaitable[None], name: str) -> None:
+        """A task of the trading parts: cancelled when leadership is lost."""
+        task = self._spawn(coro, name)
+        self._trading.add(task)
+        task.add_done_callback(self._trading.discard)
 
     def _health(self) -> dict[str, str]:
         cfg = self.config
@@ -139,7 +208,10 @@ class App:
 
     async def _start_upbit(self) -> None:
         cfg = self.config
-        self.rest = upbit_factory.rest_client(cfg, self.on_event)
+        self.rest = upbit_factory.rest_client(
+            cfg, self.on_event, on_request=self.metrics.on_request
+        )
+        self.metrics.attach_rest(self.rest)
         await self.rest.start()
         markets = {m.market: m for m in await self.rest.markets()}
         unknown = [m for m in cfg.bot.markets if m not in markets]
@@ -179,10 +251,14 @@ class App:
         if self.state == "stopped":
             return
         self.state = "stopping"
+        if self.leadership is not None:
+            await self.leadership.stop()  # no take-over while stopping
         if self.chatops is not None:
             await self.chatops.stop()
         if self.trader is not None:
             await self.trader.stop()
+        if self.leadership is not None:
+            await self.leadership.release()  # only now may a standby trade
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -197,9 +273,11 @@ class App:
 
 
 async def console(app: App) -> None:
-    """Commands typed on stdin, through the same dispatcher as the chat transports."""
-    if app.chatops is not None and app.chatops.dispatcher is not None:
-        await run_console(app.chatops.dispatcher, app._stop)
+    """Commands typed on stdin: the leader's dispatcher, or the standby's read-only desk."""
+    assert app.leadership is not None
+    desk = app.leadership.desk
+    assert desk is not None
+    await run_console(lambda: app.chatops.dispatcher if app.chatops else None, desk, app._stop)
 
 
 async def run(config: AppConfig) -> int:

@@ -20,7 +20,7 @@ from bot.slack import SlackTransport
 from bot.telegram import TelegramTransport
 from handlers.auth import Authorizer, Policy
 from handlers.commands import build_registry
-from handlers.dispatcher import Dispatcher
+from handlers.dispatcher import AuditObserver, Dispatcher
 from handlers.i18n import Catalog
 from handlers.registry import Role
 from handlers.reply import Reply, Severity
@@ -66,8 +66,10 @@ class ChatOps:
         store: Store,
         bus: EventBus,
         health: Callable[[], Mapping[str, str]],
+        on_command: AuditObserver | None = None,
     ) -> None:
         self.config = config
+        self._on_command = on_command  # told (command, outcome) of every audited command
         self._facade = facade
         self._store = store
         self._bus = bus
@@ -92,6 +94,7 @@ class ChatOps:
             version=version(),
             health_hook=self._health,
             report_hook=self._report,
+            on_audit=self._on_command,
         )
         senders: dict[str, ChatSender] = {}
         targets: dict[str, Sequence[str]] = {}

@@ -1,19 +1,428 @@
-"""``upbit-bot backtest``: argument parsing and the command body (filled in by issue #5)."""
+"""``upbit-bot backtest``: run a strategy over recorded candles with the paper-trading rules.
+
+Arguments are checked here so every mistake is one line on stderr and exit code 2; the work
+is ``trading.backtest``. Heavy modules (numpy, pyarrow, the risk layer, matplotlib) are
+imported only when the command runs, matplotlib only when a chart is written.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.config import AppConfig
+    from trading.backtest import BacktestResult, BacktestSpec
+    from trading.strategies import CandleFrame
 
 NAME = "backtest"
+EXIT_OK, EXIT_USAGE = 0, 2
+BUNDLED = Path(__file__).parent / "data" / "upbit_KRW-BTC_1m.csv"
+_FILE_NAME = re.compile(r"(?:^|_)([A-Z0-9]+-[A-Z0-9]+)_(\d+[smhd])\.(?:csv|csv\.gz|parquet)$")
+
+
+class UsageError(ValueError):
+    """A bad value on the command line or in the data (exit 2, one line)."""
 
 
 def add_parser(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    commands.add_parser(NAME, parents=[common], help="backtest (not yet available)")
+    parser = commands.add_parser(
+        NAME,
+        parents=[common],
+        help="backtest a strategy on recorded candles (the paper-trading rules)",
+        description="Run a strategy over recorded candles with the same strategy code, risk "
+        "gate, ATR stops, cooldowns, position limits and paper fill model that paper trading "
+        "uses. Defaults come from --config: [strategy], [risk], [paper], bot.markets.",
+        epilog="--data takes one file per --market in order (or MARKET=FILE), CSV, CSV.gz or "
+        "Parquet with the header timestamp_utc,open,high,low,close,volume[,value]; 'store' "
+        "reads the candles `upbit-bot download` stored in store.url. See docs/backtest.md.",
+    )
+    parser.add_argument("--strategy", default=None, help="built-in name or a .py strategy file")
+    parser.add_argument(
+        "--market", action="append", default=None, metavar="MARKET", help="repeatable"
+    )
+    parser.add_argument("--timeframe", default=None, help="candle length (default: config)")
+    parser.add_argument("--from", dest="start", default=None, metavar="WHEN", help="UTC date")
+    parser.add_argument("--to", dest="end", default=None, metavar="WHEN", help="UTC, exclusive")
+    parser.add_argument(
+        "--data",
+        action="append",
+        default=None,
+        metavar="FILE|store",
+        help="candle file per --market (or MARKET=FILE), or 'store' (default: the bundled "
+        "KRW-BTC 1m file)",
+    )
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="strategy parameter"
+    )
+    parser.add_argument(
+        "--fill-gaps",
+        action="store_true",
+        help="fill missing candles flat (previous close, volume 0) instead of refusing them",
+    )
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="every risk feature off (stops, take-profit, cooldowns, volatility halt, loss "
+        "and drawdown halts, halt windows, slippage, the slippage check, the same-candle "
+        "re-entry guard): the strategy alone, comparable with other backtesters",
+    )
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="write files here")
+    parser.add_argument("--no-chart", action="store_true", help="no equity.png in --out")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+# -- arguments -----------------------------------------------------------------------------------
+
+
+def _when(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: expected a date or ISO datetime (UTC)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param {pair!r}: expected KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _strategy(args: argparse.Namespace, cfg: AppConfig) -> Any:
+    from trading.strategies import build_strategy
+
+    name = args.strategy or (cfg.strategy.file or cfg.strategy.name)
+    configured = {cfg.strategy.name, cfg.strategy.file} - {""}
+    params: dict[str, object] = dict(cfg.strategy.params) if name in configured else {}
+    params |= _params(args.param)
+    file = name if name.endswith(".py") else ""
+    try:
+        return build_strategy("" if file else name, file, params)
+    except ValueError as exc:  # StrategyLoadError, ParamError
+        raise UsageError(str(exc)) from None
+
+
+def _spec(args: argparse.Namespace, cfg: AppConfig, timeframe: str) -> BacktestSpec:
+    from trading.backtest import BacktestSpec
+    from trading.risk.limits import RiskLimits
+
+    risk = cfg.risk.model_dump()
+    if args.plain:
+        risk |= {
+            "atr_stop_mult": 0,
+            "take_profit_pct": 0,
+            "volatility_halt_pct": 0,
+            "volatility_resume_pct": None,
+            "daily_loss_limit_krw": 0,
+            "max_drawdown_pct": 0,
+            "halt_windows": (),
+        }
+    try:
+        limits = RiskLimits.from_mapping(risk | {"timezone": cfg.bot.timezone})
+        return BacktestSpec(
+            strategy=_strategy(args, cfg),
+            limits=limits,
+            timeframe=timeframe,
+            start_krw=Decimal(str(cfg.paper.start_krw)),
+            fee_rate=Decimal(str(cfg.paper.fee_rate)),
+            slippage_bps=Decimal(0) if args.plain else Decimal(str(cfg.paper.slippage_bps)),
+            cooldown_candles=0 if args.plain else int(risk.get("cooldown_candles", 0)),
+            stop_cooldown_candles=0 if args.plain else int(risk.get("stop_cooldown_candles", 0)),
+            slippage_check=not args.plain,
+            same_candle_reentry=args.plain,
+        )
+    except UsageError:
+        raise
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _sources(args: argparse.Namespace, markets: list[str]) -> list[tuple[str, str]]:
+    """``(market, FILE or 'store')`` per market."""
+    data: list[str] = args.data or []
+    if not data:
+        if markets == ["KRW-BTC"]:
+            return [("KRW-BTC", str(BUNDLED))]
+        raise UsageError("pass --data FILE for each --market (or --data store)")
+    if data == ["store"]:
+        return [(m, "store") for m in markets]
+    named = [d.partition("=") for d in data]
+    if all(sep and re.fullmatch(r"[A-Z0-9]+-[A-Z0-9]+", m) for m, sep, _ in named):
+        by_market = {m: path for m, _, path in named}
+        unknown = sorted(set(by_market) - set(markets))
+        if unknown and args.market:
+            raise UsageError(f"--data for {', '.join(unknown)}, which is not a --market")
+        order = markets if args.market else list(by_market)
+        missing = [m for m in order if m not in by_market]
+        if missing:
+            raise UsageError(f"no --data for market(s) {', '.join(missing)}")
+        return [(m, by_market[m]) for m in order]
+    if len(data) != len(markets):
+        raise UsageError(
+            f"{len(data)} --data value(s) for {len(markets)} market(s): give one per --market"
+            " in the same order, or MARKET=FILE"
+        )
+    return list(zip(markets, data, strict=True))
+
+
+def _load(
+    args: argparse.Namespace,
+    cfg: AppConfig,
+    sources: list[tuple[str, str]],
+    timeframe: str,
+    start: datetime | None,
+    end: datetime | None,
+) -> tuple[dict[str, CandleFrame], list[str]]:
+    from trading.backtest.data import (
+        check_aligned,
+        fill_gaps,
+        find_gaps,
+        iso,
+        load_frame,
+        slice_frame,
+    )
+    from trading.timeframes import timeframe_seconds
+
+    step = timeframe_seconds(timeframe)
+    frames: dict[str, CandleFrame] = {}
+    notes: list[str] = []
+    lo = None if start is None else int(start.timestamp())
+    hi = None if end is None else int(end.timestamp())
+    for market, source in sources:
+        if source == "store":
+            frame, label = _from_store(cfg, market, timeframe, start, end), f"store {market}"
+        else:
+            path = Path(source)
+            _check_name(path, market, timeframe)
+            try:
+                frame = slice_frame(load_frame(path), lo, hi)
+            except ValueError as exc:  # CandleFileError names the file and line
+                raise UsageError(str(exc)) from None
+            label = str(path)
+        if len(frame) == 0:
+            raise UsageError(f"{label}: no candles between --from and --to")
+        try:
+            check_aligned(frame, step, label)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        gaps = find_gaps(frame, step)
+        if gaps and not args.fill_gaps:
+            raise UsageError(
+                f"{label}: {gaps.missing} missing candle(s) in {gaps.holes} gap(s), the first"
+                f" after {iso(gaps.first_after or 0)}; pick a complete range with --from/--to"
+                " or add --fill-gaps"
+            )
+        if gaps:
+            frame, added = fill_gaps(frame, step)
+            notes.append(f"{market}: filled {added} missing candle(s) flat (previous close)")
+        frames[market] = frame
+    return frames, notes
+
+
+def _check_name(path: Path, market: str, timeframe: str) -> None:
+    """A file named like the shared data (``upbit_KRW-ETH_1h.csv``) must match the request."""
+    match = _FILE_NAME.search(path.name)
+    if match is None:
+        return
+    named_market, named_tf = match.groups()
+    if named_market != market:
+        raise UsageError(f"{path}: the file is for {named_market}, not --market {market}")
+    if named_tf != timeframe:
+        raise UsageError(f"{path}: the file has {named_tf} candles, not --timeframe {timeframe}")
+
+
+def _from_store(
+    cfg: AppConfig, market: str, timeframe: str, start: datetime | None, end: datetime | None
+) -> CandleFrame:
+    from trading.history.store_candles import load_frame
+
+    try:
+        return load_frame(cfg.store.url, market, timeframe, start, end)
+    except (LookupError, ValueError) as exc:
+        raise UsageError(f"store: {exc}") from None
+
+
+# -- output --------------------------------------------------------------------------------------
+
+
+def _summary(
+    result: BacktestResult, spec: BacktestSpec, frames: dict[str, CandleFrame], notes: list[str]
+) -> dict[str, Any]:
+    from trading.backtest.data import iso
+
+    first = min(int(f.start[0]) for f in frames.values())
+    last = max(int(f.start[-1]) for f in frames.values())
+    return {
+        "strategy": spec.strategy.name,
+        "params": spec.strategy.params.model_dump(mode="json"),
+        "markets": list(frames),
+        "timeframe": spec.timeframe,
+        "from": iso(first),
+        "to": iso(last + spec.timeframe_s),
+        "candles": len(result.times),
+        **result.metrics.as_dict(),
+        "notes": notes,
+    }
+
+
+def _fmt(value: object, unit: str = "", places: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{places}f}{unit}"
+    return f"{value}{unit}"
+
+
+def _table(summary: dict[str, Any]) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in summary["params"].items())
+    rows = [
+        ("trades", f"{summary['trades']:,}"),
+        ("win rate", _fmt(summary["win_rate"], " %", 1)),
+        ("total return", _fmt(summary["total_return_pct"], " %")),
+        ("annualized return", _fmt(summary["annualized_return_pct"], " %")),
+        ("max drawdown", _fmt(summary["max_drawdown_pct"], " %")),
+        ("sharpe", _fmt(summary["sharpe"])),
+        ("sortino", _fmt(summary["sortino"])),
+        ("calmar", _fmt(summary["calmar"])),
+        ("profit factor", _fmt(summary["profit_factor"])),
+        ("exposure", _fmt(summary["exposure_pct"], " %", 1)),
+        ("fees paid", _fmt(summary["fees_krw"], " KRW", 0)),
+        ("final equity", _fmt(summary["final_equity_krw"], " KRW", 0)),
+        ("buy and hold", _fmt(summary["buy_and_hold_return_pct"], " %")),
+    ]
+    head = (
+        f"backtest {summary['strategy']} ({params}) on {', '.join(summary['markets'])}"
+        f" {summary['timeframe']}, {summary['from']} .. {summary['to']}"
+        f" ({summary['candles']:,} candles)"
+    )
+    width = max(len(k) for k, _ in rows)
+    return "\n".join([head, *(f"  {k:<{width}}  {v}" for k, v in rows)])
+
+
+def _write(out: Path, result: BacktestResult, summary: dict[str, Any], chart: bool) -> None:
+    import csv
+
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [t.as_dict() for t in result.trades]
+    columns = [
+        "market",
+        "entry_at",
+        "exit_at",
+        "entry_price",
+        "exit_price",
+        "volume",
+        "entry_fee",
+        "exit_fee",
+        "pnl_krw",
+        "return_pct",
+        "exit_reason",
+    ]
+    with open(out / "trades.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    (out / "trades.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    if chart:
+        _chart(out / "equity.png", result, summary)
+
+
+def _chart(path: Path, result: BacktestResult, summary: dict[str, Any]) -> None:
+    """Equity and drawdown, one above the other (matplotlib's Agg canvas, no display)."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    times = result.times.astype("datetime64[s]")
+    equity, drawdown = result.equity, result.drawdown_pct
+    if len(times) > 4000:  # plot the envelope of long series, not half a million points
+        step = len(times) // 2000
+        cut = len(times) // step * step
+        times = times[:cut:step]
+        equity = equity[:cut].reshape(-1, step).min(axis=1)
+        drawdown = drawdown[:cut].reshape(-1, step).max(axis=1)
+    figure = Figure(figsize=(10, 6), dpi=100)
+    FigureCanvasAgg(figure)
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    top.plot(times, equity, color="#1f77b4", linewidth=1)
+    top.set_ylabel("equity (KRW)")
+    top.set_title(
+        f"{summary['strategy']} on {', '.join(summary['markets'])} {summary['timeframe']}:"
+        f" {summary['total_return_pct']:+.2f} %, max drawdown {summary['max_drawdown_pct']:.2f} %"
+    )
+    top.grid(alpha=0.3)
+    bottom.fill_between(times, -np.asarray(drawdown), 0, color="#d62728", alpha=0.5)
+    bottom.set_ylabel("drawdown (%)")
+    bottom.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path)
+
+
+# -- the command ---------------------------------------------------------------------------------
 
 
 def run(args: argparse.Namespace) -> int:
-    print(f"upbit-bot: {NAME} is not available yet", file=sys.stderr)
-    return 1
+    from bot.cli import load_args_config
+
+    cfg, _ = load_args_config(args)
+    try:
+        return _run(args, cfg)
+    except UsageError as exc:
+        print(f"upbit-bot backtest: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(args: argparse.Namespace, cfg: AppConfig) -> int:
+    from trading.backtest import run_backtest
+    from trading.strategies import StrategyError
+    from trading.timeframes import timeframe_seconds
+
+    timeframe = args.timeframe or cfg.strategy.timeframe
+    try:
+        timeframe_seconds(timeframe)
+    except ValueError as exc:
+        raise UsageError(f"--timeframe {timeframe!r}: {exc}") from None
+    markets: list[str] = list(args.market or cfg.bot.markets)
+    if args.market is None and args.data and all("=" in d for d in args.data):
+        markets = [d.partition("=")[0] for d in args.data]
+    for market in markets:
+        if not re.fullmatch(r"[A-Z]{3,4}-[A-Z0-9]{1,15}", market):
+            raise UsageError(f"--market {market!r}: expected an Upbit market like KRW-BTC")
+    if len(set(markets)) != len(markets):
+        raise UsageError("a market is given twice")
+    start, end = _when(args.start, "--from"), _when(args.end, "--to")
+    if start and end and end <= start:
+        raise UsageError("--to must be after --from")
+    spec = _spec(args, cfg, timeframe)
+    frames, notes = _load(args, cfg, _sources(args, markets), timeframe, start, end)
+    for note in notes:
+        print(f"upbit-bot backtest: {note}", file=sys.stderr)
+    try:
+        result = run_backtest(spec, frames)
+    except StrategyError as exc:
+        raise UsageError(str(exc)) from None
+    summary = _summary(result, spec, frames, notes)
+    if args.out is not None:
+        _write(args.out, result, summary, chart=not args.no_chart)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(_table(summary))
+        if args.out is not None:
+            print(f"trades: {args.out / 'trades.csv'}, {args.out / 'trades.json'}")
+    return EXIT_OK

@@ -1,19 +1,361 @@
-"""``upbit-bot optimize``: argument parsing and the command body (filled in by issue #5)."""
+"""``upbit-bot optimize``: tune a strategy's parameters by Bayesian optimization (optuna TPE).
+
+Arguments are checked here so every mistake is one line on stderr and exit code 2; the work
+is ``trading.optimize``. Output: a table of in-sample beside out-of-sample metrics per fold
+(or ``--json``), the best parameters as a ``[strategy]`` TOML snippet (``--out DIR/best.toml``)
+and as the ``/set`` commands that apply them to a running bot.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.config import AppConfig
+    from trading.optimize import OptimizeResult, OptimizeSettings
+    from trading.strategies import CandleFrame
 
 NAME = "optimize"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(ValueError):
+    """A bad value on the command line (exit 2)."""
 
 
 def add_parser(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    commands.add_parser(NAME, parents=[common], help="optimize (not yet available)")
+    parser = commands.add_parser(
+        NAME,
+        parents=[common],
+        help="tune strategy parameters (Bayesian optimization, walk-forward)",
+        description="Search a strategy's parameters within the bounds its parameter model "
+        "declares, with optuna's TPE sampler, scoring each trial by a backtest of the "
+        "in-sample window; the best parameters are then backtested out-of-sample too, and "
+        "both are shown side by side. Risk settings, fee, slippage and stake come from "
+        "--config ([risk], [paper]) exactly as for `upbit-bot backtest`.",
+        epilog="Objectives: sharpe, sortino, calmar; profit = total_return_pct - PENALTY x "
+        "max_drawdown_pct. A trial with fewer than --min-trades trades scores -1e6 + trades. "
+        "Workers on several machines join one study with the same --storage URL, --study "
+        "name and options. See docs/optimize.md.",
+    )
+    parser.add_argument("--strategy", default=None, help="built-in name or a .py strategy file")
+    parser.add_argument(
+        "--market", action="append", default=None, metavar="MARKET", help="repeatable"
+    )
+    parser.add_argument(
+        "--data",
+        action="append",
+        default=None,
+        metavar="FILE|store",
+        help="candle file per --market (or MARKET=FILE), or 'store', as for `upbit-bot "
+        "backtest` (default: the bundled KRW-BTC 1m file)",
+    )
+    parser.add_argument("--timeframe", default=None, help="candle length (default: config)")
+    parser.add_argument(
+        "--fill-gaps",
+        action="store_true",
+        help="fill missing candles flat (previous close, volume 0) instead of refusing them",
+    )
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="every risk feature off, as `upbit-bot backtest --plain`: the strategy alone",
+    )
+    parser.add_argument("--from", dest="start", default=None, metavar="WHEN", help="UTC")
+    parser.add_argument("--to", dest="end", default=None, metavar="WHEN", help="UTC, exclusive")
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="fix a parameter"
+    )
+    parser.add_argument(
+        "--space",
+        action="append",
+        default=[],
+        metavar="KEY=LO:HI",
+        help="narrow a parameter's range (inside its declared bounds); KEY=a,b for choices",
+    )
+    parser.add_argument(
+        "--objective", default="sharpe", help="sharpe (default), sortino, calmar or profit"
+    )
+    parser.add_argument(
+        "--penalty", type=float, default=1.0, help="drawdown weight of --objective profit"
+    )
+    parser.add_argument("--min-trades", type=int, default=10, help="fewer trades = a bad score")
+    parser.add_argument("--trials", type=int, default=100, help="trials per fold (this run)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes")
+    parser.add_argument("--seed", type=int, default=42, help="sampler seed (-1 = random)")
+    parser.add_argument(
+        "--split", type=float, default=0.7, help="in-sample share of each fold (0.05..0.95)"
+    )
+    parser.add_argument(
+        "--walk-forward",
+        type=int,
+        default=1,
+        metavar="K",
+        help="K rolling folds, out-of-sample windows back to back (1 = one split)",
+    )
+    parser.add_argument(
+        "--storage",
+        default=None,
+        metavar="URL",
+        help="SQLAlchemy URL of the study database (default: sqlite:///DIR/optuna.db with "
+        "--out, else sqlite:///optuna.db); e.g. postgresql://user@host:5432/db",
+    )
+    parser.add_argument(
+        "--study", default=None, help="study name; an existing one is joined (default: new)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, metavar="DIR", help="write best.toml, result.json"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+# -- argument values ---------------------------------------------------------------------------
+
+
+def _strategy(name: str) -> tuple[str, str]:
+    """``(name, file)``: a path ending in ``.py`` is a user strategy file."""
+    return ("", name) if name.endswith(".py") else (name, "")
+
+
+def _spec_fields(cfg: AppConfig, timeframe: str, plain: bool) -> dict[str, Any]:
+    """``BacktestSpec``'s fields but the strategy, from the config as ``upbit-bot backtest``
+    builds them (``--plain``: every risk feature off)."""
+    from trading.risk.limits import RiskLimits
+
+    risk = cfg.risk.model_dump()
+    if plain:
+        risk |= {
+            "atr_stop_mult": 0,
+            "take_profit_pct": 0,
+            "volatility_halt_pct": 0,
+            "volatility_resume_pct": None,
+            "daily_loss_limit_krw": 0,
+            "max_drawdown_pct": 0,
+            "halt_windows": (),
+        }
+    try:
+        limits = RiskLimits.from_mapping(risk | {"timezone": cfg.bot.timezone})
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return {
+        "limits": limits,
+        "timeframe": timeframe,
+        "start_krw": Decimal(str(cfg.paper.start_krw)),
+        "fee_rate": Decimal(str(cfg.paper.fee_rate)),
+        "slippage_bps": Decimal(0) if plain else Decimal(str(cfg.paper.slippage_bps)),
+        "cooldown_candles": 0 if plain else int(risk.get("cooldown_candles", 0)),
+        "stop_cooldown_candles": 0 if plain else int(risk.get("stop_cooldown_candles", 0)),
+        "slippage_check": not plain,
+        "same_candle_reentry": plain,
+    }
+
+
+def _frames(
+    args: argparse.Namespace, cfg: AppConfig, timeframe: str
+) -> tuple[list[str], dict[str, CandleFrame], list[str]]:
+    """Markets and their candles exactly as ``upbit-bot backtest`` selects and checks them."""
+    import re
+
+    from bot import cli_backtest as bt
+    from trading.timeframes import timeframe_seconds
+
+    try:
+        timeframe_seconds(timeframe)
+    except ValueError as exc:
+        raise UsageError(f"--timeframe {timeframe!r}: {exc}") from None
+    markets: list[str] = list(args.market or cfg.bot.markets)
+    if args.market is None and args.data and all("=" in d for d in args.data):
+        markets = [d.partition("=")[0] for d in args.data]
+    for market in markets:
+        if not re.fullmatch(r"[A-Z]{3,4}-[A-Z0-9]{1,15}", market):
+            raise UsageError(f"--market {market!r}: expected an Upbit market like KRW-BTC")
+    if len(set(markets)) != len(markets):
+        raise UsageError("a market is given twice")
+    start, end = bt._when(args.start, "--from"), bt._when(args.end, "--to")
+    if start and end and end <= start:
+        raise UsageError("--to must be after --from")
+    frames, notes = bt._load(args, cfg, bt._sources(args, markets), timeframe, start, end)
+    return list(frames), frames, notes
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+def _progress(total: int, quiet: bool) -> tuple[Callable[[int], None], Callable[[], None]]:
+    if quiet or not sys.stderr.isatty():
+        return (lambda n: None), (lambda: None)
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="trial", file=sys.stderr, dynamic_ncols=True)
+    return bar.update, bar.close
+
+
+def _write_outputs(out: Path | None, snippet: str, summary: dict[str, object]) -> Path | None:
+    if out is None:
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "best.toml").write_text(snippet, encoding="utf-8")
+    (out / "result.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return out / "best.toml"
+
+
+def _print_text(
+    result: OptimizeResult, snippet: str, commands: list[str], ordered: bool, toml: Path | None
+) -> None:
+    from trading.optimize.report import table
+
+    for line in table(result):
+        print(line)
+    print()
+    print(
+        f"best parameters (last fold's in-sample choice), {result.trials_run} trial(s) run "
+        f"in {result.elapsed_s:.1f} s:"
+    )
+    print(snippet.rstrip())
+    if toml is not None:
+        print(f"(written to {toml})")
+    print()
+    if commands:
+        print("apply at runtime:" + ("" if ordered else " (no order keeps every step valid)"))
+        for command in commands:
+            print(f"  {command}")
+    else:
+        print("the best parameters are the strategy's defaults: nothing to /set")
+
+
+# -- the command -------------------------------------------------------------------------------
+
+
+def _settings(args: argparse.Namespace, cfg: AppConfig) -> OptimizeSettings:
+    from trading.optimize import Objective, OptimizeSettings, build_space, parse_assignments
+    from trading.strategies.registry import get_strategy, load_strategy_file
+
+    strategy = args.strategy or cfg.strategy.file or cfg.strategy.name
+    name, file = _strategy(strategy)
+    cls = load_strategy_file(Path(file)) if file else get_strategy(name)
+    timeframe = args.timeframe or cfg.strategy.timeframe
+    fixed = parse_assignments(args.param, "--param")
+    narrow = parse_assignments(args.space, "--space")
+    space = build_space(cls, fixed, narrow)
+    objective = Objective(args.objective, args.penalty, args.min_trades)
+    study = args.study or f"{cls.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    if args.storage:
+        storage = args.storage
+    else:
+        storage = f"sqlite:///{(args.out / 'optuna.db') if args.out else Path('optuna.db')}"
+    if not 0.05 <= args.split <= 0.95:
+        raise UsageError(f"--split {args.split:g} is out of range; use 0.05..0.95")
+    settings = OptimizeSettings(
+        strategy=name,
+        strategy_file=file,
+        space=space,
+        objective=objective,
+        spec=_spec_fields(cfg, timeframe, args.plain),
+        storage=storage,
+        study=study,
+        trials=args.trials,
+        jobs=args.jobs,
+        seed=None if args.seed < 0 else args.seed,
+        split=args.split,
+        walk_forward=args.walk_forward,
+    )
+    return settings
+
+
+def _execute(args: argparse.Namespace) -> int:
+    import optuna
+
+    from bot.cli import load_args_config
+    from bot.config.fields import mask_url_password
+    from trading.optimize import optimize, set_commands, toml_snippet
+    from trading.optimize.report import as_json
+    from trading.optimize.worker import resolve_strategy
+
+    cfg, _ = load_args_config(args)
+    settings = _settings(args, cfg)
+    markets, frames, notes = _frames(args, cfg, settings.spec["timeframe"])
+    for note in notes:
+        print(f"upbit-bot optimize: {note}", file=sys.stderr)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials are counted, not dumped
+    folds = max(1, args.walk_forward)
+    update, close = _progress(settings.trials * folds, args.quiet or args.json)
+    try:
+        result = optimize(settings, frames, progress=update)
+    finally:
+        close()
+    cls = resolve_strategy(settings.strategy, settings.strategy_file)
+    current = cfg.strategy.params if cfg.strategy.name == cls.name else {}
+    commands, ordered = set_commands(cls, result.best_params, current)
+    last = result.folds[-1]
+    comments = (
+        f"upbit-bot optimize: {cls.name}, objective {result.objective.describe()}",
+        f"study {result.studies[-1]}; in-sample {_day(last.train[0])} .. {_day(last.train[1])}",
+    )
+    snippet = toml_snippet(
+        cls.name, settings.spec["timeframe"], result.best_params, comments, settings.strategy_file
+    )
+    summary = as_json(result) | {
+        "markets": markets,
+        "timeframe": settings.spec["timeframe"],
+        "storage": mask_url_password(settings.storage),
+        "set_commands": commands,
+        "toml": snippet,
+    }
+    toml_path = _write_outputs(args.out, snippet, summary)
+    summary["toml_path"] = str(toml_path) if toml_path else None
+    if args.json:
+        print(json.dumps(summary, allow_nan=False))
+    else:
+        _print_text(result, snippet, commands, ordered, toml_path)
+    return EXIT_OK
+
+
+def _day(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def run(args: argparse.Namespace) -> int:
-    print(f"upbit-bot: {NAME} is not available yet", file=sys.stderr)
-    return 1
+    from bot import cli_backtest
+    from bot.config import ConfigError
+    from trading.candle_file import CandleFileError
+    from trading.optimize import OptimizeError, OptimizeInputError
+    from trading.strategies.params import ParamError
+    from trading.strategies.registry import StrategyLoadError
+
+    started = time.perf_counter()
+    try:
+        return _execute(args)
+    except ConfigError:
+        raise  # cli.main prints the whole list of config problems
+    except (
+        UsageError,
+        cli_backtest.UsageError,
+        OptimizeInputError,
+        CandleFileError,
+        StrategyLoadError,
+        ParamError,
+    ) as exc:
+        print(f"upbit-bot optimize: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OptimizeError as exc:
+        print(f"upbit-bot optimize: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        elapsed = time.perf_counter() - started
+        print(f"upbit-bot optimize: interrupted after {elapsed:.0f} s", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+__all__ = ["NAME", "add_parser", "run"]

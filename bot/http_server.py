@@ -1,18 +1,26 @@
-"""The small HTTP server in the bot's loop: ``/healthz`` (liveness) and ``/readyz``.
+"""The small HTTP server in the bot's loop: ``/healthz``, ``/readyz`` and the routes of the
+modules that join it (``/metrics``, the JSON API, the dashboard).
 
 Liveness is the event loop's own heartbeat: a task that ticks every ``beat_s``. If the loop is
 blocked, the heartbeat ages and ``/healthz`` answers 503 (or not at all, which a probe's
-timeout also reads as dead). Metrics, the JSON API and the dashboard join it in issue #6.
+timeout also reads as dead); the other liveness checks (the engine task) join it. Readiness
+runs its checks concurrently (each bounds its own time). Both answer JSON naming every check
+and the ones that failed (``bot.api.schemas.ProbeOut``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import time
 from collections.abc import Callable, Sequence
 
 from aiohttp import web
+
+from bot.api.health import AsyncCheck, Check, SyncCheck
+
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 class HttpServer:
@@ -21,7 +29,9 @@ class HttpServer:
         host: str,
         port: int,
         *,
-        ready: Callable[[], bool],
+        ready: Callable[[], bool] | None = None,
+        liveness: Sequence[SyncCheck] = (),
+        readiness: Sequence[SyncCheck | AsyncCheck] = (),
         beat_s: float = 0.5,
         stale_after_s: float = 5.0,
         routes: Sequence[web.RouteDef] = (),
@@ -29,6 +39,8 @@ class HttpServer:
         self.host = host
         self.port = port
         self._ready = ready
+        self._liveness = tuple(liveness)
+        self._readiness = tuple(readiness)
         self._beat_s = beat_s
         self._stale_after_s = stale_after_s
         self._routes = tuple(routes)  # more endpoints (metrics, API), owned by their modules
@@ -56,6 +68,7 @@ class HttpServer:
             server = site._server
             assert isinstance(server, asyncio.Server)
             self.port = server.sockets[0].getsockname()[1]
+        self._last_beat = time.monotonic()
         self._beat = asyncio.get_running_loop().create_task(self._heartbeat(), name="heartbeat")
 
     async def stop(self) -> None:
@@ -76,14 +89,37 @@ class HttpServer:
     def loop_lag_s(self) -> float:
         return max(0.0, time.monotonic() - self._last_beat - self._beat_s)
 
-    async def _healthz(self, _request: web.Request) -> web.Response:
+    def _loop_check(self) -> Check:
         lag = self.loop_lag_s()
-        ok = lag < self._stale_after_s
-        return web.json_response(
-            {"status": "ok" if ok else "blocked", "loop_lag_s": round(lag, 3)},
-            status=200 if ok else 503,
+        if lag < self._stale_after_s:
+            return Check("event_loop", True, f"lag {lag:.3f}s")
+        return Check(
+            "event_loop", False, f"blocked: lag {lag:.3f}s, limit {self._stale_after_s:g}s"
         )
 
+    async def _healthz(self, _request: web.Request) -> web.Response:
+        checks = [self._loop_check(), *(check() for check in self._liveness)]
+        return _answer(checks)
+
     async def _readyz(self, _request: web.Request) -> web.Response:
-        ready = self._ready()
-        return web.json_response({"ready": ready}, status=200 if ready else 503)
+        checks: list[Check] = []
+        if self._ready is not None:
+            ok = self._ready()
+            checks.append(Check("app", ok, "running" if ok else "not running"))
+        checks += await asyncio.gather(*(_run(check) for check in self._readiness))
+        return _answer(checks)
+
+
+async def _run(check: SyncCheck | AsyncCheck) -> Check:
+    result = check()
+    return await result if inspect.isawaitable(result) else result
+
+
+def _answer(checks: Sequence[Check]) -> web.Response:
+    failed = [c.name for c in checks if not c.ok]
+    body = {
+        "status": "fail" if failed else "ok",
+        "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks},
+        "failed": failed,
+    }
+    return web.json_response(body, status=503 if failed else 200, headers=NO_STORE)

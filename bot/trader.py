@@ -24,6 +24,7 @@ from trading.risk.limits import RiskLimits
 from trading.store import Store, create_engine, session_factory
 from trading.strategies import build_strategy
 from trading.upbit.auth import Credentials
+from trading.upbit.order_submit import Fence
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.ws_client import Subscription, UpbitWebSocket
 from trading.upbit.ws_messages import MyOrder, Orderbook
@@ -46,8 +47,10 @@ class Trader:
         rest: UpbitRestClient | None,
         credentials: Credentials | None,
         replay_file: Path,
+        fence: Fence | None = None,
     ) -> None:
         self.config = config
+        self._fence = fence  # the leader lock's: asked before every order leaves
         self._sink = sink
         self._create_task = create_task
         self.rest = rest
@@ -60,10 +63,21 @@ class Trader:
         self._private: UpbitWebSocket | None = None
         self._books: UpbitWebSocket | None = None
         self.feed_done = asyncio.Event()
+        self._engine_started = False
 
     @property
     def paper(self) -> bool:
         return self.config.bot.mode == "paper"
+
+    @property
+    def engine_alive(self) -> bool | None:
+        """None until the engine's worker starts; then whether it still runs (liveness)."""
+        return self.rig.loop.alive if self._engine_started and self.rig is not None else None
+
+    def streams(self) -> list[UpbitWebSocket]:
+        """The WebSocket connections now open (trades, order books, private), for metrics."""
+        feed_ws = self.feed.ws if isinstance(self.feed, UpbitTradeFeed) else None
+        return [s for s in (feed_ws, self._books, self._private) if s is not None]
 
     async def start(self) -> None:
         cfg = self.config
@@ -93,11 +107,13 @@ class Trader:
             candles=self.rest,
             circuit=None if self.paper or self.rest is None else self.rest.circuit,
         )
+        self.rig.engine.orders.submitter.fence = self._fence
         self.facade = EngineFacade(
             self.rig.engine, store, sink=self._sink, mode="paper" if self.paper else "live"
         )
         await self.facade.restore()
         self.rig.loop.start()
+        self._engine_started = True
         log.info(
             "engine ready: %s on %s %s, strategy %s %s",
             "paper" if self.paper else "LIVE",
@@ -218,8 +234,10 @@ class Trader:
             await asyncio.sleep(self.config.upbit.order_poll_s)
             await self.rig.engine.orders.poll_open()
 
-    async def stop(self) -> None:
-        """Stop the feeds, let queued fills land, optionally cancel orders, close the store."""
+    async def stop(self, *, cancel: bool = True) -> None:
+        """Stop the feeds, let queued fills land, optionally cancel orders, close the store.
+
+        ``cancel=False``: leadership was lost, so the orders are the new leader's business."""
         if self.feed is not None:
             with contextlib.suppress(Exception):
                 await self.feed.stop()
@@ -227,7 +245,7 @@ class Trader:
             if stream is not None:
                 await stream.stop()
         if self.rig is not None:
-            if self.config.bot.cancel_orders_on_stop:
+            if cancel and self.config.bot.cancel_orders_on_stop:
                 cancelled = await self.rig.engine.orders.cancel_all()
                 log.info("cancelled %d open order(s) on stop", cancelled)
             await self.rig.loop.stop()

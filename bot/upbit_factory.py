@@ -8,7 +8,7 @@ from trading.upbit.auth import Credentials
 from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.constants import QUOTATION_GROUPS
 from trading.upbit.ratelimit import RateLimiter
-from trading.upbit.rest import UpbitRestClient
+from trading.upbit.rest import RequestObserver, UpbitRestClient
 from trading.upbit.retry import RetryPolicy
 
 
@@ -19,7 +19,9 @@ def credentials(config: AppConfig) -> Credentials | None:
     return Credentials(access.get_secret_value(), secret.get_secret_value())
 
 
-def rest_client(config: AppConfig, on_event: EventSink) -> UpbitRestClient:
+def rest_client(
+    config: AppConfig, on_event: EventSink, *, on_request: RequestObserver | None = None
+) -> UpbitRestClient:
     up = config.upbit
     rates: dict[str, float] = {g: float(up.quotation_rate_per_s) for g in QUOTATION_GROUPS}
     rates["default"] = float(up.exchange_rate_per_s)
@@ -37,4 +39,5 @@ def rest_client(config: AppConfig, on_event: EventSink) -> UpbitRestClient:
             on_event=on_event,
         ),
         on_event=on_event,
+        on_request=on_request,
     )

@@ -41,6 +41,8 @@ EXPECTED_ERRORS = (ValueError, KeyError, LookupError, InvalidOperation, UpbitErr
 
 ReportHook = Callable[[str, str], Awaitable[Reply]]  # (period, language) -> the report
 HealthHook = Callable[[], Mapping[str, str]]
+#: told (command, outcome) for every audited invocation, e.g. to count it in metrics
+AuditObserver = Callable[[str, str], None]
 
 
 class Dispatcher:
@@ -60,6 +62,7 @@ class Dispatcher:
         health_hook: HealthHook | None = None,
         version: str = "",
         bot_username: str | None = None,
+        on_audit: AuditObserver | None = None,
     ) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"unknown language {language!r}")
@@ -76,6 +79,7 @@ class Dispatcher:
         self.health_hook = health_hook
         self.version = version
         self.bot_username = bot_username
+        self.on_audit = on_audit
         self.started = clock()
 
     def catalog(self, language: str | None = None) -> Catalog:
@@ -273,6 +277,11 @@ class Dispatcher:
         outcome: str,
         detail: str | None,
     ) -> None:
+        if self.on_audit is not None:
+            try:
+                self.on_audit(command, outcome)
+            except Exception:
+                log.exception("audit observer failed for /%s (%s)", command, outcome)
         try:
             await self.store.audit(
                 transport=who.transport,

@@ -1,4 +1,5 @@
-"""Suite-wide rules: with REQUIRE_POSTGRES_TESTS=1 (CI), a skipped PostgreSQL test fails."""
+"""Suite-wide rules: with REQUIRE_POSTGRES_TESTS=1 or REQUIRE_BROWSER_TESTS=1 (CI), a skipped
+PostgreSQL or browser test fails the run."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import pytest
 
 PG_SKIP_PREFIX = "PostgreSQL not available"
+BROWSER_SKIP_PREFIX = "Chromium not available"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -15,18 +17,26 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
+#: (skip reason prefix, the variable that makes such a skip fail the run, what it names)
+REQUIRED_SKIPS = (
+    (PG_SKIP_PREFIX, "REQUIRE_POSTGRES_TESTS", "PostgreSQL"),
+    (BROWSER_SKIP_PREFIX, "REQUIRE_BROWSER_TESTS", "browser (Chromium)"),
+)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if os.environ.get("REQUIRE_POSTGRES_TESTS") != "1":
-        return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         return
-    skipped = [
-        rep for rep in reporter.stats.get("skipped", []) if PG_SKIP_PREFIX in str(rep.longrepr)
-    ]
-    if skipped:
-        reporter.write_line(
-            f"FAILED: {len(skipped)} PostgreSQL test(s) were skipped but CI requires them",
-            red=True,
-        )
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    skipped = reporter.stats.get("skipped", [])
+    for prefix, variable, what in REQUIRED_SKIPS:
+        if os.environ.get(variable) != "1":
+            continue
+        missed = [rep for rep in skipped if prefix in str(rep.longrepr)]
+        if missed:
+            reporter.write_line(
+                f"FAILED: {len(missed)} {what} test(s) were skipped but CI requires them"
+                f" ({variable}=1)",
+                red=True,
+            )
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED

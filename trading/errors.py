@@ -10,6 +10,7 @@
     │   ├── RateLimited              429 (``retry_after`` seconds)
     │   └── Banned                   418: the whole rate-limit group is blocked until ``until``
     ├── CircuitOpen                  the client refuses calls fast after repeated failures
+    ├── NotLeader                    this instance lost (or never held) the leader lock: no order
     ├── AuthError                    401/403 auth names: keys, nonce, IP allow-list, scope
     ├── NotFound                     404 (``order_not_found``, unknown market code)
     ├── ValidationError              400 the request itself is wrong (parameters, types)
@@ -97,6 +98,13 @@ class Banned(TransientError):
 
 class CircuitOpen(UpbitError):
     pass
+
+
+class NotLeader(UpbitError):
+    """Refused before sending: another instance may lead, so this one must not place orders."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, name="not_leader")
 
 
 class AuthError(UpbitError):

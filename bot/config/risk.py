@@ -38,7 +38,7 @@ class RiskConfig(Section):
     )
     atr_period: int = Field(14, ge=1, le=500, description="candles in the ATR for stops")
     atr_stop_mult: Decimal = Field(
-        Decimal(2), gt=0, le=20, description="stop distance in ATRs below entry"
+        Decimal(2), ge=0, le=20, description="stop distance in ATRs below entry; 0 = no ATR stop"
     )
     take_profit_pct: Decimal = Field(
         Decimal(0), ge=0, le=1000, description="take profit this far above entry; 0 = off"

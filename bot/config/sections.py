@@ -299,6 +299,18 @@ class HttpConfig(Section):
     enabled: bool = Field(True, description="serve /healthz, /readyz, /metrics, the API")
     host: str = Field("127.0.0.1", min_length=1, description="listen address")
     port: int = Field(8080, ge=1, le=65535, description="listen port")
+    loop_stale_s: float = Field(
+        5.0, gt=0, le=300, description="/healthz fails when the event loop lags this long"
+    )
+    feed_stale_candles: int = Field(
+        5, ge=1, le=1000, description="/readyz fails after this many candles without a trade"
+    )
+    store_timeout_s: float = Field(
+        2.0, gt=0, le=60, description="/readyz: the store must answer SELECT 1 within this"
+    )
+    exchange_down_s: float = Field(
+        300.0, gt=0, le=86400, description="/readyz fails when Upbit's circuit is open this long"
+    )
 
 
 class StoreConfig(Section):

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -64,6 +65,15 @@ class NotifierStats:
     shed: int = 0
     dropped: int = 0
     filtered: int = 0
+
+
+@dataclass(slots=True)
+class TransportStats:
+    """Per transport, for metrics: messages delivered, failed send tries, messages dropped."""
+
+    sent: int = 0
+    failures: int = 0
+    dropped: int = 0
 
 
 @dataclass(slots=True)
@@ -162,6 +172,9 @@ class Notifier:
         self.lease = lease
         self.rng = rng or random.Random()
         self.stats = NotifierStats()
+        self.by_transport = {t: TransportStats() for t in self.senders}
+        self._unsent: dict[int, str] = {}  # row id -> transport, rows known to be unsent
+        self._depth: Counter[str] = Counter()
         self._deadlines: dict[str, tuple[datetime, datetime]] = {}
         self._lanes: dict[str, _Lane] = {}
         self._held: dict[int, _Item] = {}
@@ -224,6 +237,21 @@ class Notifier:
     def pending(self) -> int:
         """Rows this notifier knows to be unsent (queued at start plus since)."""
         return self._pending
+
+    def queue_depth(self) -> dict[str, int]:
+        """Unsent rows per transport: queued by this process, or claimed since it started (a
+        backlog inherited from the last run counts once it is claimed, normally at once)."""
+        return {t: self._depth[t] for t in self.senders}
+
+    def _track(self, row_id: int, transport: str) -> None:
+        if row_id not in self._unsent:
+            self._unsent[row_id] = transport
+            self._depth[transport] += 1
+
+    def _untrack(self, row_id: int) -> None:
+        transport = self._unsent.pop(row_id, None)
+        if transport is not None:
+            self._depth[transport] -= 1
 
     async def on_event(self, event: Event) -> None:
         """Render ``event`` to learn whether and how loudly it is pushed, then enqueue it for
@@ -303,12 +331,13 @@ class Notifier:
                             kind,
                         )
                     continue
-                await self.store.enqueue_notification(
+                row = await self.store.enqueue_notification(
                     channel=channel_of(transport, chat),
                     kind=kind,
                     payload=payload,
                     not_before=not_before,
                 )
+                self._track(row.id, transport)
                 self._pending += 1
                 self.stats.enqueued += 1
                 queued += 1
@@ -415,6 +444,7 @@ class Notifier:
             await self.store.mark_notification_failed(record.id, "transport off", retry)
             return
         item = _Item(record, transport, chat)
+        self._track(record.id, transport)
         self._held[record.id] = item
         lane = self._lanes.get(record.channel)
         if lane is None:
@@ -481,6 +511,7 @@ class Notifier:
                     pacer.sent(lane.chat, booked)
             except RetryAfter as exc:
                 self.stats.retries += 1
+                self.by_transport[lane.transport].failures += 1
                 log.warning(
                     "%s asked to wait %.3gs before sending to %s",
                     lane.transport,
@@ -492,6 +523,7 @@ class Notifier:
                 booked = await pacer.acquire(lane.chat)
                 continue
             except PermanentSendError as exc:
+                self.by_transport[lane.transport].failures += 1
                 await self._drop(lane, batch, f"permanent: {exc}")
                 return
             except Exception as exc:
@@ -500,6 +532,7 @@ class Notifier:
                     return
                 tries += 1
                 self.stats.retries += 1
+                self.by_transport[lane.transport].failures += 1
                 if not critical and tries > self.retry_max:
                     await self._drop(lane, batch, f"gave up after {tries} tries: {exc!r}")
                     return
@@ -518,6 +551,7 @@ class Notifier:
                 booked = await pacer.acquire(lane.chat)
                 continue
             self.stats.sent += 1
+            self.by_transport[lane.transport].sent += 1
             self.stats.merged += len(batch) - 1
             await self._finish(batch)
             return
@@ -537,10 +571,12 @@ class Notifier:
         for item in batch:
             await self.store.mark_notification_sent(item.record.id, now)
             self._held.pop(item.record.id, None)
+            self._untrack(item.record.id)
             self._pending = max(0, self._pending - 1)
 
     async def _drop(self, lane: _Lane, batch: Sequence[_Item], error: str) -> None:
         self.stats.dropped += len(batch)
+        self.by_transport[lane.transport].dropped += len(batch)
         ids = [i.record.id for i in batch]
         log.error(
             "dropping %s message(s) %s for %s:%s: %s",

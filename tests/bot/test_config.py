@@ -227,7 +227,8 @@ BAD_ENV = [
     ),
     (
         {"UPBIT_BOT_HTTP__PORTT": "1"},
-        "http.portt (from UPBIT_BOT_HTTP__PORTT): unknown key (allowed: enabled, host, port)",
+        "http.portt (from UPBIT_BOT_HTTP__PORTT): unknown key (allowed: enabled, host, port,"
+        " loop_stale_s, feed_stale_candles, store_timeout_s, exchange_down_s)",
     ),
     (
         {"UPBIT_BOT_RISKS__X": "1"},

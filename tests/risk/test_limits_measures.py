@@ -55,8 +55,9 @@ def test_from_mapping_refuses_bad_values(data: dict[str, object], message: str) 
 
 def test_replace_validates() -> None:
     assert RiskLimits().replace(max_open_positions=5).max_open_positions == 5
-    with pytest.raises(ValueError, match="atr_stop_mult must be > 0"):
-        RiskLimits().replace(atr_stop_mult=D(0))
+    with pytest.raises(ValueError, match="atr_stop_mult must be >= 0"):
+        RiskLimits().replace(atr_stop_mult=D(-1))
+    assert RiskLimits().replace(atr_stop_mult=D(0)).atr_stop_mult == 0  # 0 = no ATR stop
 
 
 def test_atr_uses_previous_close_for_gaps() -> None:

@@ -170,7 +170,12 @@ class Engine:
 
     def open_stop(self, market: str, position: Position) -> TrailingStop | None:
         entry = position.avg_entry_price
+        mult = self.limits.atr_stop_mult
+        if mult == 0 and self.limits.take_profit_pct == 0:
+            return None  # ATR stop and take-profit both switched off
         atr = measures.atr(self.market_data.history(market), self.limits.atr_period)
+        if mult == 0:
+            atr = atr or ZERO  # take-profit only: the ATR is not used
         if entry is None or atr is None:
             log.warning("%s: no ATR yet, position opened without a stop", market)
             return None

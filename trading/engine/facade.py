@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,6 +18,7 @@ from trading.engine.pnl import AverageCost, Period, PnlRow, Realized, pnl_table
 from trading.engine.recovery import catch_up, resume_stops
 from trading.events import EventSink, ParameterChanged, Paused, Resumed
 from trading.positions import ExitReason, Position, PositionState
+from trading.risk.gate import RiskState
 from trading.risk.halts import HaltWindow
 from trading.store import FillRecord, OrderRecord, ParamChangeRecord, Store
 from trading.strategies import with_params
@@ -54,6 +55,14 @@ class EngineStatus:
     positions: tuple[Position, ...]
     prices: dict[str, Decimal]
     active_halts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HaltStatus:
+    window: HaltWindow
+    active: bool
+    ends_at: datetime | None  # the end of the span in force
+    next_start: datetime | None  # None: a one-off window that has begun or is over
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +104,10 @@ class EngineFacade:
 
     # -- reading -------------------------------------------------------------------------------
 
+    @property
+    def markets(self) -> tuple[str, ...]:
+        return self.engine.config.markets
+
     def prices(self) -> dict[str, Decimal]:
         md = self.engine.market_data
         return {m: p for m in self.engine.config.markets if (p := md.price(m)) is not None}
@@ -117,6 +130,32 @@ class EngineFacade:
             prices=self.prices(),
             active_halts=tuple(w.name for w in engine.gate.schedule.active(now)),
         )
+
+    async def risk_state(self) -> RiskState:
+        """Each risk limit and how much of it is used, as ``/risk`` shows it."""
+        engine = self.engine
+        return engine.gate.state(engine.market_time(), await engine.risk_context())
+
+    def data_ages(self) -> dict[str, timedelta | None]:
+        """Per market, how long since its last trade (None: none since start): staleness."""
+        md = self.engine.market_data
+        return {m: md.age(m) for m in self.engine.config.markets}
+
+    def halts(self) -> list[HaltStatus]:
+        """Every halt window with whether it is in force now and its next start/end."""
+        schedule, now = self.engine.gate.schedule, self.engine.market_time()
+        out = []
+        for window in schedule.windows:
+            span = window.span_at(now, schedule.zone)
+            out.append(
+                HaltStatus(
+                    window=window,
+                    active=span is not None,
+                    ends_at=None if span is None else span[1],
+                    next_start=window.next_start(now, schedule.zone),
+                )
+            )
+        return out
 
     async def balances(self) -> list[Account]:
         return await self.engine.exchange.accounts()

@@ -48,6 +48,11 @@ class EngineLoop:
         """(order lane, market lane) backlog, for metrics."""
         return len(self._orders), len(self._market)
 
+    @property
+    def alive(self) -> bool:
+        """The worker runs: started and neither stopped nor crashed (liveness probe)."""
+        return self._worker is not None and not self._worker.done()
+
     def _put(self, lane: deque[Any], item: object) -> None:
         lane.append(item)
         self._idle.clear()

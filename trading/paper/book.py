@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from trading.upbit.market_rules import MarketRules, Rounding
+from trading.paper.fill_model import slipped_price
+from trading.upbit.market_rules import MarketRules
 from trading.upbit.models import Orderbook, OrderbookUnit
 
 Level = list[Decimal]  # [price, size]; mutable so takers can consume it
@@ -60,13 +61,7 @@ class MarketData:
 
     def slipped(self, market: str, last: Decimal, side: str) -> Decimal:
         """The last price moved against the taker, put on the tick grid (worse, never better)."""
-        factor = self.slippage_bps / BPS
-        if side == "bid":
-            return self.rules.round_price(market, last * (1 + factor), Rounding.UP)
-        price = last * (1 - factor)
-        if price <= 0:
-            return last
-        return self.rules.round_price(market, price, Rounding.DOWN)
+        return slipped_price(self.rules, market, last, side, self.slippage_bps)
 
     def reference_price(self, market: str, side: str) -> Decimal | None:
         """What a market order of ``side`` would trade at first (values a sell's min total)."""

@@ -19,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from trading.paper.book import Level, MarketData
+from trading.paper.fill_model import budget_volume, fill_amounts
 from trading.paper.ledger import Ledger
 from trading.paper.orders import ZERO, PaperFill, PaperOrder, PaperTrade, floor8
 from trading.upbit.models import OrderState
@@ -76,7 +77,7 @@ class Matcher:
         if order.remaining_volume is not None:
             return order.remaining_volume
         assert order.price is not None
-        return floor8((order.price - order.executed_funds) / price)
+        return budget_volume(order.price - order.executed_funds, price)
 
     def _fillable(self, order: PaperOrder, levels: list[Level]) -> bool:
         """Would the order complete against ``levels`` (fill-or-kill)?"""
@@ -85,7 +86,7 @@ class Matcher:
         assert order.price is not None
         budget = order.price
         for price, size in levels:
-            want = floor8(budget / price)
+            want = budget_volume(budget, price)
             if want == 0:  # what is left is dust: complete if anything was bought
                 return budget < order.price
             if size >= want:
@@ -143,8 +144,7 @@ class Matcher:
     # -- settlement ------------------------------------------------------------------------
 
     def fill(self, order: PaperOrder, price: Decimal, volume: Decimal, *, is_maker: bool) -> None:
-        funds = price * volume
-        fee = funds * self.fee_rate
+        funds, fee = fill_amounts(price, volume, self.fee_rate)
         if order.side == "bid":
             if order.ord_type == "limit":
                 assert order.price is not None

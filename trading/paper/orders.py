@@ -9,19 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any, cast
 
 from trading.exchange import OrdType, Side
-from trading.upbit.market_rules import VOLUME_STEP
+from trading.paper.fill_model import floor8
 from trading.upbit.models import Order, OrderState, OrderTrade
 
 ZERO = Decimal(0)
-
-
-def floor8(value: Decimal) -> Decimal:
-    """Upbit volumes have 8 decimals; a buy never gets more than its money pays for."""
-    return value.quantize(VOLUME_STEP, rounding=ROUND_DOWN)
+__all__ = ["ZERO", "PaperFill", "PaperOrder", "PaperTrade", "floor8"]
 
 
 def _dec(value: Decimal | None) -> str | None:

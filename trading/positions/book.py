@@ -13,13 +13,15 @@ import asyncio
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from trading.events import EventSink, ignore_event
 from trading.positions import triggers as tr
 from trading.positions.machine import apply, can_enter
 from trading.positions.model import ExitReason, Position, PositionRules, PositionState
-from trading.store.records import PositionRecord
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is not loaded for a backtest that never needs it
+    from trading.store.records import PositionRecord
 
 #: Bumped when the ``extra`` layout changes, so an old row is recognised, not misread.
 EXTRA_VERSION = 1
@@ -114,7 +116,7 @@ class PositionBook:
         return dict(self._positions)
 
     def can_enter(self, market: str, bar_start: datetime) -> tuple[bool, str]:
-        return can_enter(self.get(market), bar_start)
+        return can_enter(self.get(market), bar_start, self.rules)
 
     async def apply(self, market: str, trigger: tr.Trigger) -> Position:
         """Apply, persist, remember, publish; raises ``PositionError`` and changes nothing

@@ -79,13 +79,19 @@ def apply(position: Position, trigger: tr.Trigger, rules: PositionRules) -> Resu
     return new, events
 
 
-def can_enter(position: Position, bar_start: datetime) -> tuple[bool, str]:
-    """Whether a new entry may be submitted for a signal on the candle ``bar_start``."""
+def can_enter(
+    position: Position, bar_start: datetime, rules: PositionRules | None = None
+) -> tuple[bool, str]:
+    """Whether a new entry may be submitted for a signal on the candle ``bar_start``.
+
+    The candle an exit filled in never re-enters, unless ``rules.same_candle_reentry``.
+    """
     if position.state is S.COOLDOWN:
         return False, f"cooldown: {position.cooldown_remaining} candle(s) remain"
     if position.state is not S.FLAT:
         return False, f"position is {position.state.value}"
-    if position.exit_bar is not None and bar_start <= position.exit_bar:
+    guard = rules is None or not rules.same_candle_reentry
+    if guard and position.exit_bar is not None and bar_start <= position.exit_bar:
         return False, "no re-entry on the candle that exited"
     return True, "ok"
 

@@ -51,11 +51,17 @@ class InvalidTrigger(PositionError, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class PositionRules:
-    """Re-entry rules and candle length; cooldowns count whole candles after the exit candle."""
+    """Re-entry rules and candle length; cooldowns count whole candles after the exit candle.
+
+    ``same_candle_reentry`` lifts the guard that keeps a signal on the candle an exit filled in
+    from re-entering at once (after a manual sell, say). The bot keeps the guard; a backtest
+    drops it to follow a plain strategy trade by trade, like other backtesters do.
+    """
 
     timeframe_s: int
     cooldown_candles: int = 0
     stop_cooldown_candles: int = 0
+    same_candle_reentry: bool = False
 
     def __post_init__(self) -> None:
         if self.timeframe_s <= 0:

@@ -38,6 +38,8 @@ class ScheduleGuard:
         if self._seen is not None and now < self._seen:
             return
         self._seen = now
+        if not self._active and not self.schedule.windows:
+            return  # nothing scheduled, nothing to announce (the backtester's hot path)
         active = {w.name for w in self.schedule.active(now)}
         at = now.astimezone(UTC)
         for name in sorted(active - self._active):
@@ -198,9 +200,16 @@ class _DailyHalt:
         self.trip_reason: str | None = None
         self.trip_values: tuple[tuple[str, str], ...] = ()
         self._waived = False  # an admin lifted today's halt: do not trip again today
+        self._memo_at: datetime | None = None
+        self._memo_zone: tzinfo | None = None
+        self._memo_day = date.min
 
     def _roll(self, at: datetime, zone: tzinfo) -> date:
-        day = trading_day(at, zone)
+        if at is self._memo_at and zone is self._memo_zone:
+            day = self._memo_day  # observe and check of one entry ask about the same moment
+        else:
+            day = trading_day(at, zone)
+            self._memo_at, self._memo_zone, self._memo_day = at, zone, day
         if self._day is not None and day < self._day:
             return self._day  # a late observation never re-opens a finished day
         if day != self._day:

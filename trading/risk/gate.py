@@ -141,7 +141,8 @@ class RiskGate:
         decision: Decision = APPROVED
         for name in ORDER:
             decision = self._run(name, req, ctx)
-            if isinstance(decision, Denied):
+            if not decision.ok:
+                assert isinstance(decision, Denied)
                 self._sink(
                     RiskBreach(
                         check=decision.check,

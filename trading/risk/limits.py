@@ -73,7 +73,7 @@ class RiskLimits:
         _require(self.daily_loss_limit_krw >= 0, "daily_loss_limit_krw must be >= 0")
         _require(0 <= self.max_drawdown_pct <= 100, "max_drawdown_pct must be 0..100")
         _require(self.atr_period >= 1, "atr_period must be >= 1")
-        _require(self.atr_stop_mult > 0, "atr_stop_mult must be > 0")
+        _require(self.atr_stop_mult >= 0, "atr_stop_mult must be >= 0 (0 = no ATR stop)")
         _require(self.take_profit_pct >= 0, "take_profit_pct must be >= 0")
         _require(self.volatility_halt_pct >= 0, "volatility_halt_pct must be >= 0")
         _require(

@@ -31,10 +31,28 @@ def atr(bars: Sequence[Bar], period: int) -> Decimal | None:
 
     One extra bar before the window, when given, supplies the previous close of the first one.
     """
-    if len(bars) < period:
+    window = bars[-(period + 1) :]
+    return atr_of(
+        [b.high for b in window], [b.low for b in window], [b.close for b in window], period
+    )
+
+
+def atr_of(
+    high: Sequence[Decimal], low: Sequence[Decimal], close: Sequence[Decimal], period: int
+) -> Decimal | None:
+    """``atr`` on columns (oldest first, equal lengths): the backtester's way in, same sums."""
+    if len(high) < period:
         return None
-    ranges = true_ranges(bars[-(period + 1) :])[-period:]
-    return sum(ranges, Decimal(0)) / period
+    start = max(0, len(high) - (period + 1))
+    ranges: list[Decimal] = []
+    prev: Decimal | None = None
+    for h, lo, c in zip(high[start:], low[start:], close[start:], strict=True):
+        rng = h - lo
+        if prev is not None:
+            rng = max(rng, abs(h - prev), abs(lo - prev))
+        ranges.append(rng)
+        prev = c
+    return sum(ranges[-period:], Decimal(0)) / period
 
 
 def atr_pct(bars: Sequence[Bar], period: int) -> Decimal | None:

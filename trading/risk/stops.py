@@ -5,6 +5,8 @@ never loosened: a wider ATR after a spike must not move risk back up, so each ca
 counts when it is above the current stop. Stops round down and take-profits up onto the tick
 grid, so the order price Upbit receives is valid and never tighter than computed.
 
+``atr_mult`` 0 means no ATR stop: only the take-profit (if any) is watched.
+
 Per candle the engine first asks ``should_exit(bar)`` (against the stop set before the bar,
 as the exchange would have traded through it), then calls ``update(bar, atr)`` at its close.
 """
@@ -83,13 +85,15 @@ class TrailingStop:
             take_profit=tp,
             sink=sink,
         )
-        stop._raise_to(entry_price - atr_mult * atr, at)
+        if atr_mult > 0:
+            stop._raise_to(entry_price - atr_mult * atr, at)
         return stop
 
     def update(self, bar: Bar, atr: Decimal) -> Decimal | None:
         """Trail after a closed candle; returns the (possibly unchanged) stop."""
         self.highest_close = max(self.highest_close, bar.close)
-        self._raise_to(self.highest_close - self.atr_mult * atr, bar.end)
+        if self.atr_mult > 0:
+            self._raise_to(self.highest_close - self.atr_mult * atr, bar.end)
         return self.stop
 
     def should_exit(self, bar_or_price: Bar | Decimal) -> ExitReason | None:

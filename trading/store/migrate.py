@@ -12,11 +12,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from trading.store.db import create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK_KEY = 0x75706269745F6D67  # "upbit_mg": held for the migration's transaction
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -53,6 +55,11 @@ async def upgrade(url: str, revision: str = "head") -> str:
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # two instances starting together on one database migrate one after the other
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
             result = await connection.run_sync(_upgrade, revision)
     finally:
         await engine.dispose()

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from trading.store._base import StoreBase, to_record
 from trading.store.models import AuditEntry, BotState, Notification, ParameterChange
@@ -19,6 +19,11 @@ DEFAULT_LEASE = timedelta(minutes=2)
 
 
 class OpsMixin(StoreBase):
+    async def ping(self) -> None:
+        """One ``SELECT 1``: the readiness probe's proof that the database answers."""
+        async with self._sessions() as session:
+            await session.execute(text("SELECT 1"))
+
     # --- bot state -----------------------------------------------------------------------
 
     async def get_state(self, key: str, default: Any = None) -> Any:
@@ -114,6 +119,16 @@ class OpsMixin(StoreBase):
             rows = await session.scalars(
                 query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
             )
+            return [to_record(AuditRecord, row) for row in rows]
+
+    async def audit_page(self, limit: int = 50, before_id: int | None = None) -> list[AuditRecord]:
+        """Newest recorded first, paged by id (``before_id``: the last id of the page before),
+        so a page never shifts when new entries arrive."""
+        query = select(AuditEntry)
+        if before_id is not None:
+            query = query.where(AuditEntry.id < before_id)
+        async with self._sessions() as session:
+            rows = await session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit))
             return [to_record(AuditRecord, row) for row in rows]
 
     # --- notification queue --------------------------------------------------------------

@@ -198,6 +198,17 @@ class Store(OpsMixin):
             rows = await session.scalars(query.order_by(Order.created_at, Order.id))
             return [to_record(OrderRecord, row) for row in rows]
 
+    async def recent_orders(self, limit: int = 50, market: str | None = None) -> list[OrderRecord]:
+        """The newest orders in any state, newest first (the HTTP API's order history)."""
+        query = select(Order)
+        if market is not None:
+            query = query.where(Order.market == market)
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
+            )
+            return [to_record(OrderRecord, row) for row in rows]
+
     async def order(self, intent_id: str) -> OrderRecord | None:
         async with self._sessions() as session:
             row = await _order(session, intent_id)

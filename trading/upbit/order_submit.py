@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -26,6 +27,7 @@ from trading.errors import (
     CircuitOpen,
     NetworkError,
     NotFound,
+    NotLeader,
     OrderOutcomeUnknown,
     TransientError,
     UpbitError,
@@ -34,6 +36,7 @@ from trading.events import EventSink, OrderResubmitted, ignore_event
 from trading.exchange import Exchange, OrdType, Side
 from trading.upbit.models import Order
 
+Fence = Callable[[], str | None]  # None: this instance may send; else why it must not
 log = logging.getLogger(__name__)
 _ID_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
 
@@ -102,6 +105,8 @@ class OrderSubmitter:
         self._timeout_settle_s = max(settle_s, timeout_settle_s)
         self._lookup_attempts = lookup_attempts
         self._on_event = on_event
+        #: the leader lock's fence (``LeaderLock.may_send``), asked right before every send
+        self.fence: Fence | None = None
 
     def identifier(self, intent_id: str, attempt: int) -> str:
         return f"{self._prefix}-{intent_id}-{attempt}"
@@ -128,6 +133,10 @@ class OrderSubmitter:
             )
             if attempt > 1 or not first_journaled:
                 await self._journal.record_attempt(intent.intent_id, identifier, attempt)
+            refusal = self.fence() if self.fence is not None else None
+            if refusal is not None:  # a lost leader sends nothing, a new leader takes over
+                await self._journal.mark_attempt(identifier, "not_sent", refusal)
+                raise NotLeader(refusal)
             try:
                 order = await self._client.create_order(body)
             except (CircuitOpen, Banned) as exc:

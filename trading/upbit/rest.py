@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
@@ -59,6 +62,22 @@ from trading.upbit.retry import RetryPolicy
 from trading.upbit.wire import loads
 
 M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSample:
+    """One HTTP exchange as metrics see it: ``endpoint`` is the path template (never a query
+    or an id), ``status`` the HTTP status or ``timeout``/``network`` when no answer came."""
+
+    endpoint: str
+    method: str
+    group: str
+    status: str
+    seconds: float
+
+
+RequestObserver = Callable[[RequestSample], None]
 
 
 class UpbitRestClient:
@@ -77,8 +96,10 @@ class UpbitRestClient:
         rules: MarketRules | None = None,
         on_event: EventSink = ignore_event,
         max_connections: int = 20,
+        on_request: RequestObserver | None = None,
     ) -> None:
         self._base = base_url.rstrip("/") + "/v1"
+        self._on_request = on_request
         self._creds = credentials
         self._timeout_s = timeout_s
         self._connect_timeout_s = connect_timeout_s
@@ -142,27 +163,33 @@ class UpbitRestClient:
             decoded = encode_query(list(body.items()))[1]
             content = json.dumps(body, ensure_ascii=False).encode("utf-8")
             headers["Content-Type"] = "application/json; charset=utf-8"
+        started: float | None = None
         try:
             async with self.limiter.slot(group), asyncio.timeout(self._timeout_s):
                 # signed inside the slot: a token must not age in the queue
                 if private:
                     assert self._creds is not None
                     headers["Authorization"] = bearer(self._creds, decoded or None)
+                started = time.perf_counter()  # latency of the exchange, not of the queue
                 response = await self._http.request(method, url, content=content, headers=headers)
         except TimeoutError as exc:
+            self._observe(method, path, group, "timeout", started)
             self.circuit.record_failure(f"{method} {path} timed out")
             raise RequestTimeout(
                 f"{method} {path}: no answer within {self._timeout_s}s", name="timeout"
             ) from exc
         except httpx.TimeoutException as exc:
+            self._observe(method, path, group, "timeout", started)
             self.circuit.record_failure(f"{method} {path} timed out")
             raise RequestTimeout(f"{method} {path}: {type(exc).__name__}", name="timeout") from exc
         except httpx.TransportError as exc:
+            self._observe(method, path, group, "network", started)
             self.circuit.record_failure(f"{method} {path}: {type(exc).__name__}")
             raise NetworkError(f"{method} {path}: {exc!r}", name="network") from exc
         except BaseException:  # a ban in the queue, a cancellation: release a probe slot
             self.circuit.record_neutral()
             raise
+        self._observe(method, path, group, str(response.status_code), started)
         self.limiter.observe_header(response.headers.get("Remaining-Req"), group)
         try:
             raise_for_upbit_error(response.status_code, response.content, group=group)
@@ -185,6 +212,25 @@ class UpbitRestClient:
             return loads(response.content)
         except ValueError as exc:
             raise ServerError(f"{method} {path}: response is not JSON", name="bad_json") from exc
+
+    def _observe(
+        self, method: str, path: str, group: str, status: str, started: float | None
+    ) -> None:
+        """Report one exchange to ``on_request``; requests that never left (a ban in the
+        queue) are not samples. An observer's failure never fails the request."""
+        if self._on_request is None or started is None:
+            return
+        sample = RequestSample(
+            endpoint="/v1" + path,
+            method=method,
+            group=group,
+            status=status,
+            seconds=time.perf_counter() - started,
+        )
+        try:
+            self._on_request(sample)
+        except Exception:
+            log.exception("request observer failed on %s %s", method, path)
 
     async def _read(
         self, path: str, group: str, params: QueryPairs = (), *, private: bool = False
@@ -459,4 +505,4 @@ def _id_list(
     return [(key, i) for i in ids]
 
 
-__all__ = ["TransientError", "UpbitRestClient"]
+__all__ = ["RequestObserver", "RequestSample", "TransientError", "UpbitRestClient"]

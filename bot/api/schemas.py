@@ -1,0 +1,190 @@
+"""The JSON API's response bodies as pydantic models: the OpenAPI schemas come from these.
+
+Money and amounts are strings holding the exact Decimal (``"1234.5"``, never a float, never
+an exponent): a JSON number would be read as a binary float by most clients. Times are ISO 8601
+in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Money = Annotated[
+    str,
+    Field(
+        pattern=r"^-?[0-9]+(\.[0-9]+)?$",
+        description="an exact decimal as text (KRW or a coin amount)",
+        examples=["1234567.5"],
+    ),
+]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ErrorOut(Out):
+    error: str = Field(description="one sentence saying what is wrong")
+
+
+class CheckOut(Out):
+    ok: bool
+    detail: str
+
+
+class ProbeOut(Out):
+    """``/healthz`` and ``/readyz``: every check, and the names of those that failed."""
+
+    status: Literal["ok", "fail"]
+    checks: dict[str, CheckOut]
+    failed: list[str]
+
+
+class StatusOut(Out):
+    mode: Literal["paper", "live"]
+    app_state: str = Field(description="new, starting, running, stopping or stopped")
+    version: str
+    uptime_s: float
+    markets: list[str]
+    strategy: str
+    trading: Literal["active", "paused", "kill_switch"]
+    paused_markets: list[str]
+    market_time: datetime = Field(description="the market's clock (a replay runs on its own)")
+    equity_krw: Money
+    free_krw: Money
+    open_positions: int
+    prices: dict[str, Money]
+    active_halts: list[str]
+
+
+class PositionOut(Out):
+    market: str
+    state: str = Field(description="entering, long, exiting (flat markets are left out)")
+    volume: Money
+    avg_entry_price: Money | None
+    last_price: Money | None
+    stop_price: Money | None
+    take_profit_price: Money | None
+    unrealized_pnl_krw: Money | None
+    opened_at: datetime | None
+    intent_id: str | None = Field(description="the order the position waits on, if any")
+
+
+class PositionsOut(Out):
+    positions: list[PositionOut]
+
+
+class OrderOut(Out):
+    intent_id: str
+    identifier: str | None
+    uuid: str | None
+    market: str
+    side: Literal["bid", "ask"]
+    ord_type: str
+    price: Money | None
+    volume: Money | None
+    state: str
+    is_open: bool
+    executed_volume: Money
+    executed_funds: Money
+    paid_fee: Money
+    strategy: str | None
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrdersOut(Out):
+    open: list[OrderOut] = Field(description="orders still watched, oldest first")
+    recent: list[OrderOut] = Field(description="the newest orders in any state, newest first")
+
+
+class TradeOut(Out):
+    id: int
+    trade_uuid: str
+    order_uuid: str | None
+    intent_id: str | None
+    market: str
+    side: Literal["bid", "ask"]
+    price: Money
+    volume: Money
+    funds: Money
+    fee: Money
+    is_maker: bool | None
+    created_at: datetime
+
+
+class TradesOut(Out):
+    trades: list[TradeOut] = Field(description="fills, newest first")
+
+
+class EquityPointOut(Out):
+    at: datetime
+    equity_krw: Money
+    cash_krw: Money
+
+
+class PnlDayOut(Out):
+    day: date = Field(description="a day in the bot's time zone")
+    realized_krw: Money = Field(description="realized PnL after fees, by average cost")
+    fees_krw: Money
+    sells: int
+    wins: int
+
+
+class PnlOut(Out):
+    equity: list[EquityPointOut] = Field(
+        description="stored equity snapshots, oldest first, then the current equity"
+    )
+    daily: list[PnlDayOut] = Field(description="realized PnL per day, oldest first")
+    realized_krw: Money = Field(description="the sum of ``daily``")
+
+
+class LimitOut(Out):
+    name: str
+    text: str = Field(description="an English sentence: the limit and how much of it is used")
+    blocking: bool = Field(description="true: this limit stops new entries now")
+    code: str
+    values: dict[str, str]
+
+
+class HaltOut(Out):
+    name: str
+    start: str
+    end: str
+    days: list[str]
+    recurring: bool
+    active: bool
+    ends_at: datetime | None
+    next_start: datetime | None
+
+
+class RiskOut(Out):
+    entries_allowed: bool
+    kill_switch: bool
+    paused_all: bool
+    paused_markets: list[str]
+    limits: list[LimitOut]
+    halts: list[HaltOut]
+
+
+class AuditOut(Out):
+    id: int
+    at: datetime
+    transport: str
+    user_id: str | None
+    chat_id: str | None
+    command: str
+    arguments: Any
+    outcome: str
+    detail: str | None
+
+
+class AuditPageOut(Out):
+    entries: list[AuditOut] = Field(description="newest first")
+    next_before: int | None = Field(
+        description="pass as ?before= for the next (older) page; null on the last page"
+    )

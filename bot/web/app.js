@@ -1,0 +1,274 @@
+// The dashboard: reads the JSON API every few seconds and draws what it gets.
+// Everything from the API is put in the page as text (textContent, setAttribute), never as
+// markup, so a halt window named "<script>" shows as those characters.
+"use strict";
+
+(() => {
+  const REFRESH_MS = 5000;
+  const API = "/api/v1/";
+  const KEY = "upbit-bot-api-token";
+  const SVG = "http://www.w3.org/2000/svg";
+  const $ = (id) => document.getElementById(id);
+
+  class AuthError extends Error {}
+
+  function takeToken() {
+    // #token=... in the URL: keep it for this tab, then drop it from the address bar
+    const match = /(?:^#|&)token=([^&]*)/.exec(location.hash);
+    if (match) {
+      sessionStorage.setItem(KEY, decodeURIComponent(match[1]));
+      history.replaceState(null, "", location.pathname + location.search);
+    }
+    return sessionStorage.getItem(KEY);
+  }
+
+  async function get(path) {
+    const response = await fetch(API + path, {
+      headers: { Authorization: "Bearer " + sessionStorage.getItem(KEY) },
+      cache: "no-store",
+    });
+    if (response.status === 401) throw new AuthError("the API refused the token");
+    if (!response.ok) {
+      let detail = response.statusText;
+      try {
+        detail = (await response.json()).error;
+      } catch (_) {
+        /* not JSON: keep the status text */
+      }
+      throw new Error(`${path}: ${response.status} ${detail}`);
+    }
+    return response.json();
+  }
+
+  // -- formatting (display only: the API's exact strings are rounded here) --------------------
+
+  function krw(text) {
+    if (text === null || text === undefined) return "-";
+    return Math.round(Number(text)).toLocaleString("en-US");
+  }
+
+  function signed(text) {
+    if (text === null || text === undefined) return "-";
+    const value = Math.round(Number(text));
+    return (value > 0 ? "+" : "") + value.toLocaleString("en-US");
+  }
+
+  function amount(text) {
+    if (text === null || text === undefined) return "-";
+    const [whole, fraction = ""] = String(text).split(".");
+    const cut = fraction.slice(0, 8).replace(/0+$/, "");
+    return cut ? `${whole}.${cut}` : whole;
+  }
+
+  function when(iso) {
+    return iso ? iso.replace("T", " ").replace(/(\.\d+)?(Z|\+00:00)$/, "") : "-";
+  }
+
+  // -- DOM helpers --------------------------------------------------------------------------
+
+  function cell(row, text, cls) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (cls) td.className = cls;
+    row.appendChild(td);
+  }
+
+  function fillTable(id, items, build, emptyText) {
+    const body = $(id).tBodies[0];
+    const rows = [];
+    for (const item of items) rows.push(build(item));
+    if (!rows.length) {
+      const row = document.createElement("tr");
+      row.className = "empty";
+      const td = document.createElement("td");
+      td.colSpan = $(id).tHead.rows[0].cells.length;
+      td.textContent = emptyText;
+      row.appendChild(td);
+      rows.push(row);
+    }
+    body.replaceChildren(...rows);
+  }
+
+  function tone(text) {
+    const value = Number(text);
+    return value > 0 ? "up" : value < 0 ? "down" : "";
+  }
+
+  // -- sections -----------------------------------------------------------------------------
+
+  function renderStatus(status) {
+    $("mode").textContent = status.mode.toUpperCase();
+    $("mode").className = "badge " + status.mode;
+    $("trading").textContent = status.trading.replace("_", " ");
+    $("trading").className = "badge " + status.trading;
+    $("equity-now").textContent = krw(status.equity_krw) + " KRW";
+    $("cash-now").textContent = krw(status.free_krw) + " KRW";
+    $("market-time").textContent = when(status.market_time) + " UTC";
+  }
+
+  function renderPositions(data) {
+    fillTable("positions", data.positions, (p) => {
+      const row = document.createElement("tr");
+      row.dataset.market = p.market;
+      cell(row, p.market);
+      cell(row, p.state);
+      cell(row, amount(p.volume), "num");
+      cell(row, krw(p.avg_entry_price), "num");
+      cell(row, krw(p.last_price), "num");
+      cell(row, krw(p.stop_price), "num");
+      cell(row, signed(p.unrealized_pnl_krw), "num " + tone(p.unrealized_pnl_krw));
+      return row;
+    }, "no open positions");
+  }
+
+  function renderOrders(data) {
+    fillTable("orders", data.open, (o) => {
+      const row = document.createElement("tr");
+      row.dataset.order = o.intent_id;
+      cell(row, o.intent_id);
+      cell(row, o.market);
+      cell(row, o.side === "bid" ? "buy" : "sell");
+      cell(row, o.ord_type);
+      cell(row, krw(o.price), "num");
+      cell(row, amount(o.volume), "num");
+      cell(row, o.state);
+      return row;
+    }, "no open orders");
+  }
+
+  function renderFills(data) {
+    fillTable("fills", data.trades, (f) => {
+      const row = document.createElement("tr");
+      row.dataset.trade = String(f.id);
+      cell(row, when(f.created_at));
+      cell(row, f.market);
+      cell(row, f.side === "bid" ? "buy" : "sell", f.side === "bid" ? "up" : "down");
+      cell(row, krw(f.price), "num");
+      cell(row, amount(f.volume), "num");
+      cell(row, krw(f.funds), "num");
+      cell(row, krw(f.fee), "num");
+      return row;
+    }, "no fills yet");
+  }
+
+  function renderEquity(pnl) {
+    const points = pnl.equity
+      .map((p) => [Date.parse(p.at), Number(p.equity_krw)])
+      .filter(([t, v]) => Number.isFinite(t) && Number.isFinite(v));
+    $("realized").textContent = signed(pnl.realized_krw) + " KRW";
+    const line = $("equity-line");
+    if (!points.length) {
+      line.setAttribute("d", "");
+      return;
+    }
+    const t0 = points[0][0];
+    const t1 = points[points.length - 1][0];
+    let low = Math.min(...points.map((p) => p[1]));
+    let high = Math.max(...points.map((p) => p[1]));
+    if (high === low) {
+      high += 1;
+      low -= 1;
+    }
+    const [width, height, pad] = [800, 220, 20];
+    const x = (t) => (t1 === t0 ? width : ((t - t0) / (t1 - t0)) * width);
+    const y = (v) => pad + (1 - (v - low) / (high - low)) * (height - 2 * pad);
+    const flat = y(points[0][1]).toFixed(1);
+    const steps =
+      points.length === 1
+        ? [`M0,${flat}`, `L${width},${flat}`]
+        : points.map(([t, v], i) => `${i ? "L" : "M"}${x(t).toFixed(1)},${y(v).toFixed(1)}`);
+    line.setAttribute("d", steps.join(" "));
+    line.dataset.points = String(points.length);
+    $("equity-max").textContent = Math.round(high).toLocaleString("en-US");
+    $("equity-min").textContent = Math.round(low).toLocaleString("en-US");
+  }
+
+  function renderRisk(risk) {
+    $("entries").textContent = risk.entries_allowed ? "new entries allowed" : "new entries blocked";
+    $("entries").className = risk.entries_allowed ? "up" : "down";
+    const items = risk.limits.map((limit) => {
+      const li = document.createElement("li");
+      li.dataset.limit = limit.name;
+      li.textContent = limit.text;
+      if (limit.blocking) li.className = "blocking";
+      return li;
+    });
+    $("limits").replaceChildren(...items);
+    fillTable("halts", risk.halts, (h) => {
+      const row = document.createElement("tr");
+      row.dataset.halt = h.name;
+      cell(row, h.name);
+      cell(row, `${h.start} - ${h.end}`);
+      cell(row, h.days.length ? h.days.join(",") : h.recurring ? "every day" : "once");
+      cell(row, h.active ? "ACTIVE until " + when(h.ends_at) : "scheduled", h.active ? "down" : "");
+      cell(row, when(h.next_start));
+      return row;
+    }, "no halt windows");
+  }
+
+  // -- the loop -----------------------------------------------------------------------------
+
+  function say(text) {
+    $("message").textContent = text;
+    $("message").hidden = !text;
+  }
+
+  function askToken(reason) {
+    sessionStorage.removeItem(KEY);
+    say(reason);
+    $("auth").hidden = false;
+    $("main").hidden = true;
+  }
+
+  async function refresh() {
+    const [status, positions, orders, trades, pnl, risk] = await Promise.all([
+      get("status"),
+      get("positions"),
+      get("orders?limit=20"),
+      get("trades?limit=20"),
+      get("pnl?days=30"),
+      get("risk"),
+    ]);
+    renderStatus(status);
+    renderPositions(positions);
+    renderOrders(orders);
+    renderFills(trades);
+    renderEquity(pnl);
+    renderRisk(risk);
+    const now = new Date();
+    $("updated").dateTime = now.toISOString();
+    $("updated").textContent = now.toLocaleTimeString("en-GB");
+    say("");
+  }
+
+  async function tick() {
+    if (!sessionStorage.getItem(KEY)) {
+      askToken("Enter the API token to see the bot.");
+      return;
+    }
+    try {
+      await refresh();
+    } catch (err) {
+      if (err instanceof AuthError) {
+        askToken("The API refused the token: enter it again.");
+        return;
+      }
+      say("refresh failed: " + err.message);
+    }
+    setTimeout(tick, REFRESH_MS);
+  }
+
+  $("auth").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = $("token").value.trim();
+    if (!value) return;
+    sessionStorage.setItem(KEY, value);
+    $("token").value = "";
+    $("auth").hidden = true;
+    $("main").hidden = false;
+    tick();
+  });
+
+  takeToken();
+  tick();
+})();

@@ -1,0 +1,231 @@
+"""``run_backtest`` on synthetic data: invariants, the stop fast path against a bar-by-bar
+walk of the real ``TrailingStop``, position limits, bad frames."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal as D
+
+import numpy as np
+import pytest
+
+from trading.backtest import (
+    BacktestSpec,
+    fill_gaps,
+    find_gaps,
+    random_walk,
+    run_backtest,
+)
+from trading.backtest.stops import StopScanner, dec
+from trading.domain import Bar
+from trading.risk.limits import RiskLimits
+from trading.risk.stops import TrailingStop
+from trading.strategies import CandleFrame, build_strategy
+from trading.upbit.market_rules import MarketRules
+
+
+def limits(**changes: object) -> RiskLimits:
+    base: dict[str, object] = {
+        "position_size_krw": D(1_000_000),
+        "daily_loss_limit_krw": D(0),
+        "max_drawdown_pct": D(0),
+        "volatility_halt_pct": D(0),
+        "atr_stop_mult": D(0),
+    }
+    return RiskLimits(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def spec(**changes: object) -> BacktestSpec:
+    values: dict[str, object] = {
+        "strategy": build_strategy("ma_cross", "", {"fast": 5, "slow": 20}),
+        "limits": limits(),
+        "timeframe": "1m",
+    }
+    return BacktestSpec(**{**values, **changes})  # type: ignore[arg-type]
+
+
+def test_random_walk_is_valid_seeded_and_whole_krw() -> None:
+    a, b = random_walk(5000, 3), random_walk(5000, 3)
+    assert np.array_equal(a.close, b.close)
+    assert not np.array_equal(a.close, random_walk(5000, 4).close)
+    for column in (a.open, a.high, a.low, a.close):
+        assert np.array_equal(column, np.round(column))
+    assert np.all(a.low <= np.minimum(a.open, a.close))
+    assert np.all(a.high >= np.maximum(a.open, a.close))
+    assert not find_gaps(a, 60)
+
+
+def test_cash_and_pnl_add_up() -> None:
+    result = run_backtest(spec(), {"KRW-BTC": random_walk(20_000, 1)})
+    closed = [t for t in result.trades if t.exit_reason != "end"]
+    assert len(closed) > 50
+    pnl = sum((t.pnl_krw for t in result.trades), D(0))
+    assert result.metrics.final_equity_krw == pytest.approx(float(D(10_000_000) + pnl), abs=1e-3)
+    assert len(result.equity) == len(result.times) == 20_000
+    for t in result.trades:
+        assert t.entry_at < t.exit_at
+        assert t.volume == t.volume.quantize(D("0.00000001"))
+        assert t.entry_fee == t.entry_price * t.volume * D("0.0005")
+    # one position at a time in one market, entries in time order
+    for before, after in zip(result.trades, result.trades[1:], strict=False):
+        assert before.exit_at <= after.entry_at
+
+
+def test_position_limits_across_markets() -> None:
+    frames = {f"KRW-C{i}": random_walk(5_000, 100 + i) for i in range(10)}
+    result = run_backtest(spec(limits=limits(max_open_positions=2)), frames)
+    moments = sorted(
+        [(t.entry_at, 1) for t in result.trades] + [(t.exit_at, -1) for t in result.trades],
+        key=lambda m: (m[0], m[1]),
+    )
+    open_now = peak = 0
+    for _, step in moments:
+        open_now += step
+        peak = max(peak, open_now)
+    assert peak == 2
+    assert {t.market for t in result.trades} == set(frames)
+
+
+def test_stops_fire_and_cool_down() -> None:
+    result = run_backtest(
+        spec(limits=limits(atr_stop_mult=D(1), take_profit_pct=D("0.2")), stop_cooldown_candles=7),
+        {"KRW-BTC": random_walk(30_000, 5)},
+    )
+    reasons = {t.exit_reason for t in result.trades}
+    assert {"stop", "take_profit"} <= reasons
+    stops = [t for t in result.trades if t.exit_reason == "stop"]
+    later = {t.entry_at: t for t in result.trades}
+    for stop in stops:
+        following = [at for at in later if at > stop.exit_at]
+        if following:
+            gap = (min(following) - stop.exit_at).total_seconds()
+            assert gap >= 7 * 60 - 60  # the entry signal comes 7 candles after the exit candle
+
+
+def naive_scan(
+    frame: CandleFrame, stop: TrailingStop, entry: int, last: int, period: int
+) -> tuple[int, int, str] | None:
+    """Every candle, every print: the engine's own loop, without any skipping."""
+    scanner = StopScanner("KRW-BTC", "1m", frame, period)
+    for k in range(entry, last + 1):
+        o, h, lo, c = (float(x[k]) for x in (frame.open, frame.high, frame.low, frame.close))
+        path = (o, lo, h, c) if c >= o else (o, h, lo, c)
+        for index in range(1 if k == entry else 0, 4):
+            hit = stop.should_exit(dec(path[index]))
+            if hit is not None:
+                return k, index, hit.kind
+        if k + 1 < len(frame):
+            atr = scanner.atr(k)
+            assert atr is not None
+            start = datetime.fromtimestamp(int(frame.start[k]), UTC)
+            stop.update(Bar("KRW-BTC", "1m", start, dec(o), dec(h), dec(lo), dec(c), D(1)), atr)
+    return None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_stop_fast_path_never_changes_a_result(seed: int) -> None:
+    frame = random_walk(3_000, seed, start_price=1_234_567.0, volatility=0.002)
+    rng = np.random.default_rng(seed)
+    rules = MarketRules()
+    scanner = StopScanner("KRW-BTC", "1m", frame, 14)
+    for _ in range(30):
+        entry = int(rng.integers(20, 2_900))
+        last = min(len(frame) - 1, entry + int(rng.integers(1, 400)))
+        mult = D(str(rng.choice(["0", "0.5", "1", "2", "3.5"])))
+        tp = D(str(rng.choice(["0", "0.3", "1"])))
+        price = dec(frame.open[entry])
+
+        def fresh() -> TrailingStop:
+            atr = scanner.atr(entry - 1)  # noqa: B023
+            assert atr is not None
+            return TrailingStop.open(
+                market="KRW-BTC",
+                entry_price=price,  # noqa: B023
+                atr=atr,
+                atr_mult=mult,  # noqa: B023
+                rules=rules,
+                take_profit_pct=tp,  # noqa: B023
+            )
+
+        fast, slow = fresh(), fresh()
+        hit = scanner.scan(fast, entry, last)
+        expected = naive_scan(frame, slow, entry, last, 14)
+        assert (None if hit is None else (hit.bar, hit.print_index, hit.kind)) == expected
+        if hit is None:
+            assert fast.stop == slow.stop  # the trailing level ends the same too
+
+
+def test_frames_with_gaps_or_misalignment_are_refused() -> None:
+    frame = random_walk(100, 1)
+    holed = CandleFrame(
+        start=np.delete(frame.start, [10, 11]),
+        open=np.delete(frame.open, [10, 11]),
+        high=np.delete(frame.high, [10, 11]),
+        low=np.delete(frame.low, [10, 11]),
+        close=np.delete(frame.close, [10, 11]),
+        volume=np.delete(frame.volume, [10, 11]),
+    )
+    with pytest.raises(ValueError, match="2 missing candle"):
+        run_backtest(spec(), {"KRW-BTC": holed})
+    filled, added = fill_gaps(holed, 60)
+    assert added == 2
+    assert np.array_equal(filled.start, frame.start)
+    assert filled.close[10] == filled.open[10] == filled.high[10] == holed.close[9]
+    assert filled.volume[10] == 0
+    with pytest.raises(ValueError, match="not aligned"):
+        run_backtest(spec(timeframe="15m"), {"KRW-BTC": frame})
+    with pytest.raises(ValueError, match="no market data"):
+        run_backtest(spec(), {})
+
+
+def test_strategy_warm_up_and_last_candle_rules() -> None:
+    """No entry before max(warmup, atr_period + 1) candles; the last candle never acts."""
+    frame = random_walk(3_000, 9)
+    result = run_backtest(spec(limits=limits(atr_period=50)), {"KRW-BTC": frame})
+    first = int(result.trades[0].entry_at.timestamp())
+    assert first >= int(frame.start[51])
+    end = datetime.fromtimestamp(int(frame.start[-1]) + 60, UTC)
+    assert all(t.exit_at <= end for t in result.trades)
+
+
+def test_skipping_certain_refusals_changes_nothing() -> None:
+    """With the loss and drawdown halts off, entries the gate must refuse (no slot, no
+    cash) are not put to it; asking it every time gives the same trades."""
+    from trading.backtest import runner
+
+    frames = {f"KRW-C{i}": random_walk(4_000, 300 + i) for i in range(6)}
+    the_spec = spec(limits=limits(max_open_positions=2, position_size_krw=D(3_000_000)))
+    fast = run_backtest(the_spec, frames)
+    slow = runner._Backtest(the_spec, frames)
+    slow.quiet_gate = False
+    slow.run()
+    assert slow.result().trades == fast.trades
+    assert fast.metrics.trades > 20
+
+
+def test_atr_stop_off_keeps_the_take_profit() -> None:
+    """``atr_stop_mult`` 0: no stop at all, live and backtest alike; a take-profit still works."""
+    stop = TrailingStop.open(
+        market="KRW-BTC",
+        entry_price=D(100_000),
+        atr=D(5_000),
+        atr_mult=D(0),
+        rules=MarketRules(),
+        take_profit_pct=D(1),
+    )
+    assert stop.stop is None
+    assert stop.take_profit == D(101_000)
+    bar = Bar("KRW-BTC", "1m", datetime(2024, 1, 1, tzinfo=UTC), *(D(v) for v in (1, 1, 1, 1, 1)))
+    assert stop.update(bar, D(5_000)) is None
+    assert stop.should_exit(D(1)) is None  # far below the entry: nothing
+    hit = stop.should_exit(D(101_000))
+    assert hit is not None
+    assert hit.kind == "take_profit"
+
+
+def test_trades_are_built_on_demand_and_once() -> None:
+    result = run_backtest(spec(), {"KRW-BTC": random_walk(5_000, 2)})
+    assert "trades" not in vars(result)
+    first = result.trades
+    assert result.trades is first
+    assert result.metrics.trades == len(first)

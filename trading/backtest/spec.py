@@ -1,0 +1,55 @@
+"""What to backtest: the strategy, the risk limits and the paper account, in one frozen value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from trading.risk.limits import RiskLimits
+from trading.strategies import Strategy
+from trading.timeframes import timeframe_seconds
+from trading.upbit.market_rules import MarketRules
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BacktestSpec:
+    """One backtest. The stake is ``limits.position_size_krw``; ``fee_rate``, ``slippage_bps``
+    and ``start_krw`` are the paper exchange's (``[paper]``), cooldowns the position rules'.
+
+    Switches for comparing with other tools (every risk feature off): ``slippage_bps=0``,
+    cooldowns 0, and in ``limits``: ``atr_stop_mult=0``, ``take_profit_pct=0``,
+    ``volatility_halt_pct=0``, ``daily_loss_limit_krw=0``, ``max_drawdown_pct=0``, no
+    ``halt_windows``; ``slippage_check=False`` skips the gate's expected-fill check (paper
+    trading compares the next open with the signal close against ``max_slippage_bps``) and
+    ``same_candle_reentry=True`` lifts the position rules' "no re-entry on the candle that
+    exited" guard (a signal exit fills at the next open; without this, a cross back on that
+    very candle is not taken).
+    """
+
+    strategy: Strategy[Any]
+    limits: RiskLimits
+    timeframe: str
+    start_krw: Decimal = Decimal(10_000_000)
+    fee_rate: Decimal = Decimal("0.0005")
+    slippage_bps: Decimal = Decimal(5)
+    cooldown_candles: int = 0
+    stop_cooldown_candles: int = 0
+    slippage_check: bool = True
+    same_candle_reentry: bool = False
+    rules: MarketRules = field(default_factory=MarketRules)
+
+    def __post_init__(self) -> None:
+        timeframe_seconds(self.timeframe)  # raises ValueError naming a bad timeframe
+        for name in ("start_krw", "fee_rate", "slippage_bps"):
+            value = getattr(self, name)
+            if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+                raise ValueError(f"{name} must be a finite Decimal >= 0, got {value!r}")
+        if self.start_krw <= 0:
+            raise ValueError("start_krw must be > 0")
+        if self.cooldown_candles < 0 or self.stop_cooldown_candles < 0:
+            raise ValueError("cooldowns cannot be negative")
+
+    @property
+    def timeframe_s(self) -> int:
+        return timeframe_seconds(self.timeframe)
