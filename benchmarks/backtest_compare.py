@@ -503,7 +503,7 @@ def compare_trades(figures: Figures, ours: Any) -> list[str]:
         f"  trades: freqtrade {ft['trades']} (the last one force-exited at the end), "
         f"ours {len(closed)} closed" + (f" + {open_end} open at the end" if open_end else ""),
         f"  profit of the trades both closed: freqtrade {ft_profit:,.0f} KRW, ours "
-        f"{ours_profit:,.0f} KRW (difference {ours_profit - ft_profit:+,.0f} KRW)",
+        f"{ours_profit:,.0f} KRW (difference {round(ours_profit - ft_profit):+,d} KRW)",
     ]
     mine = [(int(t.entry_at.timestamp()), int(t.exit_at.timestamp())) for t in closed]
     same_times = sum(1 for a, b in zip(ft_closed, mine, strict=False) if (a[0], a[2]) == b)
