@@ -177,6 +177,7 @@ class App:
         leave open orders to the new leader (no cancel)."""
         trader, chatops = self.trader, self.chatops
         self.trader = self.chatops = None
+        self.metrics.detach_trader()
         if trader is not None and trader.rig is not None:
             trader.rig.engine.paused_all = True  # in memory only: the new leader decides
         tasks = list(self._trading)

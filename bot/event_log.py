@@ -32,6 +32,8 @@ def describe(event: ev.Event) -> str | None:
             return f"halt {event.name} {'on' if event.active else 'off'}: {event.reason}"
         case ev.OrderRejected():
             return f"{event.market}: order rejected ({event.name}): {event.reason}"
+        case ev.OrderUncertain():
+            return f"{event.market}: order {event.intent_id} outcome unknown: {event.reason}"
         case ev.Reconciled():
             return (
                 f"reconciled {event.checked} open order(s): settled {len(event.settled)}, "

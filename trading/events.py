@@ -165,6 +165,19 @@ class OrderCancelled(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OrderUncertain(Event):
+    """An order was sent but its outcome is unknown (timeout, lost response): reconciliation
+    settles it; until then nobody should assume either way."""
+
+    critical: ClassVar[bool] = True
+    intent_id: str
+    market: str
+    side: Literal["bid", "ask"]
+    ord_type: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderRejected(Event):
     critical: ClassVar[bool] = True
     intent_id: str

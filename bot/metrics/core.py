@@ -35,6 +35,7 @@ from trading.events import (
     OrderFilled,
     OrderPlaced,
     OrderRejected,
+    OrderUncertain,
     PositionClosed,
     RiskBreach,
 )
@@ -51,6 +52,7 @@ EVENT_KINDS: tuple[type[Event], ...] = (
     OrderFilled,
     OrderCancelled,
     OrderRejected,
+    OrderUncertain,
     RiskBreach,
     CircuitStateChanged,
     PositionClosed,
@@ -177,6 +179,12 @@ class Metrics:
         self.sources.engine_loop = trader.rig.loop if trader.rig is not None else None
         self.sources.streams = trader.streams
 
+    def detach_trader(self) -> None:
+        """Leadership lost: a standby reports no engine, rather than the stopped one's."""
+        blank = Sources()
+        for name in ("facade", "store", "engine_loop", "streams", "notifier"):
+            setattr(self.sources, name, getattr(blank, name))
+
     def attach_chatops(self, chatops: ChatOps) -> None:
         self.sources.notifier = lambda: chatops.notifier
         if chatops.dispatcher is not None:
@@ -233,6 +241,8 @@ class Metrics:
             case OrderCancelled():
                 side, ord_type = await self._kind(event.intent_id)
                 self.orders.labels(side, ord_type, "cancelled").inc()
+            case OrderUncertain():
+                self.orders.labels(event.side, self._ord_type(event.ord_type), "unknown").inc()
             case OrderRejected():
                 side, ord_type = await self._kind(event.intent_id)
                 result = await self._rejection(event.intent_id)

@@ -174,6 +174,13 @@ class Renderer:
                     ),
                     severity=Severity.WARNING,
                 )
+            case ev.OrderUncertain():
+                return Reply(
+                    self.title(event, "order_uncertain", market=event.market),
+                    lines=(event.reason,),
+                    fields=((self.t("field.order"), event.intent_id), self.at(event)),
+                    severity=Severity.WARNING,
+                )
             case ev.OrderResubmitted():
                 return Reply(
                     self.title(event, "order_resubmitted"),

@@ -18,6 +18,7 @@ from trading.events import (
     OrderFilled,
     OrderPlaced,
     OrderRejected,
+    OrderUncertain,
     PositionClosed,
     RiskBreach,
 )
@@ -86,6 +87,16 @@ async def test_orders_fills_and_closed_trades(metrics: Metrics) -> None:
     assert value(metrics, krw, market="KRW-BTC", side="ask") == 303_000
     assert value(metrics, "upbit_bot_trades_closed_total", result="win") == 1
     assert value(metrics, "upbit_bot_trades_closed_total", result="loss") == 2
+
+
+async def test_an_order_of_unknown_outcome_is_counted_as_unknown(metrics: Metrics) -> None:
+    uncertain = OrderUncertain(
+        intent_id="i9", market="KRW-BTC", side="ask", ord_type="market", reason="timeout"
+    )
+    await metrics.on_event(uncertain)
+    orders = "upbit_bot_orders_total"
+    assert value(metrics, orders, side="ask", ord_type="market", result="unknown") == 1
+    assert value(metrics, orders, side="ask", ord_type="market", result="placed") == 0
 
 
 async def test_cancel_and_rejections_are_labelled_from_the_store(

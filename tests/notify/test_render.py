@@ -56,6 +56,14 @@ SAMPLES: list[ev.Event] = [
         name="insufficient_funds_bid",
         reason="not enough KRW",
     ),
+    ev.OrderUncertain(
+        at=AT,
+        intent_id="i5",
+        market="KRW-BTC",
+        side="bid",
+        ord_type="price",
+        reason="no response within 5s",
+    ),
     ev.OrderResubmitted(
         at=AT,
         intent_id="i4",

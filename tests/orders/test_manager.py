@@ -7,13 +7,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from trading.errors import InsufficientFunds
+from trading.errors import InsufficientFunds, OrderOutcomeUnknown
 from trading.events import (
     OrderCancelled,
     OrderFilled,
     OrderPlaced,
     OrderRejected,
     OrderSettled,
+    OrderUncertain,
 )
 from trading.orders import OrderManager
 from trading.upbit.auth import Credentials
@@ -107,6 +108,27 @@ async def test_lost_response_places_exactly_one_order(fake, client, store, event
     on_exchange = [o for o in fake.orders.values() if intent.intent_id in (o.identifier or "")]
     assert len(on_exchange) == 1
     assert (await store.order(intent.intent_id)).uuid == on_exchange[0].uuid
+
+
+async def test_an_unknown_outcome_is_announced_and_left_to_reconciliation(
+    fake, client, store, events
+):
+    mgr = manager(client, store, events)
+    fake.faults.lose_response_next(method="POST", path="/v1/orders")
+    fake.faults.fail_next(500, method="GET", path="/v1/order", count=50)
+
+    intent = limit_bid(mgr)
+    with pytest.raises(OrderOutcomeUnknown):
+        await mgr.place(intent)
+
+    (uncertain,) = of(events, OrderUncertain)
+    assert (uncertain.intent_id, uncertain.side, uncertain.ord_type) == (
+        intent.intent_id,
+        "bid",
+        "limit",
+    )
+    assert not of(events, OrderRejected)  # it may well exist: nothing is assumed
+    assert (await store.order(intent.intent_id)).state != "rejected"
 
 
 async def test_rejection_is_stored_and_announced(fake, client, store, events):

@@ -23,6 +23,7 @@ from trading.events import (
     OrderPlaced,
     OrderRejected,
     OrderSettled,
+    OrderUncertain,
     ignore_event,
 )
 from trading.exchange import Exchange
@@ -100,8 +101,17 @@ class OrderManager:
         )
         try:
             order = await self.submitter.submit(intent, first_journaled=True)
-        except OrderOutcomeUnknown:
+        except OrderOutcomeUnknown as exc:
             log.warning("order %s: outcome unknown, left for reconciliation", intent.intent_id)
+            self._emit(
+                OrderUncertain(
+                    intent_id=intent.intent_id,
+                    market=intent.market,
+                    side=intent.side,
+                    ord_type=intent.ord_type,
+                    reason=str(exc),
+                )
+            )
             raise
         except (UpbitError, TransientError) as exc:
             await self._mark_rejected(intent, exc)
