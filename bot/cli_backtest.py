@@ -117,12 +117,13 @@ def _strategy(args: argparse.Namespace, cfg: AppConfig) -> Any:
         raise UsageError(str(exc)) from None
 
 
-def _spec(args: argparse.Namespace, cfg: AppConfig, timeframe: str) -> BacktestSpec:
-    from trading.backtest import BacktestSpec
+def spec_fields(cfg: AppConfig, timeframe: str, plain: bool) -> dict[str, Any]:
+    """``BacktestSpec``'s fields but the strategy, from the config (``plain``: every risk
+    feature off); ``upbit-bot optimize`` builds its trials from the same."""
     from trading.risk.limits import RiskLimits
 
     risk = cfg.risk.model_dump()
-    if args.plain:
+    if plain:
         risk |= {
             "atr_stop_mult": 0,
             "take_profit_pct": 0,
@@ -134,22 +135,60 @@ def _spec(args: argparse.Namespace, cfg: AppConfig, timeframe: str) -> BacktestS
         }
     try:
         limits = RiskLimits.from_mapping(risk | {"timezone": cfg.bot.timezone})
-        return BacktestSpec(
-            strategy=_strategy(args, cfg),
-            limits=limits,
-            timeframe=timeframe,
-            start_krw=Decimal(str(cfg.paper.start_krw)),
-            fee_rate=Decimal(str(cfg.paper.fee_rate)),
-            slippage_bps=Decimal(0) if args.plain else Decimal(str(cfg.paper.slippage_bps)),
-            cooldown_candles=0 if args.plain else int(risk.get("cooldown_candles", 0)),
-            stop_cooldown_candles=0 if args.plain else int(risk.get("stop_cooldown_candles", 0)),
-            slippage_check=not args.plain,
-            same_candle_reentry=args.plain,
-        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return {
+        "limits": limits,
+        "timeframe": timeframe,
+        "start_krw": Decimal(str(cfg.paper.start_krw)),
+        "fee_rate": Decimal(str(cfg.paper.fee_rate)),
+        "slippage_bps": Decimal(0) if plain else Decimal(str(cfg.paper.slippage_bps)),
+        "cooldown_candles": 0 if plain else int(risk.get("cooldown_candles", 0)),
+        "stop_cooldown_candles": 0 if plain else int(risk.get("stop_cooldown_candles", 0)),
+        "slippage_check": not plain,
+        "same_candle_reentry": plain,
+    }
+
+
+def _spec(args: argparse.Namespace, cfg: AppConfig, timeframe: str) -> BacktestSpec:
+    from trading.backtest import BacktestSpec
+
+    fields = spec_fields(cfg, timeframe, args.plain)
+    try:
+        return BacktestSpec(strategy=_strategy(args, cfg), **fields)
     except UsageError:
         raise
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def check_timeframe(timeframe: str) -> str:
+    from trading.timeframes import timeframe_seconds
+
+    try:
+        timeframe_seconds(timeframe)
+    except ValueError as exc:
+        raise UsageError(f"--timeframe {timeframe!r}: {exc}") from None
+    return timeframe
+
+
+def select_data(
+    args: argparse.Namespace, cfg: AppConfig, timeframe: str
+) -> tuple[dict[str, CandleFrame], list[str]]:
+    """The markets' candles (``--market``, ``--data``, ``--from/--to``) checked for gaps,
+    duplicates and order, and the notes to show; ``optimize`` selects data the same way."""
+    markets: list[str] = list(args.market or cfg.bot.markets)
+    if args.market is None and args.data and all("=" in d for d in args.data):
+        markets = [d.partition("=")[0] for d in args.data]
+    for market in markets:
+        if not re.fullmatch(r"[A-Z]{3,4}-[A-Z0-9]{1,15}", market):
+            raise UsageError(f"--market {market!r}: expected an Upbit market like KRW-BTC")
+    if len(set(markets)) != len(markets):
+        raise UsageError("a market is given twice")
+    start, end = _when(args.start, "--from"), _when(args.end, "--to")
+    if start and end and end <= start:
+        raise UsageError("--to must be after --from")
+    return _load(args, cfg, _sources(args, markets), timeframe, start, end)
 
 
 def _sources(args: argparse.Namespace, markets: list[str]) -> list[tuple[str, str]]:
@@ -390,26 +429,10 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, cfg: AppConfig) -> int:
     from trading.backtest import run_backtest
     from trading.strategies import StrategyError
-    from trading.timeframes import timeframe_seconds
 
-    timeframe = args.timeframe or cfg.strategy.timeframe
-    try:
-        timeframe_seconds(timeframe)
-    except ValueError as exc:
-        raise UsageError(f"--timeframe {timeframe!r}: {exc}") from None
-    markets: list[str] = list(args.market or cfg.bot.markets)
-    if args.market is None and args.data and all("=" in d for d in args.data):
-        markets = [d.partition("=")[0] for d in args.data]
-    for market in markets:
-        if not re.fullmatch(r"[A-Z]{3,4}-[A-Z0-9]{1,15}", market):
-            raise UsageError(f"--market {market!r}: expected an Upbit market like KRW-BTC")
-    if len(set(markets)) != len(markets):
-        raise UsageError("a market is given twice")
-    start, end = _when(args.start, "--from"), _when(args.end, "--to")
-    if start and end and end <= start:
-        raise UsageError("--to must be after --from")
+    timeframe = check_timeframe(args.timeframe or cfg.strategy.timeframe)
     spec = _spec(args, cfg, timeframe)
-    frames, notes = _load(args, cfg, _sources(args, markets), timeframe, start, end)
+    frames, notes = select_data(args, cfg, timeframe)
     for note in notes:
         print(f"upbit-bot backtest: {note}", file=sys.stderr)
     try:

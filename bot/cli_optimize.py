@@ -15,14 +15,14 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bot import cli_backtest
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
     from trading.optimize import OptimizeResult, OptimizeSettings
-    from trading.strategies import CandleFrame
 
 NAME = "optimize"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -129,67 +129,6 @@ def _strategy(name: str) -> tuple[str, str]:
     return ("", name) if name.endswith(".py") else (name, "")
 
 
-def _spec_fields(cfg: AppConfig, timeframe: str, plain: bool) -> dict[str, Any]:
-    """``BacktestSpec``'s fields but the strategy, from the config as ``upbit-bot backtest``
-    builds them (``--plain``: every risk feature off)."""
-    from trading.risk.limits import RiskLimits
-
-    risk = cfg.risk.model_dump()
-    if plain:
-        risk |= {
-            "atr_stop_mult": 0,
-            "take_profit_pct": 0,
-            "volatility_halt_pct": 0,
-            "volatility_resume_pct": None,
-            "daily_loss_limit_krw": 0,
-            "max_drawdown_pct": 0,
-            "halt_windows": (),
-        }
-    try:
-        limits = RiskLimits.from_mapping(risk | {"timezone": cfg.bot.timezone})
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    return {
-        "limits": limits,
-        "timeframe": timeframe,
-        "start_krw": Decimal(str(cfg.paper.start_krw)),
-        "fee_rate": Decimal(str(cfg.paper.fee_rate)),
-        "slippage_bps": Decimal(0) if plain else Decimal(str(cfg.paper.slippage_bps)),
-        "cooldown_candles": 0 if plain else int(risk.get("cooldown_candles", 0)),
-        "stop_cooldown_candles": 0 if plain else int(risk.get("stop_cooldown_candles", 0)),
-        "slippage_check": not plain,
-        "same_candle_reentry": plain,
-    }
-
-
-def _frames(
-    args: argparse.Namespace, cfg: AppConfig, timeframe: str
-) -> tuple[list[str], dict[str, CandleFrame], list[str]]:
-    """Markets and their candles exactly as ``upbit-bot backtest`` selects and checks them."""
-    import re
-
-    from bot import cli_backtest as bt
-    from trading.timeframes import timeframe_seconds
-
-    try:
-        timeframe_seconds(timeframe)
-    except ValueError as exc:
-        raise UsageError(f"--timeframe {timeframe!r}: {exc}") from None
-    markets: list[str] = list(args.market or cfg.bot.markets)
-    if args.market is None and args.data and all("=" in d for d in args.data):
-        markets = [d.partition("=")[0] for d in args.data]
-    for market in markets:
-        if not re.fullmatch(r"[A-Z]{3,4}-[A-Z0-9]{1,15}", market):
-            raise UsageError(f"--market {market!r}: expected an Upbit market like KRW-BTC")
-    if len(set(markets)) != len(markets):
-        raise UsageError("a market is given twice")
-    start, end = bt._when(args.start, "--from"), bt._when(args.end, "--to")
-    if start and end and end <= start:
-        raise UsageError("--to must be after --from")
-    frames, notes = bt._load(args, cfg, bt._sources(args, markets), timeframe, start, end)
-    return list(frames), frames, notes
-
-
 # -- output ------------------------------------------------------------------------------------
 
 
@@ -245,7 +184,7 @@ def _settings(args: argparse.Namespace, cfg: AppConfig) -> OptimizeSettings:
     strategy = args.strategy or cfg.strategy.file or cfg.strategy.name
     name, file = _strategy(strategy)
     cls = load_strategy_file(Path(file)) if file else get_strategy(name)
-    timeframe = args.timeframe or cfg.strategy.timeframe
+    timeframe = cli_backtest.check_timeframe(args.timeframe or cfg.strategy.timeframe)
     fixed = parse_assignments(args.param, "--param")
     narrow = parse_assignments(args.space, "--space")
     space = build_space(cls, fixed, narrow)
@@ -262,7 +201,7 @@ def _settings(args: argparse.Namespace, cfg: AppConfig) -> OptimizeSettings:
         strategy_file=file,
         space=space,
         objective=objective,
-        spec=_spec_fields(cfg, timeframe, args.plain),
+        spec=cli_backtest.spec_fields(cfg, timeframe, args.plain),
         storage=storage,
         study=study,
         trials=args.trials,
@@ -285,7 +224,8 @@ def _execute(args: argparse.Namespace) -> int:
 
     cfg, _ = load_args_config(args)
     settings = _settings(args, cfg)
-    markets, frames, notes = _frames(args, cfg, settings.spec["timeframe"])
+    frames, notes = cli_backtest.select_data(args, cfg, settings.spec["timeframe"])
+    markets = list(frames)
     for note in notes:
         print(f"upbit-bot optimize: {note}", file=sys.stderr)
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials are counted, not dumped
@@ -327,7 +267,6 @@ def _day(ts: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot import cli_backtest
     from bot.config import ConfigError
     from trading.candle_file import CandleFileError
     from trading.optimize import OptimizeError, OptimizeInputError

@@ -149,16 +149,17 @@ def test_bundled_file_is_the_default_data() -> None:
 
 @pytest.mark.parametrize("plain", [False, True])
 def test_backtest_settings_are_the_backtest_commands(tmp_path: Path, plain: bool) -> None:
-    """A trial's backtest uses what `upbit-bot backtest` would, with and without --plain."""
+    """A trial's backtest uses what `upbit-bot backtest` would, with and without --plain:
+    the shared ``spec_fields`` sets every field of the spec but the strategy."""
     import argparse
     import dataclasses
 
-    from bot import cli_backtest, cli_optimize
+    from bot import cli_backtest
 
     cfg = load_config(None, environ={}, dotenv=_empty_env(tmp_path))
     args = argparse.Namespace(plain=plain, strategy="ma_cross", param=[])
     spec = cli_backtest._spec(args, cfg, "1m")
-    fields = cli_optimize._spec_fields(cfg, "1m", plain)
+    fields = cli_backtest.spec_fields(cfg, "1m", plain)
     names = {f.name for f in dataclasses.fields(spec)} - {"strategy", "rules"}
     assert set(fields) == names
     assert {name: getattr(spec, name) for name in names} == fields
