@@ -111,8 +111,11 @@ class ChatOps:
                 token=secrets.telegram_bot_token.get_secret_value(),
                 dispatcher=self.dispatcher,
                 base_url=tg.base_url,
+                base_file_url=file_url(tg.base_url),
                 mode=tg.mode,
                 webhook_url=tg.webhook_url,
+                listen=tg.webhook_listen,
+                port=tg.webhook_port,
                 member_roles=members,
             )
             self.transports.append(telegram)
@@ -128,6 +131,8 @@ class ChatOps:
                 api_url=sl.api_url,
                 socket_mode=sl.socket_mode,
                 command=sl.command,
+                listen=sl.http_listen,
+                port=sl.http_port,
             )
             self.transports.append(slack)
             senders["slack"] = slack
@@ -182,3 +187,10 @@ class ChatOps:
 def _secret(value: object) -> str:
     get = getattr(value, "get_secret_value", None)
     return str(get()) if callable(get) else ""
+
+
+def file_url(base_url: str) -> str | None:
+    """The Bot API's file base for ``base_url`` (``.../bot`` -> ``.../file/bot``), so a local
+    Bot API server or a fake serves files too; None (PTB's default) for other shapes."""
+    stripped = base_url.rstrip("/")
+    return stripped.removesuffix("/bot") + "/file/bot" if stripped.endswith("/bot") else None

@@ -194,6 +194,10 @@ class TelegramConfig(Section):
     enabled: bool = Field(False, description="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     mode: Literal["polling", "webhook"] = Field("polling", description="polling or webhook")
     webhook_url: str = Field("", description='public https URL for mode = "webhook"')
+    webhook_listen: str = Field(
+        "127.0.0.1", min_length=1, description="webhook mode: address to listen on"
+    )
+    webhook_port: int = Field(8443, ge=1, le=65535, description="webhook mode: port to listen on")
     base_url: str = Field(
         "https://api.telegram.org/bot", description="Bot API base (token appended)"
     )
@@ -230,6 +234,10 @@ class SlackConfig(Section):
         True, description="Socket Mode (SLACK_APP_TOKEN) or HTTP events (SLACK_SIGNING_SECRET)"
     )
     command: str = Field("/upbit", description="slash command the bot answers")
+    http_listen: str = Field(
+        "127.0.0.1", min_length=1, description="HTTP events mode: address to listen on"
+    )
+    http_port: int = Field(3000, ge=1, le=65535, description="HTTP events mode: port to listen on")
 
     @field_validator("command")
     @classmethod
