@@ -21,12 +21,12 @@ from bot import upbit_factory
 from bot.api.wiring import build_http_server
 from bot.chatops import ChatOps, version
 from bot.config import AppConfig
+from bot.console import run_console
 from bot.event_log import describe
 from bot.http_server import HttpServer
 from bot.leadership import Leadership, leadership_for
 from bot.logs import setup_logging
 from bot.metrics import Metrics, metrics_route
-from bot.standby import run_console
 from bot.trader import Trader
 from trading.bus import EventBus
 from trading.candle_file import CandleFileError
@@ -278,7 +278,9 @@ async def console(app: App) -> None:
     assert app.leadership is not None
     desk = app.leadership.desk
     assert desk is not None
-    await run_console(lambda: app.chatops.dispatcher if app.chatops else None, desk, app._stop)
+    await run_console(
+        lambda: app.chatops.dispatcher if app.chatops else None, desk.answer, app._stop
+    )
 
 
 async def run(config: AppConfig) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+from collections.abc import Awaitable, Callable
 
 from handlers.auth import Principal
 from handlers.confirm import CONFIRM_PREFIX, cancel_data, confirm_data
@@ -61,8 +62,14 @@ class Console:
         return out
 
 
-async def run_console(dispatcher: Dispatcher, stop: asyncio.Event) -> None:
-    """Read stdin until EOF or ``quit``; a daemon thread reads so Ctrl-C never waits."""
+async def run_console(
+    leader: Callable[[], Dispatcher | None],
+    standby: Callable[[str], Awaitable[str | None]],
+    stop: asyncio.Event,
+) -> None:
+    """Read stdin until EOF or ``quit`` (one reader for the process's life, a daemon thread so
+    Ctrl-C never waits); each line goes to the leader's dispatcher while this instance trades,
+    else to the standby's read-only desk."""
     if sys.stdin is None or sys.stdin.closed:
         return
     loop = asyncio.get_running_loop()
@@ -74,12 +81,18 @@ async def run_console(dispatcher: Dispatcher, stop: asyncio.Event) -> None:
         loop.call_soon_threadsafe(lines.put_nowait, None)
 
     threading.Thread(target=reader, name="console-stdin", daemon=True).start()
-    console = Console(dispatcher)
+    consoles: dict[int, Console] = {}  # one per leadership term: its pending confirmations
     while (line := await lines.get()) is not None:
+        dispatcher = leader()
         if line.strip().lower().lstrip("/") in QUIT:
-            print(dispatcher.catalog().t("console.stopping"), flush=True)
+            bye = dispatcher.catalog().t("console.stopping") if dispatcher else "stopping"
+            print(bye, flush=True)
             stop.set()
             return
-        text = await console.line(line)
+        if dispatcher is not None:
+            console = consoles.setdefault(id(dispatcher), Console(dispatcher))
+            text = await console.line(line)
+        else:
+            text = await standby(line)
         if text is not None:
             print(text, "", sep="\n", flush=True)

@@ -171,5 +171,10 @@ def leadership_for(app: App) -> Leadership:
         grace_s=grace,
         on_change=app.metrics.set_leader,
         on_fail=app.request_stop,
-        desk=StandbyDesk(cfg.store.url, holder=lock.holder, describe=lock.describe),
+        desk=StandbyDesk(
+            cfg.store.url,
+            holder=lock.holder,
+            describe=lock.describe,
+            on_audit=app.metrics.on_command,
+        ),
     )

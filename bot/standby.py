@@ -10,17 +10,12 @@ start, with the notifier, when this instance takes over.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sys
-import threading
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.console import QUIT, Console
 from handlers.commands import build_registry
-from handlers.dispatcher import Dispatcher
 from handlers.fmt import krw, price, short_when, volume
 from handlers.parser import NotForMe, split_command
 from handlers.reply import Reply, Severity, Table
@@ -35,8 +30,16 @@ HolderQuery = Callable[[], Awaitable[str | None]]
 class StandbyDesk:
     """The standby's command desk over its own connection pool to the shared store."""
 
-    def __init__(self, url: str, *, holder: HolderQuery, describe: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        holder: HolderQuery,
+        describe: str,
+        on_audit: Callable[[str, str], None] | None = None,
+    ) -> None:
         self._url = url
+        self._on_audit = on_audit  # (command, outcome), as the dispatcher reports it
         self._holder = holder
         self._describe = describe
         self._db: AsyncEngine | None = None
@@ -58,6 +61,15 @@ class StandbyDesk:
     async def leader_text(self) -> str:
         holder = await self._holder()
         return holder if holder is not None else "nobody (a standby takes over within seconds)"
+
+    async def answer(self, line: str) -> str | None:
+        """``handle`` as console text; a store that cannot be read is said, not raised."""
+        try:
+            reply = await self.handle(line)
+        except Exception as exc:
+            log.warning("standby command failed: %s", exc)
+            reply = _note(f"standby: cannot read the store ({type(exc).__name__})")
+        return None if reply is None else reply.plain_text()
 
     async def handle(self, text: str) -> Reply | None:
         """One typed command; the same words as the leader's console."""
@@ -92,6 +104,8 @@ class StandbyDesk:
             outcome=outcome,
             detail="standby",
         )
+        if self._on_audit is not None:
+            self._on_audit(command, outcome)
 
     async def _help(self, _args: list[str]) -> Reply:
         lines = [f"/{name}" for name in READ_ONLY]
@@ -165,41 +179,3 @@ class StandbyDesk:
 
 def _note(text: str) -> Reply:
     return Reply(text, severity=Severity.WARNING, ephemeral=True)
-
-
-async def run_console(
-    leader: Callable[[], Dispatcher | None], desk: StandbyDesk, stop: asyncio.Event
-) -> None:
-    """Read stdin until EOF or ``quit`` (one reader for the process's life); each line goes to
-    the leader's dispatcher while this instance trades, else to the standby desk."""
-    if sys.stdin is None or sys.stdin.closed:
-        return
-    loop = asyncio.get_running_loop()
-    lines: asyncio.Queue[str | None] = asyncio.Queue()
-
-    def reader() -> None:
-        for line in sys.stdin:
-            loop.call_soon_threadsafe(lines.put_nowait, line)
-        loop.call_soon_threadsafe(lines.put_nowait, None)
-
-    threading.Thread(target=reader, name="console-stdin", daemon=True).start()
-    consoles: dict[int, Console] = {}
-    while (line := await lines.get()) is not None:
-        dispatcher = leader()
-        if line.strip().lower().lstrip("/") in QUIT:
-            bye = dispatcher.catalog().t("console.stopping") if dispatcher else "stopping"
-            print(bye, flush=True)
-            stop.set()
-            return
-        if dispatcher is not None:
-            console = consoles.setdefault(id(dispatcher), Console(dispatcher))
-            text = await console.line(line)
-        else:
-            try:
-                reply = await desk.handle(line)
-            except Exception as exc:  # the store is unreachable: say so, keep the console
-                log.warning("standby command failed: %s", exc)
-                reply = _note(f"standby: cannot read the store ({type(exc).__name__})")
-            text = None if reply is None else reply.plain_text()
-        if text is not None:
-            print(text, "", sep="\n", flush=True)
