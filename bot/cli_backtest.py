@@ -16,6 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cli_usage import UsageError
+
 if TYPE_CHECKING:
     from bot.config import AppConfig
     from trading.backtest import BacktestResult, BacktestSpec
@@ -25,10 +27,6 @@ NAME = "backtest"
 EXIT_OK, EXIT_USAGE = 0, 2
 BUNDLED = Path(__file__).parent / "data" / "upbit_KRW-BTC_1m.csv"
 _FILE_NAME = re.compile(r"(?:^|_)([A-Z0-9]+-[A-Z0-9]+)_(\d+[smhd])\.(?:csv|csv\.gz|parquet)$")
-
-
-class UsageError(ValueError):
-    """A bad value on the command line or in the data (exit 2, one line)."""
 
 
 def add_parser(

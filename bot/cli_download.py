@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.cli_usage import UsageError
 from trading.history.timeframes import TIMEFRAMES, Timeframe, TimeframeError, parse_timeframe
 
 if TYPE_CHECKING:
@@ -27,10 +28,6 @@ if TYPE_CHECKING:
 NAME = "download"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _MARKET = re.compile(r"^[A-Z]{2,5}-[A-Z0-9]{1,20}$")
-
-
-class UsageError(ValueError):
-    """A bad value on the command line (exit 2)."""
 
 
 def add_parser(

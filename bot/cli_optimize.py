@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import cli_backtest
+from bot.cli_usage import UsageError
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
 
 NAME = "optimize"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-class UsageError(ValueError):
-    """A bad value on the command line (exit 2)."""
 
 
 def add_parser(
@@ -280,7 +277,6 @@ def run(args: argparse.Namespace) -> int:
         raise  # cli.main prints the whole list of config problems
     except (
         UsageError,
-        cli_backtest.UsageError,
         OptimizeInputError,
         CandleFileError,
         StrategyLoadError,
