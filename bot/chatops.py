@@ -174,6 +174,7 @@ class ChatOps:
             task.add_done_callback(self._alerts.discard)
 
     async def stop(self, reason: str = "stopped") -> None:
+        await self._facade.research.close()  # a running /backtest or /optimize: its process ends
         if self.notifier is not None:
             await self.notifier.on_event(BotStopping(mode=self.config.bot.mode, reason=reason))
         if self.reports is not None:

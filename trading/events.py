@@ -286,3 +286,24 @@ class OrderSettled(Event):
     side: Literal["bid", "ask"]
     state: str
     executed_volume: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResearchFinished(Event):
+    """A chat-started ``/backtest`` or ``/optimize`` ended: its rendered result for the one
+    chat that asked (``transport``, ``chat_id``), not for every notify chat. The chat layer
+    renders it (it knows the asker's language); ``chart_png`` is the PNG as base64 text so the
+    event stays plain data in the notification queue ("" = no chart)."""
+
+    critical: ClassVar[bool] = True
+    job: str
+    by: str
+    transport: str
+    chat_id: str
+    ok: bool
+    title: str
+    lines: tuple[str, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()
+    chart_png: str = ""
+    chart_name: str = ""
+    chart_caption: str = ""

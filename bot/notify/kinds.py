@@ -68,6 +68,7 @@ EVENT_KINDS: dict[type[ev.Event], str] = {
     ev.FeedRecovered: "feed",
     ev.FeedConnected: "feed_connected",
     ev.Reconciled: "reconciled",
+    ev.ResearchFinished: "report",  # a chat-started /backtest or /optimize, to its chat only
     own.BotStarted: "startup",
     own.BotStopping: "shutdown",
     own.BotError: "error",

@@ -40,7 +40,7 @@ from bot.notify.sender import ChatSender, PermanentSendError, RetryAfter
 from handlers.i18n import Catalog
 from handlers.reply import Reply
 from trading.bus import EventBus, Subscription
-from trading.events import Event
+from trading.events import Event, ResearchFinished
 from trading.store import Store
 from trading.store.records import NotificationRecord
 from trading.upbit.market_rules import MarketRules
@@ -270,6 +270,7 @@ class Notifier:
             group=coalesce_key(event),
             reply=reply,
             at=event.at,
+            only=(event.transport, event.chat_id) if isinstance(event, ResearchFinished) else None,
         )
 
     async def push(self, reply: Reply, *, kind: str = "report", critical: bool = True) -> int:
@@ -289,7 +290,9 @@ class Notifier:
         group: str | None,
         reply: Reply,
         at: datetime | None = None,
+        only: tuple[str, str] | None = None,
     ) -> int:
+        """``only``: one ``(transport, chat)`` (the chat that asked) instead of every target."""
         now = self.clock()
         not_before = now
         if group is not None and self.coalesce_s > 0:
@@ -304,7 +307,8 @@ class Notifier:
                 self._forget_old_groups(now)
             not_before = max(now, known[1])
         queued = 0
-        for transport, chats in self.targets.items():
+        targets = self.targets if only is None else {only[0]: (only[1],)}
+        for transport, chats in targets.items():
             if transport not in self.senders:
                 continue
             level = self.policy.level(kind, transport, reply.severity)

@@ -9,6 +9,7 @@ the ``PositionClosed`` of an exit, which brings the PnL) or many events of one k
 
 from __future__ import annotations
 
+import base64
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.notify import events as own
 from bot.notify.kinds import kind_of
 from handlers.i18n import Catalog
-from handlers.reply import Reply, Severity
+from handlers.reply import Image, Reply, Severity
 from trading import events as ev
 from trading.upbit.market_rules import MarketRules
 
@@ -41,10 +42,28 @@ def coalesce_key(event: ev.Event) -> str | None:
             return f"fill:{event.intent_id}"
         case ev.OrderFilled() | ev.PositionClosed():
             return f"exit:{event.market}"
-        case ev.Reconciled() | own.BotStarted() | own.BotStopping():
+        case ev.Reconciled() | own.BotStarted() | own.BotStopping() | ev.ResearchFinished():
             return None
     kind = kind_of(event)
     return None if kind is None else f"kind:{kind}"
+
+
+def research_reply(event: ev.ResearchFinished, badge: str) -> Reply:
+    """Already rendered by the command in the asker's language; the chart back to bytes."""
+    image = (
+        Image(
+            event.chart_name or "chart.png", base64.b64decode(event.chart_png), event.chart_caption
+        )
+        if event.chart_png
+        else None
+    )
+    return Reply(
+        f"{badge} {event.title}",
+        lines=event.lines,
+        fields=event.fields,
+        image=image,
+        severity=Severity.INFO if event.ok else Severity.WARNING,
+    )
 
 
 class Renderer:
@@ -355,6 +374,8 @@ class Renderer:
                         self.at(event),
                     ),
                 )
+            case ev.ResearchFinished():
+                return research_reply(event, self.badge())
         return None
 
     def _reconciled(self, event: ev.Reconciled) -> Reply:

@@ -8,6 +8,7 @@ by the strategy's parameter model or the risk limits, recorded with who/old/new,
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -16,7 +17,17 @@ from typing import Any
 from trading.engine.core import Engine
 from trading.engine.pnl import AverageCost, Period, PnlRow, Realized, pnl_table
 from trading.engine.recovery import catch_up, resume_stops
-from trading.events import EventSink, ParameterChanged, Paused, Resumed
+from trading.engine.research import (
+    BacktestJob,
+    Job,
+    OptimizeJob,
+    Outcome,
+    ResearchDesk,
+    RunningJob,
+    backtest_job,
+    optimize_job,
+)
+from trading.events import Event, EventSink, ParameterChanged, Paused, Resumed
 from trading.positions import ExitReason, Position, PositionState
 from trading.risk.gate import RiskState
 from trading.risk.halts import HaltWindow
@@ -85,6 +96,7 @@ class EngineFacade:
         self._sink = sink
         self.mode = mode
         self._book = AverageCost(engine.limits.zone)
+        self.research = ResearchDesk()
 
     async def restore(self) -> None:
         """Bring back what the last run changed live: pauses, parameters, halt windows."""
@@ -322,6 +334,53 @@ class EngineFacade:
         exits = await self.close(by=by)
         log.warning("flatten by %s: %d order(s) cancelled, exits %s", by, cancelled, exits)
         return FlattenReport(cancelled, exits)
+
+    # -- research: /backtest and /optimize from chat -------------------------------------------
+
+    async def backtest_job(
+        self,
+        *,
+        strategy: str | None = None,
+        market: str | None = None,
+        days: int | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> BacktestJob:
+        """A backtest over the candles this bot has, with its live limits and fill settings;
+        ValueError names a bad strategy, market or parameter."""
+        return await backtest_job(
+            self.engine,
+            self.store,
+            strategy=strategy,
+            market=market,
+            days=days,
+            params=params or {},
+        )
+
+    async def optimize_job(
+        self,
+        *,
+        strategy: str | None = None,
+        market: str | None = None,
+        trials: int = 30,
+        objective: str = "sharpe",
+    ) -> OptimizeJob:
+        return await optimize_job(
+            self.engine,
+            self.store,
+            strategy=strategy,
+            market=market,
+            trials=trials,
+            objective=objective,
+        )
+
+    def start_research(
+        self, job: Job, *, by: str, label: str, finish: Callable[[Outcome], Event]
+    ) -> RunningJob:
+        """Start ``job`` in the background (``ResearchBusy`` if one runs); when it ends,
+        ``finish(outcome)`` makes the event (``ResearchFinished``) that is published."""
+        return self.research.start(
+            job, by=by, label=label, done=lambda outcome: self._sink(finish(outcome))
+        )
 
     # -- halt schedule -------------------------------------------------------------------------
 

@@ -1,0 +1,316 @@
+"""/backtest and /optimize on a real paper engine fed the bundled candles, a real store holding
+older downloaded candles, and a real notifier delivering the result to the asking chat only."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import statistics
+import time
+from collections.abc import AsyncIterator, Awaitable
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handlers.commands.research import render
+from handlers.fmt import catalog
+from handlers.registry import Role
+from handlers.reply import Reply, Severity
+from tests.handlers.conftest import OPERATOR, VIEWER, Rig
+from tests.notify.conftest import FakeSender, make_notifier, until
+from tests.trading_engine.conftest import BUNDLED, replay
+from trading.backtest import random_walk
+from trading.candle_file import read_candles
+from trading.engine.facade import EngineFacade
+from trading.engine.research import (
+    OptimizeJob,
+    OptimizeOutcome,
+    ResearchDesk,
+    run_job,
+    spec_fields,
+)
+from trading.events import ResearchFinished
+from trading.history.series import HistCandle
+from trading.history.store_candles import StoreTarget
+from trading.history.timeframes import parse_timeframe
+
+PNG = b"\x89PNG\r\n\x1a\n"
+STORED, LIVE = 600, 240  # minutes of the bundled file: the store's, then the engine's
+JOB_LIMIT_S = 120.0
+
+
+def api(rig: Rig) -> EngineFacade:
+    return rig.dispatcher.api
+
+
+@pytest.fixture
+async def research(rig: Rig, tmp_path: Path) -> AsyncIterator[Rig]:
+    """The engine has seen LIVE minutes; the store holds the STORED minutes before them."""
+    target = StoreTarget(f"sqlite+aiosqlite:///{tmp_path / 'handlers.db'}")
+    candles = [
+        HistCandle(c.start, c.open, c.high, c.low, c.close, c.volume, c.close * c.volume, False)
+        for c in islice(read_candles(BUNDLED), STORED)
+    ]
+    await target.write("KRW-BTC", parse_timeframe("1m"), candles)
+    await target.close()
+    rig.engine.loop.start()
+    await replay(rig.engine, LIVE, from_minute=STORED)
+    yield rig
+    await api(rig).research.close()
+    await rig.engine.loop.stop()
+
+
+def finished(rig: Rig) -> list[ResearchFinished]:
+    return [e for e in rig.events if isinstance(e, ResearchFinished)]
+
+
+async def result(rig: Rig) -> ResearchFinished:
+    async with asyncio.timeout(JOB_LIMIT_S):
+        await api(rig).research.wait()
+    done = finished(rig)
+    assert len(done) == 1, done
+    return done[0]
+
+
+async def heartbeat(stop: asyncio.Event, lags: list[float], every_s: float = 0.05) -> None:
+    """What /healthz needs from the loop: a wake-up on time. Records how late each one was."""
+    async with asyncio.timeout(JOB_LIMIT_S):
+        while not stop.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(every_s)
+            lags.append(time.perf_counter() - before - every_s)
+
+
+async def measured(job: Awaitable[Any]) -> tuple[Any, list[float]]:
+    stop, lags = asyncio.Event(), []
+    beat = asyncio.create_task(heartbeat(stop, lags))
+    try:
+        value = await job
+    finally:
+        stop.set()
+        await beat
+    return value, lags
+
+
+def fields(event: ResearchFinished) -> dict[str, str]:
+    return dict(event.fields)
+
+
+async def test_backtest_runs_in_the_background_and_posts_metrics_and_chart(research: Rig) -> None:
+    reply = await research.say(VIEWER, "/backtest")
+    assert reply.title == "Backtest started", reply.plain_text()
+    text = reply.plain_text()
+    assert "ma_cross KRW-BTC" in text
+    assert f"{STORED + LIVE - 1:,} candles" in text or f"{STORED + LIVE:,} candles" in text
+    assert "stored candle(s)" in text
+    assert "live candle(s)" in text
+
+    event, lags = await measured(result(research))
+    assert event.ok, event
+    assert event.job == "backtest"
+    assert (event.transport, event.chat_id, event.by) == ("telegram", "100", "telegram:3")
+    got = fields(event)
+    trades = int(got["Trades"].replace(",", ""))
+    assert trades > 0
+    assert got["Return"].endswith(" %")
+    assert float(got["Max drawdown"].removesuffix(" %")) >= 0
+    assert got["Fees"].endswith(" KRW")
+    assert "Buy and hold" in got
+    assert "Sharpe" in got
+    assert "Profit factor" in got
+    assert "fast=5, slow=20" in event.lines[0]  # the live parameters
+    png = base64.b64decode(event.chart_png)
+    assert png.startswith(PNG)
+    assert len(png) > 5_000
+    lag_max = max(lags)
+    print(
+        f"\nloop lag during /backtest: median {statistics.median(lags) * 1000:.1f} ms,"
+        f" max {lag_max * 1000:.1f} ms over {len(lags)} beats"
+    )
+    assert len(lags) >= 5
+    assert lag_max < 0.5
+    assert api(research).research.running is None
+
+
+async def test_backtest_arguments_override_strategy_params_and_days(research: Rig) -> None:
+    reply = await research.say(VIEWER, "/backtest ma_cross btc 1 fast=3 strategy.slow=30", "ko")
+    assert reply.title == "백테스트 시작", reply.plain_text()
+    event = await result(research)
+    assert event.ok
+    assert "fast=3, slow=30" in event.lines[0]
+    assert event.title == "백테스트: ma_cross"
+    candles = int(event.lines[1].split("캔들 ")[1].split("개")[0].replace(",", ""))
+    assert candles <= 1440 + 1  # one day of minutes at most
+
+
+async def test_a_second_job_is_refused_while_one_runs(research: Rig) -> None:
+    first = await research.say(VIEWER, "/backtest")
+    assert first.title == "Backtest started"
+    second = await research.say(OPERATOR, "/optimize 5")
+    assert second.title == "A job is already running"
+    assert second.ephemeral
+    assert "started by telegram:3 at" in second.lines[0]
+    assert "/backtest" in second.lines[0]
+    await result(research)
+    again = await research.say(VIEWER, "/backtest")
+    assert again.title == "Backtest started"
+    await api(research).research.wait()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/backtest nosuch", "'nosuch' is not a strategy"),
+        ("/backtest ma_cross momentum", "'momentum' is given twice"),
+        ("/backtest 0", "days must be between 1 and 90"),
+        ("/backtest 91", "days must be between 1 and 90"),
+        ("/backtest fast=", "a parameter is written key=value"),
+        ("/backtest fast=abc", "fast"),
+        ("/backtest bogus=1", "bogus"),
+        ("/backtest fast=500", "fast"),
+        (
+            "/backtest eth",
+            "'eth' is not a strategy (ma_cross|momentum|volatility_breakout),"
+            " a market (KRW-BTC) or days",
+        ),
+        ("/optimize 101", "trials must be between 1 and 100"),
+        ("/optimize fast=3", "'fast=3' is not a strategy"),
+        ("/optimize sharpe calmar", "'calmar' is given twice"),
+    ],
+)
+async def test_bad_arguments_get_one_clear_line(research: Rig, text: str, expected: str) -> None:
+    reply = await research.say(OPERATOR, text)
+    assert reply.ephemeral
+    assert reply.severity is Severity.WARNING
+    assert expected in reply.plain_text(), reply.plain_text()
+    assert "Traceback" not in reply.plain_text()
+    assert api(research).research.running is None
+    assert not finished(research)
+
+
+async def test_optimize_needs_an_operator(research: Rig) -> None:
+    reply = await research.say(VIEWER, "/optimize 5")
+    assert "needs the operator role" in reply.plain_text()
+    assert api(research).research.running is None
+
+
+async def test_optimize_reports_best_params_and_set_lines_the_real_set_accepts(
+    research: Rig,
+) -> None:
+    reply = await research.say(OPERATOR, "/optimize 5 profit")
+    assert reply.title == "Optimization started", reply.plain_text()
+    event, lags = await measured(result(research))
+    assert event.ok, event.lines
+    assert event.job == "optimize"
+    assert event.title == "Optimization: ma_cross"
+    head = event.lines[0]
+    assert "objective profit" in head
+    assert "5 trial(s) complete" in head or "pruned" in head
+    assert event.lines[1].startswith("Best parameters (in-sample): fast=")
+    assert any(line.startswith("In-sample ") for line in event.lines)
+    assert any(line.startswith("Out-of-sample ") for line in event.lines)
+    assert fields(event)["Metric"] == "in-sample | out-of-sample"
+    assert " | " in fields(event)["Return"]
+    assert base64.b64decode(event.chart_png).startswith(PNG)
+    print(f"\nloop lag during /optimize: max {max(lags) * 1000:.1f} ms")
+    assert max(lags) < 0.5
+    # nothing was applied: the live parameters are still the engine's
+    assert api(research).get("strategy.fast") == "5"
+    assert api(research).get("strategy.slow") == "20"
+    commands = [line for line in event.lines if line.startswith("/set strategy.")]
+    assert commands, event.lines
+    best = dict(pair.split("=") for pair in event.lines[1].split(": ", 1)[1].split(", "))
+    for line in commands:
+        done = await research.confirm(OPERATOR, line)
+        assert done.title == "Parameter changed" or "→" in done.plain_text(), done.plain_text()
+    for key, value in best.items():
+        assert api(research).get(f"strategy.{key}") == value
+
+
+async def test_time_limit_stops_the_job(research: Rig) -> None:
+    facade = api(research)
+    facade.research = ResearchDesk(time_limit_s=0.2)
+    reply = await research.say(OPERATOR, "/optimize 100")
+    assert reply.title == "Optimization started"
+    event = await result(research)
+    assert not event.ok
+    assert event.title == "/optimize failed"
+    assert "0.2 s limit" in event.lines[0]
+
+
+async def test_close_cancels_a_running_job(research: Rig) -> None:
+    reply = await research.say(VIEWER, "/backtest")
+    assert reply.title == "Backtest started"
+    started = time.perf_counter()
+    await api(research).research.close()
+    assert time.perf_counter() - started < 10
+    event = finished(research)[0]
+    assert not event.ok
+    assert "the bot is stopping" in event.lines[0]
+    assert api(research).research.running is None
+
+
+async def test_the_result_goes_to_the_asking_chat_only_with_its_chart(
+    research: Rig, store: Any
+) -> None:
+    await research.say(VIEWER, "/backtest")
+    event = await result(research)
+    telegram, slack = FakeSender(), FakeSender()
+    notifier = make_notifier(
+        store,
+        {"telegram": telegram, "slack": slack},
+        {"telegram": ["100", "200"], "slack": ["C1"]},
+    )
+    await notifier.start()
+    try:
+        await notifier.on_event(event)
+        await until(lambda: bool(telegram.sent))
+        await asyncio.sleep(0.1)
+    finally:
+        await notifier.stop()
+    assert [s.chat for s in telegram.sent] == ["100"]
+    assert not slack.sent
+    delivered: Reply = telegram.sent[0].reply
+    assert delivered.title.endswith("Backtest: ma_cross")
+    assert delivered.image is not None
+    assert delivered.image.data.startswith(PNG)
+    assert dict(delivered.fields)["Trades"] == fields(event)["Trades"]
+
+
+async def test_catalogs_cover_the_new_commands(research: Rig) -> None:
+    for language in ("ko", "en"):
+        menu = dict(research.dispatcher.menu(Role.OPERATOR, language))
+        assert menu["backtest"]
+        assert menu["optimize"]
+
+
+def test_optimize_stops_searching_in_time_and_reports_the_best_so_far(research: Rig) -> None:
+    """The child's own clock: no trial starts that would end after ``stop_by``."""
+    frame = random_walk(20_000, 3, start_price=13_000_000.0)
+    job = OptimizeJob(
+        strategy="ma_cross",
+        objective="sharpe",
+        trials=100,
+        spec=spec_fields(api(research).engine),
+        market="KRW-BTC",
+        frame=frame,
+        current={"fast": 5, "slow": 20, "kind": "sma"},
+        stop_by=time.time() + 2.0,
+    )
+    started = time.perf_counter()
+    outcome = run_job(job)
+    took = time.perf_counter() - started
+    assert isinstance(outcome, OptimizeOutcome)
+    assert 5 <= outcome.trials_run < 100
+    assert outcome.trials_asked == 100
+    assert sum(outcome.trials) == outcome.trials_run
+    assert took < 8, took
+    assert outcome.best_params["fast"] < outcome.best_params["slow"]  # type: ignore[operator]
+    assert outcome.png.startswith(PNG)
+    title, lines, _, _ = render(catalog("en"), outcome)
+    assert title == "Optimization: ma_cross"
+    assert lines[1] == (
+        f"Stopped at the time limit after {outcome.trials_run} of 100 trials; the best of those:"
+    )

@@ -1,0 +1,613 @@
+"""Backtests and optimizations started from chat: one bounded job at a time, in a child process.
+
+A backtest or a study holds the GIL for seconds, which would starve the event loop (orders,
+feeds, the ``/healthz`` heartbeat) if run in a thread. So each job runs in a freshly spawned
+process that gets the candles with the job and sends back plain numbers and the chart PNG; the
+loop only waits on a pipe. A fresh process per job (not a pool) is what makes the wall-clock
+limit and the shutdown cancellation real: the process is terminated, not asked to stop.
+
+``ResearchDesk`` owns the one slot; ``gather_frame`` joins the engine's candle history with the
+store's downloaded ``candles`` table; ``spec_fields`` builds the backtest spec the way the CLI
+does, from the running bot's risk limits and paper fill settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import logging
+import math
+import multiprocessing
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from trading.strategies import CandleFrame
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from numpy.typing import NDArray
+
+    from trading.engine.core import Engine
+    from trading.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_DAYS = 90
+MAX_CANDLES = 60_000
+"""At most this many candles per job (the newest): bounds memory, pickling and run time."""
+MAX_TRIALS = 100
+TIME_LIMIT_S = 60.0
+SPLIT = 0.7
+SEARCH_SHARE = 0.8
+"""Of the time limit, the share an optimization may search; the rest is for its report."""
+
+
+# -- what travels to the child and back --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestJob:
+    """Picklable: the strategy by name (rebuilt in the child), spec fields, the candles."""
+
+    strategy: str
+    params: Mapping[str, object]
+    spec: Mapping[str, Any]
+    market: str
+    frame: CandleFrame
+    notes: tuple[str, ...] = ()
+
+    kind = "backtest"
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizeJob:
+    """``current``: the live parameters when ``strategy`` is the running one (for ``/set``)."""
+
+    strategy: str
+    objective: str
+    trials: int
+    spec: Mapping[str, Any]
+    market: str
+    frame: CandleFrame
+    current: Mapping[str, object] | None = None
+    seed: int = 42
+    notes: tuple[str, ...] = ()
+    stop_by: float | None = None  # epoch s: no trial starts that would end later (best so far)
+
+    kind = "optimize"
+
+
+Job = BacktestJob | OptimizeJob
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestOutcome:
+    strategy: str
+    params: dict[str, object]
+    market: str
+    timeframe: str
+    first: datetime
+    last: datetime
+    candles: int
+    metrics: dict[str, float | int | None]
+    png: bytes = field(repr=False)
+    elapsed_s: float
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizeOutcome:
+    """Best parameters of the in-sample study and their metrics in and out of sample."""
+
+    strategy: str
+    objective: str
+    market: str
+    timeframe: str
+    best_params: dict[str, object]
+    in_sample: dict[str, float]
+    out_of_sample: dict[str, float]
+    in_score: float
+    out_score: float
+    trials: tuple[int, int, int]  # complete, pruned, failed
+    trials_asked: int
+    trials_run: int  # fewer than asked when the time ran short
+    train: tuple[datetime, datetime]
+    test: tuple[datetime, datetime]
+    set_commands: tuple[str, ...]
+    ordered: bool
+    live: bool  # the running strategy: ``set_commands`` apply to it
+    png: bytes = field(repr=False)
+    elapsed_s: float
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class JobFailed:
+    """``reason``: ``error`` (``detail`` says what), ``timeout`` or ``cancelled``."""
+
+    kind: str
+    reason: str
+    detail: str = ""
+
+
+Outcome = BacktestOutcome | OptimizeOutcome | JobFailed
+
+
+@dataclass(frozen=True, slots=True)
+class RunningJob:
+    kind: str
+    by: str
+    started: datetime
+    label: str
+
+
+class ResearchBusy(ValueError):
+    """One job at a time: the message names who started the running one and when."""
+
+    def __init__(self, job: RunningJob) -> None:
+        at = job.started.strftime("%Y-%m-%d %H:%M:%S UTC")
+        super().__init__(f"a /{job.kind} job is running, started by {job.by} at {at}")
+        self.job = job
+
+
+# -- the spec and the data ---------------------------------------------------------------------
+
+
+def spec_fields(engine: Engine) -> dict[str, Any]:
+    """``BacktestSpec``'s fields but the strategy, as ``bot/cli_backtest.spec_fields`` builds
+    them (not plain: every risk feature as configured) from what the running bot uses: its
+    live risk limits, its paper account's fee, slippage and start (defaults in live mode), its
+    cooldowns."""
+    exchange: Any = engine.exchange
+    paper_market = getattr(exchange, "market", None)
+    rules = engine.positions.rules
+    return {
+        "limits": engine.limits,
+        "timeframe": engine.config.timeframe,
+        "start_krw": Decimal(getattr(exchange, "start_krw", Decimal(10_000_000))),
+        "fee_rate": Decimal(getattr(exchange, "fee_rate", engine.limits.fee_rate)),
+        "slippage_bps": Decimal(getattr(paper_market, "slippage_bps", Decimal(5))),
+        "cooldown_candles": rules.cooldown_candles,
+        "stop_cooldown_candles": rules.stop_cooldown_candles,
+        "slippage_check": True,
+        "same_candle_reentry": False,
+    }
+
+
+def _store_url(store: Store) -> str | None:
+    """The store's database URL (``Store`` keeps only its session factory, bound to it)."""
+    sessions = getattr(store, "_sessions", None)
+    bind = None if sessions is None else sessions.kw.get("bind")
+    return None if bind is None else str(bind.url.render_as_string(hide_password=False))
+
+
+async def gather_frame(
+    engine: Engine, store: Store, market: str, days: int | None
+) -> tuple[CandleFrame, tuple[str, ...]]:
+    """The market's candles at the engine's timeframe: the store's downloaded ones before the
+    engine's own history, the engine's after (they win where both have a candle), the last
+    ``days`` (at most ``MAX_CANDLES``), holes filled flat. Raises ValueError when empty."""
+    from trading.backtest import fill_gaps
+    from trading.history.store_candles import load_frame
+    from trading.timeframes import timeframe_seconds
+
+    timeframe = engine.config.timeframe
+    step = timeframe_seconds(timeframe)
+    bars = engine.market_data.history(market)
+    live = CandleFrame.from_bars(bars) if bars else None
+    newest = (
+        int(live.start[-1])
+        if live is not None
+        else int(engine.market_time().timestamp()) // step * step
+    )
+    span = min(days or MAX_DAYS, MAX_DAYS) * 86_400
+    since = max(newest - span + step, newest - (MAX_CANDLES - 1) * step)
+    notes: list[str] = []
+    stored = None
+    url = _store_url(store)
+    if url is not None:
+        try:  # read and converted in a thread with its own connection: off the loop
+            stored = await asyncio.to_thread(
+                load_frame, url, market, timeframe, datetime.fromtimestamp(since, UTC), None
+            )
+        except Exception as exc:  # no candles table, a broken row: the live history still counts
+            log.warning("research: stored candles of %s unreadable: %s", market, exc)
+    parts = []
+    if stored is not None and len(stored):
+        cut = len(stored) if live is None else int(np.searchsorted(stored.start, live.start[0]))
+        if cut:
+            parts.append(stored[:cut])
+            notes.append(f"{cut:,} stored candle(s)")
+    if live is not None:
+        parts.append(live)
+        notes.append(f"{len(live):,} live candle(s)")
+    if not parts:
+        raise ValueError(f"no {timeframe} candles of {market} yet (live history or store)")
+    frame = _concat(parts)
+    frame = frame[int(np.searchsorted(frame.start, since)) :]
+    if len(frame) < 2:
+        raise ValueError(f"only {len(frame)} {timeframe} candle(s) of {market}: too few")
+    frame, added = fill_gaps(frame, step)
+    if added:
+        notes.append(f"{added:,} missing candle(s) filled flat")
+    return frame, tuple(notes)
+
+
+def _concat(parts: list[CandleFrame]) -> CandleFrame:
+    if len(parts) == 1:
+        return parts[0]
+    names = ("start", "open", "high", "low", "close", "volume")
+    columns = {n: np.concatenate([getattr(p, n) for p in parts]) for n in names}
+    return CandleFrame(**columns)
+
+
+def _strategy_params(engine: Engine, strategy: str | None) -> tuple[str, dict[str, object]]:
+    """The strategy to run (a built-in; default the running one) and its starting parameters:
+    the live ones for the running strategy, the declared defaults for another."""
+    from trading.strategies import get_strategy
+
+    running = engine.strategy
+    name = strategy or running.name
+    get_strategy(name)  # StrategyLoadError (a ValueError) lists the known names
+    if name == running.name:
+        return name, dict(running.params.model_dump(mode="json"))
+    return name, {}
+
+
+def _market(engine: Engine, market: str | None) -> str:
+    markets = engine.config.markets
+    if market is None:
+        return markets[0]
+    if market not in markets:
+        raise ValueError(f"{market} is not traded by this bot (markets: {', '.join(markets)})")
+    return market
+
+
+async def backtest_job(
+    engine: Engine,
+    store: Store,
+    *,
+    strategy: str | None,
+    market: str | None,
+    days: int | None,
+    params: Mapping[str, str],
+) -> BacktestJob:
+    """A validated job: unknown strategy, market or parameter, or a value out of its bounds,
+    raises ValueError with one line; so does a market without candles."""
+    from trading.strategies import build_strategy
+
+    name, values = _strategy_params(engine, strategy)
+    built = build_strategy(name, "", {**values, **params})
+    chosen = _market(engine, market)
+    frame, notes = await gather_frame(engine, store, chosen, days)
+    return BacktestJob(
+        strategy=name,
+        params=built.params.model_dump(mode="json"),
+        spec=spec_fields(engine),
+        market=chosen,
+        frame=frame,
+        notes=notes,
+    )
+
+
+async def optimize_job(
+    engine: Engine,
+    store: Store,
+    *,
+    strategy: str | None,
+    market: str | None,
+    trials: int,
+    objective: str,
+    days: int | None = None,
+) -> OptimizeJob:
+    from trading.optimize import OBJECTIVES
+
+    if objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {objective!r} (known: {', '.join(OBJECTIVES)})")
+    if not 1 <= trials <= MAX_TRIALS:
+        raise ValueError(f"trials {trials} must be between 1 and {MAX_TRIALS}")
+    name, values = _strategy_params(engine, strategy)
+    chosen = _market(engine, market)
+    frame, notes = await gather_frame(engine, store, chosen, days)
+    return OptimizeJob(
+        strategy=name,
+        objective=objective,
+        trials=trials,
+        spec=spec_fields(engine),
+        market=chosen,
+        frame=frame,
+        current=values if name == engine.strategy.name else None,
+        notes=notes,
+    )
+
+
+# -- the child process -------------------------------------------------------------------------
+
+
+def _when(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def chart_png(
+    times: NDArray[np.int64], equity: NDArray[np.float64], title: str, split_at: int | None = None
+) -> bytes:
+    """Equity above, drawdown below, as PNG (matplotlib's Agg canvas: no display, no pyplot
+    state). ``split_at``: an epoch second marked as the in/out-of-sample boundary."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    stamps = times.astype("datetime64[s]")
+    peak = np.maximum.accumulate(equity)
+    drawdown = (peak - equity) / peak * 100.0
+    if len(stamps) > 4000:  # the envelope of a long series, not every point
+        step = len(stamps) // 2000
+        cut = len(stamps) // step * step
+        stamps = stamps[:cut:step]
+        equity = equity[:cut].reshape(-1, step).min(axis=1)
+        drawdown = drawdown[:cut].reshape(-1, step).max(axis=1)
+    figure = Figure(figsize=(9, 5.5), dpi=90)
+    FigureCanvasAgg(figure)
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    top.plot(stamps, equity, color="#1f77b4", linewidth=1.0)
+    top.set_ylabel("equity (KRW)")
+    top.set_title(title)
+    top.grid(alpha=0.3)
+    bottom.fill_between(stamps, -drawdown, 0, color="#d62728", alpha=0.5)
+    bottom.set_ylabel("drawdown (%)")
+    bottom.grid(alpha=0.3)
+    if split_at is not None:
+        for axis in (top, bottom):
+            axis.axvline(np.datetime64(split_at, "s"), color="#555555", linestyle="--")
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+
+
+def run_job(job: Job) -> BacktestOutcome | OptimizeOutcome:
+    """The job's work (CPU-bound, synchronous): what the child process runs."""
+    if isinstance(job, BacktestJob):
+        return _backtest(job)
+    return _optimize(job)
+
+
+def _backtest(job: BacktestJob) -> BacktestOutcome:
+    from trading.backtest import BacktestSpec, run_backtest
+    from trading.strategies import build_strategy
+
+    started = time.perf_counter()
+    strategy = build_strategy(job.strategy, "", job.params)
+    spec = BacktestSpec(strategy=strategy, **job.spec)
+    result = run_backtest(spec, {job.market: job.frame})
+    metrics = result.metrics.as_dict()
+    title = (
+        f"{strategy.name} on {job.market} {spec.timeframe}: "
+        f"{metrics['total_return_pct'] or 0:+.2f} %, "
+        f"max drawdown {metrics['max_drawdown_pct'] or 0:.2f} %"
+    )
+    png = chart_png(result.times, result.equity, title)
+    return BacktestOutcome(
+        strategy=strategy.name,
+        params=strategy.params.model_dump(mode="json"),
+        market=job.market,
+        timeframe=spec.timeframe,
+        first=_when(int(job.frame.start[0])),
+        last=_when(int(job.frame.start[-1]) + spec.timeframe_s),
+        candles=len(result.times),
+        metrics=metrics,
+        png=png,
+        elapsed_s=time.perf_counter() - started,
+        notes=job.notes,
+    )
+
+
+def _optimize(job: OptimizeJob) -> OptimizeOutcome:
+    import optuna
+
+    from trading.backtest import BacktestSpec, run_backtest
+    from trading.optimize import Objective, OptimizeSettings, build_space, optimize, set_commands
+    from trading.strategies import build_strategy, get_strategy
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    started = time.perf_counter()
+    cls = get_strategy(job.strategy)
+    stop_by = math.inf if job.stop_by is None else job.stop_by
+    frames = {job.market: job.frame}
+    with tempfile.TemporaryDirectory(prefix="upbit-research-") as folder:
+        base = OptimizeSettings(
+            strategy=job.strategy,
+            space=build_space(cls),
+            objective=Objective(job.objective),
+            spec=dict(job.spec),
+            storage=f"sqlite:///{Path(folder) / 'study.db'}",
+            study="chat",
+            trials=job.trials,
+            jobs=1,
+            seed=job.seed,
+            split=SPLIT,
+        )
+        # in chunks on one study (a private SQLite file), so the time limit ends the search
+        # with the best trial so far instead of nothing: a first few trials measure the pace
+        run, chunk, rounds = 0, min(5, job.trials), 0
+        while True:
+            settings = dataclasses.replace(base, trials=chunk, seed=job.seed + rounds)
+            result = optimize(settings, frames)
+            run, rounds = run + chunk, rounds + 1
+            per_trial = (time.perf_counter() - started) / run
+            fits = int((stop_by - time.time()) / per_trial) - 1
+            chunk = min(job.trials - run, fits)
+            if chunk < 1:
+                break
+    fold = result.folds[-1]
+    commands, ordered = (
+        set_commands(cls, fold.best_params, job.current) if job.current is not None else ([], True)
+    )
+    strategy = build_strategy(job.strategy, "", fold.best_params)
+    spec = BacktestSpec(strategy=strategy, **job.spec)
+    whole = run_backtest(spec, {job.market: job.frame})
+    title = f"{cls.name}: the best of {run} trial(s) on {job.market} ({job.objective})"
+    png = chart_png(whole.times, whole.equity, title, split_at=fold.test[0])
+    counts = fold.trials
+    return OptimizeOutcome(
+        strategy=cls.name,
+        objective=job.objective,
+        market=job.market,
+        timeframe=spec.timeframe,
+        best_params=strategy.params.model_dump(mode="json"),
+        in_sample=dict(fold.in_sample),
+        out_of_sample=dict(fold.out_of_sample),
+        in_score=fold.in_score,
+        out_score=fold.out_score,
+        trials=(counts.complete, counts.pruned, counts.failed),
+        trials_asked=job.trials,
+        trials_run=run,
+        train=(_when(fold.train[0]), _when(fold.train[1])),
+        test=(_when(fold.test[0]), _when(fold.test[1])),
+        set_commands=tuple(commands),
+        ordered=ordered,
+        live=job.current is not None,
+        png=png,
+        elapsed_s=time.perf_counter() - started,
+        notes=job.notes,
+    )
+
+
+def _child(job: Job, conn: Connection) -> None:
+    """Entry point of the spawned process: one outcome (or one error line) through ``conn``."""
+    try:
+        outcome: Outcome = run_job(job)
+    except Exception as exc:
+        outcome = JobFailed(job.kind, "error", _first_line(exc))
+    try:
+        conn.send(outcome)
+    finally:
+        conn.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+# -- the one slot ------------------------------------------------------------------------------
+
+
+class ResearchDesk:
+    """Runs one job at a time in a spawned process, with a wall-clock limit.
+
+    ``start`` claims the slot or raises ``ResearchBusy``; the job runs in a task of the
+    running loop, and ``done(outcome)`` is called on the loop when it ends however it ends
+    (a result, an error, the time limit, ``close``).
+    """
+
+    def __init__(
+        self,
+        *,
+        time_limit_s: float = TIME_LIMIT_S,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.time_limit_s = time_limit_s
+        self._clock = clock
+        self.running: RunningJob | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(
+        self, job: Job, *, by: str, label: str, done: Callable[[Outcome], None]
+    ) -> RunningJob:
+        if self.running is not None:
+            raise ResearchBusy(self.running)
+        if isinstance(job, OptimizeJob):
+            # the search stops in time to report; the process is killed at the full limit
+            job = dataclasses.replace(job, stop_by=time.time() + self.time_limit_s * SEARCH_SHARE)
+        running = RunningJob(job.kind, by, self._clock(), label)
+        self.running = running
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(job, done), name=f"research:{job.kind}"
+        )
+        return running
+
+    async def _run(self, job: Job, done: Callable[[Outcome], None]) -> None:
+        outcome: Outcome
+        try:
+            outcome = await self._in_child(job)
+        except asyncio.CancelledError:
+            outcome = JobFailed(job.kind, "cancelled")
+        except TimeoutError:
+            outcome = JobFailed(job.kind, "timeout", f"{self.time_limit_s:g}")
+        except Exception as exc:
+            log.exception("research job /%s failed", job.kind)
+            outcome = JobFailed(job.kind, "error", _first_line(exc))
+        finally:
+            self.running = None
+            self._task = None
+        try:
+            done(outcome)
+        except Exception:
+            log.exception("research job /%s: delivering the outcome failed", job.kind)
+
+    async def _in_child(self, job: Job) -> Outcome:
+        context = multiprocessing.get_context("spawn")
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_child, args=(job, sender), name=f"research-{job.kind}")
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+
+        def readable() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        # start() pickles the candles into the child's pipe: off the loop, since it may block
+        # on a large frame until the child reads; shielded so a cancel never leaves it halfway
+        starting = asyncio.ensure_future(asyncio.to_thread(process.start))
+        watching = False
+        try:
+            async with asyncio.timeout(self.time_limit_s):
+                await asyncio.shield(starting)
+                sender.close()  # the child holds the only writer: its exit shows as end-of-file
+                loop.add_reader(receiver.fileno(), readable)
+                watching = True
+                await ready
+            loop.remove_reader(receiver.fileno())
+            watching = False
+            try:
+                outcome: Outcome = await asyncio.to_thread(receiver.recv)
+            except EOFError:
+                await asyncio.to_thread(process.join, 5)
+                return JobFailed(job.kind, "error", f"the worker exited ({process.exitcode})")
+            await asyncio.to_thread(process.join, 5)
+            return outcome
+        finally:
+            if watching:
+                loop.remove_reader(receiver.fileno())
+            if not starting.done():
+                await asyncio.wait([starting])
+            sender.close()
+            receiver.close()
+            if process.is_alive():
+                process.terminate()
+                await asyncio.to_thread(process.join, 5)
+                if process.is_alive():
+                    process.kill()
+
+    async def close(self) -> None:
+        """Cancel the running job (its process is terminated); its ``done`` still runs."""
+        task = self._task
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def wait(self) -> None:
+        """Until the running job (if any) has ended and delivered its outcome."""
+        task = self._task
+        if task is not None:
+            await asyncio.shield(task)
