@@ -32,6 +32,10 @@ def describe(event: ev.Event) -> str | None:
             return f"halt {event.name} {'on' if event.active else 'off'}: {event.reason}"
         case ev.OrderRejected():
             return f"{event.market}: order rejected ({event.name}): {event.reason}"
+        case ev.ResearchFinished():
+            # the console's own jobs show here in full; chat jobs get a push with the chart
+            facts = "; ".join(f"{name} {value}" for name, value in event.fields)
+            return " | ".join(part for part in (event.title, *event.lines, facts) if part)
         case ev.OrderUncertain():
             return f"{event.market}: order {event.intent_id} outcome unknown: {event.reason}"
         case ev.Reconciled():

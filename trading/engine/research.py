@@ -184,13 +184,6 @@ def spec_fields(engine: Engine) -> dict[str, Any]:
     }
 
 
-def _store_url(store: Store) -> str | None:
-    """The store's database URL (``Store`` keeps only its session factory, bound to it)."""
-    sessions = getattr(store, "_sessions", None)
-    bind = None if sessions is None else sessions.kw.get("bind")
-    return None if bind is None else str(bind.url.render_as_string(hide_password=False))
-
-
 async def gather_frame(
     engine: Engine, store: Store, market: str, days: int | None
 ) -> tuple[CandleFrame, tuple[str, ...]]:
@@ -214,7 +207,7 @@ async def gather_frame(
     since = max(newest - span + step, newest - (MAX_CANDLES - 1) * step)
     notes: list[str] = []
     stored = None
-    url = _store_url(store)
+    url = store.url
     if url is not None:
         try:  # read and converted in a thread with its own connection: off the loop
             stored = await asyncio.to_thread(

@@ -38,6 +38,13 @@ class StoreBase:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
+    @property
+    def url(self) -> str | None:
+        """The database URL, password included, for work that needs its own connection (a
+        thread, a process); None if the sessions are not bound to one engine."""
+        bind = self._sessions.kw.get("bind")
+        return None if bind is None else str(bind.url.render_as_string(hide_password=False))
+
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: BEGIN IMMEDIATE on SQLite (ignored by PostgreSQL)."""
