@@ -10,6 +10,7 @@ import statistics
 
 from benchmarks import (
     backtest_compare,
+    backtest_speed,
     chat_roundtrip,
     engine_load,
     optimize_speed,
@@ -19,7 +20,17 @@ from benchmarks import (
     tick_to_order,
 )
 
-ALL = ("rate", "latency", "tick", "load", "chat", "burst", "backtest", "optimize")
+ALL = (
+    "rate",
+    "latency",
+    "tick",
+    "load",
+    "chat",
+    "burst",
+    "backtest",
+    "backtest-speed",
+    "optimize",
+)
 
 
 def bench_rate(runs: int, duration: float) -> None:
@@ -109,6 +120,10 @@ def bench_backtest(runs: int, quick: bool) -> None:
     backtest_compare.run(runs, quick)
 
 
+def bench_backtest_speed(runs: int, quick: bool) -> None:
+    backtest_speed.main(["--runs", str(max(runs, 5)), *(["--quick"] if quick else [])])
+
+
 def bench_optimize(runs: int, trials: int) -> None:
     print(
         f"optimize: {runs} run(s) of {trials} trials, ma_cross, "
@@ -159,6 +174,8 @@ def main() -> None:
         bench_burst(args.runs)
     if "backtest" in chosen:
         bench_backtest(args.runs, args.quick)
+    if "backtest-speed" in chosen:
+        bench_backtest_speed(args.runs, args.quick)
     if "optimize" in chosen:
         bench_optimize(args.runs, args.trials)
 

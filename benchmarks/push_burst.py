@@ -14,7 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.notify import Notifier, NotifyPolicy
+from bot.notify import NotifyPolicy
+from bot.notify.notifier import Notifier
 from bot.notify.pacing import SLACK_LIMITS, TELEGRAM_LIMITS
 from bot.slack import SlackTransport
 from bot.telegram import TelegramTransport

@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 
 from bot.config import AppConfig
-from bot.notify import BotStarted, BotStopping, ChatSender, Notifier
+from bot.notify import BotStarted, BotStopping, ChatSender
+from bot.notify.notifier import Notifier
 from bot.report import ReportScheduler
 from bot.slack import SlackTransport
 from bot.telegram import TelegramTransport

@@ -8,9 +8,11 @@ imported only when the command runs, matplotlib only when a chart is written.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -267,8 +269,19 @@ def _load(
         if gaps:
             frame, added = fill_gaps(frame, step)
             notes.append(f"{market}: filled {added} missing candle(s) flat (previous close)")
-        frames[market] = frame
+        frames[market] = _share_timeline(frame, frames.values())
     return frames, notes
+
+
+def _share_timeline(frame: CandleFrame, others: Iterable[CandleFrame]) -> CandleFrame:
+    """The frame on an equal timeline already loaded: ten markets of a year of minutes hold
+    one 4 MB ``start`` array instead of ten."""
+    import numpy as np
+
+    for other in others:
+        if np.array_equal(other.start, frame.start):
+            return dataclasses.replace(frame, start=other.start)
+    return frame
 
 
 def _check_name(path: Path, market: str, timeframe: str) -> None:

@@ -8,6 +8,8 @@ differencing a running ``cumsum``: the value at bar ``i`` is then computed from 
 same numbers in the same order whatever the first bar of the array is, so a live rolling
 window and a backtest over the full history give bit-identical values (a cumsum would carry
 rounding from every earlier bar). The cost is O(len * n), about 1 ms for 14k bars at n = 500.
+The exception is ``sma`` of positive whole numbers (KRW prices): there every window sum is
+an exact integer either way, so a running sum gives the same bits in O(len).
 
 Recursive indicators (``ema``, ``atr``) are seeded with the SMA of their first ``n`` values,
 as TA-Lib does, so they depend on where the array starts; they converge to the same values
@@ -74,12 +76,41 @@ def _shift(x: FloatArray, n: int) -> FloatArray:
     return out
 
 
+#: Window sums of whole numbers are exact in float64 while every partial sum stays below 2**53.
+_EXACT = float(2**53)
+
+
+def _exact_sums(arr: FloatArray) -> bool:
+    """True when every sum of a window of ``arr`` is exact in float64, in any order: positive
+    whole numbers (prices on a whole-KRW tick grid) whose total stays below 2**53. NaN fails
+    the comparisons, so it takes the general path."""
+    if not len(arr):
+        return False
+    low, high = float(arr.min()), float(arr.max())
+    if not (low > 0 and high * len(arr) < _EXACT):
+        return False
+    return bool(np.array_equal(np.trunc(arr), arr))
+
+
 def sma(x: ArrayLike, n: int) -> FloatArray:
-    """Simple moving average of the last ``n`` values; the first ``n - 1`` are NaN."""
+    """Simple moving average of the last ``n`` values; the first ``n - 1`` are NaN.
+
+    Whole-number inputs (``_exact_sums``) take a running sum: every window sum is then the
+    exact integer, the same bits the sliding-window reduction gives, in three passes
+    instead of ``n``.
+    """
     arr, n = _series(x), _period(n)
     out = _nans(len(arr))
-    if len(arr) >= n:
-        out[n - 1 :] = sliding_window_view(arr, n).mean(axis=-1)
+    if len(arr) < n:
+        return out
+    if n > 1 and _exact_sums(arr):
+        sums = np.cumsum(arr)
+        window = out[n - 1 :]
+        window[0] = sums[n - 1]
+        np.subtract(sums[n:], sums[: len(arr) - n], out=window[1:])
+        window /= n
+        return out
+    out[n - 1 :] = sliding_window_view(arr, n).mean(axis=-1)
     return out
 
 

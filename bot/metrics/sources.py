@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.notify import Notifier
+from bot.notify.notifier import Notifier
 from trading.bus import EventBus
 from trading.engine.facade import EngineFacade
 from trading.engine.loop import EngineLoop

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.metrics import Metrics
-from bot.notify import Notifier, NotifyPolicy
+from bot.notify import NotifyPolicy
+from bot.notify.notifier import Notifier
 from bot.notify.pacing import TELEGRAM_LIMITS
 from bot.telegram import TelegramTransport
 from handlers.auth import Authorizer

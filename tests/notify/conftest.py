@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from bot.notify import Limits, Notifier, NotifyPolicy, TransientSendError
+from bot.notify import Limits, NotifyPolicy, TransientSendError
+from bot.notify.notifier import Notifier
 from handlers.i18n import Catalog
 from handlers.reply import Reply
 from trading import events as ev

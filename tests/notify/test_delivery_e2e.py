@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from bot.notify import Notifier, NotifyPolicy
+from bot.notify import NotifyPolicy
+from bot.notify.notifier import Notifier
 from bot.notify.pacing import SLACK_LIMITS, TELEGRAM_LIMITS
 from bot.slack import SlackTransport
 from bot.telegram import TelegramTransport

@@ -59,6 +59,7 @@ def _read_table(path: Path) -> Columns:
                     convert_options=pcsv.ConvertOptions(
                         column_types=types, include_columns=list(COLUMNS)
                     ),
+                    memory_pool=pa.system_memory_pool(),
                 )
             except pa.ArrowInvalid:  # read the times as text to name the bad row
                 types["timestamp_utc"] = pa.string()
@@ -73,14 +74,26 @@ def _read_table(path: Path) -> Columns:
     missing = [c for c in COLUMNS if c not in table.column_names]
     if missing:
         raise CandleFileError(f"{path}: missing column(s) {', '.join(missing)}")
+    # column by column, each dropped from the table once it is an array: the file is held
+    # once plus one column, not twice (table and arrays)
+    table = table.select(list(COLUMNS))
     out: dict[str, NDArray[np.float64]] = {}
     for name in PRICE_COLUMNS:
         column = table.column(name)
         if column.null_count:
             first = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
             raise CandleFileError(f"{_line(path, first)}: unreadable row (empty {name})")
-        out[name] = np.asarray(column.cast(pa.float64()).to_numpy(), dtype=np.float64)
+        out[name] = _floats(column.cast(pa.float64()))
+        table = table.drop_columns([name])
+        del column
     return _epochs(path, table.column("timestamp_utc")), out
+
+
+def _floats(column: Any) -> NDArray[np.float64]:
+    """One contiguous float64 array; Arrow's own buffer (read-only) when it has one chunk."""
+    if column.num_chunks == 1:
+        return np.asarray(column.chunk(0).to_numpy(zero_copy_only=True), dtype=np.float64)
+    return np.asarray(column.to_numpy(), dtype=np.float64)
 
 
 def _header(path: Path) -> list[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 import heapq
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from trading.backtest.data import check_aligned, find_gaps, iso
-from trading.backtest.metrics import compute_metrics
+from trading.backtest.metrics import metrics_of_curve
 from trading.backtest.result import BacktestResult, BuyAndHold, ExitKind, Trade
 from trading.backtest.rules import reentry_delay
 from trading.backtest.spec import BacktestSpec
@@ -37,7 +37,7 @@ from trading.paper.fill_model import budget_volume, fill_amounts, slipped_price
 from trading.positions import ExitReason, PositionRules
 from trading.risk import checks
 from trading.risk.decision import Approved
-from trading.risk.gate import EntryRequest, RiskContext, RiskGate
+from trading.risk.gate import EntryRequest, FillEstimator, RiskContext, RiskGate
 from trading.risk.stops import TrailingStop
 from trading.strategies import CandleFrame, safe_signals
 from trading.upbit.market_rules import MAX_TOTAL_KRW, VOLUME_STEP, quote_currency
@@ -93,6 +93,8 @@ class _Market:
         self.min_total = spec.rules.min_total(name)  # Upbit's minimum order total
         self.krw = quote_currency(name) == "KRW"
         self.last_close = float(frame.close[-1])
+        self.start0 = int(frame.start[0])  # the frame is contiguous: start[i] = start0 + i * tf
+        self.tf = spec.timeframe_s
 
     def next_entry(self, after: int) -> int | None:
         """The first entry-signal candle >= max(after, allowed_from)."""
@@ -106,10 +108,15 @@ class _Market:
     def last_price(self, at: int, before_me: bool) -> float:
         """The last print at epoch ``at``: this candle's open if its print came first, else
         the previous close (replay merges markets by time, ties in market order)."""
-        k = int(np.searchsorted(self.frame.start, at))
-        if before_me and k < self.n and int(self.frame.start[k]) == at:
+        # the first candle starting at or after ``at`` (the frame is contiguous and aligned)
+        k = min(max(-((self.start0 - at) // self.tf), 0), self.n)
+        if before_me and k < self.n and self.start0 + k * self.tf == at:
             return float(self.frame.open[k])
         return float(self.frame.close[max(k - 1, 0)])
+
+
+def _index(m: _Market) -> int:
+    return m.index
 
 
 def _check_frames(data: Mapping[str, CandleFrame], timeframe_s: int) -> None:
@@ -133,11 +140,18 @@ def _check_frames(data: Mapping[str, CandleFrame], timeframe_s: int) -> None:
 
 
 def _timeline(markets: list[_Market], timeframe_s: int) -> NDArray[np.int64]:
-    starts = [m.frame.start for m in markets]
-    first = starts[0]
-    if all(len(s) == len(first) and s[0] == first[0] for s in starts):
+    """Every candle start of any market, sorted. Each frame is contiguous and aligned (checked
+    first), so when their spans overlap or touch the union is one range: no concatenation."""
+    first = markets[0].frame.start
+    if all(m.n == len(first) and m.start0 == int(first[0]) for m in markets):
         return first
-    return np.unique(np.concatenate(starts))
+    spans = sorted((m.start0, m.start0 + m.n * timeframe_s) for m in markets)
+    reach = spans[0][1]
+    for lo, hi in spans[1:]:
+        if lo > reach:  # a hole between markets: the union is not one range
+            return np.unique(np.concatenate([m.frame.start for m in markets]))
+        reach = max(reach, hi)
+    return np.arange(spans[0][0], reach, timeframe_s, dtype=np.int64)
 
 
 class _Backtest:
@@ -158,7 +172,11 @@ class _Backtest:
             self.day = AccountView(cast("Exchange", None), spec.limits.zone)
         self.cash = spec.start_krw
         self.open_count = 0
-        self.cash_changes: list[tuple[int, int, Decimal]] = []  # (market, candle, cash after)
+        self.holding: list[_Market] = []  # markets with a position, in market order
+        # every fill in replay order: its market, its candle, the cash after it
+        self.change_market: list[int] = []
+        self.change_bar: list[int] = []
+        self.change_cash: list[float] = []  # float(cash): the equity curve is float
         rules = PositionRules(
             self.tf,
             spec.cooldown_candles,
@@ -180,16 +198,26 @@ class _Backtest:
         self.heap: list[tuple[int, int, int, int]] = []  # (time µs, market, kind, candle)
         self._held = 0  # candles closed with a position (one market)
         self.print_us = tuple(int(self.tf * 1_000_000 * f) for f in FRACTIONS)
-        self._slipped: dict[tuple[str, str, Decimal], Decimal] = {}
+        self.tf_us = self.tf * 1_000_000
+        # per market and side: the float price read from the frame -> the slipped Decimal
+        self._slipped: list[tuple[dict[float, Decimal], dict[float, Decimal]]] = [
+            ({}, {}) for _ in self.markets
+        ]
+        self.max_open = spec.limits.max_open_positions
+        self.size = spec.limits.position_size_krw
+        self.strategy_name = spec.strategy.name
+        self.exit_delay = {kind: self.delay[reason] for kind, reason in _REASONS.items()}
 
-    def slipped(self, market: str, last: Decimal, side: str) -> Decimal:
-        """``fill_model.slipped_price``, remembered: fills repeat prices a lot."""
-        key = (market, side, last)
-        price = self._slipped.get(key)
+    def slipped(self, m: _Market, last: float, side: str) -> Decimal:
+        """``fill_model.slipped_price`` of the print ``last`` (a float read from the frame),
+        remembered per market and side: fills repeat prices a lot, and a float is a cheaper
+        key than a Decimal."""
+        cache = self._slipped[m.index][side == "ask"]
+        price = cache.get(last)
         if price is None:
             spec = self.spec
-            price = slipped_price(spec.rules, market, last, side, spec.slippage_bps)
-            self._slipped[key] = price
+            price = slipped_price(spec.rules, m.name, dec(last), side, spec.slippage_bps)
+            cache[last] = price
         return price
 
     # -- the loop ------------------------------------------------------------------------------
@@ -209,56 +237,56 @@ class _Backtest:
     def _queue_entry(self, m: _Market, after: int) -> None:
         bar = m.next_entry(after)
         if bar is not None:
-            at = int(m.frame.start[bar + 1]) * 1_000_000
+            at = m.start0 * 1_000_000 + (bar + 1) * self.tf_us
             heapq.heappush(self.heap, (at, m.index, _ENTRY, bar))
 
     # -- entries -------------------------------------------------------------------------------
 
     def _try_entry(self, m: _Market, bar: int) -> None:
         """Engine.enter for the signal on candle ``bar``, at the next candle's open print."""
-        frame, spec, limits = m.frame, self.spec, self.limits
         fill_bar = bar + 1
-        at_s = int(frame.start[fill_bar])
-        now = datetime.fromtimestamp(at_s, UTC)
         if self.volatility_on:
             self._feed_gate(m, bar)
-        last = dec(frame.open[fill_bar])  # the open print is the last price when the bar closes
-        size = limits.position_size_krw
-        if self.quiet_gate and (
-            self.open_count >= limits.max_open_positions or self.cash < self.need_krw
-        ):
+        if self.quiet_gate and (self.open_count >= self.max_open or self.cash < self.need_krw):
             # the gate would deny it (max_positions or balance, if nothing before them),
             # and with the loss and drawdown halts off, asking it changes no state
-            self._queue_entry(m, bar + 1)
+            self._queue_entry(m, fill_bar)
             return
+        frame = m.frame
+        at_s = m.start0 + fill_bar * self.tf
+        now = datetime.fromtimestamp(at_s, UTC)
+        # the open print is the last price when the bar closes
+        open_f = float(frame.open[fill_bar])
         equity = self.cash + self._holdings(m, at_s) if self.open_count else self.cash
+        if self.spec.slippage_check:
+            last = dec(open_f)
+            # no order book in a replay: the engine estimates a buy at the last price
+            estimate: FillEstimator | None = lambda _m, _krw: last  # noqa: E731
+        else:
+            estimate = None
         ctx = RiskContext(
             free_krw=self.cash,
             open_positions=self.open_count,
             equity=equity,
             day_pnl=self.day.day_pnl(now, equity) if self.day is not None else ZERO,
-            # no order book in a replay: the engine estimates a buy at the last price
-            estimate_fill=(lambda _m, _krw: last) if spec.slippage_check else None,
+            estimate_fill=estimate,
         )
         request = EntryRequest(
             market=m.name,
             signal_price=dec(frame.close[bar]),
-            krw=size,
+            krw=self.size,
             bar_time=now,
-            strategy=spec.strategy.name,
+            strategy=self.strategy_name,
         )
         decision = self.gate.check_entry(request, ctx)
-        opened = decision.ok and self._buy(m, fill_bar, now, last, size, cast(Approved, decision))
-        if not opened:
-            self._queue_entry(m, bar + 1)
+        if not (decision.ok and self._buy(m, fill_bar, now, open_f, cast(Approved, decision))):
+            self._queue_entry(m, fill_bar)
 
-    def _buy(
-        self, m: _Market, bar: int, now: datetime, last: Decimal, size: Decimal, decision: Approved
-    ) -> bool:
-        """The paper exchange's market buy (a KRW budget) or IOC limit buy; False if refused
-        or unfilled, like an order that ends without a fill."""
-        fee_rate = self.spec.fee_rate
-        price = self.slipped(m.name, last, "bid")
+    def _buy(self, m: _Market, bar: int, now: datetime, last: float, decision: Approved) -> bool:
+        """The paper exchange's market buy (a KRW budget) or IOC limit buy at the print
+        ``last``; False if refused or unfilled, like an order that ends without a fill."""
+        fee_rate, size = self.spec.fee_rate, self.size
+        price = self.slipped(m, last, "bid")
         if decision.limit_price is None:
             total, lock = size, self.budget_lock  # the budget and its fee, locked on arrival
             volume = budget_volume(size, price)
@@ -276,23 +304,15 @@ class _Backtest:
         funds, fee = fill_amounts(price, volume, fee_rate)
         self.cash -= funds + fee
         self.open_count += 1
-        self.cash_changes.append((m.index, bar, self.cash))
-        position = _Open(
-            entry_bar=bar,
-            entry_at=now,
-            price=price,
-            volume=volume,
-            funds=funds,
-            fee=fee,
-            exit_bar=m.n,
-            exit_print=0,
-            exit_price=m.last_close,
-            exit_kind="end",
-        )
+        self.change_market.append(m.index)
+        self.change_bar.append(bar)
+        self.change_cash.append(float(self.cash))
+        position = _Open(bar, now, price, volume, funds, fee, m.n, 0, m.last_close, "end")
         self._plan_exit(m, position)
         m.position = position
+        insort(self.holding, m, key=_index)
         if position.exit_bar < m.n:
-            at = int(m.frame.start[position.exit_bar]) * 1_000_000
+            at = m.start0 * 1_000_000 + position.exit_bar * self.tf_us
             at += self.print_us[position.exit_print]
             heapq.heappush(self.heap, (at, m.index, _EXIT, position.exit_bar))
         return True
@@ -300,11 +320,22 @@ class _Backtest:
     def _plan_exit(self, m: _Market, p: _Open) -> None:
         """The first of: stop/take-profit print, exit signal (filled at the next open)."""
         signal = m.next_exit_signal(p.entry_bar)
+        if m.scanner is not None:
+            self._plan_stop(m, p, signal)
+            if p.exit_kind != "end":
+                return
+        if signal is not None:
+            p.exit_bar, p.exit_print = signal + 1, 0
+            p.exit_price, p.exit_kind = float(m.frame.open[signal + 1]), "signal"
+
+    def _plan_stop(self, m: _Market, p: _Open, signal: int | None) -> None:
+        """A stop/take-profit print before the exit signal (or the end), if any, into ``p``."""
+        assert m.scanner is not None
         last = signal if signal is not None else m.n - 1
-        atr = m.scanner.atr(p.entry_bar - 1) if m.scanner is not None else None
+        atr = m.scanner.atr(p.entry_bar - 1)
         if self.limits.atr_stop_mult == 0:
             atr = atr or ZERO  # take-profit only: the ATR is not used (Engine.open_stop)
-        if m.scanner is not None and atr is not None:
+        if atr is not None:
             stop = TrailingStop.open(
                 market=m.name,
                 entry_price=p.price,
@@ -317,10 +348,6 @@ class _Backtest:
             if hit is not None:
                 p.exit_bar, p.exit_print, p.exit_price = hit.bar, hit.print_index, hit.price
                 p.exit_kind = "take_profit" if hit.kind == "take_profit" else "stop"
-                return
-        if signal is not None:
-            p.exit_bar, p.exit_print = signal + 1, 0
-            p.exit_price, p.exit_kind = float(m.frame.open[signal + 1]), "signal"
 
     def _feed_gate(self, m: _Market, upto: int) -> None:
         """The volatility filter needs every candle (hysteresis): feed it as the engine does."""
@@ -344,7 +371,7 @@ class _Backtest:
     def _holdings(self, me: _Market, at_s: int) -> Decimal:
         """Open positions marked at their market's last print, as the engine's account view."""
         total = ZERO
-        for m in self.markets:
+        for m in self.holding:  # in market order, as the engine's account view adds them
             if m.position is not None and m is not me:
                 price = m.last_price(at_s, before_me=m.index < me.index)
                 total += m.position.volume * dec(price)
@@ -355,20 +382,21 @@ class _Backtest:
     def _exit(self, m: _Market) -> None:
         p = m.position
         assert p is not None
-        spec = self.spec
-        last = dec(p.exit_price)
-        price = self.slipped(m.name, last, "ask")
+        price = self.slipped(m, p.exit_price, "ask")
         if p.volume * price < m.min_total:
             # Upbit refuses the sell (under the minimum total): the position stays, as dust
             p.exit_bar, p.exit_kind, p.exit_price = m.n, "end", float(m.frame.close[-1])
             return
-        funds, fee = fill_amounts(price, p.volume, spec.fee_rate)
+        funds, fee = fill_amounts(price, p.volume, self.spec.fee_rate)
         self.cash += funds - fee
         self.open_count -= 1
-        self.cash_changes.append((m.index, p.exit_bar, self.cash))
+        self.change_market.append(m.index)
+        self.change_bar.append(p.exit_bar)
+        self.change_cash.append(float(self.cash))
         m.trades.append((p, price, funds, fee))
         m.position = None
-        m.allowed_from = p.exit_bar + self.delay[_REASONS[p.exit_kind]]
+        self.holding.remove(m)
+        m.allowed_from = p.exit_bar + self.exit_delay[p.exit_kind]
         self._queue_entry(m, m.allowed_from)
 
     # -- the result ----------------------------------------------------------------------------
@@ -377,33 +405,47 @@ class _Backtest:
         spec, tf = self.spec, self.tf
         times = _timeline(self.markets, tf)
         count = len(times)
+        multi = len(self.markets) > 1
         pnls: list[Decimal] = []
         fees = ZERO
-        holdings = np.zeros(count)
-        held = np.zeros(count if len(self.markets) > 1 else 0, dtype=np.int32)  # positions
+        holdings = np.zeros(count) if multi else None
+        held = np.zeros(count if multi else 0, dtype=np.int32)  # open positions per candle
+        marked: NDArray[np.float64] | None = None  # one market's marked positions
         for m in self.markets:
-            m.offset = off = int(np.searchsorted(times, m.frame.start[0]))
-            spans = [(p.entry_bar, p.exit_bar, float(p.volume)) for p, _, _, _ in m.trades]
+            m.offset = int(np.searchsorted(times, m.frame.start[0]))
             for p, _, funds, fee in m.trades:
                 pnls.append(funds - p.funds - p.fee - fee)
                 fees += p.fee + fee
             if m.position is not None:
                 p = m.position
-                spans.append((p.entry_bar, count - off, float(p.volume)))
                 pnls.append(p.volume * dec(m.frame.close[-1]) - p.funds - p.fee)
                 fees += p.fee
-            if spans:
-                self._mark(m, spans, times, holdings, held)
+            if m.trades or m.position is not None:
+                marked = self._mark(m, count, held)
+                if holdings is not None:
+                    holdings += marked  # in market order, as the account view adds them
         # cash after each fill, from that candle on (fills come in replay order, so the
         # candle indexes never decrease; a later fill in the same candle wins)
-        offsets = [m.offset for m in self.markets]
-        points = np.array(
-            [0, *(offsets[i] + bar for i, bar, _ in self.cash_changes), count], dtype=np.int64
-        )
-        levels = np.array([float(spec.start_krw), *(float(c) for _, _, c in self.cash_changes)])
+        changes = len(self.change_bar)
+        points = np.empty(changes + 2, dtype=np.int64)
+        points[0], points[-1] = 0, count
+        points[1:-1] = self.change_bar
+        if multi:
+            offsets = np.array([m.offset for m in self.markets], dtype=np.int64)
+            points[1:-1] += offsets[np.array(self.change_market, dtype=np.int64)]
+        levels = np.empty(changes + 1)
+        levels[0] = float(spec.start_krw)
+        levels[1:] = self.change_cash
         repeats: NDArray[np.int64] = np.diff(points)
-        equity = np.repeat(levels, repeats)
-        equity += holdings
+        # the curve with the start in front (what the metrics read) and the equity a view of it
+        curve = np.empty(count + 1)
+        curve[0] = levels[0]
+        equity = curve[1:]
+        equity[:] = np.repeat(levels, repeats)
+        if holdings is not None:
+            equity += holdings
+        elif marked is not None:
+            equity += marked
         per_market = tuple(
             (m.name, (float(m.frame.close[-1]) / float(m.frame.open[0]) - 1.0) * 100.0)
             for m in self.markets
@@ -411,13 +453,12 @@ class _Backtest:
         hold = BuyAndHold(
             return_pct=sum(r for _, r in per_market) / len(per_market), per_market=per_market
         )
-        metrics = compute_metrics(
+        metrics = metrics_of_curve(
             pnls=pnls,
             fees_krw=fees,
-            equity=equity,
-            start_krw=float(spec.start_krw),
+            curve=curve,
             timeframe_s=tf,
-            exposure_bars=int(np.count_nonzero(held)) if len(self.markets) > 1 else self._held,
+            exposure_bars=int(np.count_nonzero(held)) if multi else self._held,
             buy_and_hold_pct=hold.return_pct,
         )
         return BacktestResult(
@@ -446,28 +487,28 @@ class _Backtest:
         out.sort(key=lambda row: row[:2])
         return tuple(t for _, _, t in out)
 
-    def _mark(
-        self,
-        m: _Market,
-        spans: list[tuple[int, int, float]],
-        times: NDArray[np.int64],
-        holdings: NDArray[np.float64],
-        held: NDArray[np.int32],
-    ) -> None:
-        """Add the market's open positions, marked at each close, to ``holdings``.
+    def _mark(self, m: _Market, count: int, held: NDArray[np.int32]) -> NDArray[np.float64]:
+        """The market's open positions marked at each close of the union timeline.
 
         Positions of one market never overlap, so the held volume per candle is a run of
         segments: flat, held, flat, held ... (one ``np.repeat``).
         """
-        count, off, n = len(times), m.offset, m.n
-        bounds = [0]
-        values = [0.0]
-        for a, b, volume in spans:
-            bounds += [off + a, off + b]
-            values += [volume, 0.0]
-        bounds.append(count)
-        lengths = np.asarray(np.diff(np.asarray(bounds, dtype=np.int64)), dtype=np.int64)
-        volume_at = np.repeat(np.array(values), lengths)
+        off, n = m.offset, m.n
+        spans = len(m.trades) + (m.position is not None)
+        positions = [p for p, _, _, _ in m.trades]
+        if m.position is not None:
+            positions.append(m.position)
+        bounds = np.empty(2 * spans + 2, dtype=np.int64)
+        bounds[0], bounds[-1] = 0, count
+        bounds[1:-1:2] = [p.entry_bar for p in positions]
+        bounds[2:-1:2] = [p.exit_bar for p in positions]
+        bounds[1:-1] += off
+        if m.position is not None:
+            bounds[-2] = count  # held to the end
+        values = np.zeros(2 * spans + 1)
+        values[1::2] = [float(p.volume) for p in positions]
+        lengths: NDArray[np.int64] = np.diff(bounds)
+        volume_at = np.repeat(values, lengths)
         if off == 0 and n == count:
             closes = m.frame.close
         else:
@@ -476,10 +517,12 @@ class _Backtest:
             closes[off : off + n] = m.frame.close
             closes[off + n :] = m.frame.close[-1]
         volume_at *= closes
-        holdings += volume_at
         self._held = int(lengths[1::2].sum())
         if len(self.markets) > 1:
-            held += np.repeat(np.array([0, 1] * len(spans) + [0], dtype=np.int32), lengths)
+            flags = np.zeros(2 * spans + 1, dtype=np.int32)
+            flags[1::2] = 1
+            held += np.repeat(flags, lengths)
+        return volume_at
 
     def _trade(self, m: _Market, p: _Open, price: Decimal, funds: Decimal, fee: Decimal) -> Trade:
         if p.exit_kind == "end":

@@ -119,6 +119,12 @@ class RiskGate:
         self.volatility = VolatilityFilter(sink)
         self.daily_loss = DailyLossBreaker(sink)
         self.drawdown = DrawdownBreaker(sink, peak=peak_equity)
+        # the checks in ORDER as functions of the class (bound methods would make a cycle):
+        # a backtest asks the gate thousands of times, and a lookup per name (``_run``) cost
+        # as much as the checks themselves
+        self._checks: tuple[Callable[[RiskGate, EntryRequest, RiskContext], Decision], ...] = (
+            tuple(getattr(type(self), f"_check_{name}") for name in ORDER)
+        )
 
     def update_limits(self, limits: RiskLimits) -> None:
         """Apply a live ``/set``; the schedule is edited through ``schedule`` instead."""
@@ -139,8 +145,8 @@ class RiskGate:
         """Run every check in ``ORDER``; a denial is also sent as ``RiskBreach``."""
         self.observe(req.bar_time, ctx)
         decision: Decision = APPROVED
-        for name in ORDER:
-            decision = self._run(name, req, ctx)
+        for check in self._checks:
+            decision = check(self, req, ctx)
             if not decision.ok:
                 assert isinstance(decision, Denied)
                 self._sink(
@@ -161,38 +167,52 @@ class RiskGate:
         return APPROVED
 
     def _run(self, name: str, req: EntryRequest, ctx: RiskContext) -> Decision:
-        limits = self.limits
-        match name:
-            case "kill_switch":
-                return checks.check_kill_switch(ctx.kill_switch)
-            case "paused":
-                return checks.check_paused(ctx.paused)
-            case "halt_window":
-                return self.halts.check(req.bar_time)
-            case "daily_loss":
-                return self.daily_loss.check(req.bar_time, limits)
-            case "drawdown":
-                return self.drawdown.check(req.bar_time, limits)
-            case "volatility":
-                return self.volatility.check(req.market, limits)
-            case "max_positions":
-                return checks.check_open_positions(ctx.open_positions, limits)
-            case "position_size":
-                return checks.check_position_size(req.krw, limits)
-            case "balance":
-                return checks.check_balance(req.krw, ctx.free_krw, limits)
-            case "slippage":
-                if ctx.estimate_fill is None:
-                    return APPROVED
-                return checks.check_slippage(
-                    market=req.market,
-                    signal_price=req.signal_price,
-                    size_krw=req.krw,
-                    expected_fill=ctx.estimate_fill(req.market, req.krw),
-                    limits=limits,
-                    rules=self.rules,
-                )
-        raise AssertionError(name)
+        """One check of ``ORDER`` by name."""
+        if name not in ORDER:
+            raise AssertionError(name)
+        check: Callable[[EntryRequest, RiskContext], Decision] = getattr(self, f"_check_{name}")
+        return check(req, ctx)
+
+    def _check_kill_switch(self, req: EntryRequest, ctx: RiskContext) -> Decision:
+        return checks.check_kill_switch(ctx.kill_switch)
+
+    def _check_paused(self, req: EntryRequest, ctx: RiskContext) -> Decision:
+        return checks.check_paused(ctx.paused)
+
+    def _check_halt_window(self, req: EntryRequest, ctx: RiskContext) -> Decision:
+        return self.halts.check(req.bar_time)
+
+    def _check_daily_loss(self, req: EntryRequest, ctx: RiskContext) -> Decision:
+        return self.daily_loss.check(req.bar_time, self.limits)
+
+    def _check_drawdown(self, req: EntryRequest, ctx: RiskContext) -> Decision:
+        return self.drawdown.check(req.bar_time, self.limits)
+
+    def _check_volatility(self, req: EntryRequest, ctx: RiskContext) -> Decision:
+        if not self.volatility.halted:
+            return APPROVED  # what ``check`` answers for a market that is not halted
+        return self.volatility.check(req.market, self.limits)
+
+    def _check_max_positions(self, req: EntryRequest, ctx: RiskContext) -> Decision:
+        return checks.check_open_positions(ctx.open_positions, self.limits)
+
+    def _check_position_size(self, req: EntryRequest, ctx: RiskContext) -> Decision:
+        return checks.check_position_size(req.krw, self.limits)
+
+    def _check_balance(self, req: EntryRequest, ctx: RiskContext) -> Decision:
+        return checks.check_balance(req.krw, ctx.free_krw, self.limits)
+
+    def _check_slippage(self, req: EntryRequest, ctx: RiskContext) -> Decision:
+        if ctx.estimate_fill is None:
+            return APPROVED
+        return checks.check_slippage(
+            market=req.market,
+            signal_price=req.signal_price,
+            size_krw=req.krw,
+            expected_fill=ctx.estimate_fill(req.market, req.krw),
+            limits=self.limits,
+            rules=self.rules,
+        )
 
     def state(self, now: datetime, ctx: RiskContext) -> RiskState:
         """The ``/risk`` summary: each limit and how much of it is used."""

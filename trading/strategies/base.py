@@ -2,7 +2,7 @@
 
 Live trading, paper trading and the backtester all call ``safe_signals(strategy, frame)``:
 live on the rolling window after each candle close (the last element decides), the
-backtester once over the whole history. A strategy is pure: it sees a read-only copy of the
+backtester once over the whole history. A strategy is pure: it sees read-only views of the
 candles and returns boolean arrays; it never touches the network, the store or chat, and
 whatever it raises reaches the engine as a ``StrategyError`` (freqtrade's
 ``strategy_safe_wrapper``).
@@ -125,7 +125,7 @@ class CandleFrame:
         return self[len(self) - min(n, len(self)) :]
 
     def frozen_copy(self) -> CandleFrame:
-        """A copy whose arrays are read-only: what user code is given."""
+        """A copy whose arrays are read-only and own their memory."""
         copies = {}
         for field in _FIELDS:
             array = getattr(self, field.name).copy()
@@ -133,8 +133,33 @@ class CandleFrame:
             copies[field.name] = array
         return CandleFrame(**copies)
 
+    def read_only(self) -> CandleFrame:
+        """Read-only views of the same memory (no copy): what user code is given.
+
+        A write through a view raises ``ValueError: assignment destination is read-only``,
+        which guards against accidental mutation. It is not a sandbox: code that sets
+        ``flags.writeable = True`` on a view of a writeable array can write through it; a
+        strategy is trusted code (see ``registry``), copying every column on every call would
+        cost more than the strategy itself on long histories.
+        """
+        views = {}
+        for field in _FIELDS:
+            view = getattr(self, field.name).view()
+            view.flags.writeable = False
+            views[field.name] = view
+        return _trusted(views)
+
 
 _FIELDS = dataclasses.fields(CandleFrame)
+
+
+def _trusted(columns: dict[str, Any]) -> CandleFrame:
+    """A ``CandleFrame`` of columns taken from a valid frame: no dtype, shape or order checks
+    again (they are full passes over every column)."""
+    frame = object.__new__(CandleFrame)
+    for name, array in columns.items():
+        object.__setattr__(frame, name, array)
+    return frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +222,15 @@ class Strategy(ABC, Generic[P]):
 
 
 def safe_signals(strategy: Strategy[Any], frame: CandleFrame) -> Signals:
-    """Run ``strategy.signals`` on a read-only copy; any failure becomes a ``StrategyError``.
+    """Run ``strategy.signals`` on read-only views of the frame; any failure becomes a
+    ``StrategyError``.
+
+    The views (``CandleFrame.read_only``) share the caller's memory: an accidental write in
+    strategy code raises (and becomes a ``StrategyError``) instead of corrupting the engine's
+    or the backtester's candles, at no cost; a deliberate ``flags.writeable = True`` is not
+    stopped (strategies are trusted code, not sandboxed). A full copy per call was the
+    single largest cost of a backtest over a long history. The returned signals are copied,
+    so a strategy keeping a reference to them cannot change them later.
 
     Floating-point warnings are silenced inside strategy code (NaN warm-ups are the norm).
     Only ``Exception`` is caught: cancellation and interrupts pass through.
@@ -205,7 +238,7 @@ def safe_signals(strategy: Strategy[Any], frame: CandleFrame) -> Signals:
     name = getattr(strategy, "name", type(strategy).__name__)
     try:
         with np.errstate(all="ignore"):
-            result = strategy.signals(frame.frozen_copy())
+            result = strategy.signals(frame.read_only())
     except Exception as exc:
         raise StrategyError(name, f"signals() raised {type(exc).__name__}: {exc}") from exc
     if not isinstance(result, Signals):

@@ -1,0 +1,196 @@
+"""Backtester speed and memory: ``python -m benchmarks.backtest_speed [--quick] [--runs N]``.
+
+One seeded synthetic year of 1-minute candles per market (``random_walk``, 525,600 bars,
+whole-KRW prices; ``--quick``: 30 days), ma_cross SMA 20/60, stake 1,000,000 KRW, fee 0.05 %,
+every risk feature off (``--plain``) unless said otherwise. Prints the median of ``--runs``
+(at least 5 in-process) for:
+
+- ``run_backtest`` with the candles in memory: 1 market; 10 markets with
+  ``max_open_positions = 3``; 1 market with ATR stops on (``atr_stop_mult = 2``);
+- peak memory of a process that builds the candles and runs once (1 and 10 markets; the ten
+  frames share one ``start`` array, as frames of one timeline should), and the run's own
+  traced peak (``tracemalloc``);
+- ``upbit-bot backtest --plain --json`` as a whole process on CSV files (1 and 10 markets):
+  wall time and peak RSS (of that process alone, through a small launcher).
+
+The load average is printed with the figures: others share this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+
+from benchmarks.backtest_compare import run_process, write_csv
+from trading.backtest import BacktestSpec, run_backtest
+from trading.backtest.synthetic import random_walk
+from trading.risk.limits import RiskLimits
+from trading.strategies import CandleFrame
+from trading.strategies.ma_cross import MaCross, MaCrossParams
+
+YEAR_BARS = 525_600
+QUICK_BARS = 43_200
+SEED = 20_240_101
+MARKETS = tuple(f"KRW-C{i:02d}" for i in range(10))
+STAKE_KRW = 1_000_000
+START_KRW = 1_000_000_000
+FEE = "0.0005"
+
+CONFIG = """[risk]
+position_size_krw = {stake}
+max_open_positions = {max_open}
+
+[paper]
+start_krw = {start}
+fee_rate = {fee}
+"""
+
+
+def spec(max_open: int = 1, atr_stop_mult: int = 0) -> BacktestSpec:
+    limits = RiskLimits(
+        position_size_krw=Decimal(STAKE_KRW),
+        max_open_positions=max_open,
+        atr_stop_mult=Decimal(atr_stop_mult),
+        take_profit_pct=Decimal(0),
+        volatility_halt_pct=Decimal(0),
+        daily_loss_limit_krw=Decimal(0),
+        max_drawdown_pct=Decimal(0),
+        fee_rate=Decimal(FEE),
+    )
+    return BacktestSpec(
+        strategy=MaCross(MaCrossParams(fast=20, slow=60, kind="sma")),
+        limits=limits,
+        timeframe="1m",
+        start_krw=Decimal(START_KRW),
+        fee_rate=Decimal(FEE),
+        slippage_bps=Decimal(0),
+        slippage_check=False,
+        same_candle_reentry=True,
+    )
+
+
+def frames(count: int, bars: int) -> dict[str, CandleFrame]:
+    """``count`` markets on one timeline: every frame shares the first one's ``start``."""
+    out: dict[str, CandleFrame] = {}
+    for i, market in enumerate(MARKETS[:count] if count > 1 else ("KRW-BTC",)):
+        frame = random_walk(bars, SEED + i)
+        if out:
+            frame = dataclasses.replace(frame, start=next(iter(out.values())).start)
+        out[market] = frame
+    return out
+
+
+def timed(the_spec: BacktestSpec, data: dict[str, CandleFrame], runs: int) -> list[float]:
+    run_backtest(the_spec, data)  # warm: imports, first-call caches
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run_backtest(the_spec, data)
+        times.append((time.perf_counter() - started) * 1000.0)
+    return times
+
+
+def child_memory(count: int, bars: int) -> None:
+    """In a fresh process: build the frames, run once; print RSS and the traced peak (MB)."""
+    import resource
+
+    data = frames(count, bars)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tracemalloc.start()
+    run_backtest(spec(3 if count > 1 else 1), data)
+    traced = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    print(json.dumps({"before_mb": before, "traced_mb": traced}))
+
+
+def process_memory(count: int, bars: int) -> tuple[float, float, float]:
+    """(peak RSS of the whole process, RSS once the frames exist, the run's traced peak)."""
+    code = "from benchmarks.backtest_speed import child_memory; child_memory({}, {})"
+    run = run_process([sys.executable, "-c", code.format(count, bars)], cwd=Path.cwd())
+    inner = json.loads(run.stdout)
+    return run.peak_rss_mb, inner["before_mb"], inner["traced_mb"]
+
+
+def cli_once(files: dict[str, Path], config: Path) -> tuple[float, float]:
+    upbit_bot = Path(sys.executable).with_name("upbit-bot")
+    cmd = [str(upbit_bot)] if upbit_bot.is_file() else [sys.executable, "-m", "bot"]
+    cmd += ["backtest", "--strategy", "ma_cross", "--timeframe", "1m", "--config", str(config)]
+    for market, path in files.items():
+        cmd += ["--market", market, "--data", str(path)]
+    cmd += ["--param", "fast=20", "--param", "slow=60", "--plain", "--json"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UPBIT_")}
+    run = run_process(cmd, cwd=config.parent, env=env)
+    if run.code != 0:
+        raise RuntimeError(f"upbit-bot backtest failed (exit {run.code}): {run.stderr[-400:]}")
+    return run.wall_s, run.peak_rss_mb
+
+
+def _line(label: str, values: Sequence[float], unit: str, target: str = "") -> None:
+    shown = ", ".join(f"{v:.0f}" for v in values)
+    tail = f"  target {target}" if target else ""
+    print(f"  {label:44s} {statistics.median(values):7.0f} {unit}  (runs: {shown}){tail}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.backtest_speed")
+    parser.add_argument("--quick", action="store_true", help="30 days instead of a year")
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure (median)")
+    args = parser.parse_args(argv)
+    bars = QUICK_BARS if args.quick else YEAR_BARS
+    runs = max(1, args.runs)
+    print(
+        f"backtest speed: {bars:,} 1m candles per market, ma_cross SMA 20/60, --plain,"
+        f" medians of {runs} (in-process: {max(5, runs)}); load average"
+        f" {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    one, ten = frames(1, bars), frames(10, bars)
+    inproc = max(5, runs)
+    result = run_backtest(spec(1), one)
+    print(f"  1 market: {result.metrics.trades:,} trades")
+    _line("run_backtest, 1 market", timed(spec(1), one, inproc), "ms", "< 100 ms")
+    result = run_backtest(spec(3), ten)
+    print(f"  10 markets, max_open_positions 3: {result.metrics.trades:,} trades")
+    _line("run_backtest, 10 markets", timed(spec(3), ten, inproc), "ms", "< 100 ms")
+    stops = spec(1, atr_stop_mult=2)
+    print(f"  ATR stops (atr_stop_mult 2): {run_backtest(stops, one).metrics.trades:,} trades")
+    _line("run_backtest, 1 market, ATR stops", timed(stops, one, inproc), "ms")
+    del ten
+    for count in (1, 10):
+        figures = [process_memory(count, bars) for _ in range(runs)]
+        label = f"{count} market{'s' if count > 1 else ''}"
+        _line(f"peak RSS, build + run_backtest, {label}", [f[0] for f in figures], "MB", "< 300")
+        _line("  of it: RSS once the frames exist", [f[1] for f in figures], "MB")
+        _line("  the run's traced peak", [f[2] for f in figures], "MB")
+    with tempfile.TemporaryDirectory(prefix="upbit-speed-") as tmp:
+        work = Path(tmp)
+        files = {m: work / f"upbit_{m}_1m.csv" for m in MARKETS}
+        for i, (_, path) in enumerate(files.items()):
+            write_csv(random_walk(bars, SEED + i), path)
+        single = {"KRW-C00": files["KRW-C00"]}
+        for count, chosen in ((1, single), (10, files)):
+            config = work / f"c{count}.toml"
+            config.write_text(
+                CONFIG.format(
+                    stake=STAKE_KRW, max_open=3 if count > 1 else 1, start=START_KRW, fee=FEE
+                )
+            )
+            results = [cli_once(chosen, config) for _ in range(runs)]
+            label = f"{count} market{'s' if count > 1 else ''}"
+            _line(f"upbit-bot backtest process, {label}", [r[0] * 1000 for r in results], "ms")
+            _line(f"upbit-bot backtest peak RSS, {label}", [r[1] for r in results], "MB", "< 300")
+
+
+if __name__ == "__main__":
+    main()
+
+__all__ = ["child_memory", "main"]
