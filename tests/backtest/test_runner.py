@@ -229,3 +229,52 @@ def test_trades_are_built_on_demand_and_once() -> None:
     first = result.trades
     assert result.trades is first
     assert result.metrics.trades == len(first)
+
+
+def _flat_moment(trades: tuple, frame: CandleFrame, after: int) -> int:
+    """A candle index >= ``after`` at which no position of ``trades`` is open."""
+    spans = [(t.entry_at.timestamp(), t.exit_at.timestamp()) for t in trades]
+    for k in range(after, len(frame)):
+        at = int(frame.start[k])
+        if not any(lo <= at <= hi for lo, hi in spans):
+            return k
+    raise AssertionError("never flat")
+
+
+def test_trade_from_warms_up_on_earlier_candles_and_counts_from_there() -> None:
+    frame = random_walk(20_000, 5)
+    full = run_backtest(spec(), {"KRW-BTC": frame})
+    k = _flat_moment(full.trades, frame, 8_000)
+    since = int(frame.start[k])
+    windowed = run_backtest(spec(trade_from=since), {"KRW-BTC": frame})
+
+    later = [t for t in full.trades if t.entry_at.timestamp() >= since]
+    key = [(t.entry_at, t.exit_at, t.entry_price, t.exit_price, t.volume) for t in later]
+    assert [
+        (t.entry_at, t.exit_at, t.entry_price, t.exit_price, t.volume) for t in windowed.trades
+    ] == key  # a fixed KRW stake: the same trades, whatever the cash before
+    assert windowed.times[0] == since
+    assert len(windowed.times) == len(frame) - k
+    assert windowed.metrics.trades == len(later)
+    assert windowed.equity[0] <= float(spec().start_krw) * 1.01  # starts with the start cash
+    open_k = float(frame.open[k])
+    expected_hold = (float(frame.close[-1]) / open_k - 1.0) * 100.0
+    assert windowed.buy_and_hold.return_pct == pytest.approx(expected_hold)
+
+
+def test_without_warm_up_a_window_loses_its_first_signals() -> None:
+    frame = random_walk(20_000, 6)
+    full = run_backtest(spec(), {"KRW-BTC": frame})
+    k = _flat_moment(full.trades, frame, 8_000)
+    warmed = run_backtest(spec(trade_from=int(frame.start[k])), {"KRW-BTC": frame})
+    cold = run_backtest(spec(), {"KRW-BTC": frame[k:]})
+    warm_bars = spec().strategy.warmup()
+    first_cold = min(t.entry_at for t in cold.trades)
+    assert first_cold.timestamp() >= int(frame.start[k + warm_bars - 1])
+    assert len(warmed.trades) >= len(cold.trades)
+
+
+def test_trade_from_after_the_data_is_refused() -> None:
+    frame = random_walk(500, 7)
+    with pytest.raises(ValueError, match="no candles at or after trade_from"):
+        run_backtest(spec(trade_from=int(frame.start[-1]) + 60), {"KRW-BTC": frame})

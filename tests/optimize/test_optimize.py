@@ -154,3 +154,23 @@ def test_too_few_trades_scores_bad_but_runs(
     fold = result.folds[0]
     assert fold.best_score < -900_000
     assert not objective.counts(fold.in_score)
+
+
+def test_out_of_sample_is_warmed_up_on_the_bars_before_it(
+    frame: CandleFrame, spec_fields: dict[str, Any], sqlite_url: str
+) -> None:
+    """The reported out-of-sample figures are a backtest that trades from the window's first
+    bar, its indicators warmed up on the in-sample bars before it."""
+    from trading.backtest import BacktestSpec, run_backtest
+    from trading.optimize.worker import flat_metrics, window
+
+    result = optimize(settings(sqlite_url, spec_fields, "warm"), {"KRW-BTC": frame})
+    fold = result.folds[0]
+    start, stop = fold.test
+    strategy = MaCross(MaCross.Params(**fold.best_params))
+    spec = BacktestSpec(strategy=strategy, trade_from=start, **spec_fields)
+    bars = max(strategy.warmup(), spec.limits.atr_period + 1)
+    warm = run_backtest(spec, window({"KRW-BTC": frame}, start - bars * 60, stop))
+    assert fold.out_of_sample == pytest.approx(flat_metrics(warm.metrics), nan_ok=True)
+    assert int(warm.times[0]) == start  # the figures cover the test window only
+    assert warm.equity[0] == pytest.approx(float(spec.start_krw), rel=0.01)

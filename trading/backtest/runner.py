@@ -81,6 +81,11 @@ class _Market:
         # no signal before the history is warm; the last candle never closes in a replay,
         # so its signal is never seen
         warm = max(spec.strategy.warmup(), spec.limits.atr_period + 1) - 1
+        self.first = 0  # the first candle that counts (``spec.trade_from``)
+        if spec.trade_from is not None:
+            tf, start0 = spec.timeframe_s, int(frame.start[0])
+            self.first = min(max(-((start0 - spec.trade_from) // tf), 0), self.n)
+            warm = max(warm, self.first)
         acted = slice(warm, self.n - 1)
         self.entries: list[int] = (np.flatnonzero(signals.entry[acted]) + warm).tolist()
         self.exits: list[int] = (np.flatnonzero(signals.exit[acted]) + warm).tolist()
@@ -159,6 +164,10 @@ class _Backtest:
         self.spec = spec
         self.tf = spec.timeframe_s
         _check_frames(data, self.tf)
+        if spec.trade_from is not None and all(
+            int(f.start[-1]) < spec.trade_from for f in data.values()
+        ):
+            raise ValueError(f"no candles at or after trade_from {iso(spec.trade_from)}")
         self.markets = [_Market(i, name, f, spec) for i, (name, f) in enumerate(data.items())]
         self.limits = spec.limits
         self.gate = RiskGate(spec.limits, rules=spec.rules)
@@ -446,9 +455,14 @@ class _Backtest:
             equity += holdings
         elif marked is not None:
             equity += marked
+        if spec.trade_from is not None:  # the warm-up candles are not part of the result
+            k = int(np.searchsorted(times, spec.trade_from))
+            times, curve = times[k:], curve[k:]  # curve[0]: the equity the window starts with
+            equity = curve[1:]
         per_market = tuple(
-            (m.name, (float(m.frame.close[-1]) / float(m.frame.open[0]) - 1.0) * 100.0)
+            (m.name, (float(m.frame.close[-1]) / float(m.frame.open[m.first]) - 1.0) * 100.0)
             for m in self.markets
+            if m.first < m.n
         )
         hold = BuyAndHold(
             return_pct=sum(r for _, r in per_market) / len(per_market), per_market=per_market

@@ -25,6 +25,11 @@ class BacktestSpec:
     ``same_candle_reentry=True`` lifts the position rules' "no re-entry on the candle that
     exited" guard (a signal exit fills at the next open; without this, a cross back on that
     very candle is not taken).
+
+    ``trade_from`` (epoch seconds): candles before it only warm the strategy, the ATR and the
+    volatility filter up; no signal before it is acted on, and the result (equity, metrics,
+    buy-and-hold) starts with the first candle at or after it. An out-of-sample window is
+    judged this way, warmed up on the bars before it.
     """
 
     strategy: Strategy[Any]
@@ -37,6 +42,7 @@ class BacktestSpec:
     stop_cooldown_candles: int = 0
     slippage_check: bool = True
     same_candle_reentry: bool = False
+    trade_from: int | None = None
     rules: MarketRules = field(default_factory=MarketRules)
 
     def __post_init__(self) -> None:

@@ -33,6 +33,7 @@ from trading.optimize.worker import (
     ERROR_ATTR,
     Plan,
     evaluate,
+    evaluate_after_warm_up,
     resolve_strategy,
     run_worker,
     shares,
@@ -234,7 +235,7 @@ def _verdict(
     best = _best(study, name)
     params = parse_params(cls.Params, {**settings.space.fixed, **best.params}).model_dump()
     in_sample = evaluate(plan, cls, params, window(plan.frames, bounds[0], bounds[1]))
-    out_sample = evaluate(plan, cls, params, window(plan.frames, bounds[2], bounds[3]))
+    out_sample = evaluate_after_warm_up(plan, cls, params, bounds[2], bounds[3])
     return FoldResult(
         fold=fold,
         train=(bounds[0], bounds[1]),

@@ -121,6 +121,19 @@ def evaluate(
     return flat_metrics(run_backtest(spec, frames).metrics)
 
 
+def evaluate_after_warm_up(
+    plan: Plan, cls: type[Strategy[Any]], values: Mapping[str, object], start: int, stop: int
+) -> dict[str, float]:
+    """Backtest ``[start, stop)`` with the strategy and ATR warmed up on the candles before
+    ``start`` (which it never trades on): an out-of-sample window trades from its first bar,
+    as a bot switched to these parameters at ``start`` would."""
+    strategy = cls(parse_params(cls.Params, values))
+    spec = BacktestSpec(strategy=strategy, trade_from=start, **plan.spec)
+    bars = max(strategy.warmup(), spec.limits.atr_period + 1)
+    frames = window(plan.frames, start - bars * spec.timeframe_s, stop)
+    return flat_metrics(run_backtest(spec, frames).metrics)
+
+
 def _json_safe(metrics: Mapping[str, float]) -> dict[str, float | None]:
     return {k: (v if math.isfinite(v) else None) for k, v in metrics.items()}
 
