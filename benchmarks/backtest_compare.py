@@ -405,11 +405,12 @@ def ours_process_once(
         figures.notes.append(f"upbit-bot backtest ({key}) printed no JSON")
 
 
-def spec(max_open: int) -> BacktestSpec:
+def spec(max_open: int = 1, atr_stop_mult: int = 0) -> BacktestSpec:
+    """The benchmark's plain MA cross 20/60 (``atr_stop_mult`` > 0: with ATR stops)."""
     limits = RiskLimits(
         position_size_krw=Decimal(STAKE_KRW),
         max_open_positions=max_open,
-        atr_stop_mult=Decimal(0),
+        atr_stop_mult=Decimal(atr_stop_mult),
         take_profit_pct=Decimal(0),
         volatility_halt_pct=Decimal(0),
         daily_loss_limit_krw=Decimal(0),
@@ -423,8 +424,6 @@ def spec(max_open: int) -> BacktestSpec:
         start_krw=Decimal(START_KRW),
         fee_rate=Decimal(FEE),
         slippage_bps=Decimal(0),
-        cooldown_candles=0,
-        stop_cooldown_candles=0,
         slippage_check=False,
         same_candle_reentry=True,
     )

@@ -28,55 +28,25 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Sequence
-from decimal import Decimal
 from pathlib import Path
 
-from benchmarks.backtest_compare import run_process, write_csv
+from benchmarks.backtest_compare import (
+    FEE,
+    OURS_CONFIG,
+    STAKE_KRW,
+    START_KRW,
+    run_process,
+    spec,
+    write_csv,
+)
 from trading.backtest import BacktestSpec, run_backtest
 from trading.backtest.synthetic import random_walk
-from trading.risk.limits import RiskLimits
 from trading.strategies import CandleFrame
-from trading.strategies.ma_cross import MaCross, MaCrossParams
 
 YEAR_BARS = 525_600
 QUICK_BARS = 43_200
 SEED = 20_240_101
 MARKETS = tuple(f"KRW-C{i:02d}" for i in range(10))
-STAKE_KRW = 1_000_000
-START_KRW = 1_000_000_000
-FEE = "0.0005"
-
-CONFIG = """[risk]
-position_size_krw = {stake}
-max_open_positions = {max_open}
-
-[paper]
-start_krw = {start}
-fee_rate = {fee}
-"""
-
-
-def spec(max_open: int = 1, atr_stop_mult: int = 0) -> BacktestSpec:
-    limits = RiskLimits(
-        position_size_krw=Decimal(STAKE_KRW),
-        max_open_positions=max_open,
-        atr_stop_mult=Decimal(atr_stop_mult),
-        take_profit_pct=Decimal(0),
-        volatility_halt_pct=Decimal(0),
-        daily_loss_limit_krw=Decimal(0),
-        max_drawdown_pct=Decimal(0),
-        fee_rate=Decimal(FEE),
-    )
-    return BacktestSpec(
-        strategy=MaCross(MaCrossParams(fast=20, slow=60, kind="sma")),
-        limits=limits,
-        timeframe="1m",
-        start_krw=Decimal(START_KRW),
-        fee_rate=Decimal(FEE),
-        slippage_bps=Decimal(0),
-        slippage_check=False,
-        same_candle_reentry=True,
-    )
 
 
 def frames(count: int, bars: int) -> dict[str, CandleFrame]:
@@ -180,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         for count, chosen in ((1, single), (10, files)):
             config = work / f"c{count}.toml"
             config.write_text(
-                CONFIG.format(
+                OURS_CONFIG.format(
                     stake=STAKE_KRW, max_open=3 if count > 1 else 1, start=START_KRW, fee=FEE
                 )
             )
