@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from bot import cli_backtest, cli_download, cli_optimize
+from bot import cli_backtest, cli_download, cli_optimize, stored_settings
 from bot.config import AppConfig, ConfigError, load_config, redacted_dump
 from bot.config.fields import mask_url_password
 
@@ -109,6 +109,7 @@ def _check_config(cfg: AppConfig, path: Path | None) -> int:
     source = f"config file {path}" if path is not None else "built-in defaults (no config.toml)"
     print(f"upbit-bot: using {source}", file=sys.stderr)
     sys.stdout.write(redacted_dump(cfg))
+    sys.stdout.write("\n" + "\n".join(stored_settings.report(cfg)) + "\n")
     return EXIT_OK
 
 

@@ -30,6 +30,11 @@ def describe(event: ev.Event) -> str | None:
             return f"risk: {event.reason}"
         case ev.HaltChanged():
             return f"halt {event.name} {'on' if event.active else 'off'}: {event.reason}"
+        case ev.SettingRejected():
+            return (
+                f"stored setting {event.key} = {event.stored} refused at start ({event.reason});"
+                f" {event.applies} applies"
+            )
         case ev.OrderRejected():
             return f"{event.market}: order rejected ({event.name}): {event.reason}"
         case ev.ResearchFinished():

@@ -32,6 +32,7 @@ from handlers.registry import Call, Command, Registry, Role
 from handlers.reply import Button, Reply, Severity
 from trading.engine.facade import EngineFacade
 from trading.errors import UpbitError
+from trading.refusal import Refused
 from trading.store import Store
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ class Dispatcher:
             await self._audit(who, command.name, args, "denied", f"needs {required.name}")
             return self._note(t, "auth.role", command=command.name, role=needed)
         call = self._call(command, args, who, decision.role, t)
-        if command.needs_confirm(args):
+        if command.needs_confirm(call):
             return await self._ask(call)
         return await self._run(call, "ok")
 
@@ -164,7 +165,7 @@ class Dispatcher:
             await self._audit(call.principal, name, call.args, "usage", exc.message)
             return self._usage(t, exc)
         if isinstance(exc, EXPECTED_ERRORS):
-            text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+            text = refusal_text(t, exc)
             await self._audit(call.principal, name, call.args, "error", text[:500])
             return Reply(
                 t.t("error.title", command=name),
@@ -294,6 +295,14 @@ class Dispatcher:
             )
         except Exception:
             log.exception("could not write the audit entry for /%s (%s)", command, outcome)
+
+
+def refusal_text(t: Catalog, exc: Exception) -> str:
+    """An expected error as the user reads it: a coded ``Refused`` from the catalog in the
+    user's language (the engine's English sentence if the code is not in the catalog)."""
+    if isinstance(exc, Refused):
+        return t.coded("refusal", exc.code, exc.values.items(), exc.message)
+    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
 
 
 def _jsonable(value: object) -> object:

@@ -71,7 +71,8 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[Reply]]
-ConfirmRule = bool | Callable[[Mapping[str, Any]], bool]
+#: whether a call must be confirmed; a callable sees the call (its arguments, the engine state)
+ConfirmRule = bool | Callable[["Call"], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +113,9 @@ class Command:
         """``role``, or more for some arguments (``/schedule add`` needs an operator)."""
         return self.role if self.role_when is None else max(self.role, self.role_when(args))
 
-    def needs_confirm(self, args: Mapping[str, Any]) -> bool:
+    def needs_confirm(self, call: Call) -> bool:
         rule = self.confirm
-        return rule(args) if callable(rule) else bool(rule)
+        return rule(call) if callable(rule) else bool(rule)
 
     def usage(self, t: Catalog) -> str:
         """``/sell <market> [percent]``, with argument names in the reader's language."""

@@ -6,6 +6,17 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests must pass on a busy 2-core CI machine: no deadline, no "too slow" check.
+# Every test inherits this profile; one that sets its own ``@settings`` keeps these unless it
+# overrides them.
+settings.register_profile(
+    "ci",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PG_SKIP_PREFIX = "PostgreSQL not available"
 BROWSER_SKIP_PREFIX = "Chromium not available"

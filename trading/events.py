@@ -261,6 +261,20 @@ class ParameterChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SettingRejected(Event):
+    """A live change stored by an earlier run no longer validates (bounds tightened in a new
+    release, a strategy swapped): it was dropped at start and ``applies`` is in force."""
+
+    critical: ClassVar[bool] = True
+    key: str
+    stored: str
+    applies: str
+    reason: str  # English, for logs
+    code: str = ""  # the refusal's catalog code, for chat
+    values: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Reconciled(Event):
     """What start-up reconciliation found, so chat can show what was recovered."""
 

@@ -9,8 +9,10 @@ from bot.api import schemas as s
 from handlers.commands.info import unrealized
 from trading.engine.facade import EngineStatus, HaltStatus
 from trading.engine.pnl import PnlRow
+from trading.engine.tunables import SettingView
 from trading.positions import Position, PositionState
 from trading.risk.gate import RiskState
+from trading.settings import show
 from trading.store import AuditRecord, EquityRecord, FillRecord, OrderRecord
 
 HIDDEN_STATES = (PositionState.FLAT, PositionState.COOLDOWN)
@@ -195,4 +197,23 @@ def audit(rows: list[AuditRecord], limit: int) -> s.AuditPageOut:
     ]
     return s.AuditPageOut(
         entries=entries, next_before=entries[-1].id if len(entries) == limit else None
+    )
+
+
+def settings(views: list[SettingView]) -> s.SettingsOut:
+    return s.SettingsOut(
+        settings=[
+            s.SettingOut(
+                key=v.key,
+                value=v.value,
+                type=v.spec.kind,
+                min=None if v.spec.low is None else show(v.spec.low),
+                max=None if v.spec.high is None else show(v.spec.high),
+                choices=list(v.spec.choices),
+                optional=v.spec.optional,
+                live=v.spec.live,
+                description=v.spec.description,
+            )
+            for v in views
+        ]
     )

@@ -46,6 +46,7 @@ ENDPOINTS: list[tuple[str, str, type[BaseModel], tuple[str, ...], str]] = [
     ("trades", "getTrades", s.TradesOut, ("limit", "market"), "Fills, newest first"),
     ("pnl", "getPnl", s.PnlOut, ("days", "points"), "Equity curve and realized PnL per day"),
     ("risk", "getRisk", s.RiskOut, (), "Risk limits and their use, halt windows"),
+    ("settings", "getSettings", s.SettingsOut, (), "Every setting: value, type, bounds, live"),
     ("audit", "getAudit", s.AuditPageOut, ("limit", "before"), "The chat command audit log"),
 ]
 MODELS: list[type[BaseModel]] = [s.ErrorOut, s.ProbeOut, *(e[2] for e in ENDPOINTS)]

@@ -58,6 +58,7 @@ class Api:
             ("trades", self.trades, ("limit", "market")),
             ("pnl", self.pnl, ("days", "points")),
             ("risk", self.risk, ()),
+            ("settings", self.settings, ()),
             ("audit", self.audit, ("limit", "before")),
         ]
         routes = [
@@ -135,6 +136,9 @@ class Api:
 
     async def risk(self, facade: EngineFacade, _query: Query) -> BaseModel:
         return convert.risk(await facade.risk_state(), await facade.status(), facade.halts())
+
+    async def settings(self, facade: EngineFacade, _query: Query) -> BaseModel:
+        return convert.settings(facade.settings())
 
     async def audit(self, facade: EngineFacade, query: Query) -> BaseModel:
         limit = params.integer(query, "limit", default=50, low=1, high=MAX_LIMIT)

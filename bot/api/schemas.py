@@ -171,6 +171,22 @@ class RiskOut(Out):
     halts: list[HaltOut]
 
 
+class SettingOut(Out):
+    key: str = Field(description="``strategy.<name>`` or ``risk.<name>``, as /set takes it")
+    value: str = Field(description="the value in force, as text (decimals without exponent)")
+    type: Literal["int", "decimal", "float", "bool", "choice", "str", "other"]
+    min: str | None = Field(description="the lowest allowed value (inclusive)")
+    max: str | None = Field(description="the highest allowed value (inclusive)")
+    choices: list[str]
+    optional: bool = Field(description="``none`` is allowed (a value derived from others)")
+    live: bool = Field(description="may change while the bot runs (/set); else config + restart")
+    description: str
+
+
+class SettingsOut(Out):
+    settings: list[SettingOut]
+
+
 class AuditOut(Out):
     id: int
     at: datetime

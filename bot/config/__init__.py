@@ -6,7 +6,7 @@
 
 from bot.config.errors import ConfigError
 from bot.config.loader import apply_overrides, load_config
-from bot.config.render import redacted_dump, render_example
+from bot.config.render import redacted_dump, render_example, render_settings_doc
 from bot.config.risk import HaltWindow, RiskConfig
 from bot.config.root import SECRET_ENV, AppConfig, Secrets
 from bot.config.sections import (
@@ -43,4 +43,5 @@ __all__ = [
     "load_config",
     "redacted_dump",
     "render_example",
+    "render_settings_doc",
 ]

@@ -155,6 +155,9 @@ def format_errors(exc: ValidationError, origins: Mapping[Loc, str]) -> list[str]
             continue
         loc: Loc = tuple(err["loc"])
         path = dotted(loc)
+        if str(err["type"]).startswith("rule_"):  # a settings rule: its message names the key
+            lines.append(f"{path}.{err['msg']}")
+            continue
         origin = next(
             (f" ({origins[loc[:n]]})" for n in range(len(loc), 0, -1) if loc[:n] in origins), ""
         )

@@ -59,6 +59,7 @@ EVENT_KINDS: dict[type[ev.Event], str] = {
     ev.Paused: "pause",
     ev.Resumed: "pause",
     ev.ParameterChanged: "param",
+    ev.SettingRejected: "param",
     ev.CircuitStateChanged: "circuit",
     ev.RateLimitBanned: "rate_limit",
     ev.RateLimitBanLifted: "rate_limit",

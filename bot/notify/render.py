@@ -94,12 +94,7 @@ class Renderer:
         self, section: str, code: str, values: tuple[tuple[str, str], ...], fallback: str
     ) -> str:
         """A risk text in the chat's language; the engine's English sentence if unknown."""
-        key = f"{section}.{code}"
-        return (
-            self.catalog.t(key, **dict(values))
-            if code and key in self.catalog.messages
-            else fallback
-        )
+        return self.catalog.coded(section, code, values, fallback)
 
     def krw(self, value: Decimal) -> str:
         return self.t("fmt.krw", amount=f"{value.quantize(Decimal(1), ROUND_HALF_UP):,}")
@@ -279,6 +274,16 @@ class Renderer:
                     self.title(event, "param", key=event.key),
                     lines=(f"{event.old} → {event.new}",),
                     fields=((self.t("field.by"), event.by), self.at(event)),
+                )
+            case ev.SettingRejected():
+                return Reply(
+                    self.title(event, "setting_rejected", key=event.key),
+                    lines=(
+                        self.coded("refusal", event.code, event.values, event.reason),
+                        self.t("setting_applies", stored=event.stored, applies=event.applies),
+                    ),
+                    fields=(self.at(event),),
+                    severity=Severity.WARNING,
                 )
             case ev.CircuitStateChanged():
                 key = {"open": "circuit_open", "closed": "circuit_closed"}.get(

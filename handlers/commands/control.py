@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, time
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,10 +11,9 @@ from pydantic import ValidationError
 from handlers.fmt import short_when
 from handlers.parser import UsageError
 from handlers.registry import ArgSpec, Call, Command, Role
-from handlers.reply import Reply, Table
+from handlers.reply import Reply, Severity, Table
 from trading.engine.facade import EngineFacade
 from trading.risk.halts import WEEKDAYS, HaltWindow
-from trading.strategies import with_params
 
 
 def _target(call: Call) -> str:
@@ -28,8 +26,39 @@ async def pause(call: Call) -> Reply:
     return Reply(call.t.t("pause.done", target=_target(call)))
 
 
+def _lifts_kill_switch(call: Call) -> bool:
+    """``/resume`` of every market while the kill switch is on: an admin's confirmed act."""
+    return call.args.get("market") is None and call.api.kill_switch_by() is not None
+
+
+def _kill_switch_refusal(call: Call) -> ValueError | None:
+    if call.role >= Role.ADMIN:
+        return None
+    who = call.api.kill_switch_by() or "-"
+    return ValueError(call.t.t("resume.kill_switch_admin_only", by=who))
+
+
+async def resume_preview(call: Call) -> Reply:
+    refusal = _kill_switch_refusal(call)
+    if refusal is not None:
+        raise refusal
+    who = call.api.kill_switch_by() or "-"
+    return Reply(
+        call.t.t("resume.kill_switch_preview"),
+        (call.t.t("resume.kill_switch_by", by=who),),
+        severity=Severity.CRITICAL,
+    )
+
+
 async def resume(call: Call) -> Reply:
-    await call.api.resume(call.args["market"], by=call.by)
+    lifting = call.args["market"] is None and call.api.kill_switch_by() is not None
+    if lifting:
+        refusal = _kill_switch_refusal(call)
+        if refusal is not None or not call.confirmed:
+            raise refusal or ValueError(call.t.t("resume.kill_switch_confirm"))
+    await call.api.resume(call.args["market"], by=call.by, lift_kill_switch=lifting)
+    if lifting:
+        return Reply(call.t.t("resume.kill_switch_lifted"), severity=Severity.WARNING)
     return Reply(call.t.t("resume.done", target=_target(call)))
 
 
@@ -56,33 +85,13 @@ async def get(call: Call) -> Reply:
     return Reply(call.t.t("get.value", key=key, value=call.api.get(key)))
 
 
-def validate(api: EngineFacade, key: str, value: str) -> tuple[str, str]:
-    """``(old, new)`` as ``/set`` would leave them, changing nothing; raises like the facade."""
-    old = api.get(key)
-    section, _, name = key.partition(".")
-    engine = api.engine
-    if section == "strategy":
-        strategy = with_params(engine.strategy, **{name: value})
-        return old, str(strategy.params.model_dump()[name])
-    current = getattr(engine.limits, name)
-    parsed: Any = value
-    try:
-        if isinstance(current, int):
-            parsed = int(value)
-        elif isinstance(current, Decimal):
-            parsed = Decimal(value)
-    except (ValueError, InvalidOperation):
-        raise ValueError(f"{key} = {value!r}: must be a {type(current).__name__} number") from None
-    return old, str(getattr(engine.limits.replace(**{name: parsed}), name))
-
-
 async def set_preview(call: Call) -> Reply:
     key = resolve_key(call.api, call.args["key"])
     call.args["key"] = key
-    old, new = validate(call.api, key, call.args["value"])
-    if old == new:
-        raise ValueError(call.t.t("set.same", key=key, value=old))
-    return Reply(call.t.t("set.preview", key=key), (f"{key}: {old} → {new}",))
+    change = call.api.preview_set(key, call.args["value"])
+    if change.old == change.new:
+        raise ValueError(call.t.t("set.same", key=key, value=change.old))
+    return Reply(call.t.t("set.preview", key=key), (f"{key}: {change.old} → {change.new}",))
 
 
 async def set_(call: Call) -> Reply:
@@ -93,16 +102,16 @@ async def set_(call: Call) -> Reply:
 
 
 async def undo_preview(call: Call) -> Reply:
-    history = await call.api.history(1)
-    if not history:
-        raise LookupError(call.t.t("undo.nothing"))
-    last = history[0]
+    last = await call.api.last_change()
+    call.args["change"] = last.id  # the confirmation undoes this change or nothing
     current = call.api.get(last.key)
     return Reply(call.t.t("undo.preview"), (f"{last.key}: {current} → {last.old_value}",))
 
 
 async def undo(call: Call) -> Reply:
-    change = await call.api.undo(by=call.by, transport=call.principal.transport)
+    change = await call.api.undo(
+        call.args.get("change"), by=call.by, transport=call.principal.transport
+    )
     return Reply(call.t.t("undo.done"), (f"{change.key}: {change.old} → {change.new}",))
 
 
@@ -194,6 +203,10 @@ def _changes_schedule(args: Mapping[str, Any]) -> bool:
     return args.get("action") in ("add", "remove")
 
 
+def _confirm_schedule(call: Call) -> bool:
+    return _changes_schedule(call.args)
+
+
 def _schedule_role(args: Mapping[str, Any]) -> Role:
     return Role.OPERATOR if _changes_schedule(args) else Role.VIEWER
 
@@ -201,7 +214,14 @@ def _schedule_role(args: Mapping[str, Any]) -> Role:
 MARKET_ARG = ArgSpec("market", "market", False)
 COMMANDS = [
     Command("pause", pause, args=(MARKET_ARG,), role=Role.OPERATOR),
-    Command("resume", resume, args=(MARKET_ARG,), role=Role.OPERATOR),
+    Command(
+        "resume",
+        resume,
+        args=(MARKET_ARG,),
+        role=Role.OPERATOR,
+        confirm=_lifts_kill_switch,
+        preview=resume_preview,
+    ),
     Command("params", params, aliases=("config",)),
     Command("get", get, args=(ArgSpec("key", "key", False),)),
     Command(
@@ -221,7 +241,7 @@ COMMANDS = [
             ArgSpec("action", "choice", False, choices=("list", "add", "remove"), default="list"),
             ArgSpec("rest", "rest", False),
         ),
-        confirm=_changes_schedule,
+        confirm=_confirm_schedule,
         preview=schedule_preview,
         role_when=_schedule_role,
     ),

@@ -8,6 +8,7 @@ from handlers.fmt import krw, pct, price, volume
 from handlers.registry import ArgSpec, Call, Command, Role
 from handlers.reply import Reply, Severity
 from trading.positions import PositionState
+from trading.risk.decision import Denied
 
 ZERO = Decimal(0)
 MIN_ORDER_KRW = 5000
@@ -35,15 +36,27 @@ def _slippage(call: Call, market: str, side: str, amount: Decimal) -> list[tuple
     ]
 
 
+def _manual_limit(call: Call) -> bool:
+    """Only an admin's ``/buy`` may use ``risk.manual_buy_max_krw``."""
+    return call.role >= Role.ADMIN
+
+
 async def buy_preview(call: Call) -> Reply:
     t, market, amount = call.t, call.args["market"], call.args["krw"]
     _known(call, market)
+    call.api.check_buy_size(amount, _manual_limit(call))
     last = call.api.engine.market_data.price(market)
     fields = [
         (t.t("col.market"), market),
         (t.t("trade.amount"), f"{krw(amount)} KRW"),
         (t.t("col.last"), f"{price(last)} KRW"),
     ]
+    size = call.api.engine.limits.position_size_krw
+    if amount > size:  # an admin within the manual limit: say so before the press
+        cap = call.api.buy_cap(_manual_limit(call))
+        fields.append(
+            (t.t("trade.manual_limit"), t.t("trade.above_size", size=krw(size), cap=krw(cap)))
+        )
     if last:
         fields.append((t.t("trade.est_volume"), volume((amount / last).quantize(Decimal("1e-8")))))
     fields += _slippage(call, market, "bid", amount)
@@ -52,10 +65,11 @@ async def buy_preview(call: Call) -> Reply:
 
 async def buy(call: Call) -> Reply:
     t, market, amount = call.t, call.args["market"], call.args["krw"]
-    sent = await call.api.buy(market, amount, by=call.by)
-    if sent:
-        return Reply(t.t("buy.sent", market=market, krw=krw(amount)))
-    return Reply(t.t("buy.refused", market=market), severity=Severity.WARNING)
+    decision = await call.api.buy(market, amount, by=call.by, manual_limit=_manual_limit(call))
+    if isinstance(decision, Denied):
+        why = t.coded("refusal", decision.code, decision.values, decision.reason)
+        return Reply(t.t("buy.refused", market=market), (why,), severity=Severity.WARNING)
+    return Reply(t.t("buy.sent", market=market, krw=krw(amount)))
 
 
 def _long_volume(call: Call, market: str) -> Decimal:

@@ -8,7 +8,7 @@ failure, never a silent English fallback in a Korean chat.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -56,3 +56,12 @@ class Catalog:
     def t(self, key: str, /, **values: object) -> str:
         """The message for ``key`` filled with ``values``; a missing key raises KeyError."""
         return self.messages[key].format(**values)
+
+    def coded(
+        self, section: str, code: str, values: Iterable[tuple[str, str]], fallback: str
+    ) -> str:
+        """``<section>.<code>`` filled with ``values``: the engine's refusals, halts and risk
+        lines carry a code; a code this catalog lacks (a user strategy's rule) falls back to
+        the engine's English sentence."""
+        key = f"{section}.{code}"
+        return self.t(key, **dict(values)) if code and key in self.messages else fallback

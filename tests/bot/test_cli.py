@@ -192,3 +192,39 @@ def test_python_m_bot_check_config_subprocess(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert "nope.toml: config file not found" in bad.stderr
+
+
+def test_check_config_judges_the_stored_live_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue #10.3: a /set value kept in the store was re-applied on start where check-config
+    never saw it; now it lists each one as the next start will treat it."""
+    import asyncio
+
+    from trading.engine.facade import PARAMS_KEY
+    from trading.store import Store, create_engine, session_factory, upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+
+    async def store_overrides() -> None:
+        await upgrade(url)
+        engine = create_engine(url)
+        await Store(session_factory(engine)).set_state(
+            PARAMS_KEY, {"strategy.slow": "40", "risk.max_slippage_bps": "1000000"}
+        )
+        await engine.dispose()
+
+    asyncio.run(store_overrides())
+    path = tmp_path / "config.toml"
+    path.write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    assert main(["check-config", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    tomllib.loads(out)  # still TOML: the report is comments
+    assert "#   strategy.slow = 40" in out
+    assert "#   risk.max_slippage_bps = 1000000: REFUSED at start" in out
+    assert "must be a whole number from 0 to 1,000); 50 applies" in out
+
+
+def test_check_config_without_a_store_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config"]) == 0
+    assert "#   (no store yet)" in capsys.readouterr().out

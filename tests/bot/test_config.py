@@ -19,6 +19,7 @@ from bot.config import (
     load_config,
     redacted_dump,
     render_example,
+    render_settings_doc,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -436,9 +437,11 @@ def test_apply_overrides_validates_like_a_file() -> None:
     with pytest.raises(ConfigError) as info:
         apply_overrides(cfg, {"risk.position_size_krw": 10, "risk.nope": 1})
     assert info.value.errors == (
-        "risk.nope: unknown key (allowed: position_size_krw, max_open_positions, max_slippage_bps,"
-        " daily_loss_limit_krw, max_drawdown_pct, atr_period, atr_stop_mult, take_profit_pct,"
-        " volatility_halt_pct, cooldown_candles, stop_cooldown_candles, halt_windows)",
+        "risk.nope: unknown key (allowed: position_size_krw, manual_buy_max_krw,"
+        " max_open_positions, max_slippage_bps, slippage_mode, daily_loss_limit_krw,"
+        " max_drawdown_pct, atr_period, atr_stop_mult, take_profit_pct, volatility_halt_pct,"
+        " volatility_resume_pct, volatility_measure, volatility_period, cooldown_candles,"
+        " stop_cooldown_candles, halt_windows)",
         "risk.position_size_krw = 10: must be >= 5000 (Upbit's minimum order total)",
     )
 
@@ -483,6 +486,10 @@ def test_redacted_dump_masks_database_password_and_round_trips() -> None:
 # --- config.example.toml cannot drift ----------------------------------------------------------
 
 
+def test_settings_doc_is_generated_from_the_models() -> None:
+    assert (ROOT / "docs" / "settings.md").read_text(encoding="utf-8") == render_settings_doc()
+
+
 def test_example_file_equals_defaults() -> None:
     path = ROOT / "config.example.toml"
     assert load_config(path, environ={}) == AppConfig()
@@ -497,7 +504,10 @@ def test_example_file_documents_every_key() -> None:
         model = AppConfig.model_fields[name].annotation
         assert isinstance(model, type)
         assert issubclass(model, BaseModel)
-        assert list(data[name]) == list(model.model_fields), name
+        unset = [k for k, f in model.model_fields.items() if f.default is None]
+        assert list(data[name]) == [k for k in model.model_fields if k not in unset], name
+        for key in unset:  # TOML has no null: an unset optional key is a comment
+            assert f"# {key} =  (not set)" in text
     for env_name in ("UPBIT_ACCESS_KEY", "SLACK_SIGNING_SECRET", "UPBIT_BOT_API_TOKEN"):
         assert f"# secret: {env_name}" in text
     for field in HaltWindow.model_fields:

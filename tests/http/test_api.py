@@ -14,7 +14,7 @@ from trading.engine.facade import EngineFacade
 from trading.positions import PositionState
 from trading.store import Store, create_engine, session_factory
 
-ENDPOINTS = ["status", "positions", "orders", "trades", "pnl", "risk", "audit"]
+ENDPOINTS = ["status", "positions", "orders", "trades", "pnl", "risk", "settings", "audit"]
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)
@@ -232,3 +232,19 @@ async def test_a_store_that_is_down_gives_503_not_a_traceback(traded: Traded, se
     finally:
         await engine.dispose()
     assert "Traceback" not in caplog.text
+
+
+async def test_settings_lists_every_setting_with_its_bounds(api):
+    """Issue #10.3: the API reads the one settings definition chat and the file use."""
+    body = (await api.get("/api/v1/settings", headers=AUTH)).json()
+    by_key = {row["key"]: row for row in body["settings"]}
+    size = by_key["risk.position_size_krw"]
+    assert (size["min"], size["max"], size["type"], size["live"]) == (
+        "5000",
+        "1000000000",
+        "decimal",
+        True,
+    )
+    assert by_key["risk.manual_buy_max_krw"]["live"] is False
+    assert by_key["risk.slippage_mode"]["choices"] == ["refuse", "limit"]
+    assert by_key["strategy.fast"]["type"] == "int"

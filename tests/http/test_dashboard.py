@@ -65,7 +65,8 @@ async def test_the_openapi_document_is_served_and_every_schema_is_valid(api: Ser
         Draft202012Validator.check_schema(schema), name
     api_paths = {p for p in doc["paths"] if p.startswith("/api/v1/") and "openapi" not in p}
     assert api_paths == {
-        f"/api/v1/{n}" for n in ("status", "positions", "orders", "trades", "pnl", "risk", "audit")
+        f"/api/v1/{n}"
+        for n in ("status", "positions", "orders", "trades", "pnl", "risk", "settings", "audit")
     }
     for path in api_paths:
         assert set(doc["paths"][path]["get"]["responses"]) >= {"200", "400", "401", "503"}

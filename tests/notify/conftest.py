@@ -87,7 +87,7 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
-async def until(predicate: Callable[[], bool], limit_s: float = 10.0) -> None:
+async def until(predicate: Callable[[], bool], limit_s: float = 60.0) -> None:
     deadline = time.monotonic() + limit_s
     while not predicate():
         if time.monotonic() > deadline:

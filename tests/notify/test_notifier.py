@@ -147,8 +147,8 @@ async def test_a_burst_of_1000_events_is_delivered_within_the_limits(store) -> N
                 bus.publish(ev.RiskBreach(check="max_open", market=None, reason=f"r{i % 7}"))
             case _:  # 300 feed warnings (may be merged or shed)
                 bus.publish(ev.FeedStale(stream="public", silent_for_s=float(i)))
-    await until(lambda: notifier.stats.enqueued == 3000, limit_s=20)
-    await until(lambda: notifier.pending == 0, limit_s=20)
+    await until(lambda: notifier.stats.enqueued == 3000, limit_s=60)
+    await until(lambda: notifier.pending == 0, limit_s=60)
     await notifier.stop()
     await bus.stop()
 

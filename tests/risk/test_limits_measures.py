@@ -11,6 +11,7 @@ from tests.risk.helpers import bar
 from trading.risk.halts import HaltWindow
 from trading.risk.limits import RiskLimits
 from trading.risk.measures import atr, atr_pct, fill_price_from_asks, realized_vol_pct
+from trading.risk.settings import RiskSettings
 
 D = Decimal
 
@@ -21,7 +22,7 @@ def test_from_mapping_takes_the_config_section() -> None:
             "position_size_krw": 20000,
             "max_drawdown_pct": 12.5,
             "take_profit_pct": "3",
-            "cooldown_candles": 1,  # owned by another component, ignored here
+            "cooldown_candles": 1,
             "halt_windows": [{"name": "m", "start": time(3, 50), "end": "04:10"}],
             "timezone": "Asia/Seoul",
         }
@@ -39,12 +40,12 @@ def test_from_mapping_takes_the_config_section() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"nope": 1}, "unknown risk keys: nope"),
-        ({"position_size_krw": "abc"}, "position_size_krw must be a number"),
-        ({"position_size_krw": True}, "position_size_krw must be a number"),
-        ({"max_open_positions": 0}, "max_open_positions must be >= 1"),
-        ({"volatility_resume_pct": 6}, "volatility_resume_pct must be between"),
-        ({"slippage_mode": "maybe"}, "slippage_mode"),
+        ({"nope": 1}, "unknown setting 'nope'"),
+        ({"position_size_krw": "abc"}, "position_size_krw = abc: must be a number from 5,000"),
+        ({"position_size_krw": True}, "position_size_krw = true: must be a number"),
+        ({"max_open_positions": 0}, "max_open_positions = 0: must be a whole number from 1 to 50"),
+        ({"volatility_resume_pct": 6}, r"volatility_resume_pct \(6\) must not be above"),
+        ({"slippage_mode": "maybe"}, "slippage_mode = maybe: must be one of refuse, limit"),
         ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not an IANA zone"),
     ],
 )
@@ -55,7 +56,7 @@ def test_from_mapping_refuses_bad_values(data: dict[str, object], message: str) 
 
 def test_replace_validates() -> None:
     assert RiskLimits().replace(max_open_positions=5).max_open_positions == 5
-    with pytest.raises(ValueError, match="atr_stop_mult must be >= 0"):
+    with pytest.raises(ValueError, match="atr_stop_mult"):
         RiskLimits().replace(atr_stop_mult=D(-1))
     assert RiskLimits().replace(atr_stop_mult=D(0)).atr_stop_mult == 0  # 0 = no ATR stop
 
@@ -86,7 +87,7 @@ def test_fill_price_walks_the_asks() -> None:
 
 
 def test_the_bot_config_section_maps_onto_limits() -> None:
-    """Guards drift: a new ``[risk]`` key must be known here (or listed as foreign)."""
+    """The ``[risk]`` section is the engine's settings: one model, no copy to drift."""
     from bot.config import AppConfig  # tests may import bot; trading never does
 
     cfg = AppConfig.model_validate(
@@ -104,3 +105,5 @@ def test_the_bot_config_section_maps_onto_limits() -> None:
     assert limits.halt_windows == cfg.risk.halt_windows
     assert limits.position_size_krw == cfg.risk.position_size_krw
     assert type(cfg.risk.halt_windows[0]) is HaltWindow  # one model for config and engine
+    assert isinstance(cfg.risk, RiskSettings)
+    assert isinstance(limits, RiskSettings)

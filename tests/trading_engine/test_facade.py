@@ -23,9 +23,9 @@ async def test_set_validates_records_and_undoes(store, events):
     change = await api.set("strategy.fast", "7", by="u1", transport="console")
     with pytest.raises(ValueError, match="fast"):
         await api.set("strategy.fast", "1", by="u1", transport="console")
-    with pytest.raises(KeyError, match=r"unknown parameter 'strategy\.nope'"):
+    with pytest.raises(ValueError, match=r"unknown setting 'strategy\.nope'"):
         await api.set("strategy.nope", "1", by="u1", transport="console")
-    with pytest.raises(ValueError, match=r"risk\.max_open_positions = 'many'"):
+    with pytest.raises(ValueError, match=r"risk\.max_open_positions = many: must be a whole"):
         await api.set("risk.max_open_positions", "many", by="u1", transport="console")
     risk = await api.set("risk.position_size_krw", "250000", by="u2", transport="console")
     undone = await api.undo(by="u1", transport="console")

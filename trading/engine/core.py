@@ -36,7 +36,7 @@ from trading.marketdata import MarketData
 from trading.orders import OrderManager
 from trading.positions import ExitReason, Position, PositionBook, PositionState
 from trading.risk import measures
-from trading.risk.decision import Approved
+from trading.risk.decision import Approved, Decision, Denied
 from trading.risk.gate import EntryRequest, RiskContext, RiskGate
 from trading.risk.limits import RiskLimits
 from trading.risk.stops import TrailingStop
@@ -212,35 +212,78 @@ class Engine:
             return self.market_data.price(market)  # no book (replay): the last price
         return self.market_data.expected_fill(market, "bid", krw)
 
-    async def enter(self, market: str, bar: Bar, reason: str, krw: Decimal | None = None) -> bool:
-        """Buy ``krw`` (default: the configured size) through the risk gate."""
+    async def enter(self, market: str, bar: Bar, reason: str) -> bool:
+        """A signal's entry: the configured size through the risk gate."""
         allowed, why = self.positions.can_enter(market, bar.start)
         if not allowed:
             log.info("%s: entry skipped (%s)", market, why)
             return False
+        decision = await self._approve(market, bar, self.limits.position_size_krw, None)
+        if not isinstance(decision, Approved):
+            return False
+        return await self._place(market, self.limits.position_size_krw, decision, reason)
+
+    async def enter_now(
+        self, market: str, krw: Decimal, reason: str, *, cap: Decimal | None = None
+    ) -> Decision:
+        """A manual buy (``/buy``): the signal's path and gate, on the latest candle or price.
+
+        ``cap`` is the most this buy may spend (None: ``position_size_krw``, like a signal).
+        """
+        bar = (
+            self.market_data.builder(market).last_closed
+            or self.market_data.builder(market).open_bar
+        )
+        if bar is None:
+            raise ValueError(f"no market data for {market} yet")
+        position = self.positions.get(market)
+        allowed, why = self.positions.can_enter(market, bar.start)
+        if not allowed:
+            return Denied(
+                "position",
+                f"{market}: {why}",
+                code="cooldown" if position.state is S.COOLDOWN else "position_busy",
+                values=(("market", market), ("state", position.state.value)),
+            )
+        decision = await self._approve(market, bar, krw, cap)
+        if isinstance(decision, Approved) and not await self._place(market, krw, decision, reason):
+            return Denied(
+                "order",
+                f"{market}: the order was not sent",
+                code="order_not_sent",
+                values=(("market", market),),
+            )
+        return decision
+
+    async def _approve(self, market: str, bar: Bar, krw: Decimal, cap: Decimal | None) -> Decision:
         if self.circuit is not None and self.circuit.state is not CircuitState.CLOSED:
+            denied = Denied(
+                "circuit",
+                f"the Upbit API circuit is {self.circuit.state.value} after "
+                f"{self.circuit.failures} failures: no new entries (stops still work)",
+                code="circuit",
+            )
             self._sink(
                 RiskBreach(
-                    check="circuit",
-                    code="circuit",
+                    check=denied.check,
+                    code=denied.code,
                     market=market,
-                    reason=f"the Upbit API circuit is {self.circuit.state.value} after "
-                    f"{self.circuit.failures} failures: no new entries (stops still work)",
+                    reason=denied.reason,
                     at=bar.end,
                 )
             )
-            return False
-        size = krw if krw is not None else self.limits.position_size_krw
+            return denied
         request = EntryRequest(
             market=market,
             signal_price=bar.close,
-            krw=size,
+            krw=krw,
             bar_time=bar.end,
             strategy=self.strategy.name,
+            max_krw=cap,
         )
-        decision = self.gate.check_entry(request, await self.risk_context(market))
-        if not isinstance(decision, Approved):
-            return False
+        return self.gate.check_entry(request, await self.risk_context(market))
+
+    async def _place(self, market: str, size: Decimal, decision: Approved, reason: str) -> bool:
         intent_id = self.orders.new_intent_id()
         if decision.limit_price is not None:
             volume = (size / decision.limit_price).quantize(VOLUME_STEP, ROUND_DOWN)
@@ -278,15 +321,6 @@ class Engine:
         )
         await self.positions.exit_submitted(market, intent.intent_id, why)
         return await self._send(intent, reason, entering=False)
-
-    async def enter_now(self, market: str, krw: Decimal, reason: str) -> bool:
-        """A manual buy (``/buy``): the same risk gate, on the latest candle or price."""
-        bar = self.market_data.builder(market).last_closed
-        if bar is None:
-            bar = self.market_data.builder(market).open_bar
-        if bar is None:
-            raise ValueError(f"no market data for {market} yet")
-        return await self.enter(market, bar, reason, krw)
 
     async def _send(self, intent: OrderIntent, reason: str, *, entering: bool) -> bool:
         try:

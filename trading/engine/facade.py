@@ -7,12 +7,12 @@ by the strategy's parameter model or the risk limits, recorded with who/old/new,
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
 from trading.engine.core import Engine
 from trading.engine.pnl import AverageCost, Period, PnlRow, Realized, pnl_table
@@ -27,29 +27,27 @@ from trading.engine.research import (
     backtest_job,
     optimize_job,
 )
-from trading.events import Event, EventSink, ParameterChanged, Paused, Resumed
+from trading.engine.tunables import SettingView, Tunables
+from trading.events import (
+    Event,
+    EventSink,
+    ParameterChanged,
+    Paused,
+    Resumed,
+    SettingRejected,
+)
 from trading.positions import ExitReason, Position, PositionState
+from trading.refusal import Refused
+from trading.risk import checks
+from trading.risk.decision import Decision, Denied
 from trading.risk.gate import RiskState
 from trading.risk.halts import HaltWindow
+from trading.settings import shown
 from trading.store import FillRecord, OrderRecord, ParamChangeRecord, Store
-from trading.strategies import with_params
 from trading.upbit.models import Account
 
 log = logging.getLogger(__name__)
 PAUSE_KEY, PARAMS_KEY, HALTS_KEY = "engine.pause", "engine.params", "engine.halts"
-# risk keys that may change live; the rest (timezone, windows) have their own commands
-RISK_KEYS = (
-    "position_size_krw",
-    "max_open_positions",
-    "max_slippage_bps",
-    "slippage_mode",
-    "daily_loss_limit_krw",
-    "max_drawdown_pct",
-    "atr_period",
-    "atr_stop_mult",
-    "take_profit_pct",
-    "volatility_halt_pct",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +79,7 @@ class ParamChange:
     key: str
     old: str
     new: str
+    id: int | None = None  # the stored change (None: a preview)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +95,7 @@ class EngineFacade:
         self._sink = sink
         self.mode = mode
         self._book = AverageCost(engine.limits.zone)
+        self._kill_switch_by: str | None = None
         self.research = ResearchDesk()
 
     async def restore(self) -> None:
@@ -104,8 +104,8 @@ class EngineFacade:
         self.engine.paused_all = bool(pause.get("all", False))
         self.engine.paused_markets = set(pause.get("markets", []))
         self.engine.kill_switch = bool(pause.get("kill_switch", False))
-        for key, value in (await self.store.get_state(PARAMS_KEY, {})).items():
-            self._apply(key, str(value))
+        self._kill_switch_by = pause.get("kill_switch_by")
+        await self._restore_settings()
         for raw in await self.store.get_state(HALTS_KEY, []):
             window = HaltWindow.model_validate(raw)
             if self.engine.gate.schedule.get(window.name) is None:
@@ -113,6 +113,28 @@ class EngineFacade:
         for note in await catch_up(self.engine):
             log.warning("restart: %s", note)
         resume_stops(self.engine)
+
+    async def _restore_settings(self) -> None:
+        """Re-apply the live changes of earlier runs, each validated like a new ``/set``; one
+        that no longer validates is dropped with an alert, and the config value applies."""
+        stored = await self.store.get_state(PARAMS_KEY, {})
+        replayed = self.tunables.replay(stored)
+        self._install(replayed.tunables)
+        for rejected in replayed.rejected:
+            refusal = rejected.refusal
+            log.warning("stored setting %s refused at start: %s", rejected.key, refusal.message)
+            self._sink(
+                SettingRejected(
+                    key=rejected.key,
+                    stored=shown(rejected.stored),
+                    applies=rejected.applies,
+                    reason=refusal.message,
+                    code=refusal.code,
+                    values=tuple(refusal.values.items()),
+                )
+            )
+        if replayed.kept != stored:
+            await self.store.set_state(PARAMS_KEY, replayed.kept)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -201,16 +223,37 @@ class EngineFacade:
         await self._save_pause()
         self._sink(Paused(market=market, by=by))
 
-    async def resume(self, market: str | None = None, *, by: str) -> None:
+    async def resume(
+        self, market: str | None = None, *, by: str, lift_kill_switch: bool = False
+    ) -> None:
+        """Resume entries (all, or one market). While the kill switch is on, resuming all
+        needs ``lift_kill_switch`` (an admin's confirmed decision; the caller checks roles)."""
+        engine = self.engine
         if market is None:
-            self.engine.paused_all = False
-            self.engine.kill_switch = False
-            self.engine.paused_markets.clear()
+            if engine.kill_switch and not lift_kill_switch:
+                raise self._kill_switch_locked()
+            engine.paused_all = False
+            engine.kill_switch = False
+            self._kill_switch_by = None
+            engine.paused_markets.clear()
         else:
             self._known(market)
-            self.engine.paused_markets.discard(market)
+            engine.paused_markets.discard(market)
         await self._save_pause()
         self._sink(Resumed(market=market, by=by))
+
+    def kill_switch_by(self) -> str | None:
+        """Who turned the kill switch on (None: it is off)."""
+        return (self._kill_switch_by or "-") if self.engine.kill_switch else None
+
+    def _kill_switch_locked(self) -> Refused:
+        who = self._kill_switch_by or "-"
+        return Refused(
+            "kill_switch_locked",
+            f"the kill switch is on (set by {who}); only an admin can lift it, with /resume"
+            " and a confirmation",
+            by=who,
+        )
 
     async def _save_pause(self) -> None:
         await self.store.set_state(
@@ -219,6 +262,7 @@ class EngineFacade:
                 "all": self.engine.paused_all,
                 "markets": sorted(self.engine.paused_markets),
                 "kill_switch": self.engine.kill_switch,
+                "kill_switch_by": self._kill_switch_by,
             },
         )
 
@@ -229,59 +273,99 @@ class EngineFacade:
 
     # -- parameters ----------------------------------------------------------------------------
 
+    @property
+    def tunables(self) -> Tunables:
+        return Tunables(self.engine.strategy, self.engine.limits)
+
+    def settings(self) -> list[SettingView]:
+        """Every setting chat may read, with its value and its spec (type, bounds, live)."""
+        return self.tunables.views()
+
     def params(self) -> dict[str, str]:
-        out = {
-            f"strategy.{k}": str(v) for k, v in self.engine.strategy.params.model_dump().items()
-        }
-        out.update({f"risk.{k}": str(getattr(self.engine.limits, k)) for k in RISK_KEYS})
-        return out
+        return self.tunables.values()
 
     def get(self, key: str) -> str:
-        params = self.params()
-        if key not in params:
-            raise KeyError(f"unknown parameter {key!r} (known: {', '.join(sorted(params))})")
-        return params[key]
+        return self.tunables.get(key)
+
+    def preview_set(self, key: str, value: str) -> ParamChange:
+        """What ``set`` would change, changing nothing; refuses exactly like ``set``."""
+        return ParamChange(key, self.get(key), self.tunables.changed(key, value).get(key))
 
     async def set(self, key: str, value: str, *, by: str, transport: str) -> ParamChange:
-        """Validate, apply, persist, record, announce; raises ValueError/KeyError on bad input."""
+        """Validate, apply, persist, record, announce; ``SettingRefused`` on bad input."""
         old = self.get(key)
-        self._apply(key, value)
+        self._install(self.tunables.changed(key, value))
         new = self.get(key)
         overrides = await self.store.get_state(PARAMS_KEY, {})
         await self.store.set_state(PARAMS_KEY, {**overrides, key: new})
-        await self.store.record_param_change(
+        record = await self.store.record_param_change(
             who=by, transport=transport, key=key, old_value=old, new_value=new
         )
         self._sink(ParameterChanged(key=key, old=old, new=new, by=by))
-        return ParamChange(key, old, new)
+        return ParamChange(key, old, new, record.id)
 
-    async def undo(self, *, by: str, transport: str) -> ParamChange:
-        """Revert the newest change (an undo is itself a change, so undo twice = redo)."""
+    async def last_change(self) -> ParamChangeRecord:
+        """The change ``/undo`` would revert now."""
         history = await self.store.param_changes(1)
         if not history:
-            raise LookupError("no parameter change to undo")
-        last = history[0]
+            raise Refused("undo_nothing", "no parameter change to undo")
+        return history[0]
+
+    async def undo(self, change_id: int | None = None, *, by: str, transport: str) -> ParamChange:
+        """Revert change ``change_id``, which must still be the newest (an undo is itself a
+        change, so undo twice = redo); None reverts whatever is newest."""
+        last = await self.last_change()
+        if change_id is not None and last.id != change_id:
+            raise Refused(
+                "undo_moved",
+                f"change #{change_id} is no longer the newest (#{last.id}, {last.key}, is):"
+                " nothing was undone",
+                id=change_id,
+                newest=last.id,
+                key=last.key,
+            )
         return await self.set(last.key, str(last.old_value), by=by, transport=transport)
 
     async def history(self, count: int = 20) -> list[ParamChangeRecord]:
         return await self.store.param_changes(count)
 
-    def _apply(self, key: str, value: str) -> None:
-        section, _, name = key.partition(".")
-        self.get(key)  # unknown keys fail here with the list of known ones
-        if section == "strategy":
-            self.engine.strategy = with_params(self.engine.strategy, **{name: value})
+    def _install(self, tunables: Tunables) -> None:
+        engine, limits = self.engine, tunables.limits
+        engine.strategy = tunables.strategy
+        if limits is engine.limits:
             return
-        current = getattr(self.engine.limits, name)
-        limits = self.engine.limits.replace(**{name: _parse_like(current, key, value)})
-        self.engine.limits = limits
-        self.engine.gate.update_limits(limits)
+        engine.limits = limits
+        engine.gate.update_limits(limits)
+        engine.positions.rules = dataclasses.replace(
+            engine.positions.rules,
+            cooldown_candles=limits.cooldown_candles,
+            stop_cooldown_candles=limits.stop_cooldown_candles,
+        )
 
     # -- trading by hand -----------------------------------------------------------------------
 
-    async def buy(self, market: str, krw: Decimal, *, by: str) -> bool:
+    def buy_cap(self, manual_limit: bool = False) -> Decimal:
+        """The most one ``/buy`` may spend: the position size, like a signal; with
+        ``manual_limit`` (an admin) ``risk.manual_buy_max_krw`` when that is set higher."""
+        limits = self.engine.limits
+        if manual_limit and limits.manual_buy_max_krw > limits.position_size_krw:
+            return limits.manual_buy_max_krw
+        return limits.position_size_krw
+
+    def check_buy_size(self, krw: Decimal, manual_limit: bool = False) -> None:
+        """Refuse a ``/buy`` above its cap before anything is asked or sent."""
+        decision = checks.check_position_size(krw, self.engine.limits, self.buy_cap(manual_limit))
+        if isinstance(decision, Denied):
+            raise Refused(decision.code, decision.reason, **dict(decision.values))
+
+    async def buy(
+        self, market: str, krw: Decimal, *, by: str, manual_limit: bool = False
+    ) -> Decision:
+        """A manual buy through the same gate as a signal; the decision says why not."""
         self._known(market)
-        return await self.engine.enter_now(market, krw, f"manual buy by {by}")
+        return await self.engine.enter_now(
+            market, krw, f"manual buy by {by}", cap=self.buy_cap(manual_limit)
+        )
 
     async def sell(self, market: str, percent: Decimal = Decimal(100), *, by: str) -> bool:
         self._known(market)
@@ -328,6 +412,7 @@ class EngineFacade:
         """The kill switch: no new entries, cancel every open order, sell every position."""
         self.engine.kill_switch = True
         self.engine.paused_all = True
+        self._kill_switch_by = by
         await self._save_pause()
         self._sink(Paused(market=None, by=by))
         cancelled = await self.engine.orders.cancel_all()
@@ -399,16 +484,3 @@ class EngineFacade:
     async def _save_halts(self) -> None:
         windows = [w.model_dump(mode="json") for w in self.engine.gate.schedule.windows]
         await self.store.set_state(HALTS_KEY, windows)
-
-
-def _parse_like(current: object, key: str, value: str) -> Any:
-    """Turn chat text into the type the limit already has, with a message naming the key."""
-    try:
-        if isinstance(current, int):
-            return int(value)
-        if isinstance(current, Decimal):
-            return Decimal(value)
-    except (ValueError, InvalidOperation):
-        kind = type(current).__name__
-        raise ValueError(f"{key} = {value!r}: must be a {kind} number") from None
-    return value

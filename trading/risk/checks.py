@@ -11,11 +11,10 @@ from decimal import Decimal
 
 from trading.risk.decision import APPROVED, Approved, Decision, Denied, krw, pct, price
 from trading.risk.limits import RiskLimits
+from trading.risk.settings import MAX_ORDER_KRW
 from trading.upbit.market_rules import MarketRules, Rounding
 
 BPS = Decimal(10000)
-#: Upbit's maximum order total for KRW markets (reference §9.3).
-MAX_ORDER_KRW = Decimal(1_000_000_000)
 
 
 def check_kill_switch(kill_switch: bool) -> Decision:
@@ -48,8 +47,22 @@ def check_open_positions(open_positions: int, limits: RiskLimits) -> Decision:
     return APPROVED
 
 
-def check_position_size(size_krw: Decimal, limits: RiskLimits) -> Decision:
-    """Upbit refuses totals under 5,000 KRW (``under_min_total_bid``) or over 1,000,000,000."""
+def check_position_size(
+    size_krw: Decimal, limits: RiskLimits, max_krw: Decimal | None = None
+) -> Decision:
+    """At most the position size (or an admin's manual limit, ``max_krw``), and within
+    Upbit's window: it refuses totals under 5,000 KRW (``under_min_total_bid``) or over
+    1,000,000,000."""
+    cap = limits.position_size_krw if max_krw is None else max_krw
+    if size_krw > cap:
+        manual = max_krw is not None and max_krw != limits.position_size_krw
+        what = "the manual buy limit" if manual else "the position size"
+        return Denied(
+            "position_size",
+            f"a {krw(size_krw)} KRW buy is above {what} of {krw(cap)} KRW",
+            code="size_above_manual" if manual else "size_above_limit",
+            values=(("size", krw(size_krw)), ("limit", krw(cap))),
+        )
     if size_krw < limits.min_order_krw:
         return Denied(
             "position_size",

@@ -62,6 +62,9 @@ class EntryRequest:
     krw: Decimal
     bar_time: datetime
     strategy: str = ""
+    #: the most this entry may spend: None = ``position_size_krw`` (every signal, an
+    #: operator's ``/buy``); an admin's ``/buy`` may pass ``manual_buy_max_krw``
+    max_krw: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -197,7 +200,7 @@ class RiskGate:
         return checks.check_open_positions(ctx.open_positions, self.limits)
 
     def _check_position_size(self, req: EntryRequest, ctx: RiskContext) -> Decision:
-        return checks.check_position_size(req.krw, self.limits)
+        return checks.check_position_size(req.krw, self.limits, req.max_krw)
 
     def _check_balance(self, req: EntryRequest, ctx: RiskContext) -> Decision:
         return checks.check_balance(req.krw, ctx.free_krw, self.limits)

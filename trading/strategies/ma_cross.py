@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from trading import indicators
 from trading.strategies._signals import crossed_above, crossed_below
@@ -33,7 +34,11 @@ class MaCrossParams(StrategyParams):
     @model_validator(mode="after")
     def _fast_below_slow(self) -> Self:
         if self.fast >= self.slow:
-            raise ValueError(f"fast ({self.fast}) must be less than slow ({self.slow})")
+            raise PydanticCustomError(
+                "rule_fast_below_slow",
+                "fast ({fast}) must be less than slow ({slow})",
+                {"fast": self.fast, "slow": self.slow},
+            )
         return self
 
 

@@ -13,6 +13,7 @@ from typing import ClassVar, Self
 
 import numpy as np
 from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from trading import indicators
 from trading.strategies._signals import crossed_above
@@ -32,8 +33,10 @@ class MomentumParams(StrategyParams):
     @model_validator(mode="after")
     def _hysteresis(self) -> Self:
         if self.exit_pct >= self.entry_pct:
-            raise ValueError(
-                f"exit_pct ({self.exit_pct:g}) must be less than entry_pct ({self.entry_pct:g})"
+            raise PydanticCustomError(
+                "rule_exit_below_entry",
+                "exit_pct ({exit}) must be less than entry_pct ({entry})",
+                {"exit": f"{self.exit_pct:g}", "entry": f"{self.entry_pct:g}"},
             )
         return self
 

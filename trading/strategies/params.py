@@ -7,14 +7,13 @@ search space and the error messages can never disagree with what the strategy ac
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, TypeVar
 
-import annotated_types
 from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic.fields import FieldInfo
+
+from trading import settings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,34 +54,31 @@ class ParamSpec:
     choices: tuple[object, ...] = ()
 
 
-def _bounds(info: FieldInfo) -> tuple[float | None, float | None]:
-    ge: float | None = None
-    le: float | None = None
-    for item in info.metadata:
-        if isinstance(item, annotated_types.Ge):
-            ge = cast(float, item.ge)
-        elif isinstance(item, annotated_types.Le):
-            le = cast(float, item.le)
-    return ge, le
-
-
-def _kind(annotation: Any) -> tuple[str, tuple[object, ...]]:
-    if typing.get_origin(annotation) is Literal:
-        return "str", typing.get_args(annotation)
-    if annotation in (int, float, bool, str):
-        return str(annotation.__name__), ()
-    raise TypeError(
-        f"unsupported parameter type {annotation!r}; use int, float, bool, str or a Literal"
-    )
+_TYPES = {"int": "int", "float": "float", "bool": "bool", "str": "str", "choice": "str"}
 
 
 def specs(model: type[BaseModel]) -> list[ParamSpec]:
-    """The fields of ``model`` as ``ParamSpec``s, in declaration order."""
+    """The fields of ``model`` as ``ParamSpec``s, in declaration order (read through the one
+    settings reader, so chat, the optimizer and the API see the same bounds)."""
     out = []
-    for name, info in model.model_fields.items():
-        kind, choices = _kind(info.annotation)
-        ge, le = _bounds(info)
-        out.append(ParamSpec(name, kind, info.default, ge, le, info.description or "", choices))
+    for setting in settings.specs(model):
+        kind = _TYPES.get(setting.kind)
+        if kind is None:
+            raise TypeError(
+                f"unsupported parameter type of {setting.name!r};"
+                " use int, float, bool, str or a Literal"
+            )
+        out.append(
+            ParamSpec(
+                setting.name,
+                kind,
+                setting.default,
+                None if setting.low is None else float(setting.low),
+                None if setting.high is None else float(setting.high),
+                setting.description,
+                tuple(setting.choices) if setting.kind == "choice" else (),
+            )
+        )
     return out
 
 
@@ -114,13 +110,10 @@ def _describe(model: type[BaseModel], error: Mapping[str, Any]) -> str:
         known = ", ".join(model.model_fields)
         return f"{key}: unknown parameter (known: {known})"
     text = f"{key} = {error.get('input')!r}: {message[:1].lower()}{message[1:]}"
-    info = model.model_fields.get(key)
-    if info is not None:
-        ge, le = _bounds(info)
-        if ge is not None or le is not None:
-            low = "" if ge is None else f"{ge:g}"
-            high = "" if le is None else f"{le:g}"
-            text += f" (allowed {low}..{high})"
+    if key in model.model_fields:
+        allowed = settings.spec(model, key).range_text()
+        if allowed and settings.spec(model, key).kind != "choice":
+            text += f" (allowed {allowed})"
     return text
 
 

@@ -1,0 +1,129 @@
+"""The risk settings: every knob of the risk layer a user may set, defined once.
+
+This model is the ``[risk]`` section of the config file (``bot.config.risk.RiskConfig``), the
+base of the engine's ``RiskLimits``, what ``/set risk.<key>`` validates against, what the
+restore on start re-checks, and what ``docs/settings.md`` and the JSON API list. Bounds are
+the ones users can rely on; ``live=False`` marks what is read at start only.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
+
+from trading.risk.halts import HaltWindow
+from trading.settings import setting
+
+SlippageMode = Literal["refuse", "limit"]
+VolatilityMeasure = Literal["atr", "realized"]
+#: Upbit's order total window for KRW markets (reference §9.3): a size outside it is refused
+MIN_ORDER_KRW = Decimal(5000)
+MAX_ORDER_KRW = Decimal(1_000_000_000)
+MAX_KRW = Decimal(10) ** 12
+
+
+class RiskSettings(BaseModel):
+    """Pre-trade checks, loss limits, ATR stops, take profit, cooldowns and halts."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    position_size_krw: Decimal = setting(
+        Decimal(100000),
+        ge=MIN_ORDER_KRW,
+        le=MAX_ORDER_KRW,
+        description="KRW spent per entry, by a signal or /buy (Upbit minimum 5000)",
+    )
+    manual_buy_max_krw: Decimal = setting(
+        Decimal(0),
+        ge=0,
+        le=MAX_ORDER_KRW,
+        live=False,
+        description="admins may /buy up to this per order; 0 = /buy is held to"
+        " position_size_krw like a signal (operators always are)",
+    )
+    max_open_positions: int = setting(3, ge=1, le=50, description="markets held at once")
+    max_slippage_bps: int = setting(
+        50, ge=0, le=1000, description="entries priced this far past the last trade are limited"
+    )
+    slippage_mode: SlippageMode = setting(
+        "refuse",
+        description='over max_slippage_bps: "refuse" the entry or place a "limit" buy at the'
+        " limit",
+    )
+    daily_loss_limit_krw: Decimal = setting(
+        Decimal(50000),
+        ge=0,
+        le=MAX_KRW,
+        description="pause new entries after this loss in a trading day; 0 = off",
+    )
+    max_drawdown_pct: Decimal = setting(
+        Decimal(20),
+        ge=0,
+        le=100,
+        description="pause when equity falls this far from peak; 0 = off",
+    )
+    atr_period: int = setting(14, ge=1, le=500, description="candles in the ATR for stops")
+    atr_stop_mult: Decimal = setting(
+        Decimal(2), ge=0, le=20, description="stop distance in ATRs below entry; 0 = no ATR stop"
+    )
+    take_profit_pct: Decimal = setting(
+        Decimal(0), ge=0, le=1000, description="take profit this far above entry; 0 = off"
+    )
+    volatility_halt_pct: Decimal = setting(
+        Decimal(5), ge=0, le=100, description="halt entries when volatility passes this; 0 = off"
+    )
+    volatility_resume_pct: Decimal | None = setting(
+        None,
+        ge=0,
+        le=100,
+        description="resume entries below this volatility; none = 80% of volatility_halt_pct",
+    )
+    volatility_measure: VolatilityMeasure = setting(
+        "atr", description='"atr" (ATR as % of close) or "realized" (stdev of returns, %)'
+    )
+    volatility_period: int = setting(
+        14, ge=2, le=500, description="candles in the volatility measure"
+    )
+    cooldown_candles: int = setting(1, ge=0, le=10000, description="candles between trades")
+    stop_cooldown_candles: int = setting(
+        5, ge=0, le=10000, description="candles to wait after a stop-loss exit"
+    )
+    halt_windows: tuple[HaltWindow, ...] = setting(
+        (),
+        live=False,
+        description="scheduled halts: { name, start, end, days } (live: /schedule)",
+    )
+
+    @property
+    def resume_pct(self) -> Decimal:
+        """Volatility below which a volatility halt lifts.
+
+        The gap to the halt level (hysteresis) keeps a market hovering at the threshold from
+        flapping the halt on and off every candle.
+        """
+        if self.volatility_resume_pct is not None:
+            return self.volatility_resume_pct
+        return self.volatility_halt_pct * Decimal("0.8")
+
+    @model_validator(mode="after")
+    def _rules(self) -> RiskSettings:
+        if self.volatility_resume_pct is not None and (
+            self.volatility_resume_pct > self.volatility_halt_pct
+        ):
+            raise PydanticCustomError(
+                "rule_volatility_resume",
+                "volatility_resume_pct ({resume}) must not be above volatility_halt_pct ({halt})",
+                {"resume": str(self.volatility_resume_pct), "halt": str(self.volatility_halt_pct)},
+            )
+        names = [w.name for w in self.halt_windows]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise PydanticCustomError(
+                "rule_unique_halt_names",
+                "halt_windows: names must be unique ({names})",
+                {"names": ", ".join(repr(d) for d in dupes)},
+            )
+        return self
