@@ -4,10 +4,9 @@ The ``Application`` is driven by hand (initialize, start, updater.start_polling;
 on stop), never ``run_polling``, which would want the loop for itself. Pending updates are
 dropped at start: a command typed while the bot was down must not run hours later. Forwarded
 messages and automatic forwards from a linked channel are never commands (the dispatcher
-refuses them). Pushes go
-through ``send`` (the notifier's ``ChatSender``), which never retries on its own: it reports
-Telegram's answer as RetryAfter / TransientSendError / PermanentSendError and the notifier
-decides.
+refuses them). Pushes go through ``send`` (the notifier's ``ChatSender``), which never retries
+on its own: it reports Telegram's answer as RetryAfter / TransientSendError /
+PermanentSendError and the notifier decides.
 """
 
 from __future__ import annotations
