@@ -1,8 +1,9 @@
 """The one entry point every transport calls: text or a button press in, a ``Reply`` out.
 
 Order for a message: the sender is checked (strangers are refused once an hour and otherwise
-ignored), the text is parsed, the command's role is checked, a confirmed command shows its
-preview and waits, everything else runs. Every invocation, allowed or denied, is audited.
+ignored), a forwarded message is refused (it is never a command), the text is parsed, the
+command's role is checked, a confirmed command shows its preview and waits, everything else
+runs. Every invocation, allowed or denied, is audited.
 Facade errors become a short ephemeral reply; a bug becomes a generic one plus a log entry.
 """
 
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from handlers.auth import Authorizer, Principal, Verdict
+from handlers.auth import Authorizer, Decision, Principal, Verdict
 from handlers.confirm import (
     CANCEL_PREFIX,
     CONFIRM_PREFIX,
@@ -94,8 +95,15 @@ class Dispatcher:
 
     # -- messages ------------------------------------------------------------------------------
 
-    async def handle(self, who: Principal, text: str, language: str | None = None) -> Reply | None:
-        """Run one typed command; None means "say nothing" (a stranger already told)."""
+    async def handle(
+        self, who: Principal, text: str, language: str | None = None, *, forwarded: bool = False
+    ) -> Reply | None:
+        """Run one typed command; None means "say nothing" (a stranger already told).
+
+        ``forwarded``: the text is someone else's message passed on (a Telegram forward, an
+        automatic forward from a linked channel). The sender did not write it, so it never
+        runs, whoever the sender is: it is refused with a note and audited as denied.
+        """
         t = self.catalog(language)
         try:
             name, _ = split_command(text, self.bot_username)
@@ -103,10 +111,10 @@ class Dispatcher:
             return None
         decision = self.authorizer.check(who)
         if decision.role is None:
-            await self._audit(who, name or "?", {"text": text[:200]}, "denied", decision.reason)
-            if decision.verdict is Verdict.REFUSE:
-                return self._note(t, "auth.refused", user=who.user_id, chat=who.chat_id)
-            return None
+            return await self._refuse_stranger(who, name, text, decision, t, forwarded=forwarded)
+        if forwarded:
+            await self._audit(who, name or "?", {"text": text[:200]}, "denied", "forwarded")
+            return self._note(t, "auth.forwarded")
         try:
             parsed = parse(self.registry, text, t, self.bot_username)
         except UsageError as exc:
@@ -122,6 +130,29 @@ class Dispatcher:
         if command.needs_confirm(call):
             return await self._ask(call)
         return await self._run(call, "ok")
+
+    async def _refuse_stranger(
+        self,
+        who: Principal,
+        name: str,
+        text: str,
+        decision: Decision,
+        t: Catalog,
+        *,
+        forwarded: bool,
+    ) -> Reply | None:
+        """A sender not allowed here: audited, told at most once an hour, silent otherwise.
+
+        A forward by a stranger (or Telegram's service account, the sender of automatic
+        forwards) gets the forward note instead, at the same pace: it may not make the bot
+        answer more often than typing would."""
+        reason = f"{decision.reason}; forwarded" if forwarded else decision.reason
+        await self._audit(who, name or "?", {"text": text[:200]}, "denied", reason)
+        if decision.verdict is not Verdict.REFUSE:
+            return None
+        if forwarded:
+            return self._note(t, "auth.forwarded")
+        return self._note(t, "auth.refused", user=who.user_id, chat=who.chat_id)
 
     async def _ask(self, call: Call) -> Reply:
         assert call.command.preview is not None

@@ -1,10 +1,12 @@
 """Commands in, replies and pushes out, through slack-bolt's ``AsyncApp`` inside our loop.
 
 Socket Mode by default (``connect_async``/``close_async``, never ``start_async``, which would
-sleep forever); HTTP mode serves bolt's signed-request endpoint from aiohttp instead. Every
-listener acks first and works after, so Slack's 3-second limit holds however slow the engine
-is. Errors and refusals are ephemeral. ``send`` is the notifier's ``ChatSender``: it maps
-Slack's answers to RetryAfter / TransientSendError / PermanentSendError and never retries.
+sleep forever); HTTP mode serves bolt's signed-request endpoint from aiohttp instead, and runs
+each signed request once (``ReplayGuard``: a replay gets 401, a retry of Slack's an empty 200,
+neither runs). Every listener acks first and works after, so Slack's 3-second limit holds
+however slow the engine is. Errors and refusals are ephemeral. ``send`` is the notifier's
+``ChatSender``: it maps Slack's answers to RetryAfter / TransientSendError /
+PermanentSendError and never retries.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.notify.sender import PermanentSendError, RetryAfter, TransientSendError
 from bot.slack.render import to_messages
+from bot.slack.replay import ReplayGuard, Seen
 from handlers.auth import Principal
 from handlers.dispatcher import Dispatcher
 from handlers.reply import Reply
@@ -47,6 +51,7 @@ class SlackTransport:
         command: str = "/upbit",
         listen: str = "127.0.0.1",
         port: int = 3000,
+        replays: ReplayGuard | None = None,
     ) -> None:
         if socket_mode and not app_token:
             raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
@@ -67,6 +72,9 @@ class SlackTransport:
             if f"/{name}" != command:
                 self.app.command(f"/{name}")(self._on_named_command)
         self.app.action(re.compile(r"^ubot_\d+$"))(self._on_action)
+        self._replays = replays or ReplayGuard()
+        if not socket_mode:  # after bolt's signature check, before any listener
+            self.app.middleware(self._once)
         self._handler: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
 
@@ -97,6 +105,30 @@ class SlackTransport:
             await runner.cleanup()
 
     # -- incoming ------------------------------------------------------------------------------
+
+    async def _once(self, req: Any, next_: Any) -> Any:
+        """HTTP mode: run a correctly signed request only the first time its body arrives.
+
+        A valid signature stays valid for 5 minutes, so the same bytes posted again (a replay)
+        would run the command again: refused with 401 and ``X-Slack-No-Retry``. Slack's own
+        retries (``X-Slack-Retry-Num``) carry the same body: one already accepted is answered
+        with an empty 200, so Slack stops retrying and nothing runs or replies twice."""
+        timestamp = float(_header(req, "x-slack-request-timestamp") or 0)
+        seen = self._replays.check(req.raw_body.encode(), timestamp)
+        if seen is Seen.NEW:
+            return await next_()
+        retry = _header(req, "x-slack-retry-num")
+        log.warning(
+            "slack: %s request sent at %d not run (seen %s)",
+            f"retry {retry} of a" if retry else "a replayed",
+            timestamp,
+            seen.value,
+        )
+        if retry:
+            return BoltResponse(status=200, body="")
+        return BoltResponse(
+            status=401, body={"error": "replayed request"}, headers={"X-Slack-No-Retry": "1"}
+        )
 
     async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         await ack()  # first, within Slack's 3 s; the work comes after
@@ -165,3 +197,9 @@ class SlackTransport:
             raise PermanentSendError(str(exc)) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TransientSendError(str(exc)) from exc
+
+
+def _header(req: Any, name: str) -> str:
+    """One header of a bolt request (bolt keeps them lower-cased, as lists)."""
+    values = req.headers.get(name) or [""]
+    return str(values[0])

@@ -2,10 +2,11 @@
 
 The ``Application`` is driven by hand (initialize, start, updater.start_polling; the reverse
 on stop), never ``run_polling``, which would want the loop for itself. Pending updates are
-dropped at start: a command typed while the bot was down must not run hours later. Pushes go
-through ``send`` (the notifier's ``ChatSender``), which never retries on its own: it reports
-Telegram's answer as RetryAfter / TransientSendError / PermanentSendError and the notifier
-decides.
+dropped at start: a command typed while the bot was down must not run hours later. Forwarded
+messages and automatic forwards from a linked channel are never commands (the dispatcher
+refuses them). Pushes go through ``send`` (the notifier's ``ChatSender``), which never retries
+on its own: it reports Telegram's answer as RetryAfter / TransientSendError /
+PermanentSendError and the notifier decides.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from telegram import (
     BotCommandScopeChat,
     BotCommandScopeChatMember,
     BotCommandScopeDefault,
+    Message,
     Update,
 )
 from telegram.constants import ParseMode
@@ -162,7 +164,9 @@ class TelegramTransport:
         if message is None or message.text is None or user is None or chat is None:
             return
         who = Principal("telegram", str(user.id), str(chat.id), user.username or "")
-        reply = await self._dispatcher.handle(who, message.text, _language(user.language_code))
+        reply = await self._dispatcher.handle(
+            who, message.text, _language(user.language_code), forwarded=_forwarded(message)
+        )
         if reply is not None:
             await self._deliver(chat.id, reply, reply_to=message.message_id)
 
@@ -266,6 +270,13 @@ async def _finish_part(send: Callable[[], Awaitable[object]]) -> None:
         else:
             return
     await send()
+
+
+def _forwarded(message: Message) -> bool:
+    """Someone else's words passed on: a forward (Bot API 7+ ``forward_origin``) or a linked
+    channel's post copied into its discussion group. Telegram keeps a forward's command
+    entities, so without this an admin forwarding a stranger's /pause would run it."""
+    return message.forward_origin is not None or bool(message.is_automatic_forward)
 
 
 def _group(chat_id: int | str) -> bool:

@@ -264,6 +264,38 @@ async def test_http_mode_signed_requests(slack: FakeSlack) -> None:
         await runner.cleanup()
 
 
+async def test_replays_and_retries_on_the_wire(slack: FakeSlack) -> None:
+    seen: list[tuple[bytes, dict[str, str]]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append((await request.read(), dict(request.headers)))
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/slack/events", record)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    url = f"http://127.0.0.1:{port}/slack/events"
+    payload = slack.slash_payload("U1", "C1", "pause")
+    try:
+        await slack.post_signed(url, "slash", payload, timestamp=1_700_000_000)
+        await slack.post_signed(url, "slash", payload, timestamp=1_700_000_000)
+        await slack.post_signed(url, "slash", payload, timestamp=1_700_000_060, retry_num=1)
+    finally:
+        await runner.cleanup()
+
+    (first, h1), (replay, h2), (retry, h3) = seen
+    assert replay == first
+    assert h2["X-Slack-Signature"] == h1["X-Slack-Signature"]
+    assert retry == first
+    assert h3["X-Slack-Signature"] != h1["X-Slack-Signature"]
+    assert (h3["X-Slack-Retry-Num"], h3["X-Slack-Retry-Reason"]) == ("1", "http_timeout")
+    assert "X-Slack-Retry-Num" not in h1
+
+
 async def test_late_ack_is_recorded(slack: FakeSlack) -> None:
     # bolt gives up on a listener after 3 s itself, so use the raw slack_sdk client here
     client = SocketModeClient(app_token=slack.app_token, web_client=web_client(slack))

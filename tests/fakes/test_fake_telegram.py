@@ -18,6 +18,9 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    MessageOriginChannel,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
     Update,
 )
 from telegram.constants import ParseMode
@@ -289,6 +292,33 @@ async def test_long_polling(tg: FakeTelegram, bot: Bot) -> None:
     (cmd,) = await bot.get_updates(timeout=0, allowed_updates=["message"])
     assert cmd.message is not None
     assert cmd.message.entities[0].type == "bot_command"
+
+
+async def test_forwards_look_like_telegrams(tg: FakeTelegram, bot: Bot) -> None:
+    tg.user_forwards(5, 5, "/pause", origin_user_id=666)
+    tg.user_forwards(5, 5, "/pause", origin_user_id=None, origin_name="anon")
+    tg.channel_forwards(-1001, -1002, "/pause", title="News")
+    user, hidden, auto = (u.effective_message for u in await bot.get_updates(timeout=0))
+    assert user is not None
+    assert hidden is not None
+    assert auto is not None
+
+    assert isinstance(user.forward_origin, MessageOriginUser)
+    assert user.forward_origin.sender_user.id == 666
+    assert user.from_user is not None
+    assert user.from_user.id == 5
+    assert user.entities[0].type == "bot_command"  # Telegram keeps the entities
+    assert not user.is_automatic_forward
+    assert isinstance(hidden.forward_origin, MessageOriginHiddenUser)
+    assert hidden.forward_origin.sender_user_name == "Anon"
+    assert auto.is_automatic_forward
+    assert isinstance(auto.forward_origin, MessageOriginChannel)
+    assert auto.forward_origin.chat.id == -1002
+    assert auto.sender_chat is not None
+    assert auto.sender_chat.id == -1002
+    assert auto.from_user is not None
+    assert auto.from_user.id == 777000
+    assert auto.chat.type == "supergroup"
 
 
 async def test_webhook_delivery(tg: FakeTelegram, bot: Bot) -> None:

@@ -123,6 +123,27 @@ async def test_refresh_button_reruns_with_auth(rig):
     assert (await outcomes(rig))[-1] == ("pnl", "denied")
 
 
+async def test_a_forward_never_runs_whoever_passes_it_on(rig):
+    note = await rig.dispatcher.handle(ADMIN, "/pause", "en", forwarded=True)
+    assert note is not None
+    assert note.ephemeral
+    assert note.title.startswith("Forwarded messages never run")
+    assert not rig.engine.engine.paused_all
+    stranger = await rig.dispatcher.handle(STRANGER, "/pause", "en", forwarded=True)
+    assert stranger is not None
+    assert stranger.title == note.title  # told it is a forward, once an hour like any refusal
+    assert await rig.dispatcher.handle(STRANGER, "/pause", "en", forwarded=True) is None
+    assert not rig.engine.engine.paused_all
+    assert [(a.outcome, a.detail) for a in reversed(await rig.store.audit_log(5))] == [
+        ("denied", "forwarded"),
+        ("denied", "unknown user; forwarded"),
+        ("denied", "unknown user; forwarded"),
+    ]
+    typed = await rig.say(ADMIN, "/pause")  # the same words typed by the admin do run
+    assert not typed.ephemeral
+    assert rig.engine.engine.paused_all
+
+
 async def test_facade_errors_and_bugs_are_replies(rig, monkeypatch):
     reply = await rig.say(OPERATOR, "/pause KRW-DOGE")
     assert reply.ephemeral

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -126,6 +127,117 @@ async def test_http_mode_refuses_a_bad_signature(store, events):
 
     assert good.status == 200
     assert bad.status == 401
+
+
+@dataclass
+class Http:
+    slack: FakeSlack
+    transport: SlackTransport
+    rig: EngineRig
+    url: str
+
+
+@pytest.fixture
+async def http(store, events) -> AsyncIterator[Http]:
+    rig = await paper_rig(store, events)
+    async with FakeSlack() as slack:
+        transport = SlackTransport(
+            bot_token=slack.bot_token,
+            signing_secret=slack.signing_secret,
+            socket_mode=False,
+            dispatcher=dispatcher(store, events, rig),
+            api_url=slack.api_url,
+            port=0,
+        )
+        await transport.start()
+        try:
+            yield Http(slack, transport, rig, f"http://127.0.0.1:{transport.port}/slack/events")
+        finally:
+            await transport.stop()
+
+
+async def ran(store, command: str) -> int:
+    return len([a for a in await store.audit_log(50) if a.command == command])
+
+
+async def test_http_mode_runs_a_replayed_request_once(http, store):
+    payload = http.slack.slash_payload(ADMIN, CHANNEL, "pause")
+    now = int(time.time())
+
+    first = await http.slack.post_signed(http.url, "slash", payload, timestamp=now)
+    replay = await http.slack.post_signed(http.url, "slash", payload, timestamp=now)
+    accepted = [r for r in (first, replay) if r.status == 200]
+    await http.slack.wait_for(lambda: len(said(http.slack)) >= len(accepted))
+
+    assert await ran(store, "pause") == 1
+    assert len(said(http.slack)) == 1  # one reply
+    assert first.status == 200
+    assert replay.status == 401
+    assert {k.lower(): v for k, v in replay.headers.items()}["x-slack-no-retry"] == "1"
+    assert http.rig.engine.paused_all
+
+
+async def test_http_mode_answers_a_replayed_button_press_once(http, store):
+    await http.slack.post_signed(
+        http.url, "slash", http.slack.slash_payload(ADMIN, CHANNEL, "set strategy.fast 7")
+    )
+    preview = await http.slack.wait_for(lambda: http.slack.messages(CHANNEL)[-1])
+    actions = next(b for b in preview.blocks or [] if b["type"] == "actions")
+    yes = next(e for e in actions["elements"] if e["value"].startswith("cf:"))
+    press = http.slack.block_actions_payload(
+        ADMIN, CHANNEL, preview.ts, yes["action_id"], yes["value"]
+    )
+    now = int(time.time())
+
+    first = await http.slack.post_signed(http.url, "interactive", press, timestamp=now)
+    replay = await http.slack.post_signed(http.url, "interactive", press, timestamp=now)
+    accepted = [r for r in (first, replay) if r.status == 200]
+    await http.slack.wait_for(lambda: len(said(http.slack)) >= 1 + len(accepted))
+
+    assert len(said(http.slack)) == 2  # the preview, then the confirmation's result only
+    assert http.rig.engine.strategy.params.fast == 7
+    assert await ran(store, "set") == 2  # confirm_pending, confirmed
+    assert replay.status == 401
+
+
+async def test_http_mode_acks_slacks_retry_without_running_it_again(http, store, caplog):
+    payload = http.slack.slash_payload(ADMIN, CHANNEL, "pause")
+    now = int(time.time())
+
+    first = await http.slack.post_signed(http.url, "slash", payload, timestamp=now)
+    retry = await http.slack.post_signed(
+        http.url, "slash", payload, timestamp=now + 1, retry_num=1
+    )
+    # both answers are 200: the log tells whether the retry was let through (2 replies due)
+    skipped = any("retry 1 of a request" in r.getMessage() for r in caplog.records)
+    await http.slack.wait_for(lambda: len(said(http.slack)) >= (1 if skipped else 2))
+
+    assert await ran(store, "pause") == 1
+    assert len(said(http.slack)) == 1
+    assert (first.status, retry.status) == (200, 200)  # Slack is satisfied: no more retries
+    assert retry.text == ""
+
+
+async def test_http_mode_runs_a_retry_whose_first_delivery_never_came(http, store):
+    payload = http.slack.slash_payload(ADMIN, CHANNEL, "pause")
+
+    retry = await http.slack.post_signed(http.url, "slash", payload, retry_num=1)
+    await http.slack.wait_for(lambda: said(http.slack))
+
+    assert retry.status == 200
+    assert await ran(store, "pause") == 1
+    assert http.rig.engine.paused_all
+
+
+async def test_http_mode_remembers_only_correctly_signed_requests(http, store):
+    payload = http.slack.slash_payload(ADMIN, CHANNEL, "pause")
+
+    forged = await http.slack.post_signed(http.url, "slash", payload, bad_signature=True)
+    real = await http.slack.post_signed(http.url, "slash", payload)
+    await http.slack.wait_for(lambda: said(http.slack))
+
+    assert (forged.status, real.status) == (401, 200)  # the forgery blocked nothing
+    assert await ran(store, "pause") == 1
 
 
 async def test_a_long_push_is_split_never_cut(setup):

@@ -12,6 +12,7 @@ from bot.telegram import TelegramTransport
 from handlers.auth import Authorizer, Policy
 from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher
+from handlers.fmt import catalog
 from handlers.registry import Role
 from handlers.reply import Reply, Table
 from tests.fakes.telegram import FakeTelegram
@@ -20,6 +21,7 @@ from trading.engine.build import EngineRig
 from trading.positions import PositionState
 
 CHAT, ADMIN, VIEWER, STRANGER = 100, 7, 9, 666
+GROUP, CHANNEL = -1001234, -1005678  # a discussion group and the channel linked to it
 
 
 @dataclass
@@ -36,7 +38,8 @@ async def setup(store, events) -> AsyncIterator[Setup]:
     rig = await paper_rig(store, events)
     api = facade(rig, store, events)
     clock = [1000.0]
-    auth = Authorizer({"telegram": Policy.of(chats=[CHAT], admins=[ADMIN], viewers=[VIEWER])})
+    policy = Policy.of(chats=[CHAT, GROUP], admins=[ADMIN], viewers=[VIEWER])
+    auth = Authorizer({"telegram": policy})
     dispatcher = Dispatcher(
         build_registry(),
         api,
@@ -82,6 +85,48 @@ async def test_stranger_is_refused_once_and_audited(setup, store):
     audit = await store.audit_log(10, user_id=str(STRANGER))
     assert len(replies) == 2  # one refusal, then the viewer's /version: nothing more
     assert [a.outcome for a in audit] == ["denied", "denied"]
+
+
+def forwarded_id(tg: FakeTelegram) -> int:
+    (update,) = [u for u in tg.requests_updates() if "forward_origin" in u["message"]]
+    return int(update["message"]["message_id"])
+
+
+@pytest.mark.parametrize(
+    ("language", "origin"), [("ko", STRANGER), ("en", STRANGER), ("ko", None)]
+)
+async def test_a_forwarded_command_is_never_run(setup, store, language, origin):
+    # an admin forwards a stranger's /pause (origin None: the stranger hides their account)
+    setup.tg.user_forwards(CHAT, ADMIN, "/pause", origin_user_id=origin, language_code=language)
+
+    reply = await setup.tg.wait_for(method="sendMessage", chat_id=CHAT)
+
+    assert not setup.rig.engine.paused_all
+    assert catalog(language).t("auth.forwarded") in reply.plain_text
+    assert reply.params["reply_parameters"]["message_id"] == forwarded_id(setup.tg)
+    (entry,) = await store.audit_log(5, user_id=str(ADMIN))
+    assert (entry.command, entry.outcome, entry.detail) == ("pause", "denied", "forwarded")
+
+
+async def test_an_automatic_forward_from_a_linked_channel_is_never_run(setup, store):
+    setup.tg.channel_forwards(GROUP, CHANNEL, "/pause")
+
+    reply = await setup.tg.wait_for(method="sendMessage", chat_id=GROUP)
+
+    assert not setup.rig.engine.paused_all
+    assert catalog("ko").t("auth.forwarded") in reply.plain_text  # the bot's language
+    (entry,) = await store.audit_log(5, user_id="777000")
+    assert (entry.command, entry.outcome) == ("pause", "denied")
+
+
+async def test_the_same_command_typed_runs(setup):
+    setup.tg.user_forwards(CHAT, ADMIN, "/pause")
+    await setup.tg.wait_for(method="sendMessage", chat_id=CHAT)
+    setup.tg.user_sends(CHAT, ADMIN, "/pause")
+
+    await setup.tg.wait_for(lambda c: c.method == "sendMessage" and len(setup.tg.sent) >= 2)
+
+    assert setup.rig.engine.paused_all
 
 
 async def test_bad_set_gets_usage_and_changes_nothing(setup):

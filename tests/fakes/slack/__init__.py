@@ -28,8 +28,11 @@ Test-side API (``FakeSlack``):
   action_id), ``send_event(event_dict)`` (events_api event_callback),
   ``send_disconnect(reason)`` (``{"type": "disconnect"}``).
 * HTTP mode: ``await post_signed(url, kind, payload, *, signing_secret=None, bad_signature=False,
-  timestamp=None, timeout=5.0) -> HttpReply(status, text, headers, elapsed, late, json())``;
-  kind "slash" (form fields) | "interactive" (``payload=<json>``) | "event" (JSON body).  Build
+  timestamp=None, retry_num=None, retry_reason="http_timeout", timeout=5.0) -> HttpReply(status,
+  text, headers, elapsed, late, json())``; kind "slash" (form fields) | "interactive"
+  (``payload=<json>``) | "event" (JSON body).  The same payload and timestamp post the same
+  bytes again (a replay); ``retry_num`` sends Slack's own retry: the same body signed anew
+  with X-Slack-Retry-Num/-Reason.  Build
   payloads with ``slash_payload(user_id, channel_id, text, command="/upbit")`` and
   ``block_actions_payload(user_id, channel_id, message_ts, action_id, value)`` (their
   response_url points at the fake).  A non-empty 200 reply to a slash command is recorded in

@@ -397,14 +397,23 @@ class FakeSlack:
         signing_secret: str | None = None,
         bad_signature: bool = False,
         timestamp: int | str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
         timeout: float = 5.0,  # noqa: ASYNC109
     ) -> HttpReply:
         """POST to the bot's HTTP endpoint exactly like Slack: form-encoded (interactive as
-        ``payload=<json>``; ``kind="event"`` as JSON), X-Slack-Signature/-Request-Timestamp."""
+        ``payload=<json>``; ``kind="event"`` as JSON), X-Slack-Signature/-Request-Timestamp.
+
+        The same ``payload`` and ``timestamp`` give the same bytes: a replay. ``retry_num``
+        makes it one of Slack's own retries: the same body, signed anew (give it a new
+        ``timestamp``), with X-Slack-Retry-Num and X-Slack-Retry-Reason."""
         secret = self.signing_secret if signing_secret is None else signing_secret
         body, headers = payloads.signed_request(
             kind, payload, secret, bad_signature=bad_signature, timestamp=timestamp
         )
+        if retry_num is not None:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = retry_reason
         started = time.monotonic()
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,

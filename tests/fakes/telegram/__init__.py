@@ -64,6 +64,12 @@ clock=time.monotonic)``; ``async with`` or ``await start()/stop()``):
   bot_command entities).  ``tg.user_presses(chat_id, user_id, message_id, data, *,
   username="u", check_button=True) -> update_id``: a callback_query on that bot message (the
   button must be shown).  ``tg.queue_update(raw_dict) -> update_id``.
+* ``tg.user_forwards(chat_id, user_id, text, *, origin_user_id=666, origin_name="mallory",
+  ...) -> update_id``: the user forwards someone's message (``forward_origin`` of type
+  ``user``, or ``hidden_user`` with ``origin_user_id=None``; entities kept).
+  ``tg.channel_forwards(chat_id, channel_id, text) -> update_id``: an automatic forward of a
+  linked channel's post into its discussion group (``is_automatic_forward``, ``sender_chat``,
+  ``from`` = the service account 777000).
 * ``await tg.deliver_webhook(url=None, update=None) -> status``: webhook delivery (see method).
 * ``tg.sent``: list of :class:`SentCall` (method, chat_id, text, parse_mode, reply_markup,
   message_id, plain_text, caption, photo/document bytes, filename, params, result, at =

@@ -24,6 +24,7 @@ from .records import RecordedCall, SentCall
 from .state import Chat, chat_type_for, command_entities, scope_key
 
 TOKEN_RE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{10,}|[0-9]{1,20}:[A-Za-z0-9_-]{1,}")
+SERVICE_USER_ID = 777000  # "Telegram": the ``from`` of automatic forwards
 NGINX_502 = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
@@ -244,18 +245,85 @@ class FakeTelegram:
 
         A ``/command`` (optionally ``/command@bot``) starting a word gets a bot_command entity.
         """
+        chat = self._user_chat(chat_id, chat_type, username)
+        user = self._user(user_id, username, language_code)
+        return self._push_message(chat, user, text)
+
+    def user_forwards(
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str,
+        *,
+        origin_user_id: int | None = 666,
+        origin_name: str = "mallory",
+        username: str = "u",
+        chat_type: str = "private",
+        language_code: str | None = "ko",
+    ) -> int:
+        """A user forwards someone else's message ``text`` into the chat; returns update_id.
+
+        The message is from ``user_id`` and carries ``forward_origin`` like Bot API 7+: type
+        ``user`` with the original ``sender_user`` (``origin_user_id``), or ``hidden_user``
+        with only ``sender_user_name`` when ``origin_user_id`` is None (the original sender
+        hides their account). Entities are kept, as Telegram keeps them: a forwarded
+        ``/command`` still has its bot_command entity.
+        """
+        chat = self._user_chat(chat_id, chat_type, username)
+        origin: dict[str, Any] = {"type": "user", "date": int(time.time()) - 60}
+        if origin_user_id is None:
+            origin.update(type="hidden_user", sender_user_name=origin_name.capitalize())
+        else:
+            origin["sender_user"] = self._user(origin_user_id, origin_name, None)
+        user = self._user(user_id, username, language_code)
+        return self._push_message(chat, user, text, forward_origin=origin)
+
+    def channel_forwards(
+        self, chat_id: int, channel_id: int, text: str, *, title: str = "Channel"
+    ) -> int:
+        """Telegram copies a post of a linked channel into its discussion group ``chat_id``.
+
+        Like the real thing: ``is_automatic_forward`` is true, ``forward_origin`` is of type
+        ``channel``, ``sender_chat`` is the channel and ``from`` is Telegram's service account
+        777000 (the placeholder user of messages sent on behalf of a chat).
+        """
+        group = self.add_chat(chat_id, "supergroup")
+        channel = self.add_chat(channel_id, "channel", title=title)
+        post = channel.new_message(self._service_user(), text=text, sender_chat=channel.to_dict())
+        channel.messages[post["message_id"]].pop("from")  # a channel post has no user
+        origin = {
+            "type": "channel",
+            "date": post["date"],
+            "chat": channel.to_dict(),
+            "message_id": post["message_id"],
+        }
+        return self._push_message(
+            group,
+            self._service_user(),
+            text,
+            forward_origin=origin,
+            is_automatic_forward=True,
+            sender_chat=channel.to_dict(),
+        )
+
+    def _user_chat(self, chat_id: int, chat_type: str, username: str) -> Chat:
         if chat_type == "private" and chat_id < 0:
             chat_type = chat_type_for(chat_id)
-        chat = self.add_chat(
+        return self.add_chat(
             chat_id,
             chat_type,
             username=username if chat_type == "private" else None,
             first_name=username.capitalize() if chat_type == "private" else None,
             title=None if chat_type == "private" else f"Group {chat_id}",
         )
-        user = self._user(user_id, username, language_code)
+
+    @staticmethod
+    def _service_user() -> dict[str, Any]:
+        return {"id": SERVICE_USER_ID, "is_bot": False, "first_name": "Telegram"}
+
+    def _push_message(self, chat: Chat, sender: dict[str, Any], text: str, **extra: Any) -> int:
         entities = command_entities(text)
-        msg = chat.new_message(user, text=text, entities=entities)
+        msg = chat.new_message(sender, text=text, entities=entities, **extra)
         return self.api.push_update({"message": msg})
 
     def user_presses(
