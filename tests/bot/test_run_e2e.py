@@ -95,7 +95,7 @@ async def test_embedded_default_runs_answers_and_quits(tmp_path, base_env):
     assert "KRW-BTC: bought" in bot.output  # it traded the bundled data
     assert "strategy.fast: 10 → 7" in stdout  # preview, then confirmed with "yes"
     assert "파라미터를 변경했습니다" in stdout
-    assert "invalid parameters: fast = '1'" in stdout
+    assert "strategy.fast = 1: 2 이상 200 이하의 정수여야 합니다" in stdout  # in Korean
     assert "파라미터 변경을 되돌렸습니다\nstrategy.fast: 7 → 10" in stdout
     assert "알 수 없는 명령 /bogus 입니다" in stdout
     assert "stopped cleanly" in bot.output
