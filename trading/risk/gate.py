@@ -30,6 +30,7 @@ from trading.risk.breakers import (
 from trading.risk.decision import APPROVED, Approved, Decision, Denied, krw, pct
 from trading.risk.halts import HaltSchedule
 from trading.risk.limits import RiskLimits
+from trading.risk.memory import GateMemory
 from trading.upbit.market_rules import MarketRules
 
 #: ``(market, krw) -> expected average fill price`` of a market buy, None if the book is too thin.
@@ -129,6 +130,23 @@ class RiskGate:
     def update_limits(self, limits: RiskLimits) -> None:
         """Apply a live ``/set``; the schedule is edited through ``schedule`` instead."""
         self.limits = limits
+
+    def memory(self) -> GateMemory:
+        """What a restart must not forget: the peak and every stateful halt (no store here:
+        the engine keeps it, the backtester never asks)."""
+        return GateMemory(
+            peak=self.drawdown.peak,
+            daily_loss=self.daily_loss.memory(),
+            drawdown=self.drawdown.memory(),
+            volatility=self.volatility.memory(),
+        )
+
+    def restore(self, memory: GateMemory) -> None:
+        """Take back what ``memory`` exported, before the first check after a restart."""
+        self.drawdown.peak = memory.peak
+        self.daily_loss.restore(memory.daily_loss)
+        self.drawdown.restore(memory.drawdown)
+        self.volatility.restore(memory.volatility)
 
     def on_bar(self, bar: Bar) -> None:
         """Feed every closed candle: volatility levels and halt-window announcements."""
