@@ -1,6 +1,6 @@
 """A restart must not reset a limit (issue #10, defect 1): the day's loss, the drawdown peak
 and every tripped halt survive it, as a user sees them in ``/risk`` and ``/buy``, until a new
-trading day lifts them."""
+trading day or an admin's ``/reset`` lifts them."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tests.handlers.instance import (
     fall_from_the_peak,
     lose_the_day,
     minutes,
+    sell_all,
 )
 from trading.events import HaltChanged, Paused
 
@@ -78,6 +79,80 @@ async def test_a_new_trading_day_after_a_restart_lifts_yesterdays_loss_halt(stor
     assert lines["Daily loss"] == "Daily loss 0 of 5,000 KRW"  # measured from today's open
     lifted = [h for h in again.of(HaltChanged) if h.name == "daily_loss"]
     assert [(h.active, h.code) for h in lifted] == [(False, "daily_loss_lifted")]
+    assert "sent" in await buy(again, "100000")
+    await again.stop()
+
+
+async def test_reset_daily_loss_lifts_it_for_the_day_and_a_restart_keeps_that(store):
+    first = await Instance.start(store, DAILY)
+    await lose_the_day(first)
+    assert not (await first.risk(VIEWER))[0]
+
+    refused = await first.say(OPERATOR, "/reset daily_loss")
+    assert not refused.buttons  # admins only
+    preview, done = await first.confirm(ADMIN, "/reset daily_loss")
+    text = preview.plain_text()
+    assert "Lift the daily loss halt for the rest of the day?" in text
+    assert "Daily loss 1" in text
+    assert "of 5,000 KRW" in text
+    assert done.title == "Daily loss halt lifted until the end of 2025-06-20"
+    reset = [h for h in first.of(HaltChanged) if h.code == "daily_loss_reset"]
+    assert [h.values for h in reset] == [(("by", "telegram:1"),)]
+    audit = await first.store.audit_log(5)
+    assert ("reset", "confirmed") in [(a.command, a.outcome) for a in audit]
+    assert "sent" in await buy(first, "1000000")
+    await sell_all(first, 98_000_000, DAY1 + minutes(20))  # lost more: waived for today
+    allowed, lines = await first.risk(VIEWER)
+    assert allowed
+    waived = lines["Daily loss"]
+    assert "halt lifted by an admin" in waived
+    await first.stop()
+
+    again = await Instance.start(store, DAILY)
+    await again.trade(98_000_000, DAY1 + minutes(25))
+    allowed, lines = await again.risk(VIEWER)
+    assert allowed
+    assert lines["Daily loss"] == waived
+    assert "sent" in await buy(again, "100000")
+    await again.trade(97_000_000, NEXT_DAY)  # the waiver ends with the day
+    assert (await again.risk(VIEWER))[0]
+    await again.stop()
+
+
+async def test_reset_daily_loss_refuses_when_nothing_is_tripped(store):
+    bot = await Instance.start(store, DAILY)
+    await bot.trade(100_000_000, DAY1)
+    reply = await bot.say(ADMIN, "/reset daily_loss")
+    assert not reply.buttons
+    assert "not tripped" in reply.plain_text()
+    await bot.stop()
+
+
+async def test_reset_drawdown_rebases_the_peak_and_a_restart_keeps_it(store):
+    first = await Instance.start(store, DRAWDOWN)
+    await fall_from_the_peak(first)
+    assert not (await first.risk(VIEWER))[0]
+
+    preview, done = await first.confirm(ADMIN, "/reset drawdown")
+    text = preview.plain_text()
+    assert "Re-base the drawdown peak to the current equity?" in text
+    assert "Peak 10,19" in text
+    assert "→ 9,99" in text
+    assert "The drawdown halt is lifted" in text
+    assert done.title.startswith("Drawdown peak re-based to 9,99")
+    rebased = [h for h in first.of(HaltChanged) if h.code == "drawdown_rebased"]
+    assert len(rebased) == 1
+    assert dict(rebased[0].values)["by"] == "telegram:1"
+    allowed, lines = await first.risk(VIEWER)
+    assert allowed
+    assert "(peak 9,99" in lines["Drawdown"]
+    await first.stop()
+
+    again = await Instance.start(store, DRAWDOWN)
+    await again.trade(100_000_000, DAY1 + minutes(15))
+    allowed, lines = await again.risk(VIEWER)
+    assert allowed
+    assert "(peak 9,99" in lines["Drawdown"]
     assert "sent" in await buy(again, "100000")
     await again.stop()
 

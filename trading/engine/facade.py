@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from trading.engine import resets
 from trading.engine.core import Engine
 from trading.engine.memory import describe
 from trading.engine.pnl import AverageCost, Period, PnlRow, Realized, pnl_table
@@ -417,6 +418,21 @@ class EngineFacade:
         return self.research.start(
             job, by=by, label=label, done=lambda outcome: self._sink(finish(outcome))
         )
+
+    # -- lifting a daily halt by hand ------------------------------------------------------------
+
+    async def reset_preview(self, halt: str) -> resets.HaltReset:
+        """What ``reset_halt`` would lift, with the numbers; lifts nothing."""
+        state = await resets.preview(self.engine, halt)
+        await self.engine.remember_risk()
+        return state
+
+    async def reset_halt(self, halt: str, *, by: str) -> resets.HaltReset:
+        """An admin's reset: ``daily_loss`` waived for the rest of the day, ``drawdown``
+        re-based to the current equity; persisted and announced (``HaltChanged``)."""
+        before = await resets.apply(self.engine, halt, by=by)
+        log.warning("%s reset by %s (%s)", halt, by, before.reason or "not tripped")
+        return before
 
     # -- halt schedule -------------------------------------------------------------------------
 

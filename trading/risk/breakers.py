@@ -286,12 +286,16 @@ class _DailyHalt:
         self.trip_values, self._waived = memory.values, memory.waived
         self._memo_at = self._memo_zone = None
 
-    def reset(self, at: datetime, *, rest_of_day: bool = True) -> None:
+    def reset(self, at: datetime, *, rest_of_day: bool = True, by: str = "") -> None:
         """Lift a tripped halt (an admin's decision); it stays lifted until the next day."""
         self._waived = rest_of_day
         if self.trip_reason is not None:
             self.trip_reason = None
-            self._emit(False, f"the {self.name} halt was reset", at, f"{self.name}_reset", ())
+            who = f" by {by}" if by else ""
+            values = (("by", by or "-"),)
+            self._emit(
+                False, f"the {self.name} halt was reset{who}", at, f"{self.name}_reset", values
+            )
 
 
 class DailyLossBreaker(_DailyHalt):
@@ -351,7 +355,21 @@ class DrawdownBreaker(_DailyHalt):
             )
             self._trip(at, day, limits.zone, what, values)
 
-    def reset_peak(self, at: datetime, equity: Decimal) -> None:
-        """Accept the drawdown: measure from ``equity`` from now on and lift today's halt."""
+    def reset_peak(self, at: datetime, equity: Decimal, *, by: str = "") -> None:
+        """Accept the drawdown: measure from ``equity`` from now on and lift today's halt.
+
+        Announced even when no halt was tripped: moving the peak changes what trips next.
+        """
+        old = self.peak
         self.peak, self.drawdown_pct = equity, Decimal(0)
-        self.reset(at, rest_of_day=False)  # a new fall from the new peak trips again
+        self.trip_reason = None
+        self._waived = False  # a new fall from the new peak trips again
+        who = f" by {by}" if by else ""
+        was = krw(old) if old is not None else "-"
+        self._emit(
+            False,
+            f"the drawdown peak was re-based from {was} to {krw(equity)} KRW{who}",
+            at,
+            "drawdown_rebased",
+            (("old", was), ("peak", krw(equity)), ("by", by or "-")),
+        )

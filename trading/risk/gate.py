@@ -240,6 +240,8 @@ class RiskGate:
         state = "kill_switch" if ctx.kill_switch else "paused" if ctx.paused else "active"
         loss = max(Decimal(0), -ctx.day_pnl)
         loss_on, drawdown_on = lim.daily_loss_limit_krw > 0, lim.max_drawdown_pct > 0
+        waived = self.daily_loss.waived
+        loss_code = "daily_loss_waived" if waived else "daily_loss"
         peak = krw(self.drawdown.peak or Decimal(0))
         items = [
             LimitUsage(
@@ -265,10 +267,11 @@ class RiskGate:
             LimitUsage(
                 "daily_loss",
                 f"daily loss {krw(loss)} of {krw(lim.daily_loss_limit_krw)} KRW"
+                + (" (halt lifted by an admin for the rest of the day)" if waived else "")
                 if loss_on
                 else "daily loss limit off",
                 self.daily_loss.trip_reason is not None,
-                code="daily_loss" if loss_on else "daily_loss_off",
+                code=loss_code if loss_on else "daily_loss_off",
                 values=(("loss", krw(loss)), ("limit", krw(lim.daily_loss_limit_krw))),
             ),
             LimitUsage(
