@@ -1,4 +1,5 @@
-"""Steering: pause/resume, live parameters (/set, /get, /params, /undo, /history), /schedule."""
+"""Steering: pause/resume, live parameters (/set, /get, /params, /undo, /history), /schedule,
+/reset (an admin lifts a daily-loss or drawdown halt)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from handlers.fmt import short_when
+from handlers.fmt import krw, pct, short_when
 from handlers.parser import UsageError
 from handlers.registry import ArgSpec, Call, Command, Role
 from handlers.reply import Reply, Severity, Table
 from trading.engine.facade import EngineFacade
+from trading.engine.resets import RESETTABLE, HaltReset
 from trading.risk.halts import WEEKDAYS, HaltWindow
 
 
@@ -211,6 +213,53 @@ def _schedule_role(args: Mapping[str, Any]) -> Role:
     return Role.OPERATOR if _changes_schedule(args) else Role.VIEWER
 
 
+# -- /reset ---------------------------------------------------------------------------------------
+
+
+def _reset_lines(call: Call, state: HaltReset) -> tuple[str, ...]:
+    """The halt as it stands and what the reset changes, with the numbers."""
+    t = call.t
+    lines = []
+    if state.reason is not None:
+        key = f"refusal.{state.halt}"
+        lines.append(t.t(key, **dict(state.values)) if key in t.messages else state.reason)
+    if state.halt == "daily_loss":
+        lines += [
+            t.t("reset.day_loss", loss=krw(state.day_loss), limit=krw(state.loss_limit)),
+            t.t("reset.daily_loss_after", day=state.day.isoformat()),
+        ]
+        return tuple(lines)
+    peak = "-" if state.peak is None else krw(state.peak)
+    lines += [
+        t.t("reset.peak", peak=peak, equity=krw(state.equity)),
+        t.t(
+            "reset.drawdown",
+            drawdown=pct(state.drawdown_pct),
+            limit=pct(state.drawdown_limit),
+        ),
+        t.t("reset.drawdown_after" if state.tripped else "reset.drawdown_not_tripped"),
+    ]
+    return tuple(lines)
+
+
+async def reset_preview(call: Call) -> Reply:
+    halt, t = call.args["halt"], call.t
+    state = await call.api.reset_preview(halt)
+    if halt == "daily_loss" and not state.tripped:
+        raise LookupError(t.t("reset.not_tripped"))
+    return Reply(t.t(f"reset.preview_{halt}"), _reset_lines(call, state))
+
+
+async def reset(call: Call) -> Reply:
+    halt, t = call.args["halt"], call.t
+    try:
+        state = await call.api.reset_halt(halt, by=call.by)
+    except LookupError:
+        raise LookupError(t.t("reset.not_tripped")) from None
+    done = t.t(f"reset.done_{halt}", day=state.day.isoformat(), equity=krw(state.equity))
+    return Reply(done, _reset_lines(call, state))
+
+
 MARKET_ARG = ArgSpec("market", "market", False)
 COMMANDS = [
     Command("pause", pause, args=(MARKET_ARG,), role=Role.OPERATOR),
@@ -244,5 +293,13 @@ COMMANDS = [
         confirm=_confirm_schedule,
         preview=schedule_preview,
         role_when=_schedule_role,
+    ),
+    Command(
+        "reset",
+        reset,
+        args=(ArgSpec("halt", "choice", choices=RESETTABLE),),
+        role=Role.ADMIN,
+        confirm=True,
+        preview=reset_preview,
     ),
 ]

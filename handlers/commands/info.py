@@ -201,8 +201,8 @@ def translated(
 
 
 async def risk(call: Call) -> Reply:
-    t, engine = call.t, call.api.engine
-    state = engine.gate.state(engine.market_time(), await engine.risk_context())
+    t = call.t
+    state = await call.api.risk_state()  # measures, and keeps what it learned
     fields = tuple(
         (
             t.t(f"risk.{item.name}") + (" ⛔" if item.blocking else ""),

@@ -44,10 +44,26 @@ def test_position_size_against_upbit_minimum_and_maximum() -> None:
         "position_size",
         "position size 3,000 KRW is below Upbit's minimum order of 5,000 KRW",
     )
-    assert checks.check_position_size(D(2_000_000_000), LIMITS) == Denied(
+    big = D(2_000_000_000)
+    assert checks.check_position_size(big, LIMITS, big) == Denied(
         "position_size",
         "position size 2,000,000,000 KRW is above Upbit's maximum order of 1,000,000,000 KRW",
     )
+
+
+def test_position_size_is_the_cap_of_every_entry() -> None:
+    """Issue #10.2: a buy above the position size is refused (a manual one too)."""
+    assert checks.check_position_size(D(100_000), LIMITS).ok
+    assert checks.check_position_size(D(100_001), LIMITS) == Denied(
+        "position_size", "a 100,001 KRW buy is above the position size of 100,000 KRW"
+    )
+    assert checks.check_position_size(D(300_000), LIMITS, D(500_000)).ok  # an admin's cap
+    refused = checks.check_position_size(D(600_000), LIMITS, D(500_000))
+    assert refused == Denied(
+        "position_size", "a 600,000 KRW buy is above the manual buy limit of 500,000 KRW"
+    )
+    assert isinstance(refused, Denied)
+    assert refused.code == "size_above_manual"
 
 
 def test_balance_includes_the_buy_fee() -> None:

@@ -119,3 +119,26 @@ def test_every_refusal_renders_with_its_numbers(language):
         text = catalog.t(f"refusal.{denied.code}", **dict(denied.values))
         for _, value in denied.values:
             assert value in text, (denied.code, value, text)
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_an_admins_reset_and_the_waived_line_render_with_their_numbers(language):
+    catalog = Catalog.load(language)
+    halts: list = []
+    gate = RiskGate(LIMITS, sink=halts.append)
+    ctx = RiskContext(free_krw=D(1), open_positions=0, equity=D(7_000_000), day_pnl=D(-60_000))
+    gate.drawdown.peak = D(10_000_000)
+    gate.observe(NOW, ctx)  # both trip
+    gate.daily_loss.reset(NOW, by="telegram:1")
+    gate.drawdown.reset_peak(NOW, D(7_000_000), by="slack:U1")
+
+    notes = [h for h in halts if isinstance(h, HaltChanged) and not h.active]
+    assert [h.code for h in notes] == ["daily_loss_reset", "drawdown_rebased"]
+    for halt in notes:
+        text = catalog.t(f"halt_note.{halt.code}", **dict(halt.values))
+        assert all(v in text for _, v in halt.values), text
+    waived = next(i for i in gate.state(NOW, ctx).items if i.name == "daily_loss")
+    assert waived.code == "daily_loss_waived"
+    text = catalog.t(f"risk_usage.{waived.code}", **dict(waived.values))
+    assert "60,000" in text
+    assert "unreadable" in catalog.t("halt_note.risk_memory_lost", error="unreadable")

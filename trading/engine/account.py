@@ -37,6 +37,11 @@ class AccountView:
         self.day: date | None = None
         self.day_open_equity: Decimal | None = None
 
+    def restore(self, day: date | None, day_open_equity: Decimal | None) -> None:
+        """After a restart: the day's opening equity as the last run measured it, so the
+        day's loss goes on from there (an earlier day is replaced by the next mark's)."""
+        self.day, self.day_open_equity = day, day_open_equity
+
     async def snapshot(
         self, positions: dict[str, Position], prices: dict[str, Decimal]
     ) -> Account:

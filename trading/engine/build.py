@@ -13,6 +13,7 @@ from typing import Any
 
 from trading.engine.core import Engine, EngineConfig
 from trading.engine.loop import EngineLoop
+from trading.engine.memory import RiskMemoryKeeper
 from trading.events import Event, EventSink
 from trading.exchange import Exchange
 from trading.marketdata import MarketData
@@ -114,6 +115,7 @@ async def assemble(
         market_data=MarketData(spec.markets, spec.timeframe, sink=sink, client=candles),
         sink=sink,
         circuit=circuit,
+        memory=RiskMemoryKeeper(store),
     )
     loop = EngineLoop(engine, paper=paper)
     inbox.append(loop)

@@ -22,6 +22,7 @@ from typing import Any
 
 from trading.domain import Bar, TradePrint
 from trading.engine.account import AccountView
+from trading.engine.memory import RiskMemoryKeeper
 from trading.errors import OrderOutcomeUnknown, UpbitError
 from trading.events import (
     Event,
@@ -70,6 +71,7 @@ class Engine:
         market_data: MarketData,
         sink: EventSink,
         circuit: CircuitBreaker | None = None,
+        memory: RiskMemoryKeeper | None = None,
     ) -> None:
         self.config = config
         self.strategy = strategy
@@ -82,6 +84,7 @@ class Engine:
         self._sink = sink
         self.circuit = circuit
         self.account = AccountView(exchange, limits.zone)
+        self.memory = memory  # the risk layer's memory in the store; None: not kept
         self.stops: dict[str, TrailingStop] = {}
         self.paused_all = False
         self.paused_markets: set[str] = set()
@@ -112,6 +115,7 @@ class Engine:
         self.now = max(self.now or bar.end, bar.end)
         await self.positions.candle_closed(market, bar.start)
         self.gate.on_bar(bar)
+        await self.remember_risk()  # a volatility halt may have switched
         history = self.market_data.history(market)
         position = self.positions.get(market)
         if position.state is S.LONG and await self._trail(market, bar, history):
@@ -207,6 +211,11 @@ class Engine:
             estimate_fill=self._estimate_fill,
         )
 
+    async def remember_risk(self) -> None:
+        """Store the risk layer's memory if it changed, so a restart keeps every limit."""
+        if self.memory is not None:
+            await self.memory.save(self.gate, self.account)
+
     def _estimate_fill(self, market: str, krw: Decimal) -> Decimal | None:
         if self.market_data.orderbook(market) is None:
             return self.market_data.price(market)  # no book (replay): the last price
@@ -281,7 +290,9 @@ class Engine:
             strategy=self.strategy.name,
             max_krw=cap,
         )
-        return self.gate.check_entry(request, await self.risk_context(market))
+        decision = self.gate.check_entry(request, await self.risk_context(market))
+        await self.remember_risk()  # the check moved the day, the peak or a halt, maybe
+        return decision
 
     async def _place(self, market: str, size: Decimal, decision: Approved, reason: str) -> bool:
         intent_id = self.orders.new_intent_id()

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from trading.engine import resets
 from trading.engine.core import Engine
+from trading.engine.memory import describe
 from trading.engine.pnl import AverageCost, Period, PnlRow, Realized, pnl_table
 from trading.engine.recovery import catch_up, resume_stops
 from trading.engine.research import (
@@ -31,6 +33,7 @@ from trading.engine.tunables import SettingView, Tunables
 from trading.events import (
     Event,
     EventSink,
+    HaltChanged,
     ParameterChanged,
     Paused,
     Resumed,
@@ -42,6 +45,7 @@ from trading.risk import checks
 from trading.risk.decision import Decision, Denied
 from trading.risk.gate import RiskState
 from trading.risk.halts import HaltWindow
+from trading.risk.memory import RiskMemoryError
 from trading.settings import shown
 from trading.store import FillRecord, OrderRecord, ParamChangeRecord, Store
 from trading.upbit.models import Account
@@ -99,7 +103,8 @@ class EngineFacade:
         self.research = ResearchDesk()
 
     async def restore(self) -> None:
-        """Bring back what the last run changed live: pauses, parameters, halt windows."""
+        """Bring back what the last run changed live or learned: pauses, parameters, halt
+        windows, the risk layer's memory (day-open equity, peak, tripped halts)."""
         pause = await self.store.get_state(PAUSE_KEY, {})
         self.engine.paused_all = bool(pause.get("all", False))
         self.engine.paused_markets = set(pause.get("markets", []))
@@ -110,6 +115,7 @@ class EngineFacade:
             window = HaltWindow.model_validate(raw)
             if self.engine.gate.schedule.get(window.name) is None:
                 self.engine.gate.schedule.add(window)
+        await self._restore_risk_memory()
         for note in await catch_up(self.engine):
             log.warning("restart: %s", note)
         resume_stops(self.engine)
@@ -135,6 +141,36 @@ class EngineFacade:
             )
         if replayed.kept != stored:
             await self.store.set_state(PARAMS_KEY, replayed.kept)
+
+    async def _restore_risk_memory(self) -> None:
+        """The limits go on where the last run left them. An unreadable memory must not stop
+        the start, but the day's loss and the peak are then unknown: start from nothing, say
+        so, and pause entries until an operator has looked (``/risk``, then ``/resume``)."""
+        engine = self.engine
+        if engine.memory is None:
+            return
+        try:
+            memory = await engine.memory.restore(
+                engine.gate, engine.account, engine.config.markets
+            )
+        except RiskMemoryError as exc:
+            log.exception("restart: the stored risk memory is unreadable; entries paused")
+            self._sink(
+                HaltChanged(
+                    name="risk_memory",
+                    active=True,
+                    reason=f"the stored risk memory is unreadable ({exc}): the day's loss and"
+                    " the equity peak start over, and new entries are paused until resumed",
+                    code="risk_memory_lost",
+                    values=(("error", str(exc)[:200]),),
+                )
+            )
+            engine.paused_all = True
+            await self._save_pause()
+            self._sink(Paused(market=None, by="risk-memory"))
+            return
+        if memory is not None:
+            log.info("restart: risk memory restored: %s", describe(memory))
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -168,7 +204,9 @@ class EngineFacade:
     async def risk_state(self) -> RiskState:
         """Each risk limit and how much of it is used, as ``/risk`` shows it."""
         engine = self.engine
-        return engine.gate.state(engine.market_time(), await engine.risk_context())
+        state = engine.gate.state(engine.market_time(), await engine.risk_context())
+        await engine.remember_risk()  # looking measures: the day, the peak, a trip
+        return state
 
     def data_ages(self) -> dict[str, timedelta | None]:
         """Per market, how long since its last trade (None: none since start): staleness."""
@@ -466,6 +504,21 @@ class EngineFacade:
         return self.research.start(
             job, by=by, label=label, done=lambda outcome: self._sink(finish(outcome))
         )
+
+    # -- lifting a daily halt by hand ------------------------------------------------------------
+
+    async def reset_preview(self, halt: str) -> resets.HaltReset:
+        """What ``reset_halt`` would lift, with the numbers; lifts nothing."""
+        state = await resets.preview(self.engine, halt)
+        await self.engine.remember_risk()
+        return state
+
+    async def reset_halt(self, halt: str, *, by: str) -> resets.HaltReset:
+        """An admin's reset: ``daily_loss`` waived for the rest of the day, ``drawdown``
+        re-based to the current equity; persisted and announced (``HaltChanged``)."""
+        before = await resets.apply(self.engine, halt, by=by)
+        log.warning("%s reset by %s (%s)", halt, by, before.reason or "not tripped")
+        return before
 
     # -- halt schedule -------------------------------------------------------------------------
 

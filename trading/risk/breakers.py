@@ -18,6 +18,7 @@ from trading.risk.decision import APPROVED, Decision, Denied, krw, local_time, p
 from trading.risk.halts import HaltSchedule
 from trading.risk.limits import RiskLimits
 from trading.risk.measures import atr_pct, realized_vol_pct
+from trading.risk.memory import HaltMemory, VolatilityHalt
 
 
 def _next_midnight(day: date, zone: tzinfo) -> datetime:
@@ -102,6 +103,16 @@ class VolatilityFilter:
 
     def level(self, market: str) -> Decimal | None:
         return self._levels.get(market)
+
+    def memory(self) -> tuple[VolatilityHalt, ...]:
+        """The halted markets with their last level, for ``RiskMemory``."""
+        return tuple(VolatilityHalt(m, self._levels[m]) for m in sorted(self.halted))
+
+    def restore(self, halts: tuple[VolatilityHalt, ...]) -> None:
+        """Halt these markets again after a restart. Their candles are gone, so the halt holds
+        until enough new candles measure the level below the resume level (the hysteresis)."""
+        self.halted = {h.market for h in halts}
+        self._levels.update({h.market: h.level for h in halts})
 
     def on_bar(self, bar: Bar, limits: RiskLimits) -> Decimal | None:
         """Feed one closed candle; returns the market's volatility in percent, if known."""
@@ -259,12 +270,32 @@ class _DailyHalt:
             return Denied(self.name, self.trip_reason, code=self.name, values=self.trip_values)
         return APPROVED
 
-    def reset(self, at: datetime, *, rest_of_day: bool = True) -> None:
+    @property
+    def waived(self) -> bool:
+        """An admin lifted today's halt: it does not trip again before the next day."""
+        return self._waived
+
+    def memory(self) -> HaltMemory:
+        """The day, the tripped halt and the waiver, for ``RiskMemory``."""
+        return HaltMemory(self._day, self.trip_reason, self.trip_values, self._waived)
+
+    def restore(self, memory: HaltMemory) -> None:
+        """Take back a stored memory (a restart). An earlier day is rolled over, and the
+        halt lifted and announced, by the first observation on a later day, as in one run."""
+        self._day, self.trip_reason = memory.day, memory.reason
+        self.trip_values, self._waived = memory.values, memory.waived
+        self._memo_at = self._memo_zone = None
+
+    def reset(self, at: datetime, *, rest_of_day: bool = True, by: str = "") -> None:
         """Lift a tripped halt (an admin's decision); it stays lifted until the next day."""
         self._waived = rest_of_day
         if self.trip_reason is not None:
             self.trip_reason = None
-            self._emit(False, f"the {self.name} halt was reset", at, f"{self.name}_reset", ())
+            who = f" by {by}" if by else ""
+            values = (("by", by or "-"),)
+            self._emit(
+                False, f"the {self.name} halt was reset{who}", at, f"{self.name}_reset", values
+            )
 
 
 class DailyLossBreaker(_DailyHalt):
@@ -324,7 +355,21 @@ class DrawdownBreaker(_DailyHalt):
             )
             self._trip(at, day, limits.zone, what, values)
 
-    def reset_peak(self, at: datetime, equity: Decimal) -> None:
-        """Accept the drawdown: measure from ``equity`` from now on and lift today's halt."""
+    def reset_peak(self, at: datetime, equity: Decimal, *, by: str = "") -> None:
+        """Accept the drawdown: measure from ``equity`` from now on and lift today's halt.
+
+        Announced even when no halt was tripped: moving the peak changes what trips next.
+        """
+        old = self.peak
         self.peak, self.drawdown_pct = equity, Decimal(0)
-        self.reset(at, rest_of_day=False)  # a new fall from the new peak trips again
+        self.trip_reason = None
+        self._waived = False  # a new fall from the new peak trips again
+        who = f" by {by}" if by else ""
+        was = krw(old) if old is not None else "-"
+        self._emit(
+            False,
+            f"the drawdown peak was re-based from {was} to {krw(equity)} KRW{who}",
+            at,
+            "drawdown_rebased",
+            (("old", was), ("peak", krw(equity)), ("by", by or "-")),
+        )

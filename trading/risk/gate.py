@@ -30,6 +30,7 @@ from trading.risk.breakers import (
 from trading.risk.decision import APPROVED, Approved, Decision, Denied, krw, pct
 from trading.risk.halts import HaltSchedule
 from trading.risk.limits import RiskLimits
+from trading.risk.memory import GateMemory
 from trading.upbit.market_rules import MarketRules
 
 #: ``(market, krw) -> expected average fill price`` of a market buy, None if the book is too thin.
@@ -133,6 +134,23 @@ class RiskGate:
         """Apply a live ``/set``; the schedule is edited through ``schedule`` instead."""
         self.limits = limits
 
+    def memory(self) -> GateMemory:
+        """What a restart must not forget: the peak and every stateful halt (no store here:
+        the engine keeps it, the backtester never asks)."""
+        return GateMemory(
+            peak=self.drawdown.peak,
+            daily_loss=self.daily_loss.memory(),
+            drawdown=self.drawdown.memory(),
+            volatility=self.volatility.memory(),
+        )
+
+    def restore(self, memory: GateMemory) -> None:
+        """Take back what ``memory`` exported, before the first check after a restart."""
+        self.drawdown.peak = memory.peak
+        self.daily_loss.restore(memory.daily_loss)
+        self.drawdown.restore(memory.drawdown)
+        self.volatility.restore(memory.volatility)
+
     def on_bar(self, bar: Bar) -> None:
         """Feed every closed candle: volatility levels and halt-window announcements."""
         self.volatility.on_bar(bar, self.limits)
@@ -225,6 +243,8 @@ class RiskGate:
         state = "kill_switch" if ctx.kill_switch else "paused" if ctx.paused else "active"
         loss = max(Decimal(0), -ctx.day_pnl)
         loss_on, drawdown_on = lim.daily_loss_limit_krw > 0, lim.max_drawdown_pct > 0
+        waived = self.daily_loss.waived
+        loss_code = "daily_loss_waived" if waived else "daily_loss"
         peak = krw(self.drawdown.peak or Decimal(0))
         items = [
             LimitUsage(
@@ -250,10 +270,11 @@ class RiskGate:
             LimitUsage(
                 "daily_loss",
                 f"daily loss {krw(loss)} of {krw(lim.daily_loss_limit_krw)} KRW"
+                + (" (halt lifted by an admin for the rest of the day)" if waived else "")
                 if loss_on
                 else "daily loss limit off",
                 self.daily_loss.trip_reason is not None,
-                code="daily_loss" if loss_on else "daily_loss_off",
+                code=loss_code if loss_on else "daily_loss_off",
                 values=(("loss", krw(loss)), ("limit", krw(lim.daily_loss_limit_krw))),
             ),
             LimitUsage(

@@ -1,0 +1,194 @@
+"""The risk layer's memory: what must outlive the process so a restart cannot reset a limit.
+
+The breakers and the account view learn their state from the market as it goes (the day's
+opening equity, the equity peak, a tripped halt, a market halted for volatility). Kept in
+memory only, a crash loop, a redeploy or a failover to the standby would forget a day's losses
+and approve entries again. ``RiskMemory`` is that state as one frozen value: the gate and the
+account export it and take it back (``RiskGate.memory``/``restore``), and the engine side
+stores it as JSON (``to_json``/``from_json``; Decimals as strings, days as ISO dates). The
+gate never sees the store, so the backtester keeps using it synchronously, store-free.
+
+Derived numbers (today's PnL, the drawdown in percent) are not part of it: they follow from
+the next mark. The kill switch and pauses are kept with the pause state, not here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+#: Bumped when the JSON shape changes; an unknown version is refused like a malformed value.
+VERSION = 1
+
+Values = tuple[tuple[str, str], ...]
+
+
+class RiskMemoryError(ValueError):
+    """A stored memory that cannot be read back; the message says which field and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class HaltMemory:
+    """One halt that lasts a trading day (daily loss, drawdown), as its breaker holds it.
+
+    ``day``: the trading day the breaker is on (None before its first observation).
+    ``reason``/``values``: the tripped halt's sentence and numbers (None/empty: not tripped).
+    ``waived``: an admin lifted it for the rest of ``day`` (``/reset daily_loss``).
+    """
+
+    day: date | None = None
+    reason: str | None = None
+    values: Values = ()
+    waived: bool = False
+
+    @property
+    def tripped(self) -> bool:
+        return self.reason is not None
+
+
+@dataclass(frozen=True, slots=True)
+class VolatilityHalt:
+    """A market halted for volatility, with the last level measured (its refusal shows it)."""
+
+    market: str
+    level: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class GateMemory:
+    """What the ``RiskGate`` learned: the equity peak and each stateful halt."""
+
+    peak: Decimal | None = None
+    daily_loss: HaltMemory = HaltMemory()
+    drawdown: HaltMemory = HaltMemory()
+    volatility: tuple[VolatilityHalt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RiskMemory:
+    """The gate's memory plus the account's day: ``day_open_equity`` is the equity the day's
+    PnL (and so the daily loss) is measured from, on trading day ``day``."""
+
+    day: date | None = None
+    day_open_equity: Decimal | None = None
+    gate: GateMemory = GateMemory()
+
+
+def to_json(memory: RiskMemory) -> dict[str, Any]:
+    """A JSON-ready mapping (``bot_state`` stores JSON, which has no exact decimal)."""
+    gate = memory.gate
+    return {
+        "version": VERSION,
+        "day": _day_out(memory.day),
+        "day_open_equity": _dec_out(memory.day_open_equity),
+        "peak": _dec_out(gate.peak),
+        "daily_loss": _halt_out(gate.daily_loss),
+        "drawdown": _halt_out(gate.drawdown),
+        "volatility": [{"market": v.market, "level": str(v.level)} for v in gate.volatility],
+    }
+
+
+def from_json(raw: object) -> RiskMemory:
+    """The memory ``to_json`` wrote; anything else raises ``RiskMemoryError`` naming the field."""
+    data = _mapping(raw, "risk memory")
+    if data.get("version") != VERSION:
+        raise RiskMemoryError(f"version {data.get('version')!r} is not {VERSION}")
+    volatility = data.get("volatility", [])
+    if not isinstance(volatility, list):
+        raise RiskMemoryError("volatility must be a list")
+    halts = []
+    for n, item in enumerate(volatility):
+        entry = _mapping(item, f"volatility[{n}]")
+        market = entry.get("market")
+        if not isinstance(market, str) or not market:
+            raise RiskMemoryError(f"volatility[{n}].market must be a market code")
+        level = _dec_in(entry.get("level"), f"volatility[{n}].level")
+        if level is None:
+            raise RiskMemoryError(f"volatility[{n}].level is missing")
+        halts.append(VolatilityHalt(market, level))
+    return RiskMemory(
+        day=_day_in(data.get("day"), "day"),
+        day_open_equity=_dec_in(data.get("day_open_equity"), "day_open_equity"),
+        gate=GateMemory(
+            peak=_dec_in(data.get("peak"), "peak"),
+            daily_loss=_halt_in(data.get("daily_loss"), "daily_loss"),
+            drawdown=_halt_in(data.get("drawdown"), "drawdown"),
+            volatility=tuple(halts),
+        ),
+    )
+
+
+def _halt_out(halt: HaltMemory) -> dict[str, Any]:
+    return {
+        "day": _day_out(halt.day),
+        "reason": halt.reason,
+        "values": [[k, v] for k, v in halt.values],
+        "waived": halt.waived,
+    }
+
+
+def _halt_in(raw: object, where: str) -> HaltMemory:
+    data = _mapping(raw, where)
+    reason = data.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise RiskMemoryError(f"{where}.reason must be text or null")
+    waived = data.get("waived", False)
+    if not isinstance(waived, bool):
+        raise RiskMemoryError(f"{where}.waived must be true or false")
+    pairs = data.get("values", [])
+    if not isinstance(pairs, list):
+        raise RiskMemoryError(f"{where}.values must be a list of [name, value] pairs")
+    values = []
+    for pair in pairs:
+        if not (
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+        ):
+            raise RiskMemoryError(f"{where}.values must be a list of [name, value] pairs")
+        values.append((pair[0], pair[1]))
+    return HaltMemory(
+        day=_day_in(data.get("day"), f"{where}.day"),
+        reason=reason,
+        values=tuple(values),
+        waived=waived,
+    )
+
+
+def _mapping(raw: object, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise RiskMemoryError(f"{where} must be a JSON object, not {type(raw).__name__}")
+    return raw
+
+
+def _day_out(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _day_in(raw: object, where: str) -> date | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise RiskMemoryError(f"{where} must be an ISO date or null")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise RiskMemoryError(f"{where} = {raw!r} is not an ISO date") from None
+
+
+def _dec_out(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _dec_in(raw: object, where: str) -> Decimal | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):  # a float would have lost digits already
+        raise RiskMemoryError(f"{where} must be a decimal string or null")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise RiskMemoryError(f"{where} = {raw!r} is not a number") from None
+    if not value.is_finite():
+        raise RiskMemoryError(f"{where} = {raw!r} is not a finite number")
+    return value
