@@ -113,3 +113,13 @@ def test_menu_fits_telegram(language):
     assert "status" in viewer
     for command in registry:
         assert command.usage(catalog(language)).startswith(f"/{command.name}")
+
+
+def test_readme_lists_every_chat_command():
+    """The README's command table stays true: every registered command is in it."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("### Chat commands") : readme.index("## Commands")]
+    missing = [c.name for c in build_registry() if f"`/{c.name}" not in table]
+    assert not missing, missing
