@@ -19,6 +19,7 @@ import websockets
 
 from tests.fakes.upbit import FakeUpbit
 from tests.fakes.upbit.auth import body_hash_string, query_hash_of
+from tests.tick_table import BOUNDARIES, Boundary
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 
@@ -399,6 +400,44 @@ async def test_tick_table_accepts_on_grid_prices(
         }
         r = await apost(client, body)
         assert r.status_code == 201, (price, r.text)
+
+
+@pytest.mark.parametrize("b", BOUNDARIES, ids=str)
+async def test_tick_grid_follows_the_band_of_the_price_at_every_boundary(
+    fake: FakeUpbit, client: httpx.AsyncClient, b: Boundary
+) -> None:
+    fake.set_balance("KRW", D("10000000"))
+
+    async def limit_buy(price: D) -> httpx.Response:
+        volume = (D(6000) / price).quantize(D("0.00000001"), rounding="ROUND_UP")
+        body = {"market": "KRW-XRP", "side": "bid", "ord_type": "limit"}
+        return await apost(client, {**body, "price": f"{price:f}", "volume": f"{volume:f}"})
+
+    for price in (b.price - b.below, b.price, b.price + b.above):
+        r = await limit_buy(price)
+        assert r.status_code == 201, (price, r.text)
+    if b.below < b.above:  # the lower band's step is off the upper band's grid, and back
+        for price in (b.price + b.below, b.price - b.below - b.below / 2):
+            r = await limit_buy(price)
+            assert (r.status_code, err(r)) == (400, "invalid_price_bid"), price
+            assert f"호가 단위: {b.above if price > b.price else b.below}" in r.text
+
+
+async def test_a_per_pair_tick_exception_holds_in_its_band_and_in_instruments(
+    fake: FakeUpbit, client: httpx.AsyncClient
+) -> None:
+    fake.set_balance("KRW", D("10000000"))
+    fake.set_tick_exception("KRW-XRP", D(1000), D(5000), D("0.5"))
+    fake.set_orderbook("KRW-XRP", asks=[(D("1400.5"), D(100))], bids=[(D(1400), D(100))])
+    r = await client.get("/v1/orderbook/instruments", params={"markets": "KRW-XRP"})
+    assert r.json()[0]["tick_size"] == "0.5"
+
+    def body(price: str) -> dict[str, str]:
+        return {"market": "KRW-XRP", "side": "bid", "ord_type": "limit", "price": price}
+
+    assert (await apost(client, {**body("1399.5"), "volume": "10"})).status_code == 201
+    r = await apost(client, {**body("999.5"), "volume": "10"})  # under the band: the table
+    assert err(r) == "invalid_price_bid"
 
 
 async def test_market_not_json_rejected(client: httpx.AsyncClient) -> None:

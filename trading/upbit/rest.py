@@ -59,6 +59,7 @@ from trading.upbit.models import (
 from trading.upbit.order_body import build_body
 from trading.upbit.ratelimit import RateLimiter
 from trading.upbit.retry import RetryPolicy
+from trading.upbit.tick_check import check_instruments
 from trading.upbit.wire import loads
 
 M = TypeVar("M", bound=BaseModel)
@@ -314,9 +315,17 @@ class UpbitRestClient:
         return self._parse_list(Instrument, data)
 
     async def refresh_ticks(self, markets: Sequence[str]) -> MarketRules:
-        """Replace the hard-coded tick table by Upbit's own answer for these markets."""
-        ticks = {i.market: i.tick_size for i in await self.instruments(markets)}
-        self.rules = MarketRules({**self.rules.tick_overrides, **ticks})
+        """Check the tick table against Upbit's instruments answer at today's prices.
+
+        The table gives the tick at the price of each order (a tick fetched once would go
+        stale when the price crosses a band); where Upbit's answer disagrees, that band is
+        narrowed to a grid both accept and the disagreement is logged (``tick_check``).
+        """
+        instruments = await self.instruments(markets)
+        prices = {t.market: t.trade_price for t in await self.ticker(markets)}
+        self.rules, disagreements = check_instruments(self.rules, instruments, prices)
+        for found in disagreements:
+            log.warning("tick table check: %s", found.describe())
         return self.rules
 
     async def trades(

@@ -32,7 +32,7 @@ from .errors import ApiError, order_not_found
 from .jsonenc import now_ms
 from .market import Level, MarketData
 from .orders import ZERO, FakeOrder, Fill
-from .rules import SATOSHI, OrderRequest, check_totals
+from .rules import SATOSHI, OrderRequest, check_totals, tick_size
 
 Emit = Callable[[str, Any], None]
 
@@ -51,6 +51,8 @@ class Exchange:
         self.orders: dict[str, FakeOrder] = {}
         self.by_identifier: dict[str, str] = {}
         self.used_identifiers: set[str] = set()
+        #: per-pair tick exceptions: market -> [(low, high or None, tick)]
+        self.tick_exceptions: dict[str, list[tuple[Decimal, Decimal | None, Decimal]]] = {}
         self._touched: set[str] = set()
 
     # ----- balances -----
@@ -88,6 +90,13 @@ class Exchange:
                 "stream_type": "REALTIME",
             },
         )
+
+    def tick_size(self, market: str, price: Decimal) -> Decimal:
+        """The tick Upbit applies at ``price``: a per-pair exception, else the band table."""
+        for low, high, tick in self.tick_exceptions.get(market, []):
+            if price >= low and (high is None or price < high):
+                return tick
+        return tick_size(market, price)
 
     # ----- identifiers / lookup -----
     def claim_identifier(self, identifier: str | None) -> None:

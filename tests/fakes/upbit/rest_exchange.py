@@ -146,12 +146,12 @@ class ExchangeApi:
         identifier = body.get("identifier")
         if isinstance(identifier, str) and identifier:
             self.ex.claim_identifier(identifier)
-        _, ack = self.ex.place(parse_order(body, self.markets))
+        _, ack = self.ex.place(parse_order(body, self.markets, self.ex.tick_size))
         return 201, ack
 
     async def create_test(self, request: web.Request) -> Any:
         self._auth(request)
-        req = parse_order(REQUEST_BODY.get() or {}, self.markets)
+        req = parse_order(REQUEST_BODY.get() or {}, self.markets, self.ex.tick_size)
         lock, fee = self.ex.validate(req)
         fake = FakeOrder(
             str(uuidlib.uuid4()),

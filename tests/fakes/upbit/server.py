@@ -189,6 +189,15 @@ class FakeUpbit:
     def end_candle_outage(self) -> None:
         self.md.candles.pages_before_outage = None
 
+    def set_tick_exception(
+        self, market: str, low: Decimal, high: Decimal | None, tick: Decimal
+    ) -> None:
+        """A per-pair tick for prices in ``[low, high)`` (like USDT/KRW's 0.5 KRW in 2025):
+        the grid check and ``/v1/orderbook/instruments`` both use it."""
+        self.exchange.tick_exceptions.setdefault(market, []).append(
+            (Decimal(low), None if high is None else Decimal(high), Decimal(tick))
+        )
+
     def set_market_warning(self, market: str, warning: bool = True) -> None:
         (self.quote_api.warnings.add if warning else self.quote_api.warnings.discard)(market)
 
