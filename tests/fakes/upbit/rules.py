@@ -212,3 +212,40 @@ def check_totals(req: OrderRequest, reference_price: Decimal | None) -> None:
             "over_krw_funds",
             f"최대 주문 가능 금액 {high} {req.quote} 보다 작은 주문을 입력해 주세요.",
         )
+
+
+def parse_cancel_and_new(
+    body: dict[str, Any],
+    *,
+    market: str,
+    side: str,
+    remaining: Decimal | None,
+    markets: list[str],
+    tick_of: TickOf = tick_size,
+) -> tuple[OrderRequest, bool]:
+    """The new order of a cancel_and_new body (reference §5.14) and whether its volume is
+    ``remain_only``: same market and side as the old order, ``new_*`` fields checked like a
+    create-order body."""
+    new_type = body.get("new_ord_type")
+    if not isinstance(new_type, str) or not new_type:
+        raise validation("new_ord_type 파라미터가 필요합니다.")
+    volume = body.get("new_volume")
+    remain_only = volume == "remain_only"
+    if remain_only:
+        if not (new_type == "limit" or (side == "ask" and new_type in ("market", "best"))):
+            raise validation("remain_only는 지정가, 시장가 매도, 최유리 매도 주문만 지원합니다.")
+        if remaining is None or remaining <= 0:
+            raise validation("이전 주문의 잔여 수량이 없습니다.")
+        volume = format(remaining, "f")
+    translated: dict[str, Any] = {"market": market, "side": side, "ord_type": new_type}
+    if volume is not None:
+        translated["volume"] = volume
+    for source, target in (
+        ("new_price", "price"),
+        ("new_time_in_force", "time_in_force"),
+        ("new_smp_type", "smp_type"),
+        ("new_identifier", "identifier"),
+    ):
+        if body.get(source) is not None:
+            translated[target] = body[source]
+    return parse_order(translated, markets, tick_of), remain_only
