@@ -188,6 +188,8 @@ class ExchangeApi:
             if new_identifier == prev.identifier:
                 raise validation("new_identifier는 prev_order_identifier와 달라야 합니다.")
             self.ex.claim_identifier(new_identifier)  # used up even if refused below
+        if not self.ex.cancellable(prev):  # done, cancelled, or its cancel already accepted
+            raise ApiError(404, "order_not_found", "취소할 수 없는 주문입니다.")
         req, remain_only = parse_cancel_and_new(
             body,
             market=prev.market,
@@ -196,8 +198,6 @@ class ExchangeApi:
             markets=self.markets,
             tick_of=self.ex.tick_size,
         )
-        if not self.ex.cancellable(prev):
-            raise ApiError(404, "order_not_found", "취소할 수 없는 주문입니다.")
         self.ex.validate(req, released=prev.locked)
         new_uuid = str(uuidlib.uuid4())
         out = self.ex.cancel_and_new(prev, req, remain_only=remain_only, new_uuid=new_uuid)
