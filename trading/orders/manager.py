@@ -362,6 +362,9 @@ class OrderManager:
             await self.cancel(intent_id)  # only a resting limit order has a price to change
             return None
         left = row.volume - row.executed_volume
+        if left <= 0:  # filled; the book is a step behind the exchange
+            await self.refresh(row)
+            return None
         intent = OrderIntent(
             intent_id=self.new_intent_id(),
             market=row.market,
@@ -378,8 +381,11 @@ class OrderManager:
         except OrderOutcomeUnknown as exc:
             self._uncertain(intent, exc)
             raise
-        except (UpbitError, TransientError) as exc:
-            old = await self.refresh(row)
+        except UpbitError as exc:  # TransientError included
+            try:
+                old = await self.refresh(row)  # the book shows the old order as it is now
+            except UpbitError:
+                old = None
             gone = isinstance(exc, NotFound) and old is not None and not old.is_open
             await self._mark_rejected(intent, exc, announce=not gone)
             if gone:  # it filled (or was cancelled) before the request arrived
@@ -412,8 +418,17 @@ class OrderManager:
         )
 
     async def _replaced(self, intent: OrderIntent, outcome: ReplaceOutcome) -> OrderRecord | None:
-        await self.on_order(outcome.old)  # its fills and its end first
+        old = await self.on_order(outcome.old)  # its fills and its end first
         if outcome.new is None:
+            if old.state == "cancel":  # cancelled, yet no new order: the operator must know
+                self._emit(
+                    OrderRejected(
+                        intent_id=intent.intent_id,
+                        market=intent.market,
+                        name="replacement_not_created",
+                        reason=f"order {old.intent_id} was cancelled, its replacement not made",
+                    )
+                )
             await self._mark_rejected(intent, None, announce=False)
             return None
         return await self._placed(intent, outcome.new)
