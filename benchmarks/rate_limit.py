@@ -1,8 +1,8 @@
 """Flat-out private calls against the fake's limits: throughput vs the allowed rate, and 429s.
 
 Many workers call ``GET /v1/accounts`` (group ``default``, 30/s) and ``POST /v1/orders``
-(group ``order``, 8/s) as fast as the client lets them, for ``duration`` seconds. The
-target: at least 90 % of the allowed rate, and zero 429 answers from the fake.
+(group ``order``, 12/s since 2026-08) as fast as the client lets them, for ``duration``
+seconds. The target: at least 90 % of the allowed rate, and zero 429 answers from the fake.
 """
 
 from __future__ import annotations

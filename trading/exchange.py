@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from trading.upbit.market_rules import MarketRules
-from trading.upbit.models import Account, Order, Orderbook
+from trading.upbit.models import Account, CancelAndNewResult, Order, Orderbook
 
 Side = Literal["bid", "ask"]
 OrdType = Literal["limit", "price", "market", "best"]
@@ -57,3 +57,26 @@ class Exchange(Protocol):
     async def accounts(self) -> list[Account]: ...
 
     async def orderbook(self, markets: Sequence[str], *, count: int = 30) -> list[Orderbook]: ...
+
+
+@runtime_checkable
+class CancelAndNew(Protocol):
+    """An exchange with Upbit's atomic cancel-and-new (reference §5.14): the new order exists
+    only once the old one is cancelled, so the two can never both fill. Both the live client
+    and the paper exchange have it; ``OrderManager.replace`` falls back to cancel, confirm,
+    then place on an exchange without it."""
+
+    def cancel_and_new_body(
+        self,
+        *,
+        prev_uuid: str,
+        market: str,
+        side: Side,
+        new_identifier: str,
+        price: Decimal,
+        volume: Decimal,
+        time_in_force: str | None = None,
+        smp_type: str | None = None,
+    ) -> dict[str, str]: ...
+
+    async def cancel_and_new(self, body: dict[str, str]) -> CancelAndNewResult: ...

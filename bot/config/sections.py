@@ -156,7 +156,9 @@ class UpbitConfig(Section):
         5, ge=1, le=100, description="consecutive failures that open the circuit breaker"
     )
     circuit_reset_s: float = Field(30.0, gt=0, le=3600, description="open circuit probe delay")
-    order_rate_per_s: int = Field(8, ge=1, le=12, description="order requests per second")
+    order_rate_per_s: int = Field(
+        12, ge=1, le=12, description="order requests per second (Upbit allows 12 since 2026-08)"
+    )
     exchange_rate_per_s: int = Field(30, ge=1, le=30, description="other private API calls/s")
     quotation_rate_per_s: int = Field(10, ge=1, le=10, description="public API calls/s per group")
     ws_ping_interval_s: float = Field(20.0, gt=0, le=120, description="WebSocket ping interval")

@@ -516,3 +516,19 @@ def test_example_file_documents_every_key() -> None:
 
 def test_example_file_is_generated_from_the_models() -> None:
     assert (ROOT / "config.example.toml").read_text(encoding="utf-8") == render_example()
+
+
+# --- upbit.order_rate_per_s follows Upbit's documented limit -----------------------------------
+
+
+def test_order_rate_defaults_to_upbits_12_per_second_and_can_only_go_down() -> None:
+    from bot.upbit_factory import rest_client
+
+    default = AppConfig()
+    assert default.upbit.order_rate_per_s == 12
+    assert rest_client(default, lambda _e: None).limiter.group("order").capacity == 12
+    slower = load("[upbit]\norder_rate_per_s = 5\n")
+    assert rest_client(slower, lambda _e: None).limiter.group("order").capacity == 5
+    assert errors_of("[upbit]\norder_rate_per_s = 13\n") == [
+        "upbit.order_rate_per_s = 13: must be <= 12 (Upbit's order rate limit)"
+    ]

@@ -19,6 +19,7 @@ import websockets
 
 from tests.fakes.upbit import FakeUpbit
 from tests.fakes.upbit.auth import body_hash_string, query_hash_of
+from tests.tick_table import BOUNDARIES, Boundary
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 
@@ -401,6 +402,44 @@ async def test_tick_table_accepts_on_grid_prices(
         assert r.status_code == 201, (price, r.text)
 
 
+@pytest.mark.parametrize("b", BOUNDARIES, ids=str)
+async def test_tick_grid_follows_the_band_of_the_price_at_every_boundary(
+    fake: FakeUpbit, client: httpx.AsyncClient, b: Boundary
+) -> None:
+    fake.set_balance("KRW", D("10000000"))
+
+    async def limit_buy(price: D) -> httpx.Response:
+        volume = (D(6000) / price).quantize(D("0.00000001"), rounding="ROUND_UP")
+        body = {"market": "KRW-XRP", "side": "bid", "ord_type": "limit"}
+        return await apost(client, {**body, "price": f"{price:f}", "volume": f"{volume:f}"})
+
+    for price in (b.price - b.below, b.price, b.price + b.above):
+        r = await limit_buy(price)
+        assert r.status_code == 201, (price, r.text)
+    if b.below < b.above:  # the lower band's step is off the upper band's grid, and back
+        for price in (b.price + b.below, b.price - b.below - b.below / 2):
+            r = await limit_buy(price)
+            assert (r.status_code, err(r)) == (400, "invalid_price_bid"), price
+            assert f"호가 단위: {b.above if price > b.price else b.below}" in r.text
+
+
+async def test_a_per_pair_tick_exception_holds_in_its_band_and_in_instruments(
+    fake: FakeUpbit, client: httpx.AsyncClient
+) -> None:
+    fake.set_balance("KRW", D("10000000"))
+    fake.set_tick_exception("KRW-XRP", D(1000), D(5000), D("0.5"))
+    fake.set_orderbook("KRW-XRP", asks=[(D("1400.5"), D(100))], bids=[(D(1400), D(100))])
+    r = await client.get("/v1/orderbook/instruments", params={"markets": "KRW-XRP"})
+    assert r.json()[0]["tick_size"] == "0.5"
+
+    def body(price: str) -> dict[str, str]:
+        return {"market": "KRW-XRP", "side": "bid", "ord_type": "limit", "price": price}
+
+    assert (await apost(client, {**body("1399.5"), "volume": "10"})).status_code == 201
+    r = await apost(client, {**body("999.5"), "volume": "10"})  # under the band: the table
+    assert err(r) == "invalid_price_bid"
+
+
 async def test_market_not_json_rejected(client: httpx.AsyncClient) -> None:
     body = "market=KRW-BTC&side=bid&volume=1&price=1&ord_type=limit"
     r = await client.post(
@@ -621,6 +660,128 @@ async def test_cancel_flow(fake: FakeUpbit, client: httpx.AsyncClient) -> None:
     assert fake.balance("KRW") == (D("1000000"), 0)
     r = await adelete(client, "/v1/orders/open")
     assert r.status_code == 429  # order-cancel-all: 1 per 2 s
+
+
+async def test_cancel_is_asynchronous_with_a_cancel_lag(
+    fake: FakeUpbit, client: httpx.AsyncClient
+) -> None:
+    fake.set_balance("KRW", D("1000000"))
+    fake.cancel_lag = 2
+    uuid_ = (await apost(client, buy("100000000", "0.003", identifier="a1"))).json()["uuid"]
+    r = await adelete(client, "/v1/order", [("uuid", uuid_)])
+    assert (r.status_code, r.json()["state"]) == (200, "wait")  # accepted, not done
+    r = await aget(client, "/v1/order", [("uuid", uuid_)])  # 1st request after: still wait
+    assert r.json()["state"] == "wait"
+    r = await adelete(client, "/v1/order", [("uuid", uuid_)])  # 2nd: the cancel completes
+    assert (r.status_code, err(r)) == (404, "order_not_found")
+    assert fake.orders[uuid_].state == "cancel"
+    assert fake.balance("KRW") == (D("1000000"), 0)
+
+
+async def test_an_order_fills_while_its_cancel_is_pending(
+    fake: FakeUpbit, client: httpx.AsyncClient
+) -> None:
+    fake.set_balance("KRW", D("1000000"))
+    fake.cancel_lag = 5
+    uuid_ = (await apost(client, buy("100000000", "0.003"))).json()["uuid"]
+    assert (await adelete(client, "/v1/order", [("uuid", uuid_)])).json()["state"] == "wait"
+    await fake.trade("KRW-BTC", D("100000000"), D("0.003"), ask_bid="ASK")
+    fake.settle_cancels()
+    assert (fake.orders[uuid_].state, fake.orders[uuid_].executed_volume) == ("done", D("0.003"))
+
+
+def cancel_and_new(prev: str, **fields: str) -> dict[str, str]:
+    return {"prev_order_uuid": prev, "new_ord_type": "limit", **fields}
+
+
+async def test_cancel_and_new_wire_format(fake: FakeUpbit, client: httpx.AsyncClient) -> None:
+    fake.set_balance("KRW", D("1000000"))
+    fake.set_orderbook("KRW-BTC", asks=[(D("97000000"), D(1))], bids=[])
+    old = (await apost(client, buy("95000000", "0.005", identifier="old-1"))).json()
+    await fake.trade("KRW-BTC", D("95000000"), D("0.002"), ask_bid="ASK")
+
+    r = await apost(
+        client,
+        cancel_and_new(
+            old["uuid"], new_volume="remain_only", new_price="96000000", new_identifier="new-1"
+        ),
+        path="/v1/orders/cancel_and_new",
+    )
+
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["uuid"], body["state"], body["identifier"]) == (old["uuid"], "wait", "old-1")
+    assert body["new_order_identifier"] == "new-1"
+    new = fake.orders[body["new_order_uuid"]]
+    assert (new.identifier, new.price, new.volume) == ("new-1", D("96000000"), D("0.003"))
+    assert (fake.orders[old["uuid"]].state, new.state) == ("cancel", "wait")
+    assert fake.requests[-1].group == "order"
+    assert r.headers["Remaining-Req"].startswith("group=order;")
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "name"),
+    [
+        ({"new_volume": "remain_only", "new_price": "96000000"}, 400, "validation_error"),
+        (
+            {"prev_order_uuid": "nope", "new_volume": "0.001", "new_price": "1"},
+            404,
+            "order_not_found",
+        ),
+        ({"new_volume": "0.001", "new_price": "96000500"}, 400, "invalid_price_bid"),
+        ({"new_volume": "0.00001", "new_price": "96000000"}, 400, "under_min_total_bid"),
+        ({"new_volume": "1", "new_price": "96000000"}, 400, "insufficient_funds_bid"),
+        (
+            {"new_volume": "remain_only", "new_price": "96000000", "new_identifier": "old-2"},
+            400,
+            "validation_error",
+        ),
+        (
+            {"new_ord_type": "price", "new_volume": "remain_only", "new_price": "10000"},
+            400,
+            "validation_error",
+        ),
+    ],
+)
+async def test_cancel_and_new_refusals_change_nothing(
+    fake: FakeUpbit, client: httpx.AsyncClient, fields: dict[str, str], status: int, name: str
+) -> None:
+    fake.set_balance("KRW", D("1000000"))
+    old = (await apost(client, buy("95000000", "0.005", identifier="old-2"))).json()
+    body = cancel_and_new(old["uuid"], **fields)
+    if fields == {"new_volume": "remain_only", "new_price": "96000000"}:
+        body.pop("new_ord_type")  # new_ord_type is required
+    r = await apost(client, body, path="/v1/orders/cancel_and_new")
+    assert (r.status_code, err(r)) == (status, name), r.text
+    assert fake.orders[old["uuid"]].state == "wait"
+    assert len(fake.orders) == 1
+
+
+async def test_cancel_and_new_of_an_order_that_filled_first_creates_nothing(
+    fake: FakeUpbit, client: httpx.AsyncClient
+) -> None:
+    fake.set_balance("KRW", D("1000000"))
+    fake.cancel_lag = 2
+    old = (await apost(client, buy("95000000", "0.005"))).json()
+    r = await apost(
+        client,
+        cancel_and_new(
+            old["uuid"], new_volume="remain_only", new_price="96000000", new_identifier="n-1"
+        ),
+        path="/v1/orders/cancel_and_new",
+    )
+    assert r.status_code == 201  # accepted; the cancel has not completed
+    await fake.trade("KRW-BTC", D("95000000"), D("0.005"), ask_bid="ASK")  # fills it first
+    fake.settle_cancels()
+    r = await aget(client, "/v1/order", [("identifier", "n-1")])
+    assert (r.status_code, err(r)) == (404, "order_not_found")
+    assert fake.orders[old["uuid"]].state == "done"
+    r = await apost(  # once done, it cannot be cancelled any more
+        client,
+        cancel_and_new(old["uuid"], new_volume="0.001", new_price="96000000"),
+        path="/v1/orders/cancel_and_new",
+    )
+    assert (r.status_code, err(r)) == (404, "order_not_found")
 
 
 async def test_chance_and_accounts(fake: FakeUpbit, client: httpx.AsyncClient) -> None:

@@ -7,9 +7,11 @@ from decimal import Decimal as D
 import pytest
 
 from tests.trading_engine.conftest import facade, paper_rig, replay
+from trading.domain import TradePrint
 from trading.events import ParameterChanged, Paused, PositionClosed, RiskBreach
 from trading.positions import PositionState
 from trading.risk.halts import HaltWindow
+from trading.upbit.order_submit import OrderIntent
 
 
 def of(events, kind):
@@ -122,3 +124,34 @@ async def test_replace_refuses_an_order_a_position_waits_on(store, events):
 
     with pytest.raises(ValueError, match="belongs to the KRW-BTC position"):
         await api.replace("busy1", D(13_000_000))
+
+
+OLD, NEW = D("95000000"), D("96000000")
+
+
+async def test_replace_in_paper_mode_is_one_cancel_and_new(store, events):
+    """EngineFacade.replace -> OrderManager.replace -> PaperExchange.cancel_and_new."""
+    rig = await paper_rig(store, events)
+    assert rig.paper is not None
+    api = facade(rig, store, events)
+    manual = await rig.engine.orders.place(
+        OrderIntent(
+            intent_id="manual1",
+            market="KRW-BTC",
+            side="bid",
+            ord_type="limit",
+            price=OLD,
+            volume=D("0.01"),
+        )
+    )
+    rig.paper.set_orderbook("KRW-BTC", asks=[(D("97000000"), D(1))], bids=[])
+    await rig.paper.on_trade(TradePrint("KRW-BTC", OLD, D("0.003"), rig.engine.market_time()))
+
+    replacement = await api.replace(manual.intent_id, NEW)
+
+    assert replacement is not None
+    assert (replacement.price, replacement.volume, replacement.state) == (NEW, D("0.007"), "wait")
+    old = await store.order("manual1")
+    assert (old.state, old.executed_volume) == ("cancel", D("0.003"))
+    live = [o for o in rig.paper.orders.values() if o.is_open]
+    assert [(o.price, o.remaining_volume) for o in live] == [(NEW, D("0.007"))]

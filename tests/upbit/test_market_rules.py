@@ -8,6 +8,8 @@ import pytest
 
 from trading.errors import BelowMinTotal, InvalidOrder, InvalidPrice
 from trading.upbit.market_rules import MarketRules, Rounding
+from trading.upbit.models import Instrument
+from trading.upbit.tick_check import check_instruments, common_tick
 
 RULES = MarketRules()
 
@@ -43,9 +45,32 @@ def test_btc_and_usdt_markets_have_their_own_grid():
     assert RULES.tick_size("USDT-XRP", D("0.5")) == D("0.0001")
 
 
-def test_overrides_from_instruments_win():
-    rules = MarketRules({"KRW-USDT": D("0.5")})
+def test_a_band_exception_applies_inside_its_band_only():
+    rules = MarketRules({"KRW-USDT": {D(1000): D("0.5")}})
+
     assert rules.tick_size("KRW-USDT", D("1400")) == D("0.5")
+    assert rules.tick_size("KRW-USDT", D("999")) == D(1)  # the band below: the table
+    assert rules.tick_size("KRW-USDT", D("5000")) == D(5)  # the band above: the table
+    assert rules.tick_size("KRW-BTC", D("1400")) == D(1)  # other markets: the table
+
+
+@pytest.mark.parametrize(
+    ("table", "upbit", "common"),
+    [("1", "0.5", "1"), ("1", "10", "10"), ("5", "2", "10"), ("0.1", "0.25", "0.5")],
+)
+def test_common_tick_is_on_both_grids(table, upbit, common):
+    assert common_tick(D(table), D(upbit)) == D(common)
+
+
+def test_instruments_that_agree_leave_the_table_and_drop_an_old_exception():
+    old = MarketRules({"KRW-XRP": {D(1000): D(10)}})
+    answer = [Instrument(market="KRW-XRP", quote_currency="KRW", tick_size=D(1))]
+
+    rules, found = check_instruments(old, answer, {"KRW-XRP": D(1400)})
+
+    assert (rules.band_ticks, found) == ({}, [])
+    unpriced, found = check_instruments(old, answer, {})
+    assert (unpriced, found) == (old, [])  # no price known: nothing to compare
 
 
 @pytest.mark.parametrize(

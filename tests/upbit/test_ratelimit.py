@@ -143,3 +143,48 @@ async def test_callers_wait_out_a_short_ban():
 
     assert time.monotonic() - start >= 0.15
     await limiter.close()
+
+
+def test_the_order_group_follows_upbits_documented_12_per_second():
+    """Reference §7.1: ``order`` allows 12 requests/s per pocket since 2026-08-21."""
+    limiter = RateLimiter()
+
+    assert limiter.group("order").capacity == 12
+    assert limiter.group("order-test").capacity == 8  # unchanged by that notice
+    assert RateLimiter({"order": 5}).group("order").capacity == 5  # configurable down
+
+
+async def test_twelve_orders_go_out_in_a_second_without_queueing_or_429():
+    """Against the fake, which enforces Upbit's 12/s: the default client queues none of 12
+    orders, the server's ``Remaining-Req`` ends at 0, and the 13th would have to wait."""
+    from decimal import Decimal as D
+
+    from tests.fakes.upbit import FakeUpbit
+    from trading.upbit.auth import Credentials
+    from trading.upbit.rest import UpbitRestClient
+    from trading.upbit.retry import RetryPolicy
+
+    async with FakeUpbit() as fake:
+        fake.set_balance("KRW", D(10_000_000))
+        client = UpbitRestClient(
+            fake.rest_url,
+            credentials=Credentials("test-access", "test-secret"),
+            retry=RetryPolicy(max_retries=0),
+        )
+        async with client:
+            for n in range(12):
+                body = client.order_body(
+                    market="KRW-BTC",
+                    side="bid",
+                    ord_type="limit",
+                    identifier=f"rate-{n}",
+                    price=D(50_000_000),
+                    volume=D("0.0001"),
+                )
+                await client.create_order(body)
+            order = client.limiter.group("order")
+            assert order.waits == 0
+            assert order.remaining == 0  # the server's count agrees: its second is used up
+            assert order.delay(time.monotonic()) > 0  # so the 13th waits for the window
+    statuses = [r.status for r in fake.requests if r.path == "/v1/orders"]
+    assert statuses == [201] * 12

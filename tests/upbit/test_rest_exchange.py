@@ -171,3 +171,50 @@ async def test_decimal_wire_format_has_no_exponent(fake, client):
 
     assert posts(fake)[-1].body["price"] == "120000000"
     assert posts(fake)[-1].body["volume"] == "0.0001"
+
+
+async def test_cancel_and_new_is_one_signed_order_group_post(fake, client):
+    old = await client.create_order(
+        client.order_body(
+            market="KRW-BTC",
+            side="bid",
+            ord_type="limit",
+            identifier="t-cn-1",
+            price=D("90000000"),
+            volume=D("0.002"),
+        )
+    )
+    body = client.cancel_and_new_body(
+        prev_uuid=old.uuid,
+        market="KRW-BTC",
+        side="bid",
+        new_identifier="t-cn-2",
+        price=D("91000000"),
+        volume=D("0.002"),
+    )
+    with pytest.raises(InvalidPrice):  # checked on the new price's band before sending
+        client.cancel_and_new_body(
+            prev_uuid=old.uuid,
+            market="KRW-BTC",
+            side="bid",
+            new_identifier="t-cn-x",
+            price=D("91000500"),
+            volume=D("0.002"),
+        )
+
+    result = await client.cancel_and_new(body)
+
+    assert list(body) == [
+        "prev_order_uuid",
+        "new_ord_type",
+        "new_volume",
+        "new_price",
+        "new_identifier",
+    ]
+    assert (result.uuid, result.state, result.identifier) == (old.uuid, "wait", "t-cn-1")
+    assert result.new_order_identifier == "t-cn-2"
+    new = await client.get_order(uuid=result.new_order_uuid)
+    assert (new.identifier, new.price, new.volume) == ("t-cn-2", D("91000000"), D("0.002"))
+    sent = posts(fake)[-1]
+    assert (sent.path, sent.group, sent.status) == ("/v1/orders/cancel_and_new", "order", 201)
+    assert client.limiter.group("order").remaining is not None  # Remaining-Req was read

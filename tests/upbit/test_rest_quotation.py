@@ -71,10 +71,14 @@ async def test_unknown_market_is_not_found(client):
         await client.ticker(["KRW-NOPE"])
 
 
-async def test_instruments_replace_the_tick_table(client):
+async def test_instruments_that_agree_with_the_table_change_nothing(fake, client):
+    await fake.trade("KRW-BTC", D("100005000"), D("0.001"))
+
     rules = await client.refresh_ticks(["KRW-BTC"])
 
+    assert rules.band_ticks == {}
     assert rules.tick_size("KRW-BTC", D("100000000")) == D("1000")
+    assert rules.tick_size("KRW-BTC", D("999500")) == D("500")  # the band's tick, not 1000
 
 
 @pytest.mark.parametrize(

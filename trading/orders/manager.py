@@ -7,6 +7,9 @@ exchange, or from REST polling as the fallback; all three are deduplicated by ``
 in the store, so a fill seen twice is recorded once and announced once. When an order reaches
 its end (done, cancel, rejected) ``OrderSettled`` is announced once: the engine's signal that
 no more fills follow.
+
+Re-pricing (``replace``) goes through ``OrderReplacer``: Upbit's atomic cancel-and-new, or
+cancel, confirm, then place; never a new order beside an old one that can still fill.
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ import logging
 import uuid
 from decimal import Decimal
 
-from trading.errors import CircuitOpen, OrderOutcomeUnknown, TransientError, UpbitError
+from trading.errors import (
+    CircuitOpen,
+    NotFound,
+    OrderOutcomeUnknown,
+    TransientError,
+    UpbitError,
+)
 from trading.events import (
     EventSink,
     OrderCancelled,
@@ -26,11 +35,12 @@ from trading.events import (
     OrderUncertain,
     ignore_event,
 )
-from trading.exchange import Exchange
+from trading.exchange import CancelAndNew, Exchange
 from trading.orders.reports import FillReport, fill_from_my_order, fills_from_order
 from trading.store import TERMINAL_STATES, OrderRecord, Store
 from trading.upbit.market_rules import VOLUME_STEP
 from trading.upbit.models import Order
+from trading.upbit.order_replace import OrderReplacer, ReplaceOutcome
 from trading.upbit.order_submit import OrderIntent, OrderSubmitter
 from trading.upbit.ws_messages import MyOrder
 
@@ -66,6 +76,7 @@ class OrderManager:
             max_attempts=max_attempts,
             on_event=on_event,
         )
+        self.replacer = OrderReplacer(exchange, self.submitter, journal=store, on_event=on_event)
 
     @staticmethod
     def new_intent_id() -> str:
@@ -86,6 +97,20 @@ class OrderManager:
             time_in_force=intent.time_in_force,
             reference_price=intent.reference_price,
         )
+        await self._journal_intent(intent, strategy=strategy, reason=reason)
+        try:
+            order = await self.submitter.submit(intent, first_journaled=True)
+        except OrderOutcomeUnknown as exc:
+            self._uncertain(intent, exc)
+            raise
+        except (UpbitError, TransientError) as exc:
+            await self._mark_rejected(intent, exc)
+            raise
+        return await self._placed(intent, order)
+
+    async def _journal_intent(
+        self, intent: OrderIntent, *, strategy: str | None, reason: str | None
+    ) -> None:
         await self.store.record_intent(
             intent_id=intent.intent_id,
             market=intent.market,
@@ -99,23 +124,20 @@ class OrderManager:
             # attempt 1 is journalled with the intent: one commit fewer before the POST
             identifier=self.submitter.identifier(intent.intent_id, 1),
         )
-        try:
-            order = await self.submitter.submit(intent, first_journaled=True)
-        except OrderOutcomeUnknown as exc:
-            log.warning("order %s: outcome unknown, left for reconciliation", intent.intent_id)
-            self._emit(
-                OrderUncertain(
-                    intent_id=intent.intent_id,
-                    market=intent.market,
-                    side=intent.side,
-                    ord_type=intent.ord_type,
-                    reason=str(exc),
-                )
+
+    def _uncertain(self, intent: OrderIntent, exc: OrderOutcomeUnknown) -> None:
+        log.warning("order %s: outcome unknown, left for reconciliation", intent.intent_id)
+        self._emit(
+            OrderUncertain(
+                intent_id=intent.intent_id,
+                market=intent.market,
+                side=intent.side,
+                ord_type=intent.ord_type,
+                reason=str(exc),
             )
-            raise
-        except (UpbitError, TransientError) as exc:
-            await self._mark_rejected(intent, exc)
-            raise
+        )
+
+    async def _placed(self, intent: OrderIntent, order: Order) -> OrderRecord:
         self._emit(
             OrderPlaced(
                 intent_id=intent.intent_id,
@@ -125,19 +147,27 @@ class OrderManager:
                 side=order.side,
                 ord_type=order.ord_type,
                 price=intent.price,
-                volume=intent.volume,
+                volume=order.volume if order.volume is not None else intent.volume,
                 paper=self.paper,
             )
         )
         return await self.on_order(order)
 
-    async def _mark_rejected(self, intent: OrderIntent, exc: Exception) -> None:
-        name = exc.name if isinstance(exc, UpbitError) else type(exc).__name__
-        self._emit(
-            OrderRejected(
-                intent_id=intent.intent_id, market=intent.market, name=str(name), reason=str(exc)
+    async def _mark_rejected(
+        self, intent: OrderIntent, exc: Exception | None, *, announce: bool = True
+    ) -> None:
+        """End an intent that has no order on the exchange; ``announce``: as a rejection
+        (a replacement that was simply not needed is not one)."""
+        if announce and exc is not None:
+            name = exc.name if isinstance(exc, UpbitError) else type(exc).__name__
+            self._emit(
+                OrderRejected(
+                    intent_id=intent.intent_id,
+                    market=intent.market,
+                    name=str(name),
+                    reason=str(exc),
+                )
             )
-        )
         attempts = await self.store.attempts_for(intent.intent_id)
         if attempts:
             after = await self.store.update_order_from_exchange(
@@ -185,6 +215,7 @@ class OrderManager:
             executed_volume=order.executed_volume,
             executed_funds=funds,
             paid_fee=order.paid_fee,
+            volume=order.volume,
         )
         if record is None:
             raise LookupError(f"order {order.identifier or order.uuid} is not in the store")
@@ -318,23 +349,86 @@ class OrderManager:
         return cancelled
 
     async def replace(self, intent_id: str, price: Decimal) -> OrderRecord | None:
-        """Cancel-and-replace a stale limit order: the unfilled rest goes out at ``price``."""
-        row = await self.cancel(intent_id)
-        if row is None or row.ord_type != "limit" or row.volume is None:
+        """Re-price a resting limit order: what it has left goes out at ``price``, never
+        beside it (``OrderReplacer``: Upbit's cancel-and-new, or cancel, confirm, place).
+
+        The old order's fills and end are recorded before the new order is. Returns the new
+        order's record; None when nothing was left to replace (it filled, or it was not open).
+        """
+        row = await self.store.order(intent_id)
+        if row is None or row.uuid is None or row.state in TERMINAL_STATES:
             return None
-        remaining = row.volume - row.executed_volume
-        if remaining <= 0:
+        if row.ord_type != "limit" or row.volume is None or row.price is None:
+            await self.cancel(intent_id)  # only a resting limit order has a price to change
             return None
-        return await self.place(
-            OrderIntent(
-                intent_id=self.new_intent_id(),
-                market=row.market,
-                side="bid" if row.side == "bid" else "ask",
-                ord_type="limit",
-                price=price,
-                volume=remaining,
-                time_in_force=row.time_in_force,
-            ),
-            strategy=row.strategy,
-            reason=f"replaces {row.intent_id}",
+        left = row.volume - row.executed_volume
+        if left <= 0:  # filled; the book is a step behind the exchange
+            await self.refresh(row)
+            return None
+        intent = OrderIntent(
+            intent_id=self.new_intent_id(),
+            market=row.market,
+            side="bid" if row.side == "bid" else "ask",
+            ord_type="limit",
+            price=price,
+            volume=left,
+            time_in_force=row.time_in_force,
         )
+        self._check_replacement(intent, row.uuid)  # a refused price writes nothing
+        await self._journal_intent(intent, strategy=row.strategy, reason=f"replaces {intent_id}")
+        try:
+            outcome = await self.replacer.replace(intent, row.uuid, first_journaled=True)
+        except OrderOutcomeUnknown as exc:
+            self._uncertain(intent, exc)
+            raise
+        except UpbitError as exc:  # TransientError included
+            try:
+                old = await self.refresh(row)  # the book shows the old order as it is now
+            except UpbitError:
+                old = None
+            gone = isinstance(exc, NotFound) and old is not None and not old.is_open
+            await self._mark_rejected(intent, exc, announce=not gone)
+            if gone:  # it filled (or was cancelled) before the request arrived
+                return None
+            raise
+        return await self._replaced(intent, outcome)
+
+    def _check_replacement(self, intent: OrderIntent, prev_uuid: str) -> None:
+        assert intent.price is not None
+        assert intent.volume is not None
+        if isinstance(self.exchange, CancelAndNew):
+            self.exchange.cancel_and_new_body(
+                prev_uuid=prev_uuid,
+                market=intent.market,
+                side=intent.side,
+                new_identifier="validate",
+                price=intent.price,
+                volume=intent.volume,
+                time_in_force=intent.time_in_force,
+            )
+            return
+        self.exchange.order_body(
+            market=intent.market,
+            side=intent.side,
+            ord_type="limit",
+            identifier="validate",
+            price=intent.price,
+            volume=intent.volume,
+            time_in_force=intent.time_in_force,
+        )
+
+    async def _replaced(self, intent: OrderIntent, outcome: ReplaceOutcome) -> OrderRecord | None:
+        old = await self.on_order(outcome.old)  # its fills and its end first
+        if outcome.new is None:
+            if old.state == "cancel":  # cancelled, yet no new order: the operator must know
+                self._emit(
+                    OrderRejected(
+                        intent_id=intent.intent_id,
+                        market=intent.market,
+                        name="replacement_not_created",
+                        reason=f"order {old.intent_id} was cancelled, its replacement not made",
+                    )
+                )
+            await self._mark_rejected(intent, None, announce=False)
+            return None
+        return await self._placed(intent, outcome.new)

@@ -64,3 +64,35 @@ def parse_body(body: dict[str, str]) -> ParsedBody:
         if value is not None and not value.is_finite():
             raise ValidationError(f"bad number {value}", name="invalid_parameter", status=400)
     return parsed
+
+
+def new_order_body(body: dict[str, str], prev: PaperOrder) -> dict[str, str]:
+    """The create-order body of a cancel_and_new request's new order: the old order's market
+    and side, the ``new_*`` fields, ``remain_only`` resolved to the old order's remainder."""
+    ord_type = body.get("new_ord_type")
+    if not ord_type:
+        raise ValidationError("new_ord_type is required", name="validation_error", status=400)
+    out = {"market": prev.market, "side": prev.side, "ord_type": ord_type}
+    volume = body.get("new_volume")
+    if volume == "remain_only":
+        if not (ord_type == "limit" or (prev.side == "ask" and ord_type in ("market", "best"))):
+            raise ValidationError(
+                "remain_only is for limit orders, market and best sells only",
+                name="validation_error",
+                status=400,
+            )
+        if prev.remaining_volume is None or prev.remaining_volume <= 0:
+            raise ValidationError(
+                "the old order has nothing left", name="validation_error", status=400
+            )
+        volume = str(prev.remaining_volume)
+    if volume is not None:
+        out["volume"] = volume
+    for source, target in (
+        ("new_price", "price"),
+        ("new_time_in_force", "time_in_force"),
+        ("new_smp_type", "smp_type"),
+    ):
+        if body.get(source) is not None:
+            out[target] = body[source]
+    return out

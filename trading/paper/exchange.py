@@ -20,15 +20,15 @@ from trading.domain import TradePrint
 from trading.errors import InsufficientFunds, InvalidOrder, MarketOffline, NotFound
 from trading.errors import ValidationError as UpbitValidationError
 from trading.exchange import OrdType, Side
-from trading.paper.body import parse_body
+from trading.paper.body import new_order_body, parse_body
 from trading.paper.book import MarketData
 from trading.paper.ledger import Ledger
 from trading.paper.matching import Matcher
 from trading.paper.orders import PaperFill, PaperOrder
 from trading.paper.persist import STATE_KEY, StateStore, dump_state, restore_state
 from trading.upbit.market_rules import MarketRules
-from trading.upbit.models import KST, Account, Order, Orderbook
-from trading.upbit.order_body import build_body
+from trading.upbit.models import KST, Account, CancelAndNewResult, Order, Orderbook
+from trading.upbit.order_body import build_body, build_cancel_and_new_body
 
 log = logging.getLogger(__name__)
 
@@ -167,12 +167,7 @@ class PaperExchange:
         """
         identifier = body.get("identifier") or None
         if identifier is not None and not test:
-            if identifier in self.used_identifiers:
-                raise InvalidOrder(
-                    f"identifier {identifier} was already used", name="duplicate_identifier"
-                )
-            self.used_identifiers.add(identifier)
-            self._version += 1
+            self._claim(identifier)
         try:
             order = self._validated(body, identifier)
         except Exception:
@@ -180,15 +175,64 @@ class PaperExchange:
             raise
         if test:
             return order.to_order()
-        self.seq += 1
-        self.orders[order.uuid] = order
-        if identifier is not None:
-            self.by_identifier[identifier] = order.uuid
-        self._matcher.reserve(order)
-        ack = order.to_order()
-        self._matcher.take(order)
+        ack = self._open(order)
         await self._settle()
         return ack
+
+    def cancel_and_new_body(
+        self,
+        *,
+        prev_uuid: str,
+        market: str,
+        side: Side,
+        new_identifier: str,
+        price: Decimal,
+        volume: Decimal,
+        time_in_force: str | None = None,
+        smp_type: str | None = None,
+    ) -> dict[str, str]:
+        """Exactly ``UpbitRestClient.cancel_and_new_body``."""
+        return build_cancel_and_new_body(
+            self.rules,
+            prev_uuid=prev_uuid,
+            market=market,
+            side=side,
+            new_identifier=new_identifier,
+            price=price,
+            volume=volume,
+            time_in_force=time_in_force,
+            smp_type=smp_type,
+        )
+
+    async def cancel_and_new(self, body: dict[str, str]) -> CancelAndNewResult:
+        """Upbit's cancel-and-new (reference §5.14): the old order is cancelled, then the new
+        one (``remain_only``: the old one's remainder) goes out. Paper cancels complete at
+        once, so nothing can fill in between; a refusal changes nothing but the identifier,
+        which is used up as on Upbit."""
+        prev_uuid = body.get("prev_order_uuid") or None
+        prev = self._find(prev_uuid, None if prev_uuid else body.get("prev_order_identifier"))
+        identifier = body.get("new_identifier") or None
+        if identifier is not None:
+            if identifier == prev.identifier:
+                raise UpbitValidationError(
+                    "new_identifier must differ from the old order's",
+                    name="validation_error",
+                    status=400,
+                )
+            self._claim(identifier)
+        try:
+            _check_open(prev)
+            order = self._validated(new_order_body(body, prev), identifier, released=prev.locked)
+        except Exception:
+            await self._save()
+            raise
+        snapshot = prev.to_order()
+        self._matcher.finish(prev, "cancel")
+        self._open(order)
+        await self._settle()
+        return CancelAndNewResult(
+            **snapshot.model_dump(), new_order_uuid=order.uuid, new_order_identifier=identifier
+        )
 
     async def get_order(self, *, uuid: str | None = None, identifier: str | None = None) -> Order:
         return self._find(uuid, identifier).to_order(with_trades=True)
@@ -233,6 +277,26 @@ class PaperExchange:
 
     # -- internals -------------------------------------------------------------------------
 
+    def _claim(self, identifier: str) -> None:
+        """An identifier is used once, forever, even by a refused order (reference §5.5)."""
+        if identifier in self.used_identifiers:
+            raise InvalidOrder(
+                f"identifier {identifier} was already used", name="duplicate_identifier"
+            )
+        self.used_identifiers.add(identifier)
+        self._version += 1
+
+    def _open(self, order: PaperOrder) -> Order:
+        """Book a validated order: lock its funds, match it; returns the acknowledgement."""
+        self.seq += 1
+        self.orders[order.uuid] = order
+        if order.identifier is not None:
+            self.by_identifier[order.identifier] = order.uuid
+        self._matcher.reserve(order)
+        ack = order.to_order()
+        self._matcher.take(order)
+        return ack
+
     def _find(self, uuid: str | None, identifier: str | None) -> PaperOrder:
         if bool(uuid) == bool(identifier):
             raise UpbitValidationError(
@@ -244,7 +308,10 @@ class PaperExchange:
             raise NotFound("주문을 찾지 못했습니다.", name="order_not_found", status=404)
         return order
 
-    def _validated(self, body: dict[str, str], identifier: str | None) -> PaperOrder:
+    def _validated(
+        self, body: dict[str, str], identifier: str | None, released: Decimal = Decimal(0)
+    ) -> PaperOrder:
+        """``released``: what a cancel going first frees in the currency this order locks."""
         parsed = parse_body(body)
         reference = self.market.reference_price(parsed.market, parsed.side)
         self.rules.check_order(
@@ -260,7 +327,7 @@ class PaperExchange:
         side, market = parsed.side, parsed.market
         currency, lock, order.reserved_fee = self._matcher.lock_for(order)
         order.locked = lock
-        if self.ledger.free.get(currency, Decimal(0)) < lock:
+        if self.ledger.free.get(currency, Decimal(0)) + released < lock:
             raise InsufficientFunds(
                 f"not enough free {currency} ({lock} needed)",
                 name=f"insufficient_funds_{side}",
@@ -307,6 +374,12 @@ class PaperExchange:
             version = self._version
             await self._store.set_state(STATE_KEY, dump_state(self))
             self._saved_version = version
+
+
+def _check_open(order: PaperOrder) -> None:
+    """Only an open order can be cancelled (a filled one is ``order_not_found``, as live)."""
+    if not order.is_open:
+        raise NotFound(f"order {order.uuid} is not open", name="order_not_found", status=404)
 
 
 def _deliver(callback: Callable[[Any], None] | None, value: object) -> None:

@@ -146,10 +146,13 @@ class Store(OpsMixin):
         paid_fee: Decimal,
         identifier: str | None = None,
         uuid: str | None = None,
+        volume: Decimal | None = None,
     ) -> OrderRecord | None:
         """Apply an order report from the WebSocket or REST, found by identifier (any attempt
         of the intent) or uuid. Reports can arrive out of order, so a terminal state is never
-        left and executed amounts never shrink. Returns None for an order we never placed."""
+        left and executed amounts never shrink. ``volume``: what the exchange says was ordered
+        (a cancel-and-new's ``remain_only`` is sized by Upbit, not by us). Returns None for an
+        order we never placed."""
         if identifier is None and uuid is None:
             raise ValueError("need an identifier or a uuid")
         async with self._tx() as session:
@@ -171,6 +174,8 @@ class Store(OpsMixin):
                 return None
             if uuid is not None and order.uuid is None:
                 order.uuid = uuid
+            if volume is not None:
+                order.volume = volume
             if order.state not in TERMINAL_STATES or state in TERMINAL_STATES:
                 order.state = state
             if executed_volume >= order.executed_volume:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-#: requests per second per rate-limit group (reference §7.1). ``order`` is 12/s since
-#: 2026-08-21; we default to the older 8/s, which every account still honours.
+#: requests per second per rate-limit group (reference §7.1, rate-limits page of 2026-09-08).
+#: ``order`` (``POST /orders`` and ``POST /orders/cancel_and_new``) is 12/s per pocket since
+#: 2026-08-21 (8/s before); ``upbit.order_rate_per_s`` can only set it lower, and the
+#: ``Remaining-Req`` header slows us further when the server has counted more than we sent.
 RATE_LIMITS = MappingProxyType(
     {
         "market": 10.0,
@@ -14,7 +16,7 @@ RATE_LIMITS = MappingProxyType(
         "ticker": 10.0,
         "orderbook": 10.0,
         "default": 30.0,
-        "order": 8.0,
+        "order": 12.0,
         "order-test": 8.0,
         "order-cancel-all": 0.5,
     }

@@ -14,16 +14,20 @@ from enum import Enum
 
 from trading.errors import BelowMinTotal, InvalidOrder, InvalidPrice
 
-#: KRW market tick table in force since 2025-07-31 (reference §9.1): (lower bound, tick).
+#: KRW market tick table in force since 2025-07-31 (reference §9.1): (lower bound, tick),
+#: one row per band as Upbit publishes it, even where two neighbours share a tick: Upbit's
+#: per-pair exceptions are announced per band (``tick_check`` keeps them to theirs).
 KRW_TICKS: tuple[tuple[Decimal, Decimal], ...] = tuple(
     (Decimal(lo), Decimal(tick))
     for lo, tick in (
+        ("2000000", "1000"),
         ("1000000", "1000"),
         ("500000", "500"),
         ("100000", "100"),
         ("50000", "50"),
         ("10000", "10"),
         ("5000", "5"),
+        ("1000", "1"),
         ("100", "1"),
         ("10", "0.1"),
         ("1", "0.01"),
@@ -48,6 +52,7 @@ USDT_TICKS: tuple[tuple[Decimal, Decimal], ...] = tuple(
     )
 )
 BTC_TICK = Decimal("0.00000001")
+BTC_TICKS: tuple[tuple[Decimal, Decimal], ...] = ((Decimal(0), BTC_TICK),)
 VOLUME_STEP = Decimal("0.00000001")
 MIN_TOTAL = {"KRW": Decimal(5000), "BTC": Decimal("0.00005"), "USDT": Decimal("0.5")}
 MAX_TOTAL_KRW = Decimal(1_000_000_000)
@@ -61,20 +66,45 @@ class Rounding(Enum):
     NEAREST = "nearest"
 
 
+def tick_table(market: str) -> tuple[tuple[Decimal, Decimal], ...]:
+    """The band table of the market's quote currency: (lower bound, tick), highest first."""
+    quote = quote_currency(market)
+    if quote == "BTC":
+        return BTC_TICKS
+    return USDT_TICKS if quote == "USDT" else KRW_TICKS
+
+
+def band(market: str, price: Decimal) -> tuple[Decimal, Decimal]:
+    """``(lower bound, tick)`` of the table band ``price`` is in (the last row's lower bound
+    is 0, so a positive price always has one)."""
+    table = tick_table(market)
+    for row in table:
+        if price >= row[0]:
+            return row
+    return table[-1]
+
+
 @dataclass(frozen=True, slots=True)
 class MarketRules:
-    """Tick sizes and limits; ``tick_overrides`` come from /v1/orderbook/instruments."""
+    """Tick sizes and limits.
 
-    tick_overrides: Mapping[str, Decimal] = field(default_factory=dict)
+    The tick of a price is the one of the band that price is in, looked up when the order is
+    built: Upbit's KRW tick changes with the price (99,950 KRW is on the 50 KRW grid, 100,100
+    on the 100 KRW grid), so a tick fetched once per market goes stale as soon as the coin
+    crosses a band, and Upbit refuses the off-grid price. ``band_ticks`` (market -> band lower
+    bound -> tick) holds the few bands where Upbit's own answer (/v1/orderbook/instruments,
+    see ``tick_check``) disagreed with the table; each applies inside its band only.
+    """
+
+    band_ticks: Mapping[str, Mapping[Decimal, Decimal]] = field(default_factory=dict)
 
     def tick_size(self, market: str, price: Decimal) -> Decimal:
-        if market in self.tick_overrides:
-            return self.tick_overrides[market]
-        quote = quote_currency(market)
-        if quote == "BTC":
-            return BTC_TICK
-        table = USDT_TICKS if quote == "USDT" else KRW_TICKS
-        return next(tick for lower, tick in table if price >= lower)
+        lower, tick = band(market, price)
+        if self.band_ticks:
+            exceptions = self.band_ticks.get(market)
+            if exceptions:
+                return exceptions.get(lower, tick)
+        return tick
 
     def round_price(self, market: str, price: Decimal, rounding: Rounding) -> Decimal:
         if price <= 0:

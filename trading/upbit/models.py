@@ -220,6 +220,16 @@ class Order(_Model):
         return value if value.tzinfo else value.replace(tzinfo=KST)
 
 
+class CancelAndNewResult(Order):
+    """POST /v1/orders/cancel_and_new: the old order as it was when the cancel was accepted,
+    plus the new order's ids. The new order exists only once the cancel completed, and never
+    if the old one filled first (then Upbit may still name a uuid): look it up, don't trust
+    the ids."""
+
+    new_order_uuid: str | None = None
+    new_order_identifier: str | None = None
+
+
 class CancelledRef(_Model):
     uuid: str
     market: str

@@ -1,8 +1,9 @@
-"""The JSON body of ``POST /v1/orders``, validated against the market rules first.
+"""The JSON bodies of ``POST /v1/orders`` and ``POST /v1/orders/cancel_and_new``, validated
+against the market rules first.
 
-One function for the live client and the paper exchange, so both refuse the same orders with
-the same errors and send the same bytes: keys in a fixed order (the query hash covers them in
-body order), amounts as plain decimal strings, absent fields omitted rather than null.
+One function each for the live client and the paper exchange, so both refuse the same orders
+with the same errors and send the same bytes: keys in a fixed order (the query hash covers
+them in body order), amounts as plain decimal strings, absent fields omitted rather than null.
 """
 
 from __future__ import annotations
@@ -49,4 +50,47 @@ def build_body(
     if smp_type is not None:
         body["smp_type"] = smp_type
     body["identifier"] = identifier
+    return body
+
+
+def build_cancel_and_new_body(
+    rules: MarketRules,
+    *,
+    prev_uuid: str,
+    market: str,
+    side: Side,
+    new_identifier: str,
+    price: Decimal,
+    volume: Decimal,
+    time_in_force: str | None = None,
+    smp_type: str | None = None,
+) -> dict[str, str]:
+    """Re-price a limit order: cancel ``prev_uuid``, then a limit ``price`` for what is left.
+
+    ``new_volume`` is ``remain_only``: Upbit sizes the new order by the old one's remainder at
+    the moment the cancel completes, so a fill still in flight is never bought twice.
+    ``volume`` (our book's remainder) is only what the rules check (tick at the new price,
+    minimum and maximum total); the exchange's remainder can only be smaller.
+    """
+    if not new_identifier:
+        raise ValidationError("every order needs an identifier", name="client_identifier")
+    rules.check_order(
+        market=market,
+        side=side,
+        ord_type="limit",
+        price=price,
+        volume=volume,
+        time_in_force=time_in_force,
+    )
+    body = {
+        "prev_order_uuid": prev_uuid,
+        "new_ord_type": "limit",
+        "new_volume": "remain_only",
+        "new_price": fmt_decimal(price),
+    }
+    if time_in_force is not None:
+        body["new_time_in_force"] = time_in_force
+    if smp_type is not None:
+        body["new_smp_type"] = smp_type
+    body["new_identifier"] = new_identifier
     return body

@@ -111,13 +111,29 @@ class OrderSubmitter:
     def identifier(self, intent_id: str, attempt: int) -> str:
         return f"{self._prefix}-{intent_id}-{attempt}"
 
-    async def submit(self, intent: OrderIntent, *, first_journaled: bool = False) -> Order:
-        """Send ``intent``; ``first_journaled`` = the caller already wrote attempt 1's
-        identifier in the same transaction as the intent (one commit fewer before the POST)."""
+    @property
+    def settle_s(self) -> float:
+        return self._settle_s
+
+    async def may_send(self, identifier: str) -> None:
+        """Ask the leader fence right before a send; a refusal is journalled, nothing leaves."""
+        refusal = self.fence() if self.fence is not None else None
+        if refusal is not None:  # a lost leader sends nothing, a new leader takes over
+            await self._journal.mark_attempt(identifier, "not_sent", refusal)
+            raise NotLeader(refusal)
+
+    async def submit(
+        self, intent: OrderIntent, *, first_journaled: bool = False, first_attempt: int = 1
+    ) -> Order:
+        """Send ``intent``; ``first_journaled`` = the caller already wrote the first attempt's
+        identifier in the same transaction as the intent (one commit fewer before the POST).
+        ``first_attempt`` > 1 when earlier identifiers of the intent went to another request
+        (a cancel-and-new that never took effect)."""
         if not _ID_PART.match(intent.intent_id):
             raise ValueError(f"intent id {intent.intent_id!r} must be short and alphanumeric")
         last_error: Exception | None = None
-        for attempt in range(1, self._max_attempts + 1):
+        attempts = range(first_attempt, first_attempt + self._max_attempts)
+        for attempt in attempts:
             identifier = self.identifier(intent.intent_id, attempt)
             # validates before the identifier is journalled: a refused order burns nothing
             body = self._client.order_body(
@@ -131,12 +147,9 @@ class OrderSubmitter:
                 smp_type=intent.smp_type,
                 reference_price=intent.reference_price,
             )
-            if attempt > 1 or not first_journaled:
+            if attempt > first_attempt or not first_journaled:
                 await self._journal.record_attempt(intent.intent_id, identifier, attempt)
-            refusal = self.fence() if self.fence is not None else None
-            if refusal is not None:  # a lost leader sends nothing, a new leader takes over
-                await self._journal.mark_attempt(identifier, "not_sent", refusal)
-                raise NotLeader(refusal)
+            await self.may_send(identifier)
             try:
                 order = await self._client.create_order(body)
             except (CircuitOpen, Banned) as exc:
@@ -153,12 +166,12 @@ class OrderSubmitter:
                 await self._journal.mark_attempt(identifier, "accepted")
                 return order
             log.warning("order %s: ambiguous failure (%s); looking it up", identifier, last_error)
-            found = await self._resolve(identifier, last_error)
+            found = await self.resolve(identifier, in_flight=isinstance(last_error, NetworkError))
             if found is not None:
                 await self._journal.mark_attempt(identifier, "accepted", str(last_error))
                 return found
             await self._journal.mark_attempt(identifier, "confirmed_absent", str(last_error))
-            if attempt < self._max_attempts:
+            if attempt < attempts[-1]:
                 self._on_event(
                     OrderResubmitted(
                         intent_id=intent.intent_id,
@@ -168,8 +181,8 @@ class OrderSubmitter:
                     )
                 )
         # a slow request may still have landed after its own lookups: one last look at each
-        for attempt in range(1, self._max_attempts + 1):
-            late = await self._lookup(self.identifier(intent.intent_id, attempt))
+        for attempt in attempts:
+            late = await self.lookup(self.identifier(intent.intent_id, attempt))
             if late is not None:
                 await self._journal.mark_attempt(late.identifier or "", "accepted", "found late")
                 return late
@@ -180,18 +193,21 @@ class OrderSubmitter:
         )
         raise last_error
 
-    async def _resolve(self, identifier: str, error: Exception) -> Order | None:
-        """The order if it exists; None only when two lookups a settle time apart agree."""
-        in_flight = isinstance(error, NetworkError)  # timeouts included
+    async def resolve(self, identifier: str, *, in_flight: bool = False) -> Order | None:
+        """The order if it exists; None only when two lookups a settle time apart agree.
+        ``in_flight``: the request timed out or its connection broke (timeouts included), so
+        the exchange may still be working on it: wait the longer ``timeout_settle_s``."""
         for check in range(2):
             if check:
                 await asyncio.sleep(self._timeout_settle_s if in_flight else self._settle_s)
-            order = await self._lookup(identifier)
+            order = await self.lookup(identifier)
             if order is not None:
                 return order
         return None
 
-    async def _lookup(self, identifier: str) -> Order | None:
+    async def lookup(self, identifier: str) -> Order | None:
+        """The order under ``identifier``, None if Upbit has none; lookups that keep failing
+        raise ``OrderOutcomeUnknown`` (never a guess)."""
         last: Exception | None = None
         for attempt in range(self._lookup_attempts):
             try:

@@ -2,8 +2,8 @@
 
 Every call goes through ``_send``: circuit breaker -> rate limiter -> sign (a fresh JWT per
 attempt) -> HTTP with a hard timeout -> ``Remaining-Req`` bookkeeping -> error mapping. Reads
-are retried by ``RetryPolicy``; ``create_order`` is sent exactly once (``order_submit`` decides
-what happens after an ambiguous failure).
+are retried by ``RetryPolicy``; ``create_order`` and ``cancel_and_new`` are sent exactly once
+(``order_submit`` and ``order_replace`` decide what happens after an ambiguous failure).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from trading.upbit.market_rules import MarketRules
 from trading.upbit.models import (
     Account,
     BatchCancelResult,
+    CancelAndNewResult,
     Candle,
     Instrument,
     Market,
@@ -56,9 +57,10 @@ from trading.upbit.models import (
     Ticker,
     TradeTick,
 )
-from trading.upbit.order_body import build_body
+from trading.upbit.order_body import build_body, build_cancel_and_new_body
 from trading.upbit.ratelimit import RateLimiter
 from trading.upbit.retry import RetryPolicy
+from trading.upbit.tick_check import check_instruments
 from trading.upbit.wire import loads
 
 M = TypeVar("M", bound=BaseModel)
@@ -314,9 +316,17 @@ class UpbitRestClient:
         return self._parse_list(Instrument, data)
 
     async def refresh_ticks(self, markets: Sequence[str]) -> MarketRules:
-        """Replace the hard-coded tick table by Upbit's own answer for these markets."""
-        ticks = {i.market: i.tick_size for i in await self.instruments(markets)}
-        self.rules = MarketRules({**self.rules.tick_overrides, **ticks})
+        """Check the tick table against Upbit's instruments answer at today's prices.
+
+        The table gives the tick at the price of each order (a tick fetched once would go
+        stale when the price crosses a band); where Upbit's answer disagrees, that band is
+        narrowed to a grid both accept and the disagreement is logged (``tick_check``).
+        """
+        instruments = await self.instruments(markets)
+        prices = {t.market: t.trade_price for t in await self.ticker(markets)}
+        self.rules, disagreements = check_instruments(self.rules, instruments, prices)
+        for found in disagreements:
+            log.warning("tick table check: %s", found.describe())
         return self.rules
 
     async def trades(
@@ -375,6 +385,38 @@ class UpbitRestClient:
         """POST /v1/orders (201), sent exactly once: never retried here."""
         path, group = ("/orders/test", "order-test") if test else ("/orders", "order")
         return self._parse(Order, await self._send("POST", path, group, body=body, private=True))
+
+    def cancel_and_new_body(
+        self,
+        *,
+        prev_uuid: str,
+        market: str,
+        side: Side,
+        new_identifier: str,
+        price: Decimal,
+        volume: Decimal,
+        time_in_force: str | None = None,
+        smp_type: str | None = None,
+    ) -> dict[str, str]:
+        """Validate the new limit order against the market rules and build the body."""
+        return build_cancel_and_new_body(
+            self.rules,
+            prev_uuid=prev_uuid,
+            market=market,
+            side=side,
+            new_identifier=new_identifier,
+            price=price,
+            volume=volume,
+            time_in_force=time_in_force,
+            smp_type=smp_type,
+        )
+
+    async def cancel_and_new(self, body: dict[str, str]) -> CancelAndNewResult:
+        """POST /v1/orders/cancel_and_new (group ``order``), sent exactly once like
+        ``create_order``: after an ambiguous failure the new identifier is looked up
+        (``order_replace``), never re-sent."""
+        data = await self._send("POST", "/orders/cancel_and_new", "order", body=body, private=True)
+        return self._parse(CancelAndNewResult, data)
 
     async def get_order(self, *, uuid: str | None = None, identifier: str | None = None) -> Order:
         data = await self._read("/order", "default", _one_id(uuid, identifier), private=True)

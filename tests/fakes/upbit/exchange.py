@@ -19,12 +19,21 @@
 * A finished order releases what it still locks; a ``cancel``-ed order keeps showing that
   released amount in ``locked`` (as in the docs' market-buy example), a ``done`` one shows 0.
 * Own orders never match each other.  One account is shared by every API key.
+* Cancels are asynchronous on Upbit (``DELETE`` answers with the order still ``wait``). With
+  ``cancel_lag`` = n > 0 an accepted cancel completes only when the n-th later REST request
+  arrives (``progress``) or on ``settle_cancels()``; until then the order stays ``wait`` and
+  can still fill. With 0 (the default) it completes before the answer.
+* ``cancel_and_new`` (reference §5.14) cancels, then creates the new order once the cancel
+  completes, with ``remain_only`` resolved to what was left at that moment; an order that
+  filled before its cancel completed gets no new order (the call still succeeded).
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid as uuidlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -32,9 +41,19 @@ from .errors import ApiError, order_not_found
 from .jsonenc import now_ms
 from .market import Level, MarketData
 from .orders import ZERO, FakeOrder, Fill
-from .rules import SATOSHI, OrderRequest, check_totals
+from .rules import SATOSHI, OrderRequest, check_totals, tick_size
 
 Emit = Callable[[str, Any], None]
+
+
+@dataclass
+class PendingCancel:
+    """A cancel Upbit accepted but has not done yet; ``new`` is cancel_and_new's new order."""
+
+    left: int  # requests to arrive before it completes
+    new: OrderRequest | None = None
+    remain_only: bool = False
+    new_uuid: str | None = None
 
 
 def floor8(value: Decimal) -> Decimal:
@@ -51,6 +70,10 @@ class Exchange:
         self.orders: dict[str, FakeOrder] = {}
         self.by_identifier: dict[str, str] = {}
         self.used_identifiers: set[str] = set()
+        self.cancel_lag = 0
+        self.pending: dict[str, PendingCancel] = {}
+        #: per-pair tick exceptions: market -> [(low, high or None, tick)]
+        self.tick_exceptions: dict[str, list[tuple[Decimal, Decimal | None, Decimal]]] = {}
         self._touched: set[str] = set()
 
     # ----- balances -----
@@ -89,6 +112,13 @@ class Exchange:
             },
         )
 
+    def tick_size(self, market: str, price: Decimal) -> Decimal:
+        """The tick Upbit applies at ``price``: a per-pair exception, else the band table."""
+        for low, high, tick in self.tick_exceptions.get(market, []):
+            if price >= low and (high is None or price < high):
+                return tick
+        return tick_size(market, price)
+
     # ----- identifiers / lookup -----
     def claim_identifier(self, identifier: str | None) -> None:
         if identifier is None:
@@ -114,8 +144,9 @@ class Exchange:
         return levels[0][0] if levels else self.md.last_price(market)
 
     # ----- placing -----
-    def validate(self, req: OrderRequest) -> tuple[Decimal, Decimal]:
-        """Totals and funds; returns (amount to lock, reserved_fee)."""
+    def validate(self, req: OrderRequest, released: Decimal = ZERO) -> tuple[Decimal, Decimal]:
+        """Totals and funds; returns (amount to lock, reserved_fee). ``released``: what a
+        cancel that goes first frees in the currency this order locks."""
         check_totals(req, self.reference_price(req.market, req.side))
         if req.side == "bid":
             assert req.price is not None
@@ -128,20 +159,22 @@ class Exchange:
             assert req.volume is not None
             fee = req.price * req.volume * self.fee_rate if req.price is not None else ZERO
             lock, currency = req.volume, req.base
-        if self._acct(currency)[0] < lock:
+        if self._acct(currency)[0] + released < lock:
             what = "주문가능한 금액" if req.side == "bid" else "매도가능 잔고"
             raise ApiError(
                 400, f"insufficient_funds_{req.side}", f"{what}({currency})이 부족합니다."
             )
         return lock, fee
 
-    def place(self, req: OrderRequest) -> tuple[FakeOrder, dict[str, Any]]:
+    def place(
+        self, req: OrderRequest, uuid: str | None = None
+    ) -> tuple[FakeOrder, dict[str, Any]]:
         """Create, lock and match an order; returns it and its acknowledgement (``wait``)."""
         lock, fee = self.validate(req)
         ts = now_ms()
         volume = None if req.side == "bid" and req.ord_type in ("price", "best") else req.volume
         order = FakeOrder(
-            uuid=str(uuidlib.uuid4()),
+            uuid=uuid or str(uuidlib.uuid4()),
             market=req.market,
             side=req.side,
             ord_type=req.ord_type,
@@ -272,14 +305,58 @@ class Exchange:
         self.emit("myOrder", order.my_order(state, now_ms()))
 
     # ----- cancelling -----
+    def cancellable(self, order: FakeOrder) -> bool:
+        """Open, and no cancel of it accepted yet."""
+        return order.is_open and order.uuid not in self.pending
+
     def cancel(self, order: FakeOrder) -> dict[str, Any]:
-        """Accept a cancel: return the order as it was, then cancel it."""
-        if not order.is_open:
+        """Accept a cancel: return the order as it was, then cancel it (now, or after
+        ``cancel_lag`` more requests)."""
+        if not self.cancellable(order):
             raise order_not_found()
         snapshot = order.rest()
-        self._finish(order, "cancel")
-        self.flush_assets()
+        self.pending[order.uuid] = PendingCancel(self.cancel_lag)
+        if not self.cancel_lag:
+            self._complete(order.uuid)
         return snapshot
+
+    def cancel_and_new(
+        self, prev: FakeOrder, req: OrderRequest, *, remain_only: bool, new_uuid: str
+    ) -> dict[str, Any]:
+        """Accept a cancel-and-new: ``prev`` as it was; the new order follows the cancel."""
+        if not self.cancellable(prev):
+            raise order_not_found()
+        snapshot = prev.rest()
+        self.pending[prev.uuid] = PendingCancel(self.cancel_lag, req, remain_only, new_uuid)
+        if not self.cancel_lag:
+            self._complete(prev.uuid)
+        return snapshot
+
+    def progress(self) -> None:
+        """A request arrived: accepted cancels move on, those due complete."""
+        for uuid in list(self.pending):
+            pending = self.pending.get(uuid)
+            if pending is not None:
+                pending.left -= 1
+                if pending.left <= 0:
+                    self._complete(uuid)
+
+    def settle_cancels(self) -> None:
+        for uuid in list(self.pending):
+            self._complete(uuid)
+
+    def _complete(self, uuid: str) -> None:
+        pending = self.pending.pop(uuid)
+        order = self.orders[uuid]
+        if not order.is_open:
+            return  # it filled before the cancel was done: nothing to cancel, no new order
+        remaining = order.remaining_volume
+        self._finish(order, "cancel")
+        if pending.new is not None:
+            req = replace(pending.new, volume=remaining) if pending.remain_only else pending.new
+            with contextlib.suppress(ApiError):  # refused after all: no new order
+                self.place(req, uuid=pending.new_uuid)
+        self.flush_assets()
 
     # ----- the tape -----
     def tape_trade(self, market: str, price: Decimal, volume: Decimal, ask_bid: str) -> None:

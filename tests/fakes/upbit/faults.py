@@ -12,6 +12,9 @@ creation) and fire for the next ``count`` matching requests:
 * ``lose_response_next()`` -- run the handler (the order is created) but never answer: the
   connection is held until the client gives up (or the server stops).  With ``close=True`` the
   transport is closed instead.
+* ``act_next(action, when=...)`` -- run ``action()`` (e.g. a trade on the tape) when the next
+  matching request arrives (``"before"`` its handler) or once its handler ran, before the
+  answer leaves (``"after"``): the exchange moving on while a request is in flight.
 * ``ban(group, seconds)`` -- every request of the rate-limit group gets 418 for ``seconds``.
 * ``ws_drop()`` -- abruptly close every websocket; ``ws_silence(True)`` -- keep sockets open
   but send nothing (no data, no ``{"status":"UP"}``).
@@ -26,7 +29,7 @@ from typing import Any
 
 @dataclass
 class FaultRule:
-    kind: str  # "fail" | "delay" | "lose"
+    kind: str  # "fail" | "delay" | "lose" | "before" | "after"
     method: str | None
     path: str | None
     count: int
@@ -34,6 +37,7 @@ class FaultRule:
     body: dict[str, Any] | str | None = None
     seconds: float = 0.0
     close: bool = False
+    action: Callable[[], object] | None = None
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -80,6 +84,19 @@ class FaultInjector:
         close: bool = False,
     ) -> None:
         self._rules.append(FaultRule("lose", method, path, count, close=close))
+
+    def act_next(
+        self,
+        action: Callable[[], object],
+        *,
+        when: str = "before",
+        method: str | None = None,
+        path: str | None = None,
+        count: int = 1,
+    ) -> None:
+        if when not in ("before", "after"):
+            raise ValueError(f"when must be 'before' or 'after', not {when!r}")
+        self._rules.append(FaultRule(when, method, path, count, action=action))
 
     def ban(self, group: str, seconds: float) -> None:
         self._on_ban(group, seconds)

@@ -32,7 +32,7 @@ DEFAULT_LIMITS: dict[str, float] = {
     "ticker": 10,
     "orderbook": 10,
     "default": 30,
-    "order": 8,
+    "order": 12,  # 8 before 2026-08-21
     "order-test": 8,
     "order-cancel-all": 0.5,
 }

@@ -1,7 +1,9 @@
 """The REST pipeline: recording, faults, rate limits, handlers, ``Remaining-Req``.
 
-Per request: record it -> injected delay -> injected failure -> rate limit (429/418) ->
-handler (``ApiError`` -> Upbit error body) -> lost-response fault -> ``Remaining-Req``.
+Per request: record it -> injected delay -> "before" actions -> the exchange's own progress
+(``on_arrival``: cancels accepted earlier complete) -> injected failure -> rate limit
+(429/418) -> handler (``ApiError`` -> Upbit error body) -> "after" actions -> lost-response
+fault -> ``Remaining-Req``.
 Handlers return a JSON-able body (200) or ``(status, body)``.
 """
 
@@ -62,7 +64,9 @@ class RestPipeline:
         *,
         plain_text_429: bool,
         stopping: asyncio.Event,
+        on_arrival: Callable[[], None] = lambda: None,
     ) -> None:
+        self.on_arrival = on_arrival
         self.limiter = limiter
         self.faults = faults
         self.plain_text_429 = plain_text_429
@@ -162,6 +166,10 @@ class RestPipeline:
             # client has given up by then (that is what makes a timed-out order ambiguous)
             await request.read()
             await asyncio.sleep(delay.seconds)
+        before = self.faults.take("before", method, path)
+        if before is not None and before.action is not None:
+            before.action()
+        self.on_arrival()
         fail = self.faults.take("fail", method, path)
         decision = Decision(0, group, 0, 0)
         if fail is not None:
@@ -172,6 +180,9 @@ class RestPipeline:
                 response = self.too_many(decision)
             else:
                 response = await self._call(request, handler, rec)
+        after = self.faults.take("after", method, path)
+        if after is not None and after.action is not None:
+            after.action()
         response.headers["Remaining-Req"] = (
             header_value(decision) if decision.minute else header_value(self.limiter.peek(group))
         )

@@ -17,7 +17,7 @@ from .exchange import Exchange
 from .jsonenc import dec_str, now_ms, parse_iso
 from .orders import FakeOrder
 from .rest import REQUEST_BODY
-from .rules import parse_order
+from .rules import parse_cancel_and_new, parse_order
 
 Handler = Callable[[web.Request], Awaitable[Any]]
 WEEK_MS = int(timedelta(days=7).total_seconds() * 1000)
@@ -71,6 +71,7 @@ class ExchangeApi:
             ("GET", "/v1/orders/chance", self.chance, "default"),
             ("POST", "/v1/orders", self.create, "order"),
             ("POST", "/v1/orders/test", self.create_test, "order-test"),
+            ("POST", "/v1/orders/cancel_and_new", self.cancel_and_new, "order"),
             ("GET", "/v1/order", self.get_order, "default"),
             ("GET", "/v1/orders/open", self.open_orders, "default"),
             ("GET", "/v1/orders/closed", self.closed_orders, "default"),
@@ -146,12 +147,12 @@ class ExchangeApi:
         identifier = body.get("identifier")
         if isinstance(identifier, str) and identifier:
             self.ex.claim_identifier(identifier)
-        _, ack = self.ex.place(parse_order(body, self.markets))
+        _, ack = self.ex.place(parse_order(body, self.markets, self.ex.tick_size))
         return 201, ack
 
     async def create_test(self, request: web.Request) -> Any:
         self._auth(request)
-        req = parse_order(REQUEST_BODY.get() or {}, self.markets)
+        req = parse_order(REQUEST_BODY.get() or {}, self.markets, self.ex.tick_size)
         lock, fee = self.ex.validate(req)
         fake = FakeOrder(
             str(uuidlib.uuid4()),
@@ -169,6 +170,41 @@ class ExchangeApi:
             locked=lock,
         )
         return 201, fake.rest()
+
+    async def cancel_and_new(self, request: web.Request) -> Any:
+        """Reference §5.14: 201 with the old order as it was plus the new order's ids."""
+        self._auth(request)
+        body = REQUEST_BODY.get() or {}
+        prev_uuid, prev_identifier = body.get("prev_order_uuid"), body.get("prev_order_identifier")
+        if not prev_uuid and not prev_identifier:
+            raise validation("prev_order_uuid 또는 prev_order_identifier가 필요합니다.")
+        new_identifier = body.get("new_identifier")
+        if new_identifier is not None and (
+            not isinstance(new_identifier, str) or not new_identifier
+        ):
+            raise validation("new_identifier 값이 올바르지 않습니다.")
+        prev = self.ex.find(prev_uuid, None if prev_uuid else prev_identifier)  # uuid wins
+        if new_identifier is not None:
+            if new_identifier == prev.identifier:
+                raise validation("new_identifier는 prev_order_identifier와 달라야 합니다.")
+            self.ex.claim_identifier(new_identifier)  # used up even if refused below
+        if not self.ex.cancellable(prev):  # done, cancelled, or its cancel already accepted
+            raise ApiError(404, "order_not_found", "취소할 수 없는 주문입니다.")
+        req, remain_only = parse_cancel_and_new(
+            body,
+            market=prev.market,
+            side=prev.side,
+            remaining=prev.remaining_volume,
+            markets=self.markets,
+            tick_of=self.ex.tick_size,
+        )
+        self.ex.validate(req, released=prev.locked)
+        new_uuid = str(uuidlib.uuid4())
+        out = self.ex.cancel_and_new(prev, req, remain_only=remain_only, new_uuid=new_uuid)
+        out["new_order_uuid"] = new_uuid
+        if new_identifier is not None:
+            out["new_order_identifier"] = new_identifier
+        return 201, out
 
     def _lookup(self, query: Any) -> FakeOrder:
         uuid, identifier = query.get("uuid"), query.get("identifier")
@@ -266,7 +302,7 @@ class ExchangeApi:
             entry = {"uuid": item.uuid, "market": item.market}
             if item.identifier is not None:
                 entry["identifier"] = item.identifier
-            if item.state != "wait":
+            if item.state != "wait" or not self.ex.cancellable(item):
                 failed.append(
                     {
                         **entry,

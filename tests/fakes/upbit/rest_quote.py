@@ -13,7 +13,6 @@ from .errors import q_invalid, q_missing, q_not_found, q_type
 from .exchange import Exchange
 from .jsonenc import parse_iso, utc_dt
 from .market import MarketData
-from .rules import tick_size
 
 Handler = Callable[[web.Request], Awaitable[Any]]
 MINUTE_UNITS = ("1", "3", "5", "10", "15", "30", "60", "240")
@@ -177,7 +176,7 @@ class QuoteApi:
         out = []
         for market in markets:
             ref = self.ex.reference_price(market, "ask") or self.ex.reference_price(market, "bid")
-            tick = tick_size(market, ref) if ref is not None else tick_size(market, Decimal(0))
+            tick = self.ex.tick_size(market, ref if ref is not None else Decimal(0))
             out.append(
                 {
                     "market": market,

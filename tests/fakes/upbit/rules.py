@@ -3,6 +3,10 @@
 Check order: required fields -> market exists -> side/ord_type values -> field combination ->
 time_in_force -> number format -> tick grid -> min/max total.  Funds are checked by the exchange.
 
+The tick grid is the band table in force since 2025-07-31 at the order's own price (a coin
+that crossed a band since yesterday is on its new band's grid), plus the per-pair exceptions
+the exchange was told about (``Exchange.tick_exceptions``), as Upbit had for USDT/KRW.
+
 Error names: ``validation_error`` (missing/malformed field, bad enum, numbers that are not
 plain positive decimal strings, volume with more than 8 decimals), ``notfoundmarket``,
 ``create_bid_error``/``create_ask_error`` (field not allowed for that ord_type, or ord_type not
@@ -13,6 +17,7 @@ allowed for that side), ``invalid_time_in_force``, ``invalid_price_bid``/``inval
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -58,7 +63,11 @@ SIDES = ("bid", "ask")
 SMP_TYPES = ("reduce", "cancel_maker", "cancel_taker")
 
 
+TickOf = Callable[[str, Decimal], Decimal]
+
+
 def tick_size(market: str, price: Decimal) -> Decimal:
+    """The band table's tick at ``price`` (KRW, USDT) or the BTC market's single tick."""
     quote = market.split("-", 1)[0]
     table = KRW_TICKS if quote == "KRW" else USDT_TICKS if quote == "USDT" else []
     for low, tick in table:
@@ -105,7 +114,11 @@ def _number(body: dict[str, Any], key: str, *, max_places: int | None = None) ->
     return value
 
 
-def parse_order(body: dict[str, Any], markets: list[str]) -> OrderRequest:
+def parse_order(
+    body: dict[str, Any], markets: list[str], tick_of: TickOf = tick_size
+) -> OrderRequest:
+    """Validate a create-order body; ``tick_of`` is the exchange's tick at a price (the table
+    plus any per-pair exception)."""
     for key in ("market", "side", "ord_type"):
         if not isinstance(body.get(key), str) or not body[key]:
             raise validation(f"{key} 파라미터가 필요합니다.")
@@ -149,11 +162,11 @@ def parse_order(body: dict[str, Any], markets: list[str]) -> OrderRequest:
     price = _number(body, "price")
     volume = _number(body, "volume", max_places=8)
     req = OrderRequest(market, side, ord_type, price, volume, tif, smp, identifier)
-    if ord_type == "limit" and price is not None and price % tick_size(market, price) != 0:
+    if ord_type == "limit" and price is not None and price % tick_of(market, price) != 0:
         raise _err(
             side,
             "invalid_price",
-            f"주문 가격 단위가 잘못되었습니다. 호가 단위: {tick_size(market, price)}",
+            f"주문 가격 단위가 잘못되었습니다. 호가 단위: {tick_of(market, price)}",
         )
     return req
 
@@ -199,3 +212,40 @@ def check_totals(req: OrderRequest, reference_price: Decimal | None) -> None:
             "over_krw_funds",
             f"최대 주문 가능 금액 {high} {req.quote} 보다 작은 주문을 입력해 주세요.",
         )
+
+
+def parse_cancel_and_new(
+    body: dict[str, Any],
+    *,
+    market: str,
+    side: str,
+    remaining: Decimal | None,
+    markets: list[str],
+    tick_of: TickOf = tick_size,
+) -> tuple[OrderRequest, bool]:
+    """The new order of a cancel_and_new body (reference §5.14) and whether its volume is
+    ``remain_only``: same market and side as the old order, ``new_*`` fields checked like a
+    create-order body."""
+    new_type = body.get("new_ord_type")
+    if not isinstance(new_type, str) or not new_type:
+        raise validation("new_ord_type 파라미터가 필요합니다.")
+    volume = body.get("new_volume")
+    remain_only = volume == "remain_only"
+    if remain_only:
+        if not (new_type == "limit" or (side == "ask" and new_type in ("market", "best"))):
+            raise validation("remain_only는 지정가, 시장가 매도, 최유리 매도 주문만 지원합니다.")
+        if remaining is None or remaining <= 0:
+            raise validation("이전 주문의 잔여 수량이 없습니다.")
+        volume = format(remaining, "f")
+    translated: dict[str, Any] = {"market": market, "side": side, "ord_type": new_type}
+    if volume is not None:
+        translated["volume"] = volume
+    for source, target in (
+        ("new_price", "price"),
+        ("new_time_in_force", "time_in_force"),
+        ("new_smp_type", "smp_type"),
+        ("new_identifier", "identifier"),
+    ):
+        if body.get(source) is not None:
+            translated[target] = body[source]
+    return parse_order(translated, markets, tick_of), remain_only

@@ -44,6 +44,7 @@ class FakeUpbit:
         plain_text_429: bool = True,
         ban_seconds: float = 3.0,
         ws_status_interval: float = 10.0,
+        cancel_lag: int = 0,
     ) -> None:
         self.keys = dict(keys or {"test-access": "test-secret"})
         self.markets = list(markets or DEFAULT_MARKETS)
@@ -51,13 +52,18 @@ class FakeUpbit:
         self.md = MarketData(self.markets)
         self.ws_hub = WsHub(self.md, self.auth, ws_status_interval)
         self.exchange = Exchange(self.md, Decimal(fee_rate), self.ws_hub.emit)
+        self.exchange.cancel_lag = cancel_lag
         self.limiter = RateLimiter(rate_limits, ban_seconds=ban_seconds)
         self.faults = FaultInjector(
             on_ban=self.limiter.ban, on_ws_drop=self.ws_hub.drop_all, on_ws_silence=self._silence
         )
         self._stopping = asyncio.Event()
         self._pipeline = RestPipeline(
-            self.limiter, self.faults, plain_text_429=plain_text_429, stopping=self._stopping
+            self.limiter,
+            self.faults,
+            plain_text_429=plain_text_429,
+            stopping=self._stopping,
+            on_arrival=self.exchange.progress,
         )
         self.quote_api = QuoteApi(self.md, self.exchange)
         self.exchange_api = ExchangeApi(self.exchange, self.auth, self.markets)
@@ -189,6 +195,15 @@ class FakeUpbit:
     def end_candle_outage(self) -> None:
         self.md.candles.pages_before_outage = None
 
+    def set_tick_exception(
+        self, market: str, low: Decimal, high: Decimal | None, tick: Decimal
+    ) -> None:
+        """A per-pair tick for prices in ``[low, high)`` (like USDT/KRW's 0.5 KRW in 2025):
+        the grid check and ``/v1/orderbook/instruments`` both use it."""
+        self.exchange.tick_exceptions.setdefault(market, []).append(
+            (Decimal(low), None if high is None else Decimal(high), Decimal(tick))
+        )
+
     def set_market_warning(self, market: str, warning: bool = True) -> None:
         (self.quote_api.warnings.add if warning else self.quote_api.warnings.discard)(market)
 
@@ -199,6 +214,21 @@ class FakeUpbit:
             raise KeyError(market)
         self.exchange.tape_trade(market, Decimal(price), Decimal(volume), ask_bid)
         await asyncio.sleep(0)
+
+    @property
+    def cancel_lag(self) -> int:
+        """REST requests an accepted cancel survives (0: done before its answer), as Upbit
+        cancels asynchronously; see ``exchange.py``."""
+        return self.exchange.cancel_lag
+
+    @cancel_lag.setter
+    def cancel_lag(self, requests: int) -> None:
+        self.exchange.cancel_lag = requests
+
+    def settle_cancels(self) -> None:
+        """Complete every accepted cancel now (and create cancel_and_new's new orders)."""
+        self.exchange.settle_cancels()
+        self.exchange.flush_assets()
 
     def reset_rate_limits(self) -> None:
         self.limiter.reset()
