@@ -124,7 +124,7 @@ async def test_metrics_move_when_an_order_fills(app: App) -> None:
         assert equity_before > 0
         assert ("upbit_bot_loop_lag_seconds", ()) in before
 
-        preview = await console.line("/buy KRW-BTC 200000")
+        preview = await console.line("/buy KRW-BTC 100000")
         assert preview is not None
         assert "yes" in preview.lower() or "confirm" in preview.lower()
         assert await console.line("yes") is not None
@@ -146,7 +146,7 @@ async def test_metrics_move_when_an_order_fills(app: App) -> None:
             == 0
         )
         volume = get(after, "upbit_bot_fill_volume_krw_total", market="KRW-BTC", side="bid")
-        assert 190_000 <= volume <= 200_000  # what the 200,000 KRW market buy bought
+        assert 95_000 <= volume <= 100_000  # what the 100,000 KRW market buy bought
         assert get(after, "upbit_bot_equity_krw") != equity_before  # the buy paid its fee
         assert (
             get(after, "upbit_bot_commands_total", command="buy", outcome="confirm_pending") == 1
