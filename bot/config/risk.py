@@ -40,6 +40,12 @@ class RiskConfig(Section):
     atr_stop_mult: Decimal = Field(
         Decimal(2), ge=0, le=20, description="stop distance in ATRs below entry; 0 = no ATR stop"
     )
+    stop_min_distance_pct: Decimal = Field(
+        Decimal("0.2"),
+        ge=Decimal("0.05"),
+        le=10,
+        description="a stop stays this far (and a tick) below the price it trails from",
+    )
     take_profit_pct: Decimal = Field(
         Decimal(0), ge=0, le=1000, description="take profit this far above entry; 0 = off"
     )

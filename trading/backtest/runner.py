@@ -351,6 +351,7 @@ class _Backtest:
                 atr=atr,
                 atr_mult=self.limits.atr_stop_mult,
                 rules=self.spec.rules,
+                min_distance_pct=self.limits.stop_min_distance_pct,
                 take_profit_pct=self.limits.take_profit_pct,
             )
             hit = m.scanner.scan(stop, p.entry_bar, last)

@@ -11,8 +11,9 @@ where something *might* happen, with a tolerance far wider than float error:
 
 * a hit is possible only where the low reaches the float estimate of the stop in force
   (or the high reaches the take-profit);
-* the stop can only rise after a candle whose float candidate ``highest close - k * ATR`` is
-  near or above every earlier one (the stop is the tick-rounded maximum of the candidates).
+* the stop can only rise after a candle whose float candidate ``highest close - k * ATR``,
+  capped by the minimum distance under the highest close (``TrailingStop.ceiling``), is near
+  or above every earlier one (the stop is the tick-rounded maximum of the candidates).
 
 Every other candle is skipped; skipping it cannot change the result because ``update`` would
 not move the stop and ``should_exit`` would answer no.
@@ -71,6 +72,7 @@ class StopScanner:
             atr[atr_period - 1 :] = sliding_window_view(tr, atr_period).mean(axis=-1)
         self.atr_f = atr
         self._decimals: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
+        self._bands: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
 
     def atr(self, bar: int) -> Decimal | None:
         """The engine's Decimal ATR with the history up to and including ``bar``."""
@@ -118,7 +120,7 @@ class StopScanner:
             mult = float(stop.atr_mult)
             closes = f.close[span]
             hc = np.maximum.accumulate(np.maximum(closes, float(stop.entry_price)))
-            cand = hc - mult * self.atr_f[span]
+            cand = np.minimum(hc - mult * self.atr_f[span], self._ceiling(stop, hc))
             cand = np.where(np.isnan(cand), -np.inf, cand)
             first = float(stop.stop) if stop.stop is not None else -np.inf
             before = np.maximum.accumulate(np.concatenate(([first], cand[:-1])))
@@ -144,6 +146,18 @@ class StopScanner:
                 if atr is not None:
                     stop.update(self._bar(k), atr)
         return None
+
+    def _ceiling(self, stop: TrailingStop, high: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``TrailingStop.ceiling`` of each highest close, in float (the tick of its band)."""
+        if self._bands is None:
+            rows = stop.rules.tick_bands(stop.market)[::-1]  # lowest band first
+            self._bands = (
+                np.array([float(lo) for lo, _ in rows]),
+                np.array([float(tick) for _, tick in rows]),
+            )
+        lowers, ticks = self._bands
+        tick = ticks[np.searchsorted(lowers, high, side="right") - 1]
+        return np.minimum(high * (1 - float(stop.min_distance_pct) / 100), high - tick)
 
     def _prints(self, stop: TrailingStop, k: int, *, skip_open: bool) -> StopHit | None:
         f = self.frame

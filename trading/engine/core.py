@@ -185,6 +185,7 @@ class Engine:
             atr=atr,
             atr_mult=self.limits.atr_stop_mult,
             rules=self.exchange.rules,
+            min_distance_pct=self.limits.stop_min_distance_pct,
             take_profit_pct=self.limits.take_profit_pct,
         )  # no sink: the position book announces every stop move, once
         self.stops[market] = stop

@@ -47,6 +47,7 @@ RISK_KEYS = (
     "max_drawdown_pct",
     "atr_period",
     "atr_stop_mult",
+    "stop_min_distance_pct",
     "take_profit_pct",
     "volatility_halt_pct",
 )

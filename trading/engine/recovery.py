@@ -36,6 +36,7 @@ def resume_stops(engine: Engine) -> None:
             rules=engine.exchange.rules,
             stop=position.stop_price,
             highest_close=max(entry, last),
+            min_distance_pct=engine.limits.stop_min_distance_pct,
             take_profit=take_profit,
         )
         log.info("%s: resumed long %s with stop %s", market, position.volume, position.stop_price)

@@ -1,7 +1,13 @@
 """ATR trailing stop and take-profit for a long position.
 
-The stop starts at ``entry - mult * ATR`` and then trails ``highest close - mult * ATR``. It is
-never loosened: a wider ATR after a spike must not move risk back up, so each candidate only
+The stop starts at ``entry - mult * ATR`` and then trails ``highest close - mult * ATR``.
+
+Every stop stays at least ``min_distance_pct`` below the price it trails from (the entry at
+first, then the highest close) and at least one tick of that price's band below it. Without
+it a flat market (ATR 0) would put the stop on the highest close and sell one tick under the
+entry with no signal.
+
+It is never loosened: a wider ATR after a spike must not move risk back up, so each candidate only
 counts when it is above the current stop. Stops round down and take-profits up onto the tick
 grid, so the order price Upbit receives is valid and never tighter than computed.
 
@@ -45,6 +51,7 @@ class TrailingStop:
         rules: MarketRules,
         stop: Decimal | None,
         highest_close: Decimal,
+        min_distance_pct: Decimal,
         take_profit: Decimal | None = None,
         sink: EventSink = ignore_event,
     ) -> None:
@@ -54,6 +61,7 @@ class TrailingStop:
         self.rules = rules
         self.stop = stop
         self.highest_close = highest_close
+        self.min_distance_pct = min_distance_pct
         self.take_profit = take_profit
         self._sink = sink
 
@@ -66,6 +74,7 @@ class TrailingStop:
         atr: Decimal,
         atr_mult: Decimal,
         rules: MarketRules,
+        min_distance_pct: Decimal,
         take_profit_pct: Decimal = Decimal(0),
         at: datetime | None = None,
         sink: EventSink = ignore_event,
@@ -82,19 +91,27 @@ class TrailingStop:
             rules=rules,
             stop=None,
             highest_close=entry_price,
+            min_distance_pct=min_distance_pct,
             take_profit=tp,
             sink=sink,
         )
         if atr_mult > 0:
-            stop._raise_to(entry_price - atr_mult * atr, at)
+            stop._raise_to(entry_price - atr_mult * atr, entry_price, at)
         return stop
 
     def update(self, bar: Bar, atr: Decimal) -> Decimal | None:
         """Trail after a closed candle; returns the (possibly unchanged) stop."""
         self.highest_close = max(self.highest_close, bar.close)
         if self.atr_mult > 0:
-            self._raise_to(self.highest_close - self.atr_mult * atr, bar.end)
+            high = self.highest_close
+            self._raise_to(high - self.atr_mult * atr, high, bar.end)
         return self.stop
+
+    def ceiling(self, ref: Decimal) -> Decimal:
+        """The highest stop allowed under ``ref`` (the price it trails from): the minimum
+        distance below it, and at least one tick of ``ref``'s band below it."""
+        tick = self.rules.tick_size(self.market, ref)
+        return min(ref * (1 - self.min_distance_pct / 100), ref - tick)
 
     def should_exit(self, bar_or_price: Bar | Decimal) -> ExitReason | None:
         """Stop hit when the low reaches it; take-profit when the high does. Stop wins a tie.
@@ -124,7 +141,8 @@ class TrailingStop:
             )
         return None
 
-    def _raise_to(self, candidate: Decimal, at: datetime | None) -> None:
+    def _raise_to(self, candidate: Decimal, ref: Decimal, at: datetime | None) -> None:
+        candidate = min(candidate, self.ceiling(ref))
         if candidate <= 0:
             return  # ATR wider than the price: no meaningful stop yet
         new = self.rules.round_price(self.market, candidate, Rounding.DOWN)

@@ -76,6 +76,16 @@ class MarketRules:
         table = USDT_TICKS if quote == "USDT" else KRW_TICKS
         return next(tick for lower, tick in table if price >= lower)
 
+    def tick_bands(self, market: str) -> tuple[tuple[Decimal, Decimal], ...]:
+        """``market``'s (lower bound, tick) rows, highest first: ``tick_size`` as a table,
+        for code that looks ticks up for many prices at once (the backtester)."""
+        if market in self.tick_overrides:
+            return ((Decimal(0), self.tick_overrides[market]),)
+        quote = quote_currency(market)
+        if quote == "BTC":
+            return ((Decimal(0), BTC_TICK),)
+        return USDT_TICKS if quote == "USDT" else KRW_TICKS
+
     def round_price(self, market: str, price: Decimal, rounding: Rounding) -> Decimal:
         if price <= 0:
             raise InvalidPrice(f"price must be positive, got {price}", name="client_invalid_price")

@@ -1,0 +1,56 @@
+"""Stops as a trader meets them: hand-made market moves fed to the real paper engine.
+
+Every candle here is KRW-BTC around 100,000,000 KRW (tick 1,000), fed as prints at :00, :15,
+:30 and :59 of its minute; a manual buy fills at the last print plus the paper slippage
+(5 bps), so at 100,050,000 KRW. ma_cross 5/20 sees no cross on these closes: every position
+is opened by hand, as with ``/buy``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+from tests.trading_engine.conftest import facade, paper_rig
+from trading.domain import TradePrint
+from trading.engine.build import EngineRig
+from trading.events import PositionClosed
+from trading.positions import PositionState
+
+T0 = datetime(2025, 6, 20, 1, 0, tzinfo=UTC)
+P = 100_000_000
+SECONDS = (0, 15, 30, 59)
+LONG = PositionState.LONG
+
+
+async def prints(rig: EngineRig, minute: int, *path: int, first: int = 0) -> None:
+    """Prints of ``minute`` at the seconds of ``SECONDS[first:]``, then wait for the engine."""
+    for price, second in zip(path, SECONDS[first:], strict=False):
+        at = T0 + timedelta(minutes=minute, seconds=second)
+        rig.loop.put_print(TradePrint("KRW-BTC", D(price), D("0.01"), at))
+    await rig.loop.drain()
+
+
+async def candles(rig: EngineRig, start: int, count: int, spread: int = 0) -> None:
+    """``count`` candles from minute ``start``: open and close at P, P ± ``spread`` between."""
+    for minute in range(start, start + count):
+        await prints(rig, minute, P, P - spread, P + spread, P)
+
+
+async def test_a_flat_market_does_not_sell_the_position_at_its_entry(store, events):
+    rig = await paper_rig(store, events)
+    api = facade(rig, store, events)
+    rig.loop.start()
+    await candles(rig, 0, 20)  # not one price move: the ATR is 0
+    await prints(rig, 20, P, P, P)
+    assert await api.buy("KRW-BTC", D(1_000_000), by="test")
+    await rig.loop.drain()
+    await prints(rig, 20, P, first=3)
+    await candles(rig, 21, 10)
+    await rig.loop.stop()
+
+    position = rig.engine.positions.get("KRW-BTC")
+    assert position.state is LONG
+    assert not [e for e in events if isinstance(e, PositionClosed)]
+    # 0.2 % under the entry 100,050,000 (the price it trails from), down to the tick
+    assert position.stop_price == D(99_849_000)
