@@ -1,8 +1,9 @@
 """ATR trailing stop: placement, the minimum distance, trailing,
-never loosening, tick grid, take-profit, exits."""
+never loosening, tick grid, take-profit, exits, which candles it may judge whole."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -204,3 +205,16 @@ def test_the_stop_is_at_least_one_tick_of_the_band_under_the_price_it_trails(
     assert stop.stop == D(expected)
     assert D(ref) - stop.stop >= RULES.tick_size(market, D(ref))
     assert RULES.is_on_grid(market, stop.stop)
+
+
+def test_only_a_candle_watched_from_its_start_is_judged_whole() -> None:
+    candle = bar(100_000_000, low=90_000_000)
+    assert opened(100_000_000, atr=100_000).covers(candle)  # since unknown: always watched
+    for since, whole in (
+        (T0 - timedelta(seconds=1), True),
+        (T0, False),
+        (T0 + timedelta(1), False),
+    ):
+        stop = opened(100_000_000, atr=100_000)
+        stop.since = since
+        assert stop.covers(candle) is whole

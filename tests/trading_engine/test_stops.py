@@ -37,6 +37,43 @@ async def candles(rig: EngineRig, start: int, count: int, spread: int = 0) -> No
         await prints(rig, minute, P, P - spread, P + spread, P)
 
 
+async def test_a_low_printed_before_a_manual_buy_in_the_same_candle_does_not_stop_it(
+    store, events
+):
+    rig = await paper_rig(store, events)
+    api = facade(rig, store, events)
+    rig.loop.start()
+    await candles(rig, 0, 20, spread=100_000)  # ATR 200,000: the stop is 600,000 under
+    await prints(rig, 20, P, P - 1_000_000, P)  # a dip to 99,000,000 at :15, back at :30
+    assert await api.buy("KRW-BTC", D(1_000_000), by="test")
+    await rig.loop.drain()
+    position = rig.engine.positions.get("KRW-BTC")
+    assert position.state is LONG
+    assert position.stop_price == D(99_450_000)  # 100,050,000 - 3 x 200,000
+
+    await prints(rig, 20, P, first=3)  # :59
+    await candles(rig, 21, 3, spread=100_000)  # minute 20 closes at 21:00; nothing dips
+    await rig.loop.stop()
+
+    assert rig.engine.positions.get("KRW-BTC").state is LONG
+    assert not [e for e in events if isinstance(e, PositionClosed)]
+
+
+async def test_a_stop_still_fires_on_a_dip_after_the_buy_in_the_same_candle(store, events):
+    rig = await paper_rig(store, events)
+    api = facade(rig, store, events)
+    rig.loop.start()
+    await candles(rig, 0, 20, spread=100_000)
+    await prints(rig, 20, P, P)
+    assert await api.buy("KRW-BTC", D(1_000_000), by="test")
+    await rig.loop.drain()
+    await prints(rig, 20, P - 1_000_000, P, first=2)  # :30 dips through the stop
+    await rig.loop.stop()
+
+    closed = [e for e in events if isinstance(e, PositionClosed)]
+    assert [e.reason for e in closed] == ["stop"]
+
+
 async def test_a_flat_market_does_not_sell_the_position_at_its_entry(store, events):
     rig = await paper_rig(store, events)
     api = facade(rig, store, events)

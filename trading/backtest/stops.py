@@ -3,8 +3,9 @@
 Paper replay turns each candle into four prints (open, nearer extreme, other extreme, close;
 ``trading.marketdata.replay``). The engine checks every print against the live
 ``TrailingStop`` (``Engine._check_stop``), and trails the stop once per closed candle, before
-the next candle's open print is checked. The entry fills on the open print, so the entry
-candle's own open is never checked.
+the next candle's open print is checked. The entry fills on the open print, after the engine
+looked at it, so of the entry candle only the prints after the open are judged (the engine
+judges a whole candle only if the stop was in place before it began).
 
 The real ``TrailingStop`` decides every hit and every move here. numpy only finds the candles
 where something *might* happen, with a tolerance far wider than float error:

@@ -145,11 +145,16 @@ class Engine:
     # -- stops ---------------------------------------------------------------------------------
 
     async def _trail(self, market: str, bar: Bar, history: list[Bar]) -> bool:
-        """Exit on a stop/take-profit hit inside the candle, else trail; True if exiting."""
+        """Exit on a stop/take-profit hit inside the candle, else trail; True if exiting.
+
+        The whole candle is judged only if the stop watched all of it (``covers``): the
+        prints of the candle a position was bought in were judged one by one after the fill,
+        and the ones before it must not sell it.
+        """
         stop = self.stops.get(market)
         if stop is None:
             return False
-        hit = stop.should_exit(bar)
+        hit = stop.should_exit(bar) if stop.covers(bar) else None
         if hit is not None:
             await self.exit(market, _exit_reason(hit.kind), hit.text)
             return True
@@ -168,7 +173,11 @@ class Engine:
         if hit is not None:
             await self.exit(market, _exit_reason(hit.kind), hit.text)
 
-    def open_stop(self, market: str, position: Position) -> TrailingStop | None:
+    def open_stop(
+        self, market: str, position: Position, *, since: datetime | None = None
+    ) -> TrailingStop | None:
+        """The stop of a long ``position``, kept in ``stops``; ``since``: the market time it
+        watches prices from (default: now)."""
         entry = position.avg_entry_price
         mult = self.limits.atr_stop_mult
         if mult == 0 and self.limits.take_profit_pct == 0:
@@ -187,6 +196,7 @@ class Engine:
             rules=self.exchange.rules,
             min_distance_pct=self.limits.stop_min_distance_pct,
             take_profit_pct=self.limits.take_profit_pct,
+            since=self.market_time() if since is None else since,
         )  # no sink: the position book announces every stop move, once
         self.stops[market] = stop
         return stop

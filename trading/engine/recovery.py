@@ -38,6 +38,7 @@ def resume_stops(engine: Engine) -> None:
             highest_close=max(entry, last),
             min_distance_pct=engine.limits.stop_min_distance_pct,
             take_profit=take_profit,
+            since=position.opened_at,
         )
         log.info("%s: resumed long %s with stop %s", market, position.volume, position.stop_price)
 
@@ -91,7 +92,7 @@ async def catch_up(engine: Engine) -> list[str]:
                 )
         after = await fail(market, f"order {row.state}", intent_id=intent)
         if entering and after.state is S.LONG:
-            engine.open_stop(market, after)
+            engine.open_stop(market, after, since=after.opened_at)
         notes.append(f"{market}: order {intent} {row.state}, position {after.state.value}")
     return notes
 

@@ -13,8 +13,10 @@ grid, so the order price Upbit receives is valid and never tighter than computed
 
 ``atr_mult`` 0 means no ATR stop: only the take-profit (if any) is watched.
 
-Per candle the engine first asks ``should_exit(bar)`` (against the stop set before the bar,
-as the exchange would have traded through it), then calls ``update(bar, atr)`` at its close.
+Per candle the engine asks ``should_exit(bar)`` (against the stop set before the bar, as the
+exchange would have traded through it) only for a candle the stop watched from its start
+(``covers``): prints before the fill must not sell the position they preceded. Then it calls
+``update(bar, atr)`` at the candle's close.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class TrailingStop:
         highest_close: Decimal,
         min_distance_pct: Decimal,
         take_profit: Decimal | None = None,
+        since: datetime | None = None,
         sink: EventSink = ignore_event,
     ) -> None:
         self.market = market
@@ -63,6 +66,7 @@ class TrailingStop:
         self.highest_close = highest_close
         self.min_distance_pct = min_distance_pct
         self.take_profit = take_profit
+        self.since = since  # market time from which it watches prices (None: always did)
         self._sink = sink
 
     @classmethod
@@ -76,6 +80,7 @@ class TrailingStop:
         rules: MarketRules,
         min_distance_pct: Decimal,
         take_profit_pct: Decimal = Decimal(0),
+        since: datetime | None = None,
         at: datetime | None = None,
         sink: EventSink = ignore_event,
     ) -> TrailingStop:
@@ -93,6 +98,7 @@ class TrailingStop:
             highest_close=entry_price,
             min_distance_pct=min_distance_pct,
             take_profit=tp,
+            since=since,
             sink=sink,
         )
         if atr_mult > 0:
@@ -106,6 +112,15 @@ class TrailingStop:
             high = self.highest_close
             self._raise_to(high - self.atr_mult * atr, high, bar.end)
         return self.stop
+
+    def covers(self, bar: Bar) -> bool:
+        """Whether the stop watched all of ``bar``: it was in place before the candle began.
+
+        Only then may the whole candle be judged (a candle closed without its prints passing
+        the stop: a quiet candle closed on time, a gap filled flat). A candle the position
+        was bought in is judged by its prints after the fill, each as it comes.
+        """
+        return self.since is None or self.since < bar.start
 
     def ceiling(self, ref: Decimal) -> Decimal:
         """The highest stop allowed under ``ref`` (the price it trails from): the minimum
