@@ -40,6 +40,12 @@ class RiskConfig(Section):
     atr_stop_mult: Decimal = Field(
         Decimal(2), ge=0, le=20, description="stop distance in ATRs below entry; 0 = no ATR stop"
     )
+    stop_fallback_pct: Decimal = Field(
+        Decimal(2),
+        ge=Decimal("0.1"),
+        le=50,
+        description="stop this far below entry until the ATR is ready",
+    )
     stop_min_distance_pct: Decimal = Field(
         Decimal("0.2"),
         ge=Decimal("0.05"),

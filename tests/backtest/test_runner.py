@@ -116,8 +116,7 @@ def naive_scan(
             if hit is not None:
                 return k, index, hit.kind
         if k + 1 < len(frame):
-            atr = scanner.atr(k)
-            assert atr is not None
+            atr = scanner.atr(k)  # None before the ATR warm-up: the fallback stands
             start = datetime.fromtimestamp(int(frame.start[k]), UTC)
             stop.update(Bar("KRW-BTC", "1m", start, dec(o), dec(h), dec(lo), dec(c), D(1)), atr)
     return None
@@ -129,14 +128,14 @@ def naive_scan(
     [1_234_567.0, 150.0],  # ticks of 1,000 and 500 (the 1,000,000 band edge); a tick of 1
 )
 def test_stop_fast_path_never_changes_a_result(seed: int, start_price: float) -> None:
-    """Also with the minimum distance, where at 150 KRW the one-tick minimum (0.67 %) is
-    wider than the percentage."""
+    """Also with the fallback (entries before the ATR warm-up) and the minimum distance,
+    where at 150 KRW the one-tick minimum (0.67 %) is wider than the percentage."""
     frame = random_walk(3_000, seed, start_price=start_price, volatility=0.002)
     rng = np.random.default_rng(seed)
     rules = MarketRules()
     scanner = StopScanner("KRW-BTC", "1m", frame, 14)
     for _ in range(30):
-        entry = int(rng.integers(20, 2_900))
+        entry = int(rng.integers(1, 2_900))
         last = min(len(frame) - 1, entry + int(rng.integers(1, 400)))
         mult = D(str(rng.choice(["0", "0.5", "1", "2", "3.5"])))
         tp = D(str(rng.choice(["0", "0.3", "1"])))
@@ -144,14 +143,13 @@ def test_stop_fast_path_never_changes_a_result(seed: int, start_price: float) ->
         price = dec(frame.open[entry])
 
         def fresh() -> TrailingStop:
-            atr = scanner.atr(entry - 1)  # noqa: B023
-            assert atr is not None
             return TrailingStop.open(
                 market="KRW-BTC",
                 entry_price=price,  # noqa: B023
-                atr=atr,
+                atr=scanner.atr(entry - 1) if mult else None,  # noqa: B023
                 atr_mult=mult,  # noqa: B023
                 rules=rules,
+                fallback_pct=D("0.5"),
                 min_distance_pct=gap,  # noqa: B023
                 take_profit_pct=tp,  # noqa: B023
             )
@@ -192,6 +190,7 @@ def test_stop_fast_path_sees_a_raise_that_only_the_minimum_distance_allows() -> 
             atr=scanner.atr(19),
             atr_mult=D(1),
             rules=MarketRules(),
+            fallback_pct=D(2),
             min_distance_pct=D(1),
         )
 
@@ -257,9 +256,10 @@ def test_atr_stop_off_keeps_the_take_profit() -> None:
     stop = TrailingStop.open(
         market="KRW-BTC",
         entry_price=D(100_000),
-        atr=D(5_000),
+        atr=None,
         atr_mult=D(0),
         rules=MarketRules(),
+        fallback_pct=D(2),
         min_distance_pct=D("0.2"),
         take_profit_pct=D(1),
     )

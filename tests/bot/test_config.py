@@ -437,7 +437,7 @@ def test_apply_overrides_validates_like_a_file() -> None:
         apply_overrides(cfg, {"risk.position_size_krw": 10, "risk.nope": 1})
     assert info.value.errors == (
         "risk.nope: unknown key (allowed: position_size_krw, max_open_positions, max_slippage_bps,"
-        " daily_loss_limit_krw, max_drawdown_pct, atr_period, atr_stop_mult,"
+        " daily_loss_limit_krw, max_drawdown_pct, atr_period, atr_stop_mult, stop_fallback_pct,"
         " stop_min_distance_pct, take_profit_pct,"
         " volatility_halt_pct, cooldown_candles, stop_cooldown_candles, halt_windows)",
         "risk.position_size_krw = 10: must be >= 5000 (Upbit's minimum order total)",

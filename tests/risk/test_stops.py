@@ -1,4 +1,4 @@
-"""ATR trailing stop: placement, the minimum distance, trailing,
+"""ATR trailing stop: placement, the fallback before the ATR, the minimum distance, trailing,
 never loosening, tick grid, take-profit, exits, which candles it may judge whole."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tests.risk.helpers import T0, Recorder, bar
 from trading.events import StopMoved
 from trading.risk.stops import ExitReason, TrailingStop
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import MarketRules, Rounding
 
 D = Decimal
 RULES = MarketRules()
@@ -27,6 +27,7 @@ def btc_stop(sink: Recorder | None = None, tp: str = "0") -> TrailingStop:
         atr=D(1_234_567),
         atr_mult=D(2),
         rules=RULES,
+        fallback_pct=D(2),
         min_distance_pct=GAP,
         take_profit_pct=D(tp),
         at=T0,
@@ -81,6 +82,7 @@ def test_take_profit_rounds_up_and_triggers_on_the_high() -> None:
         atr=D(50),
         atr_mult=D(2),
         rules=RULES,
+        fallback_pct=D(2),
         min_distance_pct=GAP,
         take_profit_pct=D("2.5"),
         at=T0,
@@ -106,6 +108,7 @@ def test_atr_wider_than_price_has_no_stop_until_it_can() -> None:
         atr=D(150),
         atr_mult=D(2),
         rules=RULES,
+        fallback_pct=D(2),
         min_distance_pct=GAP,
         at=T0,
     )
@@ -138,6 +141,7 @@ def test_any_path_gives_non_decreasing_on_grid_stops(
         atr=entry / 20,
         atr_mult=mult,
         rules=RULES,
+        fallback_pct=D(2),
         min_distance_pct=gap,
         at=T0,
         sink=sink,
@@ -160,14 +164,15 @@ def test_any_path_gives_non_decreasing_on_grid_stops(
 
 
 def opened(
-    entry: str | int, *, atr: str | int, market: str = "KRW-BTC", gap: Decimal = GAP
+    entry: str | int, *, atr: str | int | None, market: str = "KRW-BTC", gap: Decimal = GAP
 ) -> TrailingStop:
     return TrailingStop.open(
         market=market,
         entry_price=D(entry),
-        atr=D(atr),
+        atr=None if atr is None else D(atr),
         atr_mult=D(3),
         rules=RULES,
+        fallback_pct=D(2),
         min_distance_pct=gap,
         at=T0,
     )
@@ -207,6 +212,41 @@ def test_the_stop_is_at_least_one_tick_of_the_band_under_the_price_it_trails(
     assert RULES.is_on_grid(market, stop.stop)
 
 
+def test_before_the_atr_the_fallback_then_the_atr_stop_from_the_highest_close() -> None:
+    stop = opened(100_000_000, atr=None)
+    assert stop.stop == D(98_000_000)  # the fallback, 2 % under the entry
+    assert stop.update(bar(102_000_000), None) == D(98_000_000)  # no ATR yet: it stands
+    assert stop.update(bar(101_000_000, i=1), None) == D(98_000_000)
+    assert stop.highest_close == D(102_000_000)
+    # the ATR arrives: highest close since the entry - 3 x ATR
+    assert stop.update(bar(101_500_000, i=2), D(500_000)) == D(100_500_000)
+
+
+def test_the_atr_stop_never_goes_under_the_fallback() -> None:
+    stop = opened(100_000_000, atr=None)
+    assert stop.update(bar(100_000_000), D(1_000_000)) == D(98_000_000)  # 97,000,000: lower
+
+
+def test_the_minimum_distance_also_caps_the_fallback() -> None:
+    stop = opened(100_000_000, atr=None, gap=D(5))
+    assert stop.stop == D(95_000_000)
+
+
+def test_a_stop_opened_late_trails_from_the_highest_close_since_the_entry() -> None:
+    stop = TrailingStop.open(
+        market="KRW-BTC",
+        entry_price=D(100_000_000),
+        atr=D(500_000),
+        atr_mult=D(2),
+        rules=RULES,
+        fallback_pct=D(2),
+        min_distance_pct=GAP,
+        highest_close=D(103_000_000),
+    )
+    assert stop.stop == D(102_000_000)
+    assert stop.highest_close == D(103_000_000)
+
+
 def test_only_a_candle_watched_from_its_start_is_judged_whole() -> None:
     candle = bar(100_000_000, low=90_000_000)
     assert opened(100_000_000, atr=100_000).covers(candle)  # since unknown: always watched
@@ -218,3 +258,9 @@ def test_only_a_candle_watched_from_its_start_is_judged_whole() -> None:
         stop = opened(100_000_000, atr=100_000)
         stop.since = since
         assert stop.covers(candle) is whole
+
+
+def test_round_price_and_the_fallback_agree() -> None:
+    entry = D("3127.4")
+    stop = opened(entry, atr=None, market="KRW-XRP")  # type: ignore[arg-type]
+    assert stop.stop == RULES.round_price("KRW-XRP", entry * D("0.98"), Rounding.DOWN)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
-from tests.trading_engine.conftest import facade, paper_rig
+from tests.trading_engine.conftest import facade, limits, paper_rig
 from trading.domain import TradePrint
 from trading.engine.build import EngineRig
 from trading.events import PositionClosed
@@ -91,3 +91,46 @@ async def test_a_flat_market_does_not_sell_the_position_at_its_entry(store, even
     assert not [e for e in events if isinstance(e, PositionClosed)]
     # 0.2 % under the entry 100,050,000 (the price it trails from), down to the tick
     assert position.stop_price == D(99_849_000)
+
+
+async def test_a_buy_before_the_atr_is_ready_gets_the_fallback_stop_then_the_atr_stop(
+    store, events
+):
+    rig = await paper_rig(store, events)
+    api = facade(rig, store, events)
+    rig.loop.start()
+    await candles(rig, 0, 3, spread=100_000)  # 3 candles: the ATR needs 15
+    await prints(rig, 3, P, P)
+    assert await api.buy("KRW-BTC", D(1_000_000), by="test")
+    await rig.loop.drain()
+    stop = rig.engine.positions.get("KRW-BTC").stop_price
+    assert stop == D(98_049_000)  # the fallback: 2 % under 100,050,000, down to the tick
+    assert rig.engine.stops["KRW-BTC"].stop == stop
+
+    await prints(rig, 3, P, P, first=2)
+    await candles(rig, 4, 10, spread=100_000)  # 14 candles: still no ATR
+    assert rig.engine.positions.get("KRW-BTC").stop_price == D(98_049_000)
+    await candles(rig, 14, 2, spread=100_000)  # 15 candles closed: the ATR stop takes over
+    await rig.loop.stop()
+
+    position = rig.engine.positions.get("KRW-BTC")
+    assert position.state is LONG
+    # highest close since the entry (100,050,000, the entry itself) - 3 x ATR; 13 of the
+    # 14 candles of the ATR ranged 200,000, the buy's candle not at all: ATR 185,714.28...
+    assert position.stop_price == D(99_492_000)
+
+
+async def test_the_fallback_stop_is_not_loosened_by_a_wider_atr_stop(store, events):
+    rig = await paper_rig(store, events, risk=limits(stop_fallback_pct=D("0.5")))
+    api = facade(rig, store, events)
+    rig.loop.start()
+    await candles(rig, 0, 3, spread=100_000)
+    await prints(rig, 3, P, P)
+    assert await api.buy("KRW-BTC", D(1_000_000), by="test")
+    await rig.loop.drain()
+    assert rig.engine.positions.get("KRW-BTC").stop_price == D(99_549_000)  # 0.5 % under
+    await prints(rig, 3, P, P, first=2)
+    await candles(rig, 4, 13, spread=100_000)  # the ATR stop, 99,450,000, is looser
+    await rig.loop.stop()
+
+    assert rig.engine.positions.get("KRW-BTC").stop_price == D(99_549_000)

@@ -47,6 +47,7 @@ RISK_KEYS = (
     "max_drawdown_pct",
     "atr_period",
     "atr_stop_mult",
+    "stop_fallback_pct",
     "stop_min_distance_pct",
     "take_profit_pct",
     "volatility_halt_pct",
@@ -113,7 +114,7 @@ class EngineFacade:
                 self.engine.gate.schedule.add(window)
         for note in await catch_up(self.engine):
             log.warning("restart: %s", note)
-        resume_stops(self.engine)
+        await resume_stops(self.engine)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -247,6 +248,7 @@ class EngineFacade:
         """Validate, apply, persist, record, announce; raises ValueError/KeyError on bad input."""
         old = self.get(key)
         self._apply(key, value)
+        await self.engine.arm_stops()  # stops switched on: every open long gets one
         new = self.get(key)
         overrides = await self.store.get_state(PARAMS_KEY, {})
         await self.store.set_state(PARAMS_KEY, {**overrides, key: new})

@@ -27,6 +27,7 @@ _DECIMALS = (
     "daily_loss_limit_krw",
     "max_drawdown_pct",
     "atr_stop_mult",
+    "stop_fallback_pct",
     "stop_min_distance_pct",
     "take_profit_pct",
     "volatility_halt_pct",
@@ -52,6 +53,7 @@ class RiskLimits:
     max_drawdown_pct: Decimal = Decimal(20)
     atr_period: int = 14
     atr_stop_mult: Decimal = Decimal(2)
+    stop_fallback_pct: Decimal = Decimal(2)
     stop_min_distance_pct: Decimal = Decimal("0.2")
     take_profit_pct: Decimal = Decimal(0)
     volatility_halt_pct: Decimal = Decimal(5)
@@ -76,6 +78,9 @@ class RiskLimits:
         _require(0 <= self.max_drawdown_pct <= 100, "max_drawdown_pct must be 0..100")
         _require(self.atr_period >= 1, "atr_period must be >= 1")
         _require(self.atr_stop_mult >= 0, "atr_stop_mult must be >= 0 (0 = no ATR stop)")
+        _require(
+            Decimal("0.1") <= self.stop_fallback_pct <= 50, "stop_fallback_pct must be 0.1..50"
+        )
         _require(
             Decimal("0.05") <= self.stop_min_distance_pct <= 10,
             "stop_min_distance_pct must be 0.05..10",

@@ -1,22 +1,28 @@
 """ATR trailing stop and take-profit for a long position.
 
-The stop starts at ``entry - mult * ATR`` and then trails ``highest close - mult * ATR``.
+While the ATR stop is on (``atr_mult`` > 0) a position has a stop from the moment it is long:
 
-Every stop stays at least ``min_distance_pct`` below the price it trails from (the entry at
-first, then the highest close) and at least one tick of that price's band below it. Without
-it a flat market (ATR 0) would put the stop on the highest close and sell one tick under the
-entry with no signal.
+* **ATR stop**: ``highest close since entry - mult * ATR`` (at the entry, the entry itself is
+  the highest close), recomputed at every closed candle.
+* **Fallback**: until the ATR can be computed (a manual buy before the warm-up, a longer
+  ``atr_period`` set live), ``entry * (1 - fallback_pct / 100)``. The ATR stop takes over as
+  soon as there is an ATR, from the highest close since the entry, like any later move: only
+  when it is higher. A stop a trader has seen is never lowered, so the fallback is the floor
+  until the ATR trail passes it (and the position book refuses a lower stop anyway).
+* **Minimum distance**: every stop stays at least ``min_distance_pct`` below the price it
+  trails from (the entry at first, then the highest close) and at least one tick of that
+  price's band below it. Without it a flat market (ATR 0) would put the stop on the highest
+  close and sell one tick under the entry with no signal.
 
-It is never loosened: a wider ATR after a spike must not move risk back up, so each candidate only
-counts when it is above the current stop. Stops round down and take-profits up onto the tick
-grid, so the order price Upbit receives is valid and never tighter than computed.
+The stop is never loosened: a wider ATR after a spike must not move risk back up, so each
+candidate only counts when it is above the current stop. Stops round down and take-profits up
+onto the tick grid, so the order price Upbit receives is valid and never tighter than computed.
 
 ``atr_mult`` 0 means no ATR stop: only the take-profit (if any) is watched.
 
-Per candle the engine asks ``should_exit(bar)`` (against the stop set before the bar, as the
-exchange would have traded through it) only for a candle the stop watched from its start
-(``covers``): prints before the fill must not sell the position they preceded. Then it calls
-``update(bar, atr)`` at the candle's close.
+Per candle the engine asks ``should_exit(bar)`` only for a candle the stop watched from its
+start (``covers``): prints before the fill must not sell the position they preceded. Then it
+calls ``update(bar, atr)`` at the candle's close.
 """
 
 from __future__ import annotations
@@ -75,16 +81,23 @@ class TrailingStop:
         *,
         market: str,
         entry_price: Decimal,
-        atr: Decimal,
+        atr: Decimal | None,
         atr_mult: Decimal,
         rules: MarketRules,
+        fallback_pct: Decimal,
         min_distance_pct: Decimal,
         take_profit_pct: Decimal = Decimal(0),
+        highest_close: Decimal | None = None,
         since: datetime | None = None,
         at: datetime | None = None,
         sink: EventSink = ignore_event,
     ) -> TrailingStop:
-        """A new position's stop (announced as ``StopMoved(old=None)``) and take-profit."""
+        """A position's stop (announced as ``StopMoved(old=None)``) and take-profit.
+
+        ``atr`` None: not computable yet, the fallback stands in. ``highest_close``: for a
+        position open for a while already (stops switched on live, a restart without a
+        stored stop), the highest close since its entry, to trail from as it would have.
+        """
         tp = None
         if take_profit_pct > 0:
             target = entry_price * (1 + take_profit_pct / 100)
@@ -95,20 +108,28 @@ class TrailingStop:
             atr_mult=atr_mult,
             rules=rules,
             stop=None,
-            highest_close=entry_price,
+            highest_close=max(entry_price, highest_close or entry_price),
             min_distance_pct=min_distance_pct,
             take_profit=tp,
             since=since,
             sink=sink,
         )
         if atr_mult > 0:
-            stop._raise_to(entry_price - atr_mult * atr, entry_price, at)
+            if atr is None:
+                stop._raise_to(entry_price * (1 - fallback_pct / 100), entry_price, at)
+            else:
+                high = stop.highest_close
+                stop._raise_to(high - atr_mult * atr, high, at)
         return stop
 
-    def update(self, bar: Bar, atr: Decimal) -> Decimal | None:
-        """Trail after a closed candle; returns the (possibly unchanged) stop."""
+    def update(self, bar: Bar, atr: Decimal | None) -> Decimal | None:
+        """Trail after a closed candle; returns the (possibly unchanged) stop.
+
+        The highest close is tracked even while there is no ATR, so the ATR stop that takes
+        over from the fallback trails from the highest close since the entry.
+        """
         self.highest_close = max(self.highest_close, bar.close)
-        if self.atr_mult > 0:
+        if self.atr_mult > 0 and atr is not None:
             high = self.highest_close
             self._raise_to(high - self.atr_mult * atr, high, bar.end)
         return self.stop
