@@ -203,6 +203,31 @@ def test_stop_fast_path_sees_a_raise_that_only_the_minimum_distance_allows() -> 
     assert (None if hit is None else (hit.bar, hit.print_index, hit.kind)) == expected
 
 
+@pytest.mark.parametrize("gap", ["0.05", "0.2", "1"])
+def test_the_float_ceiling_is_the_stops_own_in_and_across_tick_bands(gap: str) -> None:
+    scanner = StopScanner("KRW-BTC", "1m", random_walk(30, 1), 14)
+    stop = TrailingStop.open(
+        market="KRW-BTC",
+        entry_price=D(150),
+        atr=D(0),
+        atr_mult=D(1),
+        rules=MarketRules(),
+        fallback_pct=D(2),
+        min_distance_pct=D(gap),
+    )
+    spans = (
+        [150.0, 160.0],  # one band, the tick (1) is the wider
+        [5_000_000.0, 6_000_000.0],  # one band, the percentage is the wider
+        [100_000.0, 120_000.0, 600_000.0],  # one band (100), either
+        [99_000.0, 99_950.0, 100_000.0, 150_000.0],  # across the 100,000 edge
+        [990_000.0, 999_500.0, 1_000_000.0, 1_200_000.0],  # across the 1,000,000 edge
+    )
+    for highs in spans:
+        got = scanner._ceiling(stop, np.array(highs))
+        want = [float(stop.ceiling(D(repr(h)))) for h in highs]
+        assert np.allclose(got, want, rtol=1e-12, atol=0), highs
+
+
 def test_frames_with_gaps_or_misalignment_are_refused() -> None:
     frame = random_walk(100, 1)
     holed = CandleFrame(

@@ -22,6 +22,7 @@ not move the stop and ``should_exit`` would answer no.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -73,7 +74,8 @@ class StopScanner:
             atr[atr_period - 1 :] = sliding_window_view(tr, atr_period).mean(axis=-1)
         self.atr_f = atr
         self._decimals: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
-        self._bands: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
+        self._bands: tuple[list[float], list[float]] | None = None  # tick table, lowest first
+        self._shares: dict[Decimal, float] = {}  # min_distance_pct -> its fraction
 
     def atr(self, bar: int) -> Decimal | None:
         """The engine's Decimal ATR with the history up to and including ``bar``."""
@@ -149,16 +151,30 @@ class StopScanner:
         return None
 
     def _ceiling(self, stop: TrailingStop, high: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``TrailingStop.ceiling`` of each highest close, in float (the tick of its band)."""
+        """``TrailingStop.ceiling`` of each highest close, in float (the tick of its band).
+
+        The highest close never falls, so when the first and the last share a band the span
+        has one tick, and often one of the two caps wins throughout: one array operation
+        (this runs once per position; numpy's fixed costs would dominate).
+        """
         if self._bands is None:
             rows = stop.rules.tick_bands(stop.market)[::-1]  # lowest band first
-            self._bands = (
-                np.array([float(lo) for lo, _ in rows]),
-                np.array([float(tick) for _, tick in rows]),
-            )
+            self._bands = ([float(lo) for lo, _ in rows], [float(tick) for _, tick in rows])
         lowers, ticks = self._bands
-        tick = ticks[np.searchsorted(lowers, high, side="right") - 1]
-        return np.minimum(high * (1 - float(stop.min_distance_pct) / 100), high - tick)
+        share = self._shares.get(stop.min_distance_pct)
+        if share is None:
+            share = self._shares[stop.min_distance_pct] = float(stop.min_distance_pct) / 100
+        low, top = float(high[0]), float(high[-1])
+        first = bisect_right(lowers, low) - 1
+        if first != bisect_right(lowers, top) - 1:
+            tick = float_array(ticks)[np.searchsorted(lowers, high, side="right") - 1]
+            return np.minimum(high * (1 - share), high - tick)
+        one = ticks[first]
+        if low * share >= one:  # the percentage is the wider everywhere
+            return high * (1 - share)
+        if top * share <= one:  # the tick is
+            return high - one
+        return np.minimum(high * (1 - share), high - one)
 
     def _prints(self, stop: TrailingStop, k: int, *, skip_open: bool) -> StopHit | None:
         f = self.frame

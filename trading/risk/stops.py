@@ -70,7 +70,9 @@ class TrailingStop:
         self.rules = rules
         self.stop = stop
         self.highest_close = highest_close
-        self.min_distance_pct = min_distance_pct
+        self.min_distance_pct = min_distance_pct  # fixed for the stop's life
+        self._keep = 1 - min_distance_pct / 100  # what the minimum distance leaves of a price
+        self._band: tuple[Decimal, Decimal, Decimal] | None = None  # lower, upper, tick
         self.take_profit = take_profit
         self.since = since  # market time from which it watches prices (None: always did)
         self._sink = sink
@@ -146,8 +148,11 @@ class TrailingStop:
     def ceiling(self, ref: Decimal) -> Decimal:
         """The highest stop allowed under ``ref`` (the price it trails from): the minimum
         distance below it, and at least one tick of ``ref``'s band below it."""
-        tick = self.rules.tick_size(self.market, ref)
-        return min(ref * (1 - self.min_distance_pct / 100), ref - tick)
+        band = self._band
+        if band is None or not band[0] <= ref < band[1]:
+            band = self._band = _band_of(self.rules.tick_bands(self.market), ref)
+        by_share, by_tick = ref * self._keep, ref - band[2]
+        return by_share if by_share < by_tick else by_tick
 
     def should_exit(self, bar_or_price: Bar | Decimal) -> ExitReason | None:
         """Stop hit when the low reaches it; take-profit when the high does. Stop wins a tie.
@@ -178,7 +183,11 @@ class TrailingStop:
         return None
 
     def _raise_to(self, candidate: Decimal, ref: Decimal, at: datetime | None) -> None:
-        candidate = min(candidate, self.ceiling(ref))
+        if self.stop is not None and candidate <= self.stop:
+            return  # capping and rounding down only lower it: no raise (and no tick look-up)
+        cap = self.ceiling(ref)
+        if candidate > cap:
+            candidate = cap
         if candidate <= 0:
             return  # ATR wider than the price: no meaningful stop yet
         new = self.rules.round_price(self.market, candidate, Rounding.DOWN)
@@ -187,3 +196,17 @@ class TrailingStop:
         old, self.stop = self.stop, new
         when = (at or datetime.now(UTC)).astimezone(UTC)
         self._sink(StopMoved(market=self.market, old=old, new=new, at=when))
+
+
+def _band_of(
+    rows: tuple[tuple[Decimal, Decimal], ...], price: Decimal
+) -> tuple[Decimal, Decimal, Decimal]:
+    """The tick band ``price`` is in: (lower, upper, tick), as ``MarketRules.tick_size`` reads
+    the table. A stop trails a price that seldom leaves its band, so it keeps the band and
+    looks the tick up again only when the price does (the backtester calls this a lot)."""
+    upper = Decimal("Infinity")
+    for lower, tick in rows:
+        if price >= lower:
+            return lower, upper, tick
+        upper = lower
+    raise ValueError(f"no tick band for {price}")
