@@ -71,6 +71,7 @@ async def _rounds(url: str, rounds: int, workdir: Path) -> list[float]:
             rules=client.rules,
             stop=Decimal("99000000"),
             highest_close=Decimal("100000000"),
+            min_distance_pct=Decimal("0.2"),
         )
         rig.loop.start()
         for n in range(rounds + 20):

@@ -53,13 +53,15 @@ async def status(call: Call) -> Reply:
     for p in s.positions:
         last = s.prices.get(p.market)
         pnl = unrealized(p, last)
+        long = p.state is PositionState.LONG
         rows.append(
             (
                 p.market,
                 t.t(f"state.{p.state.value}"),
                 volume(p.volume),
-                price(p.avg_entry_price) if p.state is PositionState.LONG else "-",
+                price(p.avg_entry_price) if long else "-",
                 price(last),
+                price(p.stop_price) if long else "-",  # every long's stop ("-": stops off)
                 "-" if pnl is None else signed_krw(pnl),
             )
         )
@@ -74,7 +76,7 @@ async def status(call: Call) -> Reply:
     if s.active_halts:
         fields.append((t.t("status.halts"), ", ".join(s.active_halts)))
     headers = tuple(
-        t.t(f"col.{c}") for c in ("market", "state", "volume", "entry", "last", "upnl")
+        t.t(f"col.{c}") for c in ("market", "state", "volume", "entry", "last", "stop", "upnl")
     )
     return Reply(
         t.t("status.title"),

@@ -17,6 +17,7 @@ from trading.backtest import (
     run_backtest,
 )
 from trading.backtest.stops import StopScanner, dec
+from trading.backtest.synthetic import START
 from trading.domain import Bar
 from trading.risk.limits import RiskLimits
 from trading.risk.stops import TrailingStop
@@ -115,35 +116,41 @@ def naive_scan(
             if hit is not None:
                 return k, index, hit.kind
         if k + 1 < len(frame):
-            atr = scanner.atr(k)
-            assert atr is not None
+            atr = scanner.atr(k)  # None before the ATR warm-up: the fallback stands
             start = datetime.fromtimestamp(int(frame.start[k]), UTC)
             stop.update(Bar("KRW-BTC", "1m", start, dec(o), dec(h), dec(lo), dec(c), D(1)), atr)
     return None
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_stop_fast_path_never_changes_a_result(seed: int) -> None:
-    frame = random_walk(3_000, seed, start_price=1_234_567.0, volatility=0.002)
+@pytest.mark.parametrize(
+    "start_price",
+    [1_234_567.0, 150.0],  # ticks of 1,000 and 500 (the 1,000,000 band edge); a tick of 1
+)
+def test_stop_fast_path_never_changes_a_result(seed: int, start_price: float) -> None:
+    """Also with the fallback (entries before the ATR warm-up) and the minimum distance,
+    where at 150 KRW the one-tick minimum (0.67 %) is wider than the percentage."""
+    frame = random_walk(3_000, seed, start_price=start_price, volatility=0.002)
     rng = np.random.default_rng(seed)
     rules = MarketRules()
     scanner = StopScanner("KRW-BTC", "1m", frame, 14)
     for _ in range(30):
-        entry = int(rng.integers(20, 2_900))
+        entry = int(rng.integers(1, 2_900))
         last = min(len(frame) - 1, entry + int(rng.integers(1, 400)))
         mult = D(str(rng.choice(["0", "0.5", "1", "2", "3.5"])))
         tp = D(str(rng.choice(["0", "0.3", "1"])))
+        gap = D(str(rng.choice(["0.05", "0.2", "1"])))
         price = dec(frame.open[entry])
 
         def fresh() -> TrailingStop:
-            atr = scanner.atr(entry - 1)  # noqa: B023
-            assert atr is not None
             return TrailingStop.open(
                 market="KRW-BTC",
                 entry_price=price,  # noqa: B023
-                atr=atr,
+                atr=scanner.atr(entry - 1) if mult else None,  # noqa: B023
                 atr_mult=mult,  # noqa: B023
                 rules=rules,
+                fallback_pct=D("0.5"),
+                min_distance_pct=gap,  # noqa: B023
                 take_profit_pct=tp,  # noqa: B023
             )
 
@@ -153,6 +160,72 @@ def test_stop_fast_path_never_changes_a_result(seed: int) -> None:
         assert (None if hit is None else (hit.bar, hit.print_index, hit.kind)) == expected
         if hit is None:
             assert fast.stop == slow.stop  # the trailing level ends the same too
+
+
+def test_stop_fast_path_sees_a_raise_that_only_the_minimum_distance_allows() -> None:
+    """Quiet candles (ATR 200) put the stop at the 1 % minimum distance; then the price rises
+    on wide candles: ``highest close - ATR`` falls below the earlier quiet candidates, yet
+    under the cap the stop still rises, and the dip after it must hit that higher stop."""
+    opens = [1_000_000.0] * 21 + [1_000_000.0 + 500 * i for i in range(10)] + [1_005_000.0]
+    closes = [*opens[1:], 1_005_000.0]
+    wicks = [100 if i < 21 else 4_000 for i in range(len(opens))]
+    highs = [max(o, c) + w for o, c, w in zip(opens, closes, wicks, strict=True)]
+    lows = [min(o, c) - w for o, c, w in zip(opens, closes, wicks, strict=True)]
+    lows[-1] = 993_500.0  # under the raised stop (994,000), above the first one (990,000)
+    n = len(opens)
+    frame = CandleFrame(
+        start=START + np.arange(n, dtype=np.int64) * 60,
+        open=np.array(opens),
+        high=np.array(highs),
+        low=np.array(lows),
+        close=np.array(closes),
+        volume=np.ones(n),
+    )
+    scanner = StopScanner("KRW-BTC", "1m", frame, 14)
+
+    def fresh() -> TrailingStop:
+        return TrailingStop.open(
+            market="KRW-BTC",
+            entry_price=D(1_000_000),
+            atr=scanner.atr(19),
+            atr_mult=D(1),
+            rules=MarketRules(),
+            fallback_pct=D(2),
+            min_distance_pct=D(1),
+        )
+
+    fast, slow = fresh(), fresh()
+    assert fast.stop == D(990_000)
+    hit = scanner.scan(fast, 20, n - 1)
+    expected = naive_scan(frame, slow, 20, n - 1, 14)
+    assert expected is not None
+    assert expected[0] == n - 1
+    assert (None if hit is None else (hit.bar, hit.print_index, hit.kind)) == expected
+
+
+@pytest.mark.parametrize("gap", ["0.05", "0.2", "1"])
+def test_the_float_ceiling_is_the_stops_own_in_and_across_tick_bands(gap: str) -> None:
+    scanner = StopScanner("KRW-BTC", "1m", random_walk(30, 1), 14)
+    stop = TrailingStop.open(
+        market="KRW-BTC",
+        entry_price=D(150),
+        atr=D(0),
+        atr_mult=D(1),
+        rules=MarketRules(),
+        fallback_pct=D(2),
+        min_distance_pct=D(gap),
+    )
+    spans = (
+        [150.0, 160.0],  # one band, the tick (1) is the wider
+        [5_000_000.0, 6_000_000.0],  # one band, the percentage is the wider
+        [100_000.0, 120_000.0, 600_000.0],  # one band (100), either
+        [99_000.0, 99_950.0, 100_000.0, 150_000.0],  # across the 100,000 edge
+        [990_000.0, 999_500.0, 1_000_000.0, 1_200_000.0],  # across the 1,000,000 edge
+    )
+    for highs in spans:
+        got = scanner._ceiling(stop, np.array(highs))
+        want = [float(stop.ceiling(D(repr(h)))) for h in highs]
+        assert np.allclose(got, want, rtol=1e-12, atol=0), highs
 
 
 def test_frames_with_gaps_or_misalignment_are_refused() -> None:
@@ -208,9 +281,11 @@ def test_atr_stop_off_keeps_the_take_profit() -> None:
     stop = TrailingStop.open(
         market="KRW-BTC",
         entry_price=D(100_000),
-        atr=D(5_000),
+        atr=None,
         atr_mult=D(0),
         rules=MarketRules(),
+        fallback_pct=D(2),
+        min_distance_pct=D("0.2"),
         take_profit_pct=D(1),
     )
     assert stop.stop is None

@@ -439,9 +439,10 @@ def test_apply_overrides_validates_like_a_file() -> None:
     assert info.value.errors == (
         "risk.nope: unknown key (allowed: position_size_krw, manual_buy_max_krw,"
         " max_open_positions, max_slippage_bps, slippage_mode, daily_loss_limit_krw,"
-        " max_drawdown_pct, atr_period, atr_stop_mult, take_profit_pct, volatility_halt_pct,"
-        " volatility_resume_pct, volatility_measure, volatility_period, cooldown_candles,"
-        " stop_cooldown_candles, halt_windows)",
+        " max_drawdown_pct, atr_period, atr_stop_mult, stop_fallback_pct,"
+        " stop_min_distance_pct, take_profit_pct, volatility_halt_pct, volatility_resume_pct,"
+        " volatility_measure, volatility_period, cooldown_candles, stop_cooldown_candles,"
+        " halt_windows)",
         "risk.position_size_krw = 10: must be >= 5000 (Upbit's minimum order total)",
     )
 

@@ -1,19 +1,23 @@
-"""ATR trailing stop: placement, trailing, never loosening, tick grid, take-profit, exits."""
+"""ATR trailing stop: placement, the fallback before the ATR, the minimum distance, trailing,
+never loosening, tick grid, take-profit, exits, which candles it may judge whole."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.risk.helpers import T0, Recorder, bar
 from trading.events import StopMoved
 from trading.risk.stops import ExitReason, TrailingStop
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import MarketRules, Rounding
 
 D = Decimal
 RULES = MarketRules()
+GAP = D("0.2")  # the default minimum distance, percent
 
 
 def btc_stop(sink: Recorder | None = None, tp: str = "0") -> TrailingStop:
@@ -23,6 +27,8 @@ def btc_stop(sink: Recorder | None = None, tp: str = "0") -> TrailingStop:
         atr=D(1_234_567),
         atr_mult=D(2),
         rules=RULES,
+        fallback_pct=D(2),
+        min_distance_pct=GAP,
         take_profit_pct=D(tp),
         at=T0,
         sink=sink or Recorder(),
@@ -76,6 +82,8 @@ def test_take_profit_rounds_up_and_triggers_on_the_high() -> None:
         atr=D(50),
         atr_mult=D(2),
         rules=RULES,
+        fallback_pct=D(2),
+        min_distance_pct=GAP,
         take_profit_pct=D("2.5"),
         at=T0,
     )
@@ -95,7 +103,14 @@ def test_take_profit_rounds_up_and_triggers_on_the_high() -> None:
 
 def test_atr_wider_than_price_has_no_stop_until_it_can() -> None:
     stop = TrailingStop.open(
-        market="KRW-DOGE", entry_price=D(200), atr=D(150), atr_mult=D(2), rules=RULES, at=T0
+        market="KRW-DOGE",
+        entry_price=D(200),
+        atr=D(150),
+        atr_mult=D(2),
+        rules=RULES,
+        fallback_pct=D(2),
+        min_distance_pct=GAP,
+        at=T0,
     )
     assert stop.stop is None
     assert stop.should_exit(D(1)) is None
@@ -114,9 +129,10 @@ prices = st.integers(min_value=1, max_value=3_000_000_000).map(lambda n: D(n) / 
         max_size=40,
     ),
     mult=st.sampled_from([D("0.5"), D(1), D("2.5"), D(3)]),
+    gap=st.sampled_from([D("0.05"), GAP, D(3)]),
 )
 def test_any_path_gives_non_decreasing_on_grid_stops(
-    entry: Decimal, path: list[tuple[int, int]], mult: Decimal
+    entry: Decimal, path: list[tuple[int, int]], mult: Decimal, gap: Decimal
 ) -> None:
     sink = Recorder()
     stop = TrailingStop.open(
@@ -125,6 +141,8 @@ def test_any_path_gives_non_decreasing_on_grid_stops(
         atr=entry / 20,
         atr_mult=mult,
         rules=RULES,
+        fallback_pct=D(2),
+        min_distance_pct=gap,
         at=T0,
         sink=sink,
     )
@@ -132,6 +150,9 @@ def test_any_path_gives_non_decreasing_on_grid_stops(
     for i, (close_pct, atr_pct) in enumerate(path):
         close = entry * close_pct / 100
         seen.append(stop.update(bar(close, i=i), close * atr_pct / 100))
+        high = stop.highest_close  # the minimum distance holds after every move
+        assert seen[-1] is None or seen[-1] <= high * (1 - gap / 100)
+        assert seen[-1] is None or seen[-1] <= high - RULES.tick_size("KRW-BTC", high)
     placed = [s for s in seen if s is not None]
     assert placed == seen  # an ATR of 5% of the entry always leaves room for a stop
     assert placed == sorted(placed)
@@ -140,3 +161,106 @@ def test_any_path_gives_non_decreasing_on_grid_stops(
     moves = sink.of(StopMoved)
     assert [m.new for m in moves] == sorted({*placed})
     assert all(m.old is None or m.new > m.old for m in moves)
+
+
+def opened(
+    entry: str | int, *, atr: str | int | None, market: str = "KRW-BTC", gap: Decimal = GAP
+) -> TrailingStop:
+    return TrailingStop.open(
+        market=market,
+        entry_price=D(entry),
+        atr=None if atr is None else D(atr),
+        atr_mult=D(3),
+        rules=RULES,
+        fallback_pct=D(2),
+        min_distance_pct=gap,
+        at=T0,
+    )
+
+
+def test_a_flat_market_keeps_the_stop_the_minimum_distance_under_the_highest_close() -> None:
+    stop = opened(100_050_000, atr=0)
+    assert stop.stop == D(99_849_000)  # 0.2 % under the entry, down to the tick
+    assert stop.update(bar(100_050_000), D(0)) == D(99_849_000)
+    assert stop.should_exit(D(100_000_000)) is None  # under the entry, no loss to cut yet
+    assert stop.update(bar(101_000_000, i=1), D(0)) == D(100_798_000)  # trails the close
+
+
+@pytest.mark.parametrize(
+    ("market", "ref", "expected"),
+    [
+        ("KRW-BTC", "50000000", "49975000"),  # 0.05 % (25,000) is wider than a tick (1,000)
+        ("KRW-BTC", "1000000", "999000"),  # the lowest price of the 1,000 band: one tick
+        ("KRW-BTC", "999500", "999000"),  # the top of the 500 band
+        ("KRW-BTC", "100000", "99900"),  # 100 band: a tick of 100, not 0.05 % (50)
+        ("KRW-XRP", "5000", "4995"),  # 5 band
+        ("KRW-XRP", "1000", "999"),  # 1 band: a tick of 1, not 0.05 % (0.5)
+        ("KRW-XRP", "100", "99"),  # the lowest price of the 1 band
+        ("KRW-XRP", "99.9", "99.8"),  # 0.1 band
+        ("KRW-XRP", "10", "9.9"),
+        ("KRW-XRP", "9.99", "9.98"),  # 0.01 band
+        ("USDT-BTC", "10", "9.99"),  # USDT table: 0.01 from 10 up
+        ("USDT-BTC", "1", "0.999"),  # the lowest price of the 0.001 band
+    ],
+)
+def test_the_stop_is_at_least_one_tick_of_the_band_under_the_price_it_trails(
+    market: str, ref: str, expected: str
+) -> None:
+    stop = opened(ref, atr=0, market=market, gap=D("0.05"))
+    assert stop.stop == D(expected)
+    assert D(ref) - stop.stop >= RULES.tick_size(market, D(ref))
+    assert RULES.is_on_grid(market, stop.stop)
+
+
+def test_before_the_atr_the_fallback_then_the_atr_stop_from_the_highest_close() -> None:
+    stop = opened(100_000_000, atr=None)
+    assert stop.stop == D(98_000_000)  # the fallback, 2 % under the entry
+    assert stop.update(bar(102_000_000), None) == D(98_000_000)  # no ATR yet: it stands
+    assert stop.update(bar(101_000_000, i=1), None) == D(98_000_000)
+    assert stop.highest_close == D(102_000_000)
+    # the ATR arrives: highest close since the entry - 3 x ATR
+    assert stop.update(bar(101_500_000, i=2), D(500_000)) == D(100_500_000)
+
+
+def test_the_atr_stop_never_goes_under_the_fallback() -> None:
+    stop = opened(100_000_000, atr=None)
+    assert stop.update(bar(100_000_000), D(1_000_000)) == D(98_000_000)  # 97,000,000: lower
+
+
+def test_the_minimum_distance_also_caps_the_fallback() -> None:
+    stop = opened(100_000_000, atr=None, gap=D(5))
+    assert stop.stop == D(95_000_000)
+
+
+def test_a_stop_opened_late_trails_from_the_highest_close_since_the_entry() -> None:
+    stop = TrailingStop.open(
+        market="KRW-BTC",
+        entry_price=D(100_000_000),
+        atr=D(500_000),
+        atr_mult=D(2),
+        rules=RULES,
+        fallback_pct=D(2),
+        min_distance_pct=GAP,
+        highest_close=D(103_000_000),
+    )
+    assert stop.stop == D(102_000_000)
+    assert stop.highest_close == D(103_000_000)
+
+
+def test_only_a_candle_watched_from_its_start_is_judged_whole() -> None:
+    candle = bar(100_000_000, low=90_000_000)
+    assert opened(100_000_000, atr=100_000).covers(candle)  # since unknown: always watched
+    for since, whole in (
+        (T0 - timedelta(seconds=1), True),
+        (T0, False),
+        (T0 + timedelta(1), False),
+    ):
+        stop = opened(100_000_000, atr=100_000)
+        stop.since = since
+        assert stop.covers(candle) is whole
+
+
+def test_round_price_and_the_fallback_agree() -> None:
+    entry = D("3127.4")
+    stop = opened(entry, atr=None, market="KRW-XRP")  # type: ignore[arg-type]
+    assert stop.stop == RULES.round_price("KRW-XRP", entry * D("0.98"), Rounding.DOWN)

@@ -51,12 +51,14 @@ def events() -> list[Event]:
     return []
 
 
-async def paper_rig(store: Store, events: list[Event], **spec: object) -> EngineRig:
+async def paper_rig(
+    store: Store, events: list[Event], *, risk: RiskLimits | None = None, **spec: object
+) -> EngineRig:
     strategy = build_strategy("ma_cross", "", {"fast": 5, "slow": 20})
     return await assemble(
         EngineSpec(markets=("KRW-BTC",), timeframe="1m", paper=True, **spec),  # type: ignore[arg-type]
         strategy=strategy,
-        limits=limits(),
+        limits=risk or limits(),
         store=store,
         sink=events.append,
     )

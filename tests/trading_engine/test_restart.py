@@ -43,6 +43,29 @@ async def test_restart_mid_position_keeps_position_stop_and_paper_account(store,
     assert of(later, PositionClosed)  # the resumed position was managed to its exit
 
 
+async def test_restart_gives_a_long_position_without_a_stored_stop_a_stop(store, events):
+    rig = await paper_rig(store, events, risk=limits(atr_stop_mult=D(0)))  # stops off
+    rig.loop.start()
+    await replay(rig, 30)
+    assert await facade(rig, store, events).buy("KRW-BTC", D(1_000_000), by="test")
+    await rig.loop.drain()
+    await rig.loop.stop()
+    assert rig.engine.positions.get("KRW-BTC").stop_price is None
+
+    again = await paper_rig(store, [])  # back with stops on (atr_stop_mult 3)
+    await facade(again, store, []).restore()
+
+    position = again.engine.positions.get("KRW-BTC")
+    entry = position.avg_entry_price
+    assert position.state is LONG
+    assert entry is not None
+    assert position.stop_price is not None
+    assert position.stop_price < entry * D("0.998")
+    assert again.engine.stops["KRW-BTC"].stop == position.stop_price
+    stored = {p.market: p for p in await store.positions()}
+    assert stored["KRW-BTC"].stop_price == position.stop_price  # kept for the next restart
+
+
 async def test_restart_mid_order_settles_the_fill_made_while_down(fake, client, store):  # noqa: F811
     strategy = build_strategy("ma_cross", "", {"fast": 5, "slow": 20})
     spec = EngineSpec(markets=("KRW-BTC",), timeframe="1m", paper=False, order_settle_s=0.05)

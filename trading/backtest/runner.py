@@ -341,22 +341,23 @@ class _Backtest:
         """A stop/take-profit print before the exit signal (or the end), if any, into ``p``."""
         assert m.scanner is not None
         last = signal if signal is not None else m.n - 1
-        atr = m.scanner.atr(p.entry_bar - 1)
-        if self.limits.atr_stop_mult == 0:
-            atr = atr or ZERO  # take-profit only: the ATR is not used (Engine.open_stop)
-        if atr is not None:
-            stop = TrailingStop.open(
-                market=m.name,
-                entry_price=p.price,
-                atr=atr,
-                atr_mult=self.limits.atr_stop_mult,
-                rules=self.spec.rules,
-                take_profit_pct=self.limits.take_profit_pct,
-            )
-            hit = m.scanner.scan(stop, p.entry_bar, last)
-            if hit is not None:
-                p.exit_bar, p.exit_print, p.exit_price = hit.bar, hit.print_index, hit.price
-                p.exit_kind = "take_profit" if hit.kind == "take_profit" else "stop"
+        limits = self.limits
+        # the ATR of the candles before the entry (Engine.open_stop); None: the fallback
+        atr = m.scanner.atr(p.entry_bar - 1) if limits.atr_stop_mult > 0 else None
+        stop = TrailingStop.open(
+            market=m.name,
+            entry_price=p.price,
+            atr=atr,
+            atr_mult=limits.atr_stop_mult,
+            rules=self.spec.rules,
+            fallback_pct=limits.stop_fallback_pct,
+            min_distance_pct=limits.stop_min_distance_pct,
+            take_profit_pct=limits.take_profit_pct,
+        )
+        hit = m.scanner.scan(stop, p.entry_bar, last)
+        if hit is not None:
+            p.exit_bar, p.exit_print, p.exit_price = hit.bar, hit.print_index, hit.price
+            p.exit_kind = "take_profit" if hit.kind == "take_profit" else "stop"
 
     def _feed_gate(self, m: _Market, upto: int) -> None:
         """The volatility filter needs every candle (hysteresis): feed it as the engine does."""

@@ -3,16 +3,18 @@
 Paper replay turns each candle into four prints (open, nearer extreme, other extreme, close;
 ``trading.marketdata.replay``). The engine checks every print against the live
 ``TrailingStop`` (``Engine._check_stop``), and trails the stop once per closed candle, before
-the next candle's open print is checked. The entry fills on the open print, so the entry
-candle's own open is never checked.
+the next candle's open print is checked. The entry fills on the open print, after the engine
+looked at it, so of the entry candle only the prints after the open are judged (the engine
+judges a whole candle only if the stop was in place before it began).
 
 The real ``TrailingStop`` decides every hit and every move here. numpy only finds the candles
 where something *might* happen, with a tolerance far wider than float error:
 
 * a hit is possible only where the low reaches the float estimate of the stop in force
   (or the high reaches the take-profit);
-* the stop can only rise after a candle whose float candidate ``highest close - k * ATR`` is
-  near or above every earlier one (the stop is the tick-rounded maximum of the candidates).
+* the stop can only rise after a candle whose float candidate ``highest close - k * ATR``,
+  capped by the minimum distance under the highest close (``TrailingStop.ceiling``), is near
+  or above every earlier one (the stop is the tick-rounded maximum of the candidates).
 
 Every other candle is skipped; skipping it cannot change the result because ``update`` would
 not move the stop and ``should_exit`` would answer no.
@@ -20,6 +22,7 @@ not move the stop and ``should_exit`` would answer no.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -71,6 +74,8 @@ class StopScanner:
             atr[atr_period - 1 :] = sliding_window_view(tr, atr_period).mean(axis=-1)
         self.atr_f = atr
         self._decimals: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
+        self._bands: tuple[list[float], list[float]] | None = None  # tick table, lowest first
+        self._shares: dict[Decimal, float] = {}  # min_distance_pct -> its fraction
 
     def atr(self, bar: int) -> Decimal | None:
         """The engine's Decimal ATR with the history up to and including ``bar``."""
@@ -118,7 +123,7 @@ class StopScanner:
             mult = float(stop.atr_mult)
             closes = f.close[span]
             hc = np.maximum.accumulate(np.maximum(closes, float(stop.entry_price)))
-            cand = hc - mult * self.atr_f[span]
+            cand = np.minimum(hc - mult * self.atr_f[span], self._ceiling(stop, hc))
             cand = np.where(np.isnan(cand), -np.inf, cand)
             first = float(stop.stop) if stop.stop is not None else -np.inf
             before = np.maximum.accumulate(np.concatenate(([first], cand[:-1])))
@@ -144,6 +149,32 @@ class StopScanner:
                 if atr is not None:
                     stop.update(self._bar(k), atr)
         return None
+
+    def _ceiling(self, stop: TrailingStop, high: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``TrailingStop.ceiling`` of each highest close, in float (the tick of its band).
+
+        The highest close never falls, so when the first and the last share a band the span
+        has one tick, and often one of the two caps wins throughout: one array operation
+        (this runs once per position; numpy's fixed costs would dominate).
+        """
+        if self._bands is None:
+            rows = stop.rules.tick_bands(stop.market)[::-1]  # lowest band first
+            self._bands = ([float(lo) for lo, _ in rows], [float(tick) for _, tick in rows])
+        lowers, ticks = self._bands
+        share = self._shares.get(stop.min_distance_pct)
+        if share is None:
+            share = self._shares[stop.min_distance_pct] = float(stop.min_distance_pct) / 100
+        low, top = float(high[0]), float(high[-1])
+        first = bisect_right(lowers, low) - 1
+        if first != bisect_right(lowers, top) - 1:
+            tick = float_array(ticks)[np.searchsorted(lowers, high, side="right") - 1]
+            return np.minimum(high * (1 - share), high - tick)
+        one = ticks[first]
+        if low * share >= one:  # the percentage is the wider everywhere
+            return high * (1 - share)
+        if top * share <= one:  # the tick is
+            return high - one
+        return np.minimum(high * (1 - share), high - one)
 
     def _prints(self, stop: TrailingStop, k: int, *, skip_open: bool) -> StopHit | None:
         f = self.frame

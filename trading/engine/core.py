@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
+from itertools import takewhile
 from typing import Any
 
 from trading.domain import Bar, TradePrint
@@ -48,7 +49,6 @@ from trading.upbit.order_submit import OrderIntent
 
 log = logging.getLogger(__name__)
 S = PositionState
-ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,19 +149,25 @@ class Engine:
     # -- stops ---------------------------------------------------------------------------------
 
     async def _trail(self, market: str, bar: Bar, history: list[Bar]) -> bool:
-        """Exit on a stop/take-profit hit inside the candle, else trail; True if exiting."""
+        """Exit on a stop/take-profit hit inside the candle, else trail; True if exiting.
+
+        The whole candle is judged only if the stop watched all of it (``covers``): the
+        prints of the candle a position was bought in were judged one by one after the fill,
+        and the ones before it must not sell it.
+        """
         stop = self.stops.get(market)
         if stop is None:
-            return False
-        hit = stop.should_exit(bar)
+            stop = await self.arm_stop(market, self.positions.get(market))
+            if stop is None:
+                return False
+        hit = stop.should_exit(bar) if stop.covers(bar) else None
         if hit is not None:
             await self.exit(market, _exit_reason(hit.kind), hit.text)
             return True
-        atr = measures.atr(history, self.limits.atr_period)
-        if atr is not None:
-            moved = stop.update(bar, atr)
-            if moved is not None:
-                await self.positions.stop_moved(market, moved)
+        atr = measures.atr(history, self.limits.atr_period) if stop.atr_mult > 0 else None
+        moved = stop.update(bar, atr)
+        if moved is not None:
+            await self.positions.stop_moved(market, moved)
         return False
 
     async def _check_stop(self, market: str, price: Decimal) -> None:
@@ -172,27 +178,58 @@ class Engine:
         if hit is not None:
             await self.exit(market, _exit_reason(hit.kind), hit.text)
 
-    def open_stop(self, market: str, position: Position) -> TrailingStop | None:
+    def open_stop(
+        self, market: str, position: Position, *, since: datetime | None = None
+    ) -> TrailingStop | None:
+        """The stop of a long ``position`` from the current settings and market data, kept in
+        ``stops``; None when both the ATR stop and the take-profit are off.
+
+        With the ATR stop on there is always a stop: the fallback until the ATR can be
+        computed. ``since``: the market time it watches prices from (default: now).
+        """
         entry = position.avg_entry_price
-        mult = self.limits.atr_stop_mult
-        if mult == 0 and self.limits.take_profit_pct == 0:
+        limits = self.limits
+        if entry is None or (limits.atr_stop_mult == 0 and limits.take_profit_pct == 0):
             return None  # ATR stop and take-profit both switched off
-        atr = measures.atr(self.market_data.history(market), self.limits.atr_period)
-        if mult == 0:
-            atr = atr or ZERO  # take-profit only: the ATR is not used
-        if entry is None or atr is None:
-            log.warning("%s: no ATR yet, position opened without a stop", market)
-            return None
+        history = self.market_data.history(market)
+        atr = measures.atr(history, limits.atr_period) if limits.atr_stop_mult > 0 else None
+        if atr is None and limits.atr_stop_mult > 0:
+            log.info("%s: no ATR yet, the fallback stop stands in", market)
         stop = TrailingStop.open(
             market=market,
             entry_price=entry,
             atr=atr,
-            atr_mult=self.limits.atr_stop_mult,
+            atr_mult=limits.atr_stop_mult,
             rules=self.exchange.rules,
-            take_profit_pct=self.limits.take_profit_pct,
+            fallback_pct=limits.stop_fallback_pct,
+            min_distance_pct=limits.stop_min_distance_pct,
+            take_profit_pct=limits.take_profit_pct,
+            highest_close=highest_close_since(history, position.opened_at),
+            since=self.market_time() if since is None else since,
         )  # no sink: the position book announces every stop move, once
         self.stops[market] = stop
         return stop
+
+    async def arm_stop(
+        self, market: str, position: Position, *, since: datetime | None = None
+    ) -> TrailingStop | None:
+        """``open_stop`` for a long position, its stop price stored with the position."""
+        if position.state is not S.LONG:
+            return None
+        stop = self.open_stop(market, position, since=since)
+        if stop is not None and stop.stop is not None:
+            await self.positions.stop_moved(market, stop.stop)
+        return stop
+
+    async def arm_stops(self) -> None:
+        """Every long position without a stop gets one if the ATR stop is on (after a live
+        change of the settings: ``atr_stop_mult`` from 0 to > 0, say)."""
+        if self.limits.atr_stop_mult == 0:
+            return
+        for market, position in self.positions.all().items():
+            stop = self.stops.get(market)
+            if position.state is S.LONG and (stop is None or stop.stop is None):
+                await self.arm_stop(market, position)
 
     # -- orders --------------------------------------------------------------------------------
 
@@ -384,16 +421,21 @@ class Engine:
             after = await self.positions.entry_failed(
                 market, f"order {event.state}", intent_id=event.intent_id
             )
-            if after.state is S.LONG:
-                stop = self.open_stop(market, after)
-                if stop is not None and stop.stop is not None:
-                    await self.positions.stop_moved(market, stop.stop)
+            await self.arm_stop(market, after)
         elif position.state is S.EXITING:
             after = await self.positions.exit_failed(
                 market, f"order {event.state}", intent_id=event.intent_id
             )
             if after.state is not S.LONG:
                 self.stops.pop(market, None)
+
+
+def highest_close_since(history: list[Bar], opened_at: datetime | None) -> Decimal | None:
+    """The highest close of the candles that closed after ``opened_at`` (None: none did)."""
+    if opened_at is None:
+        return None
+    after = takewhile(lambda b: b.end > opened_at, reversed(history))
+    return max((b.close for b in after), default=None)
 
 
 def _exit_reason(kind: str) -> ExitReason:

@@ -118,7 +118,7 @@ class EngineFacade:
         await self._restore_risk_memory()
         for note in await catch_up(self.engine):
             log.warning("restart: %s", note)
-        resume_stops(self.engine)
+        await resume_stops(self.engine)
 
     async def _restore_settings(self) -> None:
         """Re-apply the live changes of earlier runs, each validated like a new ``/set``; one
@@ -333,6 +333,7 @@ class EngineFacade:
         """Validate, apply, persist, record, announce; ``SettingRefused`` on bad input."""
         old = self.get(key)
         self._install(self.tunables.changed(key, value))
+        await self.engine.arm_stops()  # stops switched on: every open long gets one
         new = self.get(key)
         overrides = await self.store.get_state(PARAMS_KEY, {})
         await self.store.set_state(PARAMS_KEY, {**overrides, key: new})

@@ -17,11 +17,25 @@ S = PositionState
 ZERO = Decimal(0)
 
 
-def resume_stops(engine: Engine) -> None:
-    """After a restart: every long position gets its stop back, from the stored prices."""
+async def resume_stops(engine: Engine) -> None:
+    """After a restart: every long position gets its stop back, from the stored prices.
+
+    One without a stored stop (stops were off, or it never got one) gets a new one if the
+    ATR stop is on now, as ``Engine.open_stop`` makes it: from the entry and the candles the
+    engine has, the fallback if they give no ATR yet.
+    """
     for market, position in engine.positions.all().items():
         entry = position.avg_entry_price
         if position.state is not S.LONG or entry is None:
+            continue
+        if position.stop_price is None and engine.limits.atr_stop_mult > 0:
+            stop = await engine.arm_stop(market, position, since=position.opened_at)
+            log.warning(
+                "%s: resumed long %s without a stored stop; new stop %s",
+                market,
+                position.volume,
+                stop.stop if stop is not None else None,
+            )
             continue
         last = engine.market_data.price(market) or entry
         take_profit = position.take_profit_price
@@ -36,7 +50,9 @@ def resume_stops(engine: Engine) -> None:
             rules=engine.exchange.rules,
             stop=position.stop_price,
             highest_close=max(entry, last),
+            min_distance_pct=engine.limits.stop_min_distance_pct,
             take_profit=take_profit,
+            since=position.opened_at,
         )
         log.info("%s: resumed long %s with stop %s", market, position.volume, position.stop_price)
 
@@ -89,8 +105,8 @@ async def catch_up(engine: Engine) -> list[str]:
                     intent_id=intent,
                 )
         after = await fail(market, f"order {row.state}", intent_id=intent)
-        if entering and after.state is S.LONG:
-            engine.open_stop(market, after)
+        if entering:
+            await engine.arm_stop(market, after, since=after.opened_at)
         notes.append(f"{market}: order {intent} {row.state}, position {after.state.value}")
     return notes
 

@@ -69,6 +69,18 @@ class RiskSettings(BaseModel):
     atr_stop_mult: Decimal = setting(
         Decimal(2), ge=0, le=20, description="stop distance in ATRs below entry; 0 = no ATR stop"
     )
+    stop_fallback_pct: Decimal = setting(
+        Decimal(2),
+        ge=Decimal("0.1"),
+        le=50,
+        description="stop this far below entry until the ATR is ready",
+    )
+    stop_min_distance_pct: Decimal = setting(
+        Decimal("0.2"),
+        ge=Decimal("0.05"),
+        le=10,
+        description="a stop stays this far (and a tick) below the price it trails from",
+    )
     take_profit_pct: Decimal = setting(
         Decimal(0), ge=0, le=1000, description="take profit this far above entry; 0 = off"
     )

@@ -1,14 +1,28 @@
 """ATR trailing stop and take-profit for a long position.
 
-The stop starts at ``entry - mult * ATR`` and then trails ``highest close - mult * ATR``. It is
-never loosened: a wider ATR after a spike must not move risk back up, so each candidate only
-counts when it is above the current stop. Stops round down and take-profits up onto the tick
-grid, so the order price Upbit receives is valid and never tighter than computed.
+While the ATR stop is on (``atr_mult`` > 0) a position has a stop from the moment it is long:
+
+* **ATR stop**: ``highest close since entry - mult * ATR`` (at the entry, the entry itself is
+  the highest close), recomputed at every closed candle.
+* **Fallback**: until the ATR can be computed (a manual buy before the warm-up, a longer
+  ``atr_period`` set live), ``entry * (1 - fallback_pct / 100)``. The ATR stop takes over as
+  soon as there is an ATR, from the highest close since the entry, like any later move: only
+  when it is higher. A stop a trader has seen is never lowered, so the fallback is the floor
+  until the ATR trail passes it (and the position book refuses a lower stop anyway).
+* **Minimum distance**: every stop stays at least ``min_distance_pct`` below the price it
+  trails from (the entry at first, then the highest close) and at least one tick of that
+  price's band below it. Without it a flat market (ATR 0) would put the stop on the highest
+  close and sell one tick under the entry with no signal.
+
+The stop is never loosened: a wider ATR after a spike must not move risk back up, so each
+candidate only counts when it is above the current stop. Stops round down and take-profits up
+onto the tick grid, so the order price Upbit receives is valid and never tighter than computed.
 
 ``atr_mult`` 0 means no ATR stop: only the take-profit (if any) is watched.
 
-Per candle the engine first asks ``should_exit(bar)`` (against the stop set before the bar,
-as the exchange would have traded through it), then calls ``update(bar, atr)`` at its close.
+Per candle the engine asks ``should_exit(bar)`` only for a candle the stop watched from its
+start (``covers``): prints before the fill must not sell the position they preceded. Then it
+calls ``update(bar, atr)`` at the candle's close.
 """
 
 from __future__ import annotations
@@ -45,7 +59,9 @@ class TrailingStop:
         rules: MarketRules,
         stop: Decimal | None,
         highest_close: Decimal,
+        min_distance_pct: Decimal,
         take_profit: Decimal | None = None,
+        since: datetime | None = None,
         sink: EventSink = ignore_event,
     ) -> None:
         self.market = market
@@ -54,7 +70,11 @@ class TrailingStop:
         self.rules = rules
         self.stop = stop
         self.highest_close = highest_close
+        self.min_distance_pct = min_distance_pct  # fixed for the stop's life
+        self._keep = 1 - min_distance_pct / 100  # what the minimum distance leaves of a price
+        self._band: tuple[Decimal, Decimal, Decimal] | None = None  # lower, upper, tick
         self.take_profit = take_profit
+        self.since = since  # market time from which it watches prices (None: always did)
         self._sink = sink
 
     @classmethod
@@ -63,14 +83,23 @@ class TrailingStop:
         *,
         market: str,
         entry_price: Decimal,
-        atr: Decimal,
+        atr: Decimal | None,
         atr_mult: Decimal,
         rules: MarketRules,
+        fallback_pct: Decimal,
+        min_distance_pct: Decimal,
         take_profit_pct: Decimal = Decimal(0),
+        highest_close: Decimal | None = None,
+        since: datetime | None = None,
         at: datetime | None = None,
         sink: EventSink = ignore_event,
     ) -> TrailingStop:
-        """A new position's stop (announced as ``StopMoved(old=None)``) and take-profit."""
+        """A position's stop (announced as ``StopMoved(old=None)``) and take-profit.
+
+        ``atr`` None: not computable yet, the fallback stands in. ``highest_close``: for a
+        position open for a while already (stops switched on live, a restart without a
+        stored stop), the highest close since its entry, to trail from as it would have.
+        """
         tp = None
         if take_profit_pct > 0:
             target = entry_price * (1 + take_profit_pct / 100)
@@ -81,20 +110,49 @@ class TrailingStop:
             atr_mult=atr_mult,
             rules=rules,
             stop=None,
-            highest_close=entry_price,
+            highest_close=max(entry_price, highest_close or entry_price),
+            min_distance_pct=min_distance_pct,
             take_profit=tp,
+            since=since,
             sink=sink,
         )
         if atr_mult > 0:
-            stop._raise_to(entry_price - atr_mult * atr, at)
+            if atr is None:
+                stop._raise_to(entry_price * (1 - fallback_pct / 100), entry_price, at)
+            else:
+                high = stop.highest_close
+                stop._raise_to(high - atr_mult * atr, high, at)
         return stop
 
-    def update(self, bar: Bar, atr: Decimal) -> Decimal | None:
-        """Trail after a closed candle; returns the (possibly unchanged) stop."""
+    def update(self, bar: Bar, atr: Decimal | None) -> Decimal | None:
+        """Trail after a closed candle; returns the (possibly unchanged) stop.
+
+        The highest close is tracked even while there is no ATR, so the ATR stop that takes
+        over from the fallback trails from the highest close since the entry.
+        """
         self.highest_close = max(self.highest_close, bar.close)
-        if self.atr_mult > 0:
-            self._raise_to(self.highest_close - self.atr_mult * atr, bar.end)
+        if self.atr_mult > 0 and atr is not None:
+            high = self.highest_close
+            self._raise_to(high - self.atr_mult * atr, high, bar.end)
         return self.stop
+
+    def covers(self, bar: Bar) -> bool:
+        """Whether the stop watched all of ``bar``: it was in place before the candle began.
+
+        Only then may the whole candle be judged (a candle closed without its prints passing
+        the stop: a quiet candle closed on time, a gap filled flat). A candle the position
+        was bought in is judged by its prints after the fill, each as it comes.
+        """
+        return self.since is None or self.since < bar.start
+
+    def ceiling(self, ref: Decimal) -> Decimal:
+        """The highest stop allowed under ``ref`` (the price it trails from): the minimum
+        distance below it, and at least one tick of ``ref``'s band below it."""
+        band = self._band
+        if band is None or not band[0] <= ref < band[1]:
+            band = self._band = _band_of(self.rules.tick_bands(self.market), ref)
+        by_share, by_tick = ref * self._keep, ref - band[2]
+        return by_share if by_share < by_tick else by_tick
 
     def should_exit(self, bar_or_price: Bar | Decimal) -> ExitReason | None:
         """Stop hit when the low reaches it; take-profit when the high does. Stop wins a tie.
@@ -124,7 +182,12 @@ class TrailingStop:
             )
         return None
 
-    def _raise_to(self, candidate: Decimal, at: datetime | None) -> None:
+    def _raise_to(self, candidate: Decimal, ref: Decimal, at: datetime | None) -> None:
+        if self.stop is not None and candidate <= self.stop:
+            return  # capping and rounding down only lower it: no raise (and no tick look-up)
+        cap = self.ceiling(ref)
+        if candidate > cap:
+            candidate = cap
         if candidate <= 0:
             return  # ATR wider than the price: no meaningful stop yet
         new = self.rules.round_price(self.market, candidate, Rounding.DOWN)
@@ -133,3 +196,17 @@ class TrailingStop:
         old, self.stop = self.stop, new
         when = (at or datetime.now(UTC)).astimezone(UTC)
         self._sink(StopMoved(market=self.market, old=old, new=new, at=when))
+
+
+def _band_of(
+    rows: tuple[tuple[Decimal, Decimal], ...], price: Decimal
+) -> tuple[Decimal, Decimal, Decimal]:
+    """The tick band ``price`` is in: (lower, upper, tick), as ``MarketRules.tick_size`` reads
+    the table. A stop trails a price that seldom leaves its band, so it keeps the band and
+    looks the tick up again only when the price does (the backtester calls this a lot)."""
+    upper = Decimal("Infinity")
+    for lower, tick in rows:
+        if price >= lower:
+            return lower, upper, tick
+        upper = lower
+    raise ValueError(f"no tick band for {price}")

@@ -106,6 +106,15 @@ class MarketRules:
                 return exceptions.get(lower, tick)
         return tick
 
+    def tick_bands(self, market: str) -> tuple[tuple[Decimal, Decimal], ...]:
+        """``market``'s (lower bound, tick) rows, highest first: ``tick_size`` as a table,
+        for code that looks ticks up for many prices at once (the backtester)."""
+        table = tick_table(market)
+        exceptions = self.band_ticks.get(market) if self.band_ticks else None
+        if not exceptions:
+            return table
+        return tuple((lower, exceptions.get(lower, tick)) for lower, tick in table)
+
     def round_price(self, market: str, price: Decimal, rounding: Rounding) -> Decimal:
         if price <= 0:
             raise InvalidPrice(f"price must be positive, got {price}", name="client_invalid_price")
