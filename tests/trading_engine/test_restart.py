@@ -47,7 +47,7 @@ async def test_restart_gives_a_long_position_without_a_stored_stop_a_stop(store,
     rig = await paper_rig(store, events, risk=limits(atr_stop_mult=D(0)))  # stops off
     rig.loop.start()
     await replay(rig, 30)
-    assert await facade(rig, store, events).buy("KRW-BTC", D(1_000_000), by="test")
+    assert (await facade(rig, store, events).buy("KRW-BTC", D(1_000_000), by="test")).ok
     await rig.loop.drain()
     await rig.loop.stop()
     assert rig.engine.positions.get("KRW-BTC").stop_price is None
@@ -169,3 +169,29 @@ async def test_restart_applies_fills_recorded_before_the_position_saw_them(store
     assert position.state is PositionState.LONG
     assert position.volume == D("0.0076")
     assert position.entry_cost == D("0.0076") * 13_000_000
+
+
+async def test_a_refused_exit_right_after_a_restart_ends_the_order_once(store, events):
+    """/close before the first price after a restart: the paper exchange refuses the sell and
+    announces it rejected while the refusal is still being handled. Both paths ended the
+    order; the second raised IllegalTransition in the engine's worker (found by the limits
+    property test)."""
+    rig = await paper_rig(store, events)
+    rig.loop.start()
+    await replay(rig, 30)
+    assert (await facade(rig, store, events).buy("KRW-BTC", D(1_000_000), by="test")).ok
+    await rig.loop.drain()
+    await rig.loop.stop()
+
+    again = await paper_rig(store, [])
+    api = facade(again, store, [])
+    await api.restore()
+    again.loop.start()
+    assert await api.close("KRW-BTC", by="test") == ()  # no price yet: refused
+    await again.loop.drain()
+    await again.loop.stop()
+
+    assert again.loop.errors == 0
+    position = again.engine.positions.get("KRW-BTC")
+    assert position.state is LONG
+    assert position.intent_id is None

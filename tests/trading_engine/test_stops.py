@@ -45,7 +45,7 @@ async def test_a_low_printed_before_a_manual_buy_in_the_same_candle_does_not_sto
     rig.loop.start()
     await candles(rig, 0, 20, spread=100_000)  # ATR 200,000: the stop is 600,000 under
     await prints(rig, 20, P, P - 1_000_000, P)  # a dip to 99,000,000 at :15, back at :30
-    assert await api.buy("KRW-BTC", D(1_000_000), by="test")
+    assert (await api.buy("KRW-BTC", D(1_000_000), by="test")).ok
     await rig.loop.drain()
     position = rig.engine.positions.get("KRW-BTC")
     assert position.state is LONG
@@ -65,7 +65,7 @@ async def test_a_stop_still_fires_on_a_dip_after_the_buy_in_the_same_candle(stor
     rig.loop.start()
     await candles(rig, 0, 20, spread=100_000)
     await prints(rig, 20, P, P)
-    assert await api.buy("KRW-BTC", D(1_000_000), by="test")
+    assert (await api.buy("KRW-BTC", D(1_000_000), by="test")).ok
     await rig.loop.drain()
     await prints(rig, 20, P - 1_000_000, P, first=2)  # :30 dips through the stop
     await rig.loop.stop()
@@ -80,7 +80,7 @@ async def test_a_flat_market_does_not_sell_the_position_at_its_entry(store, even
     rig.loop.start()
     await candles(rig, 0, 20)  # not one price move: the ATR is 0
     await prints(rig, 20, P, P, P)
-    assert await api.buy("KRW-BTC", D(1_000_000), by="test")
+    assert (await api.buy("KRW-BTC", D(1_000_000), by="test")).ok
     await rig.loop.drain()
     await prints(rig, 20, P, first=3)
     await candles(rig, 21, 10)
@@ -101,7 +101,7 @@ async def test_a_buy_before_the_atr_is_ready_gets_the_fallback_stop_then_the_atr
     rig.loop.start()
     await candles(rig, 0, 3, spread=100_000)  # 3 candles: the ATR needs 15
     await prints(rig, 3, P, P)
-    assert await api.buy("KRW-BTC", D(1_000_000), by="test")
+    assert (await api.buy("KRW-BTC", D(1_000_000), by="test")).ok
     await rig.loop.drain()
     stop = rig.engine.positions.get("KRW-BTC").stop_price
     assert stop == D(98_049_000)  # the fallback: 2 % under 100,050,000, down to the tick
@@ -126,7 +126,7 @@ async def test_the_fallback_stop_is_not_loosened_by_a_wider_atr_stop(store, even
     rig.loop.start()
     await candles(rig, 0, 3, spread=100_000)
     await prints(rig, 3, P, P)
-    assert await api.buy("KRW-BTC", D(1_000_000), by="test")
+    assert (await api.buy("KRW-BTC", D(1_000_000), by="test")).ok
     await rig.loop.drain()
     assert rig.engine.positions.get("KRW-BTC").stop_price == D(99_549_000)  # 0.5 % under
     await prints(rig, 3, P, P, first=2)

@@ -381,13 +381,22 @@ class Engine:
             )
             return False
         except UpbitError as exc:
-            # refused before sending (no OrderSettled follows) or rejected: end it here
-            if self.positions.get(intent.market).intent_id == intent.intent_id:
-                fail = self.positions.entry_failed if entering else self.positions.exit_failed
-                await fail(intent.market, str(exc), intent_id=intent.intent_id)
+            # refused before sending or rejected: end it here (an OrderSettled may say so too)
+            await self._order_ended(intent.market, intent.intent_id, str(exc))
             log.warning("%s: order refused: %s", intent.market, exc)
             return False
         return True
+
+    async def _order_ended(self, market: str, intent_id: str, reason: str) -> None:
+        """The order a position waits on is over: the position moves on, once."""
+        ended = await self.positions.order_ended(market, intent_id, reason)
+        if ended is None:
+            return
+        was, after = ended
+        if was is S.ENTERING:
+            await self.arm_stop(market, after)  # long with what filled, or flat
+        elif after.state is not S.LONG:
+            self.stops.pop(market, None)  # an exit that sold everything
 
     # -- order events --------------------------------------------------------------------------
 
@@ -417,17 +426,8 @@ class Engine:
                 intent_id=event.intent_id,
             )
             return
-        if position.state is S.ENTERING:
-            after = await self.positions.entry_failed(
-                market, f"order {event.state}", intent_id=event.intent_id
-            )
-            await self.arm_stop(market, after)
-        elif position.state is S.EXITING:
-            after = await self.positions.exit_failed(
-                market, f"order {event.state}", intent_id=event.intent_id
-            )
-            if after.state is not S.LONG:
-                self.stops.pop(market, None)
+        if position.state in (S.ENTERING, S.EXITING):
+            await self._order_ended(market, event.intent_id, f"order {event.state}")
 
 
 def highest_close_since(history: list[Bar], opened_at: datetime | None) -> Decimal | None:

@@ -122,14 +122,17 @@ class PositionBook:
         """Apply, persist, remember, publish; raises ``PositionError`` and changes nothing
         if the trigger is illegal."""
         async with self._locks.setdefault(market, asyncio.Lock()):
-            old = self.get(market)
-            new, events = apply(old, trigger, self.rules)
-            if new != old:
-                await self._save(new)
-                self._positions[market] = new
-            for event in events:
-                self._sink(event)
-            return new
+            return await self._apply_locked(market, trigger)
+
+    async def _apply_locked(self, market: str, trigger: tr.Trigger) -> Position:
+        old = self.get(market)
+        new, events = apply(old, trigger, self.rules)
+        if new != old:
+            await self._save(new)
+            self._positions[market] = new
+        for event in events:
+            self._sink(event)
+        return new
 
     async def _save(self, p: Position) -> None:
         if self._store is None:
@@ -198,6 +201,24 @@ class PositionBook:
         self, market: str, reason: str, *, intent_id: str | None = None
     ) -> Position:
         return await self.apply(market, tr.ExitFailed(reason, intent_id))
+
+    async def order_ended(
+        self, market: str, intent_id: str, reason: str
+    ) -> tuple[PositionState, Position] | None:
+        """End the order ``intent_id`` the position waits on, once: the refusal of a send and
+        the exchange's own "rejected" can both report one order's end, from two tasks.
+        Returns (the state it ended from, the position after); None if the position no longer
+        waits on it (the other report came first)."""
+        async with self._locks.setdefault(market, asyncio.Lock()):
+            position = self.get(market)
+            if position.intent_id != intent_id:
+                return None
+            failed: tr.Trigger = (
+                tr.EntryFailed(reason, intent_id)
+                if position.state is PositionState.ENTERING
+                else tr.ExitFailed(reason, intent_id)
+            )
+            return position.state, await self._apply_locked(market, failed)
 
     async def candle_closed(self, market: str, bar_start: datetime) -> Position:
         return await self.apply(market, tr.BarClosed(bar_start))
