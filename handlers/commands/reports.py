@@ -89,10 +89,12 @@ class RoundTrip:
 
 
 def round_trips(fills: list[FillRecord]) -> list[RoundTrip]:
-    """Flat -> long -> flat again, per market, from the fills alone (average cost)."""
+    """Flat -> long -> flat again, per market, from the fills alone (average cost), in the
+    order they were recorded (as the PnL book reads them): a buy and its sell may carry the
+    same time, and their trade uuids are random."""
     trips: list[RoundTrip] = []
     held: dict[str, tuple[Decimal, Decimal, datetime | None, Decimal]] = {}
-    for f in sorted(fills, key=lambda f: (f.created_at, f.trade_uuid)):
+    for f in sorted(fills, key=lambda f: f.id):
         vol, cost, opened, pnl = held.get(f.market, (ZERO, ZERO, None, ZERO))
         if f.side == "bid":
             held[f.market] = (vol + f.volume, cost + f.funds + f.fee, opened or f.created_at, pnl)
