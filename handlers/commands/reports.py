@@ -120,6 +120,8 @@ def exit_kind(reason: str | None) -> str:
         return "manual"
     if "take-profit" in text or "take profit" in text:
         return "take_profit"
+    if "delist" in text:  # risk.exit_before_delisting_days (trading/engine/lifecycle.py)
+        return "delisting"
     if "stop" in text:
         return "stop"
     return "signal"

@@ -441,7 +441,7 @@ def test_apply_overrides_validates_like_a_file() -> None:
         " max_open_positions, max_slippage_bps, slippage_mode, daily_loss_limit_krw,"
         " max_drawdown_pct, atr_period, atr_stop_mult, take_profit_pct, volatility_halt_pct,"
         " volatility_resume_pct, volatility_measure, volatility_period, cooldown_candles,"
-        " stop_cooldown_candles, halt_windows)",
+        " stop_cooldown_candles, exit_before_delisting_days, halt_windows)",
         "risk.position_size_krw = 10: must be >= 5000 (Upbit's minimum order total)",
     )
 

@@ -8,10 +8,12 @@ import asyncio
 import io
 import sys
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
 from decimal import Decimal as D
 from itertools import islice
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,6 +21,7 @@ from bot.app import App, bundled_replay_file
 from bot.config import AppConfig
 from bot.console import Console
 from tests.bot.conftest import free_port
+from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upbit import FakeUpbit
 
 MARKETS = ("KRW-BTC", "KRW-ETH")
@@ -108,6 +111,13 @@ async def test_no_buy_into_a_market_under_an_upbit_warning(
         console = await running(app, fake)
         refused = await buy(console, "/buy KRW-ETH 100000")
         risk = await console.line("/risk")
+        flagged = {
+            (m, f): app.metrics.registry.get_sample_value(
+                "upbit_bot_market_flagged", {"market": m, "flag": f}
+            )
+            for m in MARKETS
+            for f in ("warning", "delisting")
+        }
         assert app.trader is not None
         assert app.trader.facade is not None
         orders = await app.trader.facade.store.recent_orders(10)
@@ -115,8 +125,73 @@ async def test_no_buy_into_a_market_under_an_upbit_warning(
         await app.stop()
     assert "investment warning" in refused, refused
     assert orders == []
+    assert flagged == {
+        ("KRW-BTC", "warning"): 0,
+        ("KRW-BTC", "delisting"): 0,
+        ("KRW-ETH", "warning"): 1,
+        ("KRW-ETH", "delisting"): 0,
+    }
     assert risk is not None
     assert "KRW-ETH" in risk
+
+
+async def test_a_held_market_flagged_on_upbit_is_pushed_to_chat_and_sold_in_time(
+    fake: FakeUpbit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The schedule (``upbit.market_status_poll_s``) reads the flags while the bot runs: the
+    warning and then the delisting date of a held market reach the chat, and with
+    ``risk.exit_before_delisting_days`` the bot sells it through its usual exit."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    async with FakeTelegram() as tg:
+        chat = {
+            "telegram": {
+                "enabled": True,
+                "base_url": tg.base_url,
+                "allowed_chat_ids": [CHAT],
+                "admin_ids": [ADMIN],
+            },
+            "secrets": {"telegram_bot_token": tg.token},
+            # push each alert as it comes; do not wait on the shutdown message at the end
+            "notify": {"coalesce_s": 0.2, "stop_grace_s": 0},
+        }
+        app = App(
+            config(fake, tmp_path, extra=chat, exit_before_delisting_days=3), asyncio.Event()
+        )
+        try:
+            console = await running(app, fake)
+            assert app.trader is not None
+            assert app.trader.rig is not None
+            engine = app.trader.rig.engine
+            held = engine.positions.get
+            await tg.wait_for(method="sendMessage", chat_id=CHAT, timeout=20)  # "Bot started"
+            assert "sent" in await buy(console, "/buy KRW-BTC 100000")
+            await until(lambda: held("KRW-BTC").state.value == "long")
+
+            fake.set_market_warning("KRW-BTC")
+            warned = await tg.wait_for(
+                lambda c: "Upbit flags a market you hold · KRW-BTC" in (c.text or ""),
+                timeout=20,
+                method="sendMessage",
+            )
+            seoul = datetime.now(ZoneInfo("Asia/Seoul")).date()
+            fake.set_market_state("KRW-BTC", delisting_date=seoul + timedelta(days=1))
+            dated = await tg.wait_for(
+                lambda c: "Upbit delists KRW-BTC on" in (c.text or ""),
+                timeout=20,
+                method="sendMessage",
+            )
+            await until(lambda: held("KRW-BTC").state.value not in ("long", "exiting"))
+            stats = ""
+            for _ in range(200):  # the sell's fill is stored right after the position moves
+                stats = await console.line("/stats") or ""
+                if "before a delisting" in stats:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await app.stop()
+    assert "investment warning (유의종목)" in (warned.text or "")
+    assert "The bot sells the position on" in (dated.text or "")
+    assert "before a delisting" in stats
 
 
 async def test_a_replay_in_paper_mode_runs_without_upbit(

@@ -4,6 +4,7 @@ warnings and delistings comes from the fake Upbit over loopback, through the rea
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 
@@ -11,6 +12,7 @@ from tests.fakes.upbit import FakeUpbit
 from tests.handlers.conftest import ADMIN, OPERATOR, VIEWER, Rig
 from tests.trading_engine.conftest import replay
 from trading.engine.lifecycle import MarketWatch
+from trading.positions import PositionState
 from trading.upbit.rest import UpbitRestClient
 
 
@@ -70,3 +72,23 @@ async def test_buy_into_a_market_being_delisted_is_refused_and_risk_says_why(wat
     await watch.poll()
     again = await rig.say(OPERATOR, "/buy btc 50만", "en")
     assert again.buttons  # back to the usual preview
+
+
+async def test_a_sale_before_a_delisting_shows_as_such_in_stats(watched) -> None:
+    rig, fake, watch = watched
+    await rig.confirm(OPERATOR, "/buy btc 50만", "en")
+    await replay(rig.engine, 2, from_minute=5)
+    assert rig.engine.engine.positions.get("KRW-BTC").state is PositionState.LONG
+    await rig.confirm(ADMIN, "/set risk.exit_before_delisting_days 7", "en")
+    soon = rig.engine.engine.market_time().date() + timedelta(days=5)
+    fake.set_market_state("KRW-BTC", delisting_date=soon)
+
+    await watch.poll()
+    await replay(rig.engine, 3, from_minute=7)
+
+    stats = await rig.say(VIEWER, "/stats", "en")
+    assert stats.table is not None
+    assert [row[0] for row in stats.table.rows] == ["before a delisting"], stats.plain_text()
+    ko = await rig.say(VIEWER, "/stats", "ko")
+    assert ko.table is not None
+    assert ko.table.rows[0][0] == "상장폐지 전 매도"
