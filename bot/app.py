@@ -218,9 +218,6 @@ class App:
         unknown = [m for m in cfg.bot.markets if m not in markets]
         if unknown:
             raise UpbitError(f"Upbit does not list market(s) {', '.join(unknown)}", name="config")
-        for code in cfg.bot.markets:
-            if markets[code].warning:
-                log.warning("%s is under an Upbit investment warning", code)
         await self.rest.refresh_ticks(cfg.bot.markets)
         log.info("Upbit REST reachable at %s; %d markets listed", cfg.upbit.rest_url, len(markets))
         if upbit_factory.credentials(cfg) is not None:

@@ -30,6 +30,8 @@ def describe(event: ev.Event) -> str | None:
             return f"risk: {event.reason}"
         case ev.HaltChanged():
             return f"halt {event.name} {'on' if event.active else 'off'}: {event.reason}"
+        case ev.MarketStatusChanged():
+            return _market_status(event)
         case ev.SettingRejected():
             return (
                 f"stored setting {event.key} = {event.stored} refused at start ({event.reason});"
@@ -56,3 +58,23 @@ def describe(event: ev.Event) -> str | None:
         case ev.FeedStale() | ev.FeedGap() | ev.FeedError():
             return f"feed: {event}"
     return None
+
+
+def _market_status(event: ev.MarketStatusChanged) -> str:
+    what = []
+    if event.warned:
+        what.append(
+            "investment warning" if event.warning else f"caution {', '.join(event.cautions)}"
+        )
+    elif event.was_warned:
+        what.append("warning lifted")
+    if event.closing:
+        if event.delisting_date is not None:
+            what.append(f"delisting on {event.delisting_date.isoformat()}")
+        else:
+            what.append(f"not tradeable ({event.state if event.listed else 'unlisted'})")
+    elif event.was_closing:
+        what.append("delisting called off")
+    if event.exit_on is not None:
+        what.append(f"the bot sells on {event.exit_on.isoformat()}")
+    return f"{event.market} (held): Upbit {'; '.join(what)}"

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import AppConfig
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.engine.facade import EngineFacade
+from trading.engine.lifecycle import READ_ERRORS, MarketWatch
 from trading.events import EventSink
 from trading.marketdata.feeds import Feed, UpbitTradeFeed
 from trading.marketdata.orderbook import to_snapshot
@@ -62,6 +63,7 @@ class Trader:
         self.feed: Feed | None = None
         self._private: UpbitWebSocket | None = None
         self._books: UpbitWebSocket | None = None
+        self.watch: MarketWatch | None = None
         self.feed_done = asyncio.Event()
         self._engine_started = False
 
@@ -125,7 +127,23 @@ class Trader:
         self._sink((await reconcile(self.rig.engine.orders)).event())
         if not self.paper:
             await self._start_private()
+        await self._watch_markets()
         await self._start_feed()
+
+    async def _watch_markets(self) -> None:
+        """Upbit's warnings and delistings: read now, before the feed (so the first entry is
+        already gated), then every ``upbit.market_status_poll_s``. Only with the REST client
+        (live mode, or the Upbit feed): a replay in paper mode has no such news."""
+        if self.rest is None:
+            return
+        assert self.rig is not None
+        self.watch = MarketWatch(self.rig.engine, self.rest, sink=self._sink)
+        every = self.config.upbit.market_status_poll_s
+        try:
+            await self.watch.poll()
+        except READ_ERRORS as exc:
+            log.warning("Upbit market status not read at start (again in %.0f s): %s", every, exc)
+        self._create_task(self.watch.run(every), "market-status")
 
     async def _start_feed(self) -> None:
         assert self.rig is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import ClassVar, Literal
 
@@ -235,6 +235,28 @@ class HaltChanged(Event):
     reason: str
     code: str = ""  # catalog key halt_note.<code>; values fill it (chat renders it translated)
     values: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarketStatusChanged(Event):
+    """Upbit changed what it says about a market the bot holds: its investment warning
+    (유의종목) or caution flags (``warned``), or its delisting (``closing``: a date, a state
+    other than ACTIVE, or gone from the market list), set or lifted. ``was_*`` is the previous
+    reading (False on the first one). ``exit_on`` is the day ``risk.exit_before_delisting_days``
+    sells the position (None: the rule is off, or Upbit gave no date)."""
+
+    critical: ClassVar[bool] = True
+    market: str
+    warned: bool
+    was_warned: bool
+    closing: bool
+    was_closing: bool
+    warning: bool = False
+    cautions: tuple[str, ...] = ()
+    delisting_date: date | None = None
+    state: str = ""  # PREVIEW | ACTIVE | DELISTED; "" = Upbit did not say
+    listed: bool = True
+    exit_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

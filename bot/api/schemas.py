@@ -130,7 +130,7 @@ class EquityPointOut(Out):
 class PnlDayOut(Out):
     day: date = Field(description="a day in the bot's time zone")
     realized_krw: Money = Field(description="realized PnL after fees, by average cost")
-    fees_krw: Money
+    fees_krw: Money = Field(description="every fee paid that day, buys and sells")
     sells: int
     wins: int
 

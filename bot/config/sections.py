@@ -169,6 +169,12 @@ class UpbitConfig(Section):
     order_poll_s: float = Field(
         5.0, gt=0, le=600, description="REST check of open orders (fallback to myOrder)"
     )
+    market_status_poll_s: float = Field(
+        600.0,
+        ge=1,
+        le=86400,
+        description="read Upbit's warnings and delisting dates this often (live, feed upbit)",
+    )
 
     @field_validator("rest_url")
     @classmethod

@@ -51,7 +51,15 @@ class StateCollector(Collector):
 
     def collect(self) -> Iterator[Family]:
         """Each part on its own: one that fails is logged and left out, not the scrape."""
-        for part in (self._engine, self._upbit, self._streams, self._notify, self._internals):
+        parts = (
+            self._engine,
+            self._markets,
+            self._upbit,
+            self._streams,
+            self._notify,
+            self._internals,
+        )
+        for part in parts:
             try:
                 families = list(part())
             except Exception:
@@ -96,6 +104,25 @@ class StateCollector(Collector):
             "Scrapes whose engine read failed or timed out (old values were served)",
             value=self.reader.errors,
         )
+
+    def _markets(self) -> Iterator[Family]:
+        """Upbit's flags per configured market, once the bot has read them (live mode or the
+        Upbit feed; a replay never does, so it has no such series)."""
+        facade = self.sources.facade
+        if facade is None or not facade.engine.gate.lifecycle.statuses:
+            return
+        engine = facade.engine
+        lifecycle = engine.gate.lifecycle
+        flagged = GaugeMetricFamily(
+            "upbit_bot_market_flagged",
+            "1 while Upbit flags the market (warning: investment warning or caution;"
+            " delisting: scheduled or not tradeable); no new entries into it",
+            labels=["market", "flag"],
+        )
+        for market in engine.config.markets:
+            flagged.add_metric([market, "warning"], int(market in lifecycle.warned))
+            flagged.add_metric([market, "delisting"], int(market in lifecycle.closing))
+        yield flagged
 
     def _upbit(self) -> Iterator[Family]:
         circuit = self.sources.circuit

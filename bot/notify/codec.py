@@ -11,7 +11,7 @@ import base64
 import dataclasses
 import types
 import typing
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,7 @@ EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in EVENT_KINDS}
 def _encode(value: object) -> object:
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # a datetime too
         return value.isoformat()
     if isinstance(value, tuple | list):
         return [_encode(v) for v in value]
@@ -62,6 +62,8 @@ def _decode(hint: Any, value: object) -> object:
         return Decimal(str(value))
     if hint is datetime:
         return datetime.fromisoformat(str(value))
+    if hint is date:
+        return date.fromisoformat(str(value))
     if origin is tuple and isinstance(value, list):
         (item, *_) = typing.get_args(hint)
         return tuple(_decode(item, v) for v in value)

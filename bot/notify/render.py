@@ -261,6 +261,8 @@ class Renderer:
                     fields=(self.at(event),),
                     severity=Severity.WARNING if event.active else Severity.INFO,
                 )
+            case ev.MarketStatusChanged():
+                return self._market_status(event)
             case ev.Paused() | ev.Resumed():
                 scope = event.market or self.t("value.all_markets")
                 key = "paused" if isinstance(event, ev.Paused) else "resumed"
@@ -382,6 +384,42 @@ class Renderer:
             case ev.ResearchFinished():
                 return research_reply(event, self.badge())
         return None
+
+    def _market_status(self, event: ev.MarketStatusChanged) -> Reply:
+        """What Upbit now says about a held market, and what the bot does about it."""
+        market, lines = event.market, []
+        if event.warned:
+            if event.warning:
+                lines.append(self.t("market_status.warning_on", market=market))
+            else:
+                flags = ", ".join(event.cautions)
+                lines.append(self.t("market_status.caution_on", market=market, flags=flags))
+        elif event.was_warned:
+            lines.append(self.t("market_status.warning_off", market=market))
+        if event.closing:
+            if event.delisting_date is not None:
+                day = event.delisting_date.isoformat()
+                lines.append(self.t("market_status.delisting_on", market=market, date=day))
+            else:
+                state = event.state if event.listed else "unlisted"
+                lines.append(self.t("market_status.inactive", market=market, state=state))
+            if event.exit_on is not None:
+                lines.append(self.t("market_status.exit_on", date=event.exit_on.isoformat()))
+            elif event.delisting_date is not None:
+                lines.append(self.t("market_status.exit_off", market=market))
+        elif event.was_closing:
+            lines.append(self.t("market_status.delisting_off", market=market))
+        flagged = event.warned or event.closing
+        if flagged:
+            lines.append(self.t("market_status.held"))
+        return Reply(
+            self.title(
+                event, "market_flagged" if flagged else "market_flag_lifted", market=market
+            ),
+            lines=tuple(lines),
+            fields=(self.at(event),),
+            severity=Severity.WARNING if flagged else Severity.INFO,
+        )
 
     def _reconciled(self, event: ev.Reconciled) -> Reply:
         fields = (

@@ -37,6 +37,7 @@ async def pnl(call: Call) -> Reply:
         for r in rows
     )
     total = sum((r.pnl_krw for r in rows), ZERO)
+    fees = sum((r.fees_krw for r in rows), ZERO)
     sells = sum(r.sells for r in rows)
     wins = sum(r.wins for r in rows)
     cols = ("period", "sells", "wins", "pnl", "fee")
@@ -44,6 +45,7 @@ async def pnl(call: Call) -> Reply:
         t.t("pnl.title", period=t.t(f"pnl.{period}"), n=count),
         fields=(
             (t.t("pnl.total"), f"{signed_krw(total)} KRW"),
+            (t.t("col.fee"), f"{krw(fees)} KRW"),
             (t.t("pnl.win_rate"), _rate(wins, sells)),
         ),
         table=Table(tuple(t.t(f"col.{c}") for c in cols), table),
@@ -55,11 +57,11 @@ async def performance(call: Call) -> Reply:
     t = call.t
     per: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO, ZERO])
     for item in await call.api.realized():
+        row = per[item.market]
+        row[1] += item.fee_krw  # buys' fees too: the column is what was paid
         if item.side != "ask":
             continue
-        row = per[item.market]
         row[0] += item.pnl_krw
-        row[1] += item.fee_krw
         row[2] += 1
         row[3] += 1 if item.pnl_krw > 0 else 0
     if not per:
@@ -87,10 +89,12 @@ class RoundTrip:
 
 
 def round_trips(fills: list[FillRecord]) -> list[RoundTrip]:
-    """Flat -> long -> flat again, per market, from the fills alone (average cost)."""
+    """Flat -> long -> flat again, per market, from the fills alone (average cost), in the
+    order they were recorded (as the PnL book reads them): a buy and its sell may carry the
+    same time, and their trade uuids are random."""
     trips: list[RoundTrip] = []
     held: dict[str, tuple[Decimal, Decimal, datetime | None, Decimal]] = {}
-    for f in sorted(fills, key=lambda f: (f.created_at, f.trade_uuid)):
+    for f in sorted(fills, key=lambda f: f.id):
         vol, cost, opened, pnl = held.get(f.market, (ZERO, ZERO, None, ZERO))
         if f.side == "bid":
             held[f.market] = (vol + f.volume, cost + f.funds + f.fee, opened or f.created_at, pnl)
@@ -116,6 +120,8 @@ def exit_kind(reason: str | None) -> str:
         return "manual"
     if "take-profit" in text or "take profit" in text:
         return "take_profit"
+    if "delist" in text:  # risk.exit_before_delisting_days (trading/engine/lifecycle.py)
+        return "delisting"
     if "stop" in text:
         return "stop"
     return "signal"

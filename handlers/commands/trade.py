@@ -8,6 +8,7 @@ from handlers.fmt import krw, pct, price, volume
 from handlers.registry import ArgSpec, Call, Command, Role
 from handlers.reply import Reply, Severity
 from trading.positions import PositionState
+from trading.refusal import Refused
 from trading.risk.decision import Denied
 
 ZERO = Decimal(0)
@@ -45,6 +46,9 @@ async def buy_preview(call: Call) -> Reply:
     t, market, amount = call.t, call.args["market"], call.args["krw"]
     _known(call, market)
     call.api.check_buy_size(amount, _manual_limit(call))
+    flagged = call.api.engine.gate.lifecycle.refusal(market)
+    if flagged is not None:  # Upbit's warning or delisting: the gate would refuse the press
+        raise Refused(flagged.code, flagged.reason, **dict(flagged.values))
     last = call.api.engine.market_data.price(market)
     fields = [
         (t.t("col.market"), market),

@@ -21,6 +21,7 @@ from bot.config import (
     render_example,
     render_settings_doc,
 )
+from bot.config.risk import RiskConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"UPBIT_ACCESS_KEY": "ak-123", "UPBIT_SECRET_KEY": "sk-456"}
@@ -437,12 +438,7 @@ def test_apply_overrides_validates_like_a_file() -> None:
     with pytest.raises(ConfigError) as info:
         apply_overrides(cfg, {"risk.position_size_krw": 10, "risk.nope": 1})
     assert info.value.errors == (
-        "risk.nope: unknown key (allowed: position_size_krw, manual_buy_max_krw,"
-        " max_open_positions, max_slippage_bps, slippage_mode, daily_loss_limit_krw,"
-        " max_drawdown_pct, atr_period, atr_stop_mult, stop_fallback_pct,"
-        " stop_min_distance_pct, take_profit_pct, volatility_halt_pct, volatility_resume_pct,"
-        " volatility_measure, volatility_period, cooldown_candles, stop_cooldown_candles,"
-        " halt_windows)",
+        f"risk.nope: unknown key (allowed: {', '.join(RiskConfig.model_fields)})",
         "risk.position_size_krw = 10: must be >= 5000 (Upbit's minimum order total)",
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.event_log import describe
 from trading import events as ev
 
@@ -28,3 +30,25 @@ def test_an_order_of_unknown_outcome_names_the_order() -> None:
         intent_id="i1", market="KRW-BTC", side="bid", ord_type="price", reason="timeout"
     )
     assert describe(event) == "KRW-BTC: order i1 outcome unknown: timeout"
+
+
+def test_a_held_market_flagged_by_upbit_says_what_and_when() -> None:
+    flagged = ev.MarketStatusChanged(
+        market="KRW-XRP",
+        warned=True,
+        was_warned=False,
+        closing=True,
+        was_closing=False,
+        warning=True,
+        state="ACTIVE",
+        delisting_date=date(2025, 7, 1),
+        exit_on=date(2025, 6, 28),
+    )
+    cleared = ev.MarketStatusChanged(
+        market="KRW-XRP", warned=False, was_warned=True, closing=False, was_closing=True
+    )
+    assert describe(flagged) == (
+        "KRW-XRP (held): Upbit investment warning; delisting on 2025-07-01;"
+        " the bot sells on 2025-06-28"
+    )
+    assert describe(cleared) == "KRW-XRP (held): Upbit warning lifted; delisting called off"

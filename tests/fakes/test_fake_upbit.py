@@ -8,6 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote, urlencode
@@ -868,6 +869,34 @@ async def test_candles_paging(fake: FakeUpbit, client: httpx.AsyncClient) -> Non
     fake.set_candles("KRW-BTC", "days", [candle(0) for _ in range(250)])
     r = await client.get("/v1/candles/days", params={"market": "KRW-BTC", "count": "250"})
     assert len(r.json()) == 200
+
+
+async def test_market_lifecycle_switches(fake: FakeUpbit, client: httpx.AsyncClient) -> None:
+    """Warning, caution flags, market_state, delisting_date and the listing itself, as a test
+    scripts them, on market/all, the REST ticker and the WebSocket ticker message."""
+    fake.set_market_warning("KRW-ETH")
+    fake.set_market_caution("KRW-XRP", "PRICE_FLUCTUATIONS")
+    fake.set_market_state("KRW-BTC", "ACTIVE", delisting_date=date(2026, 9, 1))
+    r = await client.get("/v1/market/all", params={"is_details": "true"})
+    events = {m["market"]: m["market_event"] for m in r.json()}
+    assert events["KRW-ETH"]["warning"] is True
+    assert events["KRW-XRP"]["caution"]["PRICE_FLUCTUATIONS"] is True
+    assert not any(events["KRW-XRP"]["caution"][c] for c in ("TRADING_VOLUME_SOARING",))
+    r = await client.get("/v1/ticker", params={"markets": "KRW-BTC,KRW-ETH"})
+    states = {t["market"]: (t["market_state"], t["delisting_date"]) for t in r.json()}
+    assert states == {"KRW-BTC": ("ACTIVE", "2026-09-01"), "KRW-ETH": ("ACTIVE", None)}
+    ws = fake.md.ticker_ws("KRW-BTC", "SNAPSHOT")
+    assert ws["delisting_date"] == {"year": 2026, "month": 9, "day": 1}
+    fake.set_listed("KRW-XRP", False)
+    fake.set_market_state("KRW-BTC")
+    r = await client.get("/v1/market/all", params={"is_details": "true"})
+    assert [m["market"] for m in r.json()] == ["KRW-BTC", "KRW-ETH"]
+    r = await client.get("/v1/ticker", params={"markets": "KRW-BTC"})
+    assert r.json()[0]["delisting_date"] is None
+    with pytest.raises(ValueError, match="caution flag"):
+        fake.set_market_caution("KRW-BTC", "MOON")
+    with pytest.raises(ValueError, match="market_state"):
+        fake.set_market_state("KRW-BTC", "GONE")
 
 
 async def test_quotation_endpoints(fake: FakeUpbit, client: httpx.AsyncClient) -> None:

@@ -143,6 +143,8 @@ async def test_pnl_has_the_equity_curve_and_realized_per_day(api: Served, traded
     rows = await traded.facade.pnl("day", 3)
     assert D(body["realized_krw"]) == sum(r.pnl_krw for r in rows)
     assert sum(d["sells"] for d in body["daily"]) == sum(r.sells for r in rows) >= 2
+    paid = sum((f.fee for f in await traded.store.fills(limit=500)), D(0))
+    assert sum(D(d["fees_krw"]) for d in body["daily"]) == paid  # buys' fees too (#11.5)
     few = (await api.get("/api/v1/pnl?points=2", headers=AUTH)).json()
     assert len(few["equity"]) == 2
 

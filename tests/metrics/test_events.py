@@ -291,3 +291,30 @@ def test_a_failing_part_is_left_out_not_the_scrape(metrics: Metrics) -> None:
     assert "upbit_bot_circuit_state 0.0" in text
     metrics.sources.loop_lag_s = lambda: 0.25
     assert value(metrics, "upbit_bot_loop_lag_seconds") == 0.25
+
+
+async def test_market_flags_appear_once_upbit_was_read(metrics: Metrics, store: Store) -> None:
+    """A replay never reads Upbit's flags: no series rather than made-up zeros; once read,
+    one 1/0 per configured market and flag."""
+    from tests.trading_engine.conftest import facade, paper_rig
+    from trading.risk.lifecycle import MarketStatus
+
+    events: list = []
+    rig = await paper_rig(store, events)
+    metrics.sources.facade = facade(rig, store, events)
+    assert (
+        metrics.registry.get_sample_value(
+            "upbit_bot_market_flagged", {"market": "KRW-BTC", "flag": "warning"}
+        )
+        is None
+    )
+
+    rig.engine.gate.lifecycle.update([MarketStatus("KRW-BTC", warning=True)])
+
+    assert value(metrics, "upbit_bot_market_flagged", market="KRW-BTC", flag="warning") == 1
+    assert (
+        metrics.registry.get_sample_value(
+            "upbit_bot_market_flagged", {"market": "KRW-BTC", "flag": "delisting"}
+        )
+        == 0
+    )

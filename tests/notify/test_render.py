@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -78,6 +78,42 @@ SAMPLES: list[ev.Event] = [
     ev.RiskBreach(at=AT, check="daily_loss", market=None, reason="daily loss limit reached"),
     ev.HaltChanged(at=AT, name="maintenance", active=True, reason="Upbit maintenance"),
     ev.HaltChanged(at=AT, name="maintenance", active=False, reason=""),
+    ev.MarketStatusChanged(
+        at=AT,
+        market="KRW-XRP",
+        warned=True,
+        was_warned=False,
+        closing=True,
+        was_closing=False,
+        warning=True,
+        state="ACTIVE",
+        delisting_date=date(2025, 7, 1),
+        exit_on=date(2025, 6, 28),
+    ),
+    ev.MarketStatusChanged(
+        at=AT,
+        market="KRW-XRP",
+        warned=True,
+        was_warned=False,
+        closing=True,
+        was_closing=False,
+        cautions=("PRICE_FLUCTUATIONS",),
+        state="ACTIVE",
+        delisting_date=date(2025, 7, 1),
+    ),
+    ev.MarketStatusChanged(
+        at=AT,
+        market="KRW-XRP",
+        warned=False,
+        was_warned=False,
+        closing=True,
+        was_closing=False,
+        state="",
+        listed=False,
+    ),
+    ev.MarketStatusChanged(
+        at=AT, market="KRW-XRP", warned=False, was_warned=True, closing=False, was_closing=True
+    ),
     ev.Paused(at=AT, market=None, by="telegram:42"),
     ev.Resumed(at=AT, market="KRW-BTC", by="slack:U1"),
     ev.ParameterChanged(at=AT, key="strategy.fast", old="5", new="7", by="telegram:42"),
@@ -197,6 +233,47 @@ def test_an_exit_burst_is_one_message_with_the_pnl(lang: str) -> None:
     pnl = field(reply, catalog.t("notify.field.pnl"))
     assert pnl == ("+6,607원" if lang == "ko" else "+6,607 KRW")
     assert field(reply, catalog.t("notify.field.reason")) == "take_profit"
+
+
+@pytest.mark.parametrize(
+    ("lang", "texts"),
+    [
+        (
+            "en",
+            (
+                "Upbit flags a market you hold · KRW-XRP",
+                "investment warning (유의종목)",
+                "Upbit delists KRW-XRP on 2025-07-01.",
+                "The bot sells the position on 2025-06-28",
+            ),
+        ),
+        (
+            "ko",
+            (
+                "보유 마켓에 업비트 지정 · KRW-XRP",
+                "투자유의 종목(유의종목)",
+                "2025-07-01에 KRW-XRP을(를) 상장폐지합니다.",
+                "2025-06-28에 포지션을 매도합니다",
+            ),
+        ),
+    ],
+)
+def test_a_flagged_held_market_says_what_upbit_said_and_what_the_bot_does(
+    lang: str, texts: tuple[str, ...]
+) -> None:
+    flagged = next(e for e in SAMPLES if isinstance(e, ev.MarketStatusChanged))
+    cleared = [e for e in SAMPLES if isinstance(e, ev.MarketStatusChanged)][-1]
+
+    reply = renderer(lang).render(flagged)
+    lifted = renderer(lang).render(cleared)
+
+    assert reply is not None
+    assert lifted is not None
+    assert all(text in reply.plain_text() for text in texts), reply.plain_text()
+    assert reply.severity is Severity.WARNING
+    assert lifted.severity is Severity.INFO
+    assert "KRW-XRP" in lifted.title
+    assert len(lifted.lines) == 2  # the warning lifted, the delisting called off
 
 
 def test_a_burst_of_one_kind_merges_and_counts() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, time, timedelta
+from datetime import UTC, date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,9 +12,11 @@ from trading.events import HaltChanged, RiskBreach
 from trading.risk import ORDER, EntryRequest, RiskContext, RiskGate, RiskLimits
 from trading.risk.decision import Approved, Denied
 from trading.risk.halts import HaltWindow
+from trading.risk.lifecycle import MarketStatus
 
 D = Decimal
 LUNCH = HaltWindow(name="lunch", start=time(9, 30), end=time(11, 0))  # T0 is 10:00 in Seoul
+DELISTS = date(2025, 7, 1)
 REQ = EntryRequest(market="KRW-BTC", signal_price=D(95_000_000), krw=D(100000), bar_time=T0)
 
 
@@ -51,6 +53,7 @@ def test_checks_run_in_the_documented_order() -> None:
         estimate_fill=lambda market, krw: D(99_000_000),
     )
     req = dataclasses.replace(REQ, krw=D(3000))
+    gate.lifecycle.update([MarketStatus("KRW-BTC", warning=True, delisting_date=DELISTS)])
     seen = []
     for check in ORDER:
         decision = gate.check_entry(req, ctx)
@@ -70,6 +73,10 @@ def test_checks_run_in_the_documented_order() -> None:
             gate.drawdown.reset_peak(T0, D(700_000))
         elif check == "volatility":
             gate.update_limits(gate.limits.replace(volatility_halt_pct=D(0)))
+        elif check == "delisting":
+            gate.lifecycle.update([MarketStatus("KRW-BTC", warning=True)])
+        elif check == "market_warning":
+            gate.lifecycle.update([MarketStatus("KRW-BTC")])
         elif check == "max_positions":
             ctx = dataclasses.replace(ctx, open_positions=0)
         elif check == "position_size":
@@ -137,8 +144,57 @@ def test_state_summarizes_every_limit() -> None:
         "drawdown 3.2% of 20% (peak 1,000,000 KRW)",
         "slippage up to 50 bps, then refuse",
         "volatility halt above 5%, resume below 4% (halted: none)",
+        "no market is being delisted",
+        "no market is under an Upbit warning",
         "halt windows: 0 scheduled, none active",
     ]
     paused = gate.state(T0, good_ctx(paused=True, open_positions=3))
     assert not paused.entries_allowed
     assert [i.name for i in paused.items if i.blocking] == ["trading", "max_positions"]
+
+
+def test_upbit_flags_refuse_entries_into_that_market_only() -> None:
+    """A delisting or a warning refuses entries into the flagged market (one RiskBreach each,
+    the catalog code set), never into another one, never an exit; /risk shows both without
+    blocking entries everywhere."""
+    sink = Recorder()
+    gate = RiskGate(RiskLimits(), sink=sink)
+    gate.lifecycle.update(
+        [
+            MarketStatus("KRW-XRP", delisting_date=DELISTS),
+            MarketStatus("KRW-ETH", cautions=("PRICE_FLUCTUATIONS",)),
+            MarketStatus("KRW-DOGE", listed=False),
+            MarketStatus("KRW-BTC", state="ACTIVE"),
+        ]
+    )
+    asks = {m: dataclasses.replace(REQ, market=m) for m in ("KRW-XRP", "KRW-ETH", "KRW-DOGE")}
+
+    decisions = {m: gate.check_entry(r, good_ctx()) for m, r in asks.items()}
+
+    assert gate.check_entry(REQ, good_ctx()) == Approved()
+    assert gate.check_exit("KRW-XRP") == Approved()
+    assert {m: (d.check, d.code, d.values) for m, d in decisions.items()} == {  # type: ignore[union-attr]
+        "KRW-XRP": ("delisting", "delisting", (("market", "KRW-XRP"), ("date", "2025-07-01"))),
+        "KRW-ETH": (
+            "market_warning",
+            "market_caution",
+            (("market", "KRW-ETH"), ("flags", "PRICE_FLUCTUATIONS")),
+        ),
+        "KRW-DOGE": (
+            "delisting",
+            "market_inactive",
+            (("market", "KRW-DOGE"), ("state", "unlisted")),
+        ),
+    }
+    assert [(b.check, b.market) for b in sink.of(RiskBreach)] == [
+        ("delisting", "KRW-XRP"),
+        ("market_warning", "KRW-ETH"),
+        ("delisting", "KRW-DOGE"),
+    ]
+    state = gate.state(T0, good_ctx())
+    lines = {i.name: i for i in state.items}
+    assert state.entries_allowed
+    assert lines["delisting"].blocking
+    assert lines["market_warning"].blocking
+    assert lines["delisting"].values == (("markets", "KRW-DOGE (unlisted), KRW-XRP (2025-07-01)"),)
+    assert lines["market_warning"].values == (("markets", "KRW-ETH (PRICE_FLUCTUATIONS)"),)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from trading.risk.breakers import DailyLossBreaker, DrawdownBreaker, ScheduleGua
 from trading.risk.decision import Denied
 from trading.risk.gate import RiskContext, RiskGate
 from trading.risk.halts import SEOUL, HaltSchedule, HaltWindow
+from trading.risk.lifecycle import MarketStatus, deny_closing, deny_warned
 from trading.risk.limits import RiskLimits
 from trading.upbit.market_rules import MarketRules
 
@@ -63,6 +64,13 @@ def denials() -> list[Denied]:
     drawdown = DrawdownBreaker(peak=D(10_000_000))
     drawdown.observe(NOW, D(7_000_000), LIMITS)
     out += [loss.check(NOW, LIMITS), drawdown.check(NOW, LIMITS)]
+    out += [
+        deny_closing(MarketStatus("KRW-XRP", delisting_date=date(2025, 7, 1))),
+        deny_closing(MarketStatus("KRW-XRP", state="PREVIEW")),
+        deny_closing(MarketStatus("KRW-XRP", listed=False)),
+        deny_warned(MarketStatus("KRW-XRP", warning=True)),
+        deny_warned(MarketStatus("KRW-XRP", cautions=("PRICE_FLUCTUATIONS",))),
+    ]
     assert all(isinstance(d, Denied) for d in out)
     return [d for d in out if isinstance(d, Denied)]
 
@@ -100,7 +108,15 @@ def test_every_risk_line_and_halt_note_renders(language):
     guard.observe(NOW)
     guard.observe(NOW + timedelta(hours=3))
 
-    lines = gate.state(NOW, ctx).items
+    lines = list(gate.state(NOW, ctx).items)
+    gate.lifecycle.update(
+        [
+            MarketStatus("KRW-XRP", delisting_date=date(2025, 7, 1)),
+            MarketStatus("KRW-ETH", cautions=("PRICE_FLUCTUATIONS",)),
+        ]
+    )
+    lines += [i for i in gate.state(NOW, ctx).items if i.name in ("delisting", "market_warning")]
+    assert {"delisting_on", "market_warning_on", "delisting_none"} <= {i.code for i in lines}
     for item in lines:
         text = catalog.t(f"risk_usage.{item.code}", **dict(item.values))
         assert all(v in text for _, v in item.values if v != "-"), (item.code, text)

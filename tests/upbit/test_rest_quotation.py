@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 
 from tests.upbit.conftest import upbit_minute_candles
 from trading.errors import NotFound, ValidationError
+from trading.marketdata.lifecycle import read_statuses
+from trading.risk.lifecycle import MarketStatus
+from trading.upbit.models import TickerState
 
 
 async def test_markets_carry_warnings(client):
@@ -17,6 +21,59 @@ async def test_markets_carry_warnings(client):
     codes = {m.market for m in markets}
     assert {"KRW-BTC", "KRW-ETH"} <= codes
     assert all(isinstance(m.warning, bool) for m in markets)
+
+
+async def test_ticker_states_and_the_status_reader(fake, client):
+    """``market_state``/``delisting_date`` off the REST ticker, with or without a trade; and
+    ``read_statuses``: one status per configured market, an unlisted one without a ticker call."""
+    fake.set_market_state("KRW-BTC", delisting_date=date(2026, 9, 1))
+    fake.set_market_caution("KRW-ETH", "TRADING_VOLUME_SOARING")
+    fake.set_listed("KRW-XRP", False)
+
+    states = await client.ticker_states(["KRW-BTC", "KRW-ETH"])
+    statuses = await read_statuses(client, ["KRW-BTC", "KRW-ETH", "KRW-XRP"])
+
+    assert [(t.market, t.market_state, t.delisting_date) for t in states] == [
+        ("KRW-BTC", "ACTIVE", date(2026, 9, 1)),
+        ("KRW-ETH", "ACTIVE", None),
+    ]
+    assert statuses == [
+        MarketStatus("KRW-BTC", state="ACTIVE", delisting_date=date(2026, 9, 1)),
+        MarketStatus("KRW-ETH", cautions=("TRADING_VOLUME_SOARING",), state="ACTIVE"),
+        MarketStatus("KRW-XRP", listed=False),
+    ]
+    assert [s.closing for s in statuses] == [True, False, True]
+    assert [s.warned for s in statuses] == [False, True, False]
+    tickers = [r for r in fake.requests if r.path == "/v1/ticker"]
+    assert "KRW-XRP" not in tickers[-1].query
+
+
+@pytest.mark.parametrize(
+    ("raw", "state", "day"),
+    [
+        ({"market": "KRW-BTC"}, "", None),  # REST docs show neither field
+        ({"market": "KRW-BTC", "market_state": None, "delisting_date": ""}, "", None),
+        (
+            {"market": "KRW-BTC", "market_state": "PREVIEW", "delisting_date": None},
+            "PREVIEW",
+            None,
+        ),
+        (
+            {"market": "KRW-BTC", "delisting_date": {"year": 2026, "month": 9, "day": 1}},
+            "",
+            date(2026, 9, 1),
+        ),
+        ({"market": "KRW-BTC", "delisting_date": "2026-09-01"}, "", date(2026, 9, 1)),
+    ],
+)
+def test_ticker_state_accepts_every_form_upbit_used(raw, state, day):
+    parsed = TickerState.model_validate(raw)
+    assert (parsed.market_state, parsed.delisting_date) == (state, day)
+
+
+def test_ticker_state_refuses_a_date_that_is_not_one():
+    with pytest.raises(PydanticValidationError):
+        TickerState.model_validate({"market": "KRW-BTC", "delisting_date": {"year": 2026}})
 
 
 async def test_candle_history_pages_backwards_over_real_data(fake, client):

@@ -159,6 +159,14 @@ def test_ticker_delisting_date_object_and_deprecated_fields() -> None:
     assert t.delisting_date == date(2026, 9, 1)
 
 
+def test_ticker_empty_delisting_date_means_none() -> None:
+    """Some tickers say "no delisting" with "" rather than null: not a broken message."""
+    data = json.loads(TICKER) | {"delisting_date": "", "market_state": "ACTIVE"}
+    t = one(json.dumps(data))
+    assert isinstance(t, Ticker)
+    assert t.delisting_date is None
+
+
 @pytest.mark.parametrize("raw", [TRADE, TRADE_SIMPLE])
 def test_trade(raw: str) -> None:
     t = one(raw)

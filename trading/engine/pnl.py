@@ -85,14 +85,18 @@ def period_start(day: date, period: Period) -> date:
 
 
 def pnl_table(booked: Sequence[Realized], period: Period, count: int, today: date) -> list[PnlRow]:
-    """The last ``count`` periods up to ``today``, newest first, empty periods included."""
+    """The last ``count`` periods up to ``today``, newest first, empty periods included.
+
+    ``pnl_krw`` is realized on sells only (a buy's fee is already in the cost basis the sell
+    is measured against); ``fees_krw`` is every fee paid in the period, buys and sells, so
+    it equals the stored fills' fees and the account's statement (issue #11.5)."""
     sums: dict[date, list[Decimal | int]] = defaultdict(lambda: [ZERO, ZERO, 0, 0])
     for item in booked:
+        row = sums[period_start(item.day, period)]
+        row[1] = Decimal(row[1]) + item.fee_krw  # paid on both sides, whatever the PnL says
         if item.side != "ask":
             continue
-        row = sums[period_start(item.day, period)]
         row[0] = Decimal(row[0]) + item.pnl_krw
-        row[1] = Decimal(row[1]) + item.fee_krw
         row[2] = int(row[2]) + 1
         row[3] = int(row[3]) + (1 if item.pnl_krw > 0 else 0)
     starts: list[date] = []

@@ -4,9 +4,13 @@ Checks run in a fixed order and the first denial wins, so a user always gets the
 reason ("paused" before "balance") and one ``RiskBreach`` per refused entry:
 
 1. ``kill_switch``   2. ``paused``      3. ``halt_window``   4. ``daily_loss``
-5. ``drawdown``      6. ``volatility``  7. ``max_positions`` 8. ``position_size``
-9. ``balance``       10. ``slippage`` (last: it reads the order book and may turn the order
-into a limit order, which only makes sense for an order that passed everything else).
+5. ``drawdown``      6. ``volatility``  7. ``delisting``     8. ``market_warning``
+9. ``max_positions`` 10. ``position_size`` 11. ``balance``
+12. ``slippage`` (last: it reads the order book and may turn the order into a limit order,
+which only makes sense for an order that passed everything else).
+
+``delisting`` and ``market_warning`` read Upbit's designations (``lifecycle``, two plain sets
+the engine updates on a schedule; see ``trading.risk.lifecycle``).
 
 Exits are never checked: ``check_exit`` always approves, so stops fire while entries are halted.
 """
@@ -29,6 +33,7 @@ from trading.risk.breakers import (
 )
 from trading.risk.decision import APPROVED, Approved, Decision, Denied, krw, pct
 from trading.risk.halts import HaltSchedule
+from trading.risk.lifecycle import MarketLifecycle, deny_closing, deny_warned
 from trading.risk.limits import RiskLimits
 from trading.risk.memory import GateMemory
 from trading.upbit.market_rules import MarketRules
@@ -43,11 +48,17 @@ ORDER = (
     "daily_loss",
     "drawdown",
     "volatility",
+    "delisting",
+    "market_warning",
     "max_positions",
     "position_size",
     "balance",
     "slippage",
 )
+
+
+#: ``/risk`` lines that block entries into some markets, not all (``entries_allowed`` stays)
+PER_MARKET = frozenset({"volatility", "delisting", "market_warning"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,6 +134,7 @@ class RiskGate:
         self.volatility = VolatilityFilter(sink)
         self.daily_loss = DailyLossBreaker(sink)
         self.drawdown = DrawdownBreaker(sink, peak=peak_equity)
+        self.lifecycle = MarketLifecycle()  # Upbit's warnings and delistings (engine-fed)
         # the checks in ORDER as functions of the class (bound methods would make a cycle):
         # a backtest asks the gate thousands of times, and a lookup per name (``_run``) cost
         # as much as the checks themselves
@@ -214,6 +226,16 @@ class RiskGate:
             return APPROVED  # what ``check`` answers for a market that is not halted
         return self.volatility.check(req.market, self.limits)
 
+    def _check_delisting(self, req: EntryRequest, ctx: RiskContext) -> Decision:
+        if req.market not in self.lifecycle.closing:
+            return APPROVED
+        return deny_closing(self.lifecycle.statuses[req.market])
+
+    def _check_market_warning(self, req: EntryRequest, ctx: RiskContext) -> Decision:
+        if req.market not in self.lifecycle.warned:
+            return APPROVED
+        return deny_warned(self.lifecycle.statuses[req.market])
+
     def _check_max_positions(self, req: EntryRequest, ctx: RiskContext) -> Decision:
         return checks.check_open_positions(ctx.open_positions, self.limits)
 
@@ -298,9 +320,10 @@ class RiskGate:
                 values=(("bps", str(lim.max_slippage_bps)),),
             ),
             self._volatility_usage(),
+            *self._lifecycle_usage(),
             self._schedule_usage(now),
         ]
-        blocked = any(i.blocking for i in items if i.name not in ("volatility",))
+        blocked = any(i.blocking for i in items if i.name not in PER_MARKET)
         return RiskState(entries_allowed=not blocked, items=tuple(items))
 
     def _volatility_usage(self) -> LimitUsage:
@@ -318,6 +341,35 @@ class RiskGate:
                 ("halt", pct(lim.volatility_halt_pct)),
                 ("resume", pct(lim.resume_pct)),
                 ("halted", halted or "-"),
+            ),
+        )
+
+    def _lifecycle_usage(self) -> tuple[LimitUsage, LimitUsage]:
+        """Which markets Upbit flags: each blocks entries into those markets only."""
+        statuses = self.lifecycle.statuses
+        closing = ", ".join(f"{m} ({statuses[m].tag})" for m in sorted(self.lifecycle.closing))
+        warned = ", ".join(
+            m if statuses[m].warning else f"{m} ({statuses[m].tag})"
+            for m in sorted(self.lifecycle.warned)
+        )
+        return (
+            LimitUsage(
+                "delisting",
+                f"no new entries into {closing} (delisting)"
+                if closing
+                else "no market is being delisted",
+                bool(closing),
+                code="delisting_on" if closing else "delisting_none",
+                values=(("markets", closing),) if closing else (),
+            ),
+            LimitUsage(
+                "market_warning",
+                f"no new entries into {warned} (Upbit warning)"
+                if warned
+                else "no market is under an Upbit warning",
+                bool(warned),
+                code="market_warning_on" if warned else "market_warning_none",
+                values=(("markets", warned),) if warned else (),
             ),
         )
 

@@ -103,6 +103,13 @@ class RiskSettings(BaseModel):
     stop_cooldown_candles: int = setting(
         5, ge=0, le=10000, description="candles to wait after a stop-loss exit"
     )
+    exit_before_delisting_days: int = setting(
+        0,
+        ge=0,
+        le=365,
+        description="sell a held market this many days before Upbit delists it; 0 = off"
+        " (entries into it are refused either way)",
+    )
     halt_windows: tuple[HaltWindow, ...] = setting(
         (),
         live=False,

@@ -5,7 +5,8 @@ Venue vocabulary (``bid``/``ask``, ``wait``/``done``) stays here; the engine map
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -37,7 +38,21 @@ def _epoch_ms(value: object) -> object:
     return value
 
 
+def _upbit_date(value: object) -> object:
+    """``delisting_date`` comes as null, ``""``, ``"2025-07-01"`` or ``{year, month, day}``
+    depending on the endpoint and its age (reference §8.3)."""
+    if value == "":
+        return None
+    if isinstance(value, Mapping):
+        try:
+            return date(int(value["year"]), int(value["month"]), int(value["day"]))
+        except (KeyError, TypeError, ValueError):
+            return value  # let the date validator name the bad value
+    return value
+
+
 UtcDatetime = Annotated[datetime, BeforeValidator(_utc_naive)]
+UpbitDate = Annotated[date | None, BeforeValidator(_upbit_date)]
 EpochMs = Annotated[datetime, BeforeValidator(_epoch_ms)]
 
 
@@ -96,6 +111,21 @@ class Ticker(_Model):
     acc_trade_volume_24h: Dec
     trade_timestamp: EpochMs
     timestamp: EpochMs
+
+
+class TickerState(_Model):
+    """The lifecycle fields of a ``GET /v1/ticker`` item: ``market_state`` (PREVIEW, ACTIVE,
+    DELISTED) and ``delisting_date`` (set when a delisting is scheduled). Upbit's REST docs do
+    not promise them (the WebSocket ticker's do), so both may be absent: "" and None."""
+
+    market: str
+    market_state: str = ""
+    delisting_date: UpbitDate = None
+
+    @field_validator("market_state", mode="before")
+    @classmethod
+    def _state(cls, value: object) -> object:
+        return "" if value is None else value
 
 
 class OrderbookUnit(_Model):

@@ -55,6 +55,7 @@ from trading.upbit.models import (
     Orderbook,
     OrderChance,
     Ticker,
+    TickerState,
     TradeTick,
 )
 from trading.upbit.order_body import build_body, build_cancel_and_new_body
@@ -303,6 +304,12 @@ class UpbitRestClient:
     async def ticker(self, markets: Sequence[str]) -> list[Ticker]:
         data = await self._read("/ticker", "ticker", [("markets", ",".join(markets))])
         return self._parse_list(Ticker, data)
+
+    async def ticker_states(self, markets: Sequence[str]) -> list[TickerState]:
+        """GET /v1/ticker, only ``market_state`` and ``delisting_date`` (a market without a
+        trade yet has no prices, but it has a state)."""
+        data = await self._read("/ticker", "ticker", [("markets", ",".join(markets))])
+        return self._parse_list(TickerState, data)
 
     async def orderbook(self, markets: Sequence[str], *, count: int = 30) -> list[Orderbook]:
         params = [("markets", ",".join(markets)), ("count", str(count))]

@@ -155,6 +155,8 @@ class Fields:
     def opt_date(self, key: str) -> date | None:
         value = self._obj.get(key)
         try:
+            if value == "":  # seen on the ticker's ``delisting_date`` for "none"
+                return None
             if isinstance(value, str):
                 return date.fromisoformat(value)
             if isinstance(value, Mapping):

@@ -7,6 +7,7 @@ are ``Decimal`` so the JSON writer emits them as exact JSON numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +38,14 @@ class Book:
 
 
 @dataclass
+class Lifecycle:
+    """The ticker's ``market_state`` and ``delisting_date`` (None: no delisting scheduled)."""
+
+    state: str = "ACTIVE"
+    delisting_date: date | None = None
+
+
+@dataclass
 class Stats:
     opening: Decimal | None = None
     high: Decimal = ZERO
@@ -54,6 +63,15 @@ def _change(price: Decimal, prev: Decimal) -> tuple[str, Decimal, Decimal]:
     return ("RISE" if diff > 0 else "FALL" if diff < 0 else "EVEN"), diff, rate
 
 
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _ymd(day: date | None) -> dict[str, int] | None:
+    """The WebSocket ticker's date object (reference §8.3, per Upbit's SDK)."""
+    return None if day is None else {"year": day.year, "month": day.month, "day": day.day}
+
+
 class MarketData:
     def __init__(self, markets: list[str]) -> None:
         self.markets = list(markets)
@@ -61,6 +79,7 @@ class MarketData:
         self.candles = CandleBook()
         self.tape: dict[str, list[TapeTrade]] = {m: [] for m in markets}
         self.stats: dict[str, Stats] = {m: Stats() for m in markets}
+        self.lifecycle: dict[str, Lifecycle] = {m: Lifecycle() for m in markets}
         self._seq = 0
 
     # ----- state -----
@@ -151,6 +170,10 @@ class MarketData:
             "highest_52_week_date": utc.strftime("%Y-%m-%d"),
             "lowest_52_week_price": stats.low,
             "lowest_52_week_date": utc.strftime("%Y-%m-%d"),
+            # not in Upbit's REST sample (reference §4.4), seen on older REST answers; the
+            # date as text here, as an object on the WebSocket, so clients meet both forms
+            "market_state": self.lifecycle[market].state,
+            "delisting_date": _iso(self.lifecycle[market].delisting_date),
             "timestamp": now_ms(),
         }
 
@@ -221,8 +244,8 @@ class MarketData:
             "highest_52_week_date": rest["highest_52_week_date"],
             "lowest_52_week_price": rest["lowest_52_week_price"],
             "lowest_52_week_date": rest["lowest_52_week_date"],
-            "market_state": "ACTIVE",
-            "delisting_date": None,
+            "market_state": self.lifecycle[market].state,
+            "delisting_date": _ymd(self.lifecycle[market].delisting_date),
             "timestamp": rest["timestamp"],
             "stream_type": stream_type,
         }

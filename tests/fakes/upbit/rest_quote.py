@@ -57,6 +57,8 @@ class QuoteApi:
         self.md = md
         self.ex = exchange
         self.warnings: set[str] = set()
+        self.cautions: dict[str, set[str]] = {}
+        self.unlisted: set[str] = set()  # delisted: gone from market/all
 
     def routes(self) -> list[tuple[str, str, Handler, str]]:
         return [
@@ -80,6 +82,8 @@ class QuoteApi:
             raise q_type()
         out = []
         for market in self.md.markets:
+            if market in self.unlisted:
+                continue
             base = market.split("-", 1)[1]
             korean, english = NAMES.get(base, (base, base))
             item: dict[str, Any] = {
@@ -90,7 +94,7 @@ class QuoteApi:
             if details == "true":
                 item["market_event"] = {
                     "warning": market in self.warnings,
-                    "caution": dict.fromkeys(CAUTIONS, False),
+                    "caution": {c: c in self.cautions.get(market, ()) for c in CAUTIONS},
                 }
             out.append(item)
         return out

@@ -11,6 +11,7 @@ One aiohttp app serves REST under ``/v1`` and both WebSockets on a free port::
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -27,7 +28,7 @@ from .orders import FakeOrder
 from .ratelimit import RateLimiter
 from .rest import RecordedRequest, RestPipeline, json_response
 from .rest_exchange import ExchangeApi
-from .rest_quote import QuoteApi
+from .rest_quote import CAUTIONS, QuoteApi
 from .ws import WsHub
 
 DEFAULT_MARKETS = ["KRW-BTC", "KRW-ETH", "KRW-XRP"]
@@ -205,7 +206,28 @@ class FakeUpbit:
         )
 
     def set_market_warning(self, market: str, warning: bool = True) -> None:
+        """The 유의종목 designation (``market_event.warning`` of ``market/all``)."""
         (self.quote_api.warnings.add if warning else self.quote_api.warnings.discard)(market)
+
+    def set_market_caution(self, market: str, *flags: str) -> None:
+        """Exactly these ``market_event.caution`` flags on (none given: all off)."""
+        unknown = set(flags) - set(CAUTIONS)
+        if unknown:
+            raise ValueError(f"no such caution flag: {sorted(unknown)}")
+        self.quote_api.cautions[market] = set(flags)
+
+    def set_market_state(
+        self, market: str, state: str = "ACTIVE", *, delisting_date: date | None = None
+    ) -> None:
+        """The ticker's ``market_state`` and ``delisting_date``, on REST and WebSocket."""
+        if state not in ("PREVIEW", "ACTIVE", "DELISTED"):
+            raise ValueError(f"no such market_state: {state}")
+        lifecycle = self.md.lifecycle[market]
+        lifecycle.state, lifecycle.delisting_date = state, delisting_date
+
+    def set_listed(self, market: str, listed: bool = True) -> None:
+        """Unlisted: gone from ``market/all``, as a delisted pair is (reference §4.1)."""
+        (self.quote_api.unlisted.discard if listed else self.quote_api.unlisted.add)(market)
 
     async def trade(
         self, market: str, price: Decimal, volume: Decimal, ask_bid: str = "BID"
