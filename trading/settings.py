@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
@@ -175,13 +175,7 @@ def change(
     model = type(current)
     label = key or name
     if name not in model.model_fields:
-        known = ", ".join(model.model_fields)
-        raise SettingRefused(
-            "setting_unknown",
-            f"unknown setting {label!r} (known: {known})",
-            key=label,
-            known=known,
-        )
+        raise unknown(label, model.model_fields)
     field = spec(model, name)
     if live_only and not field.live:
         raise SettingRefused(
@@ -200,6 +194,14 @@ def change(
         raise refusal(model, exc, label, name, text) from None
 
 
+def unknown(key: str, known: Iterable[str]) -> SettingRefused:
+    """``key`` is no setting; the refusal lists the ones there are."""
+    names = ", ".join(known)
+    return SettingRefused(
+        "setting_unknown", f"unknown setting {key!r} (known: {names})", key=key, known=names
+    )
+
+
 def refusal(
     model: type[BaseModel], exc: ValidationError, label: str, name: str, text: str
 ) -> SettingRefused:
@@ -216,15 +218,7 @@ def problems(model: type[BaseModel], exc: ValidationError) -> list[SettingRefuse
         loc: Sequence[object] = error.get("loc", ())
         name = str(loc[0]) if loc else ""
         if error.get("type") == "extra_forbidden":
-            known = ", ".join(model.model_fields)
-            out.append(
-                SettingRefused(
-                    "setting_unknown",
-                    f"unknown setting {name!r} (known: {known})",
-                    key=name,
-                    known=known,
-                )
-            )
+            out.append(unknown(name, model.model_fields))
             continue
         if not loc:  # a rule across fields: its message names them
             message = str(error.get("msg", "invalid"))

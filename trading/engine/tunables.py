@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from trading import settings
 from trading.risk.limits import RiskLimits
 from trading.risk.settings import RiskSettings
 from trading.settings import SettingRefused, SettingSpec, change, show, specs
@@ -66,7 +67,7 @@ class Tunables:
     def get(self, key: str) -> str:
         values = self.values()
         if key not in values:
-            raise unknown(key, values)
+            raise settings.unknown(key, sorted(values))
         return values[key]
 
     def changed(self, key: str, text: str) -> Tunables:
@@ -77,7 +78,7 @@ class Tunables:
             return Tunables(type(self.strategy)(params), self.limits)
         if section == "risk" and name in RiskSettings.model_fields:
             return Tunables(self.strategy, change(self.limits, name, text, key=key))
-        raise unknown(key, self.values())
+        raise settings.unknown(key, sorted(self.values()))
 
     def replay(self, stored: Mapping[str, object]) -> Replayed:
         """Apply stored overrides in order; one that no longer validates is left out."""
@@ -91,10 +92,3 @@ class Tunables:
                 continue
             kept[key] = current.get(key)
         return Replayed(current, kept, tuple(rejected))
-
-
-def unknown(key: str, known: Mapping[str, str]) -> SettingRefused:
-    names = ", ".join(sorted(known))
-    return SettingRefused(
-        "setting_unknown", f"unknown setting {key!r} (known: {names})", key=key, known=names
-    )
