@@ -297,6 +297,20 @@ class SettingRejected(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BookAdjusted(Event):
+    """The account holds less of ``market``'s coin than the book (the owner sold or withdrew
+    some by hand): the book adopted the exchange's number. ``book`` and ``exchange`` are the
+    holdings (position plus dust) before and after; ``state`` the position's state after."""
+
+    critical: ClassVar[bool] = True
+    market: str
+    book: Decimal
+    exchange: Decimal
+    state: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Reconciled(Event):
     """What start-up reconciliation found, so chat can show what was recovered."""
 

@@ -32,15 +32,16 @@ SAMPLES: dict[str, tr.Trigger] = {
     "exit_failed": tr.ExitFailed("cancelled"),
     "candle_closed": tr.BarClosed(bar(1)),
     "stop_moved": tr.MoveStop(D(90)),
+    "adjusted": tr.Adjust(D("0.5"), "sold by hand"),
 }
 
 # The oracle, written out by hand rather than derived from TRANSITIONS.
 LEGAL = {
-    S.FLAT: {"entry_submitted", "candle_closed"},
+    S.FLAT: {"entry_submitted", "candle_closed", "adjusted"},
     S.ENTERING: {"entry_filled", "entry_failed", "candle_closed", "stop_moved"},
-    S.LONG: {"exit_submitted", "candle_closed", "stop_moved"},
+    S.LONG: {"exit_submitted", "candle_closed", "stop_moved", "adjusted"},
     S.EXITING: {"exit_filled", "exit_failed", "candle_closed", "stop_moved"},
-    S.COOLDOWN: {"candle_closed"},
+    S.COOLDOWN: {"candle_closed", "adjusted"},
 }
 
 
@@ -283,3 +284,40 @@ def test_rules_validate() -> None:
         PositionRules(timeframe_s=0)
     with pytest.raises(ValueError, match="negative"):
         PositionRules(timeframe_s=60, cooldown_candles=-1)
+
+
+def test_adjust_adopts_a_smaller_holding_dust_first_and_keeps_the_average() -> None:
+    long = run(
+        Position(M, dust=D("0.2"), dust_cost=D(20)),
+        tr.EntrySubmitted("e1"),
+        tr.EntryFilled(D(2), D(100), D("0.1"), True, bar(0)),
+    )
+    assert long.holding == D("2.2")
+    after, events = apply(long, tr.Adjust(D("1.5"), "sold by hand"), RULES)
+    assert (after.state, after.volume, after.dust, after.dust_cost) == (S.LONG, D("1.5"), 0, 0)
+    assert after.avg_entry_price == D(100)
+    assert after.entry_fees == D("0.075")
+    [event] = events
+    assert isinstance(event, ev.BookAdjusted)
+    assert (event.book, event.exchange, event.state) == (D("2.2"), D("1.5"), "long")
+
+
+def test_adjust_to_nothing_leaves_a_long_flat_and_more_changes_nothing() -> None:
+    long = in_state(S.LONG)
+    flat, _ = apply(long, tr.Adjust(D(0), "withdrawn"), RULES)
+    assert (flat.state, flat.holding, flat.intent_id) == (S.FLAT, 0, None)
+    same, events = apply(long, tr.Adjust(D(5), "deposit"), RULES)
+    assert (same, events) == (long, [])
+    with pytest.raises(InvalidTrigger):
+        apply(long, tr.Adjust(D(-1), "?"), RULES)
+
+
+def test_dust_outlives_the_round_trip() -> None:
+    p = run(
+        Position(M, dust=D("0.01"), dust_cost=D(1)),
+        tr.EntrySubmitted("e1"),
+        tr.EntryFilled(D(1), D(100), D(0), True, bar(0)),
+        tr.ExitSubmitted("x1", ExitReason.SIGNAL),
+        tr.ExitFilled(D(1), D(110), D(0), True, bar(3)),
+    )
+    assert (p.state, p.dust, p.dust_cost) == (S.COOLDOWN, D("0.01"), D(1))

@@ -25,7 +25,15 @@ if TYPE_CHECKING:  # the store (SQLAlchemy) is not loaded for a backtest that ne
 
 #: Bumped when the ``extra`` layout changes, so an old row is recognised, not misread.
 EXTRA_VERSION = 1
-_DECIMALS = ("entry_volume", "entry_cost", "entry_fees", "exit_volume", "exit_proceeds")
+_DECIMALS = (
+    "entry_volume",
+    "entry_cost",
+    "entry_fees",
+    "exit_volume",
+    "exit_proceeds",
+    "dust",
+    "dust_cost",
+)
 
 
 class PositionStore(Protocol):
@@ -225,3 +233,6 @@ class PositionBook:
 
     async def stop_moved(self, market: str, price: Decimal) -> Position:
         return await self.apply(market, tr.MoveStop(price))
+
+    async def adjust(self, market: str, holding: Decimal, reason: str) -> Position:
+        return await self.apply(market, tr.Adjust(holding, reason))

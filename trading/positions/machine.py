@@ -43,6 +43,10 @@ TRANSITIONS: dict[tuple[PositionState, str], frozenset[PositionState]] = {
     **{(s, "stop_moved"): frozenset({s}) for s in (S.ENTERING, S.LONG, S.EXITING)},
     **{(s, "candle_closed"): frozenset({s}) for s in _ALL if s is not S.COOLDOWN},
     (S.COOLDOWN, "candle_closed"): frozenset({S.COOLDOWN, S.FLAT}),
+    # the account holds less than the book: adopt it (a long sold out by hand is flat)
+    (S.FLAT, "adjusted"): frozenset({S.FLAT}),
+    (S.LONG, "adjusted"): frozenset({S.LONG, S.FLAT}),
+    (S.COOLDOWN, "adjusted"): frozenset({S.COOLDOWN}),
 }
 
 TRIGGER_NAMES: dict[type[tr.Trigger], str] = {
@@ -54,6 +58,7 @@ TRIGGER_NAMES: dict[type[tr.Trigger], str] = {
     tr.ExitFailed: "exit_failed",
     tr.BarClosed: "candle_closed",
     tr.MoveStop: "stop_moved",
+    tr.Adjust: "adjusted",
 }
 
 # Sums of price x volume must never round: trap instead of losing a digit.
@@ -100,7 +105,7 @@ def _handle(p: Position, t: tr.Trigger, rules: PositionRules) -> Result:
     match t:
         case tr.EntrySubmitted():
             _need_intent(p, t.intent_id)
-            fresh = Position(p.market, S.ENTERING, intent_id=t.intent_id, exit_bar=p.exit_bar)
+            fresh = _fresh(p, S.ENTERING, intent_id=t.intent_id, exit_bar=p.exit_bar)
             return dataclasses.replace(
                 fresh, stop_price=t.stop_price, take_profit_price=t.take_profit_price
             ), []
@@ -119,7 +124,7 @@ def _handle(p: Position, t: tr.Trigger, rules: PositionRules) -> Result:
             _check_intent(p, t.intent_id)
             if p.volume:
                 return _opened(p, None)
-            return Position(p.market, S.FLAT, exit_bar=p.exit_bar), []
+            return _fresh(p, S.FLAT, exit_bar=p.exit_bar), []
         case tr.ExitSubmitted():
             _need_intent(p, t.intent_id)
             p = dataclasses.replace(
@@ -157,7 +162,63 @@ def _handle(p: Position, t: tr.Trigger, rules: PositionRules) -> Result:
                 return p, []  # never loosen (and an equal stop is no news)
             event = ev.StopMoved(market=p.market, old=p.stop_price, new=t.price)
             return dataclasses.replace(p, stop_price=t.price), [event]
+        case tr.Adjust():
+            return _adjusted(p, t)
     raise TypeError(f"unknown trigger {t!r}")  # pragma: no cover
+
+
+def _fresh(p: Position, state: PositionState, **fields: object) -> Position:
+    """A new round trip's position: only the dust carries over."""
+    return Position(
+        p.market,
+        state,
+        dust=p.dust,
+        dust_cost=p.dust_cost,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _adjusted(p: Position, t: tr.Adjust) -> Result:
+    """The book adopts the smaller holding the account shows, taking from the dust first.
+
+    What went carries its share of the cost (and entry fees) away with it, so the rest keeps
+    its average price and the round trip's PnL counts only what the bot itself sold.
+    """
+    if t.holding < ZERO:
+        raise InvalidTrigger(p.market, f"holding cannot be negative, not {t.holding}")
+    if t.holding >= p.holding:
+        return p, []
+    gone = p.holding - t.holding
+    from_dust = min(gone, p.dust)
+    from_volume = gone - from_dust
+    dust = p.dust - from_dust
+    new = dataclasses.replace(
+        p, dust=dust, dust_cost=_share(p.dust_cost, dust, p.dust) if dust else ZERO
+    )
+    if from_volume:
+        kept = p.entry_volume - from_volume
+        new = dataclasses.replace(
+            new,
+            volume=p.volume - from_volume,
+            entry_volume=kept,
+            entry_cost=_share(p.entry_cost, kept, p.entry_volume),
+            entry_fees=_share(p.entry_fees, kept, p.entry_volume),
+        )
+        if not new.volume:
+            new = _fresh(new, S.FLAT, exit_bar=p.exit_bar)
+    event = ev.BookAdjusted(
+        market=p.market,
+        book=p.holding,
+        exchange=new.holding,
+        state=new.state.value,
+        reason=t.reason,
+    )
+    return new, [event]
+
+
+def _share(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    """``total × part / whole``; a ratio cannot be exact, so it is rounded (to 28 digits)."""
+    return total * part / whole if whole else ZERO
 
 
 def _need_intent(p: Position, intent_id: str) -> None:
@@ -206,8 +267,8 @@ def _closed(p: Position, rules: PositionRules, at: datetime | None) -> Result:
         reason=reason.value,
     )
     bars = rules.stop_cooldown_candles if reason is ExitReason.STOP else rules.cooldown_candles
-    closed = Position(
-        p.market,
+    closed = _fresh(
+        p,
         S.COOLDOWN,
         exit_reason=reason,
         exit_bar=p.exit_bar,
@@ -230,7 +291,7 @@ def _bar_closed(p: Position, bar_start: datetime, rules: PositionRules) -> Resul
     after_exit = int((bar_start - p.exit_bar).total_seconds()) // rules.timeframe_s
     remaining = min(p.cooldown_remaining, max(0, p.cooldown_bars - after_exit))
     if remaining == 0:
-        return Position(p.market, S.FLAT, exit_reason=p.exit_reason, exit_bar=p.exit_bar), []
+        return _fresh(p, S.FLAT, exit_reason=p.exit_reason, exit_bar=p.exit_bar), []
     if remaining == p.cooldown_remaining:
         return p, []
     return dataclasses.replace(p, cooldown_remaining=remaining), []

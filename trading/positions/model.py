@@ -97,6 +97,12 @@ class Position:
     exit_bar: datetime | None = None
     cooldown_bars: int = 0
     cooldown_remaining: int = 0
+    dust: Decimal = ZERO
+    dust_cost: Decimal = ZERO
+
+    @property
+    def holding(self) -> Decimal:
+        return self.volume + self.dust
 
     @property
     def avg_entry_price(self) -> Decimal | None:

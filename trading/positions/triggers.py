@@ -79,6 +79,15 @@ class MoveStop:
     price: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class Adjust:
+    """The account holds ``holding`` of the coin, less than the book: the owner sold or
+    withdrew some by hand. The book adopts it, dust first; never while an order is in flight."""
+
+    holding: Decimal
+    reason: str
+
+
 Trigger = (
     EntrySubmitted
     | EntryFilled
@@ -88,4 +97,5 @@ Trigger = (
     | ExitFailed
     | BarClosed
     | MoveStop
+    | Adjust
 )
