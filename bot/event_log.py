@@ -32,6 +32,16 @@ def describe(event: ev.Event) -> str | None:
             return f"halt {event.name} {'on' if event.active else 'off'}: {event.reason}"
         case ev.MarketStatusChanged():
             return _market_status(event)
+        case ev.BookAdjusted():
+            return (
+                f"{event.market}: the account holds {_num(event.exchange)}, the book had "
+                f"{_num(event.book)}: adopted ({event.reason}), position {event.state}"
+            )
+        case ev.OrdersSuspended():
+            return (
+                f"{event.market}: {event.refusals} orders refused within {event.window_s} s "
+                f"({', '.join(event.reasons)}): no more orders until /resume {event.market}"
+            )
         case ev.SettingRejected():
             return (
                 f"stored setting {event.key} = {event.stored} refused at start ({event.reason});"

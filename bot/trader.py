@@ -98,6 +98,7 @@ class Trader:
             paper_slippage_bps=cfg.paper.slippage_bps,
             # after a timed-out order, wait as long as a request may take before re-sending
             order_timeout_settle_s=cfg.upbit.request_timeout_s,
+            refusals_per_hour=cfg.upbit.max_refused_orders_per_hour,
         )
         self.rig = await assemble(
             spec,
@@ -125,10 +126,22 @@ class Trader:
             strategy.params.model_dump(),
         )
         self._sink((await reconcile(self.rig.engine.orders)).event())
+        await self._check_holdings()
         if not self.paper:
             await self._start_private()
         await self._watch_markets()
         await self._start_feed()
+
+    async def _check_holdings(self) -> None:
+        """The book against the account's balances: now, then every
+        ``upbit.balance_check_s`` (a smaller balance is adopted, a larger one reported)."""
+        assert self.rig is not None
+        holdings, every = self.rig.engine.holdings, self.config.upbit.balance_check_s
+        try:
+            await holdings.check("start")
+        except READ_ERRORS as exc:
+            log.warning("balances not read at start (again in %.0f s): %s", every, exc)
+        self._create_task(holdings.run(every, READ_ERRORS), "balance-check")
 
     async def _watch_markets(self) -> None:
         """Upbit's warnings and delistings: read now, before the feed (so the first entry is

@@ -19,7 +19,9 @@
     │   ├── BelowMinTotal            ``under_min_total_bid/ask`` (5,000 KRW)
     │   ├── InvalidPrice             ``invalid_price_bid/ask`` (off the tick grid)
     │   ├── InvalidOrder             parameter combinations, time-in-force, max total, identifier
-    │   └── MarketOffline            403 ``market_offline`` (maintenance, suspended pair)
+    │   ├── MarketOffline            403 ``market_offline`` (maintenance, suspended pair)
+    │   ├── RefusedBefore            ours: this very body was refused within the hour
+    │   └── OrderingSuspended        ours: the market reached its hourly bound of refusals
     └── OrderOutcomeUnknown          an order may or may not exist; reconciliation must decide
 
 ``raise_for_upbit_error`` is the one place that maps a response to this tree.
@@ -141,6 +143,22 @@ class InvalidOrder(OrderRejected):
 
 class MarketOffline(OrderRejected):
     pass
+
+
+class RefusedBefore(OrderRejected):
+    """Not sent: Upbit refused this very order body within the window; it would again."""
+
+    def __init__(self, message: str, *, refused_as: str | int) -> None:
+        super().__init__(message, name="refused_before")
+        self.refused_as = refused_as
+
+
+class OrderingSuspended(OrderRejected):
+    """Not sent: the market's orders were refused too often; an operator's ``/resume`` lifts."""
+
+    def __init__(self, message: str, *, market: str) -> None:
+        super().__init__(message, name="market_suspended")
+        self.market = market
 
 
 class OrderOutcomeUnknown(UpbitError):

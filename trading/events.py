@@ -311,6 +311,19 @@ class BookAdjusted(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OrdersSuspended(Event):
+    """Upbit refused ``refusals`` order requests for ``market`` within ``window_s``: the bot
+    sends no more orders there (entries, exits and stops alike) until an operator resumes it,
+    because Upbit blocks keys that keep making refused requests. ``reasons``: Upbit's names."""
+
+    critical: ClassVar[bool] = True
+    market: str
+    refusals: int
+    window_s: int
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Reconciled(Event):
     """What start-up reconciliation found, so chat can show what was recovered."""
 

@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from bot.config import fields as f
 from bot.notify.kinds import KINDS as NOTIFY_KINDS
+from trading.orders.refusals import REFUSALS_PER_HOUR
 from trading.timeframes import timeframe_seconds
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -174,6 +175,20 @@ class UpbitConfig(Section):
         ge=1,
         le=86400,
         description="read Upbit's warnings and delisting dates this often (live, feed upbit)",
+    )
+    balance_check_s: float = Field(
+        60.0,
+        ge=5,
+        le=3600,
+        description="compare the account's balances with the book this often (and at once "
+        "after an insufficient-funds refusal); a smaller balance is adopted",
+    )
+    max_refused_orders_per_hour: int = Field(
+        REFUSALS_PER_HOUR,
+        ge=1,
+        le=20,
+        description="order requests Upbit may refuse per market and hour; the one that "
+        "reaches it suspends the market's orders until /resume",
     )
 
     @field_validator("rest_url")

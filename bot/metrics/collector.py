@@ -106,12 +106,28 @@ class StateCollector(Collector):
         )
 
     def _markets(self) -> Iterator[Family]:
-        """Upbit's flags per configured market, once the bot has read them (live mode or the
-        Upbit feed; a replay never does, so it has no such series)."""
+        """Balance checks and suspended markets; Upbit's flags per configured market once the
+        bot has read them (live mode or the Upbit feed; a replay never does)."""
         facade = self.sources.facade
-        if facade is None or not facade.engine.gate.lifecycle.statuses:
+        if facade is None:
             return
         engine = facade.engine
+        yield CounterMetricFamily(
+            "upbit_bot_balance_checks",
+            "Comparisons of the account's balances with the book (scheduled, at start, after "
+            "an insufficient-funds refusal)",
+            value=engine.holdings.checks,
+        )
+        suspended = GaugeMetricFamily(
+            "upbit_bot_orders_suspended",
+            "1 while the market's orders are suspended after too many refusals (until /resume)",
+            labels=["market"],
+        )
+        for market in engine.config.markets:
+            suspended.add_metric([market], int(market in engine.orders.guard.suspended))
+        yield suspended
+        if not engine.gate.lifecycle.statuses:
+            return
         lifecycle = engine.gate.lifecycle
         flagged = GaugeMetricFamily(
             "upbit_bot_market_flagged",

@@ -29,6 +29,7 @@ from bot.metrics.labels import OTHER, BoundedLabel, endpoint_template
 from bot.metrics.sources import Sources
 from trading.bus import EventBus, Subscription
 from trading.events import (
+    BookAdjusted,
     CircuitStateChanged,
     Event,
     OrderCancelled,
@@ -56,6 +57,7 @@ EVENT_KINDS: tuple[type[Event], ...] = (
     RiskBreach,
     CircuitStateChanged,
     PositionClosed,
+    BookAdjusted,
 )
 #: seconds; REST calls take ~10-100 ms, a timeout is seconds
 REST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -118,8 +120,15 @@ class Metrics:
         )
         self.rejections = Counter(
             "upbit_bot_order_rejections",
-            "Orders refused, by Upbit error name or our own refusal",
-            ["reason"],
+            "Orders refused, by Upbit error name or our own refusal, per market",
+            ["reason", "market"],
+            registry=r,
+        )
+        self.book_adjustments = Counter(
+            "upbit_bot_book_adjustments",
+            "Times the book adopted a smaller holding from the account (sold or withdrawn "
+            "outside the bot)",
+            ["market"],
             registry=r,
         )
         self.risk_breaches = Counter(
@@ -248,7 +257,10 @@ class Metrics:
                 result = await self._rejection(event.intent_id)
                 self.orders.labels(side, ord_type, result).inc()
                 if result == "rejected":
-                    self.rejections.labels(self._reason(event.name or UNKNOWN)).inc()
+                    reason = self._reason(event.name or UNKNOWN)
+                    self.rejections.labels(reason, self._market(event.market)).inc()
+            case BookAdjusted():
+                self.book_adjustments.labels(self._market(event.market)).inc()
             case RiskBreach():
                 self.risk_breaches.labels(self._check(event.check)).inc()
             case CircuitStateChanged():

@@ -263,6 +263,39 @@ class Renderer:
                 )
             case ev.MarketStatusChanged():
                 return self._market_status(event)
+            case ev.BookAdjusted():
+                coin = event.market.partition("-")[2]
+                lines = [
+                    self.t(
+                        "book_adjusted_line",
+                        market=event.market,
+                        exchange=f"{self.volume(event.exchange)} {coin}",
+                        book=f"{self.volume(event.book)} {coin}",
+                    )
+                ]
+                if event.state == "flat":
+                    lines.append(self.t("book_adjusted_flat", market=event.market))
+                return Reply(
+                    self.title(event, "book_adjusted", market=event.market),
+                    lines=tuple(lines),
+                    fields=(self.at(event),),
+                    severity=Severity.WARNING,
+                )
+            case ev.OrdersSuspended():
+                return Reply(
+                    self.title(event, "orders_suspended", market=event.market),
+                    lines=(
+                        self.t(
+                            "orders_suspended_line",
+                            market=event.market,
+                            refusals=event.refusals,
+                            minutes=event.window_s // 60,
+                            reasons=", ".join(event.reasons) or "-",
+                        ),
+                    ),
+                    fields=(self.at(event),),
+                    severity=Severity.CRITICAL,
+                )
             case ev.Paused() | ev.Resumed():
                 scope = event.market or self.t("value.all_markets")
                 key = "paused" if isinstance(event, ev.Paused) else "resumed"

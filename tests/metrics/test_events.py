@@ -145,9 +145,9 @@ async def test_cancel_and_rejections_are_labelled_from_the_store(
     assert value(metrics, orders, side="bid", ord_type="price", result="rejected") == 1
     assert value(metrics, orders, side="bid", ord_type="limit", result="cancelled") == 1
     reasons = "upbit_bot_order_rejections_total"
-    assert value(metrics, reasons, reason="insufficient_funds_bid") == 1
-    assert value(metrics, reasons, reason="circuit_open") == 1
-    assert value(metrics, reasons, reason="timeout") == 0  # a failure, not a refusal
+    assert value(metrics, reasons, reason="insufficient_funds_bid", market="KRW-BTC") == 1
+    assert value(metrics, reasons, reason="circuit_open", market="KRW-BTC") == 1
+    assert value(metrics, reasons, reason="timeout", market="KRW-BTC") == 0  # not a refusal
 
 
 async def test_risk_circuit_leader_and_info(metrics: Metrics) -> None:

@@ -114,6 +114,15 @@ SAMPLES: list[ev.Event] = [
     ev.MarketStatusChanged(
         at=AT, market="KRW-XRP", warned=False, was_warned=True, closing=False, was_closing=True
     ),
+    ev.BookAdjusted(
+        at=AT, market="KRW-BTC", book=D("0.5"), exchange=D("0.2"), state="long", reason="check"
+    ),
+    ev.BookAdjusted(
+        at=AT, market="KRW-ETH", book=D("2"), exchange=D(0), state="flat", reason="start"
+    ),
+    ev.OrdersSuspended(
+        at=AT, market="KRW-BTC", refusals=5, window_s=3600, reasons=("insufficient_funds_ask",)
+    ),
     ev.Paused(at=AT, market=None, by="telegram:42"),
     ev.Resumed(at=AT, market="KRW-BTC", by="slack:U1"),
     ev.ParameterChanged(at=AT, key="strategy.fast", old="5", new="7", by="telegram:42"),

@@ -19,6 +19,7 @@ from trading.exchange import Exchange
 from trading.marketdata import MarketData
 from trading.marketdata.backfill import CandleSource
 from trading.orders import OrderManager
+from trading.orders.refusals import REFUSALS_PER_HOUR, RefusalGuard
 from trading.paper import PaperExchange
 from trading.positions import PositionBook, PositionRules
 from trading.risk.gate import RiskGate
@@ -43,6 +44,7 @@ class EngineSpec:
     paper_slippage_bps: Decimal = Decimal(5)
     order_settle_s: float = 1.0
     order_timeout_settle_s: float = 5.0
+    refusals_per_hour: int = REFUSALS_PER_HOUR
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,7 @@ async def assemble(
             on_event=fan_out,
             settle_s=spec.order_settle_s,
             timeout_settle_s=spec.order_timeout_settle_s,
+            guard=RefusalGuard(spec.refusals_per_hour),
         ),
         positions=positions,
         gate=RiskGate(limits, rules=exchange.rules, sink=sink),

@@ -15,6 +15,7 @@ expect it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
@@ -23,8 +24,9 @@ from typing import Any
 
 from trading.domain import Bar, TradePrint
 from trading.engine.account import AccountView
+from trading.engine.holdings import Holdings
 from trading.engine.memory import RiskMemoryKeeper
-from trading.errors import OrderOutcomeUnknown, UpbitError
+from trading.errors import InsufficientFunds, OrderOutcomeUnknown, UpbitError
 from trading.events import (
     Event,
     EventSink,
@@ -90,6 +92,9 @@ class Engine:
         self.paused_markets: set[str] = set()
         self.kill_switch = False
         self.now: datetime | None = None  # market time: the last print or candle end seen
+        self.holdings = Holdings(self)
+        #: called after orders of a market were suspended (the facade stores the pause)
+        self.on_suspended: Callable[[str], Awaitable[None]] | None = None
 
     def market_time(self) -> datetime:
         """Now, as the market data says: replays and backtests run on their own clock."""
@@ -349,7 +354,7 @@ class Engine:
                 intent_id=intent_id, market=market, side="bid", ord_type="price", price=size
             )
         await self.positions.entry_submitted(market, intent_id)
-        return await self._send(intent, reason, entering=True)
+        return await self._send(intent, reason) is None
 
     async def exit(
         self, market: str, why: ExitReason, reason: str, volume: Decimal | None = None
@@ -358,7 +363,11 @@ class Engine:
         position = self.positions.get(market)
         if position.state is not S.LONG or not position.volume:
             return False
-        volume = min(volume or position.volume, position.volume).quantize(VOLUME_STEP, ROUND_DOWN)
+        most = self.holdings.sellable(position)  # the owner may have locked some in the app
+        volume = min(volume or position.volume, most).quantize(VOLUME_STEP, ROUND_DOWN)
+        if not volume:
+            log.warning("%s: nothing free to sell (the rest is locked by other orders)", market)
+            return False
         intent = OrderIntent(
             intent_id=self.orders.new_intent_id(),
             market=market,
@@ -368,24 +377,51 @@ class Engine:
             reference_price=self.market_data.price(market),
         )
         await self.positions.exit_submitted(market, intent.intent_id, why)
-        return await self._send(intent, reason, entering=False)
+        refusal = await self._send(intent, reason)
+        if refusal is None:
+            return True
+        if isinstance(refusal, InsufficientFunds):
+            return await self._exit_what_is_there(intent, why, reason)
+        return False
 
-    async def _send(self, intent: OrderIntent, reason: str, *, entering: bool) -> bool:
+    async def _exit_what_is_there(self, intent: OrderIntent, why: ExitReason, reason: str) -> bool:
+        """Upbit said the coin is not there: read the account at once, adopt what it holds,
+        and sell that instead (a different order; the refused one is never sent again)."""
+        market = intent.market
+        await self.holdings.check("insufficient_funds")
+        position = self.positions.get(market)
+        if position.state is not S.LONG or intent.volume is None:
+            return False
+        if min(position.volume, self.holdings.sellable(position)) >= intent.volume:
+            return False  # the account has it after all: nothing to change, no retry
+        return await self.exit(market, why, reason)
+
+    async def _send(self, intent: OrderIntent, reason: str) -> UpbitError | None:
+        """Place ``intent``; None if it was sent, else why not (its position has moved on,
+        except after an unknown outcome, which reconciliation settles)."""
         try:
             await self.orders.place(intent, strategy=self.strategy.name, reason=reason)
-        except OrderOutcomeUnknown:
+        except OrderOutcomeUnknown as exc:
             log.warning(
                 "%s: order %s outcome unknown; reconciliation will settle it",
                 intent.market,
                 intent.intent_id,
             )
-            return False
+            return exc
         except UpbitError as exc:
             # refused before sending or rejected: end it here (an OrderSettled may say so too)
             await self._order_ended(intent.market, intent.intent_id, str(exc))
             log.warning("%s: order refused: %s", intent.market, exc)
-            return False
-        return True
+            await self._suspend_if_refused_too_often(intent.market)
+            return exc
+        return None
+
+    async def _suspend_if_refused_too_often(self, market: str) -> None:
+        """The order manager stopped sending for ``market``: no entries either, and stored."""
+        if market in self.orders.guard.suspended and market not in self.paused_markets:
+            self.paused_markets.add(market)
+            if self.on_suspended is not None:
+                await self.on_suspended(market)
 
     async def _order_ended(self, market: str, intent_id: str, reason: str) -> None:
         """The order a position waits on is over: the position moves on, once."""

@@ -101,6 +101,10 @@ class EngineFacade:
         self._book = AverageCost(engine.limits.zone)
         self._kill_switch_by: str | None = None
         self.research = ResearchDesk()
+        engine.on_suspended = self._suspended
+
+    async def _suspended(self, market: str) -> None:
+        await self._save_pause()
 
     async def restore(self) -> None:
         """Bring back what the last run changed live or learned: pauses, parameters, halt
@@ -110,6 +114,7 @@ class EngineFacade:
         self.engine.paused_markets = set(pause.get("markets", []))
         self.engine.kill_switch = bool(pause.get("kill_switch", False))
         self._kill_switch_by = pause.get("kill_switch_by")
+        self.engine.orders.guard.restore(pause.get("suspended", []))
         await self._restore_settings()
         for raw in await self.store.get_state(HALTS_KEY, []):
             window = HaltWindow.model_validate(raw)
@@ -277,6 +282,7 @@ class EngineFacade:
         else:
             self._known(market)
             engine.paused_markets.discard(market)
+        engine.orders.guard.lift(market)  # orders suspended after refusals may go again
         await self._save_pause()
         self._sink(Resumed(market=market, by=by))
 
@@ -301,6 +307,7 @@ class EngineFacade:
                 "markets": sorted(self.engine.paused_markets),
                 "kill_switch": self.engine.kill_switch,
                 "kill_switch_by": self._kill_switch_by,
+                "suspended": sorted(self.engine.orders.guard.suspended),
             },
         )
 

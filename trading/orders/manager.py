@@ -8,6 +8,9 @@ in the store, so a fill seen twice is recorded once and announced once. When an 
 its end (done, cancel, rejected) ``OrderSettled`` is announced once: the engine's signal that
 no more fills follow.
 
+Before anything is written, ``RefusalGuard`` refuses an order whose very body Upbit refused
+within the hour, and every order of a market that collected too many refusals (``refusals.py``).
+
 Re-pricing (``replace``) goes through ``OrderReplacer``: Upbit's atomic cancel-and-new, or
 cancel, confirm, then place; never a new order beside an old one that can still fill.
 """
@@ -32,10 +35,12 @@ from trading.events import (
     OrderPlaced,
     OrderRejected,
     OrderSettled,
+    OrdersSuspended,
     OrderUncertain,
     ignore_event,
 )
 from trading.exchange import CancelAndNew, Exchange
+from trading.orders.refusals import RefusalGuard, sent_and_refused
 from trading.orders.reports import FillReport, fill_from_my_order, fills_from_order
 from trading.store import TERMINAL_STATES, OrderRecord, Store
 from trading.upbit.market_rules import VOLUME_STEP
@@ -60,8 +65,10 @@ class OrderManager:
         settle_s: float = 1.0,
         timeout_settle_s: float = 5.0,
         max_attempts: int = 3,
+        guard: RefusalGuard | None = None,
     ) -> None:
         self.exchange = exchange
+        self.guard = guard or RefusalGuard()
         self.store = store
         self.paper = paper
         self.prefix = prefix
@@ -87,6 +94,7 @@ class OrderManager:
     ) -> OrderRecord:
         """Validate, journal, send; the returned record reflects the exchange's answer."""
         # refuse an order that cannot succeed before anything is written
+        self.guard.check(intent)
         self.exchange.order_body(
             market=intent.market,
             side=intent.side,
@@ -105,8 +113,30 @@ class OrderManager:
             raise
         except (UpbitError, TransientError) as exc:
             await self._mark_rejected(intent, exc)
+            if sent_and_refused(exc):
+                self._count_refusal(intent, exc)
             raise
         return await self._placed(intent, order)
+
+    def _count_refusal(self, intent: OrderIntent, exc: UpbitError) -> None:
+        suspension = self.guard.refused(intent, exc)
+        if suspension is None:
+            return
+        log.error(
+            "%s: %d order requests refused within %d s (%s): orders suspended until /resume",
+            suspension.market,
+            suspension.refusals,
+            self.guard.window_s,
+            ", ".join(suspension.reasons),
+        )
+        self._emit(
+            OrdersSuspended(
+                market=suspension.market,
+                refusals=suspension.refusals,
+                window_s=int(self.guard.window_s),
+                reasons=suspension.reasons,
+            )
+        )
 
     async def _journal_intent(
         self, intent: OrderIntent, *, strategy: str | None, reason: str | None

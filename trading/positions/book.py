@@ -234,5 +234,12 @@ class PositionBook:
     async def stop_moved(self, market: str, price: Decimal) -> Position:
         return await self.apply(market, tr.MoveStop(price))
 
-    async def adjust(self, market: str, holding: Decimal, reason: str) -> Position:
-        return await self.apply(market, tr.Adjust(holding, reason))
+    async def adjust(
+        self, market: str, holding: Decimal, reason: str, *, expect: Position | None = None
+    ) -> Position | None:
+        """Adopt the account's smaller ``holding``; with ``expect``, only if the position is
+        still that one (the balances were read before any later change), else None."""
+        async with self._locks.setdefault(market, asyncio.Lock()):
+            if expect is not None and self.get(market) != expect:
+                return None
+            return await self._apply_locked(market, tr.Adjust(holding, reason))
