@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -295,9 +296,11 @@ class LimitsMachine(RuleBasedStateMachine):
 
 
 LimitsMachine.TestCase.settings = settings(
-    max_examples=15,
+    max_examples=10,
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestLimits = LimitsMachine.TestCase
+# each example starts a bot: on a busy 2-core machine ten take minutes, not the default 120 s
+TestLimits.pytestmark = [pytest.mark.timeout(900)]

@@ -385,10 +385,9 @@ class Engine:
         return False
 
     async def _exit_what_is_there(self, intent: OrderIntent, why: ExitReason, reason: str) -> bool:
-        """Upbit said the coin is not there: read the account at once, adopt what it holds,
-        and sell that instead (a different order; the refused one is never sent again)."""
+        """Upbit said the coin is not there, and ``_send`` had the account read: sell what it
+        holds instead (a different order; the refused one is never sent again)."""
         market = intent.market
-        await self.holdings.check("insufficient_funds")
         position = self.positions.get(market)
         if position.state is not S.LONG or intent.volume is None:
             return False
@@ -413,8 +412,16 @@ class Engine:
             await self._order_ended(intent.market, intent.intent_id, str(exc))
             log.warning("%s: order refused: %s", intent.market, exc)
             await self._suspend_if_refused_too_often(intent.market)
+            if isinstance(exc, InsufficientFunds):  # the account moved under the book
+                await self._check_holdings("insufficient_funds")
             return exc
         return None
+
+    async def _check_holdings(self, reason: str) -> None:
+        try:
+            await self.holdings.check(reason)
+        except UpbitError as exc:  # a failed read: the scheduled check tries again
+            log.warning("balances not read after a refusal: %s", exc)
 
     async def _suspend_if_refused_too_often(self, market: str) -> None:
         """The order manager stopped sending for ``market``: no entries either, and stored."""
