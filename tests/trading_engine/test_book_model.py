@@ -98,6 +98,9 @@ LADDERS: dict[str, list[Decimal]] = {
 MARKETS = tuple(LADDERS)
 PRINT_VOLUME = D("0.5")
 MANUAL_KRW = [D(5_000), D(5_003), D(6_000), D(50_000), D(400_000), D(1_000_000)]
+#: issue #11 item 2 (dust: a remainder under Upbit's minimum is kept apart, never sold) has
+#: landed: set True and the model fails on the dust refusals it now only counts
+DUST_HANDLED = False
 #: the actions a step draws from, each as often as it is listed
 ACTIONS = [
     *["prices_move"] * 6,
@@ -246,6 +249,9 @@ class BookModel(RuleBasedStateMachine):
             live_exchange=self.client,
             circuit=self.client.circuit,
         )
+        # the process's clock is the model's: before its first print the engine would take
+        # the wall clock for "today" (the delisting exit rule reads it at the first poll)
+        self.rig.engine.now = self.now
         facade = EngineFacade(self.rig.engine, self.store, sink=self.events.append, mode="live")
         await facade.restore()
         self.rig.loop.start()
@@ -335,11 +341,7 @@ class BookModel(RuleBasedStateMachine):
         name = request.error or ""
         TALLY.refused[name] += 1
         coin = market.partition("-")[2]
-        known_gap = (
-            name == "insufficient_funds_ask"
-            and market in self.hand_sold
-            and not holdings_available(self.engine)
-        )
+        gap = self._known_gap(name, market, body)
         found: list[str] = []
         if name.startswith(REFUSED_BY_RULES):
             found.append(f"(a) refused by Upbit's rules ({name}): {body}")
@@ -355,11 +357,28 @@ class BookModel(RuleBasedStateMachine):
         key = body_key(body)
         if self.refused.get(key) == name:
             found.append(f"(b) refused body sent again and refused again ({name}): {body}")
-        self.refused[key] = name
-        if known_gap:
-            TALLY.known += [f"#11.1 {text}" for text in found]
+        if request.status is not None:  # a lost answer: the bot never heard of the refusal
+            self.refused[key] = name
+        if gap is not None:
+            TALLY.known += [f"{gap} {text}" for text in found]
         else:
             self.violations += found
+
+    def _known_gap(self, name: str, market: str, body: dict[str, Any]) -> str | None:
+        """The issue #11 item a refusal belongs to while that item has not landed, else None.
+
+        #11.1: the owner sold or withdrew the coin by hand and the book never adopted it, so
+        exits ask for more than there is. #11.2: the position is worth less than Upbit's
+        minimum (a partial sell or a partial entry left it so); an exit sent while the bot has
+        no price yet (the delisting rule at start-up, before the first print) is not checked
+        against the minimum and is refused.
+        """
+        if name == "insufficient_funds_ask" and market in self.hand_sold:
+            return None if holdings_available(self.engine) else "#11.1"
+        if name == "under_min_total_ask" and not DUST_HANDLED:
+            volume = D(str(body.get("volume", "0")))
+            return "#11.2" if volume * self.price(market) < MIN_TOTAL else None
+        return None
 
     # -- the rules: one step draws an action (hypothesis' swarm testing would switch whole
     # rules off per example, and a short run would then hardly trade), then its arguments --
