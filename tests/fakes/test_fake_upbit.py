@@ -1330,3 +1330,54 @@ async def test_ws_ping_drop_and_silence(fake: FakeUpbit) -> None:
             break
         await asyncio.sleep(0.02)
     assert fake.ws_connections == 0
+
+
+# ---------------------------------------------------------------- refusal log, owner by hand
+async def test_rejections_log_the_refused_bodies_and_reasons(fake, client):
+    fake.set_balance("KRW", D("1000000"))
+    fake.set_balance("BTC", D("0.001"))
+    await fake.trade("KRW-BTC", D("100000000"), D("0.01"))
+    fake.faults.fail_next(500, method="POST", path="/v1/orders")  # a fault is no refusal
+    assert (await apost(client, buy("100000000", "0.001", identifier="f-1"))).status_code == 500
+    ok = await apost(client, buy("99000000", "0.001", identifier="ok-1"))  # rests
+    off_grid = await apost(client, buy("100000500", "0.001", identifier="grid-1"))
+    too_much = await apost(client, sell("100000000", "0.002", identifier="funds-1"))
+    tiny = await apost(client, buy("100000000", "0.00001", identifier="tiny-1"))
+
+    assert ok.status_code == 201
+    assert [err(r) for r in (off_grid, too_much, tiny)] == [
+        "invalid_price_bid",
+        "insufficient_funds_ask",
+        "under_min_total_bid",
+    ]
+    assert [(r.body or {}).get("identifier") for r in fake.order_requests] == [
+        None,  # the fault answered before the body was read
+        "ok-1",
+        "grid-1",
+        "funds-1",
+        "tiny-1",
+    ]
+    refused = fake.rejections
+    assert [(r.error, (r.body or {})["identifier"]) for r in refused] == [
+        ("invalid_price_bid", "grid-1"),
+        ("insufficient_funds_ask", "funds-1"),
+        ("under_min_total_bid", "tiny-1"),
+    ]
+    assert refused[1].body == sell("100000000", "0.002", identifier="funds-1")
+    assert refused[1].error_message == "매도가능 잔고(BTC)이 부족합니다."
+    assert all(r.status == 400 for r in refused)
+
+
+async def test_withdraw_and_deposit_move_the_free_balance_only(fake, client):
+    fake.set_balance("BTC", D("0.5"), D("0.1"))
+    fake.withdraw("BTC", D("0.2"))
+    assert fake.balance("BTC") == (D("0.3"), D("0.1"))
+    fake.deposit("BTC", D("0.05"))
+    assert fake.balance("BTC") == (D("0.35"), D("0.1"))
+    with pytest.raises(ValueError, match=r"0\.35 free"):
+        fake.withdraw("BTC", D("0.4"))  # what an order locks cannot be taken
+    with pytest.raises(ValueError, match="cannot deposit"):
+        fake.deposit("BTC", D(0))
+    accounts = dec(await aget(client, "/v1/accounts"))
+    btc = next(a for a in accounts if a["currency"] == "BTC")
+    assert (D(btc["balance"]), D(btc["locked"])) == (D("0.35"), D("0.1"))

@@ -46,6 +46,15 @@ class RecordedRequest:
     group: str
     time: float  # time.monotonic() at arrival
     headers: dict[str, str] | None = None
+    #: the Upbit error name the handler answered with (``insufficient_funds_ask``, ...);
+    #: None when it succeeded or an injected fault / rate limit answered instead
+    error: str | None = None
+    error_message: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        """The exchange itself refused it (a rule, the funds), not a fault or a rate limit."""
+        return self.error is not None
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
@@ -199,6 +208,7 @@ class RestPipeline:
             await self._read_body(request, rec)
             result = await handler(request)
         except ApiError as err:
+            rec.error, rec.error_message = str(err.name), err.message
             return _error(err)
         if isinstance(result, tuple):
             return json_response(result[1], result[0])

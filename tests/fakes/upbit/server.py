@@ -142,6 +142,25 @@ class FakeUpbit:
     def orders(self) -> dict[str, FakeOrder]:
         return self.exchange.orders
 
+    @property
+    def order_requests(self) -> list[RecordedRequest]:
+        """Every order-creating request received (``POST /v1/orders``), in arrival order, with
+        its body, status (None: pending or lost) and, if the exchange refused it, ``error``."""
+        return [r for r in self.requests if r.method == "POST" and r.path == "/v1/orders"]
+
+    @property
+    def rejections(self) -> list[RecordedRequest]:
+        """The order-creating requests the exchange refused by its rules or for funds
+        (``under_min_total_bid``, ``invalid_price_ask``, ``insufficient_funds_ask``, ...),
+        with their bodies; injected faults and rate limits are not refusals."""
+        return [
+            r
+            for r in self.requests
+            if r.method == "POST"
+            and r.path in ("/v1/orders", "/v1/orders/cancel_and_new")
+            and r.refused
+        ]
+
     def order_by_identifier(self, identifier: str) -> FakeOrder | None:
         uuid = self.exchange.by_identifier.get(identifier)
         return self.exchange.orders.get(uuid) if uuid else None
@@ -162,6 +181,23 @@ class FakeUpbit:
     # ----- scripting -----
     def set_balance(self, currency: str, balance: Decimal, locked: Decimal = Decimal(0)) -> None:
         self.exchange.set_balance(currency, balance, locked)
+
+    def withdraw(self, currency: str, amount: Decimal) -> None:
+        """The owner takes ``amount`` of the free balance away by hand (a withdrawal, or a sale
+        on the app): what the bot's orders lock is untouched; more than is free is refused."""
+        amount = Decimal(amount)
+        free, locked = self.balance(currency)
+        if amount <= 0 or amount > free:
+            raise ValueError(f"cannot withdraw {amount} {currency}: {free} free")
+        self.exchange.set_balance(currency, free - amount, locked)
+
+    def deposit(self, currency: str, amount: Decimal) -> None:
+        """The owner adds ``amount`` to the free balance by hand (a deposit, a buy on the app)."""
+        amount = Decimal(amount)
+        if amount <= 0:
+            raise ValueError(f"cannot deposit {amount} {currency}")
+        free, locked = self.balance(currency)
+        self.exchange.set_balance(currency, free + amount, locked)
 
     def set_orderbook(
         self, market: str, asks: list[tuple[Decimal, Decimal]], bids: list[tuple[Decimal, Decimal]]
