@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 from trading.exchange import Exchange
 from trading.positions import Position, PositionState
 from trading.risk.decision import trading_day
+from trading.upbit.models import Account as AccountBalance
 
 ZERO = Decimal(0)
 HOLDING = (PositionState.ENTERING, PositionState.LONG, PositionState.EXITING)
@@ -43,9 +45,14 @@ class AccountView:
         self.day, self.day_open_equity = day, day_open_equity
 
     async def snapshot(
-        self, positions: dict[str, Position], prices: dict[str, Decimal]
+        self,
+        positions: dict[str, Position],
+        prices: dict[str, Decimal],
+        accounts: Sequence[AccountBalance] | None = None,
     ) -> Account:
-        balances = {a.currency: a for a in await self._exchange.accounts()}
+        """``accounts``: balances the caller just read (None: read them now)."""
+        read = await self._exchange.accounts() if accounts is None else accounts
+        balances = {a.currency: a for a in read}
         cash = balances.get(self._quote)
         holdings = ZERO
         for market, position in positions.items():

@@ -239,9 +239,12 @@ class Engine:
     # -- orders --------------------------------------------------------------------------------
 
     async def risk_context(self, market: str | None = None) -> RiskContext:
+        before = self.holdings.before()
+        accounts = await self.exchange.accounts()
+        await self.holdings.compare(before, accounts, "entry_check")  # what is read is used
         positions = self.positions.all()
         prices = {m: p for m in self.config.markets if (p := self.market_data.price(m))}
-        account = await self.account.snapshot(positions, prices)
+        account = await self.account.snapshot(positions, prices, accounts)
         now = self.market_time()
         return RiskContext(
             free_krw=account.free_krw,
@@ -374,7 +377,7 @@ class Engine:
             side="ask",
             ord_type="market",
             volume=volume,
-            reference_price=self.market_data.price(market),
+            reference_price=self._reference_price(market, position),
         )
         await self.positions.exit_submitted(market, intent.intent_id, why)
         refusal = await self._send(intent, reason)
@@ -383,6 +386,16 @@ class Engine:
         if isinstance(refusal, InsufficientFunds):
             return await self._exit_what_is_there(intent, why, reason)
         return False
+
+    def _reference_price(self, market: str, position: Position) -> Decimal | None:
+        """The price an exit's minimum total is checked at: the last print, else the last
+        candle, else the entry (at start-up a delisting exit may come before any print, and
+        without a price the check would let a sell Upbit refuses go out)."""
+        price = self.market_data.price(market)
+        if price is None:
+            history = self.market_data.history(market)
+            price = history[-1].close if history else position.avg_entry_price
+        return price
 
     async def _exit_what_is_there(self, intent: OrderIntent, why: ExitReason, reason: str) -> bool:
         """Upbit said the coin is not there, and ``_send`` had the account read: sell what it

@@ -11,8 +11,9 @@ whose position has no order in flight:
   (log, ``surplus``), never traded, never adopted;
 - the **free** part (not locked by the owner's own orders) caps what the next exit sells.
 
-It runs every ``upbit.balance_check_s``, at start-up, and at once after Upbit refuses an exit
-for insufficient funds. A position that changes while the balances are being read is left for
+It runs every ``upbit.balance_check_s``, at start-up, at once after Upbit refuses an order
+for insufficient funds, and on the balances every entry check reads anyway (what the bot has
+read, it acts on). A position that changes while the balances are being read is left for
 the next check: the balances may predate the change.
 """
 
@@ -20,11 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from trading.positions import Position, PositionState
+from trading.upbit.models import Account
 
 if TYPE_CHECKING:
     from trading.engine.core import Engine
@@ -53,12 +56,19 @@ class Holdings:
         self.adjustments = 0
 
     async def check(self, reason: str = "scheduled") -> HoldingsReport:
+        """Read the balances and hold the book against them."""
+        before = self.before()
+        return await self.compare(before, await self._engine.exchange.accounts(), reason)
+
+    async def compare(
+        self, before: dict[str, Position], accounts: Sequence[Account], reason: str
+    ) -> HoldingsReport:
+        """Hold the book against ``accounts``, read after the positions ``before`` were
+        taken (every read of the balances does: an entry check's too)."""
         engine = self._engine
-        markets = sorted(set(engine.config.markets) | set(engine.positions.all()))
-        before = {m: engine.positions.get(m) for m in markets}
-        balances = {a.currency: a for a in await engine.exchange.accounts()}
+        balances = {a.currency: a for a in accounts}
         adjusted: list[str] = []
-        for market in markets:
+        for market in sorted(before):
             position = before[market]
             if position.in_flight:
                 continue
@@ -89,6 +99,14 @@ class Holdings:
         return HoldingsReport(
             reason, tuple(adjusted), tuple((m, v) for m, v in self.surplus.items() if v)
         )
+
+    def before(self) -> dict[str, Position]:
+        """The positions to hold against balances about to be read."""
+        return {m: self._engine.positions.get(m) for m in self._markets()}
+
+    def _markets(self) -> list[str]:
+        engine = self._engine
+        return sorted(set(engine.config.markets) | set(engine.positions.all()))
 
     def sellable(self, position: Position) -> Decimal:
         """The most an exit of ``position`` can sell: its volume, or less if the last check
