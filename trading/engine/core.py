@@ -23,6 +23,7 @@ from typing import Any
 
 from trading.domain import Bar, TradePrint
 from trading.engine.account import AccountView
+from trading.engine.exits import ExitPlan, plan_exit
 from trading.engine.memory import RiskMemoryKeeper
 from trading.errors import OrderOutcomeUnknown, UpbitError
 from trading.events import (
@@ -118,6 +119,8 @@ class Engine:
         await self.remember_risk()  # a volatility halt may have switched
         history = self.market_data.history(market)
         position = self.positions.get(market)
+        if position.state is S.LONG and await self._set_aside_dust(market, position, bar.close):
+            return  # worth less than the minimum order: dust now, no position
         if position.state is S.LONG and await self._trail(market, bar, history):
             return
         warmup = self.strategy.warmup()
@@ -351,24 +354,78 @@ class Engine:
         await self.positions.entry_submitted(market, intent_id)
         return await self._send(intent, reason, entering=True)
 
+    def min_order_total(self, market: str) -> Decimal:
+        """The smallest order total the exchange accepts in ``market`` (KRW: 5,000)."""
+        minimum = self.exchange.rules.min_total(market)
+        if market.startswith("KRW-"):
+            return max(minimum, self.limits.min_order_krw)
+        return minimum
+
+    def plan_exit(self, market: str, volume: Decimal | None = None) -> ExitPlan:
+        """What an exit of ``volume`` (None: all) of the position would sell now."""
+        return plan_exit(
+            self.positions.get(market),
+            volume,
+            self.market_data.price(market),
+            self.min_order_total(market),
+        )
+
     async def exit(
         self, market: str, why: ExitReason, reason: str, volume: Decimal | None = None
     ) -> bool:
-        """Sell the position (or ``volume`` of it) at market; entry checks never block exits."""
+        """Sell the position (or ``volume`` of it) at market; entry checks never block exits.
+
+        What is sold is ``plan_exit``'s: the dust goes along with a whole exit, a part that
+        would leave less than the minimum order becomes the whole, and nothing the minimum
+        would refuse is sent; a position too small to sell is set aside as dust instead.
+        """
         position = self.positions.get(market)
         if position.state is not S.LONG or not position.volume:
             return False
-        volume = min(volume or position.volume, position.volume).quantize(VOLUME_STEP, ROUND_DOWN)
+        plan = self.plan_exit(market, volume)
+        if not plan.volume:
+            if plan.blocked == "dust":
+                await self.set_aside(market, f"{reason}: worth {plan.value} KRW")
+            else:
+                log.info("%s: nothing sold (%s; %s)", market, plan.blocked, reason)
+            return False
         intent = OrderIntent(
             intent_id=self.orders.new_intent_id(),
             market=market,
             side="ask",
             ord_type="market",
-            volume=volume,
-            reference_price=self.market_data.price(market),
+            volume=plan.volume,
+            reference_price=plan.price,
         )
-        await self.positions.exit_submitted(market, intent.intent_id, why)
+        await self.positions.exit_submitted(market, intent.intent_id, why, dust=plan.dust)
         return await self._send(intent, reason, entering=False)
+
+    async def set_aside(self, market: str, reason: str) -> Position:
+        """The long becomes dust: it holds no slot, blocks no entry, has no stop, and goes
+        with the next exit on the market."""
+        position = await self.positions.set_aside(market, reason, at=self.market_time())
+        self.stops.pop(market, None)
+        log.warning(
+            "%s: %s set aside as dust, below the %s minimum order (%s)",
+            market,
+            position.dust,
+            self.min_order_total(market),
+            reason,
+        )
+        return position
+
+    async def _set_aside_dust(
+        self, market: str, position: Position, price: Decimal | None = None
+    ) -> bool:
+        """Set a long (not in flight) aside if all it holds is worth less than the minimum."""
+        price = price or self.market_data.price(market)
+        if position.state is not S.LONG or not position.volume or price is None:
+            return False
+        plan = plan_exit(position, None, price, self.min_order_total(market))
+        if plan.blocked != "dust":
+            return False
+        await self.set_aside(market, f"worth {plan.value} KRW at {price}")
+        return True
 
     async def _send(self, intent: OrderIntent, reason: str, *, entering: bool) -> bool:
         try:
@@ -393,6 +450,8 @@ class Engine:
         if ended is None:
             return
         was, after = ended
+        if await self._set_aside_dust(market, after):
+            return  # a remainder (or an entry) too small to sell: dust, no position
         if was is S.ENTERING:
             await self.arm_stop(market, after)  # long with what filled, or flat
         elif after.state is not S.LONG:
