@@ -128,9 +128,10 @@ async def sell_preview(call: Call) -> Reply:
 
 async def sell(call: Call) -> Reply:
     t, market, percent = call.t, call.args["market"], call.args["percent"]
+    plan = call.api.sell_plan(market, percent)
     sent = await call.api.sell(market, percent, by=call.by)
     key = "sell.sent" if sent else "sell.nothing"
-    return Reply(t.t(key, market=market, percent=pct(percent)))
+    return Reply(t.t(key, market=market, percent=pct(Decimal(100) if plan.grown else percent)))
 
 
 def _exposure(call: Call, markets: tuple[str, ...]) -> tuple[list[str], list[str]]:

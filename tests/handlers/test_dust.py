@@ -72,7 +72,8 @@ async def test_sell_99_97_percent_sells_everything_and_the_preview_says_so(bot):
     assert ko is not None
     assert "포지션 전부를 매도합니다" in ko.plain_text()
 
-    await bot.confirm(OPERATOR, "/sell btc 99.97")
+    _, done = await bot.confirm(OPERATOR, "/sell btc 99.97")
+    assert done.title == "Sell order for 100% of KRW-BTC sent."
     position = bot.rig.engine.positions.get(BTC)
     assert position.state is not S.LONG  # nothing stuck
     assert (position.volume, position.dust) == (0, 0)
