@@ -385,7 +385,7 @@ class Engine:
         plan = self.plan_exit(market, volume)
         if not plan.volume:
             if plan.blocked == "dust":
-                await self.set_aside(market, f"{reason}: worth {plan.value} KRW")
+                await self.set_aside(market, f"{reason}: worth {plan.value:.0f} KRW")
             else:
                 log.info("%s: nothing sold (%s; %s)", market, plan.blocked, reason)
             return False
@@ -424,7 +424,7 @@ class Engine:
         plan = plan_exit(position, None, price, self.min_order_total(market))
         if plan.blocked != "dust":
             return False
-        await self.set_aside(market, f"worth {plan.value} KRW at {price}")
+        await self.set_aside(market, f"worth {plan.value:.0f} KRW at {price}")
         return True
 
     async def _send(self, intent: OrderIntent, reason: str, *, entering: bool) -> bool:
