@@ -92,6 +92,17 @@ class StateCollector(Collector):
                 snap.open_positions,
             )
             yield _gauge(
+                "upbit_bot_dust_holdings",
+                "Markets holding dust: coin worth less than the minimum order, kept apart from"
+                " positions and sold with the next exit",
+                snap.dust_holdings,
+            )
+            yield _gauge(
+                "upbit_bot_dust_krw",
+                "Value of the dust at the last price (included in equity)",
+                float(snap.dust_krw),
+            )
+            yield _gauge(
                 "upbit_bot_paused",
                 "1 while new entries are paused for all markets",
                 int(snap.paused),

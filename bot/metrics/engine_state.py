@@ -31,6 +31,8 @@ class EngineSnapshot:
     open_positions: int
     paused: bool
     kill_switch: bool
+    dust_holdings: int = 0  # markets holding dust: coin below the minimum order, no position
+    dust_krw: Decimal = ZERO  # its value at the last price
 
 
 class EngineReader:
@@ -82,12 +84,14 @@ class EngineReader:
             if item.side == "ask":
                 self._realized += item.pnl_krw
         self._booked = len(booked)
-        unrealized = ZERO
+        unrealized = dust_krw = ZERO
         for position in status.positions:
             price = status.prices.get(position.market)
             entry = position.avg_entry_price
             if position.state in HOLDING and position.volume and price and entry is not None:
                 unrealized += (price - entry) * position.volume
+            if position.dust and price:
+                dust_krw += position.dust * price
         return EngineSnapshot(
             equity_krw=status.equity_krw,
             free_krw=status.free_krw,
@@ -96,6 +100,8 @@ class EngineReader:
             open_positions=sum(1 for p in status.positions if p.state in HOLDING),
             paused=status.paused_all,
             kill_switch=status.kill_switch,
+            dust_holdings=sum(1 for p in status.positions if p.dust),
+            dust_krw=dust_krw,
         )
 
 

@@ -18,6 +18,30 @@ def refresh(call: Call, text: str) -> Button:
     return Button(call.t.t("button.refresh"), f"rf:{text}")
 
 
+def dust_lines(
+    call: Call, markets: tuple[str, ...] | None = None, key: str = "status"
+) -> list[str]:
+    """One line per market holding dust: its volume, KRW value and why it is not sold.
+
+    ``key``: the catalog section (``status`` for a holding, ``close`` for why nothing is sold).
+    """
+    lines = []
+    for d in call.api.dust():
+        if markets is not None and d.market not in markets:
+            continue
+        below = d.value_krw is not None and not d.sellable
+        lines.append(
+            call.t.t(
+                f"{key}.dust" if below else f"{key}.dust_kept",
+                market=d.market,
+                volume=volume(d.volume),
+                value="-" if d.value_krw is None else krw(d.value_krw),
+                min=krw(d.minimum_krw),
+            )
+        )
+    return lines
+
+
 def unrealized(position: Position, last: Decimal | None) -> Decimal | None:
     if position.state is not PositionState.LONG or last is None or not position.entry_volume:
         return None
@@ -80,6 +104,7 @@ async def status(call: Call) -> Reply:
     )
     return Reply(
         t.t("status.title"),
+        lines=tuple(dust_lines(call)),
         fields=tuple(fields),
         table=Table(headers, tuple(rows)),
         buttons=(refresh(call, "status"),),
@@ -106,7 +131,8 @@ async def balance(call: Call) -> Reply:
             )
         )
     headers = tuple(t.t(f"col.{c}") for c in ("currency", "total", "locked", "avg_buy", "value"))
-    lines = (t.t("balance.simulated"),) if call.dispatcher.mode != "live" else ()
+    lines: tuple[str, ...] = (t.t("balance.simulated"),) if call.dispatcher.mode != "live" else ()
+    lines += tuple(dust_lines(call))  # part of a coin's total above: no position, no slot
     return Reply(
         t.t("balance.title"),
         lines=lines,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from handlers.commands.info import dust_lines
 from handlers.fmt import krw, pct, price, volume
 from handlers.registry import ArgSpec, Call, Command, Role
 from handlers.reply import Reply, Severity
@@ -81,42 +82,73 @@ def _long_volume(call: Call, market: str) -> Decimal:
     return position.volume if position.state is PositionState.LONG else ZERO
 
 
+def _unsellable(call: Call, market: str) -> str | None:
+    """Why nothing of ``market`` can be sold: a long worth less than the minimum order, or
+    only dust; None when there is a position to sell or nothing at all."""
+    engine = call.api.engine
+    if _long_volume(call, market):
+        plan = engine.plan_exit(market)
+        if plan.blocked != "dust":
+            return None
+        return call.t.t(
+            "sell.dust",
+            market=market,
+            volume=volume(plan.wanted + plan.dust),
+            value="-" if plan.value is None else krw(plan.value),
+            min=krw(plan.minimum),
+        )
+    lines = dust_lines(call, (market,), "close")
+    return lines[0] if lines else None
+
+
 async def sell_preview(call: Call) -> Reply:
     t, market, percent = call.t, call.args["market"], call.args["percent"]
     _known(call, market)
     held = _long_volume(call, market)
-    if not held:
-        raise LookupError(t.t("trade.no_position", market=market))
-    amount = held * percent / 100
-    last = call.api.engine.market_data.price(market)
+    why = _unsellable(call, market)
+    if not held or why is not None:
+        raise LookupError(why or t.t("trade.no_position", market=market))
+    plan = call.api.sell_plan(market, percent)  # the order the press sends, or a refusal
+    sold = plan.volume - plan.dust
     fields = [
         (t.t("col.market"), market),
-        (t.t("trade.percent"), f"{pct(percent)}%"),
-        (t.t("col.volume"), f"{volume(amount.quantize(Decimal('1e-8')))} / {volume(held)}"),
+        (t.t("trade.percent"), f"{pct(percent)}%" + (" → 100%" if plan.grown else "")),
+        (t.t("col.volume"), f"{volume(sold)} / {volume(held)}"),
     ]
-    if last:
-        fields.append((t.t("trade.est_value"), f"{krw(amount * last)} KRW"))
-    fields += _slippage(call, market, "ask", amount)
-    return Reply(t.t("sell.preview", market=market), fields=tuple(fields))
+    if plan.dust:
+        fields.append((t.t("trade.dust_along"), volume(plan.dust)))
+    if plan.value is not None:
+        fields.append((t.t("trade.est_value"), f"{krw(plan.value)} KRW"))
+    fields += _slippage(call, market, "ask", plan.volume)
+    lines: tuple[str, ...] = ()
+    if plan.grown and plan.rest_value is not None:
+        lines = (t.t("sell.sells_all", left=krw(plan.rest_value), min=krw(plan.minimum)),)
+    return Reply(t.t("sell.preview", market=market), lines, fields=tuple(fields))
 
 
 async def sell(call: Call) -> Reply:
     t, market, percent = call.t, call.args["market"], call.args["percent"]
+    plan = call.api.sell_plan(market, percent)
     sent = await call.api.sell(market, percent, by=call.by)
     key = "sell.sent" if sent else "sell.nothing"
-    return Reply(t.t(key, market=market, percent=pct(percent)))
+    return Reply(t.t(key, market=market, percent=pct(Decimal(100) if plan.grown else percent)))
 
 
-def _exposure(call: Call, markets: tuple[str, ...]) -> list[str]:
+def _exposure(call: Call, markets: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """(a line per long an exit would sell, with the dust going along; a line per market
+    where nothing can be sold, and why)."""
     md = call.api.engine.market_data
-    lines = []
+    lines, unsellable = [], []
     for market in markets:
-        held = _long_volume(call, market)
-        if held:
+        why = _unsellable(call, market)
+        if why is not None:
+            unsellable.append(why)
+        elif _long_volume(call, market):
+            plan = call.api.engine.plan_exit(market)
             last = md.price(market)
-            value = "-" if last is None else f"{krw(held * last)} KRW"
-            lines.append(f"{market}: {volume(held)} ≈ {value}")
-    return lines
+            value = "-" if last is None else f"{krw(plan.volume * last)} KRW"
+            lines.append(f"{market}: {volume(plan.volume)} ≈ {value}")
+    return lines, unsellable
 
 
 async def close_preview(call: Call) -> Reply:
@@ -124,16 +156,18 @@ async def close_preview(call: Call) -> Reply:
     markets = call.api.engine.config.markets if target == "all" else (target,)
     if target != "all":
         _known(call, target)
-    lines = _exposure(call, tuple(markets))
-    if not lines:
-        raise LookupError(t.t("close.nothing"))
-    return Reply(t.t("close.preview"), tuple(lines))
+    lines, unsellable = _exposure(call, tuple(markets))
+    if not lines:  # nothing an order could sell: say why instead of asking
+        raise LookupError("\n".join(unsellable) or t.t("close.nothing"))
+    return Reply(t.t("close.preview"), tuple(lines + unsellable))
 
 
 async def close(call: Call) -> Reply:
     target = call.args["market"]
+    markets = call.api.engine.config.markets if target == "all" else (target,)
     sent = await call.api.close(None if target == "all" else target, by=call.by)
-    return Reply(call.t.t("close.done", markets=", ".join(sent) or "-"))
+    kept = dust_lines(call, tuple(m for m in markets if m not in sent), "close")
+    return Reply(call.t.t("close.done", markets=", ".join(sent) or "-"), tuple(kept))
 
 
 async def cancel_preview(call: Call) -> Reply:
@@ -162,7 +196,8 @@ async def flatten_preview(call: Call) -> Reply:
     t = call.t
     open_orders = len(await call.api.orders())
     lines = [t.t("flatten.orders", n=open_orders)]
-    lines += _exposure(call, call.api.engine.config.markets) or [t.t("positions.none")]
+    exits, unsellable = _exposure(call, call.api.engine.config.markets)
+    lines += (exits or [t.t("positions.none")]) + unsellable
     lines.append(t.t("flatten.after"))
     return Reply(t.t("flatten.preview"), tuple(lines), severity=Severity.CRITICAL)
 

@@ -30,6 +30,8 @@ METRICS: dict[str, frozenset[str]] = {
         "upbit_bot_realized_pnl_krw": "",
         "upbit_bot_unrealized_pnl_krw": "",
         "upbit_bot_open_positions": "",
+        "upbit_bot_dust_holdings": "",
+        "upbit_bot_dust_krw": "",
         "upbit_bot_trades_closed_total": "result",
         "upbit_bot_commands_total": "command outcome",
         "upbit_bot_notify_queue_depth": "transport",

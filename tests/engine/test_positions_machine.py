@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -33,13 +34,14 @@ SAMPLES: dict[str, tr.Trigger] = {
     "candle_closed": tr.BarClosed(bar(1)),
     "stop_moved": tr.MoveStop(D(90)),
     "adjusted": tr.Adjust(D("0.5"), "sold by hand"),
+    "set_aside": tr.SetAside("worth less than the minimum order"),
 }
 
 # The oracle, written out by hand rather than derived from TRANSITIONS.
 LEGAL = {
     S.FLAT: {"entry_submitted", "candle_closed", "adjusted"},
     S.ENTERING: {"entry_filled", "entry_failed", "candle_closed", "stop_moved"},
-    S.LONG: {"exit_submitted", "candle_closed", "stop_moved", "adjusted"},
+    S.LONG: {"exit_submitted", "candle_closed", "stop_moved", "adjusted", "set_aside"},
     S.EXITING: {"exit_filled", "exit_failed", "candle_closed", "stop_moved"},
     S.COOLDOWN: {"candle_closed", "adjusted"},
 }
@@ -321,3 +323,81 @@ def test_dust_outlives_the_round_trip() -> None:
         tr.ExitFilled(D(1), D(110), D(0), True, bar(3)),
     )
     assert (p.state, p.dust, p.dust_cost) == (S.COOLDOWN, D("0.01"), D(1))
+
+
+# -- dust: a long worth less than the minimum order is set aside, sold with the next exit ----
+
+
+def test_a_long_never_sold_from_set_aside_is_flat_with_all_of_it_as_dust() -> None:
+    long = run(
+        Position(M),
+        tr.EntrySubmitted("e1"),
+        tr.EntryFilled(D("0.3"), D(100), D("0.015"), True, bar(0)),
+    )
+    flat, events = apply(long, tr.SetAside("under the minimum", bar(2)), RULES)
+    assert (flat.state, flat.volume, flat.dust) == (S.FLAT, 0, D("0.3"))
+    assert flat.dust_cost == D("30.015")  # what it cost, its buy fee included
+    assert (flat.entry_volume, flat.entry_cost, flat.entry_fees) == (0, 0, 0)
+    assert events == []
+    assert can_enter(flat, bar(2), RULES) == (True, "ok")  # dust blocks no entry
+
+
+def test_an_exit_leaving_dust_closes_the_round_trip_on_what_it_sold() -> None:
+    p = run(
+        in_state(S.EXITING),  # 1 bought at 100 (fee 0.05), selling
+        tr.ExitFilled(D("0.9997"), D(110), D("0.05"), False, bar(3)),
+        tr.ExitFailed("done"),
+    )
+    assert (p.state, p.volume) == (S.LONG, D("0.0003"))
+    closed, events = apply(p, tr.SetAside("remainder under the minimum", bar(3)), RULES)
+    assert closed.state is S.COOLDOWN
+    assert (closed.volume, closed.dust) == (0, D("0.0003"))
+    assert closed.dust_cost == D("0.030015")  # 0.0003 x 100 and 0.0003 of the 0.05 buy fee
+    assert closed.cooldown_remaining == RULES.cooldown_candles
+    [event] = events
+    assert isinstance(event, ev.PositionClosed)
+    assert (event.volume, event.entry_price, event.exit_price) == (D("0.9997"), D(100), D(110))
+    assert event.fees_krw == D("0.049985") + D("0.05")
+    assert event.pnl_krw == D("0.9997") * 10 - event.fees_krw  # the dust's cost is no loss
+    assert (event.reason, event.at) == ("signal", bar(3))
+
+
+def test_the_next_exit_sells_the_dust_along_and_the_sums_stay_exact() -> None:
+    dusty = Position(M, dust=D("0.0003"), dust_cost=D("0.03"))
+    long = run(dusty, tr.EntrySubmitted("e2"), tr.EntryFilled(D(1), D(120), D(0), True, bar(5)))
+    assert (long.volume, long.dust, long.holding) == (D(1), D("0.0003"), D("1.0003"))
+    exiting, _ = apply(long, tr.ExitSubmitted("x2", ExitReason.STOP, D("0.0003")), RULES)
+    assert (exiting.volume, exiting.dust, exiting.dust_cost) == (D("1.0003"), 0, 0)
+    assert exiting.entry_cost == D("120.03")
+    closed, events = apply(exiting, tr.ExitFilled(D("1.0003"), D(130), D(0), True, bar(6)), RULES)
+    assert (closed.state, closed.holding) == (S.COOLDOWN, 0)
+    [event] = events
+    assert isinstance(event, ev.PositionClosed)
+    assert event.volume == D("1.0003")
+    assert event.pnl_krw == D("1.0003") * 130 - D("120.03")
+
+
+def test_part_of_the_dust_takes_its_share_of_the_cost() -> None:
+    long = run(
+        Position(M, dust=D("0.3"), dust_cost=D(30)),
+        tr.EntrySubmitted("e1"),
+        tr.EntryFilled(D(1), D(100), D(0), True, bar(0)),
+    )
+    p, _ = apply(long, tr.ExitSubmitted("x1", ExitReason.MANUAL, D("0.1")), RULES)
+    assert (p.volume, p.dust, p.dust_cost, p.entry_cost) == (D("1.1"), D("0.2"), D(20), D(110))
+
+
+def test_dust_cannot_be_overdrawn_and_nothing_cannot_be_set_aside() -> None:
+    long = in_state(S.LONG)
+    with pytest.raises(InvalidTrigger):
+        apply(long, tr.ExitSubmitted("x2", ExitReason.MANUAL, D("0.1")), RULES)
+    with pytest.raises(InvalidTrigger):
+        apply(long, tr.ExitSubmitted("x2", ExitReason.MANUAL, D("-1")), RULES)
+    entered = run(
+        Position(M),
+        tr.EntrySubmitted("e1"),
+        tr.EntryFilled(D(1), D(100), D(0), False, bar(0)),
+    )
+    zero = dataclasses.replace(entered, state=S.LONG, intent_id=None, volume=D(0))
+    with pytest.raises(InvalidTrigger):
+        apply(zero, tr.SetAside("?"), RULES)

@@ -77,11 +77,19 @@ class PositionMachine(RuleBasedStateMachine):
     def fail_entry(self, reason: str) -> None:
         self.step(tr.EntryFailed(reason))
 
-    @rule(reason=st.sampled_from(ExitReason))
-    def submit_exit(self, reason: ExitReason) -> None:
+    @rule(reason=st.sampled_from(ExitReason), dust_share=st.sampled_from([0, 0, 50, 100]))
+    def submit_exit(self, reason: ExitReason, dust_share: int) -> None:
         in_flight = self.p.intent_id is not None
-        accepted = self.step(tr.ExitSubmitted(self.new_id(), reason))
+        dust = (self.p.dust * dust_share / 100).quantize(D("1e-8"))
+        accepted = self.step(tr.ExitSubmitted(self.new_id(), reason, dust))
         assert not (accepted and in_flight), "a second order went in flight"
+
+    @rule(reason=st.text(max_size=5))
+    def set_aside(self, reason: str) -> None:
+        held = self.p.holding
+        if self.step(tr.SetAside(reason, bar(self.bar))):
+            assert self.p.holding == held  # nothing sold, nothing lost: dust
+            assert self.p.state in (S.FLAT, S.COOLDOWN)
 
     @rule(
         share=st.one_of(st.just(100), st.integers(1, 120)),
@@ -133,11 +141,14 @@ class PositionMachine(RuleBasedStateMachine):
     def no_fill_lost(self) -> None:
         p = self.p
         assert p.volume >= 0
-        assert self.bought == self.closed_volume + p.entry_volume
+        assert p.dust >= 0
+        assert p.dust_cost >= 0
+        assert self.bought == self.closed_volume + p.entry_volume + p.dust
         assert self.sold == self.closed_volume + p.exit_volume
         assert p.volume == p.entry_volume - p.exit_volume
         open_cash = p.exit_proceeds - p.entry_cost - p.fees
-        assert self.cash == self.realized + open_cash  # PnL exact to the last digit
+        # PnL exact to the last digit; the dust still carries its cost
+        assert self.cash == self.realized + open_cash - p.dust_cost
         if p.state in (S.FLAT, S.COOLDOWN):
             assert (p.volume, p.entry_volume, p.exit_volume) == (D(0), D(0), D(0))
         if p.state is S.LONG:

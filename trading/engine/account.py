@@ -57,13 +57,13 @@ class AccountView:
         holdings = ZERO
         for market, position in positions.items():
             price = prices.get(market)
-            if position.volume and price is not None:
-                holdings += position.volume * price
+            if position.holding and price is not None:
+                holdings += position.holding * price  # dust is money too, just no position
         return Account(
             free_krw=cash.balance if cash else ZERO,
             locked_krw=cash.locked if cash else ZERO,
             holdings_krw=holdings,
-            open_positions=sum(1 for p in positions.values() if p.state in HOLDING),
+            open_positions=sum(1 for p in positions.values() if p.state in HOLDING),  # not dust
         )
 
     def day_pnl(self, at: datetime, equity: Decimal) -> Decimal:

@@ -24,6 +24,7 @@ from typing import Any
 
 from trading.domain import Bar, TradePrint
 from trading.engine.account import AccountView
+from trading.engine.exits import ExitPlan, plan_exit
 from trading.engine.holdings import Holdings
 from trading.engine.memory import RiskMemoryKeeper
 from trading.errors import InsufficientFunds, OrderOutcomeUnknown, UpbitError
@@ -123,6 +124,8 @@ class Engine:
         await self.remember_risk()  # a volatility halt may have switched
         history = self.market_data.history(market)
         position = self.positions.get(market)
+        if position.state is S.LONG and await self._set_aside_dust(market, position, bar.close):
+            return  # worth less than the minimum order: dust now, no position
         if position.state is S.LONG and await self._trail(market, bar, history):
             return
         warmup = self.strategy.warmup()
@@ -359,27 +362,57 @@ class Engine:
         await self.positions.entry_submitted(market, intent_id)
         return await self._send(intent, reason) is None
 
+    def min_order_total(self, market: str) -> Decimal:
+        """The smallest order total the exchange accepts in ``market`` (KRW: 5,000)."""
+        minimum = self.exchange.rules.min_total(market)
+        if market.startswith("KRW-"):
+            return max(minimum, self.limits.min_order_krw)
+        return minimum
+
+    def plan_exit(self, market: str, volume: Decimal | None = None) -> ExitPlan:
+        """What an exit of ``volume`` (None: all) of the position would sell now."""
+        position = self.positions.get(market)
+        return plan_exit(
+            position,
+            volume,
+            self._reference_price(market, position),
+            self.min_order_total(market),
+        )
+
     async def exit(
         self, market: str, why: ExitReason, reason: str, volume: Decimal | None = None
     ) -> bool:
-        """Sell the position (or ``volume`` of it) at market; entry checks never block exits."""
+        """Sell the position (or ``volume`` of it) at market; entry checks never block exits.
+
+        What is sold is ``plan_exit``'s: the dust goes along with a whole exit, a part that
+        would leave less than the minimum order becomes the whole, and nothing the minimum
+        would refuse is sent; a position too small to sell is set aside as dust instead.
+        """
         position = self.positions.get(market)
         if position.state is not S.LONG or not position.volume:
             return False
-        most = self.holdings.sellable(position)  # the owner may have locked some in the app
-        volume = min(volume or position.volume, most).quantize(VOLUME_STEP, ROUND_DOWN)
-        if not volume:
-            log.warning("%s: nothing free to sell (the rest is locked by other orders)", market)
+        plan = self.plan_exit(market, volume)
+        free = self.holdings.free(position)  # the owner may have locked some in the app
+        if free is not None and plan.volume > free:
+            plan = self.plan_exit(market, min(volume or position.volume, free))
+            if plan.volume > free:
+                log.warning("%s: %s is free, the rest is locked by other orders", market, free)
+                return False
+        if not plan.volume:
+            if plan.blocked == "dust":
+                await self.set_aside(market, f"{reason}: worth {plan.value:.0f} KRW")
+            else:
+                log.info("%s: nothing sold (%s; %s)", market, plan.blocked, reason)
             return False
         intent = OrderIntent(
             intent_id=self.orders.new_intent_id(),
             market=market,
             side="ask",
             ord_type="market",
-            volume=volume,
-            reference_price=self._reference_price(market, position),
+            volume=plan.volume,
+            reference_price=plan.price,
         )
-        await self.positions.exit_submitted(market, intent.intent_id, why)
+        await self.positions.exit_submitted(market, intent.intent_id, why, dust=plan.dust)
         refusal = await self._send(intent, reason)
         if refusal is None:
             return True
@@ -404,9 +437,37 @@ class Engine:
         position = self.positions.get(market)
         if position.state is not S.LONG or intent.volume is None:
             return False
-        if min(position.volume, self.holdings.sellable(position)) >= intent.volume:
+        free = self.holdings.free(position)
+        if position.holding >= intent.volume and (free is None or free >= intent.volume):
             return False  # the account has it after all: nothing to change, no retry
         return await self.exit(market, why, reason)
+
+    async def set_aside(self, market: str, reason: str) -> Position:
+        """The long becomes dust: it holds no slot, blocks no entry, has no stop, and goes
+        with the next exit on the market."""
+        position = await self.positions.set_aside(market, reason, at=self.market_time())
+        self.stops.pop(market, None)
+        log.warning(
+            "%s: %s set aside as dust, below the %s minimum order (%s)",
+            market,
+            position.dust,
+            self.min_order_total(market),
+            reason,
+        )
+        return position
+
+    async def _set_aside_dust(
+        self, market: str, position: Position, price: Decimal | None = None
+    ) -> bool:
+        """Set a long (not in flight) aside if all it holds is worth less than the minimum."""
+        price = price or self.market_data.price(market)
+        if position.state is not S.LONG or not position.volume or price is None:
+            return False
+        plan = plan_exit(position, None, price, self.min_order_total(market))
+        if plan.blocked != "dust":
+            return False
+        await self.set_aside(market, f"worth {plan.value:.0f} KRW at {price}")
+        return True
 
     async def _send(self, intent: OrderIntent, reason: str) -> UpbitError | None:
         """Place ``intent``; None if it was sent, else why not (its position has moved on,
@@ -449,6 +510,8 @@ class Engine:
         if ended is None:
             return
         was, after = ended
+        if await self._set_aside_dust(market, after):
+            return  # a remainder (or an entry) too small to sell: dust, no position
         if was is S.ENTERING:
             await self.arm_stop(market, after)  # long with what filled, or flat
         elif after.state is not S.LONG:

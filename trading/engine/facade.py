@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from trading.engine import resets
 from trading.engine.core import Engine
+from trading.engine.exits import ExitPlan
 from trading.engine.memory import describe
 from trading.engine.pnl import AverageCost, Period, PnlRow, Realized, pnl_table
 from trading.engine.recovery import catch_up, resume_stops
@@ -42,7 +43,7 @@ from trading.events import (
 from trading.positions import ExitReason, Position, PositionState
 from trading.refusal import Refused
 from trading.risk import checks
-from trading.risk.decision import Decision, Denied
+from trading.risk.decision import Decision, Denied, krw
 from trading.risk.gate import RiskState
 from trading.risk.halts import HaltWindow
 from trading.risk.memory import RiskMemoryError
@@ -51,6 +52,7 @@ from trading.store import FillRecord, OrderRecord, ParamChangeRecord, Store
 from trading.upbit.models import Account
 
 log = logging.getLogger(__name__)
+
 PAUSE_KEY, PARAMS_KEY, HALTS_KEY = "engine.pause", "engine.params", "engine.halts"
 
 
@@ -68,6 +70,22 @@ class EngineStatus:
     positions: tuple[Position, ...]
     prices: dict[str, Decimal]
     active_halts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DustHolding:
+    """Coin of ``market`` held apart from any position because it is worth less than the
+    minimum order; it goes with the next exit on the market."""
+
+    market: str
+    volume: Decimal
+    value_krw: Decimal | None  # at the last price (None: no price yet)
+    minimum_krw: Decimal
+
+    @property
+    def sellable(self) -> bool:
+        """Worth the minimum now (the price rose): still sold with the next exit."""
+        return self.value_krw is not None and self.value_krw >= self.minimum_krw
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +250,18 @@ class EngineFacade:
                     next_start=window.next_start(now, schedule.zone),
                 )
             )
+        return out
+
+    def dust(self, market: str | None = None) -> list[DustHolding]:
+        """Every market's dust (or ``market``'s), valued at the last price."""
+        engine, prices = self.engine, self.prices()
+        out = []
+        for m in (market,) if market else engine.config.markets:
+            dust = engine.positions.get(m).dust
+            if dust:
+                price = prices.get(m)
+                value = None if price is None else dust * price
+                out.append(DustHolding(m, dust, value, engine.min_order_total(m)))
         return out
 
     async def balances(self) -> list[Account]:
@@ -413,16 +443,38 @@ class EngineFacade:
             market, krw, f"manual buy by {by}", cap=self.buy_cap(manual_limit)
         )
 
-    async def sell(self, market: str, percent: Decimal = Decimal(100), *, by: str) -> bool:
+    def sell_plan(self, market: str, percent: Decimal = Decimal(100)) -> ExitPlan:
+        """What ``sell`` would send now: the engine's own plan, so the preview and the order
+        agree. Refuses a sell that nothing can carry out (``Refused``)."""
         self._known(market)
         if not 0 < percent <= 100:
             raise ValueError(f"percent must be in (0, 100], got {percent}")
         position = self.engine.positions.get(market)
-        volume = position.volume * percent / 100
-        return await self.engine.exit(market, ExitReason.MANUAL, f"manual sell by {by}", volume)
+        wanted = None if percent == 100 else position.volume * percent / 100
+        plan = self.engine.plan_exit(market, wanted)
+        if plan.blocked == "below_min":
+            value, minimum = krw(plan.value or Decimal(0)), krw(plan.minimum)
+            raise Refused(
+                "sell_below_min",
+                f"{market}: a {value} KRW sell is below the {minimum} KRW minimum order;"
+                " sell a larger share",
+                market=market,
+                value=value,
+                min=minimum,
+            )
+        return plan
+
+    async def sell(self, market: str, percent: Decimal = Decimal(100), *, by: str) -> bool:
+        """Sell ``percent`` of the position, as ``sell_plan`` says (a rest worth less than the
+        minimum order goes too; the dust goes with a whole exit)."""
+        plan = self.sell_plan(market, percent)
+        wanted = None if plan.whole else plan.wanted
+        return await self.engine.exit(market, ExitReason.MANUAL, f"manual sell by {by}", wanted)
 
     async def close(self, market: str | None = None, *, by: str) -> tuple[str, ...]:
-        """Sell every long position (or one); returns the markets an exit was sent for."""
+        """Sell every long position (or one); returns the markets an exit was sent for. A
+        market holding only dust sends nothing (``dust`` says why); a long worth less than
+        the minimum order becomes dust."""
         markets = [market] if market else list(self.engine.config.markets)
         sent = []
         for m in markets:

@@ -108,13 +108,13 @@ class Holdings:
         engine = self._engine
         return sorted(set(engine.config.markets) | set(engine.positions.all()))
 
-    def sellable(self, position: Position) -> Decimal:
-        """The most an exit of ``position`` can sell: its volume, or less if the last check
-        (of this very position) found part of the coin locked by an order of the owner's."""
+    def free(self, position: Position) -> Decimal | None:
+        """The coin free to sell as the last check of this very position found it (the
+        owner's own orders lock the rest); None: not known since the position changed."""
         known = self._free.get(position.market)
         if known is None or known[0] != _key(position):
-            return position.volume
-        return min(position.volume, known[1])
+            return None
+        return known[1]
 
     def _note_surplus(self, market: str, surplus: Decimal) -> None:
         surplus = max(surplus, ZERO)

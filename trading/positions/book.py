@@ -189,8 +189,10 @@ class PositionBook:
     ) -> Position:
         return await self.apply(market, tr.EntryFailed(reason, intent_id))
 
-    async def exit_submitted(self, market: str, intent_id: str, reason: ExitReason) -> Position:
-        return await self.apply(market, tr.ExitSubmitted(intent_id, reason))
+    async def exit_submitted(
+        self, market: str, intent_id: str, reason: ExitReason, *, dust: Decimal = Decimal(0)
+    ) -> Position:
+        return await self.apply(market, tr.ExitSubmitted(intent_id, reason, dust))
 
     async def exit_filled(
         self,
@@ -233,6 +235,9 @@ class PositionBook:
 
     async def stop_moved(self, market: str, price: Decimal) -> Position:
         return await self.apply(market, tr.MoveStop(price))
+
+    async def set_aside(self, market: str, reason: str, *, at: datetime | None = None) -> Position:
+        return await self.apply(market, tr.SetAside(reason, at))
 
     async def adjust(
         self, market: str, holding: Decimal, reason: str, *, expect: Position | None = None

@@ -47,6 +47,9 @@ TRANSITIONS: dict[tuple[PositionState, str], frozenset[PositionState]] = {
     (S.FLAT, "adjusted"): frozenset({S.FLAT}),
     (S.LONG, "adjusted"): frozenset({S.LONG, S.FLAT}),
     (S.COOLDOWN, "adjusted"): frozenset({S.COOLDOWN}),
+    # a long worth less than the minimum order becomes dust: after an exit the round trip
+    # closes (cooldown), a long never sold from is flat
+    (S.LONG, "set_aside"): frozenset({S.FLAT, S.COOLDOWN}),
 }
 
 TRIGGER_NAMES: dict[type[tr.Trigger], str] = {
@@ -59,6 +62,7 @@ TRIGGER_NAMES: dict[type[tr.Trigger], str] = {
     tr.BarClosed: "candle_closed",
     tr.MoveStop: "stop_moved",
     tr.Adjust: "adjusted",
+    tr.SetAside: "set_aside",
 }
 
 # Sums of price x volume must never round: trap instead of losing a digit.
@@ -128,7 +132,7 @@ def _handle(p: Position, t: tr.Trigger, rules: PositionRules) -> Result:
         case tr.ExitSubmitted():
             _need_intent(p, t.intent_id)
             p = dataclasses.replace(
-                p, state=S.EXITING, intent_id=t.intent_id, exit_reason=t.reason
+                _take_dust(p, t.dust), state=S.EXITING, intent_id=t.intent_id, exit_reason=t.reason
             )
             return p, []
         case tr.ExitFilled():
@@ -164,6 +168,8 @@ def _handle(p: Position, t: tr.Trigger, rules: PositionRules) -> Result:
             return dataclasses.replace(p, stop_price=t.price), [event]
         case tr.Adjust():
             return _adjusted(p, t)
+        case tr.SetAside():
+            return _set_aside(p, t, rules)
     raise TypeError(f"unknown trigger {t!r}")  # pragma: no cover
 
 
@@ -214,6 +220,50 @@ def _adjusted(p: Position, t: tr.Adjust) -> Result:
         reason=t.reason,
     )
     return new, [event]
+
+
+def _take_dust(p: Position, dust: Decimal) -> Position:
+    """``dust`` of the dust joins the position with its share of the dust's cost: an exit
+    that sells it along then accounts for one volume, and the sums stay exact."""
+    if not dust:
+        return p
+    if not ZERO < dust <= p.dust:
+        raise InvalidTrigger(p.market, f"cannot sell {dust} of dust {p.dust}")
+    cost = p.dust_cost if dust == p.dust else _share(p.dust_cost, dust, p.dust)
+    return dataclasses.replace(
+        p,
+        volume=_EXACT.add(p.volume, dust),
+        entry_volume=_EXACT.add(p.entry_volume, dust),
+        entry_cost=_EXACT.add(p.entry_cost, cost),
+        dust=_EXACT.subtract(p.dust, dust),
+        dust_cost=_EXACT.subtract(p.dust_cost, cost),
+    )
+
+
+def _set_aside(p: Position, t: tr.SetAside, rules: PositionRules) -> Result:
+    """The whole volume becomes dust, taking its share of the entry cost and fees with it:
+    a round trip that sold some closes on what it sold, exactly as a full exit would (the
+    dust's cost is no loss yet), and one that never sold is flat. What the dust cost comes
+    back as entry cost when an exit sells it, so every sum stays exact."""
+    if not p.volume:
+        raise InvalidTrigger(p.market, "no volume to set aside")
+    if p.volume == p.entry_volume:
+        cost, fees = p.entry_cost, p.entry_fees
+    else:
+        cost = _share(p.entry_cost, p.volume, p.entry_volume)
+        fees = _share(p.entry_fees, p.volume, p.entry_volume)
+    p = dataclasses.replace(
+        p,
+        volume=ZERO,
+        entry_volume=_EXACT.subtract(p.entry_volume, p.volume),
+        entry_cost=_EXACT.subtract(p.entry_cost, cost),
+        entry_fees=_EXACT.subtract(p.entry_fees, fees),
+        dust=_EXACT.add(p.dust, p.volume),
+        dust_cost=_EXACT.add(p.dust_cost, _EXACT.add(cost, fees)),
+    )
+    if p.exit_volume:
+        return _closed(p, rules, t.at)
+    return _fresh(p, S.FLAT, exit_reason=p.exit_reason, exit_bar=p.exit_bar), []
 
 
 def _share(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:

@@ -78,6 +78,8 @@ class Position:
     any split of partial fills gives the same PnL to the last digit; ``avg_entry_price`` is
     derived for display. ``intent_id`` is the one order in flight: set exactly while
     ``entering`` or ``exiting``. ``exit_bar`` is the start of the candle of the last exit.
+    ``dust`` is coin worth less than the minimum order, held apart from the position (it
+    blocks nothing) and sold with the next exit; ``dust_cost`` what it cost, buy fees included.
     """
 
     market: str

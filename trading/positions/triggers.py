@@ -45,8 +45,12 @@ class EntryFailed:
 
 @dataclass(frozen=True, slots=True)
 class ExitSubmitted:
+    """``dust``: how much of the dust this exit sells along with the position; it joins the
+    position (volume and cost) as the order goes out, so the fills reduce one volume."""
+
     intent_id: str
     reason: ExitReason
+    dust: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,17 @@ class Adjust:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    """The long's volume is worth less than the exchange's minimum order: it cannot be sold
+    on its own, so it becomes dust, sold with the next exit on the market. After an exit the
+    round trip closes as a full exit would (``PositionClosed``, cooldown); else it is flat.
+    ``at`` dates the close (market time)."""
+
+    reason: str
+    at: datetime | None = None
+
+
 Trigger = (
     EntrySubmitted
     | EntryFilled
@@ -98,4 +113,5 @@ Trigger = (
     | BarClosed
     | MoveStop
     | Adjust
+    | SetAside
 )
