@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from trading.engine.facade import PARAMS_KEY, EngineFacade
 from trading.engine.tunables import Tunables
 from trading.events import Event, OrderPlaced
 from trading.positions import PositionState
+from trading.risk.decision import trading_day
 from trading.store import Store, create_engine, session_factory, upgrade
 from trading.strategies import build_strategy
 
@@ -75,6 +76,7 @@ class LimitsMachine(RuleBasedStateMachine):
         self.folder = Path(tempfile.mkdtemp(prefix="limits-"))
         self.url = f"sqlite+aiosqlite:///{self.folder / 'bot.db'}"
         self.now = T0
+        self.last_print = T0  # the market's clock: the time of the newest trade print
         self.prices = dict(START)
         self.manual_buyer = False  # an admin's /buy is being handled: its cap is the manual one
         self.violations: list[str] = []
@@ -150,6 +152,7 @@ class LimitsMachine(RuleBasedStateMachine):
                 for second in (1, 30):
                     at = self.now + timedelta(seconds=second)
                     self.rig.loop.put_print(TradePrint(m, self.prices[m], D("0.01"), at))
+                    self.last_print = max(self.last_print, at)
             self.now += timedelta(minutes=1)
             await self.rig.loop.drain()
 
@@ -164,26 +167,41 @@ class LimitsMachine(RuleBasedStateMachine):
         finally:
             self.manual_buyer = False
 
-    def _admin_only(self) -> dict[str, bool]:
-        """What only an admin may lift: the kill switch and the loss halts."""
+    def _admin_only(self) -> dict[str, tuple[bool, date | None]]:
+        """What only an admin may lift: the kill switch and the loss halts; each is on or
+        off, with the trading day a loss halt is on (None for the kill switch)."""
         gate = self.engine.gate
         return {
-            "the kill switch": self.engine.kill_switch,
-            "the daily-loss halt": gate.daily_loss.trip_reason is not None,
-            "the drawdown halt": gate.drawdown.trip_reason is not None,
+            "the kill switch": (self.engine.kill_switch, None),
+            "the daily-loss halt": (
+                gate.daily_loss.trip_reason is not None,
+                gate.daily_loss.memory().day,
+            ),
+            "the drawdown halt": (
+                gate.drawdown.trip_reason is not None,
+                gate.drawdown.memory().day,
+            ),
         }
 
     def chat(self, user: str, text: str, language: str, confirm: bool) -> None:
         who = USERS[user]
         before = self._admin_only()
         self.run(self._say(who, text, language, confirm))
-        if who is not ADMIN:
-            after = self._admin_only()
-            self.violations += [
-                f"{user} lifted {what} with {text!r}"
-                for what, on in before.items()
-                if on and not after[what]
-            ]
+        if who is ADMIN:
+            return
+        after = self._admin_only()
+        today = trading_day(self.last_print, self.engine.limits.zone)
+        for what, (on, day) in before.items():
+            still_on, new_day = after[what]
+            if not on or still_on:
+                continue
+            # A loss halt ends with its trading day, and a breaker turns to the next day at
+            # its first look on it (an entry check, /risk, /reset: docs/architecture.md), so
+            # a non-admin's /buy may be the look that ends yesterday's halt. That is the
+            # day's doing, not the user's, if the market's clock has reached the new day.
+            if day is not None and new_day is not None and day < new_day <= today:
+                continue
+            self.violations.append(f"{user} lifted {what} with {text!r}")
 
     # -- rules -----------------------------------------------------------------------------
 
@@ -304,3 +322,35 @@ LimitsMachine.TestCase.settings = settings(
 TestLimits = LimitsMachine.TestCase
 # each example starts a bot: on a busy 2-core machine ten take minutes, not the default 120 s
 TestLimits.pytestmark = [pytest.mark.timeout(900)]
+
+
+def _bids(machine: LimitsMachine, market: str) -> int:
+    return sum(
+        1
+        for e in machine.events
+        if isinstance(e, OrderPlaced) and e.side == "bid" and e.market == market
+    )
+
+
+def test_the_first_look_on_a_new_day_ends_yesterdays_halt_whoever_looks() -> None:
+    """The sequence the machine once failed on: the daily-loss halt trips, a day passes, and
+    an operator's ``/buy`` is the first look on the new day. It ends the halt (the day does),
+    and the buy goes out; the same ``/buy`` on the halt's own day is refused and lifts nothing."""
+    machine = LimitsMachine()
+    try:
+        machine.chat("operator", "/buy eth 50만", "en", True)
+        machine.prices_move(minutes=2, moves=[D("-0.05")], market="KRW-ETH")  # the stop sells
+        machine.chat("operator", "/buy btc 50만", "en", True)  # the look that trips the halt
+        halt = machine.engine.gate.daily_loss
+        assert halt.trip_reason is not None
+        machine.prices_move(minutes=1, moves=[D(0)], market=None)
+        machine.chat("operator", "/buy btc 50만", "en", True)  # the same day: refused
+        assert halt.trip_reason is not None
+        assert _bids(machine, "KRW-BTC") == 0
+        machine.next_day()
+        machine.chat("operator", "/buy btc 50만", "en", True)
+        assert halt.trip_reason is None
+        assert _bids(machine, "KRW-BTC") == 1
+        machine.no_limit_was_passed()
+    finally:
+        machine.teardown()
