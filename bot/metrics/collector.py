@@ -126,7 +126,7 @@ class StateCollector(Collector):
         yield CounterMetricFamily(
             "upbit_bot_balance_checks",
             "Comparisons of the account's balances with the book (scheduled, at start, after "
-            "an insufficient-funds refusal)",
+            "an insufficient-funds refusal, at entry checks)",
             value=engine.holdings.checks,
         )
         suspended = GaugeMetricFamily(

@@ -19,8 +19,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, replace
 
 from trading.errors import (
     OrderingSuspended,
@@ -36,27 +35,9 @@ REFUSALS_PER_HOUR = 5
 WINDOW_S = 3600
 
 
-@dataclass(frozen=True, slots=True)
-class Body:
-    """The part of an order that decides Upbit's answer (not its identifier)."""
-
-    market: str
-    side: str
-    ord_type: str
-    price: Decimal | None
-    volume: Decimal | None
-    time_in_force: str | None
-
-    @classmethod
-    def of(cls, intent: OrderIntent) -> Body:
-        return cls(
-            intent.market,
-            intent.side,
-            intent.ord_type,
-            intent.price,
-            intent.volume,
-            intent.time_in_force,
-        )
+def body(intent: OrderIntent) -> OrderIntent:
+    """The part of an order that decides Upbit's answer: all but its id and our reference."""
+    return replace(intent, intent_id="", reference_price=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +64,7 @@ class RefusalGuard:
         self.limit = limit
         self.window_s = window_s
         self._clock = clock
-        self._bodies: dict[Body, tuple[float, str | int]] = {}
+        self._bodies: dict[OrderIntent, tuple[float, str | int]] = {}
         self._refusals: dict[str, deque[tuple[float, str]]] = {}
         self.suspended: dict[str, Suspension] = {}
 
@@ -97,7 +78,7 @@ class RefusalGuard:
                 market=market,
             )
         now = self._clock()
-        seen = self._bodies.get(Body.of(intent))
+        seen = self._bodies.get(body(intent))
         if seen is not None and now - seen[0] < self.window_s:
             raise RefusedBefore(
                 f"{market}: Upbit refused this very order ({seen[1]}) "
@@ -110,7 +91,7 @@ class RefusalGuard:
         now = self._clock()
         self._forget(now)
         name = exc.name if exc.name != "" else type(exc).__name__
-        self._bodies[Body.of(intent)] = (now, name)
+        self._bodies[body(intent)] = (now, name)
         log = self._refusals.setdefault(intent.market, deque())
         log.append((now, str(name)))
         if intent.market in self.suspended or len(log) < self.limit:
@@ -127,8 +108,8 @@ class RefusalGuard:
         lifted = tuple(m for m in markets if self.suspended.pop(m, None) is not None)
         for m in markets:
             self._refusals.pop(m, None)
-            for body in [b for b in self._bodies if b.market == m]:
-                del self._bodies[body]
+            for refused in [b for b in self._bodies if b.market == m]:
+                del self._bodies[refused]
         return lifted
 
     def restore(self, markets: Iterable[str]) -> None:
@@ -141,5 +122,5 @@ class RefusalGuard:
         for log in self._refusals.values():
             while log and log[0][0] <= cutoff:
                 log.popleft()
-        for body in [b for b, (at, _) in self._bodies.items() if at <= cutoff]:
-            del self._bodies[body]
+        for refused in [b for b, (at, _) in self._bodies.items() if at <= cutoff]:
+            del self._bodies[refused]
