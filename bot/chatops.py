@@ -180,10 +180,11 @@ class ChatOps:
             await self.notifier.on_event(BotStopping(mode=self.config.bot.mode, reason=reason))
         if self.reports is not None:
             await self.reports.stop()
-        for transport in reversed(self.transports):
-            await transport.stop()
+        # drain first (within notify.stop_grace_s): the notice goes out through the transports
         if self.notifier is not None:
             await self.notifier.stop()
+        for transport in reversed(self.transports):
+            await transport.stop()
 
 
 def _secret(value: object) -> str:

@@ -55,5 +55,10 @@ async def test_bot_talks_on_telegram_and_slack(tmp_path, base_env):
                 await asyncio.sleep(0)
     assert status.parse_mode == "HTML"
     assert "stopped cleanly" in bot.output
+    # the shutdown notice reaches both platforms: the notifier drains before the transports
+    # stop (issue #12.3: it was dropped with "telegram transport is not running")
+    assert any("Bot stopping" in (m.get("text") or "") for m in tg.messages(CHAT))
+    assert any("Bot stopping" in (m.text or "") for m in slack.messages(CHANNEL))
+    assert "transport is not running" not in bot.output
     assert tg.token not in bot.output
     assert slack.bot_token not in bot.output
