@@ -54,7 +54,7 @@ def to_messages(reply: Reply) -> list[tuple[str, list[dict[str, Any]]]]:
         rows = (reply.table.headers, *reply.table.rows)
         widths = [max(len(str(c)) for c in col) for col in zip(*rows, strict=False)]
         lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)) for r in rows]
-        body += _code_blocks(lines)
+        body += _code_blocks([escape(line) for line in lines])
     actions = []
     if reply.buttons:
         actions.append(
@@ -79,7 +79,12 @@ def to_messages(reply: Reply) -> list[tuple[str, list[dict[str, Any]]]]:
         blocks = ([header] if n == 0 else []) + page
         if n == len(pages) - 1:
             blocks += actions
-        text = reply.plain_text() if len(pages) == 1 else _fallback(title if n == 0 else "", page)
+        # the text is parsed like mrkdwn (a raw ``<!channel>`` would notify everyone)
+        text = (
+            escape(reply.plain_text())
+            if len(pages) == 1
+            else _fallback(escape(title) if n == 0 else "", page)
+        )
         messages.append((text[:TEXT_LIMIT], blocks))
     return messages
 

@@ -256,3 +256,19 @@ async def test_an_individual_slash_command_reaches_its_command(setup):
     reply = await setup.slack.wait_for(lambda: said(setup.slack)[-1])
 
     assert reply.response_type == "in_channel"
+
+
+async def test_fallback_text_is_escaped_so_no_mention_goes_live(setup):
+    """Slack parses ``<!channel>`` in a message's text: user words shown back (a halt window's
+    name, say) must reach it escaped, in one message or split over several (issue #12.4)."""
+    words = "<!channel> & <@U7>"
+    await setup.transport.send(
+        CHANNEL, Reply(f"halt {words}", lines=(words,), fields=(("name", words),)), silent=False
+    )
+    many = tuple(f"{words} line {n:04d} of a long push" for n in range(1000))
+    await setup.transport.send(CHANNEL, Reply("many", lines=many), silent=False)
+
+    texts = [m.text or "" for m in setup.slack.messages(CHANNEL)]
+    assert len(texts) > 2
+    assert all("<!" not in t and "<@" not in t for t in texts)
+    assert "&lt;!channel&gt; &amp; &lt;@U7&gt;" in texts[0]
