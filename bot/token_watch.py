@@ -46,12 +46,7 @@ class TokenWatch:
         if platform in self._refused:
             return
         refusal = self._refused[platform] = Refused(variable, reason)
-        log.error(
-            "%s while running: nothing reaches %s until the token is replaced and the bot "
-            "restarted",
-            refusal.line(platform),
-            platform,
-        )
+        log.error("%s while running: replace the token and restart", refusal.line(platform))
         self._publish(ChatTokenRefused(platform=platform, variable=variable, reason=reason))
 
     def refusal(self, platform: str) -> Refused | None:

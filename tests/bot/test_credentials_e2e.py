@@ -197,3 +197,32 @@ async def test_a_telegram_token_revoked_while_running_is_told_on_slack(tmp_path,
     assert 'upbit_bot_chat_ready{platform="telegram"} 0.0' in metrics
     assert "stopped cleanly" in bot.output
     assert tg.token not in bot.output
+
+
+async def test_a_slack_app_token_revoked_while_running_is_named_at_the_reconnect(
+    tmp_path, base_env
+):
+    async with FakeTelegram() as tg, FakeSlack() as slack:
+        bot = await Bot.start(tmp_path, chat_env(base_env, tg, slack))
+        try:
+            await bot.wait_for("chat-ops ready: telegram, slack", within_s=30)
+            await slack.wait_connected(timeout=10)
+
+            slack.revoke(slack.app_token)
+            await slack.send_disconnect()  # Slack asks for a reconnect: a new URL is refused
+            alert = await tg.wait_for(
+                lambda c: c.method == "sendMessage" and "SLACK_APP_TOKEN" in (c.text or ""),
+                timeout=30,
+            )
+            status, after, _ = await readiness(base_env["UPBIT_BOT_HTTP__PORT"])
+            bot.proc.send_signal(signal.SIGTERM)
+            assert await bot.finish(within_s=30) == 0
+        finally:
+            if bot.proc.returncode is None:
+                bot.proc.kill()
+                await asyncio.sleep(0)
+
+    assert "token_revoked" in (alert.plain_text or "")
+    assert status == 503
+    assert "SLACK_APP_TOKEN was refused by Slack (token_revoked)" in str(after["checks"])
+    assert "stopped cleanly" in bot.output

@@ -140,9 +140,6 @@ class FakeTelegram:
         if not TOKEN_RE.fullmatch(token):
             return _json(ApiError(404, "Not Found").body(), 404)
         if token != self.token or self.revoked:
-            self.requests.append(
-                RecordedCall(method, {}, time.monotonic(), request.method, status=401)
-            )
             return _json(ApiError(401, "Unauthorized").body(), 401)
         entry = self.api.methods.get(method.lower())
         if entry is None:
