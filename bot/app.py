@@ -1,6 +1,7 @@
 """The one event loop: start the parts in order, wait for a stop signal, stop them in reverse.
 
-Order: store migrations -> HTTP health endpoints -> Upbit REST client (when the mode or the
+Order: store migrations -> HTTP health endpoints -> the chat platforms' credentials (a wrong
+token stops the start here, exit code 2) -> Upbit REST client (when the mode or the
 feed needs it) -> the trader (engine, reconciliation, feeds) -> chat-ops (command layer,
 Telegram, Slack, notifier, daily report) -> the console. Every event goes through the bus.
 """
@@ -22,11 +23,18 @@ from bot.api.wiring import build_http_server
 from bot.chatops import ChatOps, version
 from bot.config import AppConfig
 from bot.console import run_console
+from bot.credentials import (
+    CredentialsRefused,
+    PlatformUnreachable,
+    check_credentials,
+    credentials_of,
+)
 from bot.event_log import describe
 from bot.http_server import HttpServer
 from bot.leadership import Leadership, leadership_for
 from bot.logs import setup_logging
 from bot.metrics import Metrics, metrics_route
+from bot.token_watch import TokenWatch
 from bot.trader import Trader
 from trading.bus import EventBus
 from trading.candle_file import CandleFileError
@@ -39,6 +47,7 @@ from trading.upbit.rest import UpbitRestClient
 
 log = logging.getLogger("bot")
 BUNDLED_REPLAY = "upbit_KRW-BTC_1m.csv"
+EXIT_REFUSED = 2  # bot.cli.EXIT_CONFIG: a refused token is a configuration error
 
 
 def bundled_replay_file() -> Path:
@@ -72,6 +81,10 @@ class App:
             markets=config.bot.markets,
         )
         self.metrics.subscribe(self.bus)
+        # chat tokens refused while running: /readyz, the metrics and the other platform
+        platforms = dict.fromkeys(c.platform for c in credentials_of(config))
+        self.tokens = TokenWatch(platforms, self.on_event)
+        self.metrics.sources.chat_ready = self.tokens.ready
         self.revision: str | None = None
         self.state = "new"
 
@@ -119,6 +132,8 @@ class App:
             await self.http.start()
             self.metrics.sources.loop_lag_s = self.http.loop_lag_s
             log.info("health endpoints on http://%s:%d/healthz", cfg.http.host, self.http.port)
+        # before anything that trades or talks: a wrong chat token leaves nothing to undo
+        await check_credentials(credentials_of(cfg))
         if cfg.bot.mode == "live" or cfg.bot.feed == "upbit":
             await self._start_upbit()
         replay = Path(cfg.bot.replay_file) if cfg.bot.replay_file else bundled_replay_file()
@@ -167,6 +182,7 @@ class App:
             bus=self.bus,
             health=self._health,
             on_command=self.metrics.on_command,
+            tokens=self.tokens,
         )
         await self.chatops.start(self._early)  # reads the buffer before its first await
         self._early = []
@@ -281,7 +297,8 @@ async def console(app: App) -> None:
 
 
 async def run(config: AppConfig) -> int:
-    """Run until SIGINT/SIGTERM (or ``quit``); 0 on a clean stop, 1 if start-up failed."""
+    """Run until SIGINT/SIGTERM (or ``quit``); 0 on a clean stop, 1 if start-up failed, 2 if a
+    chat platform refused a token (a config error: restarting will not help)."""
     secrets = [s.get_secret_value() for s in config.secrets.model_dump().values() if s]
     setup_logging(config.bot.log_level, json_lines=config.bot.log_json, secrets=secrets)
     stop = asyncio.Event()
@@ -292,6 +309,15 @@ async def run(config: AppConfig) -> int:
     app = App(config, stop)
     try:
         await app.start()
+    except CredentialsRefused as exc:
+        for line in exc.lines:
+            log.error("%s", line)  # noqa: TRY400 - one line per token, no traceback
+        await app.stop()
+        return EXIT_REFUSED
+    except PlatformUnreachable as exc:
+        log.error("%s", exc)  # noqa: TRY400 - the message is the news
+        await app.stop()
+        return 1
     except (UpbitError, StoreError, CandleFileError, StrategyError, OSError, ValueError) as exc:
         log.error("start-up failed: %s", exc)  # noqa: TRY400 - the message is the news
         await app.stop()

@@ -19,6 +19,7 @@ from bot.notify.notifier import Notifier
 from bot.report import ReportScheduler
 from bot.slack import SlackTransport
 from bot.telegram import TelegramTransport
+from bot.token_watch import TokenWatch
 from handlers.auth import Authorizer, Policy
 from handlers.commands import build_registry
 from handlers.dispatcher import AuditObserver, Dispatcher
@@ -68,8 +69,11 @@ class ChatOps:
         bus: EventBus,
         health: Callable[[], Mapping[str, str]],
         on_command: AuditObserver | None = None,
+        tokens: TokenWatch | None = None,
     ) -> None:
+        """``tokens``: told when a platform refuses its token while running."""
         self.config = config
+        self._tokens = tokens
         self._on_command = on_command  # told (command, outcome) of every audited command
         self._facade = facade
         self._store = store
@@ -118,6 +122,7 @@ class ChatOps:
                 listen=tg.webhook_listen,
                 port=tg.webhook_port,
                 member_roles=members,
+                on_refused=self._reporter("telegram"),
             )
             self.transports.append(telegram)
             senders["telegram"] = telegram
@@ -134,6 +139,7 @@ class ChatOps:
                 command=sl.command,
                 listen=sl.http_listen,
                 port=sl.http_port,
+                on_refused=self._reporter("slack"),
             )
             self.transports.append(slack)
             senders["slack"] = slack
@@ -161,6 +167,9 @@ class ChatOps:
         )
         names = ", ".join(t.name for t in self.transports) or "console only"
         log.info("chat-ops ready: %s; pushes to %s", names, targets or "no chat")
+
+    def _reporter(self, platform: str) -> Callable[[str, str], None] | None:
+        return None if self._tokens is None else self._tokens.reporter(platform)
 
     async def _report(self, period: str, _language: str) -> Reply:
         assert self.reports is not None

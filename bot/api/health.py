@@ -3,8 +3,8 @@
 Liveness says "restart me": the event loop answers (its heartbeat is recent) and the engine's
 worker task still runs. Readiness says "I am doing my job": market data is fresh (or a replay
 runs), the store answers ``SELECT 1``, Upbit is reachable or in a backoff the bot knows about,
-and the app is running. Each check is a named result with a sentence, so a failing probe says
-what failed.
+every chat platform still accepts the bot's token, and the app is running. Each check is a
+named result with a sentence, so a failing probe says what failed.
 """
 
 from __future__ import annotations
@@ -74,6 +74,19 @@ def store_check(store: Callable[[], Store | None], timeout_s: float) -> AsyncChe
         except Exception as exc:  # any driver error means "unreachable"
             return Check("store", False, f"store unreachable: {type(exc).__name__}: {exc}"[:300])
         return Check("store", True, f"SELECT 1 in {(time.monotonic() - started) * 1000:.0f} ms")
+
+    return check
+
+
+def chat_token_check(platform: str, refused: Callable[[], str | None]) -> SyncCheck:
+    """One chat platform: ready until it refused the bot's token while running (``refused()``
+    gives that line; a token refused at start stops the start instead)."""
+
+    def check() -> Check:
+        line = refused()
+        if line is None:
+            return Check(platform, True, "token accepted")
+        return Check(platform, False, f"{line} while running; replace it and restart")
 
     return check
 

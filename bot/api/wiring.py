@@ -7,7 +7,7 @@ open and the engine exists, and answers (503, "not started yet") until they do.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Protocol
 
@@ -18,6 +18,7 @@ from bot.api.health import (
     CircuitWatch,
     FeedView,
     app_check,
+    chat_token_check,
     engine_check,
     exchange_check,
     market_data_check,
@@ -28,6 +29,7 @@ from bot.chatops import version
 from bot.config import AppConfig
 from bot.http_server import HttpServer
 from bot.leadership import Leadership
+from bot.token_watch import TokenWatch
 from bot.trader import Trader
 from trading.bus import EventBus
 from trading.events import CircuitStateChanged
@@ -46,6 +48,7 @@ class AppParts(Protocol):
     trader: Trader | None
     rest: UpbitRestClient | None
     leadership: Leadership | None
+    tokens: TokenWatch
 
     @property
     def is_leader(self) -> bool: ...
@@ -90,6 +93,14 @@ def build_http_server(app: AppParts, *, routes: Sequence[web.RouteDef] = ()) -> 
         version=version(),
         started=time.monotonic(),
     )
+
+    def refused_line(platform: str) -> Callable[[], str | None]:
+        def line() -> str | None:
+            refusal = app.tokens.refusal(platform)
+            return None if refusal is None else refusal.line(platform)
+
+        return line
+
     max_age = timedelta(
         seconds=timeframe_seconds(cfg.strategy.timeframe) * http.feed_stale_candles
     )
@@ -102,6 +113,7 @@ def build_http_server(app: AppParts, *, routes: Sequence[web.RouteDef] = ()) -> 
             market_data_check(feed_of, max_age),
             store_check(store_of, http.store_timeout_s),
             exchange_check(circuit_of, watch, http.exchange_down_s),
+            *(chat_token_check(p, refused_line(p)) for p in app.tokens.platforms),
         ],
         stale_after_s=http.loop_stale_s,
         routes=[*Api(sources).routes(), *dashboard_routes(), *routes],

@@ -57,6 +57,7 @@ class StateCollector(Collector):
             self._upbit,
             self._streams,
             self._notify,
+            self._chat,
             self._internals,
         )
         for part in parts:
@@ -238,6 +239,18 @@ class StateCollector(Collector):
         yield sent
         yield failures
         yield dropped
+
+    def _chat(self) -> Iterator[Family]:
+        if self.sources.chat_ready is None:
+            return
+        ready = GaugeMetricFamily(
+            "upbit_bot_chat_ready",
+            "1 while the chat platform accepts the bot's token, 0 once it refused it",
+            labels=["platform"],
+        )
+        for platform, ok in sorted(self.sources.chat_ready().items()):
+            ready.add_metric([platform], int(ok))
+        yield ready
 
     def _internals(self) -> Iterator[Family]:
         if self.sources.loop_lag_s is not None:

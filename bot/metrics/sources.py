@@ -6,7 +6,7 @@ transport) simply has no series, rather than a made-up zero.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.notify.notifier import Notifier
@@ -40,3 +40,5 @@ class Sources:
     loop_lag_s: Callable[[], float] | None = None
     #: typed name -> the command's canonical name, None when no such command exists
     command_name: Callable[[str], str | None] | None = None
+    #: chat platform -> its token still accepted (``TokenWatch.ready``)
+    chat_ready: Callable[[], Mapping[str, bool]] | None = None

@@ -6,7 +6,7 @@ It needs the store (SQLAlchemy, Alembic), which ``bot.config`` (it reads ``KINDS
 offline commands never use, and which would cost them 0.4 s of start-up.
 """
 
-from bot.notify.events import BotError, BotStarted, BotStopping
+from bot.notify.events import BotError, BotStarted, BotStopping, ChatTokenRefused
 from bot.notify.kinds import KINDS, LEVELS, Level, kind_of
 from bot.notify.pacing import SLACK_LIMITS, TELEGRAM_LIMITS, Limits
 from bot.notify.policy import NotifyPolicy
@@ -28,6 +28,7 @@ __all__ = [
     "BotStarted",
     "BotStopping",
     "ChatSender",
+    "ChatTokenRefused",
     "Level",
     "Limits",
     "NotifyPolicy",

@@ -38,3 +38,18 @@ class BotError(Event):
     critical: ClassVar[bool] = True
     where: str
     message: str
+
+
+#: How the chat platforms are named to people (in logs and pushes).
+PLATFORM_NAMES = {"telegram": "Telegram", "slack": "Slack"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChatTokenRefused(Event):
+    """A chat platform refused the bot's token while it ran (revoked, deactivated): pushed to
+    every other platform, since this one can no longer be reached."""
+
+    critical: ClassVar[bool] = True
+    platform: str  # telegram | slack
+    variable: str  # the environment variable that holds the token
+    reason: str  # the platform's words: "401 Unauthorized", "token_revoked"

@@ -41,6 +41,7 @@ KINDS: dict[str, Level] = {
     "startup": "on",
     "shutdown": "on",
     "error": "on",
+    "chat_token": "on",
     "report": "on",
     "signal": "off",
     "candle": "off",
@@ -79,6 +80,7 @@ EVENT_KINDS: dict[type[ev.Event], str] = {
     own.BotStarted: "startup",
     own.BotStopping: "shutdown",
     own.BotError: "error",
+    own.ChatTokenRefused: "chat_token",
     ev.SignalRaised: "signal",
     ev.CandleClosed: "candle",
 }

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from bot.notify.codec import decode_event, decode_reply, encode_event, encode_reply
+from bot.notify.events import ChatTokenRefused
 from bot.notify.kinds import EVENT_KINDS, KINDS, UNQUEUEABLE, kind_of
 from bot.notify.pacing import DEFAULT_LIMITS, SLACK_LIMITS, TELEGRAM_LIMITS, Limits, Pacer
 from bot.notify.policy import NotifyPolicy
@@ -271,6 +272,8 @@ class Notifier:
             reply=reply,
             at=event.at,
             only=(event.transport, event.chat_id) if isinstance(event, ResearchFinished) else None,
+            # a refused token: that platform cannot be reached, the others are told
+            skip=event.platform if isinstance(event, ChatTokenRefused) else None,
         )
 
     async def push(self, reply: Reply, *, kind: str = "report", critical: bool = True) -> int:
@@ -291,8 +294,10 @@ class Notifier:
         reply: Reply,
         at: datetime | None = None,
         only: tuple[str, str] | None = None,
+        skip: str | None = None,
     ) -> int:
-        """``only``: one ``(transport, chat)`` (the chat that asked) instead of every target."""
+        """``only``: one ``(transport, chat)`` (the chat that asked) instead of every target;
+        ``skip``: a transport left out."""
         now = self.clock()
         not_before = now
         if group is not None and self.coalesce_s > 0:
@@ -309,7 +314,7 @@ class Notifier:
         queued = 0
         targets = self.targets if only is None else {only[0]: (only[1],)}
         for transport, chats in targets.items():
-            if transport not in self.senders:
+            if transport not in self.senders or transport == skip:
                 continue
             level = self.policy.level(kind, transport, reply.severity)
             if level == "off":

@@ -397,6 +397,21 @@ class Renderer:
                     fields=(self.at(event),),
                     severity=Severity.WARNING,
                 )
+            case own.ChatTokenRefused():
+                name = own.PLATFORM_NAMES.get(event.platform, event.platform)
+                return Reply(
+                    self.title(event, "chat_token", platform=name),
+                    lines=(
+                        self.t(
+                            "chat_token_line",
+                            platform=name,
+                            variable=event.variable,
+                            reason=event.reason,
+                        ),
+                    ),
+                    fields=(self.at(event),),
+                    severity=Severity.CRITICAL,
+                )
             case own.BotError():
                 return Reply(
                     self.title(event, "error", where=event.where),

@@ -6,7 +6,8 @@ each signed request once (``ReplayGuard``: a replay gets 401, a retry of Slack's
 neither runs). Every listener acks first and works after, so Slack's 3-second limit holds
 however slow the engine is. Errors and refusals are ephemeral. ``send`` is the notifier's
 ``ChatSender``: it maps Slack's answers to RetryAfter / TransientSendError /
-PermanentSendError and never retries.
+PermanentSendError and never retries. A refused token on any Web API call (``WatchedWebClient``)
+goes to ``on_refused``; a push then stays queued (transient), not dropped.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -28,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.notify.sender import PermanentSendError, RetryAfter, TransientSendError
 from bot.slack.render import to_messages
 from bot.slack.replay import ReplayGuard, Seen
+from bot.slack.watched import WatchedWebClient, refused_reason
 from handlers.auth import Principal
 from handlers.dispatcher import Dispatcher
 from handlers.reply import Reply
@@ -52,7 +55,9 @@ class SlackTransport:
         listen: str = "127.0.0.1",
         port: int = 3000,
         replays: ReplayGuard | None = None,
+        on_refused: Callable[[str, str], None] | None = None,
     ) -> None:
+        """``on_refused(variable, reason)``: Slack refused a token (revoked, deactivated)."""
         if socket_mode and not app_token:
             raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
         if not socket_mode and not signing_secret:
@@ -61,7 +66,11 @@ class SlackTransport:
         self._app_token = app_token
         self._socket_mode = socket_mode
         self._listen, self.port = listen, port
-        self.client = AsyncWebClient(token=bot_token, base_url=api_url)
+        self._on_refused = on_refused
+        # bolt's Socket Mode handler opens its connections through this client too
+        self.client: AsyncWebClient = WatchedWebClient(
+            token=bot_token, base_url=api_url, on_refused=self._refused
+        )
         # bolt checks signatures only on HTTP requests, but insists on a secret either way
         self.app = AsyncApp(
             client=self.client, signing_secret=signing_secret or secrets.token_hex()
@@ -103,6 +112,11 @@ class SlackTransport:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+
+    def _refused(self, api_method: str, reason: str) -> None:
+        if self._on_refused is not None:
+            app = api_method == "apps.connections.open"
+            self._on_refused("SLACK_APP_TOKEN" if app else "SLACK_BOT_TOKEN", reason)
 
     # -- incoming ------------------------------------------------------------------------------
 
@@ -192,7 +206,7 @@ class SlackTransport:
             status = exc.response.status_code
             if status == 429:
                 raise RetryAfter(float(exc.response.headers.get("Retry-After", 1))) from exc
-            if status >= 500:
+            if status >= 500 or refused_reason(exc):  # refused: kept for a new token
                 raise TransientSendError(str(exc)) from exc
             raise PermanentSendError(str(exc)) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:

@@ -6,7 +6,8 @@ dropped at start: a command typed while the bot was down must not run hours late
 messages and automatic forwards from a linked channel are never commands (the dispatcher
 refuses them). Pushes go through ``send`` (the notifier's ``ChatSender``), which never retries
 on its own: it reports Telegram's answer as RetryAfter / TransientSendError /
-PermanentSendError and the notifier decides.
+PermanentSendError and the notifier decides. A 401 on any call (the token was revoked) goes to
+``on_refused`` (``WatchedRequest``); a push then stays queued (transient), not dropped.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.notify.sender import PermanentSendError, RetryAfter, TransientSendError
 from bot.telegram.render import keyboard, to_html
+from bot.telegram.watched import WatchedRequest
 from handlers.auth import Principal
 from handlers.dispatcher import Dispatcher
 from handlers.registry import Role
@@ -73,7 +75,9 @@ class TelegramTransport:
         port: int = 8443,
         member_roles: Iterable[tuple[int, int, Role]] = (),
         poll_timeout_s: int = 10,
+        on_refused: Callable[[str, str], None] | None = None,
     ) -> None:
+        """``on_refused(variable, reason)``: Telegram refused the token (401) on some call."""
         self._token = token
         self._dispatcher = dispatcher
         self._base_url = base_url
@@ -84,6 +88,7 @@ class TelegramTransport:
         self._member_roles = tuple(member_roles)  # (chat id, user id, role) for menus
         self._poll_timeout_s = poll_timeout_s
         self._app: Application | None = None  # type: ignore[type-arg]
+        self._on_refused = on_refused
 
     @property
     def secret_token(self) -> str:
@@ -96,6 +101,10 @@ class TelegramTransport:
         # RetryAfter as a timedelta: the int form is deprecated and warns on every 429
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         builder = Application.builder().token(self._token).base_url(self._base_url)
+        if self._on_refused is not None:  # pool sizes as PTB's builder picks them
+            report = partial(self._on_refused, "TELEGRAM_BOT_TOKEN")
+            builder = builder.request(WatchedRequest(report, connection_pool_size=256))
+            builder = builder.get_updates_request(WatchedRequest(report, connection_pool_size=1))
         if self._base_file_url:
             builder = builder.base_file_url(self._base_file_url)
         app = builder.build()
@@ -127,7 +136,10 @@ class TelegramTransport:
         if app is None:
             return
         if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+            try:
+                await app.updater.stop()
+            except InvalidToken:  # the long poll ended on a revoked token (already reported)
+                log.warning("telegram: polling had stopped: the token was refused")
         if app.running:
             await app.stop()
         await app.shutdown()
@@ -249,7 +261,9 @@ class TelegramTransport:
             raise RetryAfter(
                 wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             ) from exc
-        except (BadRequest, Forbidden, ChatMigrated, InvalidToken) as exc:
+        except InvalidToken as exc:  # revoked: kept queued for a restart with a new token
+            raise TransientSendError(f"token refused: {exc}") from exc
+        except (BadRequest, Forbidden, ChatMigrated) as exc:
             raise PermanentSendError(str(exc)) from exc
         except (TimedOut, NetworkError) as exc:
             raise TransientSendError(str(exc)) from exc

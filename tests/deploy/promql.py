@@ -38,6 +38,7 @@ METRICS: dict[str, frozenset[str]] = {
         "upbit_bot_notify_failures_total": "transport",
         "upbit_bot_notify_sent_total": "transport",
         "upbit_bot_leader": "",
+        "upbit_bot_chat_ready": "platform",
         "upbit_bot_info": "version mode strategy",
         "upbit_bot_loop_lag_seconds": "",
     }.items()

@@ -113,6 +113,18 @@ async def test_chat_methods_and_auth(slack: FakeSlack) -> None:
     assert opened["url"].startswith(f"ws://127.0.0.1:{slack.port}/socket?")
 
 
+async def test_a_revoked_token_is_refused_from_then_on(slack: FakeSlack) -> None:
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+    await client.auth_test()
+    slack.revoke(slack.bot_token)
+    with pytest.raises(SlackApiError) as err:
+        await client.chat_postMessage(channel="C1", text="after the revoke")
+    assert err.value.response["error"] == "token_revoked"
+    opened = await client.apps_connections_open(app_token=slack.app_token)  # the other one
+    assert opened["ok"]
+    assert not slack.all_messages()
+
+
 async def test_files_upload_v2_bytes_arrive(slack: FakeSlack) -> None:
     data = bytes(range(256)) * 40
     resp = await web_client(slack).files_upload_v2(

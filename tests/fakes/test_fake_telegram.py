@@ -90,6 +90,14 @@ async def test_unknown_token_rejected(tg: FakeTelegram) -> None:
     assert tg.requests == []
 
 
+async def test_a_revoked_token_is_refused_from_then_on(tg: FakeTelegram, bot: Bot) -> None:
+    await bot.get_me()
+    tg.revoke_token()
+    with pytest.raises(InvalidToken):
+        await bot.send_message(42, "after the revoke")
+    assert not tg.sent
+
+
 async def test_send_message_records_and_returns_message(tg: FakeTelegram, bot: Bot) -> None:
     kb = InlineKeyboardMarkup([[InlineKeyboardButton("Buy", callback_data="buy:KRW-BTC")]])
     m1 = await bot.send_message(

@@ -7,7 +7,15 @@ from decimal import Decimal as D
 
 import pytest
 
-from bot.notify import BotError, BotStarted, BotStopping, Renderer, coalesce_key, kind_of
+from bot.notify import (
+    BotError,
+    BotStarted,
+    BotStopping,
+    ChatTokenRefused,
+    Renderer,
+    coalesce_key,
+    kind_of,
+)
 from bot.notify.codec import decode_event, decode_reply, encode_event, encode_reply
 from bot.notify.kinds import EVENT_KINDS, KINDS
 from handlers.i18n import Catalog
@@ -151,6 +159,7 @@ SAMPLES: list[ev.Event] = [
     ),
     BotStopping(at=AT, mode="paper", reason="SIGTERM"),
     BotError(at=AT, where="telegram", message="boom"),
+    ChatTokenRefused(at=AT, platform="slack", variable="SLACK_BOT_TOKEN", reason="token_revoked"),
     ev.SignalRaised(
         at=AT,
         market="KRW-BTC",

@@ -60,7 +60,7 @@ Web API (``/api/<method>``; query, form or JSON bodies; token from ``Authorizati
 chat.postEphemeral, chat.update (omitted blocks are kept, ``[]`` removes), chat.delete,
 files.getUploadURLExternal -> POST bytes (raw or multipart) to upload_url (answers
 ``OK - <n>``) -> files.completeUploadExternal, users.info, conversations.open.  Errors are HTTP 200
-``{"ok": false, "error": ...}``: not_authed, invalid_auth, not_allowed_token_type,
+``{"ok": false, "error": ...}``: not_authed, invalid_auth, token_revoked, not_allowed_token_type,
 channel_not_found, no_text, msg_too_long, invalid_blocks (>50 blocks, section text > 3000,
 header > 150), message_not_found, user_not_found, invalid_arguments, file_not_found,
 unknown_method.  Rate limits: chat.postMessage per channel ~1/s with a burst of 4; other

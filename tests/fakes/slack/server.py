@@ -81,6 +81,7 @@ class FakeSlack:
         self.bot_token = bot_token
         self.app_token = app_token
         self.signing_secret = signing_secret
+        self.revoked: set[str] = set()  # ``revoke``: tokens refused with ``token_revoked``
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -205,6 +206,11 @@ class FakeSlack:
 
     def calls(self, method: str) -> list[ApiRequest]:
         return [r for r in self.requests if r.method == method]
+
+    def revoke(self, token: str) -> None:
+        """As an admin revoking the bot or app token: every later Web API call with it gets
+        ``{"ok": false, "error": "token_revoked"}`` (open sockets stay up, as on Slack)."""
+        self.revoked.add(token)
 
     def add_user(self, user_id: str, name: str, *, tz: str = "Asia/Seoul") -> None:
         self.users[user_id] = {"id": user_id, "name": name, "tz": tz}
@@ -590,6 +596,8 @@ class FakeSlack:
         if not token:
             raise ApiError("not_authed")
         wants_app_token = method == "apps.connections.open"
+        if token in self.revoked:
+            raise ApiError("token_revoked")
         if token in (self.bot_token, self.app_token):
             if (token == self.app_token) != wants_app_token:
                 raise ApiError("not_allowed_token_type")

@@ -85,6 +85,7 @@ clock=time.monotonic)``; ``async with`` or ``await start()/stop()``):
   types, files, status, response, at); ``tg.calls(method)``; ``tg.requests_updates()``;
   ``tg.pending_updates``; ``tg.webhook``; ``tg.callback_answer(update_id | query_id)``.
 * ``tg.add_chat(chat_id, chat_type=None, *, title=None, username=None)``, ``tg.block(chat_id)``.
+* ``tg.revoke_token()``: as BotFather's /revoke, every later call gets 401 ``Unauthorized``.
 """
 
 from .errors import ApiError

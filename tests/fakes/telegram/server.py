@@ -53,6 +53,7 @@ class FakeTelegram:
         if not TOKEN_RE.fullmatch(token):
             raise ValueError("token must look like '<digits>:<letters>'")
         self.token = token
+        self.revoked = False  # ``revoke_token``: the token is refused from then on
         self.bot_user: dict[str, Any] = {
             "id": int(token.split(":", 1)[0]),
             "is_bot": True,
@@ -138,7 +139,7 @@ class FakeTelegram:
         token, method = m.group(1), m.group(2)
         if not TOKEN_RE.fullmatch(token):
             return _json(ApiError(404, "Not Found").body(), 404)
-        if token != self.token:
+        if token != self.token or self.revoked:
             return _json(ApiError(401, "Unauthorized").body(), 401)
         entry = self.api.methods.get(method.lower())
         if entry is None:
@@ -196,6 +197,11 @@ class FakeTelegram:
         return _json(ApiError(404, "Not Found").body(), 404)
 
     # ----- scripting (the user side) -----
+    def revoke_token(self) -> None:
+        """As BotFather's /revoke: every later call with the token gets 401 Unauthorized
+        (a long poll already waiting ends normally; the next one is refused)."""
+        self.revoked = True
+
     def add_chat(
         self,
         chat_id: int,
