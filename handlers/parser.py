@@ -19,6 +19,10 @@ from typing import Any
 from handlers.i18n import Catalog
 from handlers.registry import ArgSpec, Command, Registry
 
+MAX_COMMAND_CHARS = 1024
+"""The longest message read as a command; anything longer is refused before it is parsed
+(the longest real command, a ``/backtest`` with its parameters, is under 200)."""
+_COMMAND_COLUMN = 64  # the audit log's command column
 _UNITS = {"억": Decimal(100_000_000), "만": Decimal(10_000), "천": Decimal(1000)}
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)"  # grouped by thousands, or no commas at all
 _MONEY_PART = re.compile(rf"({_DIGITS}(?:\.\d+)?)(억|만|천)?")
@@ -84,6 +88,17 @@ def normalize_market(text: str) -> str | None:
         return None
     quote, base = match.groups()
     return f"{quote or 'KRW'}-{base}"
+
+
+def command_name(text: str, bot_username: str | None = None) -> str:
+    """The command word as the audit log names it, read without parsing the rest (work in
+    proportion to the text, however long); raises ``NotForMe`` like ``split_command``."""
+    words = text.split(maxsplit=1)
+    head = words[0].removeprefix("/") if words else ""
+    name, _, addressee = head.partition("@")
+    if addressee and bot_username and addressee.lower() != bot_username.lower().lstrip("@"):
+        raise NotForMe(addressee[:_COMMAND_COLUMN])
+    return name[:_COMMAND_COLUMN].lower()
 
 
 def split_command(text: str, bot_username: str | None = None) -> tuple[str, list[str]]:
