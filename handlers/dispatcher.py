@@ -37,6 +37,7 @@ from handlers.parser import (
     parse,
     split_command,
 )
+from handlers.quota import ResearchQuota
 from handlers.registry import Call, Command, Registry, Role
 from handlers.reply import Button, Reply, Severity
 from trading.engine.facade import EngineFacade
@@ -73,6 +74,7 @@ class Dispatcher:
         version: str = "",
         bot_username: str | None = None,
         on_audit: AuditObserver | None = None,
+        research_quota: ResearchQuota | None = None,
     ) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"unknown language {language!r}")
@@ -90,6 +92,7 @@ class Dispatcher:
         self.version = version
         self.bot_username = bot_username
         self.on_audit = on_audit
+        self.research_quota = research_quota or ResearchQuota(clock=clock)
         self.started = clock()
 
     def catalog(self, language: str | None = None) -> Catalog:
