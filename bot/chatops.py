@@ -24,6 +24,7 @@ from handlers.auth import Authorizer, Policy
 from handlers.commands import build_registry
 from handlers.dispatcher import AuditObserver, Dispatcher
 from handlers.i18n import Catalog
+from handlers.quota import ResearchQuota
 from handlers.registry import Role
 from handlers.reply import Reply, Severity
 from trading.bus import EventBus
@@ -100,6 +101,7 @@ class ChatOps:
             health_hook=self._health,
             report_hook=self._report,
             on_audit=self._on_command,
+            research_quota=ResearchQuota(cfg.research),
         )
         senders: dict[str, ChatSender] = {}
         targets: dict[str, Sequence[str]] = {}

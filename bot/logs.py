@@ -5,7 +5,11 @@ record, so a secret inside an exception message or a library's request line (htt
 ``/bot<TOKEN>/getUpdates``) is masked too. Each configured secret is masked in the forms it
 travels in: as is, URL-encoded, and base64 (a JWT or a basic-auth header carries it that way).
 Patterns catch what the config does not list: a password in a URL (the store URL), Telegram
-and Slack tokens, bearer tokens.
+and Slack tokens, bearer tokens, and what Slack's libraries print at DEBUG (a whole slash
+command: its ``token``, the verification token, and its ``response_url``, which lets anyone
+post into the channel for half an hour), whether as JSON, a dict or a form body; and the
+random part of any capability URL (a path segment of 20+ letters and digits, as Slack's
+response and webhook URLs end with), where slack_sdk logs the URL it posts to.
 """
 
 from __future__ import annotations
@@ -34,6 +38,16 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bx(?:ox[abeoprs]|app)-[A-Za-z0-9-]{6,}"), MASK),
     # Authorization: Bearer <token>
     (re.compile(r"(\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE), rf"\g<1>{MASK}"),
+    # "token": "...", 'response_url': '...', token=...& (JSON, a dict's repr, a form body)
+    (
+        re.compile(r"""(\b(?:token|response_url)\\?["']?\s*[:=]\s*\\?["']?)[^"'&\s,}\\]+"""),
+        rf"\g<1>{MASK}",
+    ),
+    # a capability URL's random segment: /response/<32 hex>, /commands/T1/42/<24 chars>
+    (
+        re.compile(r"/(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{20,}(?![\w.-])"),
+        f"/{MASK}",
+    ),
 )
 
 

@@ -1,9 +1,10 @@
 """The one entry point every transport calls: text or a button press in, a ``Reply`` out.
 
 Order for a message: the sender is checked (strangers are refused once an hour and otherwise
-ignored), a forwarded message is refused (it is never a command), the text is parsed, the
-command's role is checked, a confirmed command shows its preview and waits, everything else
-runs. Every invocation, allowed or denied, is audited.
+ignored), a forwarded message is refused (it is never a command), a text longer than
+``MAX_COMMAND_CHARS`` is refused, only then is the text parsed (nothing of a stranger's or an
+over-long message is), the command's role is checked, a confirmed command shows its preview
+and waits, everything else runs. Every invocation, allowed or denied, is audited.
 Facade errors become a short ephemeral reply; a bug becomes a generic one plus a log entry.
 """
 
@@ -28,7 +29,15 @@ from handlers.confirm import (
 )
 from handlers.fmt import catalog
 from handlers.i18n import LANGUAGES, Catalog
-from handlers.parser import NotForMe, UsageError, parse, split_command
+from handlers.parser import (
+    MAX_COMMAND_CHARS,
+    NotForMe,
+    UsageError,
+    command_name,
+    parse,
+    split_command,
+)
+from handlers.quota import ResearchQuota
 from handlers.registry import Call, Command, Registry, Role
 from handlers.reply import Button, Reply, Severity
 from trading.engine.facade import EngineFacade
@@ -65,6 +74,7 @@ class Dispatcher:
         version: str = "",
         bot_username: str | None = None,
         on_audit: AuditObserver | None = None,
+        research_quota: ResearchQuota | None = None,
     ) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"unknown language {language!r}")
@@ -82,6 +92,7 @@ class Dispatcher:
         self.version = version
         self.bot_username = bot_username
         self.on_audit = on_audit
+        self.research_quota = research_quota or ResearchQuota(clock=clock)
         self.started = clock()
 
     def catalog(self, language: str | None = None) -> Catalog:
@@ -106,7 +117,7 @@ class Dispatcher:
         """
         t = self.catalog(language)
         try:
-            name, _ = split_command(text, self.bot_username)
+            name = command_name(text, self.bot_username)
         except NotForMe:
             return None
         decision = self.authorizer.check(who)
@@ -115,6 +126,12 @@ class Dispatcher:
         if forwarded:
             await self._audit(who, name or "?", {"text": text[:200]}, "denied", "forwarded")
             return self._note(t, "auth.forwarded")
+        if len(text) > MAX_COMMAND_CHARS:
+            detail = f"{len(text)} characters, over {MAX_COMMAND_CHARS}"
+            await self._audit(who, name or "?", {"text": text[:200]}, "usage", detail)
+            return self._note(
+                t, "parse.too_long", length=f"{len(text):,}", limit=f"{MAX_COMMAND_CHARS:,}"
+            )
         try:
             parsed = parse(self.registry, text, t, self.bot_username)
         except UsageError as exc:

@@ -2,8 +2,10 @@
 
 Accepted forms: ``/status``, ``status``, ``/status@MyBot`` (Telegram groups); Slack's
 ``/upbit status`` reaches here as ``status`` (the transport drops its own slash command).
-Money takes ``100000``, ``100,000``, ``10만``, ``1억 2천만``-style ``1억2000만`` and ``5만원``;
-markets take ``btc``, ``KRW-BTC`` or ``krw-btc``.
+Money takes ``100000``, ``100,000``, ``10만``, ``1억 2천만``-style ``1억2000만`` and ``5만원``,
+in whole won (KRW has no smaller unit, and the order sends exactly what the preview shows);
+markets take ``btc``, ``KRW-BTC`` or ``krw-btc``. A comma in any number only groups thousands
+(``50,000``, ``1,234,567``): ``50000,50`` is refused, never read as 5,000,050.
 """
 
 from __future__ import annotations
@@ -11,14 +13,20 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from handlers.i18n import Catalog
 from handlers.registry import ArgSpec, Command, Registry
 
+MAX_COMMAND_CHARS = 1024
+"""The longest message read as a command; anything longer is refused before it is parsed
+(the longest real command, a ``/backtest`` with its parameters, is under 200)."""
+_COMMAND_COLUMN = 64  # the audit log's command column
 _UNITS = {"억": Decimal(100_000_000), "만": Decimal(10_000), "천": Decimal(1000)}
-_MONEY_PART = re.compile(r"(\d+(?:\.\d+)?)(억|만|천)?")
+_DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)"  # grouped by thousands, or no commas at all
+_MONEY_PART = re.compile(rf"({_DIGITS}(?:\.\d+)?)(억|만|천)?")
+_NUMBER = re.compile(rf"[+-]?{_DIGITS}(?:\.\d*)?%?")
 _MARKET = re.compile(r"^(?:(KRW|BTC|USDT)-)?([A-Z0-9]{1,15})$")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 
@@ -47,28 +55,30 @@ class Parsed:
 
 
 def parse_money(text: str) -> Decimal | None:
-    """``100,000``, ``10만``, ``1억2000만``, ``1.5억``, ``5만원`` -> Decimal; None if not money."""
-    raw = text.strip().lower().replace(",", "").replace("_", "")
+    """``100,000``, ``10만``, ``1억2000만``, ``1.5억``, ``5만원`` -> Decimal; None if not money
+    (a comma that does not group thousands included)."""
+    raw = text.strip().lower()
     for suffix in ("krw", "원", "₩"):
         raw = raw.removesuffix(suffix).removeprefix(suffix)
     if not raw:
         return None
-    if not any(u in raw for u in _UNITS):
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            return None
-        return value if value.is_finite() else None
     total, pos = Decimal(0), 0
     for match in _MONEY_PART.finditer(raw):
         if match.start() != pos:
             return None
         number, unit = match.groups()
-        total += Decimal(number) * (_UNITS[unit] if unit else 1)
+        total += Decimal(number.replace(",", "")) * (_UNITS[unit] if unit else 1)
         pos = match.end()
         if unit is None and pos != len(raw):
             return None
     return total if pos == len(raw) else None
+
+
+def _ungroup(word: str) -> str | None:
+    """A number word without its grouping commas; None when a comma groups no thousands."""
+    if "," not in word:
+        return word
+    return word.replace(",", "") if _NUMBER.fullmatch(word) else None
 
 
 def normalize_market(text: str) -> str | None:
@@ -78,6 +88,17 @@ def normalize_market(text: str) -> str | None:
         return None
     quote, base = match.groups()
     return f"{quote or 'KRW'}-{base}"
+
+
+def command_name(text: str, bot_username: str | None = None) -> str:
+    """The command word as the audit log names it, read without parsing the rest (work in
+    proportion to the text, however long); raises ``NotForMe`` like ``split_command``."""
+    words = text.split(maxsplit=1)
+    head = words[0].removeprefix("/") if words else ""
+    name, _, addressee = head.partition("@")
+    if addressee and bot_username and addressee.lower() != bot_username.lower().lstrip("@"):
+        raise NotForMe(addressee[:_COMMAND_COLUMN])
+    return name[:_COMMAND_COLUMN].lower()
 
 
 def split_command(text: str, bot_username: str | None = None) -> tuple[str, list[str]]:
@@ -145,13 +166,19 @@ def convert(spec: ArgSpec, word: str, t: Catalog, usage: str, name: str) -> Any:
         case "choice":
             raise bad("parse.choice", choices="|".join(spec.choices))
         case "int":
+            plain = _ungroup(word)
+            if plain is None:
+                raise bad("parse.grouping")
             try:
-                value = int(word.replace(",", ""))
+                value = int(plain)
             except ValueError:
                 raise bad("parse.int") from None
         case "decimal":
+            plain = _ungroup(word)
+            if plain is None:
+                raise bad("parse.grouping")
             try:
-                value = Decimal(word.replace(",", "").removesuffix("%"))
+                value = Decimal(plain.removesuffix("%"))
             except InvalidOperation:
                 raise bad("parse.number") from None
             if not value.is_finite():
@@ -159,7 +186,11 @@ def convert(spec: ArgSpec, word: str, t: Catalog, usage: str, name: str) -> Any:
         case "money":
             value = parse_money(word)
             if value is None:
-                raise bad("parse.money")
+                grouping = "," in word and parse_money(word.replace(",", "")) is not None
+                raise bad("parse.grouping" if grouping else "parse.money")
+            if value != value.to_integral_value():
+                raise bad("parse.whole_krw", whole=f"{value.to_integral_value(ROUND_DOWN):,}")
+            value = value.quantize(Decimal(1))  # 1.5억 is 150000000, not 150000000.0
         case "market":
             value = normalize_market(word)
             if value is None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from bot.config.research import ResearchConfig
 from bot.config.risk import RiskConfig
 from bot.config.sections import (
     BotConfig,
@@ -85,6 +86,7 @@ class AppConfig(BaseModel):
     store: StoreConfig = Field(default_factory=StoreConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     paper: PaperConfig = Field(default_factory=PaperConfig)
+    research: ResearchConfig = Field(default_factory=ResearchConfig)
     secrets: Secrets = Field(default_factory=Secrets)
 
     @model_validator(mode="after")

@@ -4,16 +4,19 @@ The command checks its words, gathers the candles and starts the job (``EngineFa
 start_research``), then answers at once. When the job ends, the facade publishes the
 ``ResearchFinished`` this module renders (in the asker's language) and the notifier delivers
 it to the asker's chat only, chart attached. One job per bot: a second request is told who
-started the running one and when.
+started the running one and when. Each user may start ``research.jobs_per_hour`` jobs in any
+rolling hour (``handlers.quota``); one more is refused with the time the next may start.
 """
 
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from handlers.fmt import when
 from handlers.i18n import Catalog
 from handlers.parser import UsageError, normalize_market
 from handlers.registry import ArgSpec, Call, Command, Role
@@ -125,8 +128,32 @@ def _busy(t: Catalog, job: RunningJob) -> Reply:
     )
 
 
+def _over_quota(call: Call) -> Reply | None:
+    """The refusal of a job over the asker's hourly quota, saying when the next may start."""
+    quota = call.dispatcher.research_quota
+    wait = quota.wait_s(call.principal, call.role)
+    if wait <= 0:
+        return None
+    t = call.t
+    return Reply(
+        t.t("research.quota_title"),
+        (
+            t.t(
+                "research.quota",
+                n=quota.settings.jobs_per_hour,
+                minutes=max(1, math.ceil(wait / 60)),
+                at=when(call.now + timedelta(seconds=wait)),
+            ),
+        ),
+        severity=Severity.WARNING,
+        ephemeral=True,
+    )
+
+
 async def backtest(call: Call) -> Reply:
     t, api = call.t, call.api
+    if (refused := _over_quota(call)) is not None:
+        return refused
     if api.research.running is not None:
         return _busy(t, api.research.running)
     a = backtest_args(call)
@@ -139,6 +166,8 @@ async def backtest(call: Call) -> Reply:
 
 async def optimize(call: Call) -> Reply:
     t, api = call.t, call.api
+    if (refused := _over_quota(call)) is not None:
+        return refused
     if api.research.running is not None:
         return _busy(t, api.research.running)
     a = optimize_args(call)
@@ -158,6 +187,7 @@ def _start(call: Call, job: Any, label: str, candles: int, starts: Any) -> Reply
         running = api.start_research(job, by=call.by, label=label, finish=finisher(call))
     except ResearchBusy as exc:
         return _busy(t, exc.job)
+    call.dispatcher.research_quota.record(call.principal, call.role)
     first = datetime.fromtimestamp(int(starts[0]), tz=running.started.tzinfo)
     last = datetime.fromtimestamp(int(starts[-1]), tz=running.started.tzinfo)
     return Reply(

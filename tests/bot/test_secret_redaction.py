@@ -177,6 +177,25 @@ def test_patterns_mask_what_the_config_does_not_list():
     assert redactor.redact(plain) == plain
 
 
+def test_patterns_mask_slacks_verification_token_and_response_url():
+    """What slack_bolt and slack_sdk print at DEBUG: a slash command as JSON, as a dict, as a
+    form body, and the response URL they post to (issue #12.4)."""
+    hook = "https://hooks.slack.com/commands/T0123ABCD/6123456789012/AbCdEf1234567890GhIjKlMn"
+    encoded = quote(hook, safe="")
+    text = (
+        f'{{"token": "VerifTok3nAbc123", "response_url": "{hook}", "team_id": "T1"}} '
+        f"{{'token': 'VerifTok3nAbc123', 'response_url': '{hook}'}} "
+        f"token=VerifTok3nAbc123&team_id=T1&response_url={encoded}&trigger_id=1 "
+        f"Sending a request - url: {hook}, body: {{}} "
+        f'"POST /response/7f0631a24f3244aa8c339404ea8743e8 HTTP/1.1" 200'
+    )
+    out = Redactor([]).redact(text)
+    for secret in ("VerifTok3nAbc123", "AbCdEf1234567890GhIjKlMn", "7f0631a24f3244aa8c339"):
+        assert secret not in out, out
+    assert '"team_id": "T1"' in out  # the rest stays readable
+    assert "hooks.slack.com/commands/T0123ABCD/6123456789012/***" in out
+
+
 def _capture_logging(json_lines_on: bool, secrets: list[str]) -> io.StringIO:
     stream = io.StringIO()
     setup_logging("DEBUG", json_lines=json_lines_on, secrets=secrets)

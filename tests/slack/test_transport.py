@@ -272,3 +272,17 @@ async def test_fallback_text_is_escaped_so_no_mention_goes_live(setup):
     assert len(texts) > 2
     assert all("<!" not in t and "<@" not in t for t in texts)
     assert "&lt;!channel&gt; &amp; &lt;@U7&gt;" in texts[0]
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "", "1e9", "9" * 5000, "12.5"])
+async def test_http_mode_refuses_a_timestamp_that_is_not_a_number_with_401(http, store, timestamp):
+    """Issue #12.4: ``X-Slack-Request-Timestamp: abc`` made slack_sdk's verifier raise inside
+    bolt (``int("abc")``), which answered 500, as if the bot were broken, so Slack retried."""
+    payload = http.slack.slash_payload(ADMIN, CHANNEL, "pause")
+
+    odd = await http.slack.post_signed(http.url, "slash", payload, timestamp=timestamp)
+    real = await http.slack.post_signed(http.url, "slash", payload)
+    await http.slack.wait_for(lambda: said(http.slack))
+
+    assert (odd.status, real.status) == (401, 200)
+    assert await ran(store, "pause") == 1
