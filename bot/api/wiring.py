@@ -26,6 +26,7 @@ from bot.api.health import (
 from bot.api.routes import Api, Sources
 from bot.chatops import version
 from bot.config import AppConfig
+from bot.http_guard import ConnectionLimits
 from bot.http_server import HttpServer
 from bot.leadership import Leadership
 from bot.trader import Trader
@@ -104,5 +105,6 @@ def build_http_server(app: AppParts, *, routes: Sequence[web.RouteDef] = ()) -> 
             exchange_check(circuit_of, watch, http.exchange_down_s),
         ],
         stale_after_s=http.loop_stale_s,
+        limits=ConnectionLimits.of(http),
         routes=[*Api(sources).routes(), *dashboard_routes(), *routes],
     )

@@ -342,6 +342,33 @@ class HttpConfig(Section):
     exchange_down_s: float = Field(
         300.0, gt=0, le=86400, description="/readyz fails when Upbit's circuit is open this long"
     )
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="a new connection must send a whole request header within this",
+    )
+    body_timeout_s: float = Field(
+        30.0, gt=0, le=600, description="a request body must arrive within this"
+    )
+    keepalive_timeout_s: float = Field(
+        15.0, gt=0, le=3600, description="an idle keep-alive connection is closed after this"
+    )
+    max_connections: int = Field(
+        100,
+        ge=4,
+        le=10000,
+        description=(
+            "open connections at most (and below half of ulimit -n); at the cap a new one"
+            " closes the one waiting longest for its header, so /healthz still answers"
+        ),
+    )
+    max_body_bytes: int = Field(
+        65536, ge=1024, le=16 * 1024 * 1024, description="a larger request body gets 413"
+    )
+    max_header_bytes: int = Field(
+        8190, ge=1024, le=65536, description="a longer request line or header field gets 400"
+    )
 
 
 class StoreConfig(Section):
