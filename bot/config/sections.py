@@ -295,7 +295,14 @@ class StrategyConfig(Section):
     params: dict[str, ParamValue] = Field(
         default_factory=dict, description="strategy parameters; empty = the strategy's defaults"
     )
-    file: str = Field("", description='path to a user strategy .py file; "" = use name')
+    file: str = Field(
+        "",
+        description=(
+            'path to a user strategy .py file; "" = use name. It runs as Python inside the bot'
+            " with every secret in its environment: only your own code, in a file of the bot's"
+            " user (or root) that neither it nor its folder lets others write"
+        ),
+    )
 
     @field_validator("timeframe")
     @classmethod
