@@ -349,6 +349,13 @@ class HttpConfig(Section):
     exchange_down_s: float = Field(
         300.0, gt=0, le=86400, description="/readyz fails when Upbit's circuit is open this long"
     )
+    metrics_auth: bool = Field(
+        False,
+        description=(
+            "/metrics requires UPBIT_BOT_API_TOKEN as a bearer token (it shows equity and PnL;"
+            " Prometheus: authorization.credentials_file)"
+        ),
+    )
     header_timeout_s: float = Field(
         10.0,
         gt=0,
