@@ -120,7 +120,7 @@ class ConnectionGuard:
             self.evicted += 1
             self._warn("evicted", "closing the one that waited longest for its request header")
             self._drop(oldest)
-            oldest.abort()
+            _shut(oldest)
         self._conns[transport] = _Conn()
         self._wait(transport, self.limits.header_timeout_s)
         return True
@@ -199,12 +199,21 @@ class ConnectionGuard:
         if transport in self._waiting:
             self.timed_out += 1
             self._drop(transport)
-            transport.abort()  # nothing of ours is unsent: no request is in flight
+            _shut(transport)
 
     def _drop(self, transport: asyncio.Transport) -> None:
         conn = self._conns.pop(transport, None)
         if conn is not None:
             self._unwait(transport, conn)
+
+
+def _shut(transport: asyncio.Transport) -> None:
+    """Close gracefully (FIN) when nothing waits to be sent; abort (RST) when a client that does
+    not read holds our output, which ``close()`` would wait on forever."""
+    if transport.get_write_buffer_size():
+        transport.abort()
+    else:
+        transport.close()
 
 
 def _closing(status: int, reason: str) -> web.Response:

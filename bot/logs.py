@@ -128,8 +128,8 @@ class RepeatLimiter:
 
 
 class RepeatFilter(logging.Filter):
-    """Rate-limits repeated WARNING-and-above lines (same logger, level and first line of the
-    formatted message, so the same warning about two orders is two kinds); the
+    """Rate-limits repeated WARNING-and-above lines (same logger, level, first line of the
+    formatted message and exception, so the same warning about two orders is two kinds); the
     first line out after a quiet spell says how many like it were suppressed. Lower levels
     pass untouched: debug output is asked for and must be complete."""
 
@@ -141,7 +141,9 @@ class RepeatFilter(logging.Filter):
         if record.levelno < logging.WARNING:
             return True
         first = record.getMessage().partition("\n")[0]
-        dropped = self._limiter.admit((record.name, record.levelno, first))
+        exc = record.exc_info[1] if record.exc_info else None
+        why = "" if exc is None else f"{type(exc).__name__}: {exc}"
+        dropped = self._limiter.admit((record.name, record.levelno, first, why))
         if dropped is None:
             return False
         if dropped:

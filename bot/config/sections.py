@@ -363,10 +363,16 @@ class HttpConfig(Section):
         description="a new connection must send a whole request header within this",
     )
     body_timeout_s: float = Field(
-        30.0, gt=0, le=600, description="a request body must arrive within this"
+        10.0, gt=0, le=600, description="a request body must arrive within this"
     )
     keepalive_timeout_s: float = Field(
-        15.0, gt=0, le=3600, description="an idle keep-alive connection is closed after this"
+        75.0,
+        gt=0,
+        le=3600,
+        description=(
+            "an idle keep-alive connection is closed after this (longer than Prometheus'"
+            " scrape interval, so scrapes reuse their connection)"
+        ),
     )
     max_connections: int = Field(
         100,

@@ -54,3 +54,16 @@ def test_the_filter_limits_repeated_warnings_only_and_says_how_many_it_dropped()
     late = record(accept)
     assert rf.filter(late)
     assert late.getMessage().endswith("[997 more like this suppressed]")
+
+
+def test_the_same_line_with_another_exception_is_another_kind():
+    rf = RepeatFilter(RepeatLimiter(burst=1, window_s=60, clock=Clock()))
+
+    def failed(exc: Exception) -> logging.LogRecord:
+        line = record("request failed")
+        line.exc_info = (type(exc), exc, None)
+        return line
+
+    assert rf.filter(failed(OSError(24, "Too many open files")))
+    assert not rf.filter(failed(OSError(24, "Too many open files")))
+    assert rf.filter(failed(ValueError("another cause")))
