@@ -15,8 +15,11 @@ application (one middleware) and enforces:
   never does), so ``/healthz`` keeps answering while the cap is reached; when every open
   connection is inside a request, the newcomer gets a fixed 503 and is closed.
 
-The cap is also held below half the process's open-file limit, which leaves the other half
-for the store, the chat and exchange clients.
+The port's descriptors are bounded by the open connections plus what one accept burst takes
+before the guard sees it (asyncio accepts up to ``backlog`` sockets per wake-up, and an evicted
+socket is closed on the next turn of the loop): about the cap plus twice the backlog. So the
+cap is held to a quarter of the process's open-file limit and the backlog to half the cap,
+which leaves at least half the descriptors to the store, the chat and exchange clients.
 """
 
 from __future__ import annotations
@@ -65,15 +68,20 @@ class ConnectionLimits:
 
 
 def open_file_cap(wanted: int) -> int:
-    """``wanted``, held below half the soft open-file limit (where there is one)."""
+    """``wanted``, held to a quarter of the soft open-file limit (where there is one)."""
     try:
         import resource
     except ImportError:  # pragma: no cover - Windows has no RLIMIT_NOFILE
         return wanted
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY or soft // 2 >= wanted:
+    if soft == resource.RLIM_INFINITY or soft // 4 >= wanted:
         return wanted
-    return max(1, soft // 2)
+    return max(1, soft // 4)
+
+
+def backlog_for(cap: int) -> int:
+    """The listen backlog, which is also asyncio's accept burst: half the cap, 8 to 128."""
+    return max(8, min(128, cap // 2))
 
 
 class _Conn:
@@ -293,7 +301,11 @@ class GuardedSite(web.BaseSite):
         server = self._runner.server
         assert server is not None
         self._server = await asyncio.get_running_loop().create_server(
-            self._guard.factory(server), self._host, self._port, reuse_address=True
+            self._guard.factory(server),
+            self._host,
+            self._port,
+            reuse_address=True,
+            backlog=backlog_for(self._guard.cap),
         )
         if self._server.sockets:
             self._bound_port = self._server.sockets[0].getsockname()[1]

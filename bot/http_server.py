@@ -68,7 +68,7 @@ class HttpServer:
         cap = open_file_cap(limits.max_connections)
         if cap < limits.max_connections:
             log.warning(
-                "http.max_connections %d lowered to %d: half the open-file limit (ulimit -n)",
+                "http.max_connections %d lowered to %d: a quarter of ulimit -n (open files)",
                 limits.max_connections,
                 cap,
             )

@@ -379,7 +379,7 @@ class HttpConfig(Section):
         ge=4,
         le=10000,
         description=(
-            "open connections at most (and below half of ulimit -n); at the cap a new one"
+            "open connections at most (and a quarter of ulimit -n); at the cap a new one"
             " closes the one waiting longest for its header, so /healthz still answers"
         ),
     )
