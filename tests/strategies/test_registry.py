@@ -202,3 +202,14 @@ def test_the_refusal_reaches_build_strategy_as_a_load_error(tmp_path: Path) -> N
     path.chmod(0o666)
     with pytest.raises(StrategyLoadError, match="refused to run this strategy file"):
         build_strategy("ma_cross", str(path), {})
+
+
+def test_write_bits_on_a_read_only_mount_do_not_count(tmp_path: Path) -> None:
+    """A Kubernetes ConfigMap volume's folder is 0777 on a read-only mount."""
+    shared = tmp_path / "configmap"
+    shared.mkdir()
+    shared.chmod(0o777)
+    path = write(shared, USER_STRATEGY)
+    path.chmod(0o666)
+    assert untrusted_reason(path, read_only=lambda _p: True) is None
+    assert "anyone may write" in str(untrusted_reason(path, read_only=lambda _p: False))
