@@ -88,6 +88,10 @@ async def test_slow_and_silent_connections_over_the_cap_keep_healthz_up_and_are_
     assert all(closed), f"{closed.count(False)} of {len(slow)} slow connections still open"
     for _, writer in slow:
         writer.close()
+    guard = guarded.server.guard
+    assert guard is not None
+    assert guard.evicted > 0  # made room for the probes
+    assert guard.evicted + guard.timed_out >= len(slow)
 
     # a handful of lines, not one per connection
     server_lines = [r.getMessage() for r in caplog.records if not r.name.startswith("httpx")]
