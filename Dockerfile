@@ -29,7 +29,7 @@ RUN groupadd --system --gid 10001 bot \
     && useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home \
         --shell /usr/sbin/nologin bot \
     && mkdir -p /config /data \
-    && chown 10001:10001 /data
+    && chown 10001:10001 /data && chmod 700 /data
 COPY --from=builder /opt/venv /opt/venv
 # the defaults run in paper mode on the bundled replay; mount your own over /config
 COPY config.example.toml /config/config.toml

@@ -128,7 +128,10 @@ class App:
         log.info("store ready at revision %s", self.revision)
         if cfg.http.enabled:
             # probes, JSON API and dashboard (bot/api); more routes from their own modules
-            self.http = build_http_server(self, routes=[metrics_route(self.metrics)])
+            secret = cfg.secrets.api_token if cfg.http.metrics_auth else None
+            token = None if secret is None else secret.get_secret_value()
+            scrape = metrics_route(self.metrics, token=token)
+            self.http = build_http_server(self, routes=[scrape])
             await self.http.start()
             self.metrics.sources.loop_lag_s = self.http.loop_lag_s
             log.info("health endpoints on http://%s:%d/healthz", cfg.http.host, self.http.port)

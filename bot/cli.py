@@ -23,6 +23,11 @@ EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
 DEFAULT_CONFIG = Path("config.toml")
+STRATEGY_FILE_WARNING = (
+    "# strategy.file runs as Python inside the bot, with every secret in its environment\n"
+    "# (Upbit keys, chat tokens, the API token): load only code you wrote or reviewed. It must\n"
+    "# belong to the bot's user (or root) and neither it nor its folder be world-writable.\n"
+)
 
 
 #: Offline commands with their own modules: ``NAME``, ``add_parser(commands, common)`` and
@@ -105,11 +110,28 @@ def load_args_config(args: argparse.Namespace) -> tuple[AppConfig, Path | None]:
     return load_config(path, dotenv=env_file), path
 
 
+def _strategy_file_refusal(cfg: AppConfig) -> str | None:
+    """Why the configured strategy file may not run (a missing file is the start's to say)."""
+    from trading.strategies.trust import untrusted_reason
+
+    file = cfg.strategy.file
+    if not file or not Path(file).is_file():
+        return None
+    reason = untrusted_reason(Path(file))
+    return None if reason is None else f"strategy.file {file} refused: {reason}"
+
+
 def _check_config(cfg: AppConfig, path: Path | None) -> int:
     source = f"config file {path}" if path is not None else "built-in defaults (no config.toml)"
     print(f"upbit-bot: using {source}", file=sys.stderr)
     sys.stdout.write(redacted_dump(cfg))
+    if cfg.strategy.file:
+        sys.stdout.write("\n" + STRATEGY_FILE_WARNING)
     sys.stdout.write("\n" + "\n".join(stored_settings.report(cfg)) + "\n")
+    refusal = _strategy_file_refusal(cfg)
+    if refusal is not None:
+        print(f"upbit-bot: {refusal}", file=sys.stderr)
+        return EXIT_CONFIG
     return EXIT_OK
 
 
@@ -157,6 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check_config(cfg, path)
         if args.command == "db":
             return _db_upgrade(cfg)
+        refusal = _strategy_file_refusal(cfg)
+        if refusal is not None:  # before anything starts: its code must not run
+            print(f"upbit-bot: {refusal}", file=sys.stderr)
+            return EXIT_CONFIG
         return _run(cfg)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

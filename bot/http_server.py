@@ -6,6 +6,10 @@ blocked, the heartbeat ages and ``/healthz`` answers 503 (or not at all, which a
 timeout also reads as dead); the other liveness checks (the engine task) join it. Readiness
 runs its checks concurrently (each bounds its own time). Both answer JSON naming every check
 and the ones that failed (``bot.api.schemas.ProbeOut``).
+
+Every connection passes through a ``ConnectionGuard`` (``bot.http_guard``): header, body and
+keep-alive timeouts and a connection cap that keeps ``/healthz`` answering under a flood of
+slow clients.
 """
 
 from __future__ import annotations
@@ -13,12 +17,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
 import time
 from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
 from bot.api.health import AsyncCheck, Check, SyncCheck
+from bot.config.sections import HttpConfig
+from bot.http_guard import ConnectionGuard, ConnectionLimits, GuardedSite, open_file_cap
+
+log = logging.getLogger(__name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -35,7 +44,9 @@ class HttpServer:
         beat_s: float = 0.5,
         stale_after_s: float = 5.0,
         routes: Sequence[web.RouteDef] = (),
+        limits: ConnectionLimits | None = None,
     ) -> None:
+        """``limits``: None for ``HttpConfig``'s defaults."""
         self.host = host
         self.port = port
         self._ready = ready
@@ -44,6 +55,8 @@ class HttpServer:
         self._beat_s = beat_s
         self._stale_after_s = stale_after_s
         self._routes = tuple(routes)  # more endpoints (metrics, API), owned by their modules
+        self._limits = ConnectionLimits.of(HttpConfig()) if limits is None else limits
+        self.guard: ConnectionGuard | None = None
         self._last_beat = time.monotonic()
         self._runner: web.AppRunner | None = None
         self._beat: asyncio.Task[None] | None = None
@@ -51,23 +64,38 @@ class HttpServer:
     async def start(self) -> None:
         if self._runner is not None:
             raise RuntimeError("HttpServer is already started")
-        app = web.Application()
+        limits = self._limits
+        cap = open_file_cap(limits.max_connections)
+        if cap < limits.max_connections:
+            log.warning(
+                "http.max_connections %d lowered to %d: a quarter of ulimit -n (open files)",
+                limits.max_connections,
+                cap,
+            )
+        guard = ConnectionGuard(limits, cap=cap)
+        app = web.Application(
+            client_max_size=limits.max_body_bytes, middlewares=[guard.middleware()]
+        )
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
         app.add_routes(self._routes)
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            keepalive_timeout=limits.keepalive_timeout_s,
+            max_line_size=limits.max_header_bytes,
+            max_field_size=limits.max_header_bytes,
+        )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
+        site = GuardedSite(runner, self.host, self.port, guard)
         try:
             await site.start()
         except OSError:
             await runner.cleanup()
             raise
         self._runner = runner
-        if self.port == 0:  # tests ask for any free port
-            server = site._server
-            assert isinstance(server, asyncio.Server)
-            self.port = server.sockets[0].getsockname()[1]
+        self.guard = guard
+        self.port = site.port  # the bound one, when tests ask for any free port (0)
         self._last_beat = time.monotonic()
         self._beat = asyncio.get_running_loop().create_task(self._heartbeat(), name="heartbeat")
 

@@ -10,6 +10,9 @@ command: its ``token``, the verification token, and its ``response_url``, which 
 post into the channel for half an hour), whether as JSON, a dict or a form body; and the
 random part of any capability URL (a path segment of 20+ letters and digits, as Slack's
 response and webhook URLs end with), where slack_sdk logs the URL it posts to.
+
+A warning that repeats is rate-limited (``RepeatLimiter``, ``RepeatFilter``): asyncio logs every
+failed ``accept()`` with a traceback, and at the open-file limit that was 185,000 lines in 15 s.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterable
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
 from urllib.parse import quote, quote_plus
@@ -96,6 +101,71 @@ class Redactor:
         return text
 
 
+class RepeatLimiter:
+    """Lets ``burst`` lines of one kind out per ``window_s`` and counts the rest.
+
+    ``admit(key)`` is None for a line to drop, else how many of its kind were dropped since
+    the last that went out (so that line can say so). At most ``max_keys`` kinds are
+    remembered, the least recently seen forgotten first.
+    """
+
+    def __init__(
+        self,
+        *,
+        burst: int = 3,
+        window_s: float = 60.0,
+        max_keys: int = 256,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._burst = burst
+        self._window_s = window_s
+        self._max_keys = max_keys
+        self._clock = clock
+        #: key -> [window start, lines out in this window, lines dropped since the last out]
+        self._seen: OrderedDict[Hashable, list[float]] = OrderedDict()
+
+    def admit(self, key: Hashable) -> int | None:
+        now = self._clock()
+        state = self._seen.pop(key, None)
+        if state is None or now - state[0] >= self._window_s:
+            dropped = 0 if state is None else int(state[2])
+            state = [now, 0, dropped]
+        self._seen[key] = state
+        while len(self._seen) > self._max_keys:
+            self._seen.popitem(last=False)
+        if state[1] >= self._burst:
+            state[2] += 1
+            return None
+        state[1] += 1
+        dropped, state[2] = int(state[2]), 0
+        return dropped
+
+
+class RepeatFilter(logging.Filter):
+    """Rate-limits repeated WARNING-and-above lines (same logger, level, first line of the
+    formatted message and exception, so the same warning about two orders is two kinds); the
+    first line out after a quiet spell says how many like it were suppressed. Lower levels
+    pass untouched: debug output is asked for and must be complete."""
+
+    def __init__(self, limiter: RepeatLimiter | None = None) -> None:
+        super().__init__()
+        self._limiter = limiter or RepeatLimiter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        first = record.getMessage().partition("\n")[0]
+        exc = record.exc_info[1] if record.exc_info else None
+        why = "" if exc is None else f"{type(exc).__name__}: {exc}"
+        dropped = self._limiter.admit((record.name, record.levelno, first, why))
+        if dropped is None:
+            return False
+        if dropped:
+            record.msg = f"{record.getMessage()} [{dropped} more like this suppressed]"
+            record.args = None
+        return True
+
+
 class PlainFormatter(logging.Formatter):
     """``time level logger: message`` with everything (traceback included) redacted."""
 
@@ -152,6 +222,7 @@ def setup_logging(level: str, *, json_lines: bool, secrets: Iterable[str] = ()) 
     redactor = Redactor(secrets)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(redactor) if json_lines else PlainFormatter(redactor))
+    handler.addFilter(RepeatFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

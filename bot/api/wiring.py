@@ -27,6 +27,7 @@ from bot.api.health import (
 from bot.api.routes import Api, Sources
 from bot.chatops import version
 from bot.config import AppConfig
+from bot.http_guard import ConnectionLimits
 from bot.http_server import HttpServer
 from bot.leadership import Leadership
 from bot.token_watch import TokenWatch
@@ -116,5 +117,6 @@ def build_http_server(app: AppParts, *, routes: Sequence[web.RouteDef] = ()) -> 
             *(chat_token_check(p, refused_line(p)) for p in app.tokens.platforms),
         ],
         stale_after_s=http.loop_stale_s,
+        limits=ConnectionLimits.of(http),
         routes=[*Api(sources).routes(), *dashboard_routes(), *routes],
     )

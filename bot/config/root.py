@@ -132,4 +132,6 @@ class AppConfig(BaseModel):
                 f'http.host = "{self.http.host}": a non-loopback address requires'
                 f" UPBIT_BOT_API_TOKEN {where} (the JSON API must not be open)"
             )
+        if self.http.enabled and self.http.metrics_auth and s.api_token is None:
+            out.append(f"http.metrics_auth = true: requires UPBIT_BOT_API_TOKEN {where}")
         return out

@@ -295,7 +295,14 @@ class StrategyConfig(Section):
     params: dict[str, ParamValue] = Field(
         default_factory=dict, description="strategy parameters; empty = the strategy's defaults"
     )
-    file: str = Field("", description='path to a user strategy .py file; "" = use name')
+    file: str = Field(
+        "",
+        description=(
+            'path to a user strategy .py file; "" = use name. It runs as Python inside the bot'
+            " with every secret in its environment: only your own code, in a file of the bot's"
+            " user (or root) that neither it nor its folder lets others write"
+        ),
+    )
 
     @field_validator("timeframe")
     @classmethod
@@ -341,6 +348,46 @@ class HttpConfig(Section):
     )
     exchange_down_s: float = Field(
         300.0, gt=0, le=86400, description="/readyz fails when Upbit's circuit is open this long"
+    )
+    metrics_auth: bool = Field(
+        False,
+        description=(
+            "/metrics requires UPBIT_BOT_API_TOKEN as a bearer token (it shows equity and PnL;"
+            " Prometheus: authorization.credentials_file)"
+        ),
+    )
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="a new connection must send a whole request header within this",
+    )
+    body_timeout_s: float = Field(
+        10.0, gt=0, le=600, description="a request body must arrive within this"
+    )
+    keepalive_timeout_s: float = Field(
+        75.0,
+        gt=0,
+        le=3600,
+        description=(
+            "an idle keep-alive connection is closed after this (longer than Prometheus'"
+            " scrape interval, so scrapes reuse their connection)"
+        ),
+    )
+    max_connections: int = Field(
+        100,
+        ge=4,
+        le=10000,
+        description=(
+            "open connections at most (and a quarter of ulimit -n); at the cap a new one"
+            " closes the one waiting longest for its header, so /healthz still answers"
+        ),
+    )
+    max_body_bytes: int = Field(
+        65536, ge=1024, le=16 * 1024 * 1024, description="a larger request body gets 413"
+    )
+    max_header_bytes: int = Field(
+        8190, ge=1024, le=65536, description="a longer request line or header field gets 400"
     )
 
 

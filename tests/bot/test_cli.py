@@ -228,3 +228,39 @@ def test_check_config_judges_the_stored_live_changes(
 def test_check_config_without_a_store_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config"]) == 0
     assert "#   (no store yet)" in capsys.readouterr().out
+
+
+STRATEGY_FILE = """
+from pathlib import Path
+
+Path(__file__).with_suffix(".ran").write_text("the file ran")
+"""
+
+
+def strategy_config(tmp_path: Path, mode: int) -> Path:
+    code = tmp_path / "mine.py"
+    code.write_text(STRATEGY_FILE, encoding="utf-8")
+    code.chmod(mode)
+    Path("config.toml").write_text(f'[strategy]\nfile = "{code}"\n', encoding="utf-8")
+    return code
+
+
+def test_check_config_warns_what_a_strategy_file_can_reach(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = strategy_config(tmp_path, 0o644)
+    assert main(["check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "strategy.file runs as Python inside the bot, with every secret" in out
+    assert tomllib.loads(out)["strategy"]["file"] == str(code)  # still valid TOML
+
+
+@pytest.mark.parametrize("command", ["check-config", "run"])
+def test_a_world_writable_strategy_file_stops_the_cli_before_it_runs(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = strategy_config(tmp_path, 0o666)
+    assert main([command]) == 2
+    err = capsys.readouterr().err
+    assert f"upbit-bot: strategy.file {code} refused: anyone may write to it" in err
+    assert not code.with_suffix(".ran").exists()

@@ -231,7 +231,9 @@ BAD_ENV = [
     (
         {"UPBIT_BOT_HTTP__PORTT": "1"},
         "http.portt (from UPBIT_BOT_HTTP__PORTT): unknown key (allowed: enabled, host, port,"
-        " loop_stale_s, feed_stale_candles, store_timeout_s, exchange_down_s)",
+        " loop_stale_s, feed_stale_candles, store_timeout_s, exchange_down_s, metrics_auth,"
+        " header_timeout_s, body_timeout_s, keepalive_timeout_s, max_connections,"
+        " max_body_bytes, max_header_bytes)",
     ),
     (
         {"UPBIT_BOT_RISKS__X": "1"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -17,12 +18,14 @@ from trading.strategies import (
     ParamError,
     Strategy,
     StrategyLoadError,
+    UntrustedStrategyFile,
     VolatilityBreakout,
     build_strategy,
     get_strategy,
     load_strategy_file,
     safe_signals,
 )
+from trading.strategies.trust import untrusted_reason
 
 USER_STRATEGY = '''
 """A user's strategy: enter above the previous close, exit below it."""
@@ -144,3 +147,69 @@ def test_missing_or_non_python_file(tmp_path: Path) -> None:
         load_strategy_file(write(tmp_path, "x = 1\n", "mine.txt"))
     with pytest.raises(StrategyLoadError, match=r"absent\.py: no such strategy file"):
         build_strategy("ma_cross", str(tmp_path / "absent.py"), {})
+
+
+RAN = """
+from pathlib import Path
+
+Path(__file__).with_suffix(".ran").write_text("the file ran")
+"""
+
+
+def refused(path: Path) -> str:
+    """The refusal's message; the file's code must not have run."""
+    with pytest.raises(UntrustedStrategyFile) as caught:
+        load_strategy_file(path)
+    assert not path.with_suffix(".ran").exists(), "the refused file was executed"
+    return str(caught.value)
+
+
+def test_a_world_writable_strategy_file_is_refused_unrun(tmp_path: Path) -> None:
+    path = write(tmp_path, USER_STRATEGY + RAN)
+    path.chmod(0o646)
+    assert "anyone may write to it (chmod o-w" in refused(path)
+    path.chmod(0o644)
+    assert load_strategy_file(path).name == "up_down"  # once fixed, it loads
+
+
+def test_a_strategy_file_in_a_world_writable_folder_is_refused_unrun(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    path = write(shared, USER_STRATEGY + RAN)
+    assert f"its folder {shared} is world-writable" in refused(path)
+    # a safe-looking link in a private folder to a file in a shared one is refused too
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    (private / "mine.py").symlink_to(path)
+    assert "world-writable" in refused(private / "mine.py")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_a_strategy_file_of_another_user_is_refused_unrun(tmp_path: Path) -> None:
+    path = write(tmp_path, USER_STRATEGY + RAN)
+    os.chown(path, 12345, -1)
+    assert untrusted_reason(path, uid=12345) is None  # that user may load it
+    assert "belongs to uid 12345, not to the bot's user (1000) or root" in str(
+        untrusted_reason(path, uid=1000)
+    )
+    os.chown(path, 0, -1)
+    assert untrusted_reason(path, uid=1000) is None  # root's files are accepted
+
+
+def test_the_refusal_reaches_build_strategy_as_a_load_error(tmp_path: Path) -> None:
+    path = write(tmp_path, USER_STRATEGY + RAN)
+    path.chmod(0o666)
+    with pytest.raises(StrategyLoadError, match="refused to run this strategy file"):
+        build_strategy("ma_cross", str(path), {})
+
+
+def test_write_bits_on_a_read_only_mount_do_not_count(tmp_path: Path) -> None:
+    """A Kubernetes ConfigMap volume's folder is 0777 on a read-only mount."""
+    shared = tmp_path / "configmap"
+    shared.mkdir()
+    shared.chmod(0o777)
+    path = write(shared, USER_STRATEGY)
+    path.chmod(0o666)
+    assert untrusted_reason(path, read_only=lambda _p: True) is None
+    assert "anyone may write" in str(untrusted_reason(path, read_only=lambda _p: False))

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from trading.optimize.errors import OptimizeInputError
+from trading.store.private import private_sqlite_file
 
 __all__ = ["SETUP_ATTR", "open_storage", "prepare_study", "storage_at"]
 
@@ -43,7 +44,7 @@ def open_storage(url: str) -> RDBStorage:
                 f"--storage {url!r}: an in-memory SQLite database is private to one connection;"
                 " give a file (sqlite:///optuna.db)"
             )
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(Path(parsed.database))
         engine_kwargs["connect_args"] = {"timeout": SQLITE_LOCK_TIMEOUT_S}
     else:
         engine_kwargs["pool_pre_ping"] = True

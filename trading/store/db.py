@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from trading.store.private import private_sqlite_file
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
 #: Execution option naming how a SQLite transaction begins (DEFERRED, IMMEDIATE, EXCLUSIVE).
 #: Writers ask for IMMEDIATE so they queue on busy_timeout up front instead of failing with
@@ -60,14 +62,15 @@ def _sqlite_begin(connection: Connection) -> None:
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URLs.
 
-    For a SQLite file the parent directory is created, so a fresh install just works.
+    For a SQLite file the parent directory is created, so a fresh install just works, and the
+    folder and file are made readable by their owner only (``private_sqlite_file``).
     """
     parsed = make_url(url)
     engine = _create_async_engine(parsed, echo=echo, json_serializer=json_dumps)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(database).expanduser())
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine

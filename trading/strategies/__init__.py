@@ -21,6 +21,7 @@ from trading.strategies.params import ParamError, ParamSpec, StrategyParams
 from trading.strategies.registry import (
     REGISTRY,
     StrategyLoadError,
+    UntrustedStrategyFile,
     build_strategy,
     get_strategy,
     load_strategy_file,
@@ -43,6 +44,7 @@ __all__ = (
     "StrategyError",
     "StrategyLoadError",
     "StrategyParams",
+    "UntrustedStrategyFile",
     "VolatilityBreakout",
     "VolatilityBreakoutParams",
     "build_strategy",

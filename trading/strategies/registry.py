@@ -2,7 +2,9 @@
 
 ``REGISTRY`` is a read-only mapping built at import, so nothing can register a strategy
 behind the engine's back. A user file is ordinary trusted Python run in-process (like a
-freqtrade strategy file), not a security sandbox: the isolation is ``safe_signals``.
+freqtrade strategy file), not a security sandbox: the isolation is ``safe_signals``. It runs
+with every secret of the bot in reach, so it is loaded only from a path its owner controls
+(``trust.untrusted_reason``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from trading.strategies.base import Strategy
 from trading.strategies.ma_cross import MaCross
 from trading.strategies.momentum import Momentum
 from trading.strategies.params import parse_params
+from trading.strategies.trust import untrusted_reason
 from trading.strategies.volatility_breakout import VolatilityBreakout
 
 __all__ = [
     "REGISTRY",
     "StrategyLoadError",
+    "UntrustedStrategyFile",
     "build_strategy",
     "get_strategy",
     "load_strategy_file",
@@ -36,6 +40,10 @@ REGISTRY: Mapping[str, type[Strategy[Any]]] = MappingProxyType(
 
 class StrategyLoadError(ValueError):
     """No strategy could be found by that name or loaded from that file."""
+
+
+class UntrustedStrategyFile(StrategyLoadError):
+    """A strategy file someone other than its owner could have written: never imported."""
 
 
 def get_strategy(name: str) -> type[Strategy[Any]]:
@@ -67,6 +75,9 @@ def load_strategy_file(path: Path) -> type[Strategy[Any]]:
         raise StrategyLoadError(f"{path}: a strategy file must be a .py file")
     if not path.is_file():
         raise StrategyLoadError(f"{path}: no such strategy file")
+    reason = untrusted_reason(path)
+    if reason is not None:
+        raise UntrustedStrategyFile(f"{path}: refused to run this strategy file: {reason}")
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
     module_name = f"_user_strategy_{digest}"
     spec = importlib.util.spec_from_file_location(module_name, path)
