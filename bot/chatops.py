@@ -16,6 +16,7 @@ from importlib import metadata
 from bot.config import AppConfig
 from bot.notify import BotStarted, BotStopping, ChatSender
 from bot.notify.notifier import Notifier
+from bot.notify.pacing import pacers_from_config
 from bot.report import ReportScheduler
 from bot.slack import SlackTransport
 from bot.telegram import TelegramTransport
@@ -99,6 +100,8 @@ class ChatOps:
         )
         senders: dict[str, ChatSender] = {}
         targets: dict[str, Sequence[str]] = {}
+        # one pace and one flood wait per chat, shared by command replies and pushes
+        pacers = pacers_from_config(cfg.notify)
         secrets = cfg.secrets
         if cfg.telegram.enabled and secrets.telegram_bot_token is not None:
             tg = cfg.telegram
@@ -118,6 +121,7 @@ class ChatOps:
                 listen=tg.webhook_listen,
                 port=tg.webhook_port,
                 member_roles=members,
+                pacer=pacers["telegram"],
             )
             self.transports.append(telegram)
             senders["telegram"] = telegram
@@ -134,12 +138,15 @@ class ChatOps:
                 command=sl.command,
                 listen=sl.http_listen,
                 port=sl.http_port,
+                pacer=pacers["slack"],
             )
             self.transports.append(slack)
             senders["slack"] = slack
             targets["slack"] = list(sl.notify_channel_ids or sl.allowed_channel_ids)
         # built and subscribed before the first await: no event can fall in between
-        self.notifier = Notifier.from_config(cfg, self._store, senders, targets, catalog=catalog)
+        self.notifier = Notifier.from_config(
+            cfg, self._store, senders, targets, catalog=catalog, pacers=pacers
+        )
         self.notifier.subscribe(self._bus)
         for event in early_events:
             await self.notifier.on_event(event)

@@ -4,17 +4,21 @@ Socket Mode by default (``connect_async``/``close_async``, never ``start_async``
 sleep forever); HTTP mode serves bolt's signed-request endpoint from aiohttp instead, and runs
 each signed request once (``ReplayGuard``: a replay gets 401, a retry of Slack's an empty 200,
 neither runs). Every listener acks first and works after, so Slack's 3-second limit holds
-however slow the engine is. Errors and refusals are ephemeral. ``send`` is the notifier's
-``ChatSender``: it maps Slack's answers to RetryAfter / TransientSendError /
-PermanentSendError and never retries.
+however slow the engine is. Errors and refusals are ephemeral. Everything posted into a
+channel, a command's answer (``response_url``) or a push (``chat.postMessage``), goes through
+the transport's ``Pacer`` (shared with the notifier): about one message a second per channel,
+and a 429 ``Retry-After`` honoured exactly for that channel, the refused post sent again after
+it. ``send`` is the notifier's ``ChatSender``: it maps Slack's answers to RetryAfter /
+TransientSendError / PermanentSendError.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -25,6 +29,8 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.notify.pacing import SLACK_LIMITS, Pacer
+from bot.notify.render import mark_delayed
 from bot.notify.sender import PermanentSendError, RetryAfter, TransientSendError
 from bot.slack.render import to_messages
 from bot.slack.replay import ReplayGuard, Seen
@@ -33,7 +39,6 @@ from handlers.dispatcher import Dispatcher
 from handlers.reply import Reply
 
 log = logging.getLogger(__name__)
-PART_INTERVAL_S = 1.05  # chat.postMessage: about one per second per channel
 
 
 class SlackTransport:
@@ -52,12 +57,16 @@ class SlackTransport:
         listen: str = "127.0.0.1",
         port: int = 3000,
         replays: ReplayGuard | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
+        """``pacer``: the one the notifier pushes through (``pacers_from_config``), so replies
+        and pushes keep one pace and one Retry-After wait per channel."""
         if socket_mode and not app_token:
             raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
         if not socket_mode and not signing_secret:
             raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET")
         self._dispatcher = dispatcher
+        self.pacer = pacer or Pacer(SLACK_LIMITS)
         self._app_token = app_token
         self._socket_mode = socket_mode
         self._listen, self.port = listen, port
@@ -137,7 +146,7 @@ class SlackTransport:
         )
         reply = await self._dispatcher.handle(who, command.get("text") or "help")
         if reply is not None:
-            await self._respond(respond, reply, replace=False)
+            await self._respond(command["channel_id"], respond, reply, replace=False)
 
     async def _on_named_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         name = command["command"].lstrip("/")
@@ -153,18 +162,39 @@ class SlackTransport:
         who = Principal("slack", body["user"]["id"], channel)
         reply = await self._dispatcher.press(who, action.get("value", ""))
         if reply is not None:
-            await self._respond(respond, reply, replace=not reply.ephemeral)
+            await self._respond(channel, respond, reply, replace=not reply.ephemeral)
 
-    async def _respond(self, respond: Any, reply: Reply, *, replace: bool) -> None:
-        for n, (text, blocks) in enumerate(to_messages(reply)):
-            if n:
-                await asyncio.sleep(PART_INTERVAL_S)
-            await respond(
-                text=text,
-                blocks=blocks,
-                response_type="ephemeral" if reply.ephemeral else "in_channel",
-                replace_original=replace and n == 0,
-            )
+    async def _respond(self, channel: str, respond: Any, reply: Reply, *, replace: bool) -> None:
+        """A command's answer through its ``response_url``, each post through the channel's
+        pacer like a push: a 429 is waited out and sent again, never dropped; held up
+        materially, the answer says so."""
+        t = self._dispatcher.catalog()
+
+        async def post(message: dict[str, Any], _flood_delay: float) -> None:
+            answer = await respond(**message)
+            status = getattr(answer, "status_code", 200)
+            if status == 429:
+                headers = getattr(answer, "headers", None) or {}
+                raise RetryAfter(_seconds(headers.get("Retry-After")))
+
+        async def first(messages: list[dict[str, Any]], flood_delay: float) -> None:
+            if flood_delay:  # held up: the note goes into the first post, sent now
+                noted = to_messages(mark_delayed(reply, flood_delay, "Slack", t))
+                messages[0] = {**messages[0], "text": noted[0][0], "blocks": noted[0][1]}
+            await post(messages[0], flood_delay)
+
+        messages = [
+            {
+                "text": text,
+                "blocks": blocks,
+                "response_type": "ephemeral" if reply.ephemeral else "in_channel",
+                "replace_original": replace and n == 0,
+            }
+            for n, (text, blocks) in enumerate(to_messages(reply))
+        ]
+        await self.pacer.send(channel, partial(first, messages))
+        for message in messages[1:]:
+            await self.pacer.send(channel, partial(post, message))
         if reply.image is not None and not reply.ephemeral:
             await self.client.files_upload_v2(
                 content=reply.image.data,
@@ -175,12 +205,19 @@ class SlackTransport:
     # -- outgoing ------------------------------------------------------------------------------
 
     async def send(self, chat_id: str, reply: Reply, *, silent: bool) -> None:
-        """The notifier's ``ChatSender`` (Slack has no silent delivery; ``silent`` is ignored)."""
+        """The notifier's ``ChatSender`` (Slack has no silent delivery; ``silent`` is ignored).
+        The notifier's ``pacer.send`` (the same pacer as here) booked the first post; each
+        later part takes its own slot and waits out its own 429, since the parts before it
+        are out."""
         try:
             for n, (text, blocks) in enumerate(to_messages(reply)):
-                if n:  # later parts of one reply, at Slack's pace of one per second per channel
-                    await asyncio.sleep(PART_INTERVAL_S)
-                await self.client.chat_postMessage(channel=chat_id, text=text, blocks=blocks)
+                post = partial(
+                    self.client.chat_postMessage, channel=chat_id, text=text, blocks=blocks
+                )
+                if n == 0:
+                    await _mapped(post)
+                else:
+                    await self.pacer.send(chat_id, partial(_part, post))
             if reply.image is not None:
                 await self.client.files_upload_v2(
                     channel=chat_id,
@@ -191,12 +228,34 @@ class SlackTransport:
         except SlackApiError as exc:
             status = exc.response.status_code
             if status == 429:
-                raise RetryAfter(float(exc.response.headers.get("Retry-After", 1))) from exc
+                raise RetryAfter(_seconds(exc.response.headers.get("Retry-After"))) from exc
             if status >= 500:
                 raise TransientSendError(str(exc)) from exc
             raise PermanentSendError(str(exc)) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TransientSendError(str(exc)) from exc
+
+
+async def _mapped(post: Callable[[], Awaitable[object]]) -> None:
+    """One Web API call; Slack's 429 becomes the ``RetryAfter`` the pacer honours."""
+    try:
+        await post()
+    except SlackApiError as exc:
+        if exc.response.status_code == 429:
+            raise RetryAfter(_seconds(exc.response.headers.get("Retry-After"))) from exc
+        raise
+
+
+async def _part(post: Callable[[], Awaitable[object]], _flood_delay: float) -> None:
+    await _mapped(post)
+
+
+def _seconds(retry_after: object) -> float:
+    """Slack's ``Retry-After`` (whole seconds); 1 if it is missing or unreadable."""
+    try:
+        return max(0.0, float(str(retry_after)))
+    except ValueError:
+        return 1.0
 
 
 def _header(req: Any, name: str) -> str:

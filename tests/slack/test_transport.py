@@ -297,5 +297,5 @@ async def test_three_status_under_a_429_are_all_answered_after_the_wait(setup):
     (wait,) = setup.slack.flood.waits
     sends = [s for s in setup.slack.flood.sends_to(CHANNEL) if s.at >= wait.end]
     assert len(sends) == 3  # the three replies, all after the wait
-    notes = [catalog("en").t("delayed", seconds=n, platform="Slack") for n in range(1, 60)]
+    notes = [catalog("en").t("notify.delayed", seconds=n, platform="Slack") for n in range(1, 60)]
     assert sum(any(n in str(r.body) for n in notes) for r in replies) >= 1

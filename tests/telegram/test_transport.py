@@ -261,7 +261,8 @@ def replies(s: Setup) -> list[SentCall]:
 
 
 def delayed_notes(language: str, platform: str) -> list[str]:
-    return [catalog(language).t("delayed", seconds=n, platform=platform) for n in range(1, 60)]
+    t = catalog(language)
+    return [t.t("notify.delayed", seconds=n, platform=platform) for n in range(1, 60)]
 
 
 @pytest.mark.slow
