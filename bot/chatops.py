@@ -114,6 +114,7 @@ class ChatOps:
             telegram = TelegramTransport(
                 token=secrets.telegram_bot_token.get_secret_value(),
                 dispatcher=self.dispatcher,
+                pacer=pacers["telegram"],
                 base_url=tg.base_url,
                 base_file_url=file_url(tg.base_url),
                 mode=tg.mode,
@@ -121,7 +122,6 @@ class ChatOps:
                 listen=tg.webhook_listen,
                 port=tg.webhook_port,
                 member_roles=members,
-                pacer=pacers["telegram"],
             )
             self.transports.append(telegram)
             senders["telegram"] = telegram
@@ -133,12 +133,12 @@ class ChatOps:
                 app_token=_secret(secrets.slack_app_token),
                 signing_secret=_secret(secrets.slack_signing_secret),
                 dispatcher=self.dispatcher,
+                pacer=pacers["slack"],
                 api_url=sl.api_url,
                 socket_mode=sl.socket_mode,
                 command=sl.command,
                 listen=sl.http_listen,
                 port=sl.http_port,
-                pacer=pacers["slack"],
             )
             self.transports.append(slack)
             senders["slack"] = slack

@@ -7,8 +7,10 @@ Two halves, joined only by the store's notification queue:
   payload. Events that may merge (``coalesce_key``) get the same ``not_before`` -- the end of
   their ``coalesce_s`` window -- so they become due together.
 - the delivery side claims due rows, hands them to one lane per chat, and each lane sends one
-  message at a time, paced at the platform's limits (``pacing``). Rows of one merge group that
-  are waiting in a lane together go out as one message. ``RetryAfter`` is honoured exactly;
+  message at a time through the transport's ``Pacer`` (``pacing``), the one its command
+  replies take too, so pushes and replies keep one pace and one flood wait per chat. Rows of
+  one merge group that are waiting in a lane together go out as one message. ``RetryAfter``
+  is honoured exactly (by ``Pacer.send``);
   network errors back off exponentially with jitter; a permanent error drops the message after
   logging it and writing it to the audit log. Critical messages (fills, risk, ...) are retried
   until delivered and never shed; others are shed when the queue is over ``max_queue`` or after
@@ -33,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.notify.codec import decode_event, decode_reply, encode_event, encode_reply
 from bot.notify.kinds import EVENT_KINDS, KINDS, UNQUEUEABLE, kind_of
-from bot.notify.pacing import DEFAULT_LIMITS, Limits, Pacer, pacers_from_config
+from bot.notify.pacing import DEFAULT_LIMITS, Limits, Pacer, limits_from_config
 from bot.notify.policy import NotifyPolicy
 from bot.notify.render import SEOUL, Renderer, coalesce_key
 from bot.notify.sender import ChatSender, PermanentSendError
@@ -107,6 +109,13 @@ class _Lane:
     failures: int = 0
 
 
+def _own_pacer(sender: ChatSender) -> Pacer | None:
+    """The pacer a transport paces its command replies with: pushes must share it, or a
+    reply could go into a chat inside a wait a push was told (and the other way round)."""
+    pacer = getattr(sender, "pacer", None)
+    return pacer if isinstance(pacer, Pacer) else None
+
+
 def channel_of(transport: str, chat: str) -> str:
     return f"{transport}:{chat}"
 
@@ -156,7 +165,8 @@ class Notifier:
         all_limits = {**DEFAULT_LIMITS, **(limits or {})}
         shared = pacers or {}
         self.pacers = {
-            t: shared.get(t) or Pacer(all_limits.get(t, Limits())) for t in self.senders
+            t: shared.get(t) or _own_pacer(sender) or Pacer(all_limits.get(t, Limits()))
+            for t, sender in self.senders.items()
         }
         self.coalesce_s = coalesce_s
         self.late_after = timedelta(seconds=late_after_s)
@@ -199,8 +209,8 @@ class Notifier:
         pacers: Mapping[str, Pacer] | None = None,
     ) -> Notifier:
         """A notifier set up from ``[notify]``, ``bot.mode``, ``bot.language`` and
-        ``bot.timezone``; the transports pass their senders and notify chat ids, and the
-        pacers their command replies use (``pacers_from_config``), so both share one pace."""
+        ``bot.timezone``; the transports pass their senders and notify chat ids. Pushes share
+        each transport's pacer with its command replies (``pacers``, else the sender's own)."""
         n = cfg.notify
         return cls(
             store,
@@ -211,7 +221,8 @@ class Notifier:
             paper=cfg.bot.mode == "paper",
             zone=cfg.bot.tz,
             rules=rules,
-            pacers={**pacers_from_config(n), **(pacers or {})},
+            limits=limits_from_config(n),  # for a sender that brings no pacer of its own
+            pacers=pacers,
             coalesce_s=n.coalesce_s,
             late_after_s=n.late_after_s,
             retry_max=n.retry_max,

@@ -1,15 +1,17 @@
 """Commands in, replies and pushes out, through slack-bolt's ``AsyncApp`` inside our loop.
 
+Everything posted into a channel, a command's answer (``response_url``) or a push
+(``chat.postMessage``), goes through the transport's ``Pacer`` (shared with the notifier):
+about one message a second per channel, and a 429 ``Retry-After`` honoured exactly for that
+channel, the refused post sent again after it.
+
 Socket Mode by default (``connect_async``/``close_async``, never ``start_async``, which would
 sleep forever); HTTP mode serves bolt's signed-request endpoint from aiohttp instead, and runs
 each signed request once (``ReplayGuard``: a replay gets 401, a retry of Slack's an empty 200,
 neither runs). Every listener acks first and works after, so Slack's 3-second limit holds
-however slow the engine is. Errors and refusals are ephemeral. Everything posted into a
-channel, a command's answer (``response_url``) or a push (``chat.postMessage``), goes through
-the transport's ``Pacer`` (shared with the notifier): about one message a second per channel,
-and a 429 ``Retry-After`` honoured exactly for that channel, the refused post sent again after
-it. ``send`` is the notifier's ``ChatSender``: it maps Slack's answers to RetryAfter /
-TransientSendError / PermanentSendError.
+however slow the engine is. Errors and refusals are ephemeral. ``send`` is the notifier's
+``ChatSender``: it maps Slack's answers to RetryAfter / TransientSendError /
+PermanentSendError and never retries.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any
 
 import aiohttp
@@ -32,6 +32,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.notify.pacing import SLACK_LIMITS, Pacer
 from bot.notify.render import mark_delayed
 from bot.notify.sender import PermanentSendError, RetryAfter, TransientSendError
+from bot.slack.flood import api_call, partial_call, webhook_call
 from bot.slack.render import to_messages
 from bot.slack.replay import ReplayGuard, Seen
 from handlers.auth import Principal
@@ -49,6 +50,7 @@ class SlackTransport:
         *,
         bot_token: str,
         dispatcher: Dispatcher,
+        pacer: Pacer | None = None,
         app_token: str = "",
         signing_secret: str = "",
         api_url: str = "https://slack.com/api/",
@@ -57,15 +59,14 @@ class SlackTransport:
         listen: str = "127.0.0.1",
         port: int = 3000,
         replays: ReplayGuard | None = None,
-        pacer: Pacer | None = None,
     ) -> None:
-        """``pacer``: the one the notifier pushes through (``pacers_from_config``), so replies
-        and pushes keep one pace and one Retry-After wait per channel."""
         if socket_mode and not app_token:
             raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
         if not socket_mode and not signing_secret:
             raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET")
         self._dispatcher = dispatcher
+        # the notifier's pacer for this transport (``pacers_from_config``): one pace, one
+        # Retry-After wait per channel for replies and pushes
         self.pacer = pacer or Pacer(SLACK_LIMITS)
         self._app_token = app_token
         self._socket_mode = socket_mode
@@ -169,32 +170,30 @@ class SlackTransport:
         pacer like a push: a 429 is waited out and sent again, never dropped; held up
         materially, the answer says so."""
         t = self._dispatcher.catalog()
+        kind = "ephemeral" if reply.ephemeral else "in_channel"
 
-        async def post(message: dict[str, Any], _flood_delay: float) -> None:
-            answer = await respond(**message)
-            status = getattr(answer, "status_code", 200)
-            if status == 429:
-                headers = getattr(answer, "headers", None) or {}
-                raise RetryAfter(_seconds(headers.get("Retry-After")))
+        async def post(text: str, blocks: Any, first: bool) -> None:
+            await webhook_call(
+                lambda: respond(
+                    text=text,
+                    blocks=blocks,
+                    response_type=kind,
+                    replace_original=replace and first,
+                )
+            )
 
-        async def first(messages: list[dict[str, Any]], flood_delay: float) -> None:
-            if flood_delay:  # held up: the note goes into the first post, sent now
-                noted = to_messages(mark_delayed(reply, flood_delay, "Slack", t))
-                messages[0] = {**messages[0], "text": noted[0][0], "blocks": noted[0][1]}
-            await post(messages[0], flood_delay)
+        async def first_part(flood_delay: float) -> None:
+            # held up: the note goes into the first post, sent now
+            text, blocks = to_messages(mark_delayed(reply, flood_delay, "Slack", t))[0]
+            await post(text, blocks, True)
 
-        messages = [
-            {
-                "text": text,
-                "blocks": blocks,
-                "response_type": "ephemeral" if reply.ephemeral else "in_channel",
-                "replace_original": replace and n == 0,
-            }
-            for n, (text, blocks) in enumerate(to_messages(reply))
-        ]
-        await self.pacer.send(channel, partial(first, messages))
-        for message in messages[1:]:
-            await self.pacer.send(channel, partial(post, message))
+        await self.pacer.send(channel, first_part)
+        for text, blocks in to_messages(reply)[1:]:
+
+            async def later(_flood_delay: float, m: str = text, b: Any = blocks) -> None:
+                await post(m, b, False)
+
+            await self.pacer.send(channel, later)
         if reply.image is not None and not reply.ephemeral:
             await self.client.files_upload_v2(
                 content=reply.image.data,
@@ -211,13 +210,14 @@ class SlackTransport:
         are out."""
         try:
             for n, (text, blocks) in enumerate(to_messages(reply)):
-                post = partial(
-                    self.client.chat_postMessage, channel=chat_id, text=text, blocks=blocks
-                )
+
+                async def post(m: str = text, b: Any = blocks) -> object:
+                    return await self.client.chat_postMessage(channel=chat_id, text=m, blocks=b)
+
                 if n == 0:
-                    await _mapped(post)
+                    await api_call(post)
                 else:
-                    await self.pacer.send(chat_id, partial(_part, post))
+                    await self.pacer.send(chat_id, partial_call(post))
             if reply.image is not None:
                 await self.client.files_upload_v2(
                     channel=chat_id,
@@ -228,34 +228,12 @@ class SlackTransport:
         except SlackApiError as exc:
             status = exc.response.status_code
             if status == 429:
-                raise RetryAfter(_seconds(exc.response.headers.get("Retry-After"))) from exc
+                raise RetryAfter(float(exc.response.headers.get("Retry-After", 1))) from exc
             if status >= 500:
                 raise TransientSendError(str(exc)) from exc
             raise PermanentSendError(str(exc)) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TransientSendError(str(exc)) from exc
-
-
-async def _mapped(post: Callable[[], Awaitable[object]]) -> None:
-    """One Web API call; Slack's 429 becomes the ``RetryAfter`` the pacer honours."""
-    try:
-        await post()
-    except SlackApiError as exc:
-        if exc.response.status_code == 429:
-            raise RetryAfter(_seconds(exc.response.headers.get("Retry-After"))) from exc
-        raise
-
-
-async def _part(post: Callable[[], Awaitable[object]], _flood_delay: float) -> None:
-    await _mapped(post)
-
-
-def _seconds(retry_after: object) -> float:
-    """Slack's ``Retry-After`` (whole seconds); 1 if it is missing or unreadable."""
-    try:
-        return max(0.0, float(str(retry_after)))
-    except ValueError:
-        return 1.0
 
 
 def _header(req: Any, name: str) -> str:

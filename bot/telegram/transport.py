@@ -1,15 +1,20 @@
 """Commands in, replies and pushes out, through python-telegram-bot inside our event loop.
 
 The ``Application`` is driven by hand (initialize, start, updater.start_polling; the reverse
-on stop), never ``run_polling``, which would want the loop for itself. Pending updates are
+on stop), never ``run_polling``, which would want the loop for itself.
+
+Everything sent into a chat, a command's reply or a push, goes through the transport's
+``Pacer`` (shared with the notifier): Telegram's pace per chat and per bot, and a 429
+``retry_after`` honoured exactly for that chat, the refused message sent again after it. A
+reply runs as a task of the ``Application`` (awaited on stop), so a wait never holds up the
+next command.
+
+Pending updates are
 dropped at start: a command typed while the bot was down must not run hours later. Forwarded
 messages and automatic forwards from a linked channel are never commands (the dispatcher
-refuses them). Everything sent into a chat, a command's reply or a push, goes through the
-transport's ``Pacer`` (shared with the notifier): Telegram's pace per chat and per bot, and a
-429 ``retry_after`` honoured exactly for that chat, the refused message sent again after it.
-A reply runs as a task of the ``Application`` (awaited on stop), so a wait never holds up the
-next command. Pushes go through ``send`` (the notifier's ``ChatSender``), which reports
-Telegram's answer as RetryAfter / TransientSendError / PermanentSendError.
+refuses them). Pushes go through ``send`` (the notifier's ``ChatSender``), which never retries
+on its own: it reports Telegram's answer as RetryAfter / TransientSendError /
+PermanentSendError and the notifier decides.
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ class TelegramTransport:
         *,
         token: str,
         dispatcher: Dispatcher,
+        pacer: Pacer | None = None,
         base_url: str = "https://api.telegram.org/bot",
         base_file_url: str | None = None,
         mode: str = "polling",
@@ -76,12 +82,12 @@ class TelegramTransport:
         port: int = 8443,
         member_roles: Iterable[tuple[int, int, Role]] = (),
         poll_timeout_s: int = 10,
-        pacer: Pacer | None = None,
     ) -> None:
-        """``pacer``: the one the notifier pushes through (``pacers_from_config``), so replies
-        and pushes keep one pace and one flood wait per chat."""
         self._token = token
         self._dispatcher = dispatcher
+        # the notifier's pacer for this transport (``pacers_from_config``): one pace, one
+        # flood wait per chat for replies and pushes
+        self.pacer = pacer or Pacer(TELEGRAM_LIMITS)
         self._base_url = base_url
         self._base_file_url = base_file_url
         self._mode = mode
@@ -90,7 +96,6 @@ class TelegramTransport:
         self._member_roles = tuple(member_roles)  # (chat id, user id, role) for menus
         self._poll_timeout_s = poll_timeout_s
         self._app: Application | None = None  # type: ignore[type-arg]
-        self.pacer = pacer or Pacer(TELEGRAM_LIMITS)
 
     @property
     def secret_token(self) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 
+from bot.notify import NotifyPolicy
+from bot.notify.notifier import Notifier
 from bot.notify.sender import RetryAfter
 from bot.telegram import TelegramTransport
 from handlers.auth import Authorizer, Policy
@@ -292,3 +295,36 @@ async def test_a_reply_that_did_not_wait_carries_no_note(setup):
 
     notes = delayed_notes("ko", "Telegram") + delayed_notes("en", "Telegram")
     assert not any(note in (sent.plain_text or "") for note in notes)
+
+
+@pytest.mark.slow
+async def test_a_push_told_to_wait_holds_back_the_replies_in_that_chat(setup, store):
+    # Arrange: pushes through the transport; Telegram refuses the first with retry_after=2
+    notifier = Notifier(
+        store,
+        {"telegram": setup.transport},
+        {"telegram": [str(CHAT)]},
+        NotifyPolicy(),
+        catalog("en"),
+        paper=True,
+        poll_s=0.05,
+    )
+    await notifier.start()
+    setup.tg.faults.fail_next("sendMessage", 429, retry_after=2)
+    try:
+        # Act: a push meets the 429, then a /status arrives inside its wait
+        await notifier.push(Reply("report", lines=("daily",)))
+        for _ in range(200):  # bounded: until the push has been told to wait
+            if setup.tg.flood.waits:
+                break
+            await asyncio.sleep(0.05)
+        setup.tg.user_sends(CHAT, VIEWER, "/status", language_code="en")
+        await setup.tg.wait_for(lambda _c: len(replies(setup)) >= 2, timeout=15)
+    finally:
+        await notifier.stop()
+
+    # Assert: both went out, neither inside the wait the push was told
+    (wait,) = setup.tg.flood.waits
+    assert setup.tg.flood.early == []
+    assert all(r.at >= wait.end for r in replies(setup))
+    assert any("KRW-BTC" in (r.plain_text or "") for r in replies(setup))
