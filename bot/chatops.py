@@ -16,6 +16,7 @@ from importlib import metadata
 from bot.config import AppConfig
 from bot.notify import BotStarted, BotStopping, ChatSender
 from bot.notify.notifier import Notifier
+from bot.notify.pacing import pacers_from_config
 from bot.report import ReportScheduler
 from bot.slack import SlackTransport
 from bot.telegram import TelegramTransport
@@ -105,6 +106,8 @@ class ChatOps:
         )
         senders: dict[str, ChatSender] = {}
         targets: dict[str, Sequence[str]] = {}
+        # one pace and one flood wait per chat, shared by command replies and pushes
+        pacers = pacers_from_config(cfg.notify)
         secrets = cfg.secrets
         if cfg.telegram.enabled and secrets.telegram_bot_token is not None:
             tg = cfg.telegram
@@ -117,6 +120,7 @@ class ChatOps:
             telegram = TelegramTransport(
                 token=secrets.telegram_bot_token.get_secret_value(),
                 dispatcher=self.dispatcher,
+                pacer=pacers["telegram"],
                 base_url=tg.base_url,
                 base_file_url=file_url(tg.base_url),
                 mode=tg.mode,
@@ -136,6 +140,7 @@ class ChatOps:
                 app_token=_secret(secrets.slack_app_token),
                 signing_secret=_secret(secrets.slack_signing_secret),
                 dispatcher=self.dispatcher,
+                pacer=pacers["slack"],
                 api_url=sl.api_url,
                 socket_mode=sl.socket_mode,
                 command=sl.command,
@@ -147,7 +152,9 @@ class ChatOps:
             senders["slack"] = slack
             targets["slack"] = list(sl.notify_channel_ids or sl.allowed_channel_ids)
         # built and subscribed before the first await: no event can fall in between
-        self.notifier = Notifier.from_config(cfg, self._store, senders, targets, catalog=catalog)
+        self.notifier = Notifier.from_config(
+            cfg, self._store, senders, targets, catalog=catalog, pacers=pacers
+        )
         self.notifier.subscribe(self._bus)
         for event in early_events:
             await self.notifier.on_event(event)

@@ -7,8 +7,10 @@ Two halves, joined only by the store's notification queue:
   payload. Events that may merge (``coalesce_key``) get the same ``not_before`` -- the end of
   their ``coalesce_s`` window -- so they become due together.
 - the delivery side claims due rows, hands them to one lane per chat, and each lane sends one
-  message at a time, paced at the platform's limits (``pacing``). Rows of one merge group that
-  are waiting in a lane together go out as one message. ``RetryAfter`` is honoured exactly;
+  message at a time through the transport's ``Pacer`` (``pacing``), the one its command
+  replies take too, so pushes and replies keep one pace and one flood wait per chat. Rows of
+  one merge group that are waiting in a lane together go out as one message. ``RetryAfter``
+  is honoured exactly (by ``Pacer.send``);
   network errors back off exponentially with jitter; a permanent error drops the message after
   logging it and writing it to the audit log. Critical messages (fills, risk, ...) are retried
   until delivered and never shed; others are shed when the queue is over ``max_queue`` or after
@@ -34,10 +36,10 @@ from typing import TYPE_CHECKING, Any
 from bot.notify.codec import decode_event, decode_reply, encode_event, encode_reply
 from bot.notify.events import ChatTokenRefused
 from bot.notify.kinds import EVENT_KINDS, KINDS, UNQUEUEABLE, kind_of
-from bot.notify.pacing import DEFAULT_LIMITS, SLACK_LIMITS, TELEGRAM_LIMITS, Limits, Pacer
+from bot.notify.pacing import DEFAULT_LIMITS, Limits, Pacer, limits_from_config
 from bot.notify.policy import NotifyPolicy
 from bot.notify.render import SEOUL, Renderer, coalesce_key
-from bot.notify.sender import ChatSender, PermanentSendError, RetryAfter
+from bot.notify.sender import ChatSender, PermanentSendError
 from handlers.i18n import Catalog
 from handlers.reply import Reply
 from trading.bus import EventBus, Subscription
@@ -108,8 +110,11 @@ class _Lane:
     failures: int = 0
 
 
-def _limits_dict(limits: Limits) -> dict[str, Any]:
-    return {name: getattr(limits, name) for name in Limits.__slots__}
+def _own_pacer(sender: ChatSender) -> Pacer | None:
+    """The pacer a transport paces its command replies with: pushes must share it, or a
+    reply could go into a chat inside a wait a push was told (and the other way round)."""
+    pacer = getattr(sender, "pacer", None)
+    return pacer if isinstance(pacer, Pacer) else None
 
 
 def channel_of(transport: str, chat: str) -> str:
@@ -137,6 +142,7 @@ class Notifier:
         zone: tzinfo = SEOUL,
         rules: MarketRules | None = None,
         limits: Mapping[str, Limits] | None = None,
+        pacers: Mapping[str, Pacer] | None = None,
         coalesce_s: float = 5.0,
         late_after_s: float = 60.0,
         retry_max: int = 3,
@@ -158,7 +164,11 @@ class Notifier:
         self.renderer = Renderer(catalog, paper=paper, zone=zone, rules=rules)
         self.clock = clock
         all_limits = {**DEFAULT_LIMITS, **(limits or {})}
-        self.pacers = {t: Pacer(all_limits.get(t, Limits())) for t in self.senders}
+        shared = pacers or {}
+        self.pacers = {
+            t: shared.get(t) or _own_pacer(sender) or Pacer(all_limits.get(t, Limits()))
+            for t, sender in self.senders.items()
+        }
         self.coalesce_s = coalesce_s
         self.late_after = timedelta(seconds=late_after_s)
         self.retry_max = retry_max
@@ -197,17 +207,12 @@ class Notifier:
         *,
         catalog: Catalog | None = None,
         rules: MarketRules | None = None,
+        pacers: Mapping[str, Pacer] | None = None,
     ) -> Notifier:
         """A notifier set up from ``[notify]``, ``bot.mode``, ``bot.language`` and
-        ``bot.timezone``; the transports pass their senders and notify chat ids."""
+        ``bot.timezone``; the transports pass their senders and notify chat ids. Pushes share
+        each transport's pacer with its command replies (``pacers``, else the sender's own)."""
         n = cfg.notify
-        per_chat = {"per_chat_max": n.max_per_minute, "min_interval_s": n.min_interval_s}
-        limits = {
-            "telegram": Limits(
-                **{**_limits_dict(TELEGRAM_LIMITS), **per_chat, "global_max": n.telegram_per_s}
-            ),
-            "slack": Limits(**{**_limits_dict(SLACK_LIMITS), **per_chat}),
-        }
         return cls(
             store,
             senders,
@@ -217,7 +222,8 @@ class Notifier:
             paper=cfg.bot.mode == "paper",
             zone=cfg.bot.tz,
             rules=rules,
-            limits=limits,
+            limits=limits_from_config(n),  # for a sender that brings no pacer of its own
+            pacers=pacers,
             coalesce_s=n.coalesce_s,
             late_after_s=n.late_after_s,
             retry_max=n.retry_max,
@@ -482,9 +488,9 @@ class Notifier:
                 lane.ready.clear()
                 await lane.ready.wait()
                 continue
-            booked = await pacer.acquire(lane.chat)
+            await pacer.wait_turn(lane.chat)  # what arrives meanwhile joins the batch
             batch = self._take(lane)
-            await self._deliver(lane, pacer, batch, booked)
+            await self._deliver(lane, pacer, batch)
 
     def _build(self, batch: Sequence[_Item]) -> Reply | None:
         first = batch[0].payload
@@ -500,37 +506,36 @@ class Notifier:
             reply = self.renderer.mark_late(reply, queued_at)
         return reply
 
-    async def _deliver(self, lane: _Lane, pacer: Pacer, batch: list[_Item], booked: float) -> None:
+    async def _deliver(self, lane: _Lane, pacer: Pacer, batch: list[_Item]) -> None:
+        """One message through the transport's pacer (``Pacer.send``: the pace and every
+        ``RetryAfter`` are its, shared with the command replies); network errors are retried
+        here with backoff, a permanent error drops the message."""
         sender = self.senders[lane.transport]
         critical = any(i.critical for i in batch)
         silent = all(i.payload.get("silent", False) for i in batch)
         kind = batch[0].record.kind
+
+        async def attempt(_flood_delay: float) -> bool:
+            reply = self._build(batch)  # built anew each try: the late mark may have come due
+            if reply is None:
+                return False
+            await asyncio.wait_for(
+                sender.send(lane.chat, reply, silent=silent), timeout=self.send_timeout_s
+            )
+            return True
+
+        async def on_wait(seconds: float) -> None:
+            self.stats.retries += 1
+            self.by_transport[lane.transport].failures += 1
+            log.warning(
+                "%s asked to wait %.3gs before sending to %s", lane.transport, seconds, lane.chat
+            )
+            await self._note_failure(batch, f"retry after {seconds:g}s", seconds)
+
         tries = 0
         while True:
             try:
-                reply = self._build(batch)
-                if reply is None:
-                    await self._finish(batch)
-                    return
-                try:
-                    await asyncio.wait_for(
-                        sender.send(lane.chat, reply, silent=silent), timeout=self.send_timeout_s
-                    )
-                finally:
-                    pacer.sent(lane.chat, booked)
-            except RetryAfter as exc:
-                self.stats.retries += 1
-                self.by_transport[lane.transport].failures += 1
-                log.warning(
-                    "%s asked to wait %.3gs before sending to %s",
-                    lane.transport,
-                    exc.seconds,
-                    lane.chat,
-                )
-                pacer.block(lane.chat, exc.seconds)
-                await self._note_failure(batch, f"retry after {exc.seconds:g}s", exc.seconds)
-                booked = await pacer.acquire(lane.chat)
-                continue
+                sent = await pacer.send(lane.chat, attempt, on_wait=on_wait)
             except PermanentSendError as exc:
                 self.by_transport[lane.transport].failures += 1
                 await self._drop(lane, batch, f"permanent: {exc}")
@@ -557,11 +562,11 @@ class Notifier:
                 )
                 await self._note_failure(batch, repr(exc)[:500], delay)
                 await asyncio.sleep(delay)
-                booked = await pacer.acquire(lane.chat)
                 continue
-            self.stats.sent += 1
-            self.by_transport[lane.transport].sent += 1
-            self.stats.merged += len(batch) - 1
+            if sent:
+                self.stats.sent += 1
+                self.by_transport[lane.transport].sent += 1
+                self.stats.merged += len(batch) - 1
             await self._finish(batch)
             return
 

@@ -1,8 +1,11 @@
-"""Per-chat and per-transport pacing at the platforms' published limits.
+"""Per-chat and per-transport pacing at the platforms' published limits, and the one path
+every message into a chat takes (``Pacer.send``): command replies, pushes and every later part
+of a long message alike.
 
 Telegram: at most one message a second in a chat, 20 a minute in a group, about 30 a second
 across all chats of one bot. Slack ``chat.postMessage``: about one a second per channel. A
-``RetryAfter`` from the platform blocks that chat for exactly the time asked.
+``RetryAfter`` from the platform blocks that chat for exactly the time asked: nothing, reply or
+push, goes into it before then, and the refused message is sent again after it.
 """
 
 from __future__ import annotations
@@ -11,8 +14,18 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, TypeVar
+
+from bot.notify.sender import RetryAfter
+
+if TYPE_CHECKING:
+    from bot.config.sections import NotifyConfig
+
+T = TypeVar("T")
+Attempt = Callable[[float], Awaitable[T]]  # given the flood delay so far (0: none), sends once
+OnWait = Callable[[float], Awaitable[None]]  # told each RetryAfter's seconds before the wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +45,26 @@ TELEGRAM_LIMITS = Limits(1.0, 20, 60.0, 30, 1.0)
 SLACK_LIMITS = Limits(1.0, 60, 60.0, 0, 1.0)
 CONSOLE_LIMITS = Limits(0.0, 0, 60.0, 0, 1.0)
 DEFAULT_LIMITS = {"telegram": TELEGRAM_LIMITS, "slack": SLACK_LIMITS, "console": CONSOLE_LIMITS}
+
+
+def limits_from_config(notify: NotifyConfig) -> dict[str, Limits]:
+    """The platform limits above with ``[notify]``'s per-chat pace and Telegram's global cap."""
+    per_minute, interval = notify.max_per_minute, notify.min_interval_s
+    return {
+        **DEFAULT_LIMITS,
+        "telegram": replace(
+            TELEGRAM_LIMITS,
+            per_chat_max=per_minute,
+            min_interval_s=interval,
+            global_max=notify.telegram_per_s,
+        ),
+        "slack": replace(SLACK_LIMITS, per_chat_max=per_minute, min_interval_s=interval),
+    }
+
+
+def pacers_from_config(notify: NotifyConfig) -> dict[str, Pacer]:
+    """One pacer per transport, shared by its command replies and the notifier's pushes."""
+    return {name: Pacer(limits) for name, limits in limits_from_config(notify).items()}
 
 
 class Window:
@@ -61,11 +94,13 @@ class _Chat:
         self.window = Window(limits.per_chat_max, limits.per_chat_window_s)
         self.last = float("-inf")
         self.blocked_until = float("-inf")
+        self.blocks = 0  # RetryAfters so far: tells a waiting send it was held by one
+        self.turn = asyncio.Lock()  # FIFO: senders to one chat get their slots in order
 
 
 class Pacer:
-    """One transport's pacing; ``acquire(chat)`` returns when a send to ``chat`` is allowed
-    and books it. Single event loop: no await between the check and the booking."""
+    """One transport's pacing; ``send(chat, attempt)`` is how anything goes into ``chat``.
+    Single event loop: no await between the check and the booking."""
 
     def __init__(self, limits: Limits, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
@@ -90,16 +125,48 @@ class Pacer:
             self.window.wait(now),
         )
 
-    async def acquire(self, chat: str) -> float:
-        """Wait for a slot and book it; returns the booking for ``sent``."""
+    async def wait_turn(self, chat: str) -> None:
+        """Wait until a send to ``chat`` would be allowed; books nothing."""
         while (wait := self.delay(chat)) > 0:  # noqa: ASYNC110 - a deadline, not a flag
             await asyncio.sleep(wait)
-        now = self.monotonic()
+
+    async def acquire(self, chat: str) -> float:
+        """Wait for a slot (in turn with other senders to ``chat``) and book it; returns the
+        booking for ``sent``."""
         state = self._chat(chat)
-        state.last = now
-        state.window.record(now)
-        self.window.record(now)
-        return now
+        async with state.turn:
+            await self.wait_turn(chat)
+            now = self.monotonic()
+            state.last = now
+            state.window.record(now)
+            self.window.record(now)
+            return now
+
+    async def send(self, chat: str, attempt: Attempt[T], *, on_wait: OnWait | None = None) -> T:
+        """Send one message into ``chat`` at the platform's pace; on ``RetryAfter`` block the
+        chat for exactly that long and send it again, until it goes out (or ``attempt`` fails
+        otherwise, which is the caller's). ``attempt`` is given the seconds this message has
+        been held up by flood control so far (0 if no ``RetryAfter`` held it), so a reply can
+        say it is late."""
+        state = self._chat(chat)
+        start = self.monotonic()
+        held = state.blocked_until > start
+        blocks = state.blocks
+        while True:
+            booked = await self.acquire(chat)
+            flooded = held or state.blocks != blocks
+            try:
+                result = await attempt(self.monotonic() - start if flooded else 0.0)
+            except RetryAfter as exc:
+                self.block(chat, exc.seconds, booked=booked)
+                if on_wait is not None:
+                    await on_wait(exc.seconds)
+                continue
+            except BaseException:
+                self.sent(chat, booked)
+                raise
+            self.sent(chat, booked)
+            return result
 
     def sent(self, chat: str, booked: float) -> None:
         """The send booked at ``booked`` has returned: count it from now instead, so the time
@@ -113,9 +180,15 @@ class Pacer:
                     window.times.remove(booked)
                 window.times.append(now)
 
-    def block(self, chat: str, seconds: float) -> None:
-        """The platform said "retry after ``seconds``": nothing goes to ``chat`` before then.
-        The refused attempt does not count as a send, so the wait is exactly ``seconds``."""
+    def block(self, chat: str, seconds: float, *, booked: float | None = None) -> None:
+        """The platform said "retry after ``seconds``": nothing goes to ``chat`` before then
+        (a later, shorter answer never shortens an earlier wait). The refused attempt (booked
+        at ``booked``) does not count as a send, so the wait is exactly ``seconds``."""
         state = self._chat(chat)
-        state.blocked_until = self.monotonic() + seconds
+        state.blocked_until = max(state.blocked_until, self.monotonic() + seconds)
         state.last = float("-inf")
+        state.blocks += 1
+        if booked is not None:
+            for window in (state.window, self.window):
+                with contextlib.suppress(ValueError):
+                    window.times.remove(booked)

@@ -27,6 +27,8 @@ from trading.upbit.market_rules import MarketRules
 SEOUL = ZoneInfo("Asia/Seoul")
 #: distinct lines shown in a merged non-critical message before "and N more"
 MERGE_LINES = 20
+# a command reply held up by flood control this long or more says so: shorter is the normal pace
+FLOOD_NOTE_AFTER_S = 2.0
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 
 
@@ -601,3 +603,12 @@ class Renderer:
     def mark_late(self, reply: Reply, at: datetime) -> Reply:
         """``reply`` with "(late: 12:03 KST)" after its title; ``at`` = when it happened."""
         return replace(reply, title=f"{reply.title} {self.t('late', time=self.clock(at))}")
+
+
+def mark_delayed(reply: Reply, seconds: float, platform: str, t: Catalog) -> Reply:
+    """``reply`` with "(delayed 3 s by Telegram flood control)" after its title when the
+    platform's flood control held it up for ``FLOOD_NOTE_AFTER_S`` or more; else unchanged."""
+    if seconds < FLOOD_NOTE_AFTER_S:
+        return reply
+    note = t.t("notify.delayed", seconds=round(seconds), platform=platform)
+    return replace(reply, title=f"{reply.title} {note}")

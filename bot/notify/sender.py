@@ -1,9 +1,11 @@
 """What a chat transport implements so the notifier can push through it.
 
 A transport (Telegram, Slack, the console) renders the ``Reply`` its own way and sends it to one
-chat. It reports how a send failed with one of three exceptions; the notifier owns every retry,
-wait and pacing decision, so a transport must not retry on its own (python-telegram-bot:
-no ``AIORateLimiter`` retries; slack_sdk: no retry handlers on the client used for pushes).
+chat. It reports how a send failed with one of three exceptions. Pace and flood waits belong to
+``pacing.Pacer.send`` (the notifier books the first part of a push there; a transport sends any
+later part through the same pacer), backoff and dropping to the notifier, so a transport never
+retries on its own (python-telegram-bot: no ``AIORateLimiter`` retries; slack_sdk: no retry
+handlers on the client used for pushes).
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
 """Commands in, replies and pushes out, through slack-bolt's ``AsyncApp`` inside our loop.
 
+Everything posted into a channel, a command's answer (``response_url``) or a push
+(``chat.postMessage``), goes through the transport's ``Pacer`` (shared with the notifier):
+about one message a second per channel, and a 429 ``Retry-After`` honoured exactly for that
+channel, the refused post sent again after it.
+
 Socket Mode by default (``connect_async``/``close_async``, never ``start_async``, which would
 sleep forever); HTTP mode serves bolt's signed-request endpoint from aiohttp instead, and runs
 each signed request once (``ReplayGuard``: a replay gets 401, a retry of Slack's an empty 200,
@@ -12,7 +17,6 @@ goes to ``on_refused``; a push then stays queued (transient), not dropped.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import secrets
@@ -27,7 +31,10 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.notify.pacing import SLACK_LIMITS, Pacer
+from bot.notify.render import mark_delayed
 from bot.notify.sender import PermanentSendError, RetryAfter, TransientSendError
+from bot.slack.flood import api_call, partial_call, webhook_call
 from bot.slack.render import to_messages
 from bot.slack.replay import ReplayGuard, Seen
 from bot.slack.verify import SignedRequests
@@ -37,7 +44,6 @@ from handlers.dispatcher import Dispatcher
 from handlers.reply import Reply
 
 log = logging.getLogger(__name__)
-PART_INTERVAL_S = 1.05  # chat.postMessage: about one per second per channel
 
 
 class SlackTransport:
@@ -48,6 +54,7 @@ class SlackTransport:
         *,
         bot_token: str,
         dispatcher: Dispatcher,
+        pacer: Pacer | None = None,
         app_token: str = "",
         signing_secret: str = "",
         api_url: str = "https://slack.com/api/",
@@ -64,6 +71,9 @@ class SlackTransport:
         if not socket_mode and not signing_secret:
             raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET")
         self._dispatcher = dispatcher
+        # the notifier's pacer for this transport (``pacers_from_config``): one pace, one
+        # Retry-After wait per channel for replies and pushes
+        self.pacer = pacer or Pacer(SLACK_LIMITS)
         self._app_token = app_token
         self._socket_mode = socket_mode
         self._listen, self.port = listen, port
@@ -157,7 +167,7 @@ class SlackTransport:
         )
         reply = await self._dispatcher.handle(who, command.get("text") or "help")
         if reply is not None:
-            await self._respond(respond, reply, replace=False)
+            await self._respond(command["channel_id"], respond, reply, replace=False)
 
     async def _on_named_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         name = command["command"].lstrip("/")
@@ -173,18 +183,37 @@ class SlackTransport:
         who = Principal("slack", body["user"]["id"], channel)
         reply = await self._dispatcher.press(who, action.get("value", ""))
         if reply is not None:
-            await self._respond(respond, reply, replace=not reply.ephemeral)
+            await self._respond(channel, respond, reply, replace=not reply.ephemeral)
 
-    async def _respond(self, respond: Any, reply: Reply, *, replace: bool) -> None:
-        for n, (text, blocks) in enumerate(to_messages(reply)):
-            if n:
-                await asyncio.sleep(PART_INTERVAL_S)
-            await respond(
-                text=text,
-                blocks=blocks,
-                response_type="ephemeral" if reply.ephemeral else "in_channel",
-                replace_original=replace and n == 0,
+    async def _respond(self, channel: str, respond: Any, reply: Reply, *, replace: bool) -> None:
+        """A command's answer through its ``response_url``, each post through the channel's
+        pacer like a push: a 429 is waited out and sent again, never dropped; held up
+        materially, the answer says so."""
+        t = self._dispatcher.catalog()
+        kind = "ephemeral" if reply.ephemeral else "in_channel"
+
+        async def post(text: str, blocks: Any, first: bool) -> None:
+            await webhook_call(
+                lambda: respond(
+                    text=text,
+                    blocks=blocks,
+                    response_type=kind,
+                    replace_original=replace and first,
+                )
             )
+
+        async def first_part(flood_delay: float) -> None:
+            # held up: the note goes into the first post, sent now
+            text, blocks = to_messages(mark_delayed(reply, flood_delay, "Slack", t))[0]
+            await post(text, blocks, True)
+
+        await self.pacer.send(channel, first_part)
+        for text, blocks in to_messages(reply)[1:]:
+
+            async def later(_flood_delay: float, m: str = text, b: Any = blocks) -> None:
+                await post(m, b, False)
+
+            await self.pacer.send(channel, later)
         if reply.image is not None and not reply.ephemeral:
             await self.client.files_upload_v2(
                 content=reply.image.data,
@@ -195,12 +224,20 @@ class SlackTransport:
     # -- outgoing ------------------------------------------------------------------------------
 
     async def send(self, chat_id: str, reply: Reply, *, silent: bool) -> None:
-        """The notifier's ``ChatSender`` (Slack has no silent delivery; ``silent`` is ignored)."""
+        """The notifier's ``ChatSender`` (Slack has no silent delivery; ``silent`` is ignored).
+        The notifier's ``pacer.send`` (the same pacer as here) booked the first post; each
+        later part takes its own slot and waits out its own 429, since the parts before it
+        are out."""
         try:
             for n, (text, blocks) in enumerate(to_messages(reply)):
-                if n:  # later parts of one reply, at Slack's pace of one per second per channel
-                    await asyncio.sleep(PART_INTERVAL_S)
-                await self.client.chat_postMessage(channel=chat_id, text=text, blocks=blocks)
+
+                async def post(m: str = text, b: Any = blocks) -> object:
+                    return await self.client.chat_postMessage(channel=chat_id, text=m, blocks=b)
+
+                if n == 0:
+                    await api_call(post)
+                else:
+                    await self.pacer.send(chat_id, partial_call(post))
             if reply.image is not None:
                 await self.client.files_upload_v2(
                     channel=chat_id,

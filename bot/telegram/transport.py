@@ -1,7 +1,15 @@
 """Commands in, replies and pushes out, through python-telegram-bot inside our event loop.
 
 The ``Application`` is driven by hand (initialize, start, updater.start_polling; the reverse
-on stop), never ``run_polling``, which would want the loop for itself. Pending updates are
+on stop), never ``run_polling``, which would want the loop for itself.
+
+Everything sent into a chat, a command's reply or a push, goes through the transport's
+``Pacer`` (shared with the notifier): Telegram's pace per chat and per bot, and a 429
+``retry_after`` honoured exactly for that chat, the refused message sent again after it. A
+reply runs as a task of the ``Application`` (awaited on stop), so a wait never holds up the
+next command.
+
+Pending updates are
 dropped at start: a command typed while the bot was down must not run hours later. Forwarded
 messages and automatic forwards from a linked channel are never commands (the dispatcher
 refuses them). Pushes go through ``send`` (the notifier's ``ChatSender``), which never retries
@@ -12,19 +20,20 @@ PermanentSendError and the notifier decides. A 401 on any call (the token was re
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
     BotCommandScopeChatMember,
     BotCommandScopeDefault,
+    CallbackQuery,
     Message,
     Update,
 )
@@ -43,6 +52,8 @@ from telegram.error import (
 )
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.notify.pacing import TELEGRAM_LIMITS, Pacer
+from bot.notify.render import mark_delayed
 from bot.notify.sender import PermanentSendError, RetryAfter, TransientSendError
 from bot.telegram.render import keyboard, to_html
 from bot.telegram.watched import WatchedRequest
@@ -54,9 +65,6 @@ from handlers.reply import Reply
 log = logging.getLogger(__name__)
 LANGUAGES = ("ko", "en")
 CAPTION_LIMIT = 1024
-MAX_PART_WAIT_S = 30.0
-PART_INTERVAL_S = 1.05
-GROUP_PART_INTERVAL_S = 3.05
 
 
 class TelegramTransport:
@@ -67,6 +75,7 @@ class TelegramTransport:
         *,
         token: str,
         dispatcher: Dispatcher,
+        pacer: Pacer | None = None,
         base_url: str = "https://api.telegram.org/bot",
         base_file_url: str | None = None,
         mode: str = "polling",
@@ -80,6 +89,9 @@ class TelegramTransport:
         """``on_refused(variable, reason)``: Telegram refused the token (401) on some call."""
         self._token = token
         self._dispatcher = dispatcher
+        # the notifier's pacer for this transport (``pacers_from_config``): one pace, one
+        # flood wait per chat for replies and pushes
+        self.pacer = pacer or Pacer(TELEGRAM_LIMITS)
         self._base_url = base_url
         self._base_file_url = base_file_url
         self._mode = mode
@@ -167,7 +179,7 @@ class TelegramTransport:
 
     # -- incoming ------------------------------------------------------------------------------
 
-    async def _on_text(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user, chat = (
             update.effective_message,
             update.effective_user,
@@ -176,13 +188,15 @@ class TelegramTransport:
         if message is None or message.text is None or user is None or chat is None:
             return
         who = Principal("telegram", str(user.id), str(chat.id), user.username or "")
+        language = _language(user.language_code)
         reply = await self._dispatcher.handle(
-            who, message.text, _language(user.language_code), forwarded=_forwarded(message)
+            who, message.text, language, forwarded=_forwarded(message)
         )
         if reply is not None:
-            await self._deliver(chat.id, reply, reply_to=message.message_id)
+            answer = self._reply(chat.id, reply, language, reply_to=message.message_id)
+            context.application.create_task(answer, update=update)
 
-    async def _on_press(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         if query is None or query.data is None:
             return
@@ -190,24 +204,51 @@ class TelegramTransport:
         message = query.message
         chat_id = message.chat.id if message is not None else query.from_user.id
         who = Principal("telegram", str(query.from_user.id), str(chat_id))
-        reply = await self._dispatcher.press(
-            who, query.data, _language(query.from_user.language_code)
-        )
+        language = _language(query.from_user.language_code)
+        reply = await self._dispatcher.press(who, query.data, language)
         if reply is None:
             return
-        chunks = to_html(reply)
-        editable = message is not None and reply.image is None and len(chunks) == 1
-        if editable and not reply.ephemeral:
-            await query.edit_message_text(
-                chunks[0], parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
-            )
-        else:
-            await self._deliver(chat_id, reply)
+        edit = query if message is not None and not reply.ephemeral else None
+        context.application.create_task(
+            self._reply(chat_id, reply, language, edit=edit), update=update
+        )
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram: update %s failed: %s", update, context.error)
 
     # -- outgoing ------------------------------------------------------------------------------
+
+    async def _reply(
+        self,
+        chat_id: int,
+        reply: Reply,
+        language: str | None,
+        *,
+        reply_to: int | None = None,
+        edit: CallbackQuery | None = None,
+    ) -> None:
+        """A command's answer, through the pacer like a push: it waits out flood control
+        and is never dropped for it; held up materially, it says so in the user's language.
+        ``edit``: the pressed message, replaced in place when the answer fits one message."""
+        t = self._dispatcher.catalog(language)
+
+        async def attempt(flood_delay: float) -> None:
+            noted = mark_delayed(reply, flood_delay, "Telegram", t)
+            chunks = to_html(noted)
+            if edit is not None and noted.image is None and len(chunks) == 1:
+                markup = keyboard(noted)
+                await _mapped(
+                    partial(
+                        edit.edit_message_text,
+                        chunks[0],
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                    )
+                )
+            else:
+                await self._deliver(chat_id, noted, reply_to=reply_to)
+
+        await self.pacer.send(str(chat_id), attempt)
 
     async def _deliver(
         self,
@@ -217,50 +258,52 @@ class TelegramTransport:
         reply_to: int | None = None,
         silent: bool = False,
     ) -> None:
+        """All parts of one message. The caller's ``pacer.send`` booked the first part and
+        sends the whole message again on its RetryAfter (nothing is out yet); every later part
+        takes its own slot and waits out its own 429, since the parts before it are out."""
         assert self._app is not None
         bot = self._app.bot
         chunks = to_html(reply)
+        sends: list[Callable[[], Awaitable[Any]]] = []
         if reply.image is not None:
             caption = chunks[0] if len(chunks[0]) <= CAPTION_LIMIT else None
-            await bot.send_photo(
-                chat_id,
-                photo=reply.image.data,
-                filename=reply.image.filename,
-                caption=caption,
-                parse_mode=ParseMode.HTML,
-                disable_notification=silent,
+            sends.append(
+                partial(
+                    bot.send_photo,
+                    chat_id,
+                    photo=reply.image.data,
+                    filename=reply.image.filename,
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    disable_notification=silent,
+                )
             )
             if caption is not None:
                 chunks = chunks[1:]
         for index, chunk in enumerate(chunks):
-            last = index == len(chunks) - 1
-            send = partial(
-                bot.send_message,
-                chat_id,
-                chunk,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(reply) if last else None,
-                disable_notification=silent,
-                reply_to_message_id=reply_to if index == 0 else None,
+            sends.append(
+                partial(
+                    bot.send_message,
+                    chat_id,
+                    chunk,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(reply) if index == len(chunks) - 1 else None,
+                    disable_notification=silent,
+                    reply_to_message_id=reply_to if not sends else None,
+                )
             )
-            if index == 0 and reply.image is None:
-                await send()  # nothing is out yet: a 429 here is the caller's to handle
-            else:
-                # later parts at Telegram's pace (1/s in a chat, 20/min in a group)
-                await asyncio.sleep(GROUP_PART_INTERVAL_S if _group(chat_id) else PART_INTERVAL_S)
-                await _finish_part(send)
+        first, *rest = sends
+        await _mapped(first)
+        for send in rest:
+            await self.pacer.send(str(chat_id), partial(_part, send))
 
     async def send(self, chat_id: str, reply: Reply, *, silent: bool) -> None:
-        """The notifier's ``ChatSender``: one push, errors mapped, no retries here."""
+        """The notifier's ``ChatSender``: one push, its first part booked by the notifier's
+        ``pacer.send`` (the same pacer as here), errors mapped, no retries here."""
         if self._app is None:
             raise TransientSendError("telegram transport is not running")
         try:
             await self._deliver(chat_id, reply, silent=silent)
-        except TelegramRetryAfter as exc:
-            wait = exc.retry_after
-            raise RetryAfter(
-                wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            ) from exc
         except InvalidToken as exc:  # revoked: kept queued for a restart with a new token
             raise TransientSendError(f"token refused: {exc}") from exc
         except (BadRequest, Forbidden, ChatMigrated) as exc:
@@ -271,19 +314,18 @@ class TelegramTransport:
             raise PermanentSendError(str(exc)) from exc
 
 
-async def _finish_part(send: Callable[[], Awaitable[object]]) -> None:
-    """Later parts of a reply already partly sent: wait out a flood limit and go on, since
-    handing the 429 back would make the caller send the first parts again."""
-    for _ in range(5):
-        try:
-            await send()
-        except TelegramRetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            await asyncio.sleep(min(seconds, MAX_PART_WAIT_S))
-        else:
-            return
-    await send()
+async def _mapped(send: Callable[[], Awaitable[object]]) -> None:
+    """One Bot API call; Telegram's 429 becomes the ``RetryAfter`` the pacer honours."""
+    try:
+        await send()
+    except TelegramRetryAfter as exc:
+        wait = exc.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        raise RetryAfter(seconds) from exc
+
+
+async def _part(send: Callable[[], Awaitable[object]], _flood_delay: float) -> None:
+    await _mapped(send)
 
 
 def _forwarded(message: Message) -> bool:
@@ -291,10 +333,6 @@ def _forwarded(message: Message) -> bool:
     channel's post copied into its discussion group. Telegram keeps a forward's command
     entities, so without this an admin forwarding a stranger's /pause would run it."""
     return message.forward_origin is not None or bool(message.is_automatic_forward)
-
-
-def _group(chat_id: int | str) -> bool:
-    return str(chat_id).startswith("-")
 
 
 def _language(code: str | None) -> str | None:

@@ -160,6 +160,24 @@ async def test_rate_limit_429_and_retry_handler() -> None:
         assert [m.text for m in slack.messages("C1")] == ["1", "2"]
 
 
+async def test_a_429_closes_the_channel_for_exactly_retry_after(slack: FakeSlack) -> None:
+    client = web_client(slack)
+    url = slack.slash_payload("U1", "C1", "status")["response_url"]
+    slack.faults.fail_next("response_url", status=429, retry_after=5)
+    body = {"text": "hi", "response_type": "in_channel"}
+    async with aiohttp.ClientSession() as http, http.post(url, json=body) as resp:
+        assert (resp.status, resp.headers["Retry-After"]) == (429, "5")
+    with pytest.raises(SlackApiError) as err:  # inside the wait: refused, and recorded
+        await client.chat_postMessage(channel="C1", text="too early")
+    assert err.value.response.status_code == 429
+    await client.chat_postMessage(channel="C2", text="another channel is fine")
+
+    assert [(s.chat, s.what) for s in slack.flood.early] == [("C1", "chat.postMessage")]
+    assert slack.flood.waits[0].chat == "C1"
+    assert slack.flood.waits[0].end - slack.flood.waits[0].start == 5
+    assert [r.status for r in slack.responses] == [429]
+
+
 async def test_faults_errors_and_down(slack: FakeSlack) -> None:
     client = web_client(slack)
     slack.faults.fail_next("chat.postMessage", error="not_in_channel")

@@ -168,7 +168,11 @@ async def test_flood_limits_raise_retry_after(tg: FakeTelegram, bot: Bot) -> Non
     with pytest.raises(RetryAfter) as err:
         await bot.send_message(9, "x")
     assert err.value.retry_after == dtm.timedelta(seconds=7)
-    await bot.send_message(9, "x")
+    with pytest.raises(RetryAfter) as err:  # inside the wait: refused again, and recorded
+        await bot.send_message(9, "x")
+    assert err.value.retry_after == dtm.timedelta(seconds=7)
+    assert [(s.chat, s.what) for s in tg.flood.early] == [("9", "sendMessage")]
+    assert [w.chat for w in tg.flood.waits] == ["7", "9", "9"]
 
 
 async def test_group_and_global_limits() -> None:

@@ -94,7 +94,7 @@ async def run_scenario(store, *, outage_s: float = 0.0, telegram_429: bool = Fal
         return list(events), tg_texts, slack_texts, traded_in, await store.pending_notifications()
 
 
-PNL = re.compile(r"Realized PnL (-?[\d,]+) KRW")
+PNL = re.compile(r"Realized PnL ([+-]?[\d,]+) KRW")  # a gain shows as "+5,282"
 FILLS = re.compile(r"Fills: (?:<b>)?(\d+)")
 
 

@@ -13,8 +13,9 @@ from bot.slack import SlackTransport
 from handlers.auth import Authorizer, Policy
 from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher
+from handlers.fmt import catalog
 from handlers.reply import Image, Reply
-from tests.fakes.slack import FakeSlack
+from tests.fakes.slack import FakeSlack, ResponsePost
 from tests.trading_engine.conftest import facade, paper_rig
 from trading.engine.build import EngineRig
 
@@ -286,3 +287,29 @@ async def test_http_mode_refuses_a_timestamp_that_is_not_a_number_with_401(http,
 
     assert (odd.status, real.status) == (401, 200)
     assert await ran(store, "pause") == 1
+
+
+def answered(s: Setup) -> list[ResponsePost]:
+    return [r for r in s.slack.responses if r.channel_id == CHANNEL and r.status == 200]
+
+
+@pytest.mark.slow
+async def test_three_status_under_a_429_are_all_answered_after_the_wait(setup):
+    # Arrange: Slack answers the next reply with 429 Retry-After: 3
+    setup.slack.faults.fail_next("response_url", status=429, retry_after=3)
+
+    # Act
+    for _ in range(3):
+        await setup.slack.slash_command(VIEWER, CHANNEL, "status")
+    await setup.slack.wait_for(lambda: answered(setup)[2], timeout=15)
+
+    # Assert
+    replies = answered(setup)
+    assert len(replies) == 3
+    assert all("KRW-BTC" in str(r.body) for r in replies)
+    assert setup.slack.flood.early == []
+    (wait,) = setup.slack.flood.waits
+    sends = [s for s in setup.slack.flood.sends_to(CHANNEL) if s.at >= wait.end]
+    assert len(sends) == 3  # the three replies, all after the wait
+    notes = [catalog("en").t("notify.delayed", seconds=n, platform="Slack") for n in range(1, 60)]
+    assert sum(any(n in str(r.body) for n in notes) for r in replies) >= 1

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 
+from bot.notify import NotifyPolicy
+from bot.notify.notifier import Notifier
 from bot.notify.sender import RetryAfter
 from bot.telegram import TelegramTransport
 from handlers.auth import Authorizer, Policy
@@ -15,7 +18,7 @@ from handlers.dispatcher import Dispatcher
 from handlers.fmt import catalog
 from handlers.registry import Role
 from handlers.reply import Reply, Table
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram, SentCall
 from tests.trading_engine.conftest import facade, paper_rig, replay
 from trading.engine.build import EngineRig
 from trading.positions import PositionState
@@ -254,3 +257,74 @@ async def test_webhook_mode_checks_the_secret_token(store, events):
     assert reply.text
     assert forged.status_code == 403
     assert transport.secret_token not in str(tg.requests[-1].params.get("url", ""))
+
+
+def replies(s: Setup) -> list[SentCall]:
+    return [c for c in s.tg.sent if c.method == "sendMessage" and c.chat_id == CHAT]
+
+
+def delayed_notes(language: str, platform: str) -> list[str]:
+    t = catalog(language)
+    return [t.t("notify.delayed", seconds=n, platform=platform) for n in range(1, 60)]
+
+
+@pytest.mark.slow
+async def test_three_status_under_a_429_are_all_answered_after_the_wait(setup):
+    # Arrange: Telegram answers the next message with 429 retry_after=3
+    setup.tg.faults.fail_next("sendMessage", 429, retry_after=3)
+
+    # Act
+    for _ in range(3):
+        setup.tg.user_sends(CHAT, VIEWER, "/status", language_code="en")
+    await setup.tg.wait_for(lambda _c: len(replies(setup)) >= 3, timeout=15)
+
+    # Assert: all three arrive, none inside the wait, the first says why it is late
+    answered = replies(setup)
+    assert len(answered) == 3
+    assert all("KRW-BTC" in (r.plain_text or "") for r in answered)
+    assert setup.tg.flood.early == []
+    (wait,) = setup.tg.flood.waits
+    assert all(r.at >= wait.end for r in answered)
+    assert any(note in (answered[0].plain_text or "") for note in delayed_notes("en", "Telegram"))
+
+
+async def test_a_reply_that_did_not_wait_carries_no_note(setup):
+    setup.tg.user_sends(CHAT, VIEWER, "/status", language_code="ko")
+
+    sent = await setup.tg.wait_for(method="sendMessage", chat_id=CHAT)
+
+    notes = delayed_notes("ko", "Telegram") + delayed_notes("en", "Telegram")
+    assert not any(note in (sent.plain_text or "") for note in notes)
+
+
+@pytest.mark.slow
+async def test_a_push_told_to_wait_holds_back_the_replies_in_that_chat(setup, store):
+    # Arrange: pushes through the transport; Telegram refuses the first with retry_after=2
+    notifier = Notifier(
+        store,
+        {"telegram": setup.transport},
+        {"telegram": [str(CHAT)]},
+        NotifyPolicy(),
+        catalog("en"),
+        paper=True,
+        poll_s=0.05,
+    )
+    await notifier.start()
+    setup.tg.faults.fail_next("sendMessage", 429, retry_after=2)
+    try:
+        # Act: a push meets the 429, then a /status arrives inside its wait
+        await notifier.push(Reply("report", lines=("daily",)))
+        for _ in range(200):  # bounded: until the push has been told to wait
+            if setup.tg.flood.waits:
+                break
+            await asyncio.sleep(0.05)
+        setup.tg.user_sends(CHAT, VIEWER, "/status", language_code="en")
+        await setup.tg.wait_for(lambda _c: len(replies(setup)) >= 2, timeout=15)
+    finally:
+        await notifier.stop()
+
+    # Assert: both went out, neither inside the wait the push was told
+    (wait,) = setup.tg.flood.waits
+    assert setup.tg.flood.early == []
+    assert all(r.at >= wait.end for r in replies(setup))
+    assert any("KRW-BTC" in (r.plain_text or "") for r in replies(setup))

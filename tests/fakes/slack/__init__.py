@@ -70,10 +70,16 @@ T4 100); over the limit -> HTTP 429 ``{"ok": false, "error": "ratelimited"}`` + 
 honours response_type in_channel/ephemeral, replace_original and delete_original.
 
 Faults (``slack.faults``): ``fail_next(method, error=None, status=None, retry_after=None,
-count=1)`` (method "*" = any API method, "upload" = the upload_url POST; status 429 implies
-error ratelimited + Retry-After), ``down(seconds | None, *, refuse=False, drop_sockets=False)``
-(503 from every endpoint, or dropped TCP connections with refuse=True), ``up()``,
+count=1)`` (method "*" = any API method, "upload" = the upload_url POST, "response_url" = the
+next response_url post, 429 only; status 429 implies error ratelimited + Retry-After),
+``down(seconds | None, *, refuse=False, drop_sockets=False)`` (503 from every endpoint, or
+dropped TCP connections with refuse=True), ``up()``,
 ``drop_socket()`` (close every Socket Mode connection; returns how many), ``clear()``.
+
+Flood waits (``slack.flood``, :mod:`tests.fakes.flood`): a 429 closes that channel for exactly
+``Retry-After`` seconds; a post into it (chat.postMessage/postEphemeral/update, response_url)
+before then is answered 429 again and kept in ``slack.flood.early``; ``slack.flood.sends`` has
+every post's time.
 """
 
 from .faults import Faults

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 @dataclass
 class PlannedFailure:
-    method: str  # Web API method, "*" for any, or "upload" for the upload_url POST
+    method: str  # Web API method, "*" for any, "upload" (upload_url POST) or "response_url"
     error: str | None
     status: int | None
     retry_after: int | None
@@ -22,6 +22,8 @@ class Faults:
     * ``fail_next("chat.postMessage", error="channel_not_found")`` -> HTTP 200 ``ok: false``.
     * ``fail_next("chat.postMessage", status=429, retry_after=2)`` -> HTTP 429, ``Retry-After: 2``,
       body ``{"ok": false, "error": "ratelimited"}`` (status 429 implies error ratelimited).
+    * ``fail_next("response_url", status=429, retry_after=3)`` -> the next post to any
+      response_url is answered HTTP 429 ``rate_limited`` with ``Retry-After: 3``.
     * ``fail_next("auth.test", status=500)`` -> HTTP 500 ``{"ok": false, "error": "fatal_error"}``.
     * ``down(5)`` / ``down(None)``: every HTTP endpoint (Web API, upload, response_url, the socket
       upgrade) answers 503 for 5 s / until ``up()``/``clear()``; ``down(..., refuse=True)`` drops
@@ -59,7 +61,7 @@ class Faults:
             if (
                 p.method in (method, "*")
                 and p.remaining > 0
-                and not (p.method == "*" and method == "upload")
+                and not (p.method == "*" and method in ("upload", "response_url"))
             ):
                 p.remaining -= 1
                 if p.remaining == 0:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 
+from ..flood import FloodWaits
 from . import payloads
 from .faults import Faults
 from .ratelimit import RateLimiter
@@ -39,6 +40,8 @@ MAX_TEXT = 40_000
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
+# methods that post into a channel: a 429 wait for that channel holds them back
+CHANNEL_SENDS = ("chat.postMessage", "chat.postEphemeral", "chat.update")
 
 
 class ApiError(Exception):
@@ -97,6 +100,7 @@ class FakeSlack:
             per_channel_burst=per_channel_burst,
         )
         self.faults = Faults(on_drop=self._drop_sockets)
+        self.flood = FloodWaits()  # 429 waits per channel; posts inside one are refused and kept
         self.socket = SocketHub(self.faults, app_id, self._on_ack)
 
         self.requests: list[ApiRequest] = []
@@ -504,6 +508,16 @@ class FakeSlack:
         if target is None:
             self._record_response(None, body, "response_url", 404)
             return web.Response(status=404, text="no_such_url")
+        wait = self.flood.check(target.channel_id, "response_url")
+        if not wait:
+            planned = self.faults.take("response_url")
+            wait = (planned.retry_after or 1) if planned is not None else 0
+            if wait:
+                self.flood.announce(target.channel_id, float(wait))
+        if wait:
+            self._record_response(target, body, "response_url", 429)
+            headers = {"Retry-After": str(wait)}
+            return web.Response(status=429, text="rate_limited", headers=headers)
         target.uses += 1
         if target.uses > self.response_url_uses:
             self._record_response(target, body, "response_url", 404)
@@ -569,6 +583,10 @@ class FakeSlack:
             token = token or (str(body_token) if body_token else None)
             record.params, record.token = params, token
             self._check_auth(method, token)
+            channel = params.get("channel") if method in CHANNEL_SENDS else None
+            left = self.flood.check(channel, method) if channel else 0
+            if left:
+                raise ApiError("ratelimited", 429, {"Retry-After": str(left)})
             planned = self.faults.take(method)
             if planned is not None:
                 headers = {}
@@ -587,6 +605,9 @@ class FakeSlack:
             result = {"ok": True, **handler(params)}
         except ApiError as e:
             record.status, record.ok, record.error = e.status, False, e.error
+            channel = record.params.get("channel")
+            if e.status == 429 and channel and method in CHANNEL_SENDS:
+                self.flood.announce(channel, float(e.headers.get("Retry-After", 1)))
             return web.json_response(
                 {"ok": False, "error": e.error}, status=e.status, headers=e.headers
             )

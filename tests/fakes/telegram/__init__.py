@@ -52,7 +52,10 @@ user``.  Flood limits: see :mod:`.ratelimit` (1 msg/s per chat with burst 3, 20/
 30/s overall -> 429 with ``parameters.retry_after``); ``FakeTelegram(rate_limits=RateLimits(
 enabled=False))`` turns them off, ``tg.limiter.reset()`` forgets history.  Fault injection:
 ``tg.faults`` -- see :mod:`.faults` (``fail_next``, ``delay_next``, ``down`` with modes
-``"502"`` (default) / ``"reset"`` / ``"hang"``, ``up``, ``clear``).
+``"502"`` (default) / ``"reset"`` / ``"hang"``, ``up``, ``clear``).  Flood waits (``tg.flood``,
+:mod:`tests.fakes.flood`): a 429 closes that chat for exactly ``retry_after`` seconds; a
+send*/edit* call into it before then is answered 429 again and kept in ``tg.flood.early``;
+``tg.flood.sends`` has every such call's time.
 
 Test-side API (``tg = FakeTelegram(token="123:ABC", bot_username="upbit_test_bot", *,
 bot_name=..., rate_limits=RateLimits(), strict_html=True, strict_chats=False,

@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from ..flood import FloodWaits
 from .api import BotApi, ServerDown
 from .errors import DEFAULT_DESCRIPTIONS, ApiError
 from .faults import FaultInjector
@@ -24,6 +25,8 @@ from .records import RecordedCall, SentCall
 from .state import Chat, chat_type_for, command_entities, scope_key
 
 TOKEN_RE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{10,}|[0-9]{1,20}:[A-Za-z0-9_-]{1,}")
+# methods that put something into a chat: a flood wait for that chat holds them back
+CHAT_SENDS = ("send", "edit", "copy", "forward")
 SERVICE_USER_ID = 777000  # "Telegram": the ``from`` of automatic forwards
 NGINX_502 = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -64,6 +67,7 @@ class FakeTelegram:
         self.faults = FaultInjector(self._on_fault_change, time.monotonic)
         self.requests: list[RecordedCall] = []
         self.sent: list[SentCall] = []
+        self.flood = FloodWaits(clock)  # 429 waits per chat; sends inside one are refused and kept
         self._sent_changed = asyncio.Event()
         self.api = BotApi(
             bot_user=self.bot_user,
@@ -154,6 +158,12 @@ class FakeTelegram:
             delay = self.faults.take("delay", name)
             if delay is not None:
                 await asyncio.sleep(delay.seconds)
+            chat = params.get("chat_id") if name.startswith(CHAT_SENDS) else None
+            left = self.flood.check(chat, name) if chat is not None else 0
+            if left:
+                raise ApiError(
+                    429, f"Too Many Requests: retry after {left}", {"retry_after": left}
+                )
             fail = self.faults.take("fail", name)
             if fail is not None:
                 params_out = {"retry_after": fail.retry_after} if fail.retry_after else None
@@ -166,6 +176,9 @@ class FakeTelegram:
             result = await handler(params, files)
         except ApiError as err:
             rec.status, rec.response = err.code, err.body()
+            retry_after = (err.parameters or {}).get("retry_after")
+            if err.code == 429 and retry_after and rec.params.get("chat_id") is not None:
+                self.flood.announce(rec.params["chat_id"], float(retry_after))
             return _json(err.body(), err.code)
         except ServerDown:
             return await self._down_response(request)
