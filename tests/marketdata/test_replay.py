@@ -100,7 +100,8 @@ async def test_trade_file_at_3600x_is_paced_by_the_recording() -> None:
     elapsed = time.monotonic() - started
     recorded = (prints[-1].at - prints[0].at).total_seconds()
     assert recorded > 1200
-    assert recorded / 3600 * 0.9 <= elapsed < recorded / 3600 + 1.5
+    assert recorded / 3600 * 0.9 <= elapsed  # never faster than the recording
+    assert elapsed < recorded / 3600 + 30  # nor stuck (a busy machine may be slow)
     assert all(start <= p.at < start + timedelta(minutes=30) for p in prints)
 
 

@@ -82,6 +82,7 @@ async def test_a_chat_outage_loses_nothing_and_never_blocks_publish(store) -> No
         bus.publish(fill(f"o{i}", 0, complete=True))
         bus.publish(ev.RiskBreach(check="max_open", market="KRW-BTC", reason=f"r{i}"))
     publish_s = time.perf_counter() - started
+    tried_inline = len(sender.calls)  # publishing is synchronous: nothing was sent meanwhile
     await until(lambda: notifier.stats.enqueued == 80)
     await asyncio.sleep(0.5)  # down for a while: many failed tries, far past retry_max
     assert sender.sent == []
@@ -91,7 +92,8 @@ async def test_a_chat_outage_loses_nothing_and_never_blocks_publish(store) -> No
     await notifier.stop()
     await bus.stop()
 
-    assert publish_s < 0.05
+    assert tried_inline == 0
+    assert publish_s < 10  # a hang, not a speed: a busy CI machine may be slow
     fills = [s for s in sender.sent if "Filled" in s.reply.title]
     assert sorted(field(s.reply, "Order") for s in fills) == sorted(f"o{i}" for i in range(40))
     risk_lines = sum(
