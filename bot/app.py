@@ -167,6 +167,7 @@ class App:
             bus=self.bus,
             health=self._health,
             on_command=self.metrics.on_command,
+            on_retention=self.metrics.on_retention,
         )
         await self.chatops.start(self._early)  # reads the buffer before its first await
         self._early = []

@@ -14,6 +14,7 @@ from bot.config.sections import (
     NotifyConfig,
     PaperConfig,
     ReportConfig,
+    RetentionConfig,
     SlackConfig,
     StoreConfig,
     StrategyConfig,
@@ -84,6 +85,7 @@ class AppConfig(BaseModel):
     http: HttpConfig = Field(default_factory=HttpConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     paper: PaperConfig = Field(default_factory=PaperConfig)
     secrets: Secrets = Field(default_factory=Secrets)
 
