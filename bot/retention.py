@@ -77,12 +77,13 @@ class RetentionJob:
         self.runs += 1
         deleted = ", ".join(f"{t} {n}" for t, n in result.deleted.items() if n) or "nothing"
         log.info(
-            "retention: deleted %s in %d batch(es), %.2f s; %s freed (%s)%s",
+            "retention: deleted %s in %d batch(es), %.2f s; %s freed (%s, %.2f s)%s",
             deleted,
             result.batches,
             result.seconds,
             _size(result.freed_bytes),
             result.vacuum,
+            result.reclaim_seconds,
             "; stopped early" if result.stopped else "",
         )
         if self.on_result is not None:
