@@ -43,6 +43,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from bot.notify import NotifyPolicy
 from bot.notify.notifier import Notifier
 from bot.notify.pacing import Limits
@@ -65,6 +67,7 @@ from trading.history.store_candles import StoreTarget
 from trading.history.timeframes import parse_timeframe
 from trading.risk.limits import RiskLimits
 from trading.store import Balance, Store, create_engine, session_factory, upgrade
+from trading.store.models import Fill, Order, OrderAttempt
 from trading.store.retention import TABLES, database_bytes, table_counts
 from trading.strategies import build_strategy
 
@@ -93,6 +96,7 @@ class DaySample:
     rss_kb: int
     store_kb: int
     rows: int
+    kept_rows: int  # orders, attempts and fills: kept forever
     lag_p99_ms: float
     status_p99_ms: float
     status_p50_ms: float
@@ -184,6 +188,14 @@ class LagMeter:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+
+async def _kept_rows(store: Store) -> int:
+    async with store._sessions() as session:
+        return sum(
+            int(await session.scalar(select(func.count()).select_from(model)) or 0)
+            for model in (Order, OrderAttempt, Fill)
+        )
 
 
 async def _status_telegram(tg: FakeTelegram) -> float:
@@ -340,6 +352,7 @@ async def _run(
                         rss_kb=_rss_kb(),
                         store_kb=_file_kb(path),
                         rows=sum(counts.values()),
+                        kept_rows=await _kept_rows(store),
                         lag_p99_ms=_pct(lags, 0.99),
                         status_p99_ms=_pct(status_ms, 0.99),
                         status_p50_ms=_pct(status_ms, 0.5),
@@ -395,6 +408,7 @@ def report(runs: Sequence[SoakRun]) -> list[str]:
         ("RSS", "rss_kb", "MB"),
         ("store (file + WAL)", "store_kb", "MB"),
         ("rows in pruned tables", "rows", ""),
+        ("orders + attempts + fills", "kept_rows", ""),
         ("event-loop lag p99", "lag_p99_ms", "ms"),
         ("/status p50", "status_p50_ms", "ms"),
         ("/status p99", "status_p99_ms", "ms"),
@@ -408,11 +422,13 @@ def report(runs: Sequence[SoakRun]) -> list[str]:
     slopes = ", ".join(f"{r.slope('rss_kb'):+.0f}" for r in runs)
     lines += [
         f"  RSS slope (least squares, days 2..{last.day}): median "
-        f"{mid.slope('rss_kb'):+.0f} KB/day (runs: {slopes})  target ~0",
+        f"{mid.slope('rss_kb'):+.0f} KB/day (runs: {slopes}); days {plateau}..{last.day} "
+        f"{mid.slope('rss_kb', plateau):+.0f} KB/day  target ~0",
         f"  /status p50 slope {mid.slope('status_p50_ms'):+.3f} ms/day, p99 slope "
         f"{mid.slope('status_p99_ms'):+.3f} ms/day  target ~0",
         f"  store slope after day {plateau} {mid.slope('store_kb', plateau):+.0f} KB/day, "
-        f"rows {mid.slope('rows', plateau):+.0f}/day  target ~0 (bounded by retention)",
+        f"pruned rows {mid.slope('rows', plateau):+.0f}/day  target ~0 (bounded by retention; "
+        f"orders and fills, kept forever, {mid.slope('kept_rows', plateau):+.0f} rows/day)",
         f"  retention deleted {sum(mid.deleted.values()):,} rows: "
         + ", ".join(f"{t} {n:,}" for t, n in mid.deleted.items()),
         f"  notify queue at the end {mid.final_queue}",
