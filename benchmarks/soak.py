@@ -191,11 +191,11 @@ class LagMeter:
 
 
 async def _kept_rows(store: Store) -> int:
+    total = 0
     async with store._sessions() as session:
-        return sum(
-            int(await session.scalar(select(func.count()).select_from(model)) or 0)
-            for model in (Order, OrderAttempt, Fill)
-        )
+        for model in (Order, OrderAttempt, Fill):
+            total += int(await session.scalar(select(func.count()).select_from(model)) or 0)
+    return total
 
 
 async def _status_telegram(tg: FakeTelegram) -> float:
