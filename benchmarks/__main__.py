@@ -17,6 +17,7 @@ from benchmarks import (
     order_latency,
     push_burst,
     rate_limit,
+    soak,
     tick_to_order,
 )
 
@@ -30,6 +31,7 @@ ALL = (
     "backtest",
     "backtest-speed",
     "optimize",
+    "soak",
 )
 
 
@@ -140,6 +142,15 @@ def bench_optimize(runs: int, trials: int) -> None:
         )
 
 
+def bench_soak(runs: int, days: int) -> None:
+    print(
+        f"soak: {runs} run(s) of {days} simulated days, {soak.MARKETS} markets, paper engine, "
+        "pushes and /status through the fake Telegram and Slack, daily report and retention"
+    )
+    for line in soak.report([soak.run_once(days, seed=11 + n) for n in range(runs)]):
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--runs", type=int, default=3, help="runs per benchmark (median shown)")
@@ -149,13 +160,14 @@ def main() -> None:
     parser.add_argument("--load-duration", type=float, default=60.0, help="load run seconds")
     parser.add_argument("--chat-rounds", type=int, default=300, help="commands per chat run")
     parser.add_argument("--trials", type=int, default=200, help="trials per optimize run")
+    parser.add_argument("--soak-days", type=int, default=30, help="simulated days per soak run")
     parser.add_argument("--only", default=",".join(ALL), help=f"comma list of {', '.join(ALL)}")
     parser.add_argument("--quick", action="store_true", help="1 short run of each")
     args = parser.parse_args()
     if args.quick:
         args.runs, args.duration, args.calls = 1, 5.0, 300
         args.rounds, args.load_duration, args.chat_rounds = 100, 10.0, 50
-        args.trials = 40
+        args.trials, args.soak_days = 40, 7
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(ALL))
     if unknown:
@@ -178,6 +190,8 @@ def main() -> None:
         bench_backtest_speed(args.runs, args.quick)
     if "optimize" in chosen:
         bench_optimize(args.runs, args.trials)
+    if "soak" in chosen:
+        bench_soak(args.runs, args.soak_days)
 
 
 if __name__ == "__main__":

@@ -186,6 +186,7 @@ class App:
             health=self._health,
             on_command=self.metrics.on_command,
             tokens=self.tokens,
+            on_retention=self.metrics.on_retention,
         )
         await self.chatops.start(self._early)  # reads the buffer before its first await
         self._early = []

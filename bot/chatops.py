@@ -18,6 +18,7 @@ from bot.notify import BotStarted, BotStopping, ChatSender
 from bot.notify.notifier import Notifier
 from bot.notify.pacing import pacers_from_config
 from bot.report import ReportScheduler
+from bot.retention import RetentionJob
 from bot.slack import SlackTransport
 from bot.telegram import TelegramTransport
 from bot.token_watch import TokenWatch
@@ -32,6 +33,7 @@ from trading.bus import EventBus
 from trading.engine.facade import EngineFacade
 from trading.events import Event
 from trading.store import Store
+from trading.store.retention import RetentionResult
 
 log = logging.getLogger("bot.chatops")
 
@@ -72,11 +74,13 @@ class ChatOps:
         health: Callable[[], Mapping[str, str]],
         on_command: AuditObserver | None = None,
         tokens: TokenWatch | None = None,
+        on_retention: Callable[[RetentionResult], None] | None = None,
     ) -> None:
         """``tokens``: told when a platform refuses its token while running."""
         self.config = config
         self._tokens = tokens
         self._on_command = on_command  # told (command, outcome) of every audited command
+        self._on_retention = on_retention  # told what every retention run deleted
         self._facade = facade
         self._store = store
         self._bus = bus
@@ -85,6 +89,7 @@ class ChatOps:
         self.transports: list[TelegramTransport | SlackTransport] = []
         self.notifier: Notifier | None = None
         self.reports: ReportScheduler | None = None
+        self.retention: RetentionJob | None = None
         self._alerts: set[asyncio.Task[int]] = set()
 
     async def start(self, early_events: Sequence[Event] = ()) -> None:
@@ -166,6 +171,12 @@ class ChatOps:
         )
         self.reports.subscribe(self._bus)
         self.reports.start()
+        assert self.reports.scheduler is not None
+        # the scheduler's other job: old rows go daily at a quiet hour and once now
+        self.retention = RetentionJob(
+            self._store, cfg.retention, zone=cfg.bot.tz, on_result=self._on_retention
+        )
+        self.retention.schedule(self.reports.scheduler)
         self._bus.publish(
             BotStarted(
                 mode=cfg.bot.mode,
@@ -198,6 +209,8 @@ class ChatOps:
             await self.notifier.on_event(BotStopping(mode=self.config.bot.mode, reason=reason))
         if self.reports is not None:
             await self.reports.stop()
+        if self.retention is not None:
+            await self.retention.stop()
         # drain first (within notify.stop_grace_s): the notice goes out through the transports
         if self.notifier is not None:
             await self.notifier.stop()

@@ -15,6 +15,7 @@ from bot.config.sections import (
     NotifyConfig,
     PaperConfig,
     ReportConfig,
+    RetentionConfig,
     SlackConfig,
     StoreConfig,
     StrategyConfig,
@@ -85,6 +86,7 @@ class AppConfig(BaseModel):
     http: HttpConfig = Field(default_factory=HttpConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     paper: PaperConfig = Field(default_factory=PaperConfig)
     research: ResearchConfig = Field(default_factory=ResearchConfig)
     secrets: Secrets = Field(default_factory=Secrets)

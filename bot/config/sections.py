@@ -7,7 +7,7 @@ docs/shared design. Models are frozen: a change is a new, fully validated config
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 from bot.config import fields as f
 from bot.notify.kinds import KINDS as NOTIFY_KINDS
 from trading.orders.refusals import REFUSALS_PER_HOUR
+from trading.store.retention import TABLES as RETENTION_TABLES
 from trading.timeframes import timeframe_seconds
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -46,8 +47,15 @@ def _param(value: Any) -> Any:
 
 ParamValue = Annotated[bool | int | float | str, BeforeValidator(_param)]
 
+#: the shortest keep of a table, and why: what the bot itself reads back from it
+RETENTION_FLOORS: dict[str, tuple[int, str]] = {
+    "equity_snapshots": (30, "the monthly report reads 30 days of equity"),
+    "candles": (90, "/backtest and /optimize read up to 90 days of candles"),
+}
+
 #: Appended to bound errors so the user learns why a bound exists.
 BOUND_NOTES: dict[str, str] = {
+    **{f"retention.{table}_days": why for table, (_, why) in RETENTION_FLOORS.items()},
     "risk.position_size_krw": "Upbit's minimum order total",
     "upbit.order_rate_per_s": "Upbit's order rate limit",
     "upbit.exchange_rate_per_s": "Upbit's exchange API rate limit",
@@ -488,3 +496,41 @@ class NotifyConfig(Section):
                 f" ({self.backoff_max_s})"
             )
         return self
+
+
+class RetentionConfig(Section):
+    """How long rows are kept; orders, fills and positions are kept forever (not here)."""
+
+    enabled: bool = Field(True, description="delete old rows daily and once at start")
+    daily_time: time = Field(
+        time(4, 30), description='"HH:MM" in bot.timezone: the quiet hour retention runs at'
+    )
+    notifications_days: int = Field(
+        30, ge=1, le=36500, description="delivered or dropped messages; unsent ones stay"
+    )
+    audit_log_days: int = Field(365, ge=1, le=36500, description="the chat command audit log")
+    equity_snapshots_days: int = Field(
+        400, ge=RETENTION_FLOORS["equity_snapshots"][0], le=36500, description="equity curve"
+    )
+    balance_snapshots_days: int = Field(90, ge=1, le=36500, description="account snapshots")
+    candles_days: int = Field(
+        365,
+        ge=RETENTION_FLOORS["candles"][0],
+        le=36500,
+        description="downloaded candles; the newest 1,000 of each series always stay",
+    )
+    batch_rows: int = Field(
+        1000,
+        ge=100,
+        le=100_000,
+        description="rows deleted per transaction (SQLite: ~10 ms of write lock per 1,000)",
+    )
+
+    @field_validator("daily_time", mode="before")
+    @classmethod
+    def _clock(cls, value: object) -> time:
+        return f.parse_clock(value)
+
+    def keep(self) -> dict[str, timedelta]:
+        """Each pruned table's keep, for ``trading.store.retention.Retention``."""
+        return {t: timedelta(days=getattr(self, f"{t}_days")) for t in RETENTION_TABLES}

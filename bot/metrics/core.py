@@ -40,6 +40,8 @@ from trading.events import (
     PositionClosed,
     RiskBreach,
 )
+from trading.store.retention import TABLES as RETENTION_TABLES
+from trading.store.retention import RetentionResult
 from trading.upbit.rest import RequestSample, UpbitRestClient
 
 if TYPE_CHECKING:
@@ -162,6 +164,14 @@ class Metrics:
             ["command", "outcome"],
             registry=r,
         )
+        self.retention_deleted = Counter(
+            "upbit_bot_retention_deleted",
+            "Rows deleted by retention, per table (orders and fills are never deleted)",
+            ["table"],
+            registry=r,
+        )
+        for table in RETENTION_TABLES:
+            self.retention_deleted.labels(table)
         for result in ("win", "loss"):
             self.trades_closed.labels(result)
         for market in markets:
@@ -230,6 +240,11 @@ class Metrics:
         lookup = self.sources.command_name
         name = command if command == "press" else (lookup(command) if lookup else command)
         self.commands.labels(self._command(name or OTHER), self._reason_like(outcome)).inc()
+
+    def on_retention(self, result: RetentionResult) -> None:
+        """One retention run: what it deleted from each table."""
+        for table, count in result.deleted.items():
+            self.retention_deleted.labels(table).inc(count)
 
     @staticmethod
     def _reason_like(value: str) -> str:

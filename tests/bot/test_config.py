@@ -531,3 +531,25 @@ def test_order_rate_defaults_to_upbits_12_per_second_and_can_only_go_down() -> N
     assert errors_of("[upbit]\norder_rate_per_s = 13\n") == [
         "upbit.order_rate_per_s = 13: must be <= 12 (Upbit's order rate limit)"
     ]
+
+
+# --- [retention]: each floor is what the bot itself reads back ---------------------------------
+
+
+def test_retention_floors_are_what_reports_and_research_read() -> None:
+    from bot.config.sections import RETENTION_FLOORS
+    from bot.report import SPANS
+    from trading.engine.research import MAX_DAYS
+    from trading.marketdata.candles import DEFAULT_HISTORY
+    from trading.store.retention import CANDLES_FLOOR
+
+    assert RETENTION_FLOORS["equity_snapshots"][0] == SPANS["month"].days
+    assert RETENTION_FLOORS["candles"][0] == MAX_DAYS
+    assert CANDLES_FLOOR == DEFAULT_HISTORY
+
+
+def test_retention_below_its_floor_is_refused_with_the_reason() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load("[retention]\ncandles_days = 30\n")
+    assert "retention.candles_days" in str(caught.value)
+    assert "90 days of candles" in str(caught.value)

@@ -35,6 +35,7 @@ METRICS: dict[str, frozenset[str]] = {
         "upbit_bot_trades_closed_total": "result",
         "upbit_bot_commands_total": "command outcome",
         "upbit_bot_notify_queue_depth": "transport",
+        "upbit_bot_retention_deleted_total": "table",
         "upbit_bot_notify_failures_total": "transport",
         "upbit_bot_notify_sent_total": "transport",
         "upbit_bot_leader": "",

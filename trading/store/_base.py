@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import fields
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from trading.store.db import SQLITE_BEGIN
 from trading.store.models import Base
+from trading.store.retention import Retention
+from trading.store.types import utcnow
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -33,10 +35,21 @@ def to_record(record_type: type[R], row: Base) -> R:
 
 
 class StoreBase:
-    """Holds the session factory; every public method is one committed unit of work."""
+    """Holds the session factory; every public method is one committed unit of work.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    ``clock`` stamps the rows retention prunes by time (audit entries, notifications, state,
+    snapshots, fills without a time of their own): the wall clock, or a simulated one (the
+    soak benchmark), so what is written and what retention deletes agree on "now".
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._sessions = sessions
+        self.clock = clock
 
     @property
     def url(self) -> str | None:
@@ -44,6 +57,10 @@ class StoreBase:
         thread, a process); None if the sessions are not bound to one engine."""
         bind = self._sessions.kw.get("bind")
         return None if bind is None else str(bind.url.render_as_string(hide_password=False))
+
+    def retention(self, keep: Mapping[str, timedelta], **options: Any) -> Retention:
+        """Deletes rows older than ``keep[table]`` in short batches (see ``Retention``)."""
+        return Retention(self._sessions, keep, **{"clock": self.clock, **options})
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[AsyncSession]:

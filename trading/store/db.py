@@ -43,8 +43,12 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> 
     dbapi_connection.isolation_level = None
     # WAL lets the HTTP API read while the engine writes; busy_timeout waits instead of
     # failing with "database is locked"; SQLite enforces foreign keys only when asked.
+    # auto_vacuum INCREMENTAL lets retention give deleted pages back to the file system; it
+    # takes effect only in a new file (before its first table, and before WAL is set) and is
+    # a no-op on an older one, which retention's one VACUUM converts (store/retention.py).
     cursor = dbapi_connection.cursor()
     try:
+        cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

@@ -11,7 +11,6 @@ from sqlalchemy import select, text, update
 from trading.store._base import StoreBase, to_record
 from trading.store.models import AuditEntry, BotState, Notification, ParameterChange
 from trading.store.records import AuditRecord, NotificationRecord, ParamChangeRecord
-from trading.store.types import utcnow
 
 #: How long a claimed notification is hidden from other claims; if the sender dies mid-send
 #: the message becomes due again after this, instead of being lost.
@@ -37,9 +36,9 @@ class OpsMixin(StoreBase):
         async with self._tx() as session:
             stmt = (
                 self._insert(session, BotState)
-                .values(key=key, value=value, updated_at=utcnow())
+                .values(key=key, value=value, updated_at=self.clock())
                 .on_conflict_do_update(
-                    index_elements=["key"], set_={"value": value, "updated_at": utcnow()}
+                    index_elements=["key"], set_={"value": value, "updated_at": self.clock()}
                 )
             )
             await session.execute(stmt)
@@ -62,7 +61,7 @@ class OpsMixin(StoreBase):
             key=key,
             old_value=old_value,
             new_value=new_value,
-            at=at or utcnow(),
+            at=at or self.clock(),
         )
         async with self._tx() as session:
             session.add(row)
@@ -104,7 +103,7 @@ class OpsMixin(StoreBase):
             arguments=dict(arguments or {}),
             outcome=outcome,
             detail=detail,
-            at=at or utcnow(),
+            at=at or self.clock(),
         )
         async with self._tx() as session:
             session.add(row)
@@ -141,7 +140,7 @@ class OpsMixin(StoreBase):
         payload: Mapping[str, Any],
         not_before: datetime | None = None,
     ) -> NotificationRecord:
-        now = utcnow()
+        now = self.clock()
         row = Notification(
             channel=channel,
             kind=kind,
@@ -163,7 +162,7 @@ class OpsMixin(StoreBase):
         claimers never get the same message (rows are locked with SKIP LOCKED on PostgreSQL;
         SQLite writers are serialized by BEGIN IMMEDIATE) and a crash mid-send retries later.
         """
-        now = now or utcnow()
+        now = now or self.clock()
         async with self._tx() as session:
             # Ids first, then UPDATE: a single UPDATE ... WHERE id IN (SELECT ... SKIP LOCKED
             # LIMIT n) may re-run the subquery on PostgreSQL and claim more than ``limit``.
@@ -195,7 +194,7 @@ class OpsMixin(StoreBase):
             await session.execute(
                 update(Notification)
                 .where(Notification.id == notification_id)
-                .values(sent_at=sent_at or utcnow(), last_error=None)
+                .values(sent_at=sent_at or self.clock(), last_error=None)
             )
 
     async def mark_notification_failed(

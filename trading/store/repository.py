@@ -280,7 +280,7 @@ class Store(OpsMixin):
                     funds=funds,
                     fee=fee,
                     is_maker=is_maker,
-                    created_at=created_at or utcnow(),
+                    created_at=created_at or self.clock(),
                 )
                 .on_conflict_do_nothing(index_elements=["trade_uuid"])
                 .returning(Fill.id)
@@ -359,7 +359,7 @@ class Store(OpsMixin):
         self, balances: Iterable[Balance], taken_at: datetime | None = None
     ) -> datetime:
         """Store one account snapshot; every line shares ``taken_at``, which is returned."""
-        at = taken_at or utcnow()
+        at = taken_at or self.clock()
         async with self._tx() as session:
             session.add_all(
                 BalanceSnapshot(
@@ -388,7 +388,7 @@ class Store(OpsMixin):
         self, equity_krw: Decimal, cash_krw: Decimal, taken_at: datetime | None = None
     ) -> EquityRecord:
         row = EquitySnapshot(
-            equity_krw=equity_krw, cash_krw=cash_krw, taken_at=taken_at or utcnow()
+            equity_krw=equity_krw, cash_krw=cash_krw, taken_at=taken_at or self.clock()
         )
         async with self._tx() as session:
             session.add(row)
