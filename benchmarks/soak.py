@@ -47,7 +47,7 @@ from sqlalchemy import func, select
 
 from bot.notify import NotifyPolicy
 from bot.notify.notifier import Notifier
-from bot.notify.pacing import Limits
+from bot.notify.pacing import Limits, Pacer
 from bot.report import ReportScheduler
 from bot.slack import SlackTransport
 from bot.telegram import TelegramTransport
@@ -264,14 +264,20 @@ async def _run(
         FakeTelegram(rate_limits=RateLimits(enabled=False)) as tg,
         FakeSlack(rate_limits=False) as slack,
     ):
+        # replies and pushes share each transport's pacer; the soak runs it without a pace
         telegram = TelegramTransport(
-            token=tg.token, dispatcher=dispatcher, base_url=tg.base_url, poll_timeout_s=1
+            token=tg.token,
+            dispatcher=dispatcher,
+            base_url=tg.base_url,
+            poll_timeout_s=1,
+            pacer=Pacer(NO_PACING),
         )
         slack_tx = SlackTransport(
             bot_token=slack.bot_token,
             app_token=slack.app_token,
             dispatcher=dispatcher,
             api_url=slack.api_url,
+            pacer=Pacer(NO_PACING),
         )
         for transport in (telegram, slack_tx):
             await transport.start()
@@ -284,7 +290,6 @@ async def _run(
             catalog,
             paper=True,
             clock=clock.now,
-            limits={"telegram": NO_PACING, "slack": NO_PACING},
             coalesce_s=0.2,
             poll_s=0.05,
             max_queue=100_000,
