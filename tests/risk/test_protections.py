@@ -3,6 +3,7 @@ closed trade in market time; their locks, events, refusals, /risk lines and memo
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,7 @@ from trading.risk.memory import (
     to_json,
 )
 from trading.risk.protections import Protections, summed_drawdown
+from trading.risk.tape import TradeTape, losing_stop
 
 D = Decimal
 
@@ -130,15 +132,37 @@ def test_switching_a_protection_off_lifts_its_lock_at_the_next_look() -> None:
     assert sink.of(ProtectionLifted)[0].at == T0 + minutes(1)
 
 
-def test_summed_drawdown_is_the_deepest_fall_from_the_best_running_sum() -> None:
-    assert summed_drawdown([D("-0.02"), D("-0.015"), D("0.01")]) == D("0.035")
+def test_summed_drawdown_is_how_far_the_running_sum_ends_below_its_best() -> None:
+    assert summed_drawdown([D("-0.02"), D("-0.015"), D("0.01")]) == D("0.025")
     assert summed_drawdown([D("0.03"), D("-0.01"), D("0.05"), D("-0.02")]) == D("0.02")
     assert summed_drawdown([D("0.01"), D("0.02")]) == 0
 
 
+def test_the_tape_answers_every_window_as_a_walk_over_it_would() -> None:
+    """Counts, sums, losing stops and drawdowns from two bisects equal a naive recount, for
+    windows that grow and shrink (a live /set) and across the cuts of forgotten trades."""
+    rng = random.Random(13)
+    tape, trades = TradeTape(), []
+    for n in range(3000):
+        reason = rng.choice(("stop", "trailing", "signal", "take_profit"))
+        t = trade(n, str(D(rng.randint(-300, 200)) / 10000), reason)
+        tape.add(t)
+        trades.append(t)
+        minutes_back = rng.choice((5, 40, 200)) if n % 500 < 250 else 40
+        cutoff = t.at - minutes(minutes_back)
+        window = [x for x in trades if x.at > cutoff]
+        start = tape.since(cutoff)
+        assert tape.count(start) == len(window)
+        assert tape.total(start) == sum((x.profit for x in window), D(0))
+        assert tape.losing_stops(start) == sum(losing_stop(x) for x in window)
+        assert tape.drawdown(start) == summed_drawdown(x.profit for x in window)
+        tape.forget(t.at - minutes(200))
+    assert len(tape.trades) < 3000  # the forgotten trades were cut
+
+
 def test_the_drawdown_guard_needs_its_trades_then_pauses_every_market() -> None:
     protections, limits, sink = rig(
-        drawdown_guard_pct=D(2),
+        drawdown_guard_pct=D("2.4"),
         drawdown_guard_trades=3,
         drawdown_guard_lookback_minutes=60,
         drawdown_guard_pause_minutes=120,
@@ -146,7 +170,7 @@ def test_the_drawdown_guard_needs_its_trades_then_pauses_every_market() -> None:
     protections.on_trade_closed(trade(0, "-0.015", "signal"), limits)
     protections.on_trade_closed(trade(5, "-0.015", "signal", "KRW-ETH"), limits)
     assert protections.locks == {}  # 3% down, but only 2 trades
-    protections.on_trade_closed(trade(10, "0.005", "take_profit"), limits)
+    protections.on_trade_closed(trade(10, "0.005", "take_profit"), limits)  # 2.5% down
 
     [tripped] = sink.of(ProtectionTripped)
     assert (tripped.protection, tripped.market, tripped.code) == (
@@ -154,7 +178,7 @@ def test_the_drawdown_guard_needs_its_trades_then_pauses_every_market() -> None:
         None,
         "drawdown_guard",
     )
-    assert dict(tripped.values)["drawdown"] == "3"
+    assert dict(tripped.values)["drawdown"] == "2.5"
     assert tripped.until == T0 + minutes(130)
     assert protections.blocks_all()
 
@@ -179,11 +203,11 @@ def test_the_low_profit_guard_pauses_the_market_that_earned_too_little() -> None
     assert protections.check("KRW-ETH", T0 + minutes(4), limits) == Approved()
 
 
-def test_a_late_report_keeps_the_exit_order() -> None:
+def test_a_late_report_counts_at_the_last_exits_time() -> None:
     protections, limits, _ = rig(**GUARD)
     protections.on_trade_closed(trade(10), limits)
     protections.on_trade_closed(trade(5), limits)
-    assert [t.at for t in protections.trades] == [T0 + minutes(5), T0 + minutes(10)]
+    assert [t.at for t in protections.trades] == [T0 + minutes(10), T0 + minutes(10)]
 
 
 def test_old_trades_are_forgotten_beyond_the_longest_lookback() -> None:

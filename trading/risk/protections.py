@@ -7,13 +7,15 @@ from the exit's time for its pause; a lock lifts when market time (a candle's en
 ``bar_time``) reaches its end. A trip and a lift are one ``ProtectionTripped`` and one
 ``ProtectionLifted`` each; an entry into a locked market is ``Denied`` like any other check.
 Nothing reads the wall clock, so a backtest replays the locks of a paper or live run, and the
-work is per closed trade, never per candle.
+work is per closed trade, never per candle, and a window is read in two bisects
+(``trading.risk.tape``), not walked.
 
 * **stoploss guard**: ``stoploss_guard_trades`` losing stop exits (``STOP_EXITS``) within the
   lookback pause every market, or only the stopped market (``stoploss_guard_per_market``).
 * **drawdown guard**: the returns of the trades closed within the lookback (at least
-  ``drawdown_guard_trades``), summed in exit order, fall more than ``drawdown_guard_pct`` from
-  their best: every market pauses. Unlike ``max_drawdown_pct`` it forgets what is older.
+  ``drawdown_guard_trades``), summed in exit order, end more than ``drawdown_guard_pct`` below
+  their best (the window's start included): every market pauses. Unlike ``max_drawdown_pct``
+  (equity from its all-time peak) it forgets what is older than its lookback.
 * **low-profit guard**: a market whose trades within the lookback (at least
   ``low_profit_trades``) return less than ``low_profit_pct`` in sum pauses.
 
@@ -24,16 +26,17 @@ with these. A lock whose protection is switched off (``/set``) lifts at the next
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from trading.events import EventSink, ProtectionLifted, ProtectionTripped, ignore_event
-from trading.positions.model import STOP_EXITS
 from trading.risk.decision import APPROVED, Decision, Denied, local_time, pct
 from trading.risk.limits import RiskLimits
 from trading.risk.memory import ClosedTrade, ProtectionLock, ProtectionMemory, Values
+from trading.risk.tape import TradeTape, losing_stop
 
 #: the protections, in the order a refusal names them
 NAMES = ("stoploss_guard", "drawdown_guard", "low_profit")
@@ -58,15 +61,23 @@ def any_enabled(limits: RiskLimits) -> bool:
     )
 
 
-def lookback(limits: RiskLimits) -> timedelta:
-    """The longest window any protection looks back on: older trades can be forgotten."""
-    return timedelta(
-        minutes=max(
-            limits.stoploss_guard_lookback_minutes,
-            limits.drawdown_guard_lookback_minutes,
-            limits.low_profit_lookback_minutes,
+@dataclass(frozen=True, slots=True)
+class _Windows:
+    """The lookbacks of one ``RiskLimits`` as timedeltas (asked once per closed trade)."""
+
+    stoploss_guard: timedelta
+    drawdown_guard: timedelta
+    low_profit: timedelta
+    longest: timedelta
+
+    @classmethod
+    def of(cls, limits: RiskLimits) -> _Windows:
+        stops, drawdown, low = (
+            timedelta(minutes=limits.stoploss_guard_lookback_minutes),
+            timedelta(minutes=limits.drawdown_guard_lookback_minutes),
+            timedelta(minutes=limits.low_profit_lookback_minutes),
         )
-    )
+        return cls(stops, drawdown, low, max(stops, drawdown, low))
 
 
 class Protections:
@@ -74,41 +85,60 @@ class Protections:
 
     def __init__(self, sink: EventSink = ignore_event) -> None:
         self._sink = sink
-        self.trades: deque[ClosedTrade] = deque()  # in exit order
+        self.tape = TradeTape()  # every market's trades, in exit order
+        self.markets: dict[str, TradeTape] = {}  # each market's own
         self.locks: dict[tuple[str, str | None], ProtectionLock] = {}
+        self._windows: tuple[RiskLimits, _Windows] | None = None
+
+    def windows(self, limits: RiskLimits) -> _Windows:
+        """``limits``' lookbacks, remembered while the same limits are in force."""
+        seen = self._windows
+        if seen is None or seen[0] is not limits:
+            seen = self._windows = (limits, _Windows.of(limits))
+        return seen[1]
+
+    @property
+    def trades(self) -> list[ClosedTrade]:
+        """The trades still looked back on, in exit order."""
+        return self.tape.kept()
 
     # -- memory --------------------------------------------------------------------------------
 
     def memory(self) -> ProtectionMemory:
         locks = sorted(self.locks.values(), key=lambda k: (k.protection, k.market or ""))
-        return ProtectionMemory(tuple(self.trades), tuple(locks))
+        return ProtectionMemory(tuple(self.tape.kept()), tuple(locks))
 
     def restore(self, memory: ProtectionMemory) -> None:
         """Take back the trades and locks of a stored memory (a restart): a lock still holds
         until its end, and the trades still count towards the next trip."""
-        self.trades = deque(sorted(memory.trades, key=lambda t: t.at))
+        self.tape, self.markets = TradeTape(), {}
+        for trade in sorted(memory.trades, key=lambda t: t.at):
+            self._add(trade)
         self.locks = {(lock.protection, lock.market): lock for lock in memory.locks}
 
     # -- the feed ------------------------------------------------------------------------------
 
     def on_trade_closed(self, trade: ClosedTrade, limits: RiskLimits) -> None:
-        """Judge every protection after ``trade`` closed; a trip locks from ``trade.at``."""
-        trades = self.trades
-        later: list[ClosedTrade] = []
-        while trades and trades[-1].at > trade.at:  # a late report: keep the exit order
-            later.append(trades.pop())
-        trades.append(trade)
-        trades.extend(reversed(later))
-        cutoff = trade.at - lookback(limits)
-        while trades and trades[0].at <= cutoff:
-            trades.popleft()
-        self.observe(trade.at, limits)
-        if limits.stoploss_guard_trades > 0 and trade.reason in STOP_EXITS and trade.profit < 0:
-            self._stoploss_guard(trade, limits)
+        """Judge every protection after ``trade`` closed; a trip locks from ``trade.at``.
+
+        A report older than the last one counts at the last one's time (exits arrive in market
+        time order; the windows stay two bisects)."""
+        times = self.tape.times
+        if times and trade.at < times[-1]:
+            trade = dataclasses.replace(trade, at=times[-1])
+        self._add(trade)
+        windows = self.windows(limits)
+        cutoff = trade.at - windows.longest
+        self.tape.forget(cutoff)
+        self.markets[trade.market].forget(cutoff)
+        if self.locks:
+            self.observe(trade.at, limits)
+        if limits.stoploss_guard_trades > 0 and losing_stop(trade):
+            self._stoploss_guard(trade, limits, windows.stoploss_guard)
         if limits.drawdown_guard_pct > 0:
-            self._drawdown_guard(trade, limits)
+            self._drawdown_guard(trade, limits, windows.drawdown_guard)
         if limits.low_profit_trades > 0:
-            self._low_profit(trade, limits)
+            self._low_profit(trade, limits, windows.low_profit)
 
     def observe(self, now: datetime, limits: RiskLimits) -> None:
         """Lift the locks that ended by ``now`` (or whose protection was switched off)."""
@@ -140,28 +170,20 @@ class Protections:
         """Some lock pauses every market."""
         return any(market is None for _, market in self.locks)
 
+    def _add(self, trade: ClosedTrade) -> None:
+        self.tape.add(trade)
+        market = self.markets.get(trade.market)
+        if market is None:
+            market = self.markets[trade.market] = TradeTape()
+        market.add(trade)
+
     # -- the three protections -----------------------------------------------------------------
 
-    def _window(self, now: datetime, minutes: int) -> list[ClosedTrade]:
-        """The trades that closed within ``minutes`` before ``now`` (inclusive), in order."""
-        cutoff = now - timedelta(minutes=minutes)
-        found: list[ClosedTrade] = []
-        for t in _newest_first(self.trades):
-            if t.at <= cutoff:
-                break
-            if t.at <= now:
-                found.append(t)
-        found.reverse()
-        return found
-
-    def _stoploss_guard(self, trade: ClosedTrade, limits: RiskLimits) -> None:
+    def _stoploss_guard(self, trade: ClosedTrade, limits: RiskLimits, back: timedelta) -> None:
         minutes = limits.stoploss_guard_lookback_minutes
         scope = trade.market if limits.stoploss_guard_per_market else None
-        stops = sum(
-            1
-            for t in self._window(trade.at, minutes)
-            if t.reason in STOP_EXITS and t.profit < 0 and (scope is None or t.market == scope)
-        )
+        tape = self.tape if scope is None else self.markets[scope]
+        stops = tape.losing_stops(tape.since(trade.at - back))
         if stops < limits.stoploss_guard_trades:
             return
         where = f" on {scope}" if scope else ""
@@ -179,12 +201,13 @@ class Protections:
             values,
         )
 
-    def _drawdown_guard(self, trade: ClosedTrade, limits: RiskLimits) -> None:
-        minutes = limits.drawdown_guard_lookback_minutes
-        window = self._window(trade.at, minutes)
-        if len(window) < limits.drawdown_guard_trades:
+    def _drawdown_guard(self, trade: ClosedTrade, limits: RiskLimits, back: timedelta) -> None:
+        minutes, tape = limits.drawdown_guard_lookback_minutes, self.tape
+        start = tape.since(trade.at - back)
+        count = tape.count(start)
+        if count < limits.drawdown_guard_trades:
             return
-        drawdown = summed_drawdown(t.profit for t in window) * _HUNDRED
+        drawdown = tape.drawdown(start) * _HUNDRED
         limit = limits.drawdown_guard_pct
         if drawdown <= limit:
             return
@@ -194,23 +217,25 @@ class Protections:
             trade,
             limits,
             limits.drawdown_guard_pause_minutes,
-            f"the {len(window)} trades closed within {minutes} min fell {pct(drawdown)}% from"
+            f"the {count} trades closed within {minutes} min fell {pct(drawdown)}% from"
             f" their best, more than the {pct(limit)}% limit",
             "drawdown_guard",
             (
-                ("trades", str(len(window))),
+                ("trades", str(count)),
                 ("lookback", str(minutes)),
                 ("drawdown", pct(drawdown)),
                 ("limit", pct(limit)),
             ),
         )
 
-    def _low_profit(self, trade: ClosedTrade, limits: RiskLimits) -> None:
+    def _low_profit(self, trade: ClosedTrade, limits: RiskLimits, back: timedelta) -> None:
         minutes, market = limits.low_profit_lookback_minutes, trade.market
-        mine = [t.profit for t in self._window(trade.at, minutes) if t.market == market]
-        if len(mine) < limits.low_profit_trades:
+        tape = self.markets[market]
+        start = tape.since(trade.at - back)
+        count = tape.count(start)
+        if count < limits.low_profit_trades:
             return
-        profit = sum(mine, _ZERO) * _HUNDRED
+        profit = tape.total(start) * _HUNDRED
         required = limits.low_profit_pct
         if profit >= required:
             return
@@ -220,13 +245,13 @@ class Protections:
             trade,
             limits,
             limits.low_profit_pause_minutes,
-            f"{market} returned {pct(profit)}% over its {len(mine)} trades within {minutes} min,"
+            f"{market} returned {pct(profit)}% over its {count} trades within {minutes} min,"
             f" less than the required {pct(required)}%",
             "low_profit",
             (
                 ("market", market),
                 ("profit", pct(profit)),
-                ("trades", str(len(mine))),
+                ("trades", str(count)),
                 ("lookback", str(minutes)),
                 ("required", pct(required)),
             ),
@@ -289,18 +314,12 @@ class Protections:
         )
 
 
-def summed_drawdown(profits: Iterator[Decimal] | list[Decimal]) -> Decimal:
-    """The deepest fall of the running sum of ``profits`` (ratios) below its best so far,
-    the start (0) included: (-0.02, -0.015, +0.01) falls 0.035."""
-    total = best = worst = _ZERO
+def summed_drawdown(profits: Iterable[Decimal]) -> Decimal:
+    """How far the running sum of ``profits`` (ratios) ends below its best, the start (0)
+    included: (-0.02, -0.015, +0.01) ends 0.025 below; what the drawdown guard measures
+    (``TradeTape.drawdown`` answers the same for a window without walking it)."""
+    total = best = _ZERO
     for profit in profits:
         total += profit
-        if total > best:
-            best = total
-        elif best - total > worst:
-            worst = best - total
-    return worst
-
-
-def _newest_first(trades: deque[ClosedTrade]) -> Iterator[ClosedTrade]:
-    return reversed(trades)
+        best = max(best, total)
+    return best - total

@@ -127,7 +127,7 @@ class RiskSettings(BaseModel):
         ge=0,
         le=100,
         description="pause all entries when the returns of the trades closed within"
-        " drawdown_guard_lookback_minutes, summed, fall this far from their best; 0 = off"
+        " drawdown_guard_lookback_minutes, summed, end this far below their best; 0 = off"
         " (not max_drawdown_pct, which watches equity from its all-time peak)",
     )
     drawdown_guard_trades: int = setting(
