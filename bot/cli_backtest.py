@@ -132,6 +132,10 @@ def spec_fields(cfg: AppConfig, timeframe: str, plain: bool) -> dict[str, Any]:
             "daily_loss_limit_krw": 0,
             "max_drawdown_pct": 0,
             "halt_windows": (),
+            # protections (issue #13)
+            "stoploss_guard_trades": 0,
+            "drawdown_guard_pct": 0,
+            "low_profit_trades": 0,
         }
     try:
         limits = RiskLimits.from_mapping(risk | {"timezone": cfg.bot.timezone})

@@ -30,6 +30,8 @@ def describe(event: ev.Event) -> str | None:
             return f"risk: {event.reason}"
         case ev.HaltChanged():
             return f"halt {event.name} {'on' if event.active else 'off'}: {event.reason}"
+        case ev.ProtectionTripped() | ev.ProtectionLifted():
+            return f"protection {event.protection}: {event.reason}"
         case ev.MarketStatusChanged():
             return _market_status(event)
         case ev.BookAdjusted():

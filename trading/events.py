@@ -205,6 +205,9 @@ class PositionClosed(Event):
     pnl_krw: Decimal
     fees_krw: Decimal
     reason: str
+    #: what the round trip's entry cost, buy fees included: its return is pnl_krw / cost_krw
+    #: (0: not known, an event from before this field)
+    cost_krw: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,6 +237,33 @@ class HaltChanged(Event):
     active: bool
     reason: str
     code: str = ""  # catalog key halt_note.<code>; values fill it (chat renders it translated)
+    values: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProtectionTripped(Event):
+    """A protection (``stoploss_guard``, ``drawdown_guard``, ``low_profit``) paused entries
+    into ``market`` (None: every market) until ``until``, market time; ``at`` is the exit that
+    tripped it. ``reason`` is English (logs); ``code``/``values`` render ``halt_note.<code>``."""
+
+    critical: ClassVar[bool] = True
+    protection: str
+    market: str | None
+    until: datetime
+    reason: str
+    code: str = ""
+    values: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProtectionLifted(Event):
+    """A protection's pause ended (its time ran out, or it was switched off)."""
+
+    critical: ClassVar[bool] = True
+    protection: str
+    market: str | None
+    reason: str
+    code: str = ""
     values: tuple[tuple[str, str], ...] = ()
 
 

@@ -263,6 +263,16 @@ class Renderer:
                     fields=(self.at(event),),
                     severity=Severity.WARNING if event.active else Severity.INFO,
                 )
+            case ev.ProtectionTripped() | ev.ProtectionLifted():
+                tripped = isinstance(event, ev.ProtectionTripped)
+                note = self.coded("halt_note", event.code, event.values, event.reason)
+                name = self.catalog.t(f"risk.{event.protection}")
+                return Reply(
+                    self.title(event, "protection_on" if tripped else "protection_off", name=name),
+                    lines=(note,) if note else (),
+                    fields=(self.at(event),),
+                    severity=Severity.WARNING if tripped else Severity.INFO,
+                )
             case ev.MarketStatusChanged():
                 return self._market_status(event)
             case ev.BookAdjusted():

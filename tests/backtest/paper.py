@@ -35,14 +35,16 @@ async def paper_fills(
     timeframe: str,
     start: datetime,
     end: datetime,
+    events: list[Event] | None = None,
     **spec: Any,
 ) -> list[Fill]:
     """Every fill of a paper replay of ``files`` (market, candle file) from ``start`` to
-    ``end``: the engine, its inbox, the paper exchange and a SQLite store, as the bot runs."""
+    ``end``: the engine, its inbox, the paper exchange and a SQLite store, as the bot runs.
+    ``events``: a list to collect every event of the run in."""
     url = f"sqlite+aiosqlite:///{tmp / 'paper.db'}"
     await upgrade(url)
     db = create_engine(url)
-    events: list[Event] = []
+    events = [] if events is None else events
     try:
         rig = await assemble(
             EngineSpec(

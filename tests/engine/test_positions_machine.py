@@ -92,6 +92,7 @@ def test_round_trip_flat_to_flat() -> None:
             pnl_krw=D("19.89"),
             fees_krw=D("0.11"),
             reason="take_profit",
+            cost_krw=D("100.05"),  # the entry and its fee: the base of the return
             at=bar(7),
         )
     ]

@@ -86,6 +86,28 @@ SAMPLES: list[ev.Event] = [
     ev.RiskBreach(at=AT, check="daily_loss", market=None, reason="daily loss limit reached"),
     ev.HaltChanged(at=AT, name="maintenance", active=True, reason="Upbit maintenance"),
     ev.HaltChanged(at=AT, name="maintenance", active=False, reason=""),
+    ev.ProtectionTripped(
+        at=AT,
+        protection="stoploss_guard",
+        market="KRW-BTC",
+        until=AT + timedelta(hours=4),
+        reason="3 losing stop exits on KRW-BTC within 60 min",
+        code="stoploss_guard_market",
+        values=(
+            ("market", "KRW-BTC"),
+            ("stops", "3"),
+            ("lookback", "60"),
+            ("pause", "240"),
+            ("until", "2025-06-19 16:10 Asia/Seoul"),
+        ),
+    ),
+    ev.ProtectionLifted(
+        at=AT,
+        protection="drawdown_guard",
+        market=None,
+        reason="the drawdown guard ended: entries allowed again",
+        code="drawdown_guard_lifted",
+    ),
     ev.MarketStatusChanged(
         at=AT,
         market="KRW-XRP",
@@ -367,3 +389,23 @@ def test_a_refusal_is_pushed_in_the_chat_language():
     assert "보유 포지션 3개 / 한도 3개" in korean.lines[0]
     assert english.lines[0].startswith("3 of 3 positions are open")
     assert unknown.lines == ("as is",)  # no code: the engine's own sentence
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_a_protection_push_names_the_protection_and_what_it_locks(lang: str) -> None:
+    tripped, lifted = (
+        e for e in SAMPLES if isinstance(e, ev.ProtectionTripped | ev.ProtectionLifted)
+    )
+
+    on = renderer(lang).render(tripped)
+    off = renderer(lang).render(lifted)
+
+    assert on is not None
+    assert off is not None
+    label = {"ko": ("손절 가드", "낙폭 가드"), "en": ("Stoploss guard", "Drawdown guard")}[lang]
+    assert label[0] in on.title
+    assert on.severity is Severity.WARNING
+    assert "KRW-BTC" in on.plain_text()
+    assert "2025-06-19 16:10" in on.plain_text()
+    assert label[1] in off.title
+    assert off.severity is Severity.INFO

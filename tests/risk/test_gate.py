@@ -13,6 +13,7 @@ from trading.risk import ORDER, EntryRequest, RiskContext, RiskGate, RiskLimits
 from trading.risk.decision import Approved, Denied
 from trading.risk.halts import HaltWindow
 from trading.risk.lifecycle import MarketStatus
+from trading.risk.memory import ClosedTrade
 
 D = Decimal
 LUNCH = HaltWindow(name="lunch", start=time(9, 30), end=time(11, 0))  # T0 is 10:00 in Seoul
@@ -40,7 +41,9 @@ def test_all_clear_is_approved_without_events() -> None:
 
 def test_checks_run_in_the_documented_order() -> None:
     sink = Recorder()
-    gate = RiskGate(RiskLimits(halt_windows=(LUNCH,)), sink=sink, peak_equity=D(1_000_000))
+    limits = RiskLimits(halt_windows=(LUNCH,), stoploss_guard_trades=1)
+    gate = RiskGate(limits, sink=sink, peak_equity=D(1_000_000))
+    gate.trade_closed(ClosedTrade("KRW-ETH", T0 - timedelta(minutes=1), D("-0.01"), "stop"))
     for i in range(15):  # 20% candles: volatility far above 5%
         gate.on_bar(bar(100, high=110, low=90, start=T0 - timedelta(minutes=20), i=i))
     ctx = good_ctx(
@@ -71,6 +74,8 @@ def test_checks_run_in_the_documented_order() -> None:
             gate.daily_loss.reset(T0)
         elif check == "drawdown":
             gate.drawdown.reset_peak(T0, D(700_000))
+        elif check == "protection":
+            gate.update_limits(gate.limits.replace(stoploss_guard_trades=0))
         elif check == "volatility":
             gate.update_limits(gate.limits.replace(volatility_halt_pct=D(0)))
         elif check == "delisting":
@@ -147,6 +152,10 @@ def test_state_summarizes_every_limit() -> None:
         "no market is being delisted",
         "no market is under an Upbit warning",
         "halt windows: 0 scheduled, none active",
+        "cooldown 1 candle(s) after an exit, 5 after a stop (cooling down, candles left: -)",
+        "stoploss guard off",
+        "drawdown guard off",
+        "low-profit guard off",
     ]
     paused = gate.state(T0, good_ctx(paused=True, open_positions=3))
     assert not paused.entries_allowed

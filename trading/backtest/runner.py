@@ -38,6 +38,8 @@ from trading.positions import ExitReason, PositionRules
 from trading.risk import checks
 from trading.risk.decision import Approved
 from trading.risk.gate import EntryRequest, FillEstimator, RiskContext, RiskGate
+from trading.risk.memory import ClosedTrade
+from trading.risk.protections import any_enabled
 from trading.risk.stops import TrailingStop
 from trading.strategies import CandleFrame, safe_signals
 from trading.upbit.market_rules import MAX_TOTAL_KRW, VOLUME_STEP, quote_currency
@@ -201,6 +203,7 @@ class _Backtest:
         self.budget_lock = size + size * spec.fee_rate
         self.stops_on = spec.limits.atr_stop_mult > 0 or spec.limits.take_profit_pct > 0
         self.volatility_on = spec.limits.volatility_halt_pct > 0
+        self.protections_on = any_enabled(spec.limits)  # fed once per closed trade
         if self.stops_on:
             for m in self.markets:
                 m.scanner = StopScanner(m.name, spec.timeframe, m.frame, spec.limits.atr_period)
@@ -404,6 +407,10 @@ class _Backtest:
         self.change_bar.append(p.exit_bar)
         self.change_cash.append(float(self.cash))
         m.trades.append((p, price, funds, fee))
+        if self.protections_on:  # the engine's feed (Engine._trade_closed), at the exit print
+            exit_at = print_time(int(m.frame.start[p.exit_bar]), self.tf, p.exit_print)
+            profit = (funds - p.funds - p.fee - fee) / (p.funds + p.fee)
+            self.gate.trade_closed(ClosedTrade(m.name, exit_at, profit, p.exit_kind))
         m.position = None
         self.holding.remove(m)
         m.allowed_from = p.exit_bar + self.exit_delay[p.exit_kind]

@@ -33,6 +33,7 @@ from trading.events import (
     EventSink,
     OrderFilled,
     OrderSettled,
+    PositionClosed,
     RiskBreach,
     SignalRaised,
 )
@@ -44,6 +45,7 @@ from trading.risk import measures
 from trading.risk.decision import Approved, Decision, Denied
 from trading.risk.gate import EntryRequest, RiskContext, RiskGate
 from trading.risk.limits import RiskLimits
+from trading.risk.memory import ClosedTrade
 from trading.risk.stops import TrailingStop
 from trading.strategies import CandleFrame, Strategy, safe_signals
 from trading.upbit.circuit import CircuitBreaker, CircuitState
@@ -96,6 +98,7 @@ class Engine:
         self.holdings = Holdings(self)
         #: called after orders of a market were suspended (the facade stores the pause)
         self.on_suspended: Callable[[str], Awaitable[None]] | None = None
+        positions.on_closed = self._trade_closed  # the protections judge every round trip
 
     def market_time(self) -> datetime:
         """Now, as the market data says: replays and backtests run on their own clock."""
@@ -257,7 +260,19 @@ class Engine:
             paused=self.paused_all or (market in self.paused_markets),
             kill_switch=self.kill_switch,
             estimate_fill=self._estimate_fill,
+            cooling=tuple(
+                (m, p.cooldown_remaining) for m, p in positions.items() if p.state is S.COOLDOWN
+            ),
         )
+
+    async def _trade_closed(self, event: PositionClosed) -> None:
+        """Tell the gate's protections of a closed round trip, at the market time it closed
+        (the backtester feeds the same from its exits), and keep what they learned."""
+        cost = event.cost_krw
+        profit = event.pnl_krw / cost if cost > 0 else Decimal(0)
+        trade = ClosedTrade(event.market, self.market_time(), profit, event.reason)
+        self.gate.trade_closed(trade)
+        await self.remember_risk()
 
     async def remember_risk(self) -> None:
         """Store the risk layer's memory if it changed, so a restart keeps every limit."""

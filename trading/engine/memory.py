@@ -82,6 +82,10 @@ def describe(memory: RiskMemory) -> str:
         if halt.tripped
     ]
     halts += [f"volatility:{v.market}" for v in gate.volatility]
+    halts += [
+        f"{lock.protection}:{lock.market or 'all'} until {lock.until.isoformat()}"
+        for lock in gate.protections.locks
+    ]
     waived = [
         n for n, h in (("daily_loss", gate.daily_loss), ("drawdown", gate.drawdown)) if h.waived
     ]

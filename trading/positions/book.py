@@ -10,12 +10,12 @@ interleave and lose an update.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-from trading.events import EventSink, ignore_event
+from trading.events import EventSink, PositionClosed, ignore_event
 from trading.positions import triggers as tr
 from trading.positions.machine import apply, can_enter
 from trading.positions.model import ExitReason, Position, PositionRules, PositionState
@@ -109,6 +109,9 @@ class PositionBook:
         self._sink = sink
         self._positions: dict[str, Position] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        #: told of each closed round trip after it is stored and published (the engine feeds
+        #: the risk gate's protections with it); None: nobody listens
+        self.on_closed: Callable[[PositionClosed], Awaitable[None]] | None = None
 
     async def load(self) -> dict[str, Position]:
         """Restore every stored market (state, order in flight, cooldown) before trading."""
@@ -140,6 +143,10 @@ class PositionBook:
             self._positions[market] = new
         for event in events:
             self._sink(event)
+        if self.on_closed is not None:
+            for event in events:
+                if isinstance(event, PositionClosed):
+                    await self.on_closed(event)
         return new
 
     async def _save(self, p: Position) -> None:

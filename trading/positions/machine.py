@@ -315,6 +315,7 @@ def _closed(p: Position, rules: PositionRules, at: datetime | None) -> Result:
         pnl_krw=pnl,
         fees_krw=fees,
         reason=reason.value,
+        cost_krw=_EXACT.add(p.entry_cost, p.entry_fees),
     )
     bars = rules.stop_cooldown_candles if reason is ExitReason.STOP else rules.cooldown_candles
     closed = _fresh(

@@ -28,6 +28,11 @@ class ExitReason(StrEnum):
     RISK = "risk"
 
 
+#: Exit reasons the stoploss guard counts, by value: a string set rather than members, so
+#: it holds for reasons added later (``trailing``) and for reasons read back from the store.
+STOP_EXITS: frozenset[str] = frozenset({"stop", "trailing"})
+
+
 class PositionError(Exception):
     """Base of the state machine's errors; all of them name the market."""
 

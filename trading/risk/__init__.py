@@ -11,12 +11,11 @@ from trading.risk.breakers import (
     ScheduleGuard,
     VolatilityFilter,
 )
-from trading.risk.decision import Approved, Decision, Denied, krw, trading_day
+from trading.risk.decision import Approved, Decision, Denied, LimitUsage, krw, trading_day
 from trading.risk.gate import (
     ORDER,
     EntryRequest,
     FillEstimator,
-    LimitUsage,
     RiskContext,
     RiskGate,
     RiskState,

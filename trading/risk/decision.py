@@ -40,6 +40,17 @@ Decision = Approved | Denied
 APPROVED = Approved()
 
 
+@dataclass(frozen=True, slots=True)
+class LimitUsage:
+    """One line of ``/risk``: ``text`` like "2 of 3 positions"; ``blocking`` = stops entries."""
+
+    name: str
+    text: str
+    blocking: bool = False
+    code: str = field(default="", compare=False)  # catalog risk_usage.<code>, for chat
+    values: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+
 def krw(amount: Decimal) -> str:
     """``3,000``; fractions (fees, PnL) keep two decimals: ``100,050.25``."""
     if amount == amount.to_integral_value():

@@ -4,10 +4,14 @@ Checks run in a fixed order and the first denial wins, so a user always gets the
 reason ("paused" before "balance") and one ``RiskBreach`` per refused entry:
 
 1. ``kill_switch``   2. ``paused``      3. ``halt_window``   4. ``daily_loss``
-5. ``drawdown``      6. ``volatility``  7. ``delisting``     8. ``market_warning``
-9. ``max_positions`` 10. ``position_size`` 11. ``balance``
-12. ``slippage`` (last: it reads the order book and may turn the order into a limit order,
+5. ``drawdown``      6. ``protection``  7. ``volatility``    8. ``delisting``
+9. ``market_warning`` 10. ``max_positions`` 11. ``position_size`` 12. ``balance``
+13. ``slippage`` (last: it reads the order book and may turn the order into a limit order,
 which only makes sense for an order that passed everything else).
+
+``protection`` is the locks the protections earned from closed trades (stoploss guard,
+drawdown guard, low-profit guard; ``trading.risk.protections``): feed each closed round trip
+to ``trade_closed``.
 
 ``delisting`` and ``market_warning`` read Upbit's designations (``lifecycle``, two plain sets
 the engine updates on a schedule; see ``trading.risk.lifecycle``).
@@ -18,7 +22,7 @@ Exits are never checked: ``check_exit`` always approves, so stops fire while ent
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -31,11 +35,13 @@ from trading.risk.breakers import (
     ScheduleGuard,
     VolatilityFilter,
 )
-from trading.risk.decision import APPROVED, Approved, Decision, Denied, krw, pct
+from trading.risk.decision import APPROVED, Approved, Decision, Denied, LimitUsage, krw, pct
 from trading.risk.halts import HaltSchedule
 from trading.risk.lifecycle import MarketLifecycle, deny_closing, deny_warned
 from trading.risk.limits import RiskLimits
-from trading.risk.memory import GateMemory
+from trading.risk.memory import ClosedTrade, GateMemory
+from trading.risk.protection_usage import protection_usage
+from trading.risk.protections import Protections
 from trading.upbit.market_rules import MarketRules
 
 #: ``(market, krw) -> expected average fill price`` of a market buy, None if the book is too thin.
@@ -47,6 +53,7 @@ ORDER = (
     "halt_window",
     "daily_loss",
     "drawdown",
+    "protection",
     "volatility",
     "delisting",
     "market_warning",
@@ -58,7 +65,18 @@ ORDER = (
 
 
 #: ``/risk`` lines that block entries into some markets, not all (``entries_allowed`` stays)
-PER_MARKET = frozenset({"volatility", "delisting", "market_warning"})
+PER_MARKET = frozenset(
+    {
+        "volatility",
+        "delisting",
+        "market_warning",
+        "cooldown",
+        # protections: a lock of every market blocks entries through ``blocks_all`` instead
+        "stoploss_guard",
+        "drawdown_guard",
+        "low_profit",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,17 +113,8 @@ class RiskContext:
     paused: bool = False
     kill_switch: bool = False
     estimate_fill: FillEstimator | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LimitUsage:
-    """One line of ``/risk``: ``text`` like "2 of 3 positions"; ``blocking`` = stops entries."""
-
-    name: str
-    text: str
-    blocking: bool = False
-    code: str = field(default="", compare=False)  # catalog risk_usage.<code>, for chat
-    values: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    #: markets cooling down after an exit, with the candles left (``/risk`` only)
+    cooling: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +144,7 @@ class RiskGate:
         self.daily_loss = DailyLossBreaker(sink)
         self.drawdown = DrawdownBreaker(sink, peak=peak_equity)
         self.lifecycle = MarketLifecycle()  # Upbit's warnings and delistings (engine-fed)
+        self.protections = Protections(sink)  # locks earned by closed trades (engine-fed)
         # the checks in ORDER as functions of the class (bound methods would make a cycle):
         # a backtest asks the gate thousands of times, and a lookup per name (``_run``) cost
         # as much as the checks themselves
@@ -154,6 +164,7 @@ class RiskGate:
             daily_loss=self.daily_loss.memory(),
             drawdown=self.drawdown.memory(),
             volatility=self.volatility.memory(),
+            protections=self.protections.memory(),
         )
 
     def restore(self, memory: GateMemory) -> None:
@@ -162,11 +173,18 @@ class RiskGate:
         self.daily_loss.restore(memory.daily_loss)
         self.drawdown.restore(memory.drawdown)
         self.volatility.restore(memory.volatility)
+        self.protections.restore(memory.protections)
 
     def on_bar(self, bar: Bar) -> None:
         """Feed every closed candle: volatility levels and halt-window announcements."""
         self.volatility.on_bar(bar, self.limits)
         self.halts.observe(bar.end)
+        if self.protections.locks:
+            self.protections.observe(bar.end, self.limits)  # announce a pause that ended
+
+    def trade_closed(self, trade: ClosedTrade) -> None:
+        """Feed a closed round trip to the protections (live, paper and backtest alike)."""
+        self.protections.on_trade_closed(trade, self.limits)
 
     def observe(self, at: datetime, ctx: RiskContext) -> None:
         """Update the loss and drawdown halts from the account; call on every mark too."""
@@ -221,6 +239,11 @@ class RiskGate:
     def _check_drawdown(self, req: EntryRequest, ctx: RiskContext) -> Decision:
         return self.drawdown.check(req.bar_time, self.limits)
 
+    def _check_protection(self, req: EntryRequest, ctx: RiskContext) -> Decision:
+        if not self.protections.locks:
+            return APPROVED  # the backtester's hot path: nothing locked, nothing to look at
+        return self.protections.check(req.market, req.bar_time, self.limits)
+
     def _check_volatility(self, req: EntryRequest, ctx: RiskContext) -> Decision:
         if not self.volatility.halted:
             return APPROVED  # what ``check`` answers for a market that is not halted
@@ -260,6 +283,7 @@ class RiskGate:
     def state(self, now: datetime, ctx: RiskContext) -> RiskState:
         """The ``/risk`` summary: each limit and how much of it is used."""
         self.observe(now, ctx)
+        self.protections.observe(now, self.limits)
         lim = self.limits
         trading = "kill switch on" if ctx.kill_switch else "paused" if ctx.paused else "active"
         state = "kill_switch" if ctx.kill_switch else "paused" if ctx.paused else "active"
@@ -322,8 +346,10 @@ class RiskGate:
             self._volatility_usage(),
             *self._lifecycle_usage(),
             self._schedule_usage(now),
+            *protection_usage(self.protections, lim, ctx.cooling),
         ]
         blocked = any(i.blocking for i in items if i.name not in PER_MARKET)
+        blocked = blocked or self.protections.blocks_all()
         return RiskState(entries_allowed=not blocked, items=tuple(items))
 
     def _volatility_usage(self) -> LimitUsage:

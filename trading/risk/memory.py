@@ -10,17 +10,22 @@ gate never sees the store, so the backtester keeps using it synchronously, store
 
 Derived numbers (today's PnL, the drawdown in percent) are not part of it: they follow from
 the next mark. The kill switch and pauses are kept with the pause state, not here.
+
+Version 2 adds the protections (the recent closed trades they judge and their locks); a
+version 1 value still reads, with no protection memory.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 #: Bumped when the JSON shape changes; an unknown version is refused like a malformed value.
-VERSION = 1
+VERSION = 2
+#: Older shapes ``from_json`` still reads (what they lack starts empty).
+READABLE = frozenset({1, VERSION})
 
 Values = tuple[tuple[str, str], ...]
 
@@ -57,13 +62,49 @@ class VolatilityHalt:
 
 
 @dataclass(frozen=True, slots=True)
+class ClosedTrade:
+    """A round trip as the protections judge it: ``at`` is the exit's market time (aware),
+    ``profit`` its return after fees as a ratio (0.01 = 1 %), ``reason`` the exit reason."""
+
+    market: str
+    at: datetime
+    profit: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectionLock:
+    """Entries paused by ``protection`` into ``market`` (None: every market) until ``until``.
+
+    ``reason`` is the English sentence (logs), ``code``/``values`` the same for the catalogs
+    (``refusal.<code>``, ``halt_note.<code>``).
+    """
+
+    protection: str
+    market: str | None
+    until: datetime
+    reason: str
+    code: str
+    values: Values = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectionMemory:
+    """The trades the protections still look back on, and their locks."""
+
+    trades: tuple[ClosedTrade, ...] = ()
+    locks: tuple[ProtectionLock, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class GateMemory:
-    """What the ``RiskGate`` learned: the equity peak and each stateful halt."""
+    """What the ``RiskGate`` learned: the equity peak, each stateful halt, the protections."""
 
     peak: Decimal | None = None
     daily_loss: HaltMemory = HaltMemory()
     drawdown: HaltMemory = HaltMemory()
     volatility: tuple[VolatilityHalt, ...] = ()
+    protections: ProtectionMemory = ProtectionMemory()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +128,16 @@ def to_json(memory: RiskMemory) -> dict[str, Any]:
         "daily_loss": _halt_out(gate.daily_loss),
         "drawdown": _halt_out(gate.drawdown),
         "volatility": [{"market": v.market, "level": str(v.level)} for v in gate.volatility],
+        "protections": _protections_out(gate.protections),
     }
 
 
 def from_json(raw: object) -> RiskMemory:
     """The memory ``to_json`` wrote; anything else raises ``RiskMemoryError`` naming the field."""
     data = _mapping(raw, "risk memory")
-    if data.get("version") != VERSION:
-        raise RiskMemoryError(f"version {data.get('version')!r} is not {VERSION}")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version not in READABLE:
+        raise RiskMemoryError(f"version {version!r} is not one of {sorted(READABLE)}")
     volatility = data.get("volatility", [])
     if not isinstance(volatility, list):
         raise RiskMemoryError("volatility must be a list")
@@ -116,8 +159,94 @@ def from_json(raw: object) -> RiskMemory:
             daily_loss=_halt_in(data.get("daily_loss"), "daily_loss"),
             drawdown=_halt_in(data.get("drawdown"), "drawdown"),
             volatility=tuple(halts),
+            protections=_protections_in(data.get("protections"))
+            if version >= 2
+            else ProtectionMemory(),
         ),
     )
+
+
+def _protections_out(memory: ProtectionMemory) -> dict[str, Any]:
+    return {
+        "trades": [
+            {
+                "market": t.market,
+                "at": t.at.isoformat(),
+                "profit": str(t.profit),
+                "reason": t.reason,
+            }
+            for t in memory.trades
+        ],
+        "locks": [
+            {
+                "protection": lock.protection,
+                "market": lock.market,
+                "until": lock.until.isoformat(),
+                "reason": lock.reason,
+                "code": lock.code,
+                "values": [[k, v] for k, v in lock.values],
+            }
+            for lock in memory.locks
+        ],
+    }
+
+
+def _protections_in(raw: object) -> ProtectionMemory:
+    data = _mapping(raw, "protections")
+    trades, locks = data.get("trades", []), data.get("locks", [])
+    if not isinstance(trades, list) or not isinstance(locks, list):
+        raise RiskMemoryError("protections.trades and protections.locks must be lists")
+    out_trades = []
+    for n, item in enumerate(trades):
+        where = f"protections.trades[{n}]"
+        entry = _mapping(item, where)
+        profit = _dec_in(entry.get("profit"), f"{where}.profit")
+        if profit is None:
+            raise RiskMemoryError(f"{where}.profit is missing")
+        out_trades.append(
+            ClosedTrade(
+                market=_text(entry.get("market"), f"{where}.market"),
+                at=_moment_in(entry.get("at"), f"{where}.at"),
+                profit=profit,
+                reason=_text(entry.get("reason"), f"{where}.reason"),
+            )
+        )
+    out_locks = []
+    for n, item in enumerate(locks):
+        where = f"protections.locks[{n}]"
+        entry = _mapping(item, where)
+        market = entry.get("market")
+        if market is not None and not (isinstance(market, str) and market):
+            raise RiskMemoryError(f"{where}.market must be a market code or null")
+        out_locks.append(
+            ProtectionLock(
+                protection=_text(entry.get("protection"), f"{where}.protection"),
+                market=market,
+                until=_moment_in(entry.get("until"), f"{where}.until"),
+                reason=_text(entry.get("reason"), f"{where}.reason"),
+                code=_text(entry.get("code"), f"{where}.code"),
+                values=_values_in(entry.get("values", []), where),
+            )
+        )
+    return ProtectionMemory(tuple(out_trades), tuple(out_locks))
+
+
+def _text(raw: object, where: str) -> str:
+    if not isinstance(raw, str) or not raw:
+        raise RiskMemoryError(f"{where} must be non-empty text")
+    return raw
+
+
+def _moment_in(raw: object, where: str) -> datetime:
+    if not isinstance(raw, str):
+        raise RiskMemoryError(f"{where} must be an ISO time")
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise RiskMemoryError(f"{where} = {raw!r} is not an ISO time") from None
+    if moment.tzinfo is None:
+        raise RiskMemoryError(f"{where} = {raw!r} has no time zone")
+    return moment
 
 
 def _halt_out(halt: HaltMemory) -> dict[str, Any]:
@@ -137,7 +266,15 @@ def _halt_in(raw: object, where: str) -> HaltMemory:
     waived = data.get("waived", False)
     if not isinstance(waived, bool):
         raise RiskMemoryError(f"{where}.waived must be true or false")
-    pairs = data.get("values", [])
+    return HaltMemory(
+        day=_day_in(data.get("day"), f"{where}.day"),
+        reason=reason,
+        values=_values_in(data.get("values", []), where),
+        waived=waived,
+    )
+
+
+def _values_in(pairs: object, where: str) -> Values:
     if not isinstance(pairs, list):
         raise RiskMemoryError(f"{where}.values must be a list of [name, value] pairs")
     values = []
@@ -147,12 +284,7 @@ def _halt_in(raw: object, where: str) -> HaltMemory:
         ):
             raise RiskMemoryError(f"{where}.values must be a list of [name, value] pairs")
         values.append((pair[0], pair[1]))
-    return HaltMemory(
-        day=_day_in(data.get("day"), f"{where}.day"),
-        reason=reason,
-        values=tuple(values),
-        waived=waived,
-    )
+    return tuple(values)
 
 
 def _mapping(raw: object, where: str) -> dict[str, Any]:

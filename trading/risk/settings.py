@@ -103,6 +103,64 @@ class RiskSettings(BaseModel):
     stop_cooldown_candles: int = setting(
         5, ge=0, le=10000, description="candles to wait after a stop-loss exit"
     )
+    # -- protections (freqtrade's StoplossGuard, MaxDrawdown, LowProfitPairs): windows are
+    # minutes of market time before a closed trade's exit; cooldowns are the *_cooldown_candles
+    stoploss_guard_trades: int = setting(
+        0,
+        ge=0,
+        le=100,
+        description="pause entries after this many losing stop exits (stop or trailing) within"
+        " stoploss_guard_lookback_minutes; 0 = off",
+    )
+    stoploss_guard_lookback_minutes: int = setting(
+        1440, ge=1, le=43200, description="minutes of closed trades the stoploss guard counts"
+    )
+    stoploss_guard_pause_minutes: int = setting(
+        240, ge=1, le=43200, description="minutes the stoploss guard pauses entries for"
+    )
+    stoploss_guard_per_market: bool = setting(
+        False,
+        description="true: count stops and pause entries per market; false: all markets together",
+    )
+    drawdown_guard_pct: Decimal = setting(
+        Decimal(0),
+        ge=0,
+        le=100,
+        description="pause all entries when the returns of the trades closed within"
+        " drawdown_guard_lookback_minutes, summed, end this far below their best; 0 = off"
+        " (not max_drawdown_pct, which watches equity from its all-time peak)",
+    )
+    drawdown_guard_trades: int = setting(
+        3,
+        ge=1,
+        le=1000,
+        description="the drawdown guard judges only this many closed trades or more",
+    )
+    drawdown_guard_lookback_minutes: int = setting(
+        1440, ge=1, le=43200, description="minutes of closed trades the drawdown guard sums"
+    )
+    drawdown_guard_pause_minutes: int = setting(
+        240, ge=1, le=43200, description="minutes the drawdown guard pauses all entries for"
+    )
+    low_profit_trades: int = setting(
+        0,
+        ge=0,
+        le=1000,
+        description="pause a market whose trades closed within low_profit_lookback_minutes (this"
+        " many or more) return less than low_profit_pct in sum; 0 = off",
+    )
+    low_profit_pct: Decimal = setting(
+        Decimal(0),
+        ge=-100,
+        le=100,
+        description="the summed return in % a market's recent trades must reach",
+    )
+    low_profit_lookback_minutes: int = setting(
+        1440, ge=1, le=43200, description="minutes of a market's closed trades the guard sums"
+    )
+    low_profit_pause_minutes: int = setting(
+        240, ge=1, le=43200, description="minutes the low-profit guard pauses the market for"
+    )
     exit_before_delisting_days: int = setting(
         0,
         ge=0,
