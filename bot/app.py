@@ -227,10 +227,15 @@ class App:
         self._trading.add(task)
         task.add_done_callback(self._trading.discard)
 
+    def _markets(self) -> tuple[str, ...]:
+        """The markets traded now ("top:N" chosen, held ones outside it), else the config's."""
+        facade = None if self.trader is None else self.trader.facade
+        return self.config.bot.markets if facade is None else facade.markets
+
     def _health(self) -> dict[str, str]:
         cfg = self.config
         return {
-            "feed": f"{cfg.bot.feed}, markets {', '.join(cfg.bot.markets)}",
+            "feed": f"{cfg.bot.feed}, markets {', '.join(self._markets())}",
             "store": f"revision {self.revision}",
             "uptime": f"{time.monotonic() - self._started_at:.0f}s",
         }
@@ -267,7 +272,7 @@ class App:
     async def status_lines(self) -> list[str]:
         cfg = self.config
         lines = [
-            f"mode {cfg.bot.mode}, feed {cfg.bot.feed}, markets {', '.join(cfg.bot.markets)}",
+            f"mode {cfg.bot.mode}, feed {cfg.bot.feed}, markets {', '.join(self._markets())}",
             f"store revision {self.revision}, up {time.monotonic() - self._started_at:.0f}s",
         ]
         if self.trader is not None:

@@ -28,6 +28,7 @@ from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upbit import FakeUpbit
 from tests.fakes.upbit.candles import upbit_row
 from trading import events as ev
+from trading.marketdata.feeds import UpbitTradeFeed
 from trading.positions import PositionState
 
 CHAT, ADMIN = 100, 7
@@ -201,12 +202,18 @@ async def test_top_3_follows_the_24h_values_and_a_leaver_keeps_its_position_unti
             book(fake, "KRW-XRP", D(900))
             await until(lambda: state("KRW-XRP").state not in (PositionState.LONG,))
             await until(lambda: any(isinstance(e, ev.PositionClosed) for e in seen))
-            # a few more candles on which the strategy wants in: nothing enters XRP
+            # more candles on which the strategy wants in (the cooldown, then flat): no entry
             prices["KRW-XRP"] = D(3_000)
             book(fake, "KRW-XRP", D(3_000))
-            await asyncio.sleep(3)
+            await until(lambda: state("KRW-XRP").state is PositionState.FLAT)  # cooldown over
+            await asyncio.sleep(2)
             await app.trader.rig.loop.drain()
             orders = await app.trader.facade.store.recent_orders(50, market="KRW-XRP")  # type: ignore[union-attr]
+            # the next refresh (same values) drops the flat leaver's feed and candles
+            unchanged = await app.universe_job.run()
+            feed = app.trader.feed
+            subscribed = feed.markets if isinstance(feed, UpbitTradeFeed) else ()
+            tracked = engine.market_data.markets
         finally:
             printer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -229,6 +236,8 @@ async def test_top_3_follows_the_24h_values_and_a_leaver_keeps_its_position_unti
     closed = [e for e in seen if isinstance(e, ev.PositionClosed) and e.market == "KRW-XRP"]
     assert len(closed) == 1
     assert closed[0].reason in ("stop", "signal"), closed[0].reason
+    assert unchanged is None
+    assert subscribed == tracked == ("KRW-BTC", "KRW-ETH", "KRW-SOL")
     # one buy (before it left) and one sell: no entry after it left
     assert sorted(o.side for o in orders) == ["ask", "bid"], orders
     left_at = next(e.at for e in seen if isinstance(e, ev.UniverseChanged) and not e.first)

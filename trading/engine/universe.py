@@ -8,7 +8,8 @@ the choice differs from the engine's universe:
 2. the engine's universe becomes the new choice: entries go only there, while a leaver that
    holds a position stays traded (``Engine.traded``): its stop, take-profit and exit signal
    apply until it is flat, then it is dropped at the next refresh;
-3. ``on_change`` (the trader) subscribes the feeds to ``Engine.traded``;
+3. ``on_change`` (the trader) subscribes the feeds to ``Engine.traded`` (also when only a
+   leaver's position closed since: its feed is dropped then);
 4. ``UniverseChanged`` tells the chat who joined and who left, and why.
 
 A read that fails, or an answer with no eligible market at all, keeps the last universe.
@@ -72,6 +73,7 @@ class UniverseKeeper:
         self.selection: Selection | None = None
         self.refreshed_at: datetime | None = None
         self.changes = 0
+        self._subscribed: tuple[str, ...] = ()  # Engine.traded as on_change last saw it
 
     def view(self) -> UniverseView:
         engine = self.engine
@@ -99,14 +101,17 @@ class UniverseKeeper:
         joined = tuple(m for m in selection.markets if m not in old)
         left = tuple(m for m in old if m not in selection.markets)
         self.selection = selection
-        if not first and not joined and not left:
-            self._drop_flat_leavers()
-            return None
-        await self._warm(joined if not first else ())
-        engine.set_universe(selection.markets)
+        changed = first or bool(joined or left)
+        if changed:
+            await self._warm(joined if not first else ())
+            engine.set_universe(selection.markets)
         self._drop_flat_leavers()
-        if self.on_change is not None:
-            await self.on_change()
+        if engine.traded != self._subscribed:  # a leaver's position may have closed since
+            self._subscribed = engine.traded
+            if self.on_change is not None:
+                await self.on_change()
+        if not changed:
+            return None
         self.changes += 1
         event = self._event(selection, joined, left, first=first)
         log.info(
