@@ -36,6 +36,7 @@ from bot.logs import setup_logging
 from bot.metrics import Metrics, metrics_route
 from bot.token_watch import TokenWatch
 from bot.trader import Trader
+from bot.universe import UniverseJob
 from trading.bus import EventBus
 from trading.candle_file import CandleFileError
 from trading.errors import UpbitError
@@ -78,7 +79,7 @@ class App:
             version=version(),
             mode=config.bot.mode,
             strategy=config.strategy.name,
-            markets=config.bot.markets,
+            markets=config.bot.fixed_markets,
         )
         self.metrics.subscribe(self.bus)
         # chat tokens refused while running: /readyz, the metrics and the other platform
@@ -86,6 +87,7 @@ class App:
         self.tokens = TokenWatch(platforms, self.on_event)
         self.metrics.sources.chat_ready = self.tokens.ready
         self.revision: str | None = None
+        self.universe_job: UniverseJob | None = None  # bot.markets = "top:N" (leader only)
         self.state = "new"
 
     def create_task(self, coro: Awaitable[None], name: str) -> None:
@@ -191,6 +193,12 @@ class App:
         await self.chatops.start(self._early)  # reads the buffer before its first await
         self._early = []
         self.metrics.attach_chatops(self.chatops)
+        self.universe_job = None
+        reports = self.chatops.reports
+        if self.trader.universe is not None and reports is not None and reports.scheduler:
+            # "top:N" is chosen again on the scheduler, beside the report and retention
+            self.universe_job = UniverseJob(self.trader.universe, zone=cfg.bot.tz)
+            self.universe_job.schedule(reports.scheduler)
 
     async def stop_trading(self, reason: str) -> None:
         """Leadership lost: the fence already refuses orders; stop pushing and trading, and
@@ -219,10 +227,15 @@ class App:
         self._trading.add(task)
         task.add_done_callback(self._trading.discard)
 
+    def _markets(self) -> tuple[str, ...]:
+        """The markets traded now ("top:N" chosen, held ones outside it), else the config's."""
+        facade = None if self.trader is None else self.trader.facade
+        return self.config.bot.markets if facade is None else facade.markets
+
     def _health(self) -> dict[str, str]:
         cfg = self.config
         return {
-            "feed": f"{cfg.bot.feed}, markets {', '.join(cfg.bot.markets)}",
+            "feed": f"{cfg.bot.feed}, markets {', '.join(self._markets())}",
             "store": f"revision {self.revision}",
             "uptime": f"{time.monotonic() - self._started_at:.0f}s",
         }
@@ -235,10 +248,11 @@ class App:
         self.metrics.attach_rest(self.rest)
         await self.rest.start()
         markets = {m.market: m for m in await self.rest.markets()}
-        unknown = [m for m in cfg.bot.markets if m not in markets]
+        unknown = [m for m in cfg.bot.fixed_markets if m not in markets]
         if unknown:
             raise UpbitError(f"Upbit does not list market(s) {', '.join(unknown)}", name="config")
-        await self.rest.refresh_ticks(cfg.bot.markets)
+        if cfg.bot.fixed_markets:  # "top:N": the trader checks the markets it chooses
+            await self.rest.refresh_ticks(cfg.bot.fixed_markets)
         log.info("Upbit REST reachable at %s; %d markets listed", cfg.upbit.rest_url, len(markets))
         if upbit_factory.credentials(cfg) is not None:
             accounts = await self.rest.accounts()
@@ -258,7 +272,7 @@ class App:
     async def status_lines(self) -> list[str]:
         cfg = self.config
         lines = [
-            f"mode {cfg.bot.mode}, feed {cfg.bot.feed}, markets {', '.join(cfg.bot.markets)}",
+            f"mode {cfg.bot.mode}, feed {cfg.bot.feed}, markets {', '.join(self._markets())}",
             f"store revision {self.revision}, up {time.monotonic() - self._started_at:.0f}s",
         ]
         if self.trader is not None:

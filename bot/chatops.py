@@ -180,7 +180,7 @@ class ChatOps:
         self._bus.publish(
             BotStarted(
                 mode=cfg.bot.mode,
-                markets=tuple(cfg.bot.markets),
+                markets=self._facade.markets,
                 strategy=cfg.strategy.name,
                 version=version(),
             )

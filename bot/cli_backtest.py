@@ -181,9 +181,14 @@ def select_data(
 ) -> tuple[dict[str, CandleFrame], list[str]]:
     """The markets' candles (``--market``, ``--data``, ``--from/--to``) checked for gaps,
     duplicates and order, and the notes to show; ``optimize`` selects data the same way."""
-    markets: list[str] = list(args.market or cfg.bot.markets)
+    markets: list[str] = list(args.market or cfg.bot.fixed_markets)
     if args.market is None and args.data and all("=" in d for d in args.data):
         markets = [d.partition("=")[0] for d in args.data]
+    if not markets:  # bot.markets = "top:N": chosen live, nothing to replay by itself
+        raise UsageError(
+            f'bot.markets = "{cfg.bot.markets[0]}" is chosen live from Upbit\'s 24-hour values;'
+            " a backtest needs the markets given: --market KRW-BTC (or --data MARKET=FILE)"
+        )
     for market in markets:
         if not re.fullmatch(r"[A-Z]{3,4}-[A-Z0-9]{1,15}", market):
             raise UsageError(f"--market {market!r}: expected an Upbit market like KRW-BTC")

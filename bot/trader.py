@@ -15,10 +15,12 @@ from bot.config import AppConfig
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.engine.facade import EngineFacade
 from trading.engine.lifecycle import READ_ERRORS, MarketWatch
+from trading.engine.universe import UniverseKeeper
 from trading.events import EventSink
 from trading.marketdata.feeds import Feed, UpbitTradeFeed
 from trading.marketdata.orderbook import to_snapshot
 from trading.marketdata.replay import ReplayFeed, ReplayFile
+from trading.marketdata.universe import Selection, choose
 from trading.orders import reconcile
 from trading.positions import PositionState
 from trading.risk.limits import RiskLimits
@@ -64,6 +66,7 @@ class Trader:
         self._private: UpbitWebSocket | None = None
         self._books: UpbitWebSocket | None = None
         self.watch: MarketWatch | None = None
+        self.universe: UniverseKeeper | None = None  # bot.markets = "top:N" only
         self.feed_done = asyncio.Event()
         self._engine_started = False
 
@@ -86,8 +89,9 @@ class Trader:
         self._db = create_engine(cfg.store.url, echo=cfg.store.echo)
         store = Store(session_factory(self._db))
         strategy = build_strategy(cfg.strategy.name, cfg.strategy.file, cfg.strategy.params)
+        first = await self._first_universe()
         spec = EngineSpec(
-            markets=tuple(cfg.bot.markets),
+            markets=cfg.bot.fixed_markets if first is None else first.markets,
             timeframe=cfg.strategy.timeframe,
             paper=self.paper,
             prefix=cfg.bot.identifier_prefix,
@@ -111,8 +115,10 @@ class Trader:
             circuit=None if self.paper or self.rest is None else self.rest.circuit,
         )
         self.rig.engine.orders.submitter.fence = self._fence
+        engine = self.rig.engine
+        engine.set_universe(engine.universe)  # a position outside it is watched too
         self.facade = EngineFacade(
-            self.rig.engine, store, sink=self._sink, mode="paper" if self.paper else "live"
+            engine, store, sink=self._sink, mode="paper" if self.paper else "live"
         )
         await self.facade.restore()
         self.rig.loop.start()
@@ -129,8 +135,63 @@ class Trader:
         await self._check_holdings()
         if not self.paper:
             await self._start_private()
+        if first is not None:
+            await self._keep_universe(first)
         await self._watch_markets()
         await self._start_feed()
+
+    async def _first_universe(self) -> Selection | None:
+        """``bot.markets = "top:N"``: the markets chosen from Upbit's 24-hour values now
+        (None for a fixed list). No eligible market at all stops the start."""
+        top = self.config.bot.top_n
+        if top is None:
+            return None
+        if self.rest is None:  # the config refuses "top:N" without the Upbit feed
+            raise ValueError('bot.markets = "top:N" needs bot.feed = "upbit"')
+        first = await choose(self.rest, top)
+        if not first.markets:
+            raise ValueError(
+                f'bot.markets = "top:{top}": no KRW market without an Upbit warning or'
+                " delisting has a 24-hour traded value"
+            )
+        return first
+
+    async def _keep_universe(self, first: Selection) -> None:
+        """Announce the first choice; ``UniverseJob`` (on the scheduler) chooses again."""
+        assert self.rig is not None
+        assert self.facade is not None
+        engine = self.rig.engine
+        self.universe = UniverseKeeper(
+            engine,
+            self._rest(),
+            first.top,
+            sink=self._sink,
+            every_s=self.config.bot.universe_refresh_s,
+            warmup_bars=max(engine.strategy.warmup() * 2, 50),
+            on_change=self._subscribe_traded,
+        )
+        self.facade.universe = self.universe
+        await self.universe.apply(first)
+
+    def _rest(self) -> UpbitRestClient:
+        if self.rest is None:
+            raise RuntimeError("no Upbit REST client")
+        return self.rest
+
+    async def _subscribe_traded(self) -> None:
+        """The universe changed: the feeds follow ``Engine.traded`` (Upbit replaces the whole
+        subscription), and the tick table is checked for the new markets."""
+        assert self.rig is not None
+        traded = self.rig.engine.traded
+        if isinstance(self.feed, UpbitTradeFeed):
+            await self.feed.resubscribe(traded)
+        if self._books is not None:
+            await self._books.resubscribe([Subscription("orderbook", traded, depth=15)])
+        if self.rest is not None:
+            try:
+                await self.rest.refresh_ticks(traded)
+            except READ_ERRORS as exc:
+                log.warning("tick table not checked for the new markets: %s", exc)
 
     async def _check_holdings(self) -> None:
         """The book against the account's balances: now, then every
@@ -172,7 +233,7 @@ class Trader:
                 log.info("history loaded over REST: %s", loaded)
             self.feed = UpbitTradeFeed(
                 cfg.upbit.ws_url,
-                cfg.bot.markets,
+                self.rig.engine.traded,
                 on_event=self._sink,
                 ping_interval_s=cfg.upbit.ws_ping_interval_s,
                 stale_after_s=cfg.upbit.ws_stale_after_s,
@@ -207,10 +268,11 @@ class Trader:
 
     async def _start_books(self) -> None:
         """Live order books: the slippage check and (in paper mode) the simulated fills."""
+        assert self.rig is not None
         cfg = self.config
         self._books = UpbitWebSocket(
             cfg.upbit.ws_url,
-            [Subscription("orderbook", cfg.bot.markets, depth=15)],
+            [Subscription("orderbook", self.rig.engine.traded, depth=15)],
             name="orderbook",
             on_event=self._sink,
             ping_interval_s=cfg.upbit.ws_ping_interval_s,
@@ -288,7 +350,7 @@ class Trader:
             return ["engine not started"]
         engine = self.rig.engine
         lines = []
-        for market in self.config.bot.markets:
+        for market in engine.traded:
             position = engine.positions.get(market)
             price = engine.market_data.price(market)
             text = f"{market}: {position.state.value}"
@@ -301,7 +363,7 @@ class Trader:
             lines.append(text)
         account = await engine.account.snapshot(
             engine.positions.all(),
-            {m: p for m in self.config.bot.markets if (p := engine.market_data.price(m))},
+            {m: p for m in engine.traded if (p := engine.market_data.price(m))},
         )
         lines.append(
             f"equity {account.equity:,.0f} KRW (cash {account.free_krw:,.0f}), "

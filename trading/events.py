@@ -290,6 +290,28 @@ class MarketStatusChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UniverseChanged(Event):
+    """``bot.markets = "top:N"`` chose its markets (``first``: at start) or changed them.
+
+    Per market (``joined`` and ``left``): ``ranks`` is its place by 24-hour traded value among
+    the eligible markets ("0": excluded), ``values`` that value in KRW, and for a leaver
+    ``why``: ``rank`` (out-traded), ``warning`` (Upbit's investment warning or caution),
+    ``delisting`` (scheduled or not tradeable) or ``unlisted``. ``held``: leavers with a
+    position, which is kept and exited by its own rules (no new entries)."""
+
+    critical: ClassVar[bool] = True
+    top: int
+    markets: tuple[str, ...]
+    joined: tuple[str, ...] = ()
+    left: tuple[str, ...] = ()
+    why: tuple[tuple[str, str], ...] = ()
+    ranks: tuple[tuple[str, str], ...] = ()
+    values: tuple[tuple[str, str], ...] = ()
+    held: tuple[str, ...] = ()
+    first: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Paused(Event):
     critical: ClassVar[bool] = True
     market: str | None

@@ -65,6 +65,30 @@ def check_market(value: str) -> str:
     return value
 
 
+#: ``bot.markets = "top:N"``: the N most traded KRW markets, N within these bounds
+TOP_RE = re.compile(r"^top:(\d+)$")
+TOP_MAX = 50
+
+
+def top_n(value: str) -> int | None:
+    """N of a ``"top:N"`` market selector (None: not one); ValueError when N is out of
+    bounds."""
+    found = TOP_RE.match(value.strip().lower())
+    if found is None:
+        return None
+    n = int(found.group(1))
+    if not 1 <= n <= TOP_MAX:
+        raise ValueError(f"top:N takes N from 1 to {TOP_MAX}")
+    return n
+
+
+def check_market_or_top(value: str) -> str:
+    """A market code, or the ``"top:N"`` selector (``BotConfig`` keeps it alone)."""
+    if top_n(value) is not None:
+        return value.strip().lower()
+    return check_market(value)
+
+
 def check_slack_id(value: str) -> str:
     if not _SLACK_ID_RE.match(value):
         raise ValueError('must be a Slack id like "U012AB3CD" or "C0123ABCD"')

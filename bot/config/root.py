@@ -120,6 +120,12 @@ class AppConfig(BaseModel):
                 out.append(
                     f'bot.mode = "live": requires bot.feed = "upbit" (not "{self.bot.feed}")'
                 )
+        if self.bot.top_n is not None and self.bot.feed != "upbit":
+            out.append(
+                f'bot.markets = "{self.bot.markets[0]}": needs bot.feed = "upbit" (Upbit\'s'
+                " 24-hour traded values choose the markets); a replay trades the markets of its"
+                " file: list them instead"
+            )
         if self.telegram.enabled and s.telegram_bot_token is None:
             out.append(f"telegram.enabled = true: requires TELEGRAM_BOT_TOKEN {where}")
         if self.slack.enabled:

@@ -33,6 +33,7 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 Severity = Literal["info", "warning", "critical"]
 NotifyLevel = Literal["on", "silent", "off"]
 Market = Annotated[str, AfterValidator(f.check_market)]
+MarketOrTop = Annotated[str, AfterValidator(f.check_market_or_top)]
 SlackId = Annotated[str, AfterValidator(f.check_slack_id)]
 
 
@@ -83,8 +84,12 @@ class BotConfig(Section):
     )
     language: Literal["ko", "en"] = Field("ko", description="language of chat replies and reports")
     timezone: str = Field("Asia/Seoul", description="IANA zone for schedules and halt windows")
-    markets: tuple[Market, ...] = Field(
-        ("KRW-BTC",), max_length=50, description="Upbit KRW markets to trade"
+    markets: tuple[MarketOrTop, ...] = Field(
+        ("KRW-BTC",),
+        max_length=50,
+        description='Upbit KRW markets to trade, or "top:N": the N KRW markets of the highest'
+        " 24-hour traded value without an Upbit warning or delisting (N 1..50; needs"
+        ' feed = "upbit")',
     )
     log_level: LogLevel = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
     log_json: bool = Field(False, description="log one JSON object per line (for collectors)")
@@ -104,6 +109,14 @@ class BotConfig(Section):
     cancel_orders_on_stop: bool = Field(
         False, description="cancel open orders on shutdown (false = leave them on the exchange)"
     )
+    # market universe (issue #13): how often "top:N" is chosen again
+    universe_refresh_s: float = Field(
+        3600.0,
+        ge=60,
+        le=86400,
+        description='markets = "top:N": rank the KRW markets again this often (joiners are'
+        " subscribed and warmed up; a leaver with a position keeps it until its own exit)",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -122,15 +135,36 @@ class BotConfig(Section):
     def _zone(cls, value: str) -> str:
         return f.check_timezone(value)
 
+    @field_validator("markets", mode="before")
+    @classmethod
+    def _top(cls, value: object) -> object:
+        """``"top:N"`` (or one market code) as text stands for a one-item list."""
+        if isinstance(value, str):
+            f.top_n(value)  # N out of bounds: said for the value as the user wrote it
+            return (value,)
+        return value
+
     @field_validator("markets")
     @classmethod
     def _markets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value:
             raise ValueError("must list at least one market")
+        if len(value) > 1 and any(f.top_n(m) is not None for m in value):
+            raise ValueError('"top:N" stands alone: it cannot be mixed with market codes')
         dupes = sorted({m for m in value if value.count(m) > 1})
         if dupes:
             raise ValueError(f"lists {', '.join(dupes)} more than once")
         return value
+
+    @property
+    def top_n(self) -> int | None:
+        """N of ``markets = "top:N"``; None for a fixed list."""
+        return f.top_n(self.markets[0]) if len(self.markets) == 1 else None
+
+    @property
+    def fixed_markets(self) -> tuple[str, ...]:
+        """The markets of a fixed list; () for ``"top:N"`` (chosen at start, from Upbit)."""
+        return () if self.top_n is not None else self.markets
 
     @field_validator("replay_speed")
     @classmethod

@@ -135,7 +135,7 @@ class StateCollector(Collector):
             "1 while the market's orders are suspended after too many refusals (until /resume)",
             labels=["market"],
         )
-        for market in engine.config.markets:
+        for market in engine.traded:
             suspended.add_metric([market], int(market in engine.orders.guard.suspended))
         yield suspended
         if not engine.gate.lifecycle.statuses:
@@ -147,7 +147,7 @@ class StateCollector(Collector):
             " delisting: scheduled or not tradeable); no new entries into it",
             labels=["market", "flag"],
         )
-        for market in engine.config.markets:
+        for market in engine.traded:
             flagged.add_metric([market, "warning"], int(market in lifecycle.warned))
             flagged.add_metric([market, "delisting"], int(market in lifecycle.closing))
         yield flagged

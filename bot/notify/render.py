@@ -275,6 +275,8 @@ class Renderer:
                 )
             case ev.MarketStatusChanged():
                 return self._market_status(event)
+            case ev.UniverseChanged():
+                return self._universe(event)
             case ev.BookAdjusted():
                 coin = event.market.partition("-")[2]
                 lines = [
@@ -444,6 +446,39 @@ class Renderer:
             case ev.ResearchFinished():
                 return research_reply(event, self.badge())
         return None
+
+    def _universe(self, event: ev.UniverseChanged) -> Reply:
+        """Which markets joined and left the "top:N" universe, why, and what is kept."""
+        ranks, values, why = dict(event.ranks), dict(event.values), dict(event.why)
+        lines = []
+        if not event.first:
+            for market in event.joined:
+                lines.append(
+                    self.t(
+                        "universe.joined",
+                        market=market,
+                        rank=ranks.get(market, "?"),
+                        value=self.krw(Decimal(values.get(market, "0"))),
+                    )
+                )
+        for market in event.left:
+            reason = why.get(market, "rank")
+            lines.append(
+                self.t(
+                    f"universe.left_{reason}",
+                    market=market,
+                    rank=ranks.get(market, "?"),
+                    value=self.krw(Decimal(values.get(market, "0"))),
+                )
+            )
+        for market in event.held:
+            lines.append(self.t("universe.held", market=market))
+        title = "universe.chosen" if event.first else "universe.changed"
+        return Reply(
+            self.title(event, title, n=event.top),
+            lines=tuple(lines),
+            fields=((self.t("field.markets"), ", ".join(event.markets)), self.at(event)),
+        )
 
     def _market_status(self, event: ev.MarketStatusChanged) -> Reply:
         """What Upbit now says about a held market, and what the bot does about it."""

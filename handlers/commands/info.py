@@ -99,6 +99,18 @@ async def status(call: Call) -> Reply:
     ]
     if s.active_halts:
         fields.append((t.t("status.halts"), ", ".join(s.active_halts)))
+    if s.universe is not None:
+        u = s.universe
+        shown = t.t(
+            "status.universe_value",
+            n=u.top,
+            markets=", ".join(u.markets),
+            at=when(u.refreshed_at),
+            every=duration(u.every_s),
+        )
+        if u.held_outside:
+            shown += "; " + t.t("status.universe_held", markets=", ".join(u.held_outside))
+        fields.append((t.t("status.universe"), shown))
     headers = tuple(
         t.t(f"col.{c}") for c in ("market", "state", "volume", "entry", "last", "stop", "upnl")
     )
@@ -255,7 +267,7 @@ async def health(call: Call) -> Reply:
         (t.t("health.market_time"), f"{when(market_time)} KST"),
         (t.t("health.uptime"), f"{int(d.clock() - d.started)}s"),
     ]
-    for market in engine.config.markets:
+    for market in engine.traded:
         since = engine.market_data.age(market)
         age = "-" if since is None else duration(max(0.0, since.total_seconds()))
         book = engine.market_data.orderbook(market) is not None

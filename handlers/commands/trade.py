@@ -16,8 +16,10 @@ ZERO = Decimal(0)
 MIN_ORDER_KRW = 5000
 
 
-def _known(call: Call, market: str) -> None:
-    markets = call.api.engine.config.markets
+def _known(call: Call, market: str, *, entry: bool = False) -> None:
+    """A market the bot trades (an ``entry``: one of its universe)."""
+    engine = call.api.engine
+    markets = engine.universe if entry else engine.traded
     if market not in markets:
         raise ValueError(call.t.t("trade.unknown_market", market=market, known=", ".join(markets)))
 
@@ -45,7 +47,7 @@ def _manual_limit(call: Call) -> bool:
 
 async def buy_preview(call: Call) -> Reply:
     t, market, amount = call.t, call.args["market"], call.args["krw"]
-    _known(call, market)
+    _known(call, market, entry=True)
     call.api.check_buy_size(amount, _manual_limit(call))
     flagged = call.api.engine.gate.lifecycle.refusal(market)
     if flagged is not None:  # Upbit's warning or delisting: the gate would refuse the press
@@ -153,7 +155,7 @@ def _exposure(call: Call, markets: tuple[str, ...]) -> tuple[list[str], list[str
 
 async def close_preview(call: Call) -> Reply:
     t, target = call.t, call.args["market"]
-    markets = call.api.engine.config.markets if target == "all" else (target,)
+    markets = call.api.engine.traded if target == "all" else (target,)
     if target != "all":
         _known(call, target)
     lines, unsellable = _exposure(call, tuple(markets))
@@ -164,7 +166,7 @@ async def close_preview(call: Call) -> Reply:
 
 async def close(call: Call) -> Reply:
     target = call.args["market"]
-    markets = call.api.engine.config.markets if target == "all" else (target,)
+    markets = call.api.engine.traded if target == "all" else (target,)
     sent = await call.api.close(None if target == "all" else target, by=call.by)
     kept = dust_lines(call, tuple(m for m in markets if m not in sent), "close")
     return Reply(call.t.t("close.done", markets=", ".join(sent) or "-"), tuple(kept))
@@ -196,7 +198,7 @@ async def flatten_preview(call: Call) -> Reply:
     t = call.t
     open_orders = len(await call.api.orders())
     lines = [t.t("flatten.orders", n=open_orders)]
-    exits, unsellable = _exposure(call, call.api.engine.config.markets)
+    exits, unsellable = _exposure(call, call.api.engine.traded)
     lines += (exits or [t.t("positions.none")]) + unsellable
     lines.append(t.t("flatten.after"))
     return Reply(t.t("flatten.preview"), tuple(lines), severity=Severity.CRITICAL)

@@ -44,7 +44,7 @@ def errors_of(text: str, environ: dict[str, str] | None = None) -> list[str]:
 SECTIONS = ", ".join(name for name in AppConfig.model_fields if name != "secrets")
 BOT_KEYS = (
     "mode, language, timezone, markets, log_level, log_json, identifier_prefix, feed,"
-    " replay_file, replay_speed, cancel_orders_on_stop"
+    " replay_file, replay_speed, cancel_orders_on_stop, universe_refresh_s"
 )
 
 BAD_FILES = [

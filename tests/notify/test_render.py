@@ -144,6 +144,26 @@ SAMPLES: list[ev.Event] = [
     ev.MarketStatusChanged(
         at=AT, market="KRW-XRP", warned=False, was_warned=True, closing=False, was_closing=True
     ),
+    ev.UniverseChanged(
+        at=AT,
+        top=3,
+        markets=("KRW-BTC", "KRW-ETH", "KRW-XRP"),
+        joined=("KRW-BTC", "KRW-ETH", "KRW-XRP"),
+        ranks=(("KRW-BTC", "1"), ("KRW-ETH", "2"), ("KRW-XRP", "3")),
+        values=(("KRW-BTC", "9000000000"), ("KRW-ETH", "5000000000"), ("KRW-XRP", "900000000")),
+        first=True,
+    ),
+    ev.UniverseChanged(
+        at=AT,
+        top=3,
+        markets=("KRW-BTC", "KRW-SOL", "KRW-ETH"),
+        joined=("KRW-SOL",),
+        left=("KRW-XRP", "KRW-DOGE"),
+        why=(("KRW-XRP", "rank"), ("KRW-DOGE", "warning")),
+        ranks=(("KRW-SOL", "2"), ("KRW-XRP", "4"), ("KRW-DOGE", "0")),
+        values=(("KRW-SOL", "7000000000"), ("KRW-XRP", "800000000"), ("KRW-DOGE", "1")),
+        held=("KRW-XRP",),
+    ),
     ev.BookAdjusted(
         at=AT, market="KRW-BTC", book=D("0.5"), exchange=D("0.2"), state="long", reason="check"
     ),
@@ -314,6 +334,22 @@ def test_a_flagged_held_market_says_what_upbit_said_and_what_the_bot_does(
     assert lifted.severity is Severity.INFO
     assert "KRW-XRP" in lifted.title
     assert len(lifted.lines) == 2  # the warning lifted, the delisting called off
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_a_universe_change_says_who_joined_who_left_and_why(lang: str) -> None:
+    changed = [e for e in SAMPLES if isinstance(e, ev.UniverseChanged)][-1]
+    reply = renderer(lang).render(changed)
+    assert reply is not None
+    text = "\n".join(reply.lines)
+    assert "KRW-SOL" in text
+    assert "7,000,000,000" in text
+    assert ("#4" if lang == "en" else "4위") in text
+    assert ("investment warning" if lang == "en" else "투자유의") in text
+    held = reply.lines[-1]
+    assert held.startswith("KRW-XRP")
+    assert ("position is kept" if lang == "en" else "포지션은 유지") in held
+    assert field(reply, "Markets" if lang == "en" else "마켓") == "KRW-BTC, KRW-SOL, KRW-ETH"
 
 
 def test_a_burst_of_one_kind_merges_and_counts() -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from itertools import takewhile
@@ -58,7 +58,7 @@ S = PositionState
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    markets: tuple[str, ...]
+    markets: tuple[str, ...]  # the universe: the markets new entries may go into
     timeframe: str
 
 
@@ -104,6 +104,32 @@ class Engine:
         """Now, as the market data says: replays and backtests run on their own clock."""
         return self.now or datetime.now(UTC)
 
+    # -- the universe --------------------------------------------------------------------------
+
+    @property
+    def universe(self) -> tuple[str, ...]:
+        """The markets new entries may go into (``bot.markets``, or its "top:N" choice)."""
+        return self.config.markets
+
+    @property
+    def traded(self) -> tuple[str, ...]:
+        """The markets the engine watches: the universe, then each market outside it that
+        still has a position (or its cooldown): those keep their stops and exits."""
+        universe = self.config.markets
+        held = (m for m, p in self.positions.all().items() if p.state is not S.FLAT)
+        return (*universe, *sorted(m for m in held if m not in universe))
+
+    def trades(self, market: str) -> bool:
+        """``market`` is one of ``traded``."""
+        return market in self.config.markets or self.positions.get(market).state is not S.FLAT
+
+    def set_universe(self, markets: tuple[str, ...]) -> None:
+        """Entries go into ``markets`` from now on; candles are kept for every traded market
+        (a position outside the universe is still watched and exited by its own rules)."""
+        self.config = replace(self.config, markets=tuple(markets))
+        for market in self.traded:
+            self.market_data.track(market)
+
     # -- market data -------------------------------------------------------------------------
 
     async def on_print(self, print_: TradePrint) -> None:
@@ -119,7 +145,7 @@ class Engine:
 
     async def on_bar(self, bar: Bar) -> None:
         market = bar.market
-        if market not in self.config.markets:
+        if not self.trades(market):
             return
         self.now = max(self.now or bar.end, bar.end)
         await self.positions.candle_closed(market, bar.start)
@@ -141,7 +167,7 @@ class Engine:
             reason = signals.exit_reason or "exit signal"
             self._signal(market, "exit", bar.close, reason)
             await self.exit(market, ExitReason.SIGNAL, reason)
-        elif signals.entry[-1] and position.state is S.FLAT:
+        elif signals.entry[-1] and position.state is S.FLAT and market in self.config.markets:
             reason = signals.entry_reason or "entry signal"
             self._signal(market, "enter", bar.close, reason)
             await self.enter(market, bar, reason)
@@ -249,7 +275,7 @@ class Engine:
         accounts = await self.exchange.accounts()
         await self.holdings.compare(before, accounts, "entry_check")  # what is read is used
         positions = self.positions.all()
-        prices = {m: p for m in self.config.markets if (p := self.market_data.price(m))}
+        prices = {m: p for m in self.traded if (p := self.market_data.price(m))}
         account = await self.account.snapshot(positions, prices, accounts)
         now = self.market_time()
         return RiskContext(
@@ -286,6 +312,9 @@ class Engine:
 
     async def enter(self, market: str, bar: Bar, reason: str) -> bool:
         """A signal's entry: the configured size through the risk gate."""
+        if market not in self.config.markets:
+            log.info("%s: entry skipped (not in the universe; its position only exits)", market)
+            return False
         allowed, why = self.positions.can_enter(market, bar.start)
         if not allowed:
             log.info("%s: entry skipped (%s)", market, why)

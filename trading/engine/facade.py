@@ -31,6 +31,7 @@ from trading.engine.research import (
     optimize_job,
 )
 from trading.engine.tunables import SettingView, Tunables
+from trading.engine.universe import UniverseKeeper, UniverseView
 from trading.events import (
     Event,
     EventSink,
@@ -70,6 +71,7 @@ class EngineStatus:
     positions: tuple[Position, ...]
     prices: dict[str, Decimal]
     active_halts: tuple[str, ...]
+    universe: UniverseView | None = None  # bot.markets = "top:N"; None: a fixed list
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,7 @@ class EngineFacade:
         self._book = AverageCost(engine.limits.zone)
         self._kill_switch_by: str | None = None
         self.research = ResearchDesk()
+        self.universe: UniverseKeeper | None = None  # the trader's, with "top:N"
         engine.on_suspended = self._suspended
 
     async def _suspended(self, market: str) -> None:
@@ -173,9 +176,7 @@ class EngineFacade:
         if engine.memory is None:
             return
         try:
-            memory = await engine.memory.restore(
-                engine.gate, engine.account, engine.config.markets
-            )
+            memory = await engine.memory.restore(engine.gate, engine.account, engine.traded)
         except RiskMemoryError as exc:
             log.exception("restart: the stored risk memory is unreadable; entries paused")
             self._sink(
@@ -199,11 +200,12 @@ class EngineFacade:
 
     @property
     def markets(self) -> tuple[str, ...]:
-        return self.engine.config.markets
+        """The markets traded: the universe, and any held outside it."""
+        return self.engine.traded
 
     def prices(self) -> dict[str, Decimal]:
         md = self.engine.market_data
-        return {m: p for m in self.engine.config.markets if (p := md.price(m)) is not None}
+        return {m: p for m in self.engine.traded if (p := md.price(m)) is not None}
 
     async def status(self) -> EngineStatus:
         engine = self.engine
@@ -219,9 +221,10 @@ class EngineFacade:
             market_time=now,
             equity_krw=account.equity,
             free_krw=account.free_krw,
-            positions=tuple(engine.positions.get(m) for m in engine.config.markets),
+            positions=tuple(engine.positions.get(m) for m in engine.traded),
             prices=self.prices(),
             active_halts=tuple(w.name for w in engine.gate.schedule.active(now)),
+            universe=None if self.universe is None else self.universe.view(),
         )
 
     async def risk_state(self) -> RiskState:
@@ -234,7 +237,7 @@ class EngineFacade:
     def data_ages(self) -> dict[str, timedelta | None]:
         """Per market, how long since its last trade (None: none since start): staleness."""
         md = self.engine.market_data
-        return {m: md.age(m) for m in self.engine.config.markets}
+        return {m: md.age(m) for m in self.engine.traded}
 
     def halts(self) -> list[HaltStatus]:
         """Every halt window with whether it is in force now and its next start/end."""
@@ -256,7 +259,7 @@ class EngineFacade:
         """Every market's dust (or ``market``'s), valued at the last price."""
         engine, prices = self.engine, self.prices()
         out = []
-        for m in (market,) if market else engine.config.markets:
+        for m in (market,) if market else engine.traded:
             dust = engine.positions.get(m).dust
             if dust:
                 price = prices.get(m)
@@ -341,9 +344,12 @@ class EngineFacade:
             },
         )
 
-    def _known(self, market: str) -> None:
-        if market not in self.engine.config.markets:
-            known = ", ".join(self.engine.config.markets)
+    def _known(self, market: str, *, entry: bool = False) -> None:
+        """``market`` is traded (an ``entry``: in the universe; a held market outside it may
+        still be sold, paused, resumed)."""
+        markets = self.engine.universe if entry else self.engine.traded
+        if market not in markets:
+            known = ", ".join(markets)
             raise ValueError(f"{market} is not traded by this bot (markets: {known})")
 
     # -- parameters ----------------------------------------------------------------------------
@@ -438,7 +444,7 @@ class EngineFacade:
         self, market: str, krw: Decimal, *, by: str, manual_limit: bool = False
     ) -> Decision:
         """A manual buy through the same gate as a signal; the decision says why not."""
-        self._known(market)
+        self._known(market, entry=True)
         return await self.engine.enter_now(
             market, krw, f"manual buy by {by}", cap=self.buy_cap(manual_limit)
         )
@@ -475,7 +481,7 @@ class EngineFacade:
         """Sell every long position (or one); returns the markets an exit was sent for. A
         market holding only dust sends nothing (``dust`` says why); a long worth less than
         the minimum order becomes dust."""
-        markets = [market] if market else list(self.engine.config.markets)
+        markets = [market] if market else list(self.engine.traded)
         sent = []
         for m in markets:
             self._known(m)

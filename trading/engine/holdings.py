@@ -106,7 +106,7 @@ class Holdings:
 
     def _markets(self) -> list[str]:
         engine = self._engine
-        return sorted(set(engine.config.markets) | set(engine.positions.all()))
+        return sorted(set(engine.traded) | set(engine.positions.all()))
 
     def free(self, position: Position) -> Decimal | None:
         """The coin free to sell as the last check of this very position found it (the

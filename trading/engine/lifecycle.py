@@ -46,7 +46,7 @@ class MarketWatch:
     async def poll(self) -> list[MarketStatusChanged]:
         """Read and apply every configured market's status (an ``UpbitError`` propagates and
         the last statuses stay in force)."""
-        return await self.apply(await read_statuses(self.source, self.engine.config.markets))
+        return await self.apply(await read_statuses(self.source, self.engine.traded))
 
     async def run(self, interval_s: float) -> None:
         """``poll`` every ``interval_s`` until cancelled; a failed read (the exchange down, an

@@ -86,6 +86,11 @@ class UpbitTradeFeed:
     async def stop(self) -> None:
         await self.ws.stop()
 
+    async def resubscribe(self, markets: Sequence[str]) -> None:
+        """Trade prints of ``markets`` from now on (the universe changed)."""
+        self.markets = tuple(m.upper() for m in markets)
+        await self.ws.resubscribe([Subscription("trade", self.markets)])
+
     async def wait_connected(self) -> None:
         await self.ws.wait_connected()
 

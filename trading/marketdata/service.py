@@ -54,10 +54,11 @@ class MarketData:
         self.client = client
         self._sink = sink
         self._clock = clock
-        self._builders = {
-            m: CandleBuilder(m, timeframe, on_close=self._closed, history=history, grace=grace)
-            for m in markets
-        }
+        self._history, self._grace = history, grace
+        self._builders = {m: self._new_builder(m) for m in markets}
+        #: markets no longer fed (they left the universe): their builders stay readable for a
+        #: decision already under way, but take no prints, close no bars and are not repaired
+        self._untracked: set[str] = set()
         self._prices: dict[str, Decimal] = {}
         self._last_at: dict[str, datetime] = {}
         self._books: dict[str, BookSnapshot] = {}
@@ -70,7 +71,21 @@ class MarketData:
 
     @property
     def markets(self) -> tuple[str, ...]:
-        return tuple(self._builders)
+        return tuple(m for m in self._builders if m not in self._untracked)
+
+    def track(self, market: str) -> bool:
+        """Keep candles of ``market`` from now on; True if it was not tracked (a market that
+        comes back gets a fresh builder: its old history has a gap)."""
+        if market in self._builders and market not in self._untracked:
+            return False
+        self._builders[market] = self._new_builder(market)
+        self._untracked.discard(market)
+        return True
+
+    def untrack(self, market: str) -> None:
+        """Stop keeping candles of ``market`` (see ``_untracked``)."""
+        if market in self._builders:
+            self._untracked.add(market)
 
     def builder(self, market: str) -> CandleBuilder:
         return self._builders[market]
@@ -107,7 +122,7 @@ class MarketData:
 
     def on_print(self, p: TradePrint) -> list[Bar]:
         builder = self._builders.get(p.market)
-        if builder is None:
+        if builder is None or p.market in self._untracked:
             self.unknown_prints += 1
             return []
         closed = builder.add(p)
@@ -120,17 +135,21 @@ class MarketData:
     def tick(self, now: datetime | None = None) -> list[Bar]:
         """Close due bars of every market (call about once a second in live mode)."""
         at = now or self._clock()
-        closed = [bar for b in self._builders.values() for bar in b.tick(at)]
+        closed = [bar for m in self.markets for bar in self._builders[m].tick(at)]
         if self._feed is not None:
             self._schedule_repairs(self._feed)
         return closed
 
-    async def warm_up(self, bars: int, *, end: datetime | None = None) -> dict[str, int]:
-        """Backfill ``bars`` of history per market before the first live bar; returns counts."""
+    async def warm_up(
+        self, bars: int, *, end: datetime | None = None, markets: Sequence[str] | None = None
+    ) -> dict[str, int]:
+        """Backfill ``bars`` of history per market (default: every tracked one) before the
+        first live bar; returns counts."""
         if self.client is None:
             raise RuntimeError("warm_up needs a REST client")
         loaded: dict[str, int] = {}
-        for market, builder in self._builders.items():
+        for market in self.markets if markets is None else markets:
+            builder = self._builders[market]
             stop = end or self._clock()
             existing, open_bar = builder.history(), builder.open_bar
             if existing:
@@ -148,7 +167,8 @@ class MarketData:
             log.warning("feed gap %s..%s not repaired: no REST client", *_span(gap))
             return {}
         fixed: dict[str, list[Bar]] = {}
-        for market, builder in self._builders.items():
+        for market in self.markets:
+            builder = self._builders[market]
             fixed[market] = await fill_gap(
                 self.client, builder, gap.disconnected_at, gap.reconnected_at, now=self._clock()
             )
@@ -196,6 +216,11 @@ class MarketData:
             await self._feed.stop()
 
     # ------------------------------------------------------------------ internals
+
+    def _new_builder(self, market: str) -> CandleBuilder:
+        return CandleBuilder(
+            market, self.timeframe, on_close=self._closed, history=self._history, grace=self._grace
+        )
 
     def _closed(self, bar: Bar) -> None:
         self._sink(CandleClosed(bar=bar, at=bar.end))

@@ -128,6 +128,18 @@ class TickerState(_Model):
         return "" if value is None else value
 
 
+class TickerValue(TickerState):
+    """A ``GET /v1/ticker/all`` item as the market universe reads it: the 24-hour traded value
+    in KRW (``acc_trade_price_24h``; 0 when absent) beside the lifecycle fields."""
+
+    acc_trade_price_24h: Dec = Decimal(0)
+
+    @field_validator("acc_trade_price_24h", mode="before")
+    @classmethod
+    def _value(cls, value: object) -> object:
+        return 0 if value is None else value
+
+
 class OrderbookUnit(_Model):
     ask_price: Dec
     bid_price: Dec

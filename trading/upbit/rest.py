@@ -56,6 +56,7 @@ from trading.upbit.models import (
     OrderChance,
     Ticker,
     TickerState,
+    TickerValue,
     TradeTick,
 )
 from trading.upbit.order_body import build_body, build_cancel_and_new_body
@@ -310,6 +311,12 @@ class UpbitRestClient:
         trade yet has no prices, but it has a state)."""
         data = await self._read("/ticker", "ticker", [("markets", ",".join(markets))])
         return self._parse_list(TickerState, data)
+
+    async def ticker_values(self, quote: str = "KRW") -> list[TickerValue]:
+        """GET /v1/ticker/all?quote_currencies=KRW: every pair of the quote currency with its
+        24-hour traded value (reference §4.4), for the market universe."""
+        data = await self._read("/ticker/all", "ticker", [("quote_currencies", quote)])
+        return self._parse_list(TickerValue, data)
 
     async def orderbook(self, markets: Sequence[str], *, count: int = 30) -> list[Orderbook]:
         params = [("markets", ",".join(markets)), ("count", str(count))]

@@ -55,6 +55,7 @@ class Stats:
     acc_volume: Decimal = ZERO
     acc_ask: Decimal = ZERO
     acc_bid: Decimal = ZERO
+    value_24h: Decimal | None = None  # scripted acc_trade_price_24h (None: from the tape)
 
 
 def _change(price: Decimal, prev: Decimal) -> tuple[str, Decimal, Decimal]:
@@ -163,7 +164,9 @@ class MarketData:
             "signed_change_rate": rate,
             "trade_volume": last.volume if last else ZERO,
             "acc_trade_price": stats.acc_price,
-            "acc_trade_price_24h": stats.acc_price,
+            "acc_trade_price_24h": (
+                stats.acc_price if stats.value_24h is None else stats.value_24h
+            ),
             "acc_trade_volume": stats.acc_volume,
             "acc_trade_volume_24h": stats.acc_volume,
             "highest_52_week_price": stats.high,

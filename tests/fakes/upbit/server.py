@@ -261,6 +261,11 @@ class FakeUpbit:
         lifecycle = self.md.lifecycle[market]
         lifecycle.state, lifecycle.delisting_date = state, delisting_date
 
+    def set_trade_value_24h(self, market: str, value: Decimal | None) -> None:
+        """The ticker's ``acc_trade_price_24h`` (REST and WebSocket) from now on, whatever
+        the tape says (None: the tape's sum again): the market universe ranks by it."""
+        self.md.stats[market].value_24h = None if value is None else Decimal(value)
+
     def set_listed(self, market: str, listed: bool = True) -> None:
         """Unlisted: gone from ``market/all``, as a delisted pair is (reference §4.1)."""
         (self.quote_api.unlisted.discard if listed else self.quote_api.unlisted.add)(market)
