@@ -129,6 +129,7 @@ def spec_fields(cfg: AppConfig, timeframe: str, plain: bool) -> dict[str, Any]:
             "take_profit_pct": 0,
             "volatility_halt_pct": 0,
             "volatility_resume_pct": None,
+            "volatility_halt_percentile": 0,
             "daily_loss_limit_krw": 0,
             "max_drawdown_pct": 0,
             "halt_windows": (),
@@ -363,6 +364,7 @@ def _table(summary: dict[str, Any]) -> str:
         ("fees paid", _fmt(summary["fees_krw"], " KRW", 0)),
         ("final equity", _fmt(summary["final_equity_krw"], " KRW", 0)),
         ("buy and hold", _fmt(summary["buy_and_hold_return_pct"], " %")),
+        ("volatility halt", _fmt(summary["volatility_halted_pct"], " % of the time", 1)),
     ]
     head = (
         f"backtest {summary['strategy']} ({params}) on {', '.join(summary['markets'])}"

@@ -192,6 +192,7 @@ def test_markets_on_overlapping_and_separate_spans_make_the_union_timeline() -> 
             max_open_positions=2,
             atr_stop_mult=D(0),
             volatility_halt_pct=D(0),
+            volatility_halt_percentile=D(0),
             daily_loss_limit_krw=D(0),
             max_drawdown_pct=D(0),
         ),
