@@ -111,6 +111,10 @@ class VolatilityFilter:
     def level(self, market: str) -> Decimal | None:
         return self._levels.get(market)
 
+    def rank(self, market: str) -> int | None:
+        """How many of the window's levels lie below the last one; None while it fills."""
+        return self._ranks.get(market)
+
     def memory(self) -> tuple[VolatilityHalt, ...]:
         """The halted markets with their last level, for ``RiskMemory``."""
         return tuple(VolatilityHalt(m, self._levels[m]) for m in sorted(self.halted))
