@@ -31,10 +31,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
-from trading.domain import Bar
 from trading.risk import measures
 from trading.risk.stops import TrailingStop
 from trading.strategies import CandleFrame
+from trading.timeframes import timeframe_seconds
 
 #: When in a candle each synthetic print happens (fractions of its interval), as in replay.
 FRACTIONS = (0.0, 0.25, 0.5, 0.99)
@@ -64,6 +64,7 @@ class StopScanner:
         self.timeframe = timeframe
         self.frame = frame
         self.period = atr_period
+        self.timeframe_s = timeframe_seconds(timeframe)
         h, lo, c = frame.high, frame.low, frame.close
         tr = h - lo
         if len(c) > 1:
@@ -73,12 +74,27 @@ class StopScanner:
         if len(c) >= atr_period:
             atr[atr_period - 1 :] = sliding_window_view(tr, atr_period).mean(axis=-1)
         self.atr_f = atr
+        # whole-number prices (every KRW price from 100 up): the true ranges are whole too,
+        # and their running total is exact in float up to 2**53, so the engine's Decimal
+        # ATR (the same sum, divided) is read off it instead of summed anew per candle
+        self._tr_total: NDArray[np.float64] | None = None
+        if len(c) >= atr_period and _whole(h, lo, c):
+            total = np.empty(len(c) + 1)
+            total[0] = 0.0
+            np.cumsum(tr, out=total[1:])
+            if total[-1] < 2.0**53:
+                self._tr_total = total
         self._decimals: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
         self._bands: tuple[list[float], list[float]] | None = None  # tick table, lowest first
         self._shares: dict[Decimal, float] = {}  # min_distance_pct -> its fraction
 
     def atr(self, bar: int) -> Decimal | None:
         """The engine's Decimal ATR with the history up to and including ``bar``."""
+        total = self._tr_total
+        if total is not None:
+            if bar + 1 < self.period:
+                return None
+            return Decimal(int(total[bar + 1] - total[bar + 1 - self.period])) / self.period
         rows = [self._hlc(i) for i in range(max(0, bar - self.period), bar + 1)]
         return measures.atr_of(
             [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], self.period
@@ -92,20 +108,6 @@ class StopScanner:
             f = self.frame
             row = self._decimals[i] = (dec(f.high[i]), dec(f.low[i]), dec(f.close[i]))
         return row
-
-    def _bar(self, i: int) -> Bar:
-        f = self.frame
-        start = datetime.fromtimestamp(int(f.start[i]), UTC)
-        return Bar(
-            self.market,
-            self.timeframe,
-            start,
-            dec(f.open[i]),
-            dec(f.high[i]),
-            dec(f.low[i]),
-            dec(f.close[i]),
-            dec(f.volume[i]),
-        )
 
     def scan(self, stop: TrailingStop, entry: int, last: int) -> StopHit | None:
         """The first hit in candles ``entry..last`` (entry = the candle whose open filled the
@@ -147,7 +149,8 @@ class StopScanner:
                 stop.highest_close = max(stop.entry_price, dec(high_close))
                 atr = self.atr(k)
                 if atr is not None:
-                    stop.update(self._bar(k), atr)
+                    end = datetime.fromtimestamp(int(f.start[k]) + self.timeframe_s, UTC)
+                    stop.trail(dec(f.close[k]), end, atr)
         return None
 
     def _ceiling(self, stop: TrailingStop, high: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -192,6 +195,10 @@ def print_time(start: int, timeframe_s: int, index: int) -> datetime:
     """The time of print ``index`` of the candle starting at ``start`` (as replay stamps it)."""
     base = datetime.fromtimestamp(int(start), UTC)
     return base + timedelta(seconds=timeframe_s * FRACTIONS[index])
+
+
+def _whole(*columns: NDArray[np.float64]) -> bool:
+    return all(bool(np.all(np.floor(col) == col)) for col in columns)
 
 
 def float_array(values: list[float]) -> NDArray[np.float64]:

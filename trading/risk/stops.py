@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Literal
 
 from trading.domain import Bar
@@ -130,10 +130,16 @@ class TrailingStop:
         The highest close is tracked even while there is no ATR, so the ATR stop that takes
         over from the fallback trails from the highest close since the entry.
         """
-        self.highest_close = max(self.highest_close, bar.close)
+        return self.trail(bar.close, bar.end, atr)
+
+    def trail(self, close: Decimal, at: datetime, atr: Decimal | None) -> Decimal | None:
+        """``update`` from a candle's close and end time alone (the backtester has columns,
+        not ``Bar`` objects)."""
+        if close > self.highest_close:
+            self.highest_close = close
         if self.atr_mult > 0 and atr is not None:
             high = self.highest_close
-            self._raise_to(high - self.atr_mult * atr, high, bar.end)
+            self._raise_to(high - self.atr_mult * atr, high, at)
         return self.stop
 
     def covers(self, bar: Bar) -> bool:
@@ -153,6 +159,17 @@ class TrailingStop:
             band = self._band = _band_of(self.rules.tick_bands(self.market), ref)
         by_share, by_tick = ref * self._keep, ref - band[2]
         return by_share if by_share < by_tick else by_tick
+
+    def _round_down(self, price: Decimal) -> Decimal:
+        """The stop's price on the tick grid, rounded down. The band ``ceiling`` just looked
+        up usually holds it: then one division instead of ``round_price``'s look-ups (a
+        backtest trails thousands of times)."""
+        band = self._band
+        if band is not None:
+            new = _floor_in(band, price)
+            if new is not None:
+                return new
+        return self.rules.round_price(self.market, price, Rounding.DOWN)
 
     def should_exit(self, bar_or_price: Bar | Decimal) -> ExitReason | None:
         """Stop hit when the low reaches it; take-profit when the high does. Stop wins a tie.
@@ -190,12 +207,23 @@ class TrailingStop:
             candidate = cap
         if candidate <= 0:
             return  # ATR wider than the price: no meaningful stop yet
-        new = self.rules.round_price(self.market, candidate, Rounding.DOWN)
+        new = self._round_down(candidate)
         if self.stop is not None and new <= self.stop:
             return
         old, self.stop = self.stop, new
         when = (at or datetime.now(UTC)).astimezone(UTC)
         self._sink(StopMoved(market=self.market, old=old, new=new, at=when))
+
+
+def _floor_in(band: tuple[Decimal, Decimal, Decimal], price: Decimal) -> Decimal | None:
+    """``MarketRules.round_price(price, DOWN)`` when ``price`` lies in ``band`` (whose lower
+    bound is on its tick grid): the floor stays in the band, so its tick is the band's and
+    the rounding is one division; None where the general rule must decide."""
+    lower, upper, tick = band
+    if not lower <= price < upper or lower % tick:
+        return None
+    rounded = (price / tick).to_integral_value(ROUND_FLOOR) * tick
+    return rounded.quantize(tick) if rounded else None
 
 
 def _band_of(

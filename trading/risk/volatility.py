@@ -238,11 +238,11 @@ def ranks_of(levels: NDArray[np.float64], window: int) -> NDArray[np.int64]:
     first = int(valid[0])
     values: list[float] = levels[first:].tolist()
     ordered = sorted(values[:window])
-    out = [0] * (len(values) - window)
-    for i in range(window, len(values)):
-        level = values[i]
-        out[i - window] = bisect_left(ordered, level)
-        del ordered[bisect_left(ordered, values[i - window])]
+    out: list[int] = []
+    keep = out.append
+    for level, oldest in zip(values[window:], values, strict=False):  # the backtest's hot loop
+        keep(bisect_left(ordered, level))
+        del ordered[bisect_left(ordered, oldest)]
         insort(ordered, level)
     ranks[first + window :] = out
     return ranks
