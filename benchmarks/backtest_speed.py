@@ -155,7 +155,12 @@ def risk_layer_cost(bars: int, runs: int) -> None:
     base = run_backtest(plain, one)
     full = run_backtest(risky, one)
     print(
-        f"  risk layer: default config + every protection, {full.metrics.trades:,} trades"
+        "  risk layer (issue #13): the default config (ma_cross from [strategy], ATR stops,"
+        " cooldowns, volatility filter, loss and drawdown halts, slippage and its check) plus"
+        " every protection, against the same config --plain"
+    )
+    print(
+        f"  risk layer: {full.metrics.trades:,} trades"
         f" (plain {base.metrics.trades:,}), volatility halt"
         f" {full.metrics.volatility_halted_pct:.1f} % of the time"
     )
