@@ -51,15 +51,16 @@ def naive_realized_pct(closes: list[float], period: int) -> float:
     return math.sqrt(max(sum((r - mean) ** 2 for r in returns) / period, 0.0)) * 100
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None, max_examples=150)
 @given(
     rows=st.lists(candle, min_size=1, max_size=120),
     period=st.integers(2, 8),
     window=st.integers(1, 30),
     measure=st.sampled_from(["atr", "realized"]),
+    block=st.integers(1, 40),
 )
 def test_incremental_measure_equals_a_naive_recompute(
-    rows: list[tuple[int, int, int]], period: int, window: int, measure: str
+    rows: list[tuple[int, int, int]], period: int, window: int, measure: str, block: int
 ) -> None:
     # Arrange
     hlc = [(float(c + up), float(c - down), float(c)) for c, up, down in rows]
@@ -89,7 +90,7 @@ def test_incremental_measure_equals_a_naive_recompute(
     high, low, close = (np.array(col, dtype=np.float64) for col in zip(*hlc, strict=True))
     frame_levels = levels_of(measure, period, high, low, close)
     assert frame_levels[~np.isnan(frame_levels)].tolist() == levels
-    ranks = ranks_of(frame_levels, window)
+    ranks = ranks_of(frame_levels, window, block)  # blocks of candles, numpy-wide
     first = len(hlc) - len(levels)
     expect = [
         sum(v < levels[k] for v in levels[k - window : k]) if k >= window else -1
@@ -215,3 +216,27 @@ def test_resume_percentile_above_the_halt_percentile_is_refused() -> None:
         RiskLimits(volatility_halt_percentile=D(101))
     with pytest.raises(ValidationError):
         RiskLimits(volatility_window_candles=10)
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    levels=st.lists(st.integers(0, 6), min_size=1, max_size=200),  # many ties
+    cold=st.integers(0, 4),
+    window=st.integers(1, 40),
+    block=st.integers(1, 50),
+)
+def test_block_ranks_count_ties_as_not_below(
+    levels: list[int], cold: int, window: int, block: int
+) -> None:
+    # Arrange: a cold start (NaN) before the levels, as levels_of leaves it
+    series = np.array([math.nan] * cold + [x / 2 for x in levels], dtype=np.float64)
+    # Act
+    ranks = ranks_of(series, window, block)
+    # Assert
+    for i, got in enumerate(ranks.tolist()):
+        k = i - cold
+        if k < window:
+            assert got == -1
+        else:
+            level = levels[k]
+            assert got == sum(x < level for x in levels[k - window : k])

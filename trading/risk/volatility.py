@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from trading.risk.settings import RiskSettings
@@ -228,24 +229,73 @@ def levels_of(
     return out
 
 
-def ranks_of(levels: NDArray[np.float64], window: int) -> NDArray[np.int64]:
+def ranks_of(levels: NDArray[np.float64], window: int, block: int = 64) -> NDArray[np.int64]:
     """How many of the previous ``window`` levels lie strictly below each one (-1 while the
-    window is not full): ``VolatilityTrack``'s ranks, by the same sorted window."""
+    window is not full): ``VolatilityTrack``'s ranks, for a whole frame.
+
+    Counted in blocks of ``block`` candles, numpy-wide (a bisect per candle in Python was
+    the backtest's largest cost): every window of a block holds the block's *core* (the
+    ``window - block + 1`` levels all of them share), counted by one sorted search, plus at
+    most ``2 * block - 1`` others, counted by comparison. Levels become their ranks among
+    all levels first (ties share one), so one search covers every core at once. The few
+    candles after the last full block take the sorted window, as the track does.
+    """
     ranks = np.full(len(levels), -1, dtype=np.int64)
     valid = np.flatnonzero(~np.isnan(levels))
     if len(valid) <= window:
         return ranks
     first = int(valid[0])
-    values: list[float] = levels[first:].tolist()
-    ordered = sorted(values[:window])
-    out: list[int] = []
-    keep = out.append
-    for level, oldest in zip(values[window:], values, strict=False):  # the backtest's hot loop
-        keep(bisect_left(ordered, level))
-        del ordered[bisect_left(ordered, oldest)]
-        insort(ordered, level)
-    ranks[first + window :] = out
+    v = levels[first:]
+    n = len(v)
+    size = min(block, window)
+    blocks = (n - window) // size if size >= 2 else 0
+    if blocks:
+        ranks[first + window : first + window + blocks * size] = _block_ranks(
+            v, window, size, blocks
+        )
+    done = window + blocks * size
+    if done < n:
+        values: list[float] = v[done - window :].tolist()
+        ordered = sorted(values[:window])
+        out: list[int] = []
+        keep = out.append
+        for level, oldest in zip(values[window:], values, strict=False):
+            keep(bisect_left(ordered, level))
+            del ordered[bisect_left(ordered, oldest)]
+            insort(ordered, level)
+        ranks[first + done :] = out
     return ranks
+
+
+def _block_ranks(
+    v: NDArray[np.float64], window: int, size: int, blocks: int, chunk: int = 512
+) -> NDArray[np.int64]:
+    """``ranks_of`` for the candles ``window .. window + blocks * size`` of ``v`` (no NaN).
+
+    Block ``k`` is the candles ``s = window + k * size`` to ``e = s + size``; candle ``i``'s
+    window ``[i - window, i)`` is the core ``[e - 1 - window, s)``, the levels left of it
+    from ``i - window`` on, and the block's own levels before ``i``.
+    """
+    n = len(v)
+    dense = np.unique(v, return_inverse=True)[1].astype(np.int64).ravel()
+    core_len = window - size + 1
+    cores = sliding_window_view(dense, core_len)[size - 1 :: size]
+    lefts = sliding_window_view(dense, size - 1)[::size]
+    queries = sliding_window_view(dense[window:], size)[::size]
+    from_left = np.triu(np.ones((size, size - 1), dtype=bool))  # left level t >= query j
+    before = np.tril(np.ones((size, size), dtype=bool), -1)  # block level t < query j
+    out = np.empty((blocks, size), dtype=np.int64)
+    for lo in range(0, blocks, chunk):
+        hi = min(blocks, lo + chunk)
+        rows = np.arange(hi - lo, dtype=np.int64)[:, None]
+        keys = (np.sort(cores[lo:hi], axis=1) + rows * n).ravel()
+        q = queries[lo:hi]
+        below = np.searchsorted(keys, (q + rows * n).ravel()).reshape(q.shape) - rows * core_len
+        left = lefts[lo:hi]
+        below += ((left[:, None, :] < q[:, :, None]) & from_left).sum(axis=2)
+        below += ((q[:, None, :] < q[:, :, None]) & before).sum(axis=2)
+        out[lo:hi] = below
+    return out.ravel()
 
 
 def halt_series(
