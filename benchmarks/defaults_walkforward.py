@@ -50,7 +50,7 @@ SHARED = Path("/work/shared/data")
 BUNDLED = Path(__file__).parents[1] / "bot" / "data" / "upbit_KRW-BTC_1m.csv"
 FOLDS = 3
 SPLIT = 0.7
-TRIALS = 40
+TRIALS = 60
 QUICK_TRIALS = 10
 SEED = 42
 OBJECTIVE = Objective("profit", penalty=1.0, min_trades=5)
@@ -136,6 +136,7 @@ def _defaults_out_of_sample(
 
 def run_dataset(dataset: Dataset, trials: int, storage_dir: Path) -> Outcome:
     started = time.perf_counter()
+    storage_dir.mkdir(parents=True, exist_ok=True)
     cfg = AppConfig()
     frame, filled = load(dataset)
     frames = {dataset.market: frame}
@@ -202,14 +203,22 @@ def run(trials: int = TRIALS, only: Sequence[str] = ()) -> list[Outcome]:
         f"defaults by walk-forward: {FOLDS} folds (split {SPLIT}), {trials} trials per fold, "
         f"seed {SEED}, objective {OBJECTIVE.describe()}, min {OBJECTIVE.min_trades} trades;"
     )
-    print(f"  searched: strategy parameters + risk {', '.join(SEARCHED_RISK)}")
+    cfg = AppConfig()
+    print(
+        f"  searched: strategy parameters + risk {', '.join(SEARCHED_RISK)}; the rest is the "
+        f"embedded default config (stake {cfg.risk.position_size_krw:,} of "
+        f"{cfg.paper.start_krw:,} KRW, at most {cfg.risk.max_open_positions} open): returns "
+        "are of the whole account, holding is the market's own change"
+    )
     outcomes = []
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="defaults-wf-") as tmp:
         for dataset in chosen:
             outcome = run_dataset(dataset, trials, Path(tmp))
             outcomes.append(outcome)
             for line in report([outcome]):
                 print(line, flush=True)
+    print(f"  total {time.perf_counter() - started:.0f} s")
     return outcomes
 
 
