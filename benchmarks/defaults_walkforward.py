@@ -50,7 +50,7 @@ SHARED = Path("/work/shared/data")
 BUNDLED = Path(__file__).parents[1] / "bot" / "data" / "upbit_KRW-BTC_1m.csv"
 FOLDS = 3
 SPLIT = 0.7
-TRIALS = 60
+TRIALS = 40
 QUICK_TRIALS = 10
 SEED = 42
 OBJECTIVE = Objective("profit", penalty=1.0, min_trades=5)

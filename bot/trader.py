@@ -264,8 +264,6 @@ class Trader:
         loop, market_data = self.rig.loop, self.rig.engine.market_data
         await feed.start()
         tally = self.tally
-        if tally is not None:
-            tally.mark(await self._equity())
         count = 0
         try:
             async for print_ in feed.prints():
@@ -273,6 +271,9 @@ class Trader:
                 count += 1
                 if tally is not None:
                     tally.on_print(print_)
+                    if count == 1:  # the start: held coin is marked at the first price
+                        await loop.drain()
+                        tally.mark(await self._equity())
                 if count % 250 == 0:
                     await loop.drain()
                     if tally is not None:
@@ -280,7 +281,7 @@ class Trader:
                 for gap in feed.take_gaps():
                     self._create_task(self._repair(market_data.on_gap(gap)), "gap-repair")
             await loop.drain()
-            if tally is not None and not self._stopping:
+            if tally is not None and count and not self._stopping:
                 tally.mark(await self._equity())
                 self._sink(tally.finish(self._holding()))
         finally:
