@@ -44,6 +44,7 @@ SEARCHED_RISK: dict[str, str] = {
     "take_profit_pct": "0..10",
     "stop_cooldown_candles": "0..30",
     "volatility_halt_pct": "0..20",
+    "stoploss_guard_trades": "0..5",
 }
 
 SHARED = Path("/work/shared/data")
