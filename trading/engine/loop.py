@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from decimal import Decimal
 from typing import Any
 
 from trading.domain import TradePrint
@@ -131,6 +132,7 @@ class EngineLoop:
             return
         if isinstance(item, TradePrint):
             if self.paper is not None:
+                item = self._at_trigger(item)
                 await self.paper.on_trade(item)
             await engine.on_print(item)
         elif item is _TICK:
@@ -145,6 +147,18 @@ class EngineLoop:
             await engine.orders.on_my_order(item)
         else:
             raise TypeError(f"unexpected inbox item {item!r}")
+
+    def _at_trigger(self, print_: TradePrint) -> TradePrint:
+        """Paper: a print that jumps over an armed entry level (a replay's candle goes from
+        its low to its high in one print) is preceded by a print at the level, with no
+        volume, so the paper buy fills there, as the backtester fills it. The print itself
+        goes back to the front of the market lane: the buy's fill lands before it."""
+        level = self.engine.triggers.crossing(print_)
+        if level is None:
+            return print_
+        self._market.appendleft(print_)
+        self._idle.clear()
+        return TradePrint(print_.market, level, Decimal(0), print_.at, "BID")
 
 
 def paper_fill_report(fill: PaperFill) -> FillReport:

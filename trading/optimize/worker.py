@@ -129,7 +129,7 @@ def evaluate_after_warm_up(
     as a bot switched to these parameters at ``start`` would."""
     strategy = cls(parse_params(cls.Params, values))
     spec = BacktestSpec(strategy=strategy, trade_from=start, **plan.spec)
-    bars = max(strategy.warmup(), spec.limits.atr_period + 1)
+    bars = max(strategy.warmup_for(spec.timeframe_s), spec.limits.atr_period + 1)
     frames = window(plan.frames, start - bars * spec.timeframe_s, stop)
     return flat_metrics(run_backtest(spec, frames).metrics)
 
