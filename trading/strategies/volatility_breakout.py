@@ -38,7 +38,12 @@ DAY_S = 86_400
 
 
 class VolatilityBreakoutParams(StrategyParams):
-    k: float = Field(0.5, ge=0.1, le=1.0, description="fraction of the previous day's range")
+    k: float = Field(
+        0.5,
+        ge=0.1,
+        le=1.0,
+        description="fraction of the previous range: the day's (cross), the bar's (close/high)",
+    )
     trigger: Literal["cross", "close", "high"] = Field(
         "cross",
         description=(
