@@ -9,7 +9,7 @@ from decimal import Decimal as D
 from tests.fakes.upbit import FakeUpbit
 from tests.trading_engine.conftest import limits
 from tests.trading_engine.test_live import exchange, of  # noqa: F401  (the fixture)
-from trading.domain import TradePrint
+from trading.domain import Bar, TradePrint
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.events import OrderFilled, OrderPlaced, SignalRaised
 from trading.strategies import build_strategy
@@ -61,3 +61,26 @@ async def test_a_live_print_crossing_the_target_places_a_buy(exchange, store):  
     placed = of(events, OrderPlaced)
     assert [(p.market, p.side) for p in placed] == [(M, "bid")]
     assert [f.price for f in of(events, OrderFilled)] == [D(102_300_000)]  # at the tape
+
+
+
+async def test_the_candle_in_progress_at_start_is_not_armed(exchange, store):  # noqa: F811
+    """Started mid-candle, the engine has not seen the candle's open: no target for it (on
+    day candles a restart would otherwise take the first price it sees for the day's open)."""
+    fake, client = exchange
+    events: list = []
+    rig = await breakout_rig(client, store, events)
+    bars = []
+    for hour in range(48):  # the history a REST warm-up loads before the first print
+        p = D(100_000_000 if hour < 24 or hour % 2 else 102_000_000)
+        bars.append(Bar(M, "1h", DAY0 + timedelta(hours=hour), p, p, p, p, D(1)))
+    rig.engine.market_data.builder(M).seed(bars)
+    rig.loop.start()
+    day2 = DAY0 + timedelta(days=2)
+    await tape(rig, fake, day2 + timedelta(minutes=30), 101_000_000)  # joined mid-candle
+    await tape(rig, fake, day2 + timedelta(minutes=40), 102_300_000)  # 101M + 1M crossed
+    await rig.loop.stop()
+    assert not of(events, OrderPlaced)
+    armed = rig.engine.triggers.armed(M)
+    assert armed is not None
+    assert armed.level is None

@@ -9,7 +9,9 @@ up: the lowest price a trade at or above the target can print at). Every print o
 is then compared with it; the first one at or above it buys through the usual risk gate, if
 the position may enter (``can_enter(intrabar=True)``: flat, or a cooldown with no candle
 left, even in the candle an exit filled in). A level fires at most once per candle; while
-the position cannot enter it stays armed for the candle's later prints.
+the position cannot enter it stays armed for the candle's later prints. The candle in
+progress when the engine starts (or a market joins) is not armed: the price it opened at
+was not seen (a restart mid-day on day candles waits for the next day).
 
 Paper replays draw each candle as four prints (open, extremes, close) that jump over most
 levels. ``crossing`` tells the engine loop that a print jumps over the armed level from below
@@ -91,7 +93,11 @@ class EntryTriggers:
         if forming is None:
             return
         armed = self._armed.get(market)
-        if armed is None or armed.start != forming.start:
+        if armed is None:
+            # the first print since the start (or since the market joined): the candle may
+            # have opened before it, at another price; its open is unknown, so it is skipped
+            armed = self._armed[market] = Armed(forming.start)
+        elif armed.start != forming.start:
             armed = self._arm(market, forming)
         armed.last = print_.price
         level = armed.level
