@@ -63,7 +63,6 @@ async def test_a_live_print_crossing_the_target_places_a_buy(exchange, store):  
     assert [f.price for f in of(events, OrderFilled)] == [D(102_300_000)]  # at the tape
 
 
-
 async def test_the_candle_in_progress_at_start_is_not_armed(exchange, store):  # noqa: F811
     """Started mid-candle, the engine has not seen the candle's open: no target for it (on
     day candles a restart would otherwise take the first price it sees for the day's open)."""
