@@ -42,7 +42,12 @@ def candles_15m(tmp: Path) -> Path:
 
 
 async def assert_parity(
-    tmp_path: Path, params: dict[str, Any], *, cooldown: int = 0, **risk: Any
+    tmp_path: Path,
+    params: dict[str, Any],
+    *,
+    cooldown: int = 0,
+    markets: tuple[str, ...] = (M,),
+    **risk: Any,
 ) -> Counter[str]:
     path = candles_15m(tmp_path)
     frame = load_frame(path)
@@ -52,7 +57,7 @@ async def assert_parity(
     strategy = build_strategy("volatility_breakout", "", params)
     paper = await paper_fills(
         tmp_path,
-        [(M, path)],
+        [(m, path) for m in markets],
         strategy=strategy,
         limits=lim,
         timeframe=TIMEFRAME,
@@ -63,13 +68,13 @@ async def assert_parity(
     spec = BacktestSpec(
         strategy=strategy, limits=lim, timeframe=TIMEFRAME, cooldown_candles=cooldown
     )  # the paper defaults: 10,000,000 KRW, fee 0.05 %, slippage 5 bps
-    result = run_backtest(spec, {M: frame})
+    result = run_backtest(spec, dict.fromkeys(markets, frame))
     backtest = []
     for t in result.trades:
-        backtest.append(Fill(M, "bid", t.entry_at, t.entry_price, t.volume, t.entry_fee))
+        backtest.append(Fill(t.market, "bid", t.entry_at, t.entry_price, t.volume, t.entry_fee))
         if t.exit_reason != "end":
-            backtest.append(Fill(M, "ask", t.exit_at, t.exit_price, t.volume, t.exit_fee))
-    backtest.sort(key=lambda f: f.at)
+            backtest.append(Fill(t.market, "ask", t.exit_at, t.exit_price, t.volume, t.exit_fee))
+    backtest.sort(key=lambda f: (f.at, markets.index(f.market)))
     assert len(paper) >= 6
     assert backtest == paper
     # the buys are inside candles (the crossing print), not at their opens
@@ -92,3 +97,15 @@ async def test_breakout_with_atr_stops_take_profit_and_cooldown(tmp_path: Path) 
         cooldown=3,
     )
     assert reasons["stop"] + reasons["take_profit"]
+
+
+async def test_breakout_across_markets_with_one_slot(tmp_path: Path) -> None:
+    """Two markets cross at the same prints; one slot: the replay's market order wins, the
+    other's target is spent for the day (the risk gate refused it)."""
+    await assert_parity(
+        tmp_path,
+        {"k": 0.3},
+        markets=(M, "KRW-ETH"),
+        atr_stop_mult=D(0),
+        max_open_positions=1,
+    )
