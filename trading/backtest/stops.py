@@ -181,14 +181,25 @@ class StopScanner:
 
     def _prints(self, stop: TrailingStop, k: int, *, first: int) -> StopHit | None:
         f = self.frame
-        o, h, lo, c = float(f.open[k]), float(f.high[k]), float(f.low[k]), float(f.close[k])
-        path = (o, lo, h, c) if c >= o else (o, h, lo, c)
+        path = print_path(f, k)
         for index in range(first, 4):
             price = path[index]
             hit = stop.should_exit(dec(price))
             if hit is not None:
                 return StopHit(k, index, price, hit.kind)
         return None
+
+
+def print_path(frame: CandleFrame, k: int) -> tuple[float, float, float, float]:
+    """The four replay prints of candle ``k``: open, nearer extreme, other extreme, close
+    (a rising candle dips first, a falling one spikes first; ``replay.candle_prints``)."""
+    o, h, lo, c = (
+        float(frame.open[k]),
+        float(frame.high[k]),
+        float(frame.low[k]),
+        float(frame.close[k]),
+    )
+    return (o, lo, h, c) if c >= o else (o, h, lo, c)
 
 
 def print_time(start: int, timeframe_s: int, index: int) -> datetime:

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from trading.backtest.rules import after_exit
-from trading.backtest.stops import FRACTIONS, dec
+from trading.backtest.stops import FRACTIONS, dec, print_path
 from trading.engine.triggers import trigger_level
 from trading.positions import ExitReason, PositionRules
 from trading.strategies import CandleFrame
@@ -96,14 +96,7 @@ class TriggerPlan:
         level = trigger_level(self.rules, self.market, float(self.levels[bar]))
         if level is None:
             return None
-        f = self.frame
-        o, h, lo, c = (
-            float(f.open[bar]),
-            float(f.high[bar]),
-            float(f.low[bar]),
-            float(f.close[bar]),
-        )
-        path = (o, lo, h, c) if c >= o else (o, h, lo, c)
+        path = print_path(self.frame, bar)
         for index in range(start, 4):
             price = dec(path[index])
             if price < level:
@@ -150,14 +143,7 @@ def print_price(frame: CandleFrame, start0: int, tf: int, at_us: int, before_me:
     seen = [i for i, us in enumerate(print_offsets(tf)) if us < into or (us == into and before_me)]
     if not seen:
         return float(frame.close[max(k - 1, 0)])
-    o, h, lo, c = (
-        float(frame.open[k]),
-        float(frame.high[k]),
-        float(frame.low[k]),
-        float(frame.close[k]),
-    )
-    path = (o, lo, h, c) if c >= o else (o, h, lo, c)
-    return path[seen[-1]]
+    return print_path(frame, k)[seen[-1]]
 
 
 def print_offsets(tf: int) -> tuple[int, ...]:
