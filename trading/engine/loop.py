@@ -6,6 +6,10 @@ fill is applied before the engine looks at the next price, however many prints a
 has queued, and a replay gives the same decisions as live trading. No producer ever waits (the
 paper exchange's callbacks are synchronous). Both lanes are unbounded on purpose: a fill must
 never be dropped; their depth is a metric.
+
+In paper mode a print that jumps over an armed entry trigger inside its candle is preceded
+by a print at the trigger's level (``_at_trigger``), so the paper buy fills at the level, as
+the backtester fills it (``trading.engine.triggers``).
 """
 
 from __future__ import annotations
