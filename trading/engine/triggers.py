@@ -22,6 +22,7 @@ above the level buys at its open (a gap), live, paper and backtest alike.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from trading.engine.core import Engine
 
 __all__ = ["Armed", "EntryTriggers", "trigger_level"]
+
+log = logging.getLogger(__name__)
 
 
 def trigger_level(rules: MarketRules, market: str, value: float) -> Decimal | None:
@@ -64,6 +67,7 @@ class EntryTriggers:
         self.engine = engine
         self._armed: dict[str, Armed] = {}
         self._plain: Strategy[Any] | None = None  # a strategy seen without triggers
+        self._short: Strategy[Any] | None = None  # a strategy the history is too short for
 
     def armed(self, market: str) -> Armed | None:
         return self._armed.get(market)
@@ -119,6 +123,17 @@ class EntryTriggers:
         warm = max(strategy.warmup_for(seconds), engine.limits.atr_period + 1)
         history = engine.market_data.history(market)
         if len(history) + 1 < warm:
+            keeps = engine.market_data.builder(market).maxlen
+            if keeps < warm - 1 and self._short is not strategy:
+                self._short = strategy  # said once per strategy
+                log.warning(
+                    "%s: %s needs %d candles of history, the engine keeps %d: no entry"
+                    " trigger is armed (a longer timeframe needs fewer candles)",
+                    market,
+                    strategy.name,
+                    warm - 1,
+                    keeps,
+                )
             return armed
         frame = CandleFrame.from_bars([*history[len(history) + 1 - warm :], forming])
         signals = safe_signals(strategy, frame)
