@@ -182,7 +182,7 @@ class Trader:
             first.top,
             sink=self._sink,
             every_s=self.config.bot.universe_refresh_s,
-            warmup_bars=max(engine.strategy.warmup() * 2, 50),
+            warmup_bars=max(engine.warmup_bars() * 2, 50),
             on_change=self._subscribe_traded,
         )
         self.facade.universe = self.universe
@@ -243,7 +243,7 @@ class Trader:
             )
         else:
             if self.rest is not None:
-                warmup = max(self.rig.engine.strategy.warmup() * 2, 50)
+                warmup = max(self.rig.engine.warmup_bars() * 2, 50)
                 loaded = await self.rig.engine.market_data.warm_up(warmup)
                 log.info("history loaded over REST: %s", loaded)
             self.feed = UpbitTradeFeed(

@@ -134,7 +134,7 @@ def evaluate_after_warm_up(
     params, risk = split_values(values)
     strategy = cls(parse_params(cls.Params, params))
     spec = BacktestSpec(strategy=strategy, trade_from=start, **with_risk(plan.spec, risk))
-    bars = max(strategy.warmup(), spec.limits.atr_period + 1)
+    bars = max(strategy.warmup_for(spec.timeframe_s), spec.limits.atr_period + 1)
     frames = window(plan.frames, start - bars * spec.timeframe_s, stop)
     return flat_metrics(run_backtest(spec, frames).metrics)
 
