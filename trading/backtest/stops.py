@@ -109,9 +109,12 @@ class StopScanner:
             row = self._decimals[i] = (dec(f.high[i]), dec(f.low[i]), dec(f.close[i]))
         return row
 
-    def scan(self, stop: TrailingStop, entry: int, last: int) -> StopHit | None:
+    def scan(
+        self, stop: TrailingStop, entry: int, last: int, *, first_print: int = 1
+    ) -> StopHit | None:
         """The first hit in candles ``entry..last`` (entry = the candle whose open filled the
-        buy; ``last`` = the exit-signal candle or the last one). ``stop`` is advanced in place."""
+        buy, or whose print ``first_print - 1`` did (an entry trigger); ``last`` = the
+        exit-signal candle or the last one). ``stop`` is advanced in place."""
         f = self.frame
         span = slice(entry, last + 1)
         lows, highs = f.low[span], f.high[span]
@@ -141,7 +144,7 @@ class StopScanner:
         for j in interesting.tolist():
             k = entry + j
             if maybe[j]:
-                hit = self._prints(stop, k, skip_open=k == entry)
+                hit = self._prints(stop, k, first=first_print if k == entry else 0)
                 if hit is not None:
                     return hit
             if raise_at[j]:
@@ -179,16 +182,27 @@ class StopScanner:
             return high - one
         return np.minimum(high * (1 - share), high - one)
 
-    def _prints(self, stop: TrailingStop, k: int, *, skip_open: bool) -> StopHit | None:
+    def _prints(self, stop: TrailingStop, k: int, *, first: int) -> StopHit | None:
         f = self.frame
-        o, h, lo, c = float(f.open[k]), float(f.high[k]), float(f.low[k]), float(f.close[k])
-        path = (o, lo, h, c) if c >= o else (o, h, lo, c)
-        for index in range(1 if skip_open else 0, 4):
+        path = print_path(f, k)
+        for index in range(first, 4):
             price = path[index]
             hit = stop.should_exit(dec(price))
             if hit is not None:
                 return StopHit(k, index, price, hit.kind)
         return None
+
+
+def print_path(frame: CandleFrame, k: int) -> tuple[float, float, float, float]:
+    """The four replay prints of candle ``k``: open, nearer extreme, other extreme, close
+    (a rising candle dips first, a falling one spikes first; ``replay.candle_prints``)."""
+    o, h, lo, c = (
+        float(frame.open[k]),
+        float(frame.high[k]),
+        float(frame.low[k]),
+        float(frame.close[k]),
+    )
+    return (o, lo, h, c) if c >= o else (o, h, lo, c)
 
 
 def print_time(start: int, timeframe_s: int, index: int) -> datetime:
