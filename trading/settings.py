@@ -156,6 +156,9 @@ def show(value: object) -> str:
         return text
     if value is None:
         return "none"
+    if isinstance(value, tuple) and all(isinstance(row, tuple) for row in value):
+        # a table of pairs (``risk.minimal_roi``): ``0:3,60:1``, what ``/set`` reads back
+        return ",".join(":".join(show(x) for x in row) for row in value) or "none"
     return str(value)
 
 

@@ -1,4 +1,5 @@
-"""Where a long position's ATR stop or take-profit fires, exactly as paper trading fires it.
+"""Where a long position's stop, trailing stop, take-profit, ROI target or holding time
+fires, exactly as paper trading fires it.
 
 Paper replay turns each candle into four prints (open, nearer extreme, other extreme, close;
 ``trading.marketdata.replay``). The engine checks every print against the live
@@ -10,14 +11,20 @@ judges a whole candle only if the stop was in place before it began).
 The real ``TrailingStop`` decides every hit and every move here. numpy only finds the candles
 where something *might* happen, with a tolerance far wider than float error:
 
-* a hit is possible only where the low reaches the float estimate of the stop in force
-  (or the high reaches the take-profit);
-* the stop can only rise after a candle whose float candidate ``highest close - k * ATR``,
-  capped by the minimum distance under the highest close (``TrailingStop.ceiling``), is near
-  or above every earlier one (the stop is the tick-rounded maximum of the candidates).
+* a stop hit is possible only where the low reaches a float estimate of the stop in force
+  (the fixed stop, or the highest trail candidate so far); a take-profit or ROI hit only
+  where the high reaches the target (for the ROI table, the lowest target of the candle: the
+  one at its last print, targets never rise with time);
+* a trailing stop can only rise after a candle whose float candidate (``highest close -
+  k * ATR``, ``stop_loss_pct`` or ``trailing_stop_positive_pct`` below the highest close,
+  depending on the offset), capped by the minimum distance (``TrailingStop.ceiling``), is
+  near or above every earlier one (the stop is the tick-rounded maximum of the candidates);
+  where the offset is too close to call in float, both candidates count;
+* the candle in which the holding time runs out is judged print by print.
 
 Every other candle is skipped; skipping it cannot change the result because ``update`` would
-not move the stop and ``should_exit`` would answer no.
+not move the stop and ``should_exit`` would answer no. A fixed stop (no trailing) never moves
+in a backtest (entries come after the ATR warm-up, so the fallback never stands in).
 """
 
 from __future__ import annotations
@@ -33,8 +40,9 @@ from numpy.typing import NDArray
 
 from trading.domain import Bar
 from trading.risk import measures
-from trading.risk.stops import TrailingStop
+from trading.risk.stops import Trail, TrailingStop
 from trading.strategies import CandleFrame
+from trading.timeframes import timeframe_seconds
 
 #: When in a candle each synthetic print happens (fractions of its interval), as in replay.
 FRACTIONS = (0.0, 0.25, 0.5, 0.99)
@@ -53,7 +61,7 @@ class StopHit:
     bar: int
     print_index: int  # 0..3: open, first extreme, second extreme, close
     price: float
-    kind: str  # "stop" | "take_profit"
+    kind: str  # "stop" | "trailing" | "take_profit" | "roi" | "time"
 
 
 class StopScanner:
@@ -62,6 +70,7 @@ class StopScanner:
     def __init__(self, market: str, timeframe: str, frame: CandleFrame, atr_period: int) -> None:
         self.market = market
         self.timeframe = timeframe
+        self.timeframe_s = timeframe_seconds(timeframe)
         self.frame = frame
         self.period = atr_period
         h, lo, c = frame.high, frame.low, frame.close
@@ -107,9 +116,15 @@ class StopScanner:
             dec(f.volume[i]),
         )
 
-    def scan(self, stop: TrailingStop, entry: int, last: int) -> StopHit | None:
+    def scan(
+        self, stop: TrailingStop, entry: int, last: int, time_bar: int | None = None
+    ) -> StopHit | None:
         """The first hit in candles ``entry..last`` (entry = the candle whose open filled the
-        buy; ``last`` = the exit-signal candle or the last one). ``stop`` is advanced in place."""
+        buy; ``last`` = the exit-signal candle or the last one). ``stop`` is advanced in place.
+
+        ``time_bar``: the candle (within the span) in which the holding time runs out at a
+        print after its open; it is judged print by print like a possible hit.
+        """
         f = self.frame
         span = slice(entry, last + 1)
         lows, highs = f.low[span], f.high[span]
@@ -118,18 +133,32 @@ class StopScanner:
         maybe = np.zeros(count, dtype=bool)
         if tp is not None:
             maybe |= highs >= float(tp)
-        trail = stop.atr_mult > 0
-        if trail:
-            mult = float(stop.atr_mult)
-            closes = f.close[span]
-            hc = np.maximum.accumulate(np.maximum(closes, float(stop.entry_price)))
-            cand = np.minimum(hc - mult * self.atr_f[span], self._ceiling(stop, hc))
-            cand = np.where(np.isnan(cand), -np.inf, cand)
-            first = float(stop.stop) if stop.stop is not None else -np.inf
-            before = np.maximum.accumulate(np.concatenate(([first], cand[:-1])))
+        if stop.roi:
+            maybe |= highs >= self._roi_floor(stop, entry, count)
+        if time_bar is not None and entry <= time_bar <= last:
+            maybe[time_bar - entry] = True
+        if stop.stop is not None:
+            first = float(stop.stop)
+            maybe |= lows <= first * (1 + REL_TOL) + 1e-9
+        else:
+            first = -np.inf
+        trail = stop.trail
+        hc: NDArray[np.float64] | None = None
+        if trail is not None:
+            entry_f = float(stop.entry_price)
+            hc = np.maximum.accumulate(np.maximum(f.close[span], entry_f))
+            low_c, high_c = self._trail_candidates(stop, trail, hc, span)
+            ceiling = self._ceiling(stop, hc)
+            low_c = np.minimum(low_c, ceiling)
+            high_c = np.minimum(high_c, ceiling)
+            low_c = np.where(np.isnan(low_c), -np.inf, low_c)
+            high_c = np.where(np.isnan(high_c), -np.inf, high_c)
+            # the stop in force during each candle lies between these two estimates
+            floor = np.maximum.accumulate(np.concatenate(([first], low_c[:-1])))
+            roof = np.maximum.accumulate(np.concatenate(([first], high_c[:-1])))
             tol = REL_TOL * float(hc[-1]) + 1e-9
-            maybe |= lows <= before + tol
-            raise_at = cand >= before - tol
+            maybe |= lows <= roof + tol
+            raise_at = high_c >= floor - tol
             if last + 1 >= len(f):
                 raise_at[-1] = False  # the last candle never closes in a replay
             interesting = np.flatnonzero(maybe | raise_at)
@@ -143,12 +172,41 @@ class StopScanner:
                 if hit is not None:
                     return hit
             if raise_at[j]:
+                assert hc is not None
                 high_close = float(hc[j - 1]) if j else float(stop.entry_price)
                 stop.highest_close = max(stop.entry_price, dec(high_close))
-                atr = self.atr(k)
-                if atr is not None:
-                    stop.update(self._bar(k), atr)
+                stop.update(self._bar(k), self.atr(k) if stop.atr_mult > 0 else None)
         return None
+
+    def _trail_candidates(
+        self, stop: TrailingStop, trail: Trail, hc: NDArray[np.float64], span: slice
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Float estimates of ``TrailingStop.trail_candidate`` per candle, before the caps:
+        a low and a high one, which differ only where the offset is too close to call."""
+        base = np.full(len(hc), -np.inf)
+        if stop.atr_mult > 0:
+            base = np.maximum(base, hc - float(stop.atr_mult) * self.atr_f[span])
+        if stop.stop_loss_pct > 0:
+            base = np.maximum(base, hc * (1 - float(stop.stop_loss_pct) / 100))
+        before = np.full(len(hc), -np.inf) if trail.only_offset else base
+        after = hc * (1 - float(trail.positive_pct) / 100) if trail.positive_pct > 0 else base
+        threshold = float(stop.entry_price) * (1 + float(trail.offset_pct) / 100)
+        surely = hc > threshold * (1 + REL_TOL)
+        perhaps = hc > threshold * (1 - REL_TOL)
+        low = np.where(surely, after, np.where(perhaps, np.minimum(after, before), before))
+        high = np.where(surely, after, np.where(perhaps, np.maximum(after, before), before))
+        return low, high
+
+    def _roi_floor(self, stop: TrailingStop, entry: int, count: int) -> NDArray[np.float64]:
+        """Per candle, below the lowest ROI target of its prints (the one in force at its
+        last print: targets never rise with time); +inf before the first row applies."""
+        seconds = float(self.timeframe_s)
+        held = (np.arange(count, dtype=np.float64) + FRACTIONS[-1]) * seconds
+        rows = float_array([float(s) for s, _ in stop.roi])
+        targets = float_array([float(t) for _, t in stop.roi])
+        row = np.searchsorted(rows, held + 1e-6, side="right") - 1
+        floor = np.where(row >= 0, targets[np.maximum(row, 0)], np.inf)
+        return floor * (1 - REL_TOL) - 1e-9
 
     def _ceiling(self, stop: TrailingStop, high: NDArray[np.float64]) -> NDArray[np.float64]:
         """``TrailingStop.ceiling`` of each highest close, in float (the tick of its band).
@@ -180,9 +238,12 @@ class StopScanner:
         f = self.frame
         o, h, lo, c = float(f.open[k]), float(f.high[k]), float(f.low[k]), float(f.close[k])
         path = (o, lo, h, c) if c >= o else (o, h, lo, c)
+        timed = stop.roi or stop.deadline is not None
+        start = int(f.start[k])
         for index in range(1 if skip_open else 0, 4):
             price = path[index]
-            hit = stop.should_exit(dec(price))
+            at = print_time(start, self.timeframe_s, index) if timed else None
+            hit = stop.should_exit(dec(price), at)
             if hit is not None:
                 return StopHit(k, index, price, hit.kind)
         return None
