@@ -23,8 +23,9 @@ where something *might* happen, with a tolerance far wider than float error:
 * the candle in which the holding time runs out is judged print by print.
 
 Every other candle is skipped; skipping it cannot change the result because ``update`` would
-not move the stop and ``should_exit`` would answer no. A fixed stop (no trailing) never moves
-in a backtest (entries come after the ATR warm-up, so the fallback never stands in).
+not move the stop and ``should_exit`` would answer no. A fixed stop (no trailing) moves only
+once, when the ATR stop takes over from the fallback (an entry before the ATR warm-up, which
+signals never make): those first candles are walked one by one.
 """
 
 from __future__ import annotations
@@ -117,15 +118,36 @@ class StopScanner:
         )
 
     def scan(
-        self, stop: TrailingStop, entry: int, last: int, time_bar: int | None = None
+        self,
+        stop: TrailingStop,
+        entry: int,
+        last: int,
+        time_bar: int | None = None,
+        *,
+        skip_open: bool = True,
     ) -> StopHit | None:
         """The first hit in candles ``entry..last`` (entry = the candle whose open filled the
         buy; ``last`` = the exit-signal candle or the last one). ``stop`` is advanced in place.
 
         ``time_bar``: the candle (within the span) in which the holding time runs out at a
         print after its open; it is judged print by print like a possible hit.
+        ``skip_open``: the first candle's open print filled the buy and is not judged.
         """
         f = self.frame
+        if stop.trail is None and stop.atr_pending:
+            # a fixed stop still on its fallback (an entry before the ATR warm-up): candle by
+            # candle until the ATR stop has taken over (at most ``period`` candles)
+            k = entry
+            while k <= last and stop.atr_pending:
+                hit = self._prints(stop, k, skip_open=skip_open and k == entry)
+                if hit is not None:
+                    return hit
+                if k + 1 < len(f):
+                    stop.update(self._bar(k), self.atr(k))
+                k += 1
+            if k > last:
+                return None
+            return self.scan(stop, k, last, time_bar, skip_open=False)
         span = slice(entry, last + 1)
         lows, highs = f.low[span], f.high[span]
         count = last - entry + 1
@@ -168,7 +190,7 @@ class StopScanner:
         for j in interesting.tolist():
             k = entry + j
             if maybe[j]:
-                hit = self._prints(stop, k, skip_open=k == entry)
+                hit = self._prints(stop, k, skip_open=skip_open and k == entry)
                 if hit is not None:
                     return hit
             if raise_at[j]:
