@@ -444,3 +444,22 @@ def test_exit_fast_path_never_changes_a_result(seed: int) -> None:
         else:
             kinds.add(hit.kind)
     assert {"stop", "trailing", "roi"} <= kinds
+
+
+@pytest.mark.parametrize("divisor", [1.0, 4.0, 1000.0, 3.0])
+def test_the_exact_integer_atr_is_the_engines_decimal_atr(divisor: float) -> None:
+    """Whole KRW, quarters, thousandths: the integer window sums give the Decimal ATR the
+    engine computes; thirds (no whole unit of 10^-d) take the Decimal way."""
+    walk = random_walk(600, 7, start_price=150.0, volatility=0.01)
+    frame = CandleFrame(
+        start=walk.start,
+        open=walk.open / divisor,
+        high=walk.high / divisor,
+        low=walk.low / divisor,
+        close=walk.close / divisor,
+        volume=walk.volume,
+    )
+    fast, slow = StopScanner("KRW-X", "1m", frame, 14), StopScanner("KRW-X", "1m", frame, 14)
+    slow._tr_sums = False  # the Decimal way, as before
+    assert [fast.atr(k) for k in range(600)] == [slow.atr(k) for k in range(600)]
+    assert (fast._tr_sums is False) is (divisor == 3.0)

@@ -14,7 +14,7 @@ from tests.risk.helpers import T0, bar
 from trading.risk.settings import RiskSettings
 from trading.risk.stops import Trail, TrailingStop, exits_on, signal_counts, stop_on, trail_of
 from trading.settings import show
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import MarketRules, Rounding
 
 D = Decimal
 RULES = MarketRules()
@@ -185,3 +185,28 @@ def test_trailing_offset_below_positive_is_refused() -> None:
     with pytest.raises(ValidationError, match="rule_trailing_offset"):
         RiskSettings(trailing_stop_positive_pct=D(2), trailing_stop_positive_offset_pct=D(1))
     RiskSettings(trailing_stop_positive_pct=D(2))  # offset 0: as soon as in profit
+
+
+@pytest.mark.parametrize("market", ["KRW-BTC", "BTC-ETH", "USDT-BTC"])
+def test_the_stops_own_rounding_is_the_market_rules(market: str) -> None:
+    """``_round_down`` skips the tick look-up inside the band it knows: same prices."""
+    import random
+
+    rng = random.Random(3)
+    for _ in range(2000):
+        ref = D(str(round(rng.uniform(0.00001, 3_000_000), rng.choice([0, 2, 5, 8]))))
+        if ref <= 0:
+            continue
+        stop = TrailingStop(
+            market=market,
+            entry_price=ref,
+            atr_mult=D(0),
+            rules=RULES,
+            stop=None,
+            highest_close=ref,
+            min_distance_pct=D("0.2"),
+        )
+        stop.ceiling(ref)  # looks the band up, as _raise_to does first
+        price = ref * D(str(rng.uniform(0.5, 1)))
+        if price > 0:
+            assert stop._round_down(price) == RULES.round_price(market, price, Rounding.DOWN)

@@ -34,6 +34,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -86,13 +87,55 @@ class StopScanner:
         self._decimals: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
         self._bands: tuple[list[float], list[float]] | None = None  # tick table, lowest first
         self._shares: dict[Decimal, float] = {}  # min_distance_pct -> its fraction
+        #: exact window sums of the true ranges, once asked (False: no exact integer form)
+        self._tr_sums: tuple[NDArray[np.int64], int] | Literal[False] | None = None
 
     def atr(self, bar: int) -> Decimal | None:
-        """The engine's Decimal ATR with the history up to and including ``bar``."""
+        """The engine's Decimal ATR with the history up to and including ``bar``.
+
+        When every price of the frame is a whole number of 10^-d (KRW prices are), the sum of
+        the window's true ranges is an exact integer sum in numpy, and the ATR that sum over
+        ``period`` (``measures.atr_of`` divides the same exact sum the same way); otherwise it
+        is built from Decimals as the engine does."""
+        sums = self._tr_sums
+        if sums is None:
+            sums = self._tr_sums = self._integer_tr_sums()
+        if sums is not False:
+            if bar < self.period - 1:
+                return None
+            window, scale = sums
+            total = int(window[bar])
+            return (Decimal(total).scaleb(-scale) if scale else Decimal(total)) / self.period
         rows = [self._hlc(i) for i in range(max(0, bar - self.period), bar + 1)]
         return measures.atr_of(
             [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], self.period
         )
+
+    def _integer_tr_sums(self) -> tuple[NDArray[np.int64], int] | Literal[False]:
+        """Per candle, the sum of the ``period`` true ranges ending there, in units of
+        10^-scale (exact int64); False when the prices are not all such whole units."""
+        f = self.frame
+        for scale in range(0, 9):
+            unit = 10.0**scale
+            cols = [np.asarray(x, dtype=np.float64) * unit for x in (f.high, f.low, f.close)]
+            top = max(float(np.max(np.abs(c))) for c in cols) if len(f) else 0.0
+            if top * len(f) >= 2.0**52:
+                return False  # the sums might not be exact in int64 / float conversions
+            if all(bool(np.all(np.abs(c - np.round(c)) <= 1e-6)) for c in cols):
+                h, lo, c = (np.round(x).astype(np.int64) for x in cols)
+                tr = h - lo
+                if len(c) > 1:
+                    prev = c[:-1]
+                    tr[1:] = np.maximum(
+                        tr[1:], np.maximum(np.abs(h[1:] - prev), np.abs(lo[1:] - prev))
+                    )
+                total = np.concatenate(([0], np.cumsum(tr)))
+                window = np.zeros(len(tr), dtype=np.int64)
+                p = self.period
+                if len(tr) >= p:
+                    window[p - 1 :] = total[p:] - total[: len(tr) - p + 1]
+                return window, scale
+        return False
 
     def _hlc(self, i: int) -> tuple[Decimal, Decimal, Decimal]:
         """High, low, close of candle ``i`` as Decimals; each candle sits in ``period`` ATR
@@ -155,7 +198,7 @@ class StopScanner:
         maybe = np.zeros(count, dtype=bool)
         if tp is not None:
             maybe |= highs >= float(tp)
-        if stop.roi:
+        if stop.roi_pct:
             maybe |= highs >= self._roi_floor(stop, entry, count)
         if time_bar is not None and entry <= time_bar <= last:
             maybe[time_bar - entry] = True
@@ -221,11 +264,13 @@ class StopScanner:
 
     def _roi_floor(self, stop: TrailingStop, entry: int, count: int) -> NDArray[np.float64]:
         """Per candle, below the lowest ROI target of its prints (the one in force at its
-        last print: targets never rise with time); +inf before the first row applies."""
+        last print: targets never rise with time); +inf before the first row applies. The
+        target before its rounding up onto the grid is a floor, so no tick is looked up."""
         seconds = float(self.timeframe_s)
         held = (np.arange(count, dtype=np.float64) + FRACTIONS[-1]) * seconds
-        rows = float_array([float(s) for s, _ in stop.roi])
-        targets = float_array([float(t) for _, t in stop.roi])
+        rows = float_array([float(minutes * 60) for minutes, _ in stop.roi_pct])
+        price = float(stop.entry_price)
+        targets = float_array([price * (1 + float(pct) / 100) for _, pct in stop.roi_pct])
         row = np.searchsorted(rows, held + 1e-6, side="right") - 1
         floor = np.where(row >= 0, targets[np.maximum(row, 0)], np.inf)
         return floor * (1 - REL_TOL) - 1e-9
@@ -260,7 +305,7 @@ class StopScanner:
         f = self.frame
         o, h, lo, c = float(f.open[k]), float(f.high[k]), float(f.low[k]), float(f.close[k])
         path = (o, lo, h, c) if c >= o else (o, h, lo, c)
-        timed = stop.roi or stop.deadline is not None
+        timed = stop.roi_pct or stop.deadline is not None
         start = int(f.start[k])
         for index in range(1 if skip_open else 0, 4):
             price = path[index]

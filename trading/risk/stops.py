@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Literal
 
 from trading.domain import Bar
@@ -110,12 +110,8 @@ class TrailingStop:
         self.trailed = trailed  # the trail raised the stop: its hit is a ``trailing`` exit
         self.atr_pending = False  # opened on the fallback: the ATR stop takes over once
         self.entered_at = entered_at if entered_at is not None else since
-        #: the ROI table as (seconds held, target price), in order
-        self.roi = tuple(
-            (minutes * 60, rules.round_price(market, entry_price * (1 + pct / 100), Rounding.UP))
-            for minutes, pct in roi
-        )
-        self.roi_pct = roi
+        self.roi_pct = roi  # (minutes held, profit %) rows, in order
+        self._roi: tuple[tuple[int, Decimal], ...] | None = None
         self.max_holding_minutes = max_holding_minutes
         self.deadline = (
             self.entered_at + timedelta(minutes=max_holding_minutes)
@@ -244,9 +240,32 @@ class TrailingStop:
         by_share, by_tick = ref * self._keep, ref - band[2]
         return by_share if by_share < by_tick else by_tick
 
+    @property
+    def roi(self) -> tuple[tuple[int, Decimal], ...]:
+        """The ROI table as (seconds held, target price rounded up onto the grid), worked out
+        when first asked (a backtest asks only for the few positions near a target)."""
+        if self._roi is None:
+            entry, market, rules = self.entry_price, self.market, self.rules
+            self._roi = tuple(
+                (minutes * 60, rules.round_price(market, entry * (1 + pct / 100), Rounding.UP))
+                for minutes, pct in self.roi_pct
+            )
+        return self._roi
+
+    def _round_down(self, price: Decimal) -> Decimal:
+        """``MarketRules.round_price(DOWN)``; inside the band ``ceiling`` just looked up (the
+        common case: a stop sits under the price it is placed from) without a new look-up."""
+        band = self._band
+        if band is not None and band[0] <= price < band[1]:
+            tick = band[2]
+            rounded = (price / tick).to_integral_value(ROUND_FLOOR) * tick
+            if rounded >= band[0] and rounded:
+                return rounded.quantize(tick)
+        return self.rules.round_price(self.market, price, Rounding.DOWN)
+
     def roi_target(self, at: datetime | None) -> tuple[Decimal, int] | None:
         """The ROI target in force at ``at`` and its row's minutes (None: no row yet)."""
-        if not self.roi or at is None or self.entered_at is None:
+        if not self.roi_pct or at is None or self.entered_at is None:
             return None
         held = (at - self.entered_at).total_seconds()
         found = None
@@ -325,7 +344,7 @@ class TrailingStop:
             candidate = cap
         if candidate <= 0:
             return  # ATR wider than the price: no meaningful stop yet
-        new = self.rules.round_price(self.market, candidate, Rounding.DOWN)
+        new = self._round_down(candidate)
         if self.stop is not None and new <= self.stop:
             return
         old, self.stop = self.stop, new
