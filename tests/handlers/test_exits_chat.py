@@ -124,3 +124,20 @@ def test_stats_names_every_exit_reason_from_the_order_text() -> None:
     trailing = stop.should_exit(D(98_000_000), t0)
     assert trailing is not None
     assert exit_kind(trailing.text) == "trailing"
+
+
+def test_the_roi_table_from_the_file_and_the_environment(tmp_path) -> None:
+    """``minimal_roi`` as a TOML table of pairs, as JSON or as chat's text in the
+    environment: the same table; a bad one is refused by the file as by chat."""
+    from bot.config import ConfigError, load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text("[risk]\nminimal_roi = [[0, 3], [60, 1.5], [240, 0]]\n", encoding="utf-8")
+    table = ((0, D(3)), (60, D("1.5")), (240, D(0)))
+    assert load_config(path, environ={}).risk.minimal_roi == table
+    for text in ("0:3,60:1.5,240:0", "[[0, 3], [60, 1.5], [240, 0]]"):
+        environ = {"UPBIT_BOT_RISK__MINIMAL_ROI": text}
+        assert load_config(None, environ=environ).risk.minimal_roi == table
+    path.write_text("[risk]\nminimal_roi = [[60, 1], [0, 3]]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="minutes must rise"):
+        load_config(path, environ={})

@@ -254,9 +254,12 @@ class RiskSettings(BaseModel):
     @classmethod
     def _roi_text(cls, value: object) -> object:
         """Chat and ``/undo`` give text: ``0:3,60:1`` (what ``show`` prints), ``none`` or
-        ``[[0, 3], [60, 1]]``; the file gives a list of pairs."""
+        ``[[0, 3], [60, 1]]``; an environment override the same text split at its commas;
+        the file gives a list of pairs."""
         if isinstance(value, str):
             return parse_roi(value)
+        if isinstance(value, list | tuple) and value and all(isinstance(v, str) for v in value):
+            return parse_roi(",".join(value))  # an environment override split at the commas
         return value
 
     @model_validator(mode="after")
