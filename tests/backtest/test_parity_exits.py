@@ -4,10 +4,17 @@ table, the holding time and the exit-signal switches give the same fills in pape
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
-from tests.backtest.test_parity import assert_parity
+from benchmarks.backtest_compare import write_csv
+from tests.backtest.paper import Fill, paper_fills
+from tests.backtest.test_parity import FRAME, assert_parity
+from tests.trading_engine.conftest import limits
+from trading.backtest import BacktestSpec, load_frame, run_backtest
+from trading.strategies import CandleFrame, build_strategy
 
 MA = {"fast": 5, "slow": 20}
 
@@ -120,3 +127,67 @@ async def test_exit_profit_only_with_an_offset(tmp_path: Path) -> None:
     )
     assert reasons["signal"]
     assert reasons["stop"] or reasons["time"]
+
+
+def five_minute_file(tmp_path: Path, minutes: int) -> Path:
+    """The first ``minutes`` of the bundled file as 5-minute candles (segment A has no hole)."""
+    frame = FRAME
+    n = minutes // 5
+    first = int(-(FRAME.start[0] // 60) % 5)  # the first whole five minutes
+    take = slice(first, first + n * 5)
+    o, h = frame.open[take].reshape(n, 5), frame.high[take].reshape(n, 5)
+    lo, c = frame.low[take].reshape(n, 5), frame.close[take].reshape(n, 5)
+    v = frame.volume[take].reshape(n, 5)
+    five = CandleFrame(
+        start=frame.start[take][::5],
+        open=o[:, 0].copy(),
+        high=h.max(axis=1),
+        low=lo.min(axis=1),
+        close=c[:, -1].copy(),
+        volume=v.sum(axis=1),
+    )
+    path = tmp_path / "upbit_KRW-BTC_5m.csv"
+    write_csv(five, path)
+    return path
+
+
+async def test_holding_time_and_roi_steps_inside_five_minute_candles(tmp_path: Path) -> None:
+    """A holding time of 12 minutes and ROI rows at 7 and 18 minutes run out between the
+    prints of 5-minute candles: the backtest finds the same print the engine sells on."""
+    path = five_minute_file(tmp_path, 5_000)
+    lim = limits(
+        atr_stop_mult=D(0),
+        stop_loss_pct=D(1),
+        minimal_roi=((0, D(2)), (7, D("0.4")), (18, D("0.1"))),
+        max_holding_minutes=12,
+    )
+    strategy = {"fast": 3, "slow": 8}
+    frame = load_frame(path)
+    start = datetime.fromtimestamp(int(frame.start[0]), UTC)
+    end = start + timedelta(minutes=5 * len(frame))
+    paper = await paper_fills(
+        tmp_path,
+        [("KRW-BTC", path)],
+        strategy=build_strategy("ma_cross", "", strategy),
+        limits=lim,
+        timeframe="5m",
+        start=start,
+        end=end,
+    )
+    spec = BacktestSpec(
+        strategy=build_strategy("ma_cross", "", strategy), limits=lim, timeframe="5m"
+    )
+    result = run_backtest(spec, {"KRW-BTC": frame})
+    fills = []
+    for t in result.trades:
+        fills.append(Fill(t.market, "bid", t.entry_at, t.entry_price, t.volume, t.entry_fee))
+        if t.exit_reason != "end":
+            fills.append(Fill(t.market, "ask", t.exit_at, t.exit_price, t.volume, t.exit_fee))
+    fills.sort(key=lambda f: f.at)
+    reasons = Counter(t.exit_reason for t in result.trades)
+    assert len(paper) >= 10
+    assert fills == paper
+    assert reasons["time"]
+    assert reasons["roi"]
+    mid_candle = [t for t in result.trades if t.exit_reason == "time" and t.exit_at.minute % 5]
+    assert mid_candle  # exits on a print inside a candle, not at its open
