@@ -240,7 +240,8 @@ class StopScanner:
                 assert hc is not None
                 high_close = float(hc[j - 1]) if j else float(stop.entry_price)
                 stop.highest_close = max(stop.entry_price, dec(high_close))
-                stop.update(self._bar(k), self.atr(k) if stop.atr_mult > 0 else None)
+                close = dec(f.close[k])
+                stop.close_candle(close, None, self.atr(k) if stop.needs_atr(close) else None)
         return None
 
     def _trail_candidates(

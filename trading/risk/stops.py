@@ -189,14 +189,36 @@ class TrailingStop:
         The highest close is tracked even while there is no ATR, so a trailing ATR stop that
         takes over from the fallback trails from the highest close since the entry.
         """
-        self.highest_close = max(self.highest_close, bar.close)
+        return self.close_candle(bar.close, bar.end, atr)
+
+    def close_candle(
+        self, close: Decimal, end: datetime | None, atr: Decimal | None
+    ) -> Decimal | None:
+        """``update`` from a candle's close alone (all it reads of the candle); ``end`` dates
+        the ``StopMoved`` announcement."""
+        self.highest_close = max(self.highest_close, close)
         if self.atr_pending and atr is not None:
             self.atr_pending = False
             entry = self.entry_price
-            self._raise_to(entry - self.atr_mult * atr, entry, bar.end)
+            self._raise_to(entry - self.atr_mult * atr, entry, end)
         if self.trail is not None:
-            self._trail(atr, bar.end)
+            self._trail(atr, end)
         return self.stop
+
+    def needs_atr(self, close: Decimal) -> bool:
+        """Whether a candle closing at ``close`` would read the ATR (``close_candle``): the
+        backtester then skips computing one the positive trail would not use."""
+        if self.atr_mult == 0:
+            return False
+        if self.atr_pending:
+            return True
+        trail = self.trail
+        if trail is None:
+            return False
+        if trail.positive_pct == 0:
+            return True
+        high = max(self.highest_close, close)
+        return not high > self.entry_price * (1 + trail.offset_pct / 100)
 
     def trail_candidate(self, atr: Decimal | None) -> Decimal | None:
         """Where the trail would put the stop now (before the caps), None: nowhere."""
@@ -350,8 +372,9 @@ class TrailingStop:
         old, self.stop = self.stop, new
         if trailing:
             self.trailed = True
-        when = (at or datetime.now(UTC)).astimezone(UTC)
-        self._sink(StopMoved(market=self.market, old=old, new=new, at=when))
+        if self._sink is not ignore_event:
+            when = (at or datetime.now(UTC)).astimezone(UTC)
+            self._sink(StopMoved(market=self.market, old=old, new=new, at=when))
 
 
 def _band_of(
