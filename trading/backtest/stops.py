@@ -89,6 +89,9 @@ class StopScanner:
         self._shares: dict[Decimal, float] = {}  # min_distance_pct -> its fraction
         #: exact window sums of the true ranges, once asked (False: no exact integer form)
         self._tr_sums: tuple[NDArray[np.int64], int] | Literal[False] | None = None
+        self._roi_cache: dict[
+            tuple[tuple[int, Decimal], ...], tuple[NDArray[np.intp], NDArray[np.float64]]
+        ] = {}
 
     def atr(self, bar: int) -> Decimal | None:
         """The engine's Decimal ATR with the history up to and including ``bar``.
@@ -267,14 +270,25 @@ class StopScanner:
         """Per candle, below the lowest ROI target of its prints (the one in force at its
         last print: targets never rise with time); +inf before the first row applies. The
         target before its rounding up onto the grid is a floor, so no tick is looked up."""
-        seconds = float(self.timeframe_s)
-        held = (np.arange(count, dtype=np.float64) + FRACTIONS[-1]) * seconds
-        rows = float_array([float(minutes * 60) for minutes, _ in stop.roi_pct])
-        price = float(stop.entry_price)
-        targets = float_array([price * (1 + float(pct) / 100) for _, pct in stop.roi_pct])
-        row = np.searchsorted(rows, held + 1e-6, side="right") - 1
-        floor = np.where(row >= 0, targets[np.maximum(row, 0)], np.inf)
-        return floor * (1 - REL_TOL) - 1e-9
+        rows, factors = self._roi_rows(stop.roi_pct, count)
+        return factors[rows[:count]] * (float(stop.entry_price) * (1 - REL_TOL)) - 1e-9
+
+    def _roi_rows(
+        self, table: tuple[tuple[int, Decimal], ...], count: int
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """For a ROI table (the same for every position of a run): the row in force at the
+        last print of each candle held (-1: none yet, which picks the +inf at the end of the
+        factors), for at least ``count`` candles, and each row's 1 + profit."""
+        cached = self._roi_cache.get(table)
+        if cached is not None and len(cached[0]) >= count:
+            return cached
+        size = max(count, 1024, 2 * len(cached[0]) if cached is not None else 0)
+        held = (np.arange(size, dtype=np.float64) + FRACTIONS[-1]) * float(self.timeframe_s)
+        starts = float_array([float(minutes * 60) for minutes, _ in table])
+        rows = np.searchsorted(starts, held + 1e-6, side="right") - 1
+        factors = float_array([1 + float(pct) / 100 for _, pct in table] + [np.inf])
+        self._roi_cache[table] = (rows, factors)
+        return rows, factors
 
     def _ceiling(self, stop: TrailingStop, high: NDArray[np.float64]) -> NDArray[np.float64]:
         """``TrailingStop.ceiling`` of each highest close, in float (the tick of its band).
