@@ -273,7 +273,12 @@ class Engine:
             return None
         stop = self.open_stop(market, position, since=since)
         if stop is not None and stop.stop is not None:
-            await self.positions.stop_moved(market, stop.stop, trailing=stop.trailed)
+            await self.positions.stop_moved(
+                market,
+                stop.stop,
+                trailing=stop.trailed,
+                high_water=stop.highest_close if stop.trail is not None else None,
+            )
         return stop
 
     async def arm_stops(self) -> None:
