@@ -12,6 +12,7 @@ from benchmarks import (
     backtest_compare,
     backtest_speed,
     chat_roundtrip,
+    defaults_walkforward,
     engine_load,
     optimize_speed,
     order_latency,
@@ -32,6 +33,7 @@ ALL = (
     "backtest-speed",
     "optimize",
     "soak",
+    "defaults",
 )
 
 
@@ -151,6 +153,11 @@ def bench_soak(runs: int, days: int) -> None:
         print(line)
 
 
+def bench_defaults(quick: bool) -> None:
+    trials = defaults_walkforward.QUICK_TRIALS if quick else defaults_walkforward.TRIALS
+    defaults_walkforward.run(trials)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--runs", type=int, default=3, help="runs per benchmark (median shown)")
@@ -192,6 +199,8 @@ def main() -> None:
         bench_optimize(args.runs, args.trials)
     if "soak" in chosen:
         bench_soak(args.runs, args.soak_days)
+    if "defaults" in chosen:
+        bench_defaults(args.quick)
 
 
 if __name__ == "__main__":

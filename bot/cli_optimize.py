@@ -79,7 +79,8 @@ def add_parser(
         action="append",
         default=[],
         metavar="KEY=LO:HI",
-        help="narrow a parameter's range (inside its declared bounds); KEY=a,b for choices",
+        help="narrow a parameter's range (inside its declared bounds); KEY=a,b for choices; "
+        "risk.NAME=LO..HI searches a risk setting within its bounds in the settings model",
     )
     parser.add_argument(
         "--objective", default="sharpe", help="sharpe (default), sortino, calmar or profit"
@@ -216,6 +217,7 @@ def _execute(args: argparse.Namespace) -> int:
     from bot.cli import load_args_config
     from bot.config.fields import mask_url_password
     from trading.optimize import optimize, set_commands, toml_snippet
+    from trading.optimize.apply import toml_value
     from trading.optimize.report import as_json
     from trading.optimize.worker import resolve_strategy
 
@@ -243,6 +245,11 @@ def _execute(args: argparse.Namespace) -> int:
     snippet = toml_snippet(
         cls.name, settings.spec["timeframe"], result.best_params, comments, settings.strategy_file
     )
+    if result.best_risk:  # searched risk settings: a [risk] table and /set risk.NAME lines
+        snippet += "\n[risk]\n" + "".join(
+            f"{key} = {toml_value(value)}\n" for key, value in result.best_risk.items()
+        )
+        commands += [f"/set risk.{key} {toml_value(v)}" for key, v in result.best_risk.items()]
     summary = as_json(result) | {
         "markets": markets,
         "timeframe": settings.spec["timeframe"],

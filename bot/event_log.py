@@ -55,6 +55,8 @@ def describe(event: ev.Event) -> str | None:
             # the console's own jobs show here in full; chat jobs get a push with the chart
             facts = "; ".join(f"{name} {value}" for name, value in event.fields)
             return " | ".join(part for part in (event.title, *event.lines, facts) if part)
+        case ev.ReplayFinished():
+            return replay_summary(event)
         case ev.OrderUncertain():
             return f"{event.market}: order {event.intent_id} outcome unknown: {event.reason}"
         case ev.Reconciled():
@@ -70,6 +72,37 @@ def describe(event: ev.Event) -> str | None:
         case ev.FeedStale() | ev.FeedGap() | ev.FeedError():
             return f"feed: {event}"
     return None
+
+
+def _pct(value: float) -> str:
+    return f"{value:.2f} %"
+
+
+def outcome(return_pct: float, pnl_krw: Decimal) -> str:
+    """``made 1.23 % (+12,300 KRW)`` or ``lost 0.53 % (-53,000 KRW)``: said plainly."""
+    if pnl_krw < 0:
+        return f"lost {_pct(-return_pct)} ({_krw(pnl_krw)} KRW)"
+    if pnl_krw > 0:
+        return f"made {_pct(return_pct)} (+{_krw(pnl_krw)} KRW)"
+    return "neither made nor lost money"
+
+
+def replay_summary(event: ev.ReplayFinished) -> str:
+    """The replay's summary, a few lines for the console and the log."""
+    exits = ", ".join(f"{reason} {n}" for reason, n in event.exits) or "none"
+    held = "gained" if event.buy_and_hold_pct >= 0 else "lost"
+    lines = [
+        f"replay finished: {', '.join(event.markets)} {event.first:%Y-%m-%d %H:%M} .. "
+        f"{event.last:%Y-%m-%d %H:%M} UTC",
+        f"  the bot {outcome(event.return_pct, event.pnl_krw)}: equity "
+        f"{_krw(event.start_krw)} -> {_krw(event.end_krw)} KRW",
+        f"  trades {event.trades}, won {event.wins} ({event.win_rate_pct:.1f} %), fees "
+        f"{_krw(event.fees_krw)} KRW, max drawdown {_pct(event.max_drawdown_pct)}",
+        f"  exits by reason: {exits}; positions still open: {event.open_positions}",
+        f"  buy-and-hold over the same data {held} {_pct(abs(event.buy_and_hold_pct))}"
+        " (the price change, before fees)",
+    ]
+    return "\n".join(lines)
 
 
 def _market_status(event: ev.MarketStatusChanged) -> str:

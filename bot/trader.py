@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,9 @@ from bot.config import AppConfig
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.engine.facade import EngineFacade
 from trading.engine.lifecycle import READ_ERRORS, MarketWatch
+from trading.engine.replay_summary import ReplayTally
 from trading.engine.universe import UniverseKeeper
-from trading.events import EventSink
+from trading.events import Event, EventSink
 from trading.marketdata.feeds import Feed, UpbitTradeFeed
 from trading.marketdata.orderbook import to_snapshot
 from trading.marketdata.replay import ReplayFeed, ReplayFile
@@ -26,6 +28,7 @@ from trading.positions import PositionState
 from trading.risk.limits import RiskLimits
 from trading.store import Store, create_engine, session_factory
 from trading.strategies import build_strategy
+from trading.timeframes import timeframe_seconds
 from trading.upbit.auth import Credentials
 from trading.upbit.order_submit import Fence
 from trading.upbit.rest import UpbitRestClient
@@ -54,7 +57,13 @@ class Trader:
     ) -> None:
         self.config = config
         self._fence = fence  # the leader lock's: asked before every order leaves
-        self._sink = sink
+        self._out = sink
+        # a replay ends with a summary of what the bot did over it (trading/engine/replay_summary)
+        self.tally: ReplayTally | None = None
+        if config.bot.feed == "replay":
+            self.tally = ReplayTally(
+                config.bot.fixed_markets, timeframe_seconds(config.strategy.timeframe)
+            )
         self._create_task = create_task
         self.rest = rest
         self._credentials = credentials
@@ -69,6 +78,12 @@ class Trader:
         self.universe: UniverseKeeper | None = None  # bot.markets = "top:N" only
         self.feed_done = asyncio.Event()
         self._engine_started = False
+        self._stopping = False
+
+    def _sink(self, event: Event) -> None:
+        if self.tally is not None:
+            self.tally.on_event(event)
+        self._out(event)
 
     @property
     def paper(self) -> bool:
@@ -167,7 +182,7 @@ class Trader:
             first.top,
             sink=self._sink,
             every_s=self.config.bot.universe_refresh_s,
-            warmup_bars=max(engine.strategy.warmup() * 2, 50),
+            warmup_bars=max(engine.warmup_bars() * 2, 50),
             on_change=self._subscribe_traded,
         )
         self.facade.universe = self.universe
@@ -228,7 +243,7 @@ class Trader:
             )
         else:
             if self.rest is not None:
-                warmup = max(self.rig.engine.strategy.warmup() * 2, 50)
+                warmup = max(self.rig.engine.warmup_bars() * 2, 50)
                 loaded = await self.rig.engine.market_data.warm_up(warmup)
                 log.info("history loaded over REST: %s", loaded)
             self.feed = UpbitTradeFeed(
@@ -248,19 +263,42 @@ class Trader:
         assert self.rig is not None
         loop, market_data = self.rig.loop, self.rig.engine.market_data
         await feed.start()
+        tally = self.tally
         count = 0
         try:
             async for print_ in feed.prints():
                 loop.put_print(print_)
                 count += 1
+                if tally is not None:
+                    tally.on_print(print_)
+                    if count == 1:  # the start: held coin is marked at the first price
+                        await loop.drain()
+                        tally.mark(await self._equity())
                 if count % 250 == 0:
                     await loop.drain()
+                    if tally is not None:
+                        tally.mark(await self._equity())
                 for gap in feed.take_gaps():
                     self._create_task(self._repair(market_data.on_gap(gap)), "gap-repair")
             await loop.drain()
+            if tally is not None and count and not self._stopping:
+                tally.mark(await self._equity())
+                self._sink(tally.finish(self._holding()))
         finally:
             self.feed_done.set()
         log.info("feed finished after %d prints", count)
+
+    async def _equity(self) -> Decimal:
+        """The account's equity as the book marks it now (the replay summary's curve)."""
+        assert self.rig is not None
+        engine = self.rig.engine
+        prices = {m: p for m in engine.traded if (p := engine.market_data.price(m))}
+        account = await engine.account.snapshot(engine.positions.all(), prices)
+        return account.equity
+
+    def _holding(self) -> int:
+        assert self.rig is not None
+        return sum(1 for p in self.rig.engine.positions.all().values() if p.volume > 0)
 
     @staticmethod
     async def _repair(work: Awaitable[Any]) -> None:
@@ -331,6 +369,7 @@ class Trader:
         """Stop the feeds, let queued fills land, optionally cancel orders, close the store.
 
         ``cancel=False``: leadership was lost, so the orders are the new leader's business."""
+        self._stopping = True  # a replay cut short by a stop has no summary
         if self.feed is not None:
             with contextlib.suppress(Exception):
                 await self.feed.stop()

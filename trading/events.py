@@ -422,3 +422,35 @@ class ResearchFinished(Event):
     chart_png: str = ""
     chart_name: str = ""
     chart_caption: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayFinished(Event):
+    """A paper replay of recorded candles (``make run``) reached the end of its data: what
+    the bot did over it, beside holding the market over the same prints.
+
+    Percentages are percent of the account's equity at the replay's start (``start_krw``);
+    ``buy_and_hold_pct`` is the market's price change from the first to the last print, before
+    fees. ``max_drawdown_pct`` is of the equity marked every few hundred prints. ``exits``
+    counts closed trades by exit reason (``stop``, ``signal``, ...), most frequent first.
+    """
+
+    critical: ClassVar[bool] = True
+    markets: tuple[str, ...]
+    first: datetime  # market time of the first and the last print
+    last: datetime
+    trades: int
+    wins: int
+    win_rate_pct: float
+    start_krw: Decimal
+    end_krw: Decimal
+    return_pct: float
+    max_drawdown_pct: float
+    fees_krw: Decimal
+    buy_and_hold_pct: float
+    exits: tuple[tuple[str, int], ...] = ()
+    open_positions: int = 0
+
+    @property
+    def pnl_krw(self) -> Decimal:
+        return self.end_krw - self.start_krw

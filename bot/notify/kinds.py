@@ -45,6 +45,7 @@ KINDS: dict[str, Level] = {
     "error": "on",
     "chat_token": "on",
     "report": "on",
+    "replay_summary": "on",
     "signal": "off",
     "candle": "off",
 }
@@ -82,6 +83,7 @@ EVENT_KINDS: dict[type[ev.Event], str] = {
     ev.FeedConnected: "feed_connected",
     ev.Reconciled: "reconciled",
     ev.ResearchFinished: "report",  # a chat-started /backtest or /optimize, to its chat only
+    ev.ReplayFinished: "replay_summary",
     own.BotStarted: "startup",
     own.BotStopping: "shutdown",
     own.BotError: "error",

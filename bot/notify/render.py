@@ -44,7 +44,13 @@ def coalesce_key(event: ev.Event) -> str | None:
             return f"fill:{event.intent_id}"
         case ev.OrderFilled() | ev.PositionClosed():
             return f"exit:{event.market}"
-        case ev.Reconciled() | own.BotStarted() | own.BotStopping() | ev.ResearchFinished():
+        case (
+            ev.Reconciled()
+            | own.BotStarted()
+            | own.BotStopping()
+            | ev.ResearchFinished()
+            | ev.ReplayFinished()
+        ):
             return None
     kind = kind_of(event)
     return None if kind is None else f"kind:{kind}"
@@ -451,7 +457,53 @@ class Renderer:
                 )
             case ev.ResearchFinished():
                 return research_reply(event, self.badge())
+            case ev.ReplayFinished():
+                return self._replay(event)
         return None
+
+    def _replay(self, event: ev.ReplayFinished) -> Reply:
+        """The end of a replay: plainly whether the bot made or lost money, beside holding."""
+        pnl = event.pnl_krw
+        pct = f"{abs(event.return_pct):.2f}"
+        verdict = "made" if pnl > 0 else "lost" if pnl < 0 else "flat"
+        hold = f"{abs(event.buy_and_hold_pct):.2f}"
+        held = "hold_up" if event.buy_and_hold_pct >= 0 else "hold_down"
+        exits = ", ".join(
+            f"{self.coded('notify.replay.exit', reason, (), reason)} {n}"
+            for reason, n in event.exits
+        )
+        span = self.t("report.span", start=self.time(event.first), end=self.time(event.last))
+        return Reply(
+            self.title(event, "replay.title", markets=", ".join(event.markets)),
+            lines=(
+                self.t(f"replay.{verdict}", pct=pct, krw=self.signed_krw(pnl)),
+                self.t(f"replay.{held}", pct=hold),
+            ),
+            fields=(
+                (self.t("field.period"), span),
+                (
+                    self.t("report.equity"),
+                    f"{self.krw(event.start_krw)} → {self.krw(event.end_krw)}",
+                ),
+                (self.t("report.trades"), str(event.trades)),
+                (
+                    self.t("report.win_rate"),
+                    self.t(
+                        "report.win_rate_value",
+                        pct=f"{event.win_rate_pct:.1f}",
+                        wins=event.wins,
+                        sells=event.trades,
+                    )
+                    if event.trades
+                    else self.t("report.no_sells"),
+                ),
+                (self.t("report.max_drawdown"), f"{event.max_drawdown_pct:.2f}%"),
+                (self.t("report.fees"), self.krw(event.fees_krw)),
+                (self.t("replay.exits"), exits or "-"),
+                (self.t("report.positions"), str(event.open_positions)),
+            ),
+            severity=Severity.WARNING if pnl < 0 else Severity.INFO,
+        )
 
     def _universe(self, event: ev.UniverseChanged) -> Reply:
         """Which markets joined and left the "top:N" universe, why, and what is kept."""

@@ -112,8 +112,13 @@ async def test_momentum_with_trailing_stops(tmp_path: Path) -> None:
 
 
 async def test_volatility_breakout_default_risk(tmp_path: Path) -> None:
+    """The older candle-close rule (the classic intraday rule: test_parity_breakout.py)."""
     await assert_parity(
-        tmp_path, strategy="volatility_breakout", params={"k": 0.5}, minutes=400, offset=9000
+        tmp_path,
+        strategy="volatility_breakout",
+        params={"k": 0.5, "trigger": "close"},
+        minutes=400,
+        offset=9000,
     )
 
 

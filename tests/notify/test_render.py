@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal as D
 
@@ -209,6 +210,22 @@ SAMPLES: list[ev.Event] = [
         price=D("143250000"),
         strategy="ma_cross",
         reason="fast crossed slow",
+    ),
+    ev.ReplayFinished(
+        at=AT,
+        markets=("KRW-BTC",),
+        first=AT,
+        last=AT + timedelta(days=9),
+        trades=40,
+        wins=10,
+        win_rate_pct=25.0,
+        start_krw=D(10_000_000),
+        end_krw=D(9_947_000),
+        return_pct=-0.53,
+        max_drawdown_pct=0.61,
+        fees_krw=D(8000),
+        buy_and_hold_pct=-11.59,
+        exits=(("stop", 30), ("signal", 10)),
     ),
 ]
 BADGES = {"ko": ("[모의]", "[실거래]"), "en": ("[PAPER]", "[LIVE]")}
@@ -446,3 +463,26 @@ def test_a_protection_push_names_the_protection_and_what_it_locks(lang: str) -> 
     assert "2025-06-19 16:10" in on.plain_text()
     assert label[1] in off.title
     assert off.severity is Severity.INFO
+
+
+@pytest.mark.parametrize(
+    ("lang", "lost", "hold", "exits"),
+    [
+        ("en", "The bot lost 0.53% (-53,000 KRW)", "same data lost 11.59%", "stop 30, strategy"),
+        ("ko", "봇은 0.53% (-53,000원) 잃었습니다", "11.59% 잃었습니다", "손절 30, 전략 신호 10"),
+    ],
+)
+def test_replay_summary_says_a_loss_plainly(lang: str, lost: str, hold: str, exits: str) -> None:
+    event = next(e for e in SAMPLES if isinstance(e, ev.ReplayFinished))
+    reply = renderer(lang).render(event)
+    assert reply is not None
+    text = reply.plain_text()
+    assert lost in text
+    assert hold in text
+    assert exits in text
+    assert reply.severity is Severity.WARNING
+    assert isinstance(event, ev.ReplayFinished)
+    gain = renderer(lang).render(dataclasses.replace(event, end_krw=D(10_100_000)))
+    assert gain is not None
+    assert gain.severity is Severity.INFO
+    assert ("made" if lang == "en" else "벌었습니다") in gain.plain_text()

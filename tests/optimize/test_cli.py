@@ -224,3 +224,29 @@ def test_a_strategy_that_always_fails_stops_the_run_early(
     )
     assert "ZeroDivisionError: no luck" in err
     assert err.count("\n") == 1  # no per-trial tracebacks
+
+
+def test_a_risk_setting_is_searched_and_applied(
+    off_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "risk"
+    extra = ["--space", "risk.atr_stop_mult=0.5..3", "--param", "risk.atr_period=10"]
+    code = main(_args(off_config, *extra, "--out", str(out)))
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "/set risk.atr_stop_mult " in text
+    assert "/set risk.atr_period 10" in text
+    cfg = load_config(out / "best.toml", environ={}, dotenv=_empty_env(tmp_path))
+    assert 0.5 <= cfg.risk.atr_stop_mult <= 3  # the [risk] table is a valid config
+    assert cfg.risk.atr_period == 10
+    summary = json.loads((out / "result.json").read_text())
+    assert set(summary["best_risk"]) == {"atr_stop_mult", "atr_period"}
+
+
+def test_a_risk_range_outside_the_model_is_refused(
+    off_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(_args(off_config, "--space", "risk.atr_stop_mult=1..25"))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "risk.atr_stop_mult=1..25 is outside the setting's bounds 0..20" in err

@@ -227,7 +227,12 @@ def test_params_schema() -> None:
     ]
     by_name = {spec.name: spec for spec in params_schema(VolatilityBreakout)}
     assert by_name["k"] == ParamSpec(
-        "k", "float", 0.5, 0.1, 1.0, "fraction of the previous bar's range"
+        "k",
+        "float",
+        0.5,
+        0.1,
+        1.0,
+        "fraction of the previous range: the day's (cross), the bar's (close/high)",
     )
     assert by_name["exit_below_open"].type == "bool"
 

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.strategies.conftest import DATA
+from trading.backtest import load_frame
 from trading.strategies import (
     CandleFrame,
     MaCross,
@@ -93,7 +95,7 @@ BREAKOUT_DAYS = [
 def test_volatility_breakout(
     changes: dict[str, Any], entries: list[int], exits: list[int]
 ) -> None:
-    strategy = VolatilityBreakout(VolatilityBreakoutParams(**changes))
+    strategy = VolatilityBreakout(VolatilityBreakoutParams(**{"trigger": "close", **changes}))
     signals = safe_signals(strategy, ohlc(BREAKOUT_DAYS))
     assert where(signals.entry) == entries
     assert where(signals.exit) == exits
@@ -115,9 +117,10 @@ STRATEGIES: list[Strategy[Any]] = [
     MaCross(MaCrossParams(fast=5, slow=50, kind="ema")),
     Momentum(),
     Momentum(MomentumParams(lookback=5, entry_pct=0.3, exit_pct=-0.2)),
-    VolatilityBreakout(),
+    VolatilityBreakout(VolatilityBreakoutParams(trigger="close")),
     VolatilityBreakout(VolatilityBreakoutParams(trigger="high", hold_bars=5, ma_bars=20)),
 ]
+CROSS = [VolatilityBreakout(), VolatilityBreakout(VolatilityBreakoutParams(k=0.3, ma_bars=2))]
 
 
 @pytest.fixture(params=STRATEGIES, ids=repr)
@@ -139,7 +142,7 @@ def test_real_data_signals_have_the_frame_shape(strategy: Strategy[Any], btc: Ca
 def test_no_look_ahead(strategy: Strategy[Any], btc: CandleFrame) -> None:
     """Signals on the history up to bar i equal the full run truncated at i."""
     full = safe_signals(strategy, btc)
-    for i in (1, 2, strategy.warmup(), 97, 1000, 1733, len(btc) - 1):
+    for i in (1, 2, strategy.warmup_for(60), 97, 1000, 1733, len(btc) - 1):
         part = safe_signals(strategy, btc[:i])
         assert np.array_equal(part.entry, full.entry[:i]), i
         assert np.array_equal(part.exit, full.exit[:i]), i
@@ -148,7 +151,7 @@ def test_no_look_ahead(strategy: Strategy[Any], btc: CandleFrame) -> None:
 def test_live_window_matches_backtest(strategy: Strategy[Any], btc: CandleFrame) -> None:
     """Live decides on the last bar of a ``warmup()``-bar window: the same as the backtest."""
     full = safe_signals(strategy, btc)
-    window = strategy.warmup()
+    window = strategy.warmup_for(60)
     for i in range(window - 1, len(btc), 7):
         live = safe_signals(strategy, btc[i + 1 - window : i + 1])
         assert live.entry[-1] == full.entry[i], i
@@ -179,8 +182,71 @@ def test_parameter_bounds(name: str, params: dict[str, object], message: str) ->
     assert message in str(info.value)
 
 
+def test_cross_targets_the_day_open_plus_k_previous_ranges_and_exits_each_day() -> None:
+    """trigger="cross" on day candles: the level of day i is open[i] + k x range[i-1], and
+    every day's candle is the last of its day (sell at the next day's open)."""
+    signals = safe_signals(VolatilityBreakout(), ohlc(BREAKOUT_DAYS))
+    assert signals.entry_trigger is not None
+    assert np.isnan(signals.entry_trigger[0])  # no previous day
+    assert signals.entry_trigger[1:].tolist() == [110.0, 120.0, 113.5, 112.0]
+    assert not signals.entry.any()
+    assert signals.exit.all()
+
+
+def test_cross_on_hourly_candles_reads_whole_utc_days_and_buys_once_a_day() -> None:
+    hours = []
+    for day, (o, h, lo, c) in enumerate(BREAKOUT_DAYS):
+        del day
+        # the day's open first, its high at 06:00, its low at 12:00, its close last
+        path = [o] * 6 + [h] + [o] * 5 + [lo] + [c] * 11
+        hours += [(p, p, p, p) for p in path]
+    rows = np.array(hours)
+    frame = CandleFrame(
+        np.arange(len(rows), dtype=np.int64) * 3600,
+        rows[:, 0],
+        rows[:, 1],
+        rows[:, 2],
+        rows[:, 3],
+        np.ones(len(rows)),
+    )
+    signals = safe_signals(VolatilityBreakout(), frame)
+    assert signals.entry_trigger is not None
+    levels = signals.entry_trigger.reshape(5, 24)
+    assert np.isnan(levels[0]).all()
+    # day 1: 110 until the 06:00 candle reaches 115; not armed after it
+    assert levels[1, :7].tolist() == [110.0] * 7
+    assert np.isnan(levels[1, 7:]).all()
+    assert levels[2].tolist() == [120.0] * 24  # never reached
+    assert where(signals.exit) == [24 * d + 23 for d in range(5)]
+
+
+@pytest.mark.parametrize("strategy", CROSS, ids=repr)
+def test_cross_trigger_uses_earlier_candles_and_its_own_open_only(strategy: Strategy[Any]) -> None:
+    """The engine arms candle i's level from the closed candles and candle i's open (its
+    high, low and close are not known yet): the same value as the full run's."""
+    btc = load_frame(DATA)[:14_000]  # nine and a half contiguous days of minutes
+    full = safe_signals(strategy, btc).entry_trigger
+    assert full is not None
+    assert np.isfinite(full).any()
+    window = strategy.warmup_for(60)
+    for i in range(window - 1, len(btc), 97):
+        part = btc[i + 1 - window : i + 1]
+        o = part.open.copy()
+        high, low, close = part.high.copy(), part.low.copy(), part.close.copy()
+        high[-1] = low[-1] = close[-1] = o[-1]
+        forming = CandleFrame(part.start, o, high, low, close, part.volume)
+        live = safe_signals(strategy, forming).entry_trigger
+        assert live is not None
+        assert np.array_equal(live[-1:], full[i : i + 1], equal_nan=True), i
+
+
 def test_warmup() -> None:
     assert MaCross().warmup() == 31
     assert MaCross(MaCrossParams(fast=5, slow=50, kind="ema")).warmup() == 251
     assert Momentum().warmup() == 22
-    assert VolatilityBreakout(VolatilityBreakoutParams(ma_bars=20, hold_bars=3)).warmup() == 23
+    close = VolatilityBreakoutParams(trigger="close", ma_bars=20, hold_bars=3)
+    assert VolatilityBreakout(close).warmup() == 23
+    assert VolatilityBreakout(close).warmup_for(60) == 23
+    assert VolatilityBreakout().warmup() == 2  # today and the previous day
+    assert VolatilityBreakout().warmup_for(3600) == 48
+    assert VolatilityBreakout(VolatilityBreakoutParams(ma_bars=5)).warmup_for(3600) == 144

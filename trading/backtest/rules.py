@@ -20,6 +20,13 @@ _ONE = Decimal(1)
 
 def reentry_delay(rules: PositionRules, reason: ExitReason) -> int:
     """Bars after the exit candle until a signal may enter again (0 = the exit candle itself)."""
+    return after_exit(rules, reason, intrabar=False)
+
+
+def after_exit(rules: PositionRules, reason: ExitReason, *, intrabar: bool) -> int:
+    """``reentry_delay`` for a candle-close signal, or for an intra-candle trigger
+    (``intrabar``): candles after the exit candle until it may buy (0: in the exit candle,
+    after the exit, for a trigger; the candle's own close, for a signal)."""
     position = Position("KRW-X")
     for trigger in (
         tr.EntrySubmitted("entry"),
@@ -31,10 +38,14 @@ def reentry_delay(rules: PositionRules, reason: ExitReason) -> int:
     ):
         position, _ = apply(position, trigger, rules)
     step = timedelta(seconds=rules.timeframe_s)
+    if intrabar and can_enter(position, _T0, rules, intrabar=True)[0]:
+        return 0
     limit = max(rules.cooldown_candles, rules.stop_cooldown_candles) + 3
     for bars in range(limit):
         bar = _T0 + bars * step
         position, _ = apply(position, tr.BarClosed(bar), rules)
-        if can_enter(position, bar, rules)[0]:
+        if intrabar and can_enter(position, bar + step, rules, intrabar=True)[0]:
+            return bars + 1  # the trigger of the candle after this one
+        if not intrabar and can_enter(position, bar, rules)[0]:
             return bars
     raise AssertionError(f"no re-entry within {limit} candles after a {reason} exit")

@@ -32,6 +32,7 @@ from trading.backtest.result import BacktestResult, BuyAndHold, ExitKind, Trade
 from trading.backtest.rules import reentry_delay
 from trading.backtest.spec import BacktestSpec
 from trading.backtest.stops import FRACTIONS, StopScanner, dec, print_time
+from trading.backtest.triggers import TriggerFill, print_price, trigger_plan
 from trading.domain import Bar
 from trading.paper.fill_model import budget_volume, fill_amounts, slipped_price
 from trading.positions import ExitReason, PositionRules
@@ -75,6 +76,7 @@ class _Open:
     exit_print: int
     exit_price: float
     exit_kind: ExitKind
+    judge_from: int = 1  # the first print of the entry candle the stop judges
 
 
 class _Market:
@@ -86,7 +88,7 @@ class _Market:
         signals = safe_signals(spec.strategy, frame)
         # no signal before the history is warm; the last candle never closes in a replay,
         # so its signal is never seen
-        warm = max(spec.strategy.warmup(), spec.limits.atr_period + 1) - 1
+        warm = max(spec.strategy.warmup_for(spec.timeframe_s), spec.limits.atr_period + 1) - 1
         self.first = 0  # the first candle that counts (``spec.trade_from``)
         if spec.trade_from is not None:
             tf, start0 = spec.timeframe_s, int(frame.start[0])
@@ -97,6 +99,11 @@ class _Market:
         exits = np.flatnonzero(signals.exit[acted]) + warm
         self.exits: list[int] = exits.tolist()
         self.exit_closes = frame.close[exits]  # the close of each exit-signal candle
+        # intra-candle entries (an entry_trigger level): candle i's level fires inside candle
+        # i, the last candle's too (its prints are replayed)
+        self.trigger = trigger_plan(
+            name, frame, signals.entry_trigger, warm, spec.rules, position_rules(spec)
+        )
         self.allowed_from = 0  # first signal candle that may enter (cooldown, no re-entry)
         self.position: _Open | None = None
         self.trades: list[tuple[_Open, Decimal, Decimal, Decimal]] = []  # open, price, funds, fee
@@ -202,12 +209,7 @@ class _Backtest:
         self.change_market: list[int] = []
         self.change_bar: list[int] = []
         self.change_cash: list[float] = []  # float(cash): the equity curve is float
-        rules = PositionRules(
-            self.tf,
-            spec.cooldown_candles,
-            spec.stop_cooldown_candles,
-            same_candle_reentry=spec.same_candle_reentry,
-        )
+        rules = position_rules(spec)
         self.delay = {r: reentry_delay(rules, r) for r in ExitReason}
         self.quiet_gate = (
             spec.limits.daily_loss_limit_krw == 0 and spec.limits.max_drawdown_pct == 0
@@ -263,6 +265,12 @@ class _Backtest:
                 self._try_entry(m, bar)
 
     def _queue_entry(self, m: _Market, after: int) -> None:
+        if m.trigger is not None:  # the next trigger candle, at the print it buys at
+            fill = m.trigger.next(after)
+            if fill is not None:
+                at = m.start0 * 1_000_000 + fill.bar * self.tf_us + self.print_us[fill.print_index]
+                heapq.heappush(self.heap, (at, m.index, _ENTRY, fill.bar))
+            return
         bar = m.next_entry(after)
         if bar is not None:
             at = m.start0 * 1_000_000 + (bar + 1) * self.tf_us
@@ -271,21 +279,29 @@ class _Backtest:
     # -- entries -------------------------------------------------------------------------------
 
     def _try_entry(self, m: _Market, bar: int) -> None:
-        """Engine.enter for the signal on candle ``bar``, at the next candle's open print."""
+        """Engine.enter for the signal on candle ``bar``, at the next candle's open print;
+        with an entry trigger, ``Engine.enter_on_trigger`` at its print in candle ``bar``."""
         fill_bar = bar + 1
+        trigger = m.trigger.pending if m.trigger is not None else None
         if self.volatility_on:
-            self._feed_gate(m, bar)
+            self._feed_gate(m, bar if trigger is None else bar - 1)
         if self.quiet_gate and (self.open_count >= self.max_open or self.cash < self.need_krw):
             # the gate would deny it (max_positions or balance, if nothing before them),
             # and with the loss and drawdown halts off, asking it changes no state
-            self._queue_entry(m, fill_bar)
+            self._queue_entry(m, bar + 1)
             return
         frame = m.frame
         at_s = m.start0 + fill_bar * self.tf
         now = datetime.fromtimestamp(at_s, UTC)
         # the open print is the last price when the bar closes
-        open_f = float(frame.open[fill_bar])
-        equity = self.cash + self._holdings(m, at_s) if self.open_count else self.cash
+        open_f = float(frame.open[fill_bar]) if trigger is None else trigger.price
+        if trigger is not None:
+            fill_bar, now = bar, print_time(int(frame.start[bar]), self.tf, trigger.print_index)
+            equity = (
+                self.cash + self._trigger_holdings(m, trigger) if self.open_count else self.cash
+            )
+        else:
+            equity = self.cash + self._holdings(m, at_s) if self.open_count else self.cash
         if self.spec.slippage_check:
             last = dec(open_f)
             # no order book in a replay: the engine estimates a buy at the last price
@@ -301,14 +317,24 @@ class _Backtest:
         )
         request = EntryRequest(
             market=m.name,
-            signal_price=dec(frame.close[bar]),
+            signal_price=dec(frame.close[bar]) if trigger is None else trigger.level,
             krw=self.size,
             bar_time=now,
             strategy=self.strategy_name,
         )
         decision = self.gate.check_entry(request, ctx)
         if not (decision.ok and self._buy(m, fill_bar, now, open_f, cast(Approved, decision))):
-            self._queue_entry(m, fill_bar)
+            self._queue_entry(m, bar + 1)  # a trigger fires once per candle
+
+    def _trigger_holdings(self, me: _Market, fill: TriggerFill) -> Decimal:
+        """``_holdings`` at a trigger's print inside a candle: each market's last print."""
+        at_us = me.start0 * 1_000_000 + fill.bar * self.tf_us + self.print_us[fill.print_index]
+        total = ZERO
+        for m in self.holding:
+            if m.position is not None and m is not me:
+                price = print_price(m.frame, m.start0, self.tf, at_us, m.index < me.index)
+                total += m.position.volume * dec(price)
+        return total
 
     def _buy(self, m: _Market, bar: int, now: datetime, last: float, decision: Approved) -> bool:
         """The paper exchange's market buy (a KRW budget) or IOC limit buy at the print
@@ -336,6 +362,8 @@ class _Backtest:
         self.change_bar.append(bar)
         self.change_cash.append(float(self.cash))
         position = _Open(bar, now, price, volume, funds, fee, m.n, 0, m.last_close, "end")
+        if m.trigger is not None and m.trigger.pending is not None:
+            position.judge_from = m.trigger.pending.judge_from
         self._plan_exit(m, position)
         m.position = position
         insort(self.holding, m, key=_index)
@@ -396,12 +424,11 @@ class _Backtest:
         the entry (print 0: the close of the candle before, as the engine asks it)."""
         if not self.holding_us:
             return None
-        tf_us = self.tf_us
-        due_us = (m.start0 + p.entry_bar * self.tf) * 1_000_000 + self.holding_us
-        bar = (due_us - m.start0 * 1_000_000) // tf_us
+        due = p.entry_at + timedelta(microseconds=self.holding_us)  # the fill's print time
+        first = datetime.fromtimestamp(m.start0, UTC)
+        bar = (due - first) // timedelta(seconds=self.tf)
         if bar >= m.n:
             return None
-        due = p.entry_at + timedelta(microseconds=self.holding_us)
         start = m.start0 + bar * self.tf
         for index in range(4):
             if print_time(start, self.tf, index) >= due:
@@ -432,7 +459,7 @@ class _Backtest:
         )
         if last < p.entry_bar:
             return False
-        hit = m.scanner.scan(stop, p.entry_bar, last, time_bar)
+        hit = m.scanner.scan(stop, p.entry_bar, last, time_bar, first_print=p.judge_from)
         if hit is None:
             return False
         p.exit_bar, p.exit_print, p.exit_price = hit.bar, hit.print_index, hit.price
@@ -491,6 +518,8 @@ class _Backtest:
         m.position = None
         self.holding.remove(m)
         m.allowed_from = p.exit_bar + self.exit_delay[p.exit_kind]
+        if m.trigger is not None:
+            m.allowed_from = m.trigger.exited(p.exit_bar, p.exit_print, _REASONS[p.exit_kind])
         self._queue_entry(m, m.allowed_from)
 
     # -- the result ----------------------------------------------------------------------------
@@ -642,6 +671,15 @@ class _Backtest:
             return_pct=float(pnl) / float(p.funds + p.fee) * 100.0,
             exit_reason=p.exit_kind,
         )
+
+
+def position_rules(spec: BacktestSpec) -> PositionRules:
+    return PositionRules(
+        spec.timeframe_s,
+        spec.cooldown_candles,
+        spec.stop_cooldown_candles,
+        same_candle_reentry=spec.same_candle_reentry,
+    )
 
 
 def run_backtest(spec: BacktestSpec, data: Mapping[str, CandleFrame]) -> BacktestResult:

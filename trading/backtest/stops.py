@@ -170,14 +170,14 @@ class StopScanner:
         last: int,
         time_bar: int | None = None,
         *,
-        skip_open: bool = True,
+        first_print: int = 1,
     ) -> StopHit | None:
         """The first hit in candles ``entry..last`` (entry = the candle whose open filled the
-        buy; ``last`` = the exit-signal candle or the last one). ``stop`` is advanced in place.
+        buy, or whose print ``first_print - 1`` did (an entry trigger); ``last`` = the
+        exit-signal candle or the last one). ``stop`` is advanced in place.
 
         ``time_bar``: the candle (within the span) in which the holding time runs out at a
         print after its open; it is judged print by print like a possible hit.
-        ``skip_open``: the first candle's open print filled the buy and is not judged.
         """
         f = self.frame
         if stop.trail is None and stop.atr_pending:
@@ -185,7 +185,7 @@ class StopScanner:
             # candle until the ATR stop has taken over (at most ``period`` candles)
             k = entry
             while k <= last and stop.atr_pending:
-                hit = self._prints(stop, k, skip_open=skip_open and k == entry)
+                hit = self._prints(stop, k, first=first_print if k == entry else 0)
                 if hit is not None:
                     return hit
                 if k + 1 < len(f):
@@ -193,7 +193,7 @@ class StopScanner:
                 k += 1
             if k > last:
                 return None
-            return self.scan(stop, k, last, time_bar, skip_open=False)
+            return self.scan(stop, k, last, time_bar, first_print=0)
         span = slice(entry, last + 1)
         lows, highs = f.low[span], f.high[span]
         count = last - entry + 1
@@ -236,7 +236,7 @@ class StopScanner:
         for j in interesting.tolist():
             k = entry + j
             if maybe[j]:
-                hit = self._prints(stop, k, skip_open=skip_open and k == entry)
+                hit = self._prints(stop, k, first=first_print if k == entry else 0)
                 if hit is not None:
                     return hit
             if raise_at[j]:
@@ -316,19 +316,30 @@ class StopScanner:
             return high - one
         return np.minimum(high * (1 - share), high - one)
 
-    def _prints(self, stop: TrailingStop, k: int, *, skip_open: bool) -> StopHit | None:
+    def _prints(self, stop: TrailingStop, k: int, *, first: int) -> StopHit | None:
         f = self.frame
-        o, h, lo, c = float(f.open[k]), float(f.high[k]), float(f.low[k]), float(f.close[k])
-        path = (o, lo, h, c) if c >= o else (o, h, lo, c)
+        path = print_path(f, k)
         timed = stop.roi_pct or stop.deadline is not None
         start = int(f.start[k])
-        for index in range(1 if skip_open else 0, 4):
+        for index in range(first, 4):
             price = path[index]
             at = print_time(start, self.timeframe_s, index) if timed else None
             hit = stop.should_exit(dec(price), at)
             if hit is not None:
                 return StopHit(k, index, price, hit.kind)
         return None
+
+
+def print_path(frame: CandleFrame, k: int) -> tuple[float, float, float, float]:
+    """The four replay prints of candle ``k``: open, nearer extreme, other extreme, close
+    (a rising candle dips first, a falling one spikes first; ``replay.candle_prints``)."""
+    o, h, lo, c = (
+        float(frame.open[k]),
+        float(frame.high[k]),
+        float(frame.low[k]),
+        float(frame.close[k]),
+    )
+    return (o, lo, h, c) if c >= o else (o, h, lo, c)
 
 
 def print_time(start: int, timeframe_s: int, index: int) -> datetime:

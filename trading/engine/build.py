@@ -18,6 +18,7 @@ from trading.events import Event, EventSink
 from trading.exchange import Exchange
 from trading.marketdata import MarketData
 from trading.marketdata.backfill import CandleSource
+from trading.marketdata.candles import DEFAULT_HISTORY
 from trading.orders import OrderManager
 from trading.orders.refusals import REFUSALS_PER_HOUR, RefusalGuard
 from trading.paper import PaperExchange
@@ -115,7 +116,14 @@ async def assemble(
         ),
         positions=positions,
         gate=RiskGate(limits, rules=exchange.rules, sink=sink),
-        market_data=MarketData(spec.markets, spec.timeframe, sink=sink, client=candles),
+        market_data=MarketData(
+            spec.markets,
+            spec.timeframe,
+            sink=sink,
+            client=candles,
+            # a day-based strategy on short candles needs more than the default history
+            history=max(DEFAULT_HISTORY, strategy.warmup_for(timeframe_seconds(spec.timeframe))),
+        ),
         sink=sink,
         circuit=circuit,
         memory=RiskMemoryKeeper(store),

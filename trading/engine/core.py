@@ -27,6 +27,7 @@ from trading.engine.account import AccountView
 from trading.engine.exits import ExitPlan, plan_exit
 from trading.engine.holdings import Holdings
 from trading.engine.memory import RiskMemoryKeeper
+from trading.engine.triggers import EntryTriggers
 from trading.errors import InsufficientFunds, OrderOutcomeUnknown, UpbitError
 from trading.events import (
     Event,
@@ -48,6 +49,7 @@ from trading.risk.limits import RiskLimits
 from trading.risk.memory import ClosedTrade
 from trading.risk.stops import TrailingStop, exits_on, signal_counts, stop_on, trail_of
 from trading.strategies import CandleFrame, Strategy, safe_signals
+from trading.timeframes import timeframe_seconds
 from trading.upbit.circuit import CircuitBreaker, CircuitState
 from trading.upbit.market_rules import VOLUME_STEP
 from trading.upbit.order_submit import OrderIntent
@@ -96,9 +98,14 @@ class Engine:
         self.kill_switch = False
         self.now: datetime | None = None  # market time: the last print or candle end seen
         self.holdings = Holdings(self)
+        self.triggers = EntryTriggers(self)  # intra-candle entry levels (volatility breakout)
         #: called after orders of a market were suspended (the facade stores the pause)
         self.on_suspended: Callable[[str], Awaitable[None]] | None = None
         positions.on_closed = self._trade_closed  # the protections judge every round trip
+
+    def warmup_bars(self) -> int:
+        """Closed candles the strategy needs before its first signal, in this timeframe."""
+        return self.strategy.warmup_for(timeframe_seconds(self.config.timeframe))
 
     def market_time(self) -> datetime:
         """Now, as the market data says: replays and backtests run on their own clock."""
@@ -137,6 +144,7 @@ class Engine:
         for bar in self.market_data.on_print(print_):
             await self.on_bar(bar)
         await self._check_stop(print_.market, print_.price)
+        await self.triggers.on_print(print_)
 
     async def on_tick(self) -> None:
         """Close candles of quiet markets on time (live mode calls this every second)."""
@@ -157,7 +165,7 @@ class Engine:
             return  # worth less than the minimum order: dust now, no position
         if position.state is S.LONG and await self._trail(market, bar, history):
             return
-        warmup = self.strategy.warmup()
+        warmup = self.warmup_bars()
         # no signal before the strategy is warm, nor before the ATR a stop needs exists
         if len(history) < max(warmup, self.limits.atr_period + 1):
             return
@@ -169,14 +177,14 @@ class Engine:
             and signal_counts(self.limits, position.avg_entry_price, bar.close)
         ):
             reason = signals.exit_reason or "exit signal"
-            self._signal(market, "exit", bar.close, reason)
+            self.signal_raised(market, "exit", bar.close, reason)
             await self.exit(market, ExitReason.SIGNAL, reason)
         elif signals.entry[-1] and position.state is S.FLAT and market in self.config.markets:
             reason = signals.entry_reason or "entry signal"
-            self._signal(market, "enter", bar.close, reason)
+            self.signal_raised(market, "enter", bar.close, reason)
             await self.enter(market, bar, reason)
 
-    def _signal(self, market: str, action: str, price: Decimal, reason: str) -> None:
+    def signal_raised(self, market: str, action: str, price: Decimal, reason: str) -> None:
         self._sink(
             SignalRaised(
                 market=market,
@@ -342,10 +350,22 @@ class Engine:
         if not allowed:
             log.info("%s: entry skipped (%s)", market, why)
             return False
-        decision = await self._approve(market, bar, self.limits.position_size_krw, None)
+        size = self.limits.position_size_krw
+        decision = await self._approve(market, bar.close, bar.end, size, None)
         if not isinstance(decision, Approved):
             return False
-        return await self._place(market, self.limits.position_size_krw, decision, reason)
+        return await self._place(market, size, decision, reason)
+
+    async def enter_on_trigger(
+        self, market: str, level: Decimal, at: datetime, reason: str
+    ) -> bool:
+        """An entry trigger reached at ``at`` (``EntryTriggers`` checked the position): the
+        configured size through the risk gate, the level as the signal price."""
+        size = self.limits.position_size_krw
+        decision = await self._approve(market, level, at, size, None)
+        if not isinstance(decision, Approved):
+            return False
+        return await self._place(market, size, decision, reason)
 
     async def enter_now(
         self, market: str, krw: Decimal, reason: str, *, cap: Decimal | None = None
@@ -369,7 +389,7 @@ class Engine:
                 code="cooldown" if position.state is S.COOLDOWN else "position_busy",
                 values=(("market", market), ("state", position.state.value)),
             )
-        decision = await self._approve(market, bar, krw, cap)
+        decision = await self._approve(market, bar.close, bar.end, krw, cap)
         if isinstance(decision, Approved) and not await self._place(market, krw, decision, reason):
             return Denied(
                 "order",
@@ -379,7 +399,11 @@ class Engine:
             )
         return decision
 
-    async def _approve(self, market: str, bar: Bar, krw: Decimal, cap: Decimal | None) -> Decision:
+    async def _approve(
+        self, market: str, price: Decimal, at: datetime, krw: Decimal, cap: Decimal | None
+    ) -> Decision:
+        """The risk gate's answer for a buy of ``krw`` signalled at ``price``, at time ``at``
+        (a candle's close and end, or a trigger's level and print)."""
         if self.circuit is not None and self.circuit.state is not CircuitState.CLOSED:
             denied = Denied(
                 "circuit",
@@ -393,15 +417,15 @@ class Engine:
                     code=denied.code,
                     market=market,
                     reason=denied.reason,
-                    at=bar.end,
+                    at=at,
                 )
             )
             return denied
         request = EntryRequest(
             market=market,
-            signal_price=bar.close,
+            signal_price=price,
             krw=krw,
-            bar_time=bar.end,
+            bar_time=at,
             strategy=self.strategy.name,
             max_krw=cap,
         )

@@ -6,6 +6,10 @@ fill is applied before the engine looks at the next price, however many prints a
 has queued, and a replay gives the same decisions as live trading. No producer ever waits (the
 paper exchange's callbacks are synchronous). Both lanes are unbounded on purpose: a fill must
 never be dropped; their depth is a metric.
+
+In paper mode a print that jumps over an armed entry trigger inside its candle is preceded
+by a print at the trigger's level (``_at_trigger``), so the paper buy fills at the level, as
+the backtester fills it (``trading.engine.triggers``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from decimal import Decimal
 from typing import Any
 
 from trading.domain import TradePrint
@@ -131,6 +136,7 @@ class EngineLoop:
             return
         if isinstance(item, TradePrint):
             if self.paper is not None:
+                item = self._at_trigger(item)
                 await self.paper.on_trade(item)
             await engine.on_print(item)
         elif item is _TICK:
@@ -145,6 +151,18 @@ class EngineLoop:
             await engine.orders.on_my_order(item)
         else:
             raise TypeError(f"unexpected inbox item {item!r}")
+
+    def _at_trigger(self, print_: TradePrint) -> TradePrint:
+        """Paper: a print that jumps over an armed entry level (a replay's candle goes from
+        its low to its high in one print) is preceded by a print at the level, with no
+        volume, so the paper buy fills there, as the backtester fills it. The print itself
+        goes back to the front of the market lane: the buy's fill lands before it."""
+        level = self.engine.triggers.crossing(print_)
+        if level is None:
+            return print_
+        self._market.appendleft(print_)
+        self._idle.clear()
+        return TradePrint(print_.market, level, Decimal(0), print_.at, "BID")
 
 
 def paper_fill_report(fill: PaperFill) -> FillReport:

@@ -69,7 +69,8 @@ def table(result: OptimizeResult) -> list[str]:
     other, so a collapse out-of-sample (overfitting) is seen at a glance."""
     lines = [f"objective: {result.objective.describe()}"]
     for fold in result.folds:
-        params = ", ".join(f"{k}={v}" for k, v in fold.best_params.items())
+        chosen = fold.best_params | {f"risk.{k}": v for k, v in fold.best_risk.items()}
+        params = ", ".join(f"{k}={v}" for k, v in chosen.items())
         label = f"fold {fold.fold.index + 1}" if len(result.folds) > 1 else "best"
         t = fold.trials
         lines.append(
@@ -103,6 +104,7 @@ def as_json(result: OptimizeResult) -> dict[str, object]:
         "trials_run": result.trials_run,
         "elapsed_s": round(result.elapsed_s, 3),
         "best_params": result.best_params,
+        "best_risk": result.best_risk,
         "folds": [
             {
                 "fold": fold.fold.index + 1,
@@ -117,6 +119,7 @@ def as_json(result: OptimizeResult) -> dict[str, object]:
                     "bars": fold.fold.test_bars,
                 },
                 "best_params": fold.best_params,
+                "best_risk": fold.best_risk,
                 "best_score": _finite(fold.best_score),
                 "in_sample": {"score": _finite(fold.in_score), **_clean(fold.in_sample)},
                 "out_of_sample": {"score": _finite(fold.out_score), **_clean(fold.out_of_sample)},

@@ -16,7 +16,7 @@ import multiprocessing
 import queue
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from optuna.trial import TrialState
 from trading.optimize.errors import OptimizeError, OptimizeInputError
 from trading.optimize.folds import Fold, make_folds
 from trading.optimize.objective import Objective
+from trading.optimize.risk_space import RISK_PREFIX, split_values
 from trading.optimize.space import SearchSpace
 from trading.optimize.storage import prepare_study, storage_at
 from trading.optimize.worker import (
@@ -82,7 +83,11 @@ class TrialCounts:
 
 @dataclass(frozen=True, slots=True)
 class FoldResult:
-    """One fold: its windows (epoch seconds, half-open), best parameters and both results."""
+    """One fold: its windows (epoch seconds, half-open), best parameters and both results.
+
+    ``best_params`` are the strategy's; ``best_risk`` the searched or fixed risk settings
+    (bare names, e.g. ``atr_stop_mult``), empty when the space has none.
+    """
 
     fold: Fold
     train: tuple[int, int]
@@ -94,6 +99,7 @@ class FoldResult:
     in_score: float
     out_score: float
     trials: TrialCounts
+    best_risk: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +115,11 @@ class OptimizeResult:
     def best_params(self) -> dict[str, object]:
         """The last fold's choice: fitted on the most recent in-sample data."""
         return self.folds[-1].best_params
+
+    @property
+    def best_risk(self) -> dict[str, object]:
+        """The last fold's risk settings (bare names), empty when none were searched."""
+        return self.folds[-1].best_risk
 
 
 def study_names(study: str, folds: int) -> tuple[str, ...]:
@@ -233,9 +244,11 @@ def _verdict(
 ) -> FoldResult:
     """The fold's best trial, backtested again in-sample and then out-of-sample."""
     best = _best(study, name)
-    params = parse_params(cls.Params, {**settings.space.fixed, **best.params}).model_dump()
-    in_sample = evaluate(plan, cls, params, window(plan.frames, bounds[0], bounds[1]))
-    out_sample = evaluate_after_warm_up(plan, cls, params, bounds[2], bounds[3])
+    chosen, risk = split_values({**settings.space.fixed, **best.params})
+    params = parse_params(cls.Params, chosen).model_dump()
+    values = params | {RISK_PREFIX + key: value for key, value in risk.items()}
+    in_sample = evaluate(plan, cls, values, window(plan.frames, bounds[0], bounds[1]))
+    out_sample = evaluate_after_warm_up(plan, cls, values, bounds[2], bounds[3])
     return FoldResult(
         fold=fold,
         train=(bounds[0], bounds[1]),
@@ -247,6 +260,7 @@ def _verdict(
         in_score=settings.objective.score(in_sample),
         out_score=settings.objective.score(out_sample),
         trials=_counts(study),
+        best_risk=risk,
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from trading.optimize.errors import OptimizeInputError
+from trading.optimize.risk_space import is_risk, risk_dimension, risk_fixed
 from trading.strategies.base import Strategy, params_schema
 from trading.strategies.params import ParamSpec
 
@@ -187,9 +188,14 @@ def build_space(
     """The space for ``strategy_cls``: declared bounds, ``fixed`` values, ``narrow``\\ed ranges.
 
     Free-text ``str`` parameters (no ``Literal`` choices) cannot be searched: they keep their
-    default unless fixed. Raises ``OptimizeInputError`` with one line on any bad key or value.
+    default unless fixed. A ``risk.NAME`` key searches (``narrow``) or fixes a risk setting
+    instead, typed and bounded by ``RiskSettings`` (``trading.optimize.risk_space``); risk
+    settings not named keep the backtest's limits. Raises ``OptimizeInputError`` with one line
+    on any bad key or value.
     """
     fixed, narrow = dict(fixed or {}), dict(narrow or {})
+    risk_fixed_keys = {k: fixed.pop(k) for k in list(fixed) if is_risk(k)}
+    risk_narrow_keys = {k: narrow.pop(k) for k in list(narrow) if is_risk(k)}
     schema = {spec.name: spec for spec in params_schema(strategy_cls)}
     known = ", ".join(schema)
     for option, keys in (("--param", fixed), ("--space", narrow)):
@@ -198,7 +204,7 @@ def build_space(
                 raise OptimizeInputError(
                     f"{option} {key}: {strategy_cls.name} has no such parameter (known: {known})"
                 )
-    both = sorted(set(fixed) & set(narrow))
+    both = sorted(set(fixed) & set(narrow) | set(risk_fixed_keys) & set(risk_narrow_keys))
     if both:
         raise OptimizeInputError(f"{both[0]} is both fixed (--param) and searched (--space)")
     values: dict[str, Choice] = {}
@@ -210,6 +216,11 @@ def build_space(
         dim = _narrowed(spec, narrow[name]) if name in narrow else _declared_dimension(spec)
         if dim is not None:
             dimensions.append(dim)
+    for key, text in risk_fixed_keys.items():
+        values[key] = risk_fixed(key, text)
+    for key, text in risk_narrow_keys.items():
+        name, kind, low, high, choices = risk_dimension(key, text)
+        dimensions.append(Dimension(name, kind, low, high, choices))
     if not dimensions:
         raise OptimizeInputError(
             f"nothing to search: every {strategy_cls.name} parameter is fixed"

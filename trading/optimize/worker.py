@@ -26,6 +26,7 @@ from trading.backtest import BacktestSpec, run_backtest
 from trading.optimize.errors import OptimizeError
 from trading.optimize.folds import Fold
 from trading.optimize.objective import Objective
+from trading.optimize.risk_space import split_values, with_risk
 from trading.optimize.space import SearchSpace
 from trading.optimize.storage import storage_at
 from trading.strategies.base import CandleFrame, Strategy
@@ -115,9 +116,12 @@ def evaluate(
     values: Mapping[str, object],
     frames: Mapping[str, CandleFrame],
 ) -> dict[str, float]:
-    """Backtest ``values`` on ``frames``; raises ``ParamError`` for an invalid combination."""
-    params = parse_params(cls.Params, values)
-    spec = BacktestSpec(strategy=cls(params), **plan.spec)
+    """Backtest ``values`` (strategy parameters and ``risk.NAME`` settings) on ``frames``;
+    raises ``ParamError`` for an invalid combination."""
+    params, risk = split_values(values)
+    spec = BacktestSpec(
+        strategy=cls(parse_params(cls.Params, params)), **with_risk(plan.spec, risk)
+    )
     return flat_metrics(run_backtest(spec, frames).metrics)
 
 
@@ -127,9 +131,10 @@ def evaluate_after_warm_up(
     """Backtest ``[start, stop)`` with the strategy and ATR warmed up on the candles before
     ``start`` (which it never trades on): an out-of-sample window trades from its first bar,
     as a bot switched to these parameters at ``start`` would."""
-    strategy = cls(parse_params(cls.Params, values))
-    spec = BacktestSpec(strategy=strategy, trade_from=start, **plan.spec)
-    bars = max(strategy.warmup(), spec.limits.atr_period + 1)
+    params, risk = split_values(values)
+    strategy = cls(parse_params(cls.Params, params))
+    spec = BacktestSpec(strategy=strategy, trade_from=start, **with_risk(plan.spec, risk))
+    bars = max(strategy.warmup_for(spec.timeframe_s), spec.limits.atr_period + 1)
     frames = window(plan.frames, start - bars * spec.timeframe_s, stop)
     return flat_metrics(run_backtest(spec, frames).metrics)
 

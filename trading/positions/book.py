@@ -130,8 +130,10 @@ class PositionBook:
     def all(self) -> dict[str, Position]:
         return dict(self._positions)
 
-    def can_enter(self, market: str, bar_start: datetime) -> tuple[bool, str]:
-        return can_enter(self.get(market), bar_start, self.rules)
+    def can_enter(
+        self, market: str, bar_start: datetime, *, intrabar: bool = False
+    ) -> tuple[bool, str]:
+        return can_enter(self.get(market), bar_start, self.rules, intrabar=intrabar)
 
     async def apply(self, market: str, trigger: tr.Trigger) -> Position:
         """Apply, persist, remember, publish; raises ``PositionError`` and changes nothing

@@ -33,6 +33,8 @@ _ALL = tuple(PositionState)
 #: (state, trigger) -> the states the trigger may lead to; a missing row is illegal.
 TRANSITIONS: dict[tuple[PositionState, str], frozenset[PositionState]] = {
     (S.FLAT, "entry_submitted"): frozenset({S.ENTERING}),
+    # an intra-candle entry (a trigger) while no cooldown candle remains; ``can_enter`` says
+    (S.COOLDOWN, "entry_submitted"): frozenset({S.ENTERING}),
     # a partial fill stays entering; the order's end (complete or failed) decides
     (S.ENTERING, "entry_filled"): frozenset({S.ENTERING, S.LONG}),
     # cancelled or rejected: flat with no fill, long with what did fill
@@ -90,16 +92,29 @@ def apply(position: Position, trigger: tr.Trigger, rules: PositionRules) -> Resu
 
 
 def can_enter(
-    position: Position, bar_start: datetime, rules: PositionRules | None = None
+    position: Position,
+    bar_start: datetime,
+    rules: PositionRules | None = None,
+    *,
+    intrabar: bool = False,
 ) -> tuple[bool, str]:
     """Whether a new entry may be submitted for a signal on the candle ``bar_start``.
 
     The candle an exit filled in never re-enters, unless ``rules.same_candle_reentry``.
+
+    ``intrabar``: an entry trigger crossed during the candle ``bar_start`` (a level armed when
+    the candle opened, from earlier candles only). It may buy in the candle an exit filled in,
+    after that exit (the volatility breakout sells at the day's open and may buy the same day),
+    and from a cooldown with no candle left to wait: a cooldown of 0 candles ends at the exit.
     """
+    if intrabar and position.state is S.COOLDOWN and position.cooldown_remaining == 0:
+        return True, "ok"
     if position.state is S.COOLDOWN:
         return False, f"cooldown: {position.cooldown_remaining} candle(s) remain"
     if position.state is not S.FLAT:
         return False, f"position is {position.state.value}"
+    if intrabar:
+        return True, "ok"
     guard = rules is None or not rules.same_candle_reentry
     if guard and position.exit_bar is not None and bar_start <= position.exit_bar:
         return False, "no re-entry on the candle that exited"
@@ -110,6 +125,8 @@ def _handle(p: Position, t: tr.Trigger, rules: PositionRules) -> Result:
     match t:
         case tr.EntrySubmitted():
             _need_intent(p, t.intent_id)
+            if p.state is S.COOLDOWN and p.cooldown_remaining:
+                raise IllegalTransition(p.market, p.state, "entry_submitted")  # candles remain
             fresh = _fresh(p, S.ENTERING, intent_id=t.intent_id, exit_bar=p.exit_bar)
             return dataclasses.replace(
                 fresh, stop_price=t.stop_price, take_profit_price=t.take_profit_price

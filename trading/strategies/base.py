@@ -168,12 +168,19 @@ class Signals:
 
     Signals are levels, not orders: the engine enters on ``entry`` when flat and exits on
     ``exit`` when holding. ``safe_signals`` clears ``entry`` where ``exit`` is also set.
+
+    ``entry_trigger`` (optional, float64, NaN = none) is an intra-candle entry: a price level
+    at which to buy *during* bar i, on the first trade print at or above it (the level put
+    on the tick grid, rounded up). ``entry_trigger[i]`` may use the bars before i and the
+    open of bar i only: live, the engine arms it when bar i opens (``trading.engine.triggers``);
+    the backtester finds the crossing inside the candles (``trading.backtest.triggers``).
     """
 
     entry: NDArray[np.bool_]
     exit: NDArray[np.bool_]
     entry_reason: str = ""
     exit_reason: str = ""
+    entry_trigger: NDArray[np.float64] | None = None
 
 
 P = TypeVar("P", bound=BaseModel)
@@ -216,6 +223,13 @@ class Strategy(ABC, Generic[P]):
     def warmup(self) -> int:
         """Bars the frame needs, up to and including bar i, before ``signals()[i]`` is valid."""
 
+    def warmup_for(self, timeframe_s: int) -> int:
+        """``warmup()`` for candles of ``timeframe_s`` seconds: a strategy whose window is
+        counted in days (the volatility breakout's "previous day") needs more bars on
+        shorter candles. The engine and the backtester ask this one."""
+        del timeframe_s
+        return self.warmup()
+
     @abstractmethod
     def signals(self, frame: CandleFrame) -> Signals:
         """Entry/exit booleans of ``len(frame)``; bar i may use bars <= i only."""
@@ -257,7 +271,26 @@ def safe_signals(strategy: Strategy[Any], frame: CandleFrame) -> Signals:
     arrays["entry"] &= ~arrays["exit"]
     for array in arrays.values():
         array.flags.writeable = False
-    return Signals(arrays["entry"], arrays["exit"], result.entry_reason, result.exit_reason)
+    trigger = _checked_trigger(name, result.entry_trigger, len(frame))
+    return Signals(
+        arrays["entry"], arrays["exit"], result.entry_reason, result.exit_reason, trigger
+    )
+
+
+def _checked_trigger(name: str, trigger: object, length: int) -> NDArray[np.float64] | None:
+    """A read-only copy of ``entry_trigger`` (float64 of the frame's length), or None."""
+    if trigger is None:
+        return None
+    if not isinstance(trigger, np.ndarray) or trigger.dtype != np.float64:
+        got = trigger.dtype if isinstance(trigger, np.ndarray) else type(trigger).__name__
+        raise StrategyError(name, f"signals().entry_trigger must be a float64 array, got {got}")
+    if trigger.shape != (length,):
+        raise StrategyError(
+            name, f"signals().entry_trigger has shape {trigger.shape}, expected ({length},)"
+        )
+    out = trigger.copy()
+    out.flags.writeable = False
+    return out
 
 
 def params_schema(strategy_cls: type[Strategy[Any]]) -> list[ParamSpec]:
