@@ -6,18 +6,21 @@ every risk feature off (``--plain``) unless said otherwise. Prints the median of
 (at least 5 in-process) for:
 
 - ``run_backtest`` with the candles in memory: 1 market; 10 markets with
-  ``max_open_positions = 3``; 1 market with ATR stops on (``atr_stop_mult = 2``);
+  ``max_open_positions = 3``; 1 market with a fixed ATR stop (``atr_stop_mult = 2``); 1
+  market with the trailing ATR stop of before issue #13; 1 market with every exit on
+  (``EVERY_EXIT``: fixed ATR and percentage stop, trailing after an offset, take-profit, ROI
+  table, holding time, exit signal only in profit), with its ratio to the plain run;
 - peak memory of a process that builds the candles and runs once (1 and 10 markets; the ten
   frames share one ``start`` array, as frames of one timeline should), and the run's own
   traced peak (``tracemalloc``);
 - ``upbit-bot backtest --plain --json`` as a whole process on CSV files (1 and 10 markets):
   wall time and peak RSS (of that process alone, through a small launcher);
 - the risk layer's cost (issue #13, first, and alone with ``--risk-only``), on one market:
-  ``run_backtest`` plain against the default config with every protection on (stops,
-  cooldowns, volatility filter, loss and drawdown halts, slippage check, stoploss guard,
-  drawdown guard, low-profit guard), and ``python -m bot backtest`` with the default
-  config against ``--plain`` on the same CSV file, each a median, with the ratios
-  (target: at most 2x).
+  ``run_backtest`` plain against the default config with every exit (``EVERY_EXIT``) and
+  every protection on (cooldowns, volatility filter, loss and drawdown halts, slippage
+  check, stoploss guard, drawdown guard, low-profit guard), and ``python -m bot backtest``
+  with the default config against ``--plain`` on the same CSV file, each a median, with
+  the ratios (target: at most 2x).
 
 The load average is printed with the figures: others share this machine.
 """
@@ -33,7 +36,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -51,6 +54,20 @@ from trading.backtest import BacktestSpec, run_backtest
 from trading.backtest.synthetic import random_walk
 from trading.strategies import CandleFrame
 
+#: every exit of issue #13 on at once (the speed target: at most 2x the plain run)
+EVERY_EXIT = {
+    "atr_stop_mult": Decimal(2),
+    "stop_loss_pct": Decimal(3),
+    "trailing_stop": True,
+    "trailing_stop_positive_pct": Decimal("0.5"),
+    "trailing_stop_positive_offset_pct": Decimal(1),
+    "trailing_only_offset_is_reached": True,
+    "take_profit_pct": Decimal(5),
+    "minimal_roi": ((0, Decimal(3)), (60, Decimal(1)), (240, Decimal("0.3"))),
+    "max_holding_minutes": 720,
+    "exit_profit_only": True,
+    "exit_profit_offset_pct": Decimal("0.1"),
+}
 YEAR_BARS = 525_600
 QUICK_BARS = 43_200
 SEED = 20_240_101
@@ -66,6 +83,17 @@ def frames(count: int, bars: int) -> dict[str, CandleFrame]:
             frame = dataclasses.replace(frame, start=next(iter(out.values())).start)
         out[market] = frame
     return out
+
+
+def with_limits(the_spec: BacktestSpec, **changes: object) -> BacktestSpec:
+    return dataclasses.replace(the_spec, limits=the_spec.limits.replace(**changes))
+
+
+def statistics_of(reasons: Iterable[str]) -> str:
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        counts[reason] = counts.get(reason, 0) + 1
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
 
 
 def timed(the_spec: BacktestSpec, data: dict[str, CandleFrame], runs: int) -> list[float]:
@@ -128,6 +156,7 @@ def risk_specs() -> tuple[BacktestSpec, BacktestSpec]:
     plain = BacktestSpec(strategy=strategy(), **spec_fields(cfg, "1m", plain=True))
     fields = spec_fields(cfg, "1m", plain=False)
     fields["limits"] = fields["limits"].replace(
+        **EVERY_EXIT,
         stoploss_guard_trades=3,
         drawdown_guard_pct=Decimal(5),
         low_profit_trades=3,
@@ -155,9 +184,9 @@ def risk_layer_cost(bars: int, runs: int) -> None:
     base = run_backtest(plain, one)
     full = run_backtest(risky, one)
     print(
-        "  risk layer (issue #13): the default config (ma_cross from [strategy], ATR stops,"
-        " cooldowns, volatility filter, loss and drawdown halts, slippage and its check) plus"
-        " every protection, against the same config --plain"
+        "  risk layer (issue #13): the default config (ma_cross from [strategy], cooldowns,"
+        " volatility filter, loss and drawdown halts, slippage and its check) plus every exit"
+        " and every protection, against the same config --plain"
     )
     print(
         f"  risk layer: {full.metrics.trades:,} trades"
@@ -213,13 +242,31 @@ def main(argv: Sequence[str] | None = None) -> None:
     inproc = max(5, runs)
     result = run_backtest(spec(1), one)
     print(f"  1 market: {result.metrics.trades:,} trades")
-    _line("run_backtest, 1 market", timed(spec(1), one, inproc), "ms", "< 100 ms")
+    plain = timed(spec(1), one, inproc)
+    _line("run_backtest, 1 market", plain, "ms", "< 100 ms")
     result = run_backtest(spec(3), ten)
     print(f"  10 markets, max_open_positions 3: {result.metrics.trades:,} trades")
     _line("run_backtest, 10 markets", timed(spec(3), ten, inproc), "ms", "< 100 ms")
+    plain_ms = statistics.median(plain)
     stops = spec(1, atr_stop_mult=2)
-    print(f"  ATR stops (atr_stop_mult 2): {run_backtest(stops, one).metrics.trades:,} trades")
-    _line("run_backtest, 1 market, ATR stops", timed(stops, one, inproc), "ms")
+    print(
+        f"  fixed ATR stop (atr_stop_mult 2): {run_backtest(stops, one).metrics.trades:,} trades"
+    )
+    fixed_ms = timed(stops, one, inproc)
+    _line("run_backtest, 1 market, fixed ATR stop", fixed_ms, "ms")
+    trailing = with_limits(stops, trailing_stop=True, stop_min_distance_pct=Decimal("0.2"))
+    print(
+        f"  trailing ATR stop (before #13): {run_backtest(trailing, one).metrics.trades:,} trades"
+    )
+    _line("run_backtest, 1 market, trailing ATR stop", timed(trailing, one, inproc), "ms")
+    every = with_limits(spec(1), **EVERY_EXIT)
+    result = run_backtest(every, one)
+    reasons = statistics_of(t.exit_reason for t in result.trades)
+    print(f"  every exit on: {result.metrics.trades:,} trades ({reasons})")
+    every_ms = timed(every, one, inproc)
+    _line("run_backtest, 1 market, every exit on", every_ms, "ms", "< 2x plain")
+    print(f"  every exit on / plain: {statistics.median(every_ms) / plain_ms:.2f}x")
+    print(f"  fixed ATR stop / plain: {statistics.median(fixed_ms) / plain_ms:.2f}x")
     del ten
     for count in (1, 10):
         figures = [process_memory(count, bars) for _ in range(runs)]

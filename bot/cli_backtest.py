@@ -127,6 +127,13 @@ def spec_fields(cfg: AppConfig, timeframe: str, plain: bool) -> dict[str, Any]:
         risk |= {
             "atr_stop_mult": 0,
             "take_profit_pct": 0,
+            # exits (issue #13): only the strategy's own signal sells
+            "stop_loss_pct": 0,
+            "trailing_stop": False,
+            "minimal_roi": (),
+            "max_holding_minutes": 0,
+            "use_exit_signal": True,
+            "exit_profit_only": False,
             "volatility_halt_pct": 0,
             "volatility_resume_pct": None,
             "volatility_halt_percentile": 0,

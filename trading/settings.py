@@ -24,7 +24,7 @@ from pydantic.fields import FieldInfo
 from trading.refusal import Refused
 
 M = TypeVar("M", bound=BaseModel)
-Kind = Literal["int", "decimal", "float", "bool", "choice", "str", "other"]
+Kind = Literal["int", "decimal", "float", "bool", "choice", "str", "table", "other"]
 #: a value shown back to the user is cut here: ``1E+999999`` must not become a megabyte reply
 SHOWN_CHARS = 40
 _TYPE_ERRORS = frozenset(
@@ -69,6 +69,8 @@ class SettingSpec:
         """``5000..1000000000`` or ``refuse|limit``: the allowed values, in one short word."""
         if self.choices:
             return "|".join(self.choices)
+        if self.kind == "table":
+            return "minutes:pct,..."
         if self.low is None and self.high is None:
             return ""
         low = "" if self.low is None else show(self.low)
@@ -102,6 +104,10 @@ def _kind(annotation: Any) -> tuple[Kind, tuple[str, ...]]:
         return "float", ()
     if annotation is str:
         return "str", ()
+    if typing.get_origin(annotation) is tuple:
+        (row, *_) = typing.get_args(annotation)
+        if typing.get_origin(row) is tuple:
+            return "table", ()  # rows of numbers, ``0:3,60:1`` in chat (risk.minimal_roi)
     return "other", ()
 
 
@@ -156,6 +162,9 @@ def show(value: object) -> str:
         return text
     if value is None:
         return "none"
+    if isinstance(value, tuple) and all(isinstance(row, tuple) for row in value):
+        # a table of pairs (``risk.minimal_roi``): ``0:3,60:1``, what ``/set`` reads back
+        return ",".join(":".join(show(x) for x in row) for row in value) or "none"
     return str(value)
 
 

@@ -174,7 +174,7 @@ class RiskOut(Out):
 class SettingOut(Out):
     key: str = Field(description="``strategy.<name>`` or ``risk.<name>``, as /set takes it")
     value: str = Field(description="the value in force, as text (decimals without exponent)")
-    type: Literal["int", "decimal", "float", "bool", "choice", "str", "other"]
+    type: Literal["int", "decimal", "float", "bool", "choice", "str", "table", "other"]
     min: str | None = Field(description="the lowest allowed value (inclusive)")
     max: str | None = Field(description="the highest allowed value (inclusive)")
     choices: list[str]

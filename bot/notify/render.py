@@ -98,6 +98,12 @@ class Renderer:
     def risk_reason(self, event: ev.RiskBreach) -> str:
         return self.coded("refusal", event.code, event.values, event.reason)
 
+    def exit_reasons(self, closes: Sequence[ev.PositionClosed]) -> str:
+        """Why the positions closed (stop, trailing, roi, time, ...), in the chat's language
+        (the ``/stats`` words); a reason the catalog lacks as the engine wrote it."""
+        reasons = dict.fromkeys(c.reason for c in closes)
+        return ", ".join(self.coded("stats.reason", r, (), r) for r in reasons)
+
     def coded(
         self, section: str, code: str, values: tuple[tuple[str, str], ...], fallback: str
     ) -> str:
@@ -625,7 +631,7 @@ class Renderer:
                 (self.t("field.entry"), self.price(market, last.entry_price)),
                 (self.t("field.exit"), self.price(market, last.exit_price)),
                 (self.t("field.round_trip_fees"), self.krw(fees)),
-                (self.t("field.reason"), ", ".join(dict.fromkeys(c.reason for c in closes))),
+                (self.t("field.reason"), self.exit_reasons(closes)),
             ]
             lines = (self.t("exit_line", pnl=self.signed_krw(pnl)),)
         fields.append(self.at(first))
@@ -651,7 +657,7 @@ class Renderer:
                     self.t("field.round_trip_fees"),
                     self.krw(sum((c.fees_krw for c in closes), Decimal(0))),
                 ),
-                (self.t("field.reason"), ", ".join(dict.fromkeys(c.reason for c in closes))),
+                (self.t("field.reason"), self.exit_reasons(closes)),
                 self.at(last),
             ),
         )

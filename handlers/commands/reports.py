@@ -120,8 +120,14 @@ def exit_kind(reason: str | None) -> str:
         return "manual"
     if "take-profit" in text or "take profit" in text:
         return "take_profit"
+    if "roi target" in text:  # the texts of trading.risk.stops.TrailingStop (issue #13)
+        return "roi"
+    if "max_holding_minutes" in text:
+        return "time"
     if "delist" in text:  # risk.exit_before_delisting_days (trading/engine/lifecycle.py)
         return "delisting"
+    if "trailing stop" in text:
+        return "trailing"
     if "stop" in text:
         return "stop"
     return "signal"

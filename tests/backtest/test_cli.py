@@ -100,6 +100,31 @@ def test_plain_turns_every_risk_feature_off(
     assert not (out_dir / "equity.png").exists()
 
 
+def test_plain_turns_every_exit_off_too(
+    empty_cwd: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue #13: a config with every exit on; --plain leaves the strategy's signal alone."""
+    config = empty_cwd / "exits.toml"
+    config.write_text(
+        "[risk]\natr_stop_mult = 0\nstop_loss_pct = 0.3\ntrailing_stop = true\n"
+        "minimal_roi = [[0, 0.5], [10, 0.1]]\nmax_holding_minutes = 30\n"
+        "exit_profit_only = true\n",
+        encoding="utf-8",
+    )
+    for plain, allowed in ((False, None), (True, {"signal", "end"})):
+        out_dir = empty_cwd / f"out-{plain}"
+        extra = ["--plain"] if plain else []
+        code, _, _ = run(capsys, "--data", str(BUNDLED), *SEGMENT_A, "--config", str(config),
+                         *extra, "--out", str(out_dir), "--no-chart")  # fmt: skip
+        assert code == 0
+        trades = json.loads((out_dir / "trades.json").read_text())
+        reasons = {t["exit_reason"] for t in trades}
+        if allowed is None:
+            assert reasons & {"roi", "time", "stop", "trailing"}
+        else:
+            assert reasons <= allowed
+
+
 def test_two_markets_by_name_and_parquet(
     empty_cwd: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -109,3 +109,19 @@ async def test_breakout_across_markets_with_one_slot(tmp_path: Path) -> None:
         atr_stop_mult=D(0),
         max_open_positions=1,
     )
+
+
+async def test_breakout_with_a_holding_time_and_roi_from_the_crossing_print(
+    tmp_path: Path,
+) -> None:
+    """Issue #13: an entry inside a candle starts its holding time and ROI table at the
+    crossing print, in the engine and in the backtest alike (not at the candle's open)."""
+    reasons = await assert_parity(
+        tmp_path,
+        {"k": 0.3},
+        atr_stop_mult=D(0),
+        stop_loss_pct=D(3),
+        minimal_roi=((0, D(4)), (100, D("0.5"))),
+        max_holding_minutes=100,
+    )
+    assert reasons["time"], reasons

@@ -19,6 +19,9 @@ from trading.strategies import build_strategy
 
 MA = {"fast": 5, "slow": 20}
 
+#: the trailing ATR stop these scenarios were written with (before fixed stops, issue #13)
+OLD_TRAIL = {"trailing_stop": True, "stop_min_distance_pct": D("0.2")}
+
 
 async def assert_protection_parity(
     tmp_path: Path, markets: tuple[str, ...], minutes: int, **risk: Any
@@ -59,6 +62,7 @@ async def test_stoploss_guard_across_markets(tmp_path: Path) -> None:
         ("KRW-BTC", "KRW-ETH"),
         1500,
         atr_stop_mult=D(1),
+        **OLD_TRAIL,
         position_size_krw=D(3_000_000),
         stoploss_guard_trades=3,
         stoploss_guard_lookback_minutes=120,
@@ -73,6 +77,7 @@ async def test_stoploss_guard_per_market(tmp_path: Path) -> None:
         ("KRW-BTC", "KRW-ETH"),
         1500,
         atr_stop_mult=D(1),
+        **OLD_TRAIL,
         position_size_krw=D(3_000_000),
         stoploss_guard_trades=2,
         stoploss_guard_lookback_minutes=120,
@@ -89,6 +94,7 @@ async def test_drawdown_guard(tmp_path: Path) -> None:
         ("KRW-BTC", "KRW-ETH"),
         1500,
         atr_stop_mult=D(1),
+        **OLD_TRAIL,
         position_size_krw=D(3_000_000),
         drawdown_guard_pct=D("0.5"),
         drawdown_guard_trades=2,

@@ -3,7 +3,7 @@ walk of the real ``TrailingStop``, position limits, bad frames."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import numpy as np
@@ -16,11 +16,11 @@ from trading.backtest import (
     random_walk,
     run_backtest,
 )
-from trading.backtest.stops import StopScanner, dec
+from trading.backtest.stops import StopScanner, dec, print_time
 from trading.backtest.synthetic import START
 from trading.domain import Bar
 from trading.risk.limits import RiskLimits
-from trading.risk.stops import TrailingStop
+from trading.risk.stops import Trail, TrailingStop
 from trading.strategies import CandleFrame, build_strategy
 from trading.upbit.market_rules import MarketRules
 
@@ -89,7 +89,12 @@ def test_position_limits_across_markets() -> None:
 
 def test_stops_fire_and_cool_down() -> None:
     result = run_backtest(
-        spec(limits=limits(atr_stop_mult=D(1), take_profit_pct=D("0.2")), stop_cooldown_candles=7),
+        spec(
+            limits=limits(
+                atr_stop_mult=D(1), take_profit_pct=D("0.2"), stop_min_distance_pct=D("0.2")
+            ),
+            stop_cooldown_candles=7,
+        ),
         {"KRW-BTC": random_walk(30_000, 5)},
     )
     reasons = {t.exit_reason for t in result.trades}
@@ -192,6 +197,7 @@ def test_stop_fast_path_sees_a_raise_that_only_the_minimum_distance_allows() -> 
             rules=MarketRules(),
             fallback_pct=D(2),
             min_distance_pct=D(1),
+            trail=Trail(),
         )
 
     fast, slow = fresh(), fresh()
@@ -353,3 +359,107 @@ def test_trade_from_after_the_data_is_refused() -> None:
     frame = random_walk(500, 7)
     with pytest.raises(ValueError, match="no candles at or after trade_from"):
         run_backtest(spec(trade_from=int(frame.start[-1]) + 60), {"KRW-BTC": frame})
+
+
+def naive_exits(
+    frame: CandleFrame, stop: TrailingStop, entry: int, last: int, period: int
+) -> tuple[int, int, str] | None:
+    """``naive_scan`` with the print times: every print asked with its market time."""
+    scanner = StopScanner("KRW-BTC", "1m", frame, period)
+    for k in range(entry, last + 1):
+        o, h, lo, c = (float(x[k]) for x in (frame.open, frame.high, frame.low, frame.close))
+        path = (o, lo, h, c) if c >= o else (o, h, lo, c)
+        for index in range(1 if k == entry else 0, 4):
+            at = print_time(int(frame.start[k]), 60, index)
+            hit = stop.should_exit(dec(path[index]), at)
+            if hit is not None:
+                return k, index, hit.kind
+        if k + 1 < len(frame):
+            atr = scanner.atr(k) if stop.atr_mult > 0 else None
+            start = datetime.fromtimestamp(int(frame.start[k]), UTC)
+            stop.update(Bar("KRW-BTC", "1m", start, dec(o), dec(h), dec(lo), dec(c), D(1)), atr)
+    return None
+
+
+TRAILS = (
+    None,
+    Trail(),
+    Trail(positive_pct=D("0.2"), offset_pct=D("0.4")),
+    Trail(positive_pct=D("0.1"), offset_pct=D("0.3"), only_offset=True),
+    Trail(offset_pct=D("0.2"), only_offset=True),
+)
+ROIS: tuple[tuple[tuple[int, D], ...], ...] = (
+    (),
+    ((0, D(1)), (20, D("0.4")), (90, D("0.1"))),
+    ((30, D(0)),),
+)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_exit_fast_path_never_changes_a_result(seed: int) -> None:
+    """Issue #13: fixed and percentage stops, trailing with offsets, the ROI table and a
+    holding time that runs out inside a candle: the scanner finds what every print finds."""
+    frame = random_walk(3_000, seed, start_price=1_234_567.0, volatility=0.002)
+    rng = np.random.default_rng(100 + seed)
+    rules = MarketRules()
+    scanner = StopScanner("KRW-BTC", "1m", frame, 14)
+    kinds: set[str] = set()
+    for _ in range(40):
+        entry = int(rng.integers(1, 2_900))
+        last = min(len(frame) - 1, entry + int(rng.integers(1, 400)))
+        mult = D(str(rng.choice(["0", "1", "2"])))
+        loss = D(str(rng.choice(["0", "0.3", "1"])))
+        trail = TRAILS[int(rng.integers(len(TRAILS)))]
+        roi = ROIS[int(rng.integers(len(ROIS)))]
+        hold = int(rng.choice([0, 45, 200]))
+        gap = D(str(rng.choice(["0.05", "0.2", "1"])))
+        price = dec(frame.open[entry])
+        entered = datetime.fromtimestamp(int(frame.start[entry]), UTC) + timedelta(seconds=20)
+
+        def fresh() -> TrailingStop:
+            return TrailingStop.open(
+                market="KRW-BTC",
+                entry_price=price,  # noqa: B023
+                atr=scanner.atr(entry - 1) if mult else None,  # noqa: B023
+                atr_mult=mult,  # noqa: B023
+                rules=rules,
+                fallback_pct=D("0.5"),
+                min_distance_pct=gap,  # noqa: B023
+                stop_loss_pct=loss,  # noqa: B023
+                trail=trail,  # noqa: B023
+                roi=roi,  # noqa: B023
+                max_holding_minutes=hold,  # noqa: B023
+                entered_at=entered,  # noqa: B023
+            )
+
+        fast, slow = fresh(), fresh()
+        time_bar = None
+        if fast.deadline is not None:
+            time_bar = entry + hold  # 20 s into the entry candle + whole minutes: print 2
+        hit = scanner.scan(fast, entry, last, time_bar)
+        expected = naive_exits(frame, slow, entry, last, 14)
+        assert (None if hit is None else (hit.bar, hit.print_index, hit.kind)) == expected
+        if hit is None:
+            assert fast.stop == slow.stop
+        else:
+            kinds.add(hit.kind)
+    assert {"stop", "trailing", "roi"} <= kinds
+
+
+@pytest.mark.parametrize("divisor", [1.0, 4.0, 1000.0, 3.0])
+def test_the_exact_integer_atr_is_the_engines_decimal_atr(divisor: float) -> None:
+    """Whole KRW, quarters, thousandths: the integer window sums give the Decimal ATR the
+    engine computes; thirds (no whole unit of 10^-d) take the Decimal way."""
+    walk = random_walk(600, 7, start_price=150.0, volatility=0.01)
+    frame = CandleFrame(
+        start=walk.start,
+        open=walk.open / divisor,
+        high=walk.high / divisor,
+        low=walk.low / divisor,
+        close=walk.close / divisor,
+        volume=walk.volume,
+    )
+    fast, slow = StopScanner("KRW-X", "1m", frame, 14), StopScanner("KRW-X", "1m", frame, 14)
+    slow._tr_sums = False  # the Decimal way, as before
+    assert [fast.atr(k) for k in range(600)] == [slow.atr(k) for k in range(600)]
+    assert (fast._tr_sums is False) is (divisor == 3.0)

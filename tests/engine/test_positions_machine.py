@@ -212,6 +212,35 @@ def test_stop_never_loosened() -> None:
         apply(p, tr.MoveStop(D(0)), RULES)
 
 
+def test_a_trailed_stop_and_its_high_water_are_kept_with_the_position() -> None:
+    """Issue #13: what a restart needs of a trailing stop rides on ``MoveStop``."""
+    p, _ = apply(in_state(S.LONG), tr.MoveStop(D(90)), RULES)
+    assert (p.stop_trailing, p.high_water) == (False, None)
+    p, events = apply(p, tr.MoveStop(D(95), trailing=True, high_water=D(100)), RULES)
+    assert (p.stop_price, p.stop_trailing, p.high_water) == (D(95), True, D(100))
+    assert len(events) == 1
+    # a stop that does not move still keeps a higher water mark, quietly
+    q, events = apply(p, tr.MoveStop(D(94), high_water=D(102)), RULES)
+    assert (q.stop_price, q.stop_trailing, q.high_water, events) == (D(95), True, D(102), [])
+    # never lowered, and the trailing flag stays
+    r, _ = apply(q, tr.MoveStop(D(96), high_water=D(101)), RULES)
+    assert (r.stop_price, r.stop_trailing, r.high_water) == (D(96), True, D(102))
+
+
+@pytest.mark.parametrize("reason", [ExitReason.STOP, ExitReason.TRAILING])
+def test_a_trailing_exit_earns_the_stop_cooldown(reason: ExitReason) -> None:
+    rules = PositionRules(60, cooldown_candles=1, stop_cooldown_candles=4)
+    p = run(
+        Position(M),
+        tr.EntrySubmitted("e1"),
+        tr.EntryFilled(D(1), D(100), D(0), True, T0, "e1"),
+        tr.ExitSubmitted("x1", reason),
+        tr.ExitFilled(D(1), D(90), D(0), True, T0, "x1"),
+        rules=rules,
+    )
+    assert p.cooldown_bars == 4
+
+
 def test_normal_cooldown_and_no_reentry_on_exit_candle() -> None:
     p = in_state(S.COOLDOWN)  # exited on bar(3), signal exit: 2 candles of cooldown
     assert can_enter(p, bar(3)) == (False, "cooldown: 2 candle(s) remain")

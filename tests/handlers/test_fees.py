@@ -24,7 +24,7 @@ async def traded(rig: Rig):
     every fee belongs to a finished round trip and the PnL is all realized)."""
     rig.engine.loop.start()
     await replay(rig.engine, 1500)
-    if rig.engine.engine.positions.get("KRW-BTC").state is not PositionState.FLAT:
+    if rig.engine.engine.positions.get("KRW-BTC").state is PositionState.LONG:
         await rig.confirm(OPERATOR, "/close btc", "en")
         await replay(rig.engine, 3, from_minute=1500)
     yield rig

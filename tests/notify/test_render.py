@@ -309,7 +309,8 @@ def test_an_exit_burst_is_one_message_with_the_pnl(lang: str) -> None:
     assert field(reply, catalog.t("notify.field.volume")) == "0.003"
     pnl = field(reply, catalog.t("notify.field.pnl"))
     assert pnl == ("+6,607원" if lang == "ko" else "+6,607 KRW")
-    assert field(reply, catalog.t("notify.field.reason")) == "take_profit"
+    # the reason in the chat's language, the words of /stats (issue #13)
+    assert field(reply, catalog.t("notify.field.reason")) == catalog.t("stats.reason.take_profit")
 
 
 @pytest.mark.parametrize(

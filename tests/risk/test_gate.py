@@ -157,6 +157,12 @@ def test_state_summarizes_every_limit() -> None:
         "stoploss guard off",
         "drawdown guard off",
         "low-profit guard off",
+        "initial stop 2 ATR below the entry (at least 1% below)",
+        "trailing off: the stop stays where it was set",
+        "take-profit off",
+        "ROI table off",
+        "no holding time limit",
+        "exit signals sell",
     ]
     paused = gate.state(T0, good_ctx(paused=True, open_positions=3))
     assert not paused.entries_allowed

@@ -1,4 +1,5 @@
-"""ATR trailing stop: placement, the fallback before the ATR, the minimum distance, trailing,
+"""ATR trailing stop (``trailing_stop`` on; the fixed stop and the other exits are in
+test_exits.py): placement, the fallback before the ATR, the minimum distance, trailing,
 never loosening, tick grid, take-profit, exits, which candles it may judge whole."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.risk.helpers import T0, Recorder, bar
 from trading.events import StopMoved
-from trading.risk.stops import ExitReason, TrailingStop
+from trading.risk.stops import ExitReason, Trail, TrailingStop
 from trading.upbit.market_rules import MarketRules, Rounding
 
 D = Decimal
@@ -22,6 +23,7 @@ GAP = D("0.2")  # the default minimum distance, percent
 
 def btc_stop(sink: Recorder | None = None, tp: str = "0") -> TrailingStop:
     return TrailingStop.open(
+        trail=Trail(),  # these tests are about the trail
         market="KRW-BTC",
         entry_price=D(95_000_000),
         atr=D(1_234_567),
@@ -77,6 +79,7 @@ def test_stop_exit_intrabar_and_on_a_gap() -> None:
 
 def test_take_profit_rounds_up_and_triggers_on_the_high() -> None:
     stop = TrailingStop.open(
+        trail=Trail(),  # these tests are about the trail
         market="KRW-XRP",
         entry_price=D(3127),
         atr=D(50),
@@ -103,6 +106,7 @@ def test_take_profit_rounds_up_and_triggers_on_the_high() -> None:
 
 def test_atr_wider_than_price_has_no_stop_until_it_can() -> None:
     stop = TrailingStop.open(
+        trail=Trail(),  # these tests are about the trail
         market="KRW-DOGE",
         entry_price=D(200),
         atr=D(150),
@@ -136,6 +140,7 @@ def test_any_path_gives_non_decreasing_on_grid_stops(
 ) -> None:
     sink = Recorder()
     stop = TrailingStop.open(
+        trail=Trail(),  # these tests are about the trail
         market="KRW-BTC",
         entry_price=entry,
         atr=entry / 20,
@@ -167,6 +172,7 @@ def opened(
     entry: str | int, *, atr: str | int | None, market: str = "KRW-BTC", gap: Decimal = GAP
 ) -> TrailingStop:
     return TrailingStop.open(
+        trail=Trail(),  # these tests are about the trail
         market=market,
         entry_price=D(entry),
         atr=None if atr is None else D(atr),
@@ -234,6 +240,7 @@ def test_the_minimum_distance_also_caps_the_fallback() -> None:
 
 def test_a_stop_opened_late_trails_from_the_highest_close_since_the_entry() -> None:
     stop = TrailingStop.open(
+        trail=Trail(),  # these tests are about the trail
         market="KRW-BTC",
         entry_price=D(100_000_000),
         atr=D(500_000),

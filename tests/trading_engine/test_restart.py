@@ -195,3 +195,48 @@ async def test_a_refused_exit_right_after_a_restart_ends_the_order_once(store, e
     position = again.engine.positions.get("KRW-BTC")
     assert position.state is LONG
     assert position.intent_id is None
+
+
+TRAILING = {
+    "atr_stop_mult": D(3),
+    "stop_min_distance_pct": D("0.05"),
+    "trailing_stop": True,
+    "trailing_stop_positive_pct": D("0.05"),
+    "trailing_stop_positive_offset_pct": D("0.1"),
+    "trailing_only_offset_is_reached": True,
+}
+
+
+async def test_restart_keeps_a_trailing_stop_trailing(store, events):
+    """Issue #13: a stop the trail raised (offset reached) is still a trailing stop after a
+    restart: its level, its exit reason and the highest close it trails from are kept."""
+    risk = limits(**TRAILING)
+    rig = await paper_rig(store, events, risk=risk)
+    rig.loop.start()
+    await replay(rig, 1500, until=lambda r: r.engine.positions.get("KRW-BTC").stop_trailing)
+    before = rig.engine.positions.get("KRW-BTC")
+    trail_before = rig.engine.stops["KRW-BTC"]
+    await rig.loop.stop()
+    assert before.state is LONG
+    assert before.stop_trailing
+    assert before.high_water is not None
+    assert before.high_water > before.avg_entry_price * D("1.001")  # the offset was reached
+
+    later: list = []
+    again = await paper_rig(store, later, risk=risk)
+    await facade(again, store, later).restore()
+    after = again.engine.positions.get("KRW-BTC")
+    stop = again.engine.stops["KRW-BTC"]
+
+    assert after == before
+    assert stop.stop == before.stop_price
+    assert stop.trailed
+    assert stop.highest_close >= before.high_water
+    # the trail goes on at the positive distance: the offset counts as reached
+    candidate = stop.trail_candidate(None)
+    assert candidate is not None
+    assert candidate == stop.highest_close * (1 - D("0.05") / 100)
+    assert trail_before.trailed
+    hit = stop.should_exit(stop.stop)
+    assert hit is not None
+    assert hit.kind == "trailing"

@@ -21,6 +21,8 @@ T0 = datetime(2025, 6, 20, 1, 0, tzinfo=UTC)
 P = 100_000_000
 SECONDS = (0, 15, 30, 59)
 LONG = PositionState.LONG
+#: the minimum distance these moves were written around (the default is 1 % since issue #13)
+GAP = {"stop_min_distance_pct": D("0.2")}
 
 
 async def prints(rig: EngineRig, minute: int, *path: int, first: int = 0) -> None:
@@ -40,7 +42,7 @@ async def candles(rig: EngineRig, start: int, count: int, spread: int = 0) -> No
 async def test_a_low_printed_before_a_manual_buy_in_the_same_candle_does_not_stop_it(
     store, events
 ):
-    rig = await paper_rig(store, events)
+    rig = await paper_rig(store, events, risk=limits(**GAP))
     api = facade(rig, store, events)
     rig.loop.start()
     await candles(rig, 0, 20, spread=100_000)  # ATR 200,000: the stop is 600,000 under
@@ -60,7 +62,7 @@ async def test_a_low_printed_before_a_manual_buy_in_the_same_candle_does_not_sto
 
 
 async def test_a_stop_still_fires_on_a_dip_after_the_buy_in_the_same_candle(store, events):
-    rig = await paper_rig(store, events)
+    rig = await paper_rig(store, events, risk=limits(**GAP))
     api = facade(rig, store, events)
     rig.loop.start()
     await candles(rig, 0, 20, spread=100_000)
@@ -75,7 +77,7 @@ async def test_a_stop_still_fires_on_a_dip_after_the_buy_in_the_same_candle(stor
 
 
 async def test_a_flat_market_does_not_sell_the_position_at_its_entry(store, events):
-    rig = await paper_rig(store, events)
+    rig = await paper_rig(store, events, risk=limits(**GAP))
     api = facade(rig, store, events)
     rig.loop.start()
     await candles(rig, 0, 20)  # not one price move: the ATR is 0
@@ -96,7 +98,7 @@ async def test_a_flat_market_does_not_sell_the_position_at_its_entry(store, even
 async def test_a_buy_before_the_atr_is_ready_gets_the_fallback_stop_then_the_atr_stop(
     store, events
 ):
-    rig = await paper_rig(store, events)
+    rig = await paper_rig(store, events, risk=limits(**GAP))
     api = facade(rig, store, events)
     rig.loop.start()
     await candles(rig, 0, 3, spread=100_000)  # 3 candles: the ATR needs 15
@@ -121,7 +123,7 @@ async def test_a_buy_before_the_atr_is_ready_gets_the_fallback_stop_then_the_atr
 
 
 async def test_the_fallback_stop_is_not_loosened_by_a_wider_atr_stop(store, events):
-    rig = await paper_rig(store, events, risk=limits(stop_fallback_pct=D("0.5")))
+    rig = await paper_rig(store, events, risk=limits(stop_fallback_pct=D("0.5"), **GAP))
     api = facade(rig, store, events)
     rig.loop.start()
     await candles(rig, 0, 3, spread=100_000)

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-ExitKind = Literal["signal", "stop", "take_profit", "end"]
+ExitKind = Literal["signal", "stop", "trailing", "take_profit", "roi", "time", "end"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

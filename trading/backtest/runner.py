@@ -20,7 +20,7 @@ from bisect import bisect_left, insort
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -41,7 +41,7 @@ from trading.risk.decision import Approved
 from trading.risk.gate import EntryRequest, FillEstimator, RiskContext, RiskGate
 from trading.risk.memory import ClosedTrade
 from trading.risk.protections import any_enabled
-from trading.risk.stops import TrailingStop
+from trading.risk.stops import TrailingStop, exits_on, trail_of
 from trading.risk.volatility import Rule, halt_series
 from trading.strategies import CandleFrame, safe_signals
 from trading.upbit.market_rules import MAX_TOTAL_KRW, VOLUME_STEP, quote_currency
@@ -53,10 +53,14 @@ ZERO = Decimal(0)
 _ENTRY, _EXIT = 1, 0  # at one moment a market's exit is handled before its next entry
 _REASONS = {
     "stop": ExitReason.STOP,
+    "trailing": ExitReason.TRAILING,
     "take_profit": ExitReason.TAKE_PROFIT,
+    "roi": ExitReason.ROI,
+    "time": ExitReason.TIME,
     "signal": ExitReason.SIGNAL,
     "end": ExitReason.SIGNAL,
 }
+_CHUNK = 64  # exit signals read at a time when only profitable ones count
 
 
 @dataclass(slots=True)
@@ -93,7 +97,9 @@ class _Market:
             warm = max(warm, self.first)
         acted = slice(warm, self.n - 1)
         self.entries: list[int] = (np.flatnonzero(signals.entry[acted]) + warm).tolist()
-        self.exits: list[int] = (np.flatnonzero(signals.exit[acted]) + warm).tolist()
+        exits = np.flatnonzero(signals.exit[acted]) + warm
+        self.exits: list[int] = exits.tolist()
+        self.exit_closes = frame.close[exits]  # the close of each exit-signal candle
         # intra-candle entries (an entry_trigger level): candle i's level fires inside candle
         # i, the last candle's too (its prints are replayed)
         self.trigger = trigger_plan(
@@ -131,6 +137,14 @@ class _Market:
         if before_me and k < self.n and self.start0 + k * self.tf == at:
             return float(self.frame.open[k])
         return float(self.frame.close[max(k - 1, 0)])
+
+
+def _print_price(frame: CandleFrame, bar: int, index: int) -> float:
+    """Print ``index`` of candle ``bar`` as replay makes it: open, nearer extreme, other
+    extreme, close (a rising candle goes low first)."""
+    o, c = float(frame.open[bar]), float(frame.close[bar])
+    lo, hi = float(frame.low[bar]), float(frame.high[bar])
+    return ((o, lo, hi, c) if c >= o else (o, hi, lo, c))[index]
 
 
 def _index(m: _Market) -> int:
@@ -207,7 +221,9 @@ class _Backtest:
         self.need_krw = checks.required_krw(spec.limits.position_size_krw, spec.limits)
         size = spec.limits.position_size_krw
         self.budget_lock = size + size * spec.fee_rate
-        self.stops_on = spec.limits.atr_stop_mult > 0 or spec.limits.take_profit_pct > 0
+        self.stops_on = exits_on(spec.limits)
+        self.trail = trail_of(spec.limits)
+        self.holding_us = spec.limits.max_holding_minutes * 60_000_000
         vol_rule = Rule.of(spec.limits)
         self.volatility_on = vol_rule.on
         if self.volatility_on:
@@ -370,20 +386,71 @@ class _Backtest:
         return True
 
     def _plan_exit(self, m: _Market, p: _Open) -> None:
-        """The first of: stop/take-profit print, exit signal (filled at the next open)."""
-        signal = m.next_exit_signal(p.entry_bar)
+        """The first of: a stop/trailing/take-profit/ROI print, the holding time, the exit
+        signal (filled at the next open), in the engine's order.
+
+        The engine asks the holding time at each candle close before the strategy's signal,
+        and before the prices of the next candle's open print: a time exit due at a
+        candle's open print (``(bar, 0)``) beats the signal and a stop there; one due later in
+        a candle comes after a stop or target hit at the same print.
+        """
+        signal = self._exit_signal(m, p)
+        timed = self._time_exit(m, p)
+        if timed is not None and (signal is None or timed <= (signal + 1, 0)):
+            time_bar, time_print = timed
+            last = time_bar - 1 if time_print == 0 else time_bar
+            if m.scanner is not None and self._plan_stop(m, p, last, time_bar):
+                return
+            p.exit_bar, p.exit_print = time_bar, time_print
+            p.exit_price, p.exit_kind = _print_price(m.frame, time_bar, time_print), "time"
+            return
         if m.scanner is not None:
-            self._plan_stop(m, p, signal)
-            if p.exit_kind != "end":
+            last = signal if signal is not None else m.n - 1
+            if self._plan_stop(m, p, last, None):
                 return
         if signal is not None:
             p.exit_bar, p.exit_print = signal + 1, 0
             p.exit_price, p.exit_kind = float(m.frame.open[signal + 1]), "signal"
 
-    def _plan_stop(self, m: _Market, p: _Open, signal: int | None) -> None:
-        """A stop/take-profit print before the exit signal (or the end), if any, into ``p``."""
+    def _exit_signal(self, m: _Market, p: _Open) -> int | None:
+        """The first exit-signal candle that sells ``p`` (``use_exit_signal``, and with
+        ``exit_profit_only`` only a close above the profit offset, as the engine asks)."""
+        limits = self.limits
+        if not limits.use_exit_signal:
+            return None
+        if not limits.exit_profit_only:
+            return m.next_exit_signal(p.entry_bar)
+        need = p.price * (1 + limits.exit_profit_offset_pct / 100)
+        near = float(need) * (1 - 1e-9)
+        k = bisect_left(m.exits, p.entry_bar)
+        while k < len(m.exits):
+            closes = m.exit_closes[k : k + _CHUNK]
+            for j in np.flatnonzero(closes > near).tolist():
+                if dec(closes[j]) > need:
+                    return m.exits[k + j]
+            k += _CHUNK
+        return None
+
+    def _time_exit(self, m: _Market, p: _Open) -> tuple[int, int] | None:
+        """The (candle, print) of the first print at or after ``max_holding_minutes`` from
+        the entry (print 0: the close of the candle before, as the engine asks it)."""
+        if not self.holding_us:
+            return None
+        due = p.entry_at + timedelta(microseconds=self.holding_us)  # the fill's print time
+        first = datetime.fromtimestamp(m.start0, UTC)
+        bar = (due - first) // timedelta(seconds=self.tf)
+        if bar >= m.n:
+            return None
+        start = m.start0 + bar * self.tf
+        for index in range(4):
+            if print_time(start, self.tf, index) >= due:
+                return bar, index
+        return (bar + 1, 0) if bar + 1 < m.n else None
+
+    def _plan_stop(self, m: _Market, p: _Open, last: int, time_bar: int | None) -> bool:
+        """A stop/trailing/take-profit/ROI/time print in candles up to ``last``, into ``p``;
+        True if there is one."""
         assert m.scanner is not None
-        last = signal if signal is not None else m.n - 1
         limits = self.limits
         # the ATR of the candles before the entry (Engine.open_stop); None: the fallback
         atr = m.scanner.atr(p.entry_bar - 1) if limits.atr_stop_mult > 0 else None
@@ -396,11 +463,20 @@ class _Backtest:
             fallback_pct=limits.stop_fallback_pct,
             min_distance_pct=limits.stop_min_distance_pct,
             take_profit_pct=limits.take_profit_pct,
+            stop_loss_pct=limits.stop_loss_pct,
+            trail=self.trail,
+            roi=limits.minimal_roi,
+            max_holding_minutes=limits.max_holding_minutes,
+            entered_at=p.entry_at,
         )
-        hit = m.scanner.scan(stop, p.entry_bar, last, first_print=p.judge_from)
-        if hit is not None:
-            p.exit_bar, p.exit_print, p.exit_price = hit.bar, hit.print_index, hit.price
-            p.exit_kind = "take_profit" if hit.kind == "take_profit" else "stop"
+        if last < p.entry_bar:
+            return False
+        hit = m.scanner.scan(stop, p.entry_bar, last, time_bar, first_print=p.judge_from)
+        if hit is None:
+            return False
+        p.exit_bar, p.exit_print, p.exit_price = hit.bar, hit.print_index, hit.price
+        p.exit_kind = cast(ExitKind, hit.kind)
+        return True
 
     def _assume_volatility(self, m: _Market, bar: int) -> None:
         """The volatility filter as the engine leaves it after feeding every candle up to

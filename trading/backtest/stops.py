@@ -1,4 +1,5 @@
-"""Where a long position's ATR stop or take-profit fires, exactly as paper trading fires it.
+"""Where a long position's stop, trailing stop, take-profit, ROI target or holding time
+fires, exactly as paper trading fires it.
 
 Paper replay turns each candle into four prints (open, nearer extreme, other extreme, close;
 ``trading.marketdata.replay``). The engine checks every print against the live
@@ -10,14 +11,21 @@ judges a whole candle only if the stop was in place before it began).
 The real ``TrailingStop`` decides every hit and every move here. numpy only finds the candles
 where something *might* happen, with a tolerance far wider than float error:
 
-* a hit is possible only where the low reaches the float estimate of the stop in force
-  (or the high reaches the take-profit);
-* the stop can only rise after a candle whose float candidate ``highest close - k * ATR``,
-  capped by the minimum distance under the highest close (``TrailingStop.ceiling``), is near
-  or above every earlier one (the stop is the tick-rounded maximum of the candidates).
+* a stop hit is possible only where the low reaches a float estimate of the stop in force
+  (the fixed stop, or the highest trail candidate so far); a take-profit or ROI hit only
+  where the high reaches the target (for the ROI table, the lowest target of the candle: the
+  one at its last print, targets never rise with time);
+* a trailing stop can only rise after a candle whose float candidate (``highest close -
+  k * ATR``, ``stop_loss_pct`` or ``trailing_stop_positive_pct`` below the highest close,
+  depending on the offset), capped by the minimum distance (``TrailingStop.ceiling``), is
+  near or above every earlier one (the stop is the tick-rounded maximum of the candidates);
+  where the offset is too close to call in float, both candidates count;
+* the candle in which the holding time runs out is judged print by print.
 
 Every other candle is skipped; skipping it cannot change the result because ``update`` would
-not move the stop and ``should_exit`` would answer no.
+not move the stop and ``should_exit`` would answer no. A fixed stop (no trailing) moves only
+once, when the ATR stop takes over from the fallback (an entry before the ATR warm-up, which
+signals never make): those first candles are walked one by one.
 """
 
 from __future__ import annotations
@@ -26,13 +34,15 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
+from trading.domain import Bar
 from trading.risk import measures
-from trading.risk.stops import TrailingStop
+from trading.risk.stops import Trail, TrailingStop
 from trading.strategies import CandleFrame
 from trading.timeframes import timeframe_seconds
 
@@ -53,7 +63,7 @@ class StopHit:
     bar: int
     print_index: int  # 0..3: open, first extreme, second extreme, close
     price: float
-    kind: str  # "stop" | "take_profit"
+    kind: str  # "stop" | "trailing" | "take_profit" | "roi" | "time"
 
 
 class StopScanner:
@@ -62,9 +72,9 @@ class StopScanner:
     def __init__(self, market: str, timeframe: str, frame: CandleFrame, atr_period: int) -> None:
         self.market = market
         self.timeframe = timeframe
+        self.timeframe_s = timeframe_seconds(timeframe)
         self.frame = frame
         self.period = atr_period
-        self.timeframe_s = timeframe_seconds(timeframe)
         h, lo, c = frame.high, frame.low, frame.close
         tr = h - lo
         if len(c) > 1:
@@ -74,31 +84,61 @@ class StopScanner:
         if len(c) >= atr_period:
             atr[atr_period - 1 :] = sliding_window_view(tr, atr_period).mean(axis=-1)
         self.atr_f = atr
-        # whole-number prices (every KRW price from 100 up): the true ranges are whole too,
-        # and their running total is exact in float up to 2**53, so the engine's Decimal
-        # ATR (the same sum, divided) is read off it instead of summed anew per candle
-        self._tr_total: NDArray[np.float64] | None = None
-        if len(c) >= atr_period and _whole(h, lo, c):
-            total = np.empty(len(c) + 1)
-            total[0] = 0.0
-            np.cumsum(tr, out=total[1:])
-            if total[-1] < 2.0**53:
-                self._tr_total = total
         self._decimals: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
         self._bands: tuple[list[float], list[float]] | None = None  # tick table, lowest first
         self._shares: dict[Decimal, float] = {}  # min_distance_pct -> its fraction
+        #: exact window sums of the true ranges, once asked (False: no exact integer form)
+        self._tr_sums: tuple[NDArray[np.int64], int] | Literal[False] | None = None
+        self._roi_cache: dict[
+            tuple[tuple[int, Decimal], ...], tuple[NDArray[np.intp], NDArray[np.float64]]
+        ] = {}
 
     def atr(self, bar: int) -> Decimal | None:
-        """The engine's Decimal ATR with the history up to and including ``bar``."""
-        total = self._tr_total
-        if total is not None:
-            if bar + 1 < self.period:
+        """The engine's Decimal ATR with the history up to and including ``bar``.
+
+        When every price of the frame is a whole number of 10^-d (KRW prices are), the sum of
+        the window's true ranges is an exact integer sum in numpy, and the ATR that sum over
+        ``period`` (``measures.atr_of`` divides the same exact sum the same way); otherwise it
+        is built from Decimals as the engine does."""
+        sums = self._tr_sums
+        if sums is None:
+            sums = self._tr_sums = self._integer_tr_sums()
+        if sums is not False:
+            if bar < self.period - 1:
                 return None
-            return Decimal(int(total[bar + 1] - total[bar + 1 - self.period])) / self.period
+            window, scale = sums
+            total = int(window[bar])
+            return (Decimal(total).scaleb(-scale) if scale else Decimal(total)) / self.period
         rows = [self._hlc(i) for i in range(max(0, bar - self.period), bar + 1)]
         return measures.atr_of(
             [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], self.period
         )
+
+    def _integer_tr_sums(self) -> tuple[NDArray[np.int64], int] | Literal[False]:
+        """Per candle, the sum of the ``period`` true ranges ending there, in units of
+        10^-scale (exact int64); False when the prices are not all such whole units."""
+        f = self.frame
+        for scale in range(0, 9):
+            unit = 10.0**scale
+            cols = [np.asarray(x, dtype=np.float64) * unit for x in (f.high, f.low, f.close)]
+            top = max(float(np.max(np.abs(c))) for c in cols) if len(f) else 0.0
+            if top * len(f) >= 2.0**52:
+                return False  # the sums might not be exact in int64 / float conversions
+            if all(bool(np.all(np.abs(c - np.round(c)) <= 1e-6)) for c in cols):
+                h, lo, c = (np.round(x).astype(np.int64) for x in cols)
+                tr = h - lo
+                if len(c) > 1:
+                    prev = c[:-1]
+                    tr[1:] = np.maximum(
+                        tr[1:], np.maximum(np.abs(h[1:] - prev), np.abs(lo[1:] - prev))
+                    )
+                total = np.concatenate(([0], np.cumsum(tr)))
+                window = np.zeros(len(tr), dtype=np.int64)
+                p = self.period
+                if len(tr) >= p:
+                    window[p - 1 :] = total[p:] - total[: len(tr) - p + 1]
+                return window, scale
+        return False
 
     def _hlc(self, i: int) -> tuple[Decimal, Decimal, Decimal]:
         """High, low, close of candle ``i`` as Decimals; each candle sits in ``period`` ATR
@@ -109,13 +149,51 @@ class StopScanner:
             row = self._decimals[i] = (dec(f.high[i]), dec(f.low[i]), dec(f.close[i]))
         return row
 
+    def _bar(self, i: int) -> Bar:
+        f = self.frame
+        start = datetime.fromtimestamp(int(f.start[i]), UTC)
+        return Bar(
+            self.market,
+            self.timeframe,
+            start,
+            dec(f.open[i]),
+            dec(f.high[i]),
+            dec(f.low[i]),
+            dec(f.close[i]),
+            dec(f.volume[i]),
+        )
+
     def scan(
-        self, stop: TrailingStop, entry: int, last: int, *, first_print: int = 1
+        self,
+        stop: TrailingStop,
+        entry: int,
+        last: int,
+        time_bar: int | None = None,
+        *,
+        first_print: int = 1,
     ) -> StopHit | None:
         """The first hit in candles ``entry..last`` (entry = the candle whose open filled the
         buy, or whose print ``first_print - 1`` did (an entry trigger); ``last`` = the
-        exit-signal candle or the last one). ``stop`` is advanced in place."""
+        exit-signal candle or the last one). ``stop`` is advanced in place.
+
+        ``time_bar``: the candle (within the span) in which the holding time runs out at a
+        print after its open; it is judged print by print like a possible hit.
+        """
         f = self.frame
+        if stop.trail is None and stop.atr_pending:
+            # a fixed stop still on its fallback (an entry before the ATR warm-up): candle by
+            # candle until the ATR stop has taken over (at most ``period`` candles)
+            k = entry
+            while k <= last and stop.atr_pending:
+                hit = self._prints(stop, k, first=first_print if k == entry else 0)
+                if hit is not None:
+                    return hit
+                if k + 1 < len(f):
+                    stop.update(self._bar(k), self.atr(k))
+                k += 1
+            if k > last:
+                return None
+            return self.scan(stop, k, last, time_bar, first_print=0)
         span = slice(entry, last + 1)
         lows, highs = f.low[span], f.high[span]
         count = last - entry + 1
@@ -123,18 +201,32 @@ class StopScanner:
         maybe = np.zeros(count, dtype=bool)
         if tp is not None:
             maybe |= highs >= float(tp)
-        trail = stop.atr_mult > 0
-        if trail:
-            mult = float(stop.atr_mult)
-            closes = f.close[span]
-            hc = np.maximum.accumulate(np.maximum(closes, float(stop.entry_price)))
-            cand = np.minimum(hc - mult * self.atr_f[span], self._ceiling(stop, hc))
-            cand = np.where(np.isnan(cand), -np.inf, cand)
-            first = float(stop.stop) if stop.stop is not None else -np.inf
-            before = np.maximum.accumulate(np.concatenate(([first], cand[:-1])))
+        if stop.roi_pct:
+            maybe |= highs >= self._roi_floor(stop, entry, count)
+        if time_bar is not None and entry <= time_bar <= last:
+            maybe[time_bar - entry] = True
+        if stop.stop is not None:
+            first = float(stop.stop)
+            maybe |= lows <= first * (1 + REL_TOL) + 1e-9
+        else:
+            first = -np.inf
+        trail = stop.trail
+        hc: NDArray[np.float64] | None = None
+        if trail is not None:
+            entry_f = float(stop.entry_price)
+            hc = np.maximum.accumulate(np.maximum(f.close[span], entry_f))
+            low_c, high_c = self._trail_candidates(stop, trail, hc, span)
+            ceiling = self._ceiling(stop, hc)
+            low_c = np.minimum(low_c, ceiling)
+            high_c = np.minimum(high_c, ceiling)
+            low_c = np.where(np.isnan(low_c), -np.inf, low_c)
+            high_c = np.where(np.isnan(high_c), -np.inf, high_c)
+            # the stop in force during each candle lies between these two estimates
+            floor = np.maximum.accumulate(np.concatenate(([first], low_c[:-1])))
+            roof = np.maximum.accumulate(np.concatenate(([first], high_c[:-1])))
             tol = REL_TOL * float(hc[-1]) + 1e-9
-            maybe |= lows <= before + tol
-            raise_at = cand >= before - tol
+            maybe |= lows <= roof + tol
+            raise_at = high_c >= floor - tol
             if last + 1 >= len(f):
                 raise_at[-1] = False  # the last candle never closes in a replay
             interesting = np.flatnonzero(maybe | raise_at)
@@ -148,13 +240,55 @@ class StopScanner:
                 if hit is not None:
                     return hit
             if raise_at[j]:
+                assert hc is not None
                 high_close = float(hc[j - 1]) if j else float(stop.entry_price)
                 stop.highest_close = max(stop.entry_price, dec(high_close))
-                atr = self.atr(k)
-                if atr is not None:
-                    end = datetime.fromtimestamp(int(f.start[k]) + self.timeframe_s, UTC)
-                    stop.trail(dec(f.close[k]), end, atr)
+                close = dec(f.close[k])
+                stop.close_candle(close, None, self.atr(k) if stop.needs_atr(close) else None)
         return None
+
+    def _trail_candidates(
+        self, stop: TrailingStop, trail: Trail, hc: NDArray[np.float64], span: slice
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Float estimates of ``TrailingStop.trail_candidate`` per candle, before the caps:
+        a low and a high one, which differ only where the offset is too close to call."""
+        base = np.full(len(hc), -np.inf)
+        if stop.atr_mult > 0:
+            base = np.maximum(base, hc - float(stop.atr_mult) * self.atr_f[span])
+        if stop.stop_loss_pct > 0:
+            base = np.maximum(base, hc * (1 - float(stop.stop_loss_pct) / 100))
+        before = np.full(len(hc), -np.inf) if trail.only_offset else base
+        after = hc * (1 - float(trail.positive_pct) / 100) if trail.positive_pct > 0 else base
+        threshold = float(stop.entry_price) * (1 + float(trail.offset_pct) / 100)
+        surely = hc > threshold * (1 + REL_TOL)
+        perhaps = hc > threshold * (1 - REL_TOL)
+        low = np.where(surely, after, np.where(perhaps, np.minimum(after, before), before))
+        high = np.where(surely, after, np.where(perhaps, np.maximum(after, before), before))
+        return low, high
+
+    def _roi_floor(self, stop: TrailingStop, entry: int, count: int) -> NDArray[np.float64]:
+        """Per candle, below the lowest ROI target of its prints (the one in force at its
+        last print: targets never rise with time); +inf before the first row applies. The
+        target before its rounding up onto the grid is a floor, so no tick is looked up."""
+        rows, factors = self._roi_rows(stop.roi_pct, count)
+        return factors[rows[:count]] * (float(stop.entry_price) * (1 - REL_TOL)) - 1e-9
+
+    def _roi_rows(
+        self, table: tuple[tuple[int, Decimal], ...], count: int
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """For a ROI table (the same for every position of a run): the row in force at the
+        last print of each candle held (-1: none yet, which picks the +inf at the end of the
+        factors), for at least ``count`` candles, and each row's 1 + profit."""
+        cached = self._roi_cache.get(table)
+        if cached is not None and len(cached[0]) >= count:
+            return cached
+        size = max(count, 1024, 2 * len(cached[0]) if cached is not None else 0)
+        held = (np.arange(size, dtype=np.float64) + FRACTIONS[-1]) * float(self.timeframe_s)
+        starts = float_array([float(minutes * 60) for minutes, _ in table])
+        rows = np.searchsorted(starts, held + 1e-6, side="right") - 1
+        factors = float_array([1 + float(pct) / 100 for _, pct in table] + [np.inf])
+        self._roi_cache[table] = (rows, factors)
+        return rows, factors
 
     def _ceiling(self, stop: TrailingStop, high: NDArray[np.float64]) -> NDArray[np.float64]:
         """``TrailingStop.ceiling`` of each highest close, in float (the tick of its band).
@@ -185,9 +319,12 @@ class StopScanner:
     def _prints(self, stop: TrailingStop, k: int, *, first: int) -> StopHit | None:
         f = self.frame
         path = print_path(f, k)
+        timed = stop.roi_pct or stop.deadline is not None
+        start = int(f.start[k])
         for index in range(first, 4):
             price = path[index]
-            hit = stop.should_exit(dec(price))
+            at = print_time(start, self.timeframe_s, index) if timed else None
+            hit = stop.should_exit(dec(price), at)
             if hit is not None:
                 return StopHit(k, index, price, hit.kind)
         return None
@@ -209,10 +346,6 @@ def print_time(start: int, timeframe_s: int, index: int) -> datetime:
     """The time of print ``index`` of the candle starting at ``start`` (as replay stamps it)."""
     base = datetime.fromtimestamp(int(start), UTC)
     return base + timedelta(seconds=timeframe_s * FRACTIONS[index])
-
-
-def _whole(*columns: NDArray[np.float64]) -> bool:
-    return all(bool(np.all(np.floor(col) == col)) for col in columns)
 
 
 def float_array(values: list[float]) -> NDArray[np.float64]:

@@ -47,7 +47,7 @@ from trading.risk.decision import Approved, Decision, Denied
 from trading.risk.gate import EntryRequest, RiskContext, RiskGate
 from trading.risk.limits import RiskLimits
 from trading.risk.memory import ClosedTrade
-from trading.risk.stops import TrailingStop
+from trading.risk.stops import TrailingStop, exits_on, signal_counts, stop_on, trail_of
 from trading.strategies import CandleFrame, Strategy, safe_signals
 from trading.timeframes import timeframe_seconds
 from trading.upbit.circuit import CircuitBreaker, CircuitState
@@ -171,7 +171,11 @@ class Engine:
             return
         frame = CandleFrame.from_bars(history[-max(warmup, 2) :])
         signals = safe_signals(self.strategy, frame)
-        if signals.exit[-1] and position.state is S.LONG:
+        if (
+            signals.exit[-1]
+            and position.state is S.LONG
+            and signal_counts(self.limits, position.avg_entry_price, bar.close)
+        ):
             reason = signals.exit_reason or "exit signal"
             self.signal_raised(market, "exit", bar.close, reason)
             await self.exit(market, ExitReason.SIGNAL, reason)
@@ -194,48 +198,57 @@ class Engine:
     # -- stops ---------------------------------------------------------------------------------
 
     async def _trail(self, market: str, bar: Bar, history: list[Bar]) -> bool:
-        """Exit on a stop/take-profit hit inside the candle, else trail; True if exiting.
+        """Exit on a stop/take-profit/ROI hit inside the candle or on the holding time at its
+        close, else trail; True if exiting.
 
         The whole candle is judged only if the stop watched all of it (``covers``): the
         prints of the candle a position was bought in were judged one by one after the fill,
-        and the ones before it must not sell it.
+        and the ones before it must not sell it. The holding time is asked at every close
+        (before the strategy's signal of that candle).
         """
         stop = self.stops.get(market)
         if stop is None:
             stop = await self.arm_stop(market, self.positions.get(market))
             if stop is None:
                 return False
-        hit = stop.should_exit(bar) if stop.covers(bar) else None
+        hit = stop.should_exit(bar) if stop.covers(bar) else stop.time_up(bar.end, bar.close)
         if hit is not None:
             await self.exit(market, _exit_reason(hit.kind), hit.text)
             return True
         atr = measures.atr(history, self.limits.atr_period) if stop.atr_mult > 0 else None
+        before = stop.stop
         moved = stop.update(bar, atr)
-        if moved is not None:
-            await self.positions.stop_moved(market, moved)
+        if moved is not None and moved != before:
+            await self.positions.stop_moved(
+                market,
+                moved,
+                trailing=stop.trailed,
+                high_water=stop.highest_close if stop.trail is not None else None,
+            )
         return False
 
     async def _check_stop(self, market: str, price: Decimal) -> None:
         stop = self.stops.get(market)
         if stop is None or self.positions.get(market).state is not S.LONG:
             return
-        hit = stop.should_exit(price)
+        hit = stop.should_exit(price, self.now)
         if hit is not None:
             await self.exit(market, _exit_reason(hit.kind), hit.text)
 
     def open_stop(
         self, market: str, position: Position, *, since: datetime | None = None
     ) -> TrailingStop | None:
-        """The stop of a long ``position`` from the current settings and market data, kept in
-        ``stops``; None when both the ATR stop and the take-profit are off.
+        """The exits of a long ``position`` from the current settings and market data, kept
+        in ``stops``; None when every exit it would watch (stop, take-profit, ROI, time) is
+        off.
 
         With the ATR stop on there is always a stop: the fallback until the ATR can be
         computed. ``since``: the market time it watches prices from (default: now).
         """
         entry = position.avg_entry_price
         limits = self.limits
-        if entry is None or (limits.atr_stop_mult == 0 and limits.take_profit_pct == 0):
-            return None  # ATR stop and take-profit both switched off
+        if entry is None or not exits_on(limits):
+            return None  # no stop, no take-profit, no ROI table, no holding time
         history = self.market_data.history(market)
         atr = measures.atr(history, limits.atr_period) if limits.atr_stop_mult > 0 else None
         if atr is None and limits.atr_stop_mult > 0:
@@ -251,6 +264,11 @@ class Engine:
             take_profit_pct=limits.take_profit_pct,
             highest_close=highest_close_since(history, position.opened_at),
             since=self.market_time() if since is None else since,
+            stop_loss_pct=limits.stop_loss_pct,
+            trail=trail_of(limits),
+            roi=limits.minimal_roi,
+            max_holding_minutes=limits.max_holding_minutes,
+            entered_at=position.opened_at,
         )  # no sink: the position book announces every stop move, once
         self.stops[market] = stop
         return stop
@@ -263,13 +281,18 @@ class Engine:
             return None
         stop = self.open_stop(market, position, since=since)
         if stop is not None and stop.stop is not None:
-            await self.positions.stop_moved(market, stop.stop)
+            await self.positions.stop_moved(
+                market,
+                stop.stop,
+                trailing=stop.trailed,
+                high_water=stop.highest_close if stop.trail is not None else None,
+            )
         return stop
 
     async def arm_stops(self) -> None:
-        """Every long position without a stop gets one if the ATR stop is on (after a live
-        change of the settings: ``atr_stop_mult`` from 0 to > 0, say)."""
-        if self.limits.atr_stop_mult == 0:
+        """Every long position without a stop gets one if a stop is on (after a live change
+        of the settings: ``atr_stop_mult`` or ``stop_loss_pct`` from 0 to > 0, say)."""
+        if not stop_on(self.limits):
             return
         for market, position in self.positions.all().items():
             stop = self.stops.get(market)
@@ -626,4 +649,6 @@ def highest_close_since(history: list[Bar], opened_at: datetime | None) -> Decim
 
 
 def _exit_reason(kind: str) -> ExitReason:
-    return ExitReason.TAKE_PROFIT if kind == "take_profit" else ExitReason.STOP
+    """The position's exit reason for a ``TrailingStop`` hit (stop, trailing, take_profit,
+    roi, time: the same words)."""
+    return ExitReason(kind)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from trading.engine.core import Engine
+from trading.engine.core import Engine, highest_close_since
 from trading.positions import Position, PositionState
-from trading.risk.stops import TrailingStop
+from trading.risk.stops import TrailingStop, stop_on, trail_of
 from trading.store import TERMINAL_STATES
 from trading.upbit.market_rules import Rounding
 
@@ -18,17 +18,21 @@ ZERO = Decimal(0)
 
 
 async def resume_stops(engine: Engine) -> None:
-    """After a restart: every long position gets its stop back, from the stored prices.
+    """After a restart: every long position gets its exits back, from the stored prices.
 
-    One without a stored stop (stops were off, or it never got one) gets a new one if the
-    ATR stop is on now, as ``Engine.open_stop`` makes it: from the entry and the candles the
-    engine has, the fallback if they give no ATR yet.
+    The stop keeps its stored level, and whether the trail had raised it (its hit is then a
+    ``trailing`` exit) and the highest close it trailed from, so a trail that had reached its
+    offset goes on trailing; the ROI table and the holding time count from the stored
+    ``opened_at``. One without a stored stop (stops were off, or it never got one) gets a new
+    one if a stop is on now, as ``Engine.open_stop`` makes it: from the entry and the candles
+    the engine has, the fallback if they give no ATR yet.
     """
+    limits = engine.limits
     for market, position in engine.positions.all().items():
         entry = position.avg_entry_price
         if position.state is not S.LONG or entry is None:
             continue
-        if position.stop_price is None and engine.limits.atr_stop_mult > 0:
+        if position.stop_price is None and stop_on(limits):
             stop = await engine.arm_stop(market, position, since=position.opened_at)
             log.warning(
                 "%s: resumed long %s without a stored stop; new stop %s",
@@ -38,21 +42,30 @@ async def resume_stops(engine: Engine) -> None:
             )
             continue
         last = engine.market_data.price(market) or entry
+        seen = highest_close_since(engine.market_data.history(market), position.opened_at)
+        high = max(entry, last, position.high_water or entry, seen or entry)
         take_profit = position.take_profit_price
-        if take_profit is None and engine.limits.take_profit_pct > 0:
+        if take_profit is None and limits.take_profit_pct > 0:
             take_profit = engine.exchange.rules.round_price(
-                market, entry * (1 + engine.limits.take_profit_pct / 100), Rounding.UP
+                market, entry * (1 + limits.take_profit_pct / 100), Rounding.UP
             )  # the same target TrailingStop.open set before the restart
         engine.stops[market] = TrailingStop(
             market=market,
             entry_price=entry,
-            atr_mult=engine.limits.atr_stop_mult,
+            atr_mult=limits.atr_stop_mult,
             rules=engine.exchange.rules,
             stop=position.stop_price,
-            highest_close=max(entry, last),
-            min_distance_pct=engine.limits.stop_min_distance_pct,
+            highest_close=high,
+            min_distance_pct=limits.stop_min_distance_pct,
             take_profit=take_profit,
             since=position.opened_at,
+            stop_loss_pct=limits.stop_loss_pct,
+            fallback_pct=limits.stop_fallback_pct,
+            trail=trail_of(limits),
+            trailed=position.stop_trailing,
+            roi=limits.minimal_roi,
+            max_holding_minutes=limits.max_holding_minutes,
+            entered_at=position.opened_at,
         )
         log.info("%s: resumed long %s with stop %s", market, position.volume, position.stop_price)
 

@@ -61,6 +61,8 @@ def to_extra(p: Position) -> dict[str, Any]:
         **{name: str(getattr(p, name)) for name in _DECIMALS},
         "exit_fees": str(p.exit_fees),
         "take_profit_price": None if p.take_profit_price is None else str(p.take_profit_price),
+        "stop_trailing": p.stop_trailing,
+        "high_water": None if p.high_water is None else str(p.high_water),
         "intent_id": p.intent_id,
         "exit_reason": None if p.exit_reason is None else p.exit_reason.value,
         "exit_bar": None if p.exit_bar is None else p.exit_bar.isoformat(),
@@ -86,6 +88,8 @@ def from_record(record: PositionRecord) -> Position:
         **{name: Decimal(extra.get(name, "0")) for name in (*_DECIMALS, "exit_fees")},
         stop_price=record.stop_price,
         take_profit_price=None if take_profit is None else Decimal(take_profit),
+        stop_trailing=bool(extra.get("stop_trailing", False)),
+        high_water=None if extra.get("high_water") is None else Decimal(extra["high_water"]),
         intent_id=extra.get("intent_id"),
         opened_at=record.opened_at,
         exit_reason=None if exit_reason is None else ExitReason(exit_reason),
@@ -242,8 +246,15 @@ class PositionBook:
     async def candle_closed(self, market: str, bar_start: datetime) -> Position:
         return await self.apply(market, tr.BarClosed(bar_start))
 
-    async def stop_moved(self, market: str, price: Decimal) -> Position:
-        return await self.apply(market, tr.MoveStop(price))
+    async def stop_moved(
+        self,
+        market: str,
+        price: Decimal,
+        *,
+        trailing: bool = False,
+        high_water: Decimal | None = None,
+    ) -> Position:
+        return await self.apply(market, tr.MoveStop(price, trailing, high_water))
 
     async def set_aside(self, market: str, reason: str, *, at: datetime | None = None) -> Position:
         return await self.apply(market, tr.SetAside(reason, at))

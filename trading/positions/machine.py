@@ -16,6 +16,7 @@ from typing import TypeVar
 from trading import events as ev
 from trading.positions import triggers as tr
 from trading.positions.model import (
+    STOP_EXITS,
     ZERO,
     ExitReason,
     IllegalTransition,
@@ -179,10 +180,25 @@ def _handle(p: Position, t: tr.Trigger, rules: PositionRules) -> Result:
         case tr.MoveStop():
             if t.price <= ZERO:
                 raise InvalidTrigger(p.market, f"stop price must be positive, not {t.price}")
+            high = p.high_water
+            if t.high_water is not None and (high is None or t.high_water > high):
+                high = t.high_water
             if p.stop_price is not None and t.price <= p.stop_price:
-                return p, []  # never loosen (and an equal stop is no news)
+                # never loosen (and an equal stop is no news); a higher water mark is kept
+                return (
+                    (p, [])
+                    if high == p.high_water
+                    else (
+                        dataclasses.replace(p, high_water=high),
+                        [],
+                    )
+                )
             event = ev.StopMoved(market=p.market, old=p.stop_price, new=t.price)
-            return dataclasses.replace(p, stop_price=t.price), [event]
+            trailing = p.stop_trailing or t.trailing
+            moved = dataclasses.replace(
+                p, stop_price=t.price, stop_trailing=trailing, high_water=high
+            )
+            return moved, [event]
         case tr.Adjust():
             return _adjusted(p, t)
         case tr.SetAside():
@@ -334,7 +350,7 @@ def _closed(p: Position, rules: PositionRules, at: datetime | None) -> Result:
         reason=reason.value,
         cost_krw=_EXACT.add(p.entry_cost, p.entry_fees),
     )
-    bars = rules.stop_cooldown_candles if reason is ExitReason.STOP else rules.cooldown_candles
+    bars = rules.stop_cooldown_candles if reason.value in STOP_EXITS else rules.cooldown_candles
     closed = _fresh(
         p,
         S.COOLDOWN,

@@ -19,10 +19,15 @@ class PositionState(StrEnum):
 
 
 class ExitReason(StrEnum):
-    """Why a position is being closed; ``STOP`` earns the longer stop cooldown."""
+    """Why a position is being closed; the stop exits (``STOP_EXITS``) earn the longer stop
+    cooldown. ``TRAILING``: a stop the trailing rule had raised; ``ROI``: the time-based
+    take-profit table; ``TIME``: held ``max_holding_minutes``."""
 
     STOP = "stop"
+    TRAILING = "trailing"
     TAKE_PROFIT = "take_profit"
+    ROI = "roi"
+    TIME = "time"
     SIGNAL = "signal"
     MANUAL = "manual"
     RISK = "risk"
@@ -98,6 +103,10 @@ class Position:
     exit_fees: Decimal = ZERO
     stop_price: Decimal | None = None
     take_profit_price: Decimal | None = None
+    #: the trailing rule raised the stop (its hit is a ``trailing`` exit), and the highest
+    #: close it trailed from when it last moved: both survive a restart
+    stop_trailing: bool = False
+    high_water: Decimal | None = None
     intent_id: str | None = None
     opened_at: datetime | None = None
     exit_reason: ExitReason | None = None

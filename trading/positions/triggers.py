@@ -78,9 +78,14 @@ class BarClosed:
 
 @dataclass(frozen=True, slots=True)
 class MoveStop:
-    """A request to move the stop; a looser (lower) stop than the current one is ignored."""
+    """A request to move the stop; a looser (lower) stop than the current one is ignored.
+
+    ``trailing``: the trailing rule moved it; ``high_water``: the highest close it trails
+    from (kept even when the stop itself does not move, e.g. the trailing offset reached)."""
 
     price: Decimal
+    trailing: bool = False
+    high_water: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from trading.risk.breakers import (
     VolatilityFilter,
 )
 from trading.risk.decision import APPROVED, Approved, Decision, Denied, LimitUsage, krw, pct
+from trading.risk.exit_usage import exit_usage
 from trading.risk.halts import HaltSchedule
 from trading.risk.lifecycle import MarketLifecycle, deny_closing, deny_warned
 from trading.risk.limits import RiskLimits
@@ -347,6 +348,7 @@ class RiskGate:
             *self._lifecycle_usage(),
             self._schedule_usage(now),
             *protection_usage(self.protections, lim, ctx.cooling),
+            *exit_usage(lim),
         ]
         blocked = any(i.blocking for i in items if i.name not in PER_MARKET)
         blocked = blocked or self.protections.blocks_all()

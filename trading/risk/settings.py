@@ -9,9 +9,10 @@ the ones users can rely on; ``live=False`` marks what is read at start only.
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from trading.risk.halts import HaltWindow
@@ -23,10 +24,12 @@ VolatilityMeasure = Literal["atr", "realized"]
 MIN_ORDER_KRW = Decimal(5000)
 MAX_ORDER_KRW = Decimal(1_000_000_000)
 MAX_KRW = Decimal(10) ** 12
+MAX_MINUTES = 525_600  # a year
+MAX_ROI_PCT = Decimal(1000)
 
 
 class RiskSettings(BaseModel):
-    """Pre-trade checks, loss limits, ATR stops, take profit, cooldowns and halts."""
+    """Pre-trade checks, loss limits, exits (stops, trailing, ROI, time), cooldowns and halts."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
@@ -67,22 +70,84 @@ class RiskSettings(BaseModel):
     )
     atr_period: int = setting(14, ge=1, le=500, description="candles in the ATR for stops")
     atr_stop_mult: Decimal = setting(
-        Decimal(2), ge=0, le=20, description="stop distance in ATRs below entry; 0 = no ATR stop"
+        Decimal(2),
+        ge=0,
+        le=20,
+        description="initial stop this many ATRs below the entry, fixed at the entry (it moves"
+        " only with trailing_stop); with stop_loss_pct also set the higher stop wins; 0 = no"
+        " ATR stop",
+    )
+    stop_loss_pct: Decimal = setting(
+        Decimal(0),
+        ge=0,
+        le=50,
+        description="initial stop this far below the entry, fixed at the entry; with"
+        " atr_stop_mult also set the higher stop wins; 0 = off",
     )
     stop_fallback_pct: Decimal = setting(
         Decimal(2),
         ge=Decimal("0.1"),
         le=50,
-        description="stop this far below entry until the ATR is ready",
+        description="the ATR stop's stand-in this far below the entry until the ATR is ready",
     )
     stop_min_distance_pct: Decimal = setting(
-        Decimal("0.2"),
+        Decimal(1),
         ge=Decimal("0.05"),
         le=10,
-        description="a stop stays this far (and a tick) below the price it trails from",
+        description="every stop stays at least this far (and a tick) below the entry, or below"
+        " the close a trailing stop trails from: 1 % is 5x the 0.2 % round-trip costs",
+    )
+    trailing_stop: bool = setting(
+        False,
+        description="true: the stop trails the highest close since the entry (freqtrade's"
+        " trailing_stop), at the initial stop's distance until trailing_stop_positive_pct"
+        " applies; false: the initial stop stays where it was set",
+    )
+    trailing_stop_positive_pct: Decimal = setting(
+        Decimal(0),
+        ge=0,
+        le=50,
+        description="trailing: once the highest close is above the entry by more than"
+        " trailing_stop_positive_offset_pct, trail this far below it; 0 = keep the initial"
+        " distance",
+    )
+    trailing_stop_positive_offset_pct: Decimal = setting(
+        Decimal(0),
+        ge=0,
+        le=1000,
+        description="profit (highest close over the entry, %) after which"
+        " trailing_stop_positive_pct applies; 0 = as soon as in profit",
+    )
+    trailing_only_offset_is_reached: bool = setting(
+        False,
+        description="trailing: leave the initial stop alone until the offset is reached",
     )
     take_profit_pct: Decimal = setting(
         Decimal(0), ge=0, le=1000, description="take profit this far above entry; 0 = off"
+    )
+    minimal_roi: tuple[tuple[int, Decimal], ...] = setting(
+        (),
+        description="time-based take-profit (freqtrade's minimal_roi): pairs [minutes held,"
+        " profit %] with minutes rising and profit not rising, e.g. [[0, 3], [60, 1], [240,"
+        " 0.5]] (chat: 0:3,60:1,240:0.5); sells once the price is that far above the entry;"
+        " empty = off",
+    )
+    max_holding_minutes: int = setting(
+        0, ge=0, le=MAX_MINUTES, description="sell a position held this many minutes; 0 = off"
+    )
+    use_exit_signal: bool = setting(
+        True, description="false: the strategy's exit signal is ignored (other exits only)"
+    )
+    exit_profit_only: bool = setting(
+        False,
+        description="true: an exit signal counts only while the last close is above the entry"
+        " by more than exit_profit_offset_pct",
+    )
+    exit_profit_offset_pct: Decimal = setting(
+        Decimal(0),
+        ge=0,
+        le=100,
+        description="with exit_profit_only: the profit (%, before fees) an exit signal needs",
     )
     volatility_halt_pct: Decimal = setting(
         Decimal(0),
@@ -214,8 +279,35 @@ class RiskSettings(BaseModel):
             return self.volatility_resume_pct
         return self.volatility_halt_pct * Decimal("0.8")
 
+    @field_validator("minimal_roi", mode="before")
+    @classmethod
+    def _roi_text(cls, value: object) -> object:
+        """Chat and ``/undo`` give text: ``0:3,60:1`` (what ``show`` prints), ``none`` or
+        ``[[0, 3], [60, 1]]``; an environment override the same text split at its commas;
+        the file gives a list of pairs."""
+        if isinstance(value, str):
+            return parse_roi(value)
+        if isinstance(value, list | tuple) and value and all(isinstance(v, str) for v in value):
+            return parse_roi(",".join(value))  # an environment override split at the commas
+        return value
+
     @model_validator(mode="after")
     def _rules(self) -> RiskSettings:
+        roi_problem = roi_error(self.minimal_roi)
+        if roi_problem:
+            raise PydanticCustomError(
+                "rule_minimal_roi",
+                "minimal_roi: {problem}",
+                {"problem": roi_problem},
+            )
+        positive, offset = self.trailing_stop_positive_pct, self.trailing_stop_positive_offset_pct
+        if positive > 0 and offset > 0 and offset < positive:
+            raise PydanticCustomError(
+                "rule_trailing_offset",
+                "trailing_stop_positive_offset_pct ({offset}) must not be below"
+                " trailing_stop_positive_pct ({positive})",
+                {"offset": str(offset), "positive": str(positive)},
+            )
         if self.volatility_resume_pct is not None and (
             self.volatility_resume_pct > self.volatility_halt_pct
         ):
@@ -245,3 +337,42 @@ class RiskSettings(BaseModel):
                 {"names": ", ".join(repr(d) for d in dupes)},
             )
         return self
+
+
+def parse_roi(text: str) -> object:
+    """``0:3,60:1`` or ``0:3 60:1`` -> ``[(0, "3"), (60, "1")]``; ``none``/``off``/empty -> ``()``;
+    JSON text (``[[0, 3], [60, 1]]``, as an environment variable gives it) is decoded.
+    Anything else is returned as is, for pydantic to refuse."""
+    raw = text.strip()
+    if raw.lower() in ("", "none", "off", "()", "[]"):
+        return ()
+    if raw.startswith("["):
+        import json
+
+        try:
+            return json.loads(raw, parse_float=Decimal)
+        except ValueError:
+            return text
+    pairs: list[tuple[str, str]] = []
+    for part in raw.replace(",", " ").split():
+        minutes, sep, pct = part.partition(":")
+        if not sep:
+            return text
+        pairs.append((minutes, pct))
+    return pairs
+
+
+def roi_error(table: tuple[tuple[int, Decimal], ...]) -> str | None:
+    """Why ``table`` is no ROI table (None: it is one): minutes within 0..a year and rising,
+    profits within 0..1000 % and not rising (a longer hold never asks for more)."""
+    for minutes, pct in table:
+        if not 0 <= minutes <= MAX_MINUTES:
+            return f"minutes {minutes} outside 0..{MAX_MINUTES}"
+        if not 0 <= pct <= MAX_ROI_PCT:
+            return f"profit {pct} % outside 0..{MAX_ROI_PCT}"
+    for (m1, p1), (m2, p2) in pairwise(table):
+        if m2 <= m1:
+            return f"minutes must rise ({m1} then {m2})"
+        if p2 > p1:
+            return f"the profit must not rise with time ({p1} % at {m1}, {p2} % at {m2})"
+    return None
