@@ -41,9 +41,15 @@ from trading.timeframes import timeframe_seconds
 #: its bounds in ``trading/risk/settings.py``; add a line to search a new exit or protection
 SEARCHED_RISK: dict[str, str] = {
     "atr_stop_mult": "0..5",
+    "stop_min_distance_pct": "0.2..3",
     "take_profit_pct": "0..10",
+    "max_holding_minutes": "0..10080",
+    "trailing_stop": "",  # a bool: both values
+    "trailing_stop_positive_pct": "0..5",
+    "trailing_stop_positive_offset_pct": "0..10",
+    "exit_profit_only": "",
     "stop_cooldown_candles": "0..30",
-    "volatility_halt_pct": "0..20",
+    "volatility_halt_percentile": "95..99.9",  # at or above the resume percentile (95)
     "stoploss_guard_trades": "0..5",
 }
 

@@ -64,6 +64,7 @@ class SettingSpec:
     description: str
     choices: tuple[str, ...] = ()
     optional: bool = False  # ``None`` is allowed (it means "derived", see the description)
+    places: int | None = None  # a Decimal's most digits after the point (``decimal_places``)
 
     def range_text(self) -> str:
         """``5000..1000000000`` or ``refuse|limit``: the allowed values, in one short word."""
@@ -126,6 +127,14 @@ def _bounds(info: FieldInfo) -> tuple[Decimal | None, Decimal | None]:
     return low, high
 
 
+def _places(info: FieldInfo) -> int | None:
+    for item in info.metadata:
+        places = getattr(item, "decimal_places", None)
+        if isinstance(places, int):
+            return places
+    return None
+
+
 def spec(model: type[BaseModel], name: str) -> SettingSpec:
     info = model.model_fields[name]
     annotation, optional = _unwrap(info.annotation)
@@ -143,6 +152,7 @@ def spec(model: type[BaseModel], name: str) -> SettingSpec:
         description=info.description or "",
         choices=choices,
         optional=optional,
+        places=_places(info),
     )
 
 

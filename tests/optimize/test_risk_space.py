@@ -90,6 +90,19 @@ def test_trial_values_become_typed_limits(spec_fields: dict[str, Any]) -> None:
     assert spec_fields["limits"].atr_period == 14  # the shared fields are not changed
 
 
+def test_a_draw_is_rounded_to_the_digits_the_setting_allows(
+    spec_fields: dict[str, Any],
+) -> None:
+    # Arrange: volatility_halt_percentile allows two decimals; optuna draws floats. Every
+    # draw of the walk-forward's percentile range was refused before this rounding, and the
+    # study ended with "no valid trial".
+    draw = {"volatility_halt_percentile": 97.123456}
+    # Act
+    fields = with_risk(spec_fields, draw)
+    # Assert
+    assert fields["limits"].volatility_halt_percentile == Decimal("97.12")
+
+
 def test_a_cross_field_rule_is_a_param_error(spec_fields: dict[str, Any]) -> None:
     with pytest.raises(ParamError, match="volatility_resume_pct"):
         with_risk(spec_fields, {"volatility_halt_pct": 2.0, "volatility_resume_pct": 3.0})

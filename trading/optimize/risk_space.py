@@ -141,13 +141,19 @@ def split_values(values: Mapping[str, object]) -> tuple[dict[str, object], dict[
 
 def risk_setting_values(risk: Mapping[str, object]) -> dict[str, object]:
     """Searched values in the model's own types: a Decimal setting's float draw becomes the
-    Decimal of its shortest repr (``1.5`` -> ``Decimal("1.5")``), never a binary expansion."""
+    Decimal of its shortest repr (``1.5`` -> ``Decimal("1.5")``), never a binary expansion,
+    rounded to the digits the setting allows (``decimal_places``): a draw of 97.1234 for a
+    two-place setting is 97.12, not a trial the model refuses."""
     out: dict[str, object] = {}
     for name, value in risk.items():
-        if spec(RiskSettings, name).kind == "decimal" and isinstance(value, float):
+        field = spec(RiskSettings, name)
+        if field.kind == "decimal" and isinstance(value, float):
             if not math.isfinite(value):
                 raise ParamError(f"risk.{name}: {value!r} is not finite")
-            out[name] = Decimal(repr(value))
+            number = Decimal(repr(value))
+            if field.places is not None:
+                number = number.quantize(Decimal(1).scaleb(-field.places))
+            out[name] = number
         else:
             out[name] = value
     return out
