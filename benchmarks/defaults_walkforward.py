@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import statistics
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +33,7 @@ from typing import Any
 from bot.cli_backtest import spec_fields
 from bot.config import AppConfig
 from trading.backtest.data import fill_gaps, load_frame, slice_frame
-from trading.optimize import Objective, OptimizeResult, OptimizeSettings, build_space, optimize
+from trading.optimize import Objective, OptimizeSettings, build_space, optimize
 from trading.optimize.risk_space import RISK_PREFIX
 from trading.optimize.worker import Plan, evaluate_after_warm_up, resolve_strategy
 from trading.strategies import CandleFrame
@@ -96,6 +98,8 @@ class Outcome:
     default_trades: int
     choices: tuple[dict[str, object], ...]
     seconds: float
+    plan: Plan  # to backtest other values on the same out-of-sample windows
+    windows: tuple[tuple[int, int], ...]  # the out-of-sample windows, back to back
 
 
 def _epoch(day: str | None) -> int | None:
@@ -120,14 +124,11 @@ def _compound(returns_pct: Sequence[float]) -> float:
     return (growth - 1.0) * 100.0
 
 
-def _defaults_out_of_sample(
-    cfg: AppConfig, fields: Mapping[str, Any], frames: dict[str, CandleFrame], r: OptimizeResult
-) -> list[dict[str, float]]:
-    cls = resolve_strategy(cfg.strategy.name, "")
-    plan = Plan(
+def _plan(cfg: AppConfig, fields: Mapping[str, Any], frames: dict[str, CandleFrame]) -> Plan:
+    return Plan(
         strategy=cfg.strategy.name,
         strategy_file="",
-        space=build_space(cls),
+        space=build_space(resolve_strategy(cfg.strategy.name, "")),
         objective=OBJECTIVE,
         spec=fields,
         frames=frames,
@@ -137,8 +138,21 @@ def _defaults_out_of_sample(
         studies=(),
         seed=None,
     )
-    params = cls.Params.model_validate(dict(cfg.strategy.params)).model_dump()
-    return [evaluate_after_warm_up(plan, cls, params, *fold.test) for fold in r.folds]
+
+
+def out_of_sample(
+    plan: Plan, values: Mapping[str, object], windows: Sequence[tuple[int, int]]
+) -> list[dict[str, float]]:
+    """``values`` (strategy parameters and ``risk.*``) traded on each window, warmed up."""
+    cls = resolve_strategy(plan.strategy, "")
+    return [evaluate_after_warm_up(plan, cls, dict(values), *window) for window in windows]
+
+
+def today(cfg: AppConfig) -> dict[str, object]:
+    """The embedded defaults as values: the strategy's parameters and the searched risk."""
+    cls = resolve_strategy(cfg.strategy.name, "")
+    params: dict[str, object] = cls.Params.model_validate(dict(cfg.strategy.params)).model_dump()
+    return params | {RISK_PREFIX + k: getattr(cfg.risk, k) for k in SEARCHED_RISK}
 
 
 def run_dataset(dataset: Dataset, trials: int, storage_dir: Path) -> Outcome:
@@ -163,7 +177,9 @@ def run_dataset(dataset: Dataset, trials: int, storage_dir: Path) -> Outcome:
         walk_forward=FOLDS,
     )
     result = optimize(settings, frames)
-    defaults = _defaults_out_of_sample(cfg, fields, frames, result)
+    plan = _plan(cfg, fields, frames)
+    windows = tuple(fold.test for fold in result.folds)
+    defaults = out_of_sample(plan, today(cfg), windows)
     chosen = [fold.out_of_sample for fold in result.folds]
     return Outcome(
         label=dataset.label,
@@ -179,7 +195,59 @@ def run_dataset(dataset: Dataset, trials: int, storage_dir: Path) -> Outcome:
             for fold in result.folds
         ),
         seconds=time.perf_counter() - started,
+        plan=plan,
+        windows=windows,
     )
+
+
+def consensus(choices: Sequence[Mapping[str, object]]) -> dict[str, object]:
+    """One value per key from many folds' choices: the median of a number (an int stays an
+    int, a float keeps 3 significant digits), the most frequent of a choice (a tie: the first
+    seen). Not a hand pick: the rule is fixed before the figures are seen."""
+    keys = dict.fromkeys(k for choice in choices for k in choice)
+    out: dict[str, object] = {}
+    for key in keys:
+        seen = [c[key] for c in choices if key in c]
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in seen):
+            middle = statistics.median(float(v) for v in seen)  # type: ignore[arg-type]
+            if all(isinstance(v, int) for v in seen):
+                out[key] = round(middle)
+            else:
+                out[key] = float(f"{middle:.3g}")
+        else:
+            counts = Counter(seen)
+            out[key] = max(counts, key=lambda v: (counts[v], -seen.index(v)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One dataset judged with the consensus of the *other* datasets' choices."""
+
+    label: str
+    values: dict[str, object]
+    return_pct: float
+    trades: int
+
+
+def leave_one_out(outcomes: Sequence[Outcome]) -> list[Check]:
+    """For each dataset, the consensus of every other dataset's fold choices, traded on its
+    out-of-sample windows: what the adopted defaults can be expected to do on data they
+    were not chosen on."""
+    checks = []
+    for o in outcomes:
+        others = [c for other in outcomes if other is not o for c in other.choices]
+        values = consensus(others)
+        metrics = out_of_sample(o.plan, values, o.windows)
+        checks.append(
+            Check(
+                label=o.label,
+                values=values,
+                return_pct=_compound([m["total_return_pct"] for m in metrics]),
+                trades=int(sum(m["trades"] for m in metrics)),
+            )
+        )
+    return checks
 
 
 def _value(value: object) -> str:
@@ -225,6 +293,16 @@ def run(trials: int = TRIALS, only: Sequence[str] = ()) -> list[Outcome]:
             outcomes.append(outcome)
             for line in report([outcome]):
                 print(line, flush=True)
+    if len(outcomes) > 1:
+        print("  leave one dataset out: the consensus of the other datasets' choices")
+        for check, o in zip(leave_one_out(outcomes), outcomes, strict=True):
+            print(
+                f"  {check.label:22s} consensus {check.return_pct:+7.2f} % ({check.trades} "
+                f"trades)  defaults {o.default_pct:+7.2f} % ({o.default_trades} trades)"
+            )
+        adopted = consensus([c for o in outcomes for c in o.choices])
+        print("  consensus of every choice (the defaults to adopt):")
+        print("      " + ", ".join(f"{k}={_value(v)}" for k, v in adopted.items()))
     print(f"  total {time.perf_counter() - started:.0f} s")
     return outcomes
 
