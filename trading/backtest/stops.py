@@ -30,7 +30,7 @@ signals never make): those first candles are walked one by one.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -89,9 +89,7 @@ class StopScanner:
         self._shares: dict[Decimal, float] = {}  # min_distance_pct -> its fraction
         #: exact window sums of the true ranges, once asked (False: no exact integer form)
         self._tr_sums: tuple[NDArray[np.int64], int] | Literal[False] | None = None
-        self._roi_cache: dict[
-            tuple[tuple[int, Decimal], ...], tuple[NDArray[np.intp], NDArray[np.float64]]
-        ] = {}
+        self._roi_cache: dict[tuple[tuple[int, Decimal], ...], NDArray[np.float64]] = {}
 
     def atr(self, bar: int) -> Decimal | None:
         """The engine's Decimal ATR with the history up to and including ``bar``.
@@ -171,10 +169,13 @@ class StopScanner:
         time_bar: int | None = None,
         *,
         first_print: int = 1,
+        held: int = 0,
     ) -> StopHit | None:
         """The first hit in candles ``entry..last`` (entry = the candle whose open filled the
         buy, or whose print ``first_print - 1`` did (an entry trigger); ``last`` = the
-        exit-signal candle or the last one). ``stop`` is advanced in place.
+        exit-signal candle or the last one). ``stop`` is advanced in place. ``held``: the
+        candles the position was held before ``entry`` (its ROI targets count from its own
+        entry candle).
 
         ``time_bar``: the candle (within the span) in which the holding time runs out at a
         print after its open; it is judged print by print like a possible hit.
@@ -193,7 +194,84 @@ class StopScanner:
                 k += 1
             if k > last:
                 return None
-            return self.scan(stop, k, last, time_bar, first_print=0)
+            return self.scan(stop, k, last, time_bar, first_print=0, held=held + k - entry)
+        if stop.trail is None or stop.trail.only_offset:
+            return self._scan_until_trail(stop, entry, last, time_bar, first_print, held)
+        return self._scan_trailing(stop, entry, last, time_bar, first_print, held)
+
+    def _scan_until_trail(
+        self,
+        stop: TrailingStop,
+        entry: int,
+        last: int,
+        time_bar: int | None,
+        first_print: int,
+        held: int,
+    ) -> StopHit | None:
+        """``scan`` while the stop cannot move: a fixed stop, or a trail that waits for its
+        offset (``only_offset``). A few array operations find the candles where a stop or
+        target might be hit and the first close that might reach the offset; the candles
+        before that close are judged here, the rest by ``_scan_trailing`` from it (the
+        highest close of the candles before it is below it, so the trail starts the same)."""
+        f = self.frame
+        end = last + 1
+        count = end - entry
+        maybe: NDArray[np.bool_] | None = None
+        if stop.stop is not None:
+            maybe = f.low[entry:end] <= float(stop.stop) * (1 + REL_TOL) + 1e-9
+        floor = self._target_floor(stop, count, held)
+        if floor is not None:
+            high = f.high[entry:end] >= floor
+            maybe = high if maybe is None else np.logical_or(maybe, high, out=maybe)
+        reach = count  # the first candle whose close may reach the trail's offset
+        trail = stop.trail
+        if trail is not None:
+            offset = float(stop.entry_price) * (1 + float(trail.offset_pct) / 100)
+            above = f.close[entry:end] > offset * (1 - REL_TOL)
+            first_above = int(above.argmax())
+            if above[first_above]:
+                reach = first_above
+        judged: list[int] = (
+            np.flatnonzero(maybe[:reach]).tolist() if maybe is not None and reach else []
+        )
+        if time_bar is not None and entry <= time_bar < entry + reach:
+            at = time_bar - entry
+            if at not in judged:
+                insort(judged, at)
+        for j in judged:
+            k = entry + j
+            hit = self._prints(stop, k, first=first_print if j == 0 else 0)
+            if hit is not None:
+                return hit
+        if reach == count:
+            return None
+        return self._scan_trailing(
+            stop, entry + reach, last, time_bar, first_print if reach == 0 else 0, held + reach
+        )
+
+    def _target_floor(
+        self, stop: TrailingStop, count: int, held: int
+    ) -> NDArray[np.float64] | None:
+        """Per candle, below every take-profit and ROI target of its prints (None: none)."""
+        tp = stop.take_profit
+        if not stop.roi_pct:
+            return None if tp is None else np.full(count, float(tp))
+        floor = self._roi_floor(stop, count, held)
+        if tp is not None:
+            np.minimum(floor, float(tp), out=floor)
+        return floor
+
+    def _scan_trailing(
+        self,
+        stop: TrailingStop,
+        entry: int,
+        last: int,
+        time_bar: int | None,
+        first_print: int,
+        held: int,
+    ) -> StopHit | None:
+        """``scan`` of a stop that may trail from the first candle on."""
+        f = self.frame
         span = slice(entry, last + 1)
         lows, highs = f.low[span], f.high[span]
         count = last - entry + 1
@@ -202,7 +280,7 @@ class StopScanner:
         if tp is not None:
             maybe |= highs >= float(tp)
         if stop.roi_pct:
-            maybe |= highs >= self._roi_floor(stop, entry, count)
+            maybe |= highs >= self._roi_floor(stop, count, held)
         if time_bar is not None and entry <= time_bar <= last:
             maybe[time_bar - entry] = True
         if stop.stop is not None:
@@ -266,29 +344,32 @@ class StopScanner:
         high = np.where(surely, after, np.where(perhaps, np.maximum(after, before), before))
         return low, high
 
-    def _roi_floor(self, stop: TrailingStop, entry: int, count: int) -> NDArray[np.float64]:
+    def _roi_floor(self, stop: TrailingStop, count: int, held: int) -> NDArray[np.float64]:
         """Per candle, below the lowest ROI target of its prints (the one in force at its
         last print: targets never rise with time); +inf before the first row applies. The
-        target before its rounding up onto the grid is a floor, so no tick is looked up."""
-        rows, factors = self._roi_rows(stop.roi_pct, count)
-        return factors[rows[:count]] * (float(stop.entry_price) * (1 - REL_TOL)) - 1e-9
+        target before its rounding up onto the grid is a floor, so no tick is looked up.
+        ``held``: candles held before the first one. A new array (the caller may write to it)."""
+        factors = self._roi_factors(stop.roi_pct, held + count)
+        floor = factors[held : held + count] * (float(stop.entry_price) * (1 - REL_TOL))
+        floor -= 1e-9
+        return floor
 
-    def _roi_rows(
+    def _roi_factors(
         self, table: tuple[tuple[int, Decimal], ...], count: int
-    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
-        """For a ROI table (the same for every position of a run): the row in force at the
-        last print of each candle held (-1: none yet, which picks the +inf at the end of the
-        factors), for at least ``count`` candles, and each row's 1 + profit."""
+    ) -> NDArray[np.float64]:
+        """For a ROI table (the same for every position of a run): 1 + the profit of the row
+        in force at the last print of each candle held (+inf: no row yet), for at least
+        ``count`` candles; worked out once per run, not per position."""
         cached = self._roi_cache.get(table)
-        if cached is not None and len(cached[0]) >= count:
+        if cached is not None and len(cached) >= count:
             return cached
-        size = max(count, 1024, 2 * len(cached[0]) if cached is not None else 0)
+        size = max(count, 1024, 2 * len(cached) if cached is not None else 0)
         held = (np.arange(size, dtype=np.float64) + FRACTIONS[-1]) * float(self.timeframe_s)
         starts = float_array([float(minutes * 60) for minutes, _ in table])
         rows = np.searchsorted(starts, held + 1e-6, side="right") - 1
         factors = float_array([1 + float(pct) / 100 for _, pct in table] + [np.inf])
-        self._roi_cache[table] = (rows, factors)
-        return rows, factors
+        self._roi_cache[table] = gathered = factors[rows]
+        return gathered
 
     def _ceiling(self, stop: TrailingStop, high: NDArray[np.float64]) -> NDArray[np.float64]:
         """``TrailingStop.ceiling`` of each highest close, in float (the tick of its band).
