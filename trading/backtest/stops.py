@@ -34,7 +34,7 @@ from bisect import bisect_right, insort
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -56,6 +56,16 @@ def dec(value: float) -> Decimal:
     whole numbers (every KRW price from 100 up) take the shorter way, to the same value."""
     x = float(value)
     return Decimal(int(x)) if x.is_integer() else Decimal(repr(x))
+
+
+class _Moves(NamedTuple):
+    """Where a trailing stop may rise, per candle of a scanned span."""
+
+    raise_at: NDArray[np.bool_]  # the candidate may be above the stop in force
+    low: NDArray[np.float64]  # float estimates of the capped candidate (-inf: none)
+    high: NDArray[np.float64]
+    highest_close: NDArray[np.float64]
+    tol: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,9 +191,10 @@ class StopScanner:
         print after its open; it is judged print by print like a possible hit.
         """
         f = self.frame
-        if stop.trail is None and stop.atr_pending:
-            # a fixed stop still on its fallback (an entry before the ATR warm-up): candle by
-            # candle until the ATR stop has taken over (at most ``period`` candles)
+        if stop.atr_pending:
+            # a stop still on its fallback (an entry before the ATR warm-up): candle by
+            # candle until the ATR stop has taken over (at most ``period`` candles); the
+            # estimates below do not see that move
             k = entry
             while k <= last and stop.atr_pending:
                 hit = self._prints(stop, k, first=first_print if k == entry else 0)
@@ -195,7 +206,8 @@ class StopScanner:
             if k > last:
                 return None
             return self.scan(stop, k, last, time_bar, first_print=0, held=held + k - entry)
-        if stop.trail is None or stop.trail.only_offset:
+        trail = stop.trail
+        if trail is None or (trail.only_offset and stop.highest_close == stop.entry_price):
             return self._scan_until_trail(stop, entry, last, time_bar, first_print, held)
         return self._scan_trailing(stop, entry, last, time_bar, first_print, held)
 
@@ -289,10 +301,11 @@ class StopScanner:
         else:
             first = -np.inf
         trail = stop.trail
-        hc: NDArray[np.float64] | None = None
+        moves: _Moves | None = None
         if trail is not None:
-            entry_f = float(stop.entry_price)
-            hc = np.maximum.accumulate(np.maximum(f.close[span], entry_f))
+            # the highest close so far: the entry price, or more after the candles walked
+            # while the ATR warmed up
+            hc = np.maximum.accumulate(np.maximum(f.close[span], float(stop.highest_close)))
             low_c, high_c = self._trail_candidates(stop, trail, hc, span)
             ceiling = self._ceiling(stop, hc)
             low_c = np.minimum(low_c, ceiling)
@@ -307,23 +320,71 @@ class StopScanner:
             raise_at = high_c >= floor - tol
             if last + 1 >= len(f):
                 raise_at[-1] = False  # the last candle never closes in a replay
-            interesting = np.flatnonzero(maybe | raise_at)
-        else:
-            raise_at = np.zeros(count, dtype=bool)
-            interesting = np.flatnonzero(maybe)
-        for j in interesting.tolist():
+            moves = _Moves(raise_at, low_c, high_c, hc, tol)
+        # Between two candles judged, only the highest candidates can move the stop (the
+        # stop is the tick-rounded maximum of them): the others are left out.
+        done = 0  # the raises of candles before ``done`` are applied
+        for j in np.flatnonzero(maybe).tolist():
+            if moves is not None and j > done:
+                self._raise_between(stop, entry, done, j, moves)
+            done = j
             k = entry + j
-            if maybe[j]:
-                hit = self._prints(stop, k, first=first_print if k == entry else 0)
-                if hit is not None:
-                    return hit
-            if raise_at[j]:
-                assert hc is not None
-                high_close = float(hc[j - 1]) if j else float(stop.entry_price)
-                stop.highest_close = max(stop.entry_price, dec(high_close))
-                close = dec(f.close[k])
-                stop.close_candle(close, None, self.atr(k) if stop.needs_atr(close) else None)
+            hit = self._prints(stop, k, first=first_print if k == entry else 0)
+            if hit is not None:
+                return hit
+        if moves is not None:
+            self._raise_between(stop, entry, done, count, moves)
         return None
+
+    def _raise_between(
+        self,
+        stop: TrailingStop,
+        entry: int,
+        start: int,
+        end: int,
+        moves: _Moves,
+    ) -> None:
+        """Close candles ``start..end - 1`` (relative to ``entry``) on the stop: those that
+        may raise it and whose candidate may be the highest of them."""
+        raise_at, low_c, high_c, hc, tol = moves
+        found = np.flatnonzero(raise_at[start:end])
+        if not len(found):
+            return
+        if len(found) > 1:
+            found += start
+            best = float(low_c[found].max())
+            found = found[high_c[found] >= best - tol]
+            if len(found) > 1:
+                found = found[self._first_of_equal(stop, hc[found])]
+            for j in found.tolist():
+                self._close(stop, entry, j, hc)
+            return
+        self._close(stop, entry, start + int(found[0]), hc)
+
+    @staticmethod
+    def _first_of_equal(stop: TrailingStop, high: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Of candles in a row with the same highest close (``high``, never falling), the
+        first, where their candidates are surely equal: without an ATR stop the candidate is
+        a function of the highest close alone, and with a positive trail surely past its
+        offset too (a flat high keeps offering the same candidate, and the stop took it)."""
+        keep = np.ones(len(high), dtype=bool)
+        same = high[1:] == high[:-1]
+        trail = stop.trail
+        if stop.atr_mult > 0:
+            if trail is None or trail.positive_pct <= 0:
+                return keep
+            offset = float(stop.entry_price) * (1 + float(trail.offset_pct) / 100)
+            same &= high[1:] > offset * (1 + REL_TOL)
+        keep[1:] = ~same
+        return keep
+
+    def _close(self, stop: TrailingStop, entry: int, j: int, hc: NDArray[np.float64]) -> None:
+        """``TrailingStop.close_candle`` of candle ``entry + j``, its highest close first."""
+        k = entry + j
+        if j:
+            stop.highest_close = max(stop.highest_close, dec(float(hc[j - 1])))
+        close = dec(self.frame.close[k])
+        stop.close_candle(close, None, self.atr(k) if stop.needs_atr(close) else None)
 
     def _trail_candidates(
         self, stop: TrailingStop, trail: Trail, hc: NDArray[np.float64], span: slice
