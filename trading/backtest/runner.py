@@ -99,6 +99,7 @@ class _Market:
         exits = np.flatnonzero(signals.exit[acted]) + warm
         self.exits: list[int] = exits.tolist()
         self.exit_closes = frame.close[exits]  # the close of each exit-signal candle
+        self.exit_closes_f: list[float] = self.exit_closes.tolist()
         # intra-candle entries (an entry_trigger level): candle i's level fires inside candle
         # i, the last candle's too (its prints are replayed)
         self.trigger = trigger_plan(
@@ -237,6 +238,7 @@ class _Backtest:
         self.size = spec.limits.position_size_krw
         self.strategy_name = spec.strategy.name
         self.exit_delay = {kind: self.delay[reason] for kind, reason in _REASONS.items()}
+        self.profit_factor = 1 + spec.limits.exit_profit_offset_pct / 100  # signal_counts's
 
     def slipped(self, m: _Market, last: float, side: str) -> Decimal:
         """``fill_model.slipped_price`` of the print ``last`` (a float read from the frame),
@@ -382,8 +384,9 @@ class _Backtest:
         candle's open print (``(bar, 0)``) beats the signal and a stop there; one due later in
         a candle comes after a stop or target hit at the same print.
         """
-        signal = self._exit_signal(m, p)
         timed = self._time_exit(m, p)
+        # a signal at or after the holding time's candle comes too late to matter
+        signal = self._exit_signal(m, p, None if timed is None else timed[0])
         if timed is not None and (signal is None or timed <= (signal + 1, 0)):
             time_bar, time_print = timed
             last = time_bar - 1 if time_print == 0 else time_bar
@@ -400,17 +403,26 @@ class _Backtest:
             p.exit_bar, p.exit_print = signal + 1, 0
             p.exit_price, p.exit_kind = float(m.frame.open[signal + 1]), "signal"
 
-    def _exit_signal(self, m: _Market, p: _Open) -> int | None:
+    def _exit_signal(self, m: _Market, p: _Open, before: int | None) -> int | None:
         """The first exit-signal candle that sells ``p`` (``use_exit_signal``, and with
-        ``exit_profit_only`` only a close above the profit offset, as the engine asks)."""
+        ``exit_profit_only`` only a close above the profit offset, as the engine asks);
+        with ``before``, only one before that candle (None: none before it)."""
         limits = self.limits
         if not limits.use_exit_signal:
             return None
         if not limits.exit_profit_only:
-            return m.next_exit_signal(p.entry_bar)
-        need = p.price * (1 + limits.exit_profit_offset_pct / 100)
+            found = m.next_exit_signal(p.entry_bar)
+            return None if found is None or (before is not None and found >= before) else found
+        need = p.price * self.profit_factor
         near = float(need) * (1 - 1e-9)
         k = bisect_left(m.exits, p.entry_bar)
+        if before is not None:  # a few signals: one by one, on the float closes
+            closes_f = m.exit_closes_f
+            for i in range(k, bisect_left(m.exits, before, lo=k)):
+                close = closes_f[i]
+                if close > near and dec(close) > need:
+                    return m.exits[i]
+            return None
         while k < len(m.exits):
             closes = m.exit_closes[k : k + _CHUNK]
             for j in np.flatnonzero(closes > near).tolist():

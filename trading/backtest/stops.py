@@ -85,21 +85,45 @@ class StopScanner:
         self.timeframe_s = timeframe_seconds(timeframe)
         self.frame = frame
         self.period = atr_period
-        h, lo, c = frame.high, frame.low, frame.close
-        tr = h - lo
-        if len(c) > 1:
-            prev = c[:-1]
-            tr[1:] = np.maximum(tr[1:], np.maximum(np.abs(h[1:] - prev), np.abs(lo[1:] - prev)))
-        atr = np.full(len(c), np.nan)
-        if len(c) >= atr_period:
-            atr[atr_period - 1 :] = sliding_window_view(tr, atr_period).mean(axis=-1)
-        self.atr_f = atr
+        self._atr_f: NDArray[np.float64] | None = None
         self._decimals: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
         self._bands: tuple[list[float], list[float]] | None = None  # tick table, lowest first
         self._shares: dict[Decimal, float] = {}  # min_distance_pct -> its fraction
         #: exact window sums of the true ranges, once asked (False: no exact integer form)
         self._tr_sums: tuple[NDArray[np.int64], int] | Literal[False] | None = None
         self._roi_cache: dict[tuple[tuple[int, Decimal], ...], NDArray[np.float64]] = {}
+
+    @property
+    def atr_f(self) -> NDArray[np.float64]:
+        """Float ATRs per candle (NaN before the warm-up), for the scan's estimates; from the
+        exact integer sums when there are some, worked out when first needed."""
+        atr = self._atr_f
+        if atr is not None:
+            return atr
+        sums = self._tr_sums
+        if sums is None:
+            sums = self._tr_sums = self._integer_tr_sums()
+        n, period = len(self.frame), self.period
+        if sums is not False:
+            window, scale = sums
+            atr = window / float(period)
+            if scale:
+                atr /= 10.0**scale
+            atr[: period - 1] = np.nan
+        else:
+            f = self.frame
+            h, lo, c = f.high, f.low, f.close
+            tr = h - lo
+            if n > 1:
+                prev = c[:-1]
+                tr[1:] = np.maximum(
+                    tr[1:], np.maximum(np.abs(h[1:] - prev), np.abs(lo[1:] - prev))
+                )
+            atr = np.full(n, np.nan)
+            if n >= period:
+                atr[period - 1 :] = sliding_window_view(tr, period).mean(axis=-1)
+        self._atr_f = atr
+        return atr
 
     def atr(self, bar: int) -> Decimal | None:
         """The engine's Decimal ATR with the history up to and including ``bar``.
@@ -128,12 +152,23 @@ class StopScanner:
         f = self.frame
         for scale in range(0, 9):
             unit = 10.0**scale
-            cols = [np.asarray(x, dtype=np.float64) * unit for x in (f.high, f.low, f.close)]
-            top = max(float(np.max(np.abs(c))) for c in cols) if len(f) else 0.0
+            if scale:
+                cols = [np.asarray(x, dtype=np.float64) * unit for x in (f.high, f.low, f.close)]
+            else:
+                cols = [np.asarray(x, dtype=np.float64) for x in (f.high, f.low, f.close)]
+            ends = [(float(c.min()), float(c.max())) for c in cols] if len(f) else [(0.0, 0.0)]
+            top = max(max(hi, -lo) for lo, hi in ends)
+            if not all(np.isfinite(lo) and np.isfinite(hi) for lo, hi in ends):
+                return False  # NaN or inf: no whole units at any scale
             if top * len(f) >= 2.0**52:
                 return False  # the sums might not be exact in int64 / float conversions
-            if all(bool(np.all(np.abs(c - np.round(c)) <= 1e-6)) for c in cols):
-                h, lo, c = (np.round(x).astype(np.int64) for x in cols)
+            ints = [c.astype(np.int64) for c in cols]
+            # whole numbers exactly (KRW prices): the rounding below would not change them
+            exact = all(np.array_equal(i, c) for i, c in zip(ints, cols, strict=True))
+            if exact or all(bool(np.all(np.abs(c - np.round(c)) <= 1e-6)) for c in cols):
+                if not exact:
+                    ints = [np.round(x).astype(np.int64) for x in cols]
+                h, lo, c = ints
                 tr = h - lo
                 if len(c) > 1:
                     prev = c[:-1]
@@ -243,9 +278,7 @@ class StopScanner:
             first_above = int(above.argmax())
             if above[first_above]:
                 reach = first_above
-        judged: list[int] = (
-            np.flatnonzero(maybe[:reach]).tolist() if maybe is not None and reach else []
-        )
+        judged: list[int] = _nonzero(maybe[:reach]).tolist() if maybe is not None and reach else []
         if time_bar is not None and entry <= time_bar < entry + reach:
             at = time_bar - entry
             if at not in judged:
@@ -308,10 +341,14 @@ class StopScanner:
             hc = np.maximum.accumulate(np.maximum(f.close[span], float(stop.highest_close)))
             low_c, high_c = self._trail_candidates(stop, trail, hc, span)
             ceiling = self._ceiling(stop, hc)
+            same = low_c is high_c
             low_c = np.minimum(low_c, ceiling)
-            high_c = np.minimum(high_c, ceiling)
-            low_c = np.where(np.isnan(low_c), -np.inf, low_c)
-            high_c = np.where(np.isnan(high_c), -np.inf, high_c)
+            low_c[np.isnan(low_c)] = -np.inf
+            if same:
+                high_c = low_c
+            else:
+                high_c = np.minimum(high_c, ceiling)
+                high_c[np.isnan(high_c)] = -np.inf
             # the stop in force during each candle lies between these two estimates
             floor = np.maximum.accumulate(np.concatenate(([first], low_c[:-1])))
             roof = np.maximum.accumulate(np.concatenate(([first], high_c[:-1])))
@@ -324,7 +361,7 @@ class StopScanner:
         # Between two candles judged, only the highest candidates can move the stop (the
         # stop is the tick-rounded maximum of them): the others are left out.
         done = 0  # the raises of candles before ``done`` are applied
-        for j in np.flatnonzero(maybe).tolist():
+        for j in _nonzero(maybe).tolist():
             if moves is not None and j > done:
                 self._raise_between(stop, entry, done, j, moves)
             done = j
@@ -347,7 +384,7 @@ class StopScanner:
         """Close candles ``start..end - 1`` (relative to ``entry``) on the stop: those that
         may raise it and whose candidate may be the highest of them."""
         raise_at, low_c, high_c, hc, tol = moves
-        found = np.flatnonzero(raise_at[start:end])
+        found = _nonzero(raise_at[start:end])
         if not len(found):
             return
         if len(found) > 1:
@@ -391,15 +428,20 @@ class StopScanner:
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Float estimates of ``TrailingStop.trail_candidate`` per candle, before the caps:
         a low and a high one, which differ only where the offset is too close to call."""
+        threshold = float(stop.entry_price) * (1 + float(trail.offset_pct) / 100)
+        surely = hc > threshold * (1 + REL_TOL)
+        if trail.positive_pct > 0:
+            after = hc * (1 - float(trail.positive_pct) / 100)
+            if surely.all():  # past the offset throughout: the positive trail alone
+                return after, after
         base = np.full(len(hc), -np.inf)
         if stop.atr_mult > 0:
             base = np.maximum(base, hc - float(stop.atr_mult) * self.atr_f[span])
         if stop.stop_loss_pct > 0:
             base = np.maximum(base, hc * (1 - float(stop.stop_loss_pct) / 100))
         before = np.full(len(hc), -np.inf) if trail.only_offset else base
-        after = hc * (1 - float(trail.positive_pct) / 100) if trail.positive_pct > 0 else base
-        threshold = float(stop.entry_price) * (1 + float(trail.offset_pct) / 100)
-        surely = hc > threshold * (1 + REL_TOL)
+        if trail.positive_pct <= 0:
+            after = base
         perhaps = hc > threshold * (1 - REL_TOL)
         low = np.where(surely, after, np.where(perhaps, np.minimum(after, before), before))
         high = np.where(surely, after, np.where(perhaps, np.maximum(after, before), before))
@@ -488,6 +530,11 @@ def print_time(start: int, timeframe_s: int, index: int) -> datetime:
     """The time of print ``index`` of the candle starting at ``start`` (as replay stamps it)."""
     base = datetime.fromtimestamp(int(start), UTC)
     return base + timedelta(seconds=timeframe_s * FRACTIONS[index])
+
+
+def _nonzero(mask: NDArray[np.bool_]) -> NDArray[np.intp]:
+    """``np.flatnonzero`` of a 1-d mask, without its wrappers (called per position)."""
+    return mask.nonzero()[0]
 
 
 def float_array(values: list[float]) -> NDArray[np.float64]:
