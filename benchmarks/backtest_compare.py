@@ -189,6 +189,7 @@ max_open_positions = {max_open}
 atr_stop_mult = 0
 take_profit_pct = 0
 volatility_halt_pct = 0
+volatility_halt_percentile = 0
 daily_loss_limit_krw = 0
 max_drawdown_pct = 0
 cooldown_candles = 0
@@ -413,6 +414,7 @@ def spec(max_open: int = 1, atr_stop_mult: int = 0) -> BacktestSpec:
         atr_stop_mult=Decimal(atr_stop_mult),
         take_profit_pct=Decimal(0),
         volatility_halt_pct=Decimal(0),
+        volatility_halt_percentile=Decimal(0),
         daily_loss_limit_krw=Decimal(0),
         max_drawdown_pct=Decimal(0),
         fee_rate=Decimal(FEE),

@@ -14,7 +14,13 @@ every risk feature off (``--plain``) unless said otherwise. Prints the median of
   frames share one ``start`` array, as frames of one timeline should), and the run's own
   traced peak (``tracemalloc``);
 - ``upbit-bot backtest --plain --json`` as a whole process on CSV files (1 and 10 markets):
-  wall time and peak RSS (of that process alone, through a small launcher).
+  wall time and peak RSS (of that process alone, through a small launcher);
+- the risk layer's cost (issue #13, first, and alone with ``--risk-only``), on one market:
+  ``run_backtest`` plain against the default config with every exit (``EVERY_EXIT``) and
+  every protection on (cooldowns, volatility filter, loss and drawdown halts, slippage
+  check, stoploss guard, drawdown guard, low-profit guard), and ``python -m bot backtest``
+  with the default config against ``--plain`` on the same CSV file, each a median, with
+  the ratios (target: at most 2x).
 
 The load average is printed with the figures: others share this machine.
 """
@@ -33,6 +39,7 @@ import tracemalloc
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from benchmarks.backtest_compare import (
     FEE,
@@ -134,6 +141,79 @@ def cli_once(files: dict[str, Path], config: Path) -> tuple[float, float]:
     return run.wall_s, run.peak_rss_mb
 
 
+def risk_specs() -> tuple[BacktestSpec, BacktestSpec]:
+    """(plain, risk layer): the default config as ``upbit-bot backtest`` builds it, with and
+    without ``--plain``; the risk layer's spec also switches every protection on."""
+    from bot.cli_backtest import spec_fields
+    from bot.config import load_config
+    from trading.strategies import build_strategy
+
+    cfg = load_config(None, environ={}, dotenv=Path(os.devnull))
+
+    def strategy() -> Any:
+        return build_strategy(cfg.strategy.name, "", dict(cfg.strategy.params))
+
+    plain = BacktestSpec(strategy=strategy(), **spec_fields(cfg, "1m", plain=True))
+    fields = spec_fields(cfg, "1m", plain=False)
+    fields["limits"] = fields["limits"].replace(
+        **EVERY_EXIT,
+        stoploss_guard_trades=3,
+        drawdown_guard_pct=Decimal(5),
+        low_profit_trades=3,
+    )
+    return plain, BacktestSpec(strategy=strategy(), **fields)
+
+
+def cli_default(path: Path, config: Path, plain: bool) -> float:
+    """Wall seconds of ``python -m bot backtest`` on ``path`` with ``config`` (default)."""
+    cmd = [sys.executable, "-m", "bot", "backtest", "--config", str(config), "--data", str(path)]
+    cmd += ["--json", *(["--plain"] if plain else [])]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UPBIT_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    run = run_process(cmd, cwd=config.parent, env=env)
+    if run.code != 0:
+        raise RuntimeError(f"python -m bot backtest failed (exit {run.code}): {run.stderr[-400:]}")
+    return run.wall_s
+
+
+def risk_layer_cost(bars: int, runs: int) -> None:
+    """The risk layer against the plain run, in process and as a whole process."""
+    one = frames(1, bars)
+    plain, risky = risk_specs()
+    inproc = max(5, runs)
+    base = run_backtest(plain, one)
+    full = run_backtest(risky, one)
+    print(
+        "  risk layer (issue #13): the default config (ma_cross from [strategy], cooldowns,"
+        " volatility filter, loss and drawdown halts, slippage and its check) plus every exit"
+        " and every protection, against the same config --plain"
+    )
+    print(
+        f"  risk layer: {full.metrics.trades:,} trades"
+        f" (plain {base.metrics.trades:,}), volatility halt"
+        f" {full.metrics.volatility_halted_pct:.1f} % of the time"
+    )
+    plain_ms, risk_ms = timed(plain, one, inproc), timed(risky, one, inproc)
+    _line("run_backtest, plain", plain_ms, "ms")
+    _line("run_backtest, risk layer", risk_ms, "ms")
+    ratio = statistics.median(risk_ms) / statistics.median(plain_ms)
+    print(f"  {'  ratio risk / plain, in process':44s} {ratio:7.2f} x  target <= 2 x")
+    with tempfile.TemporaryDirectory(prefix="upbit-risk-") as tmp:
+        work = Path(tmp)
+        path = work / "upbit_KRW-BTC_1m.csv"
+        write_csv(one["KRW-BTC"], path)
+        config = work / "default.toml"
+        config.write_text('[bot]\nmode = "paper"\n')  # every other key at its default
+        walls: dict[bool, list[float]] = {True: [], False: []}
+        for _ in range(runs):  # interleaved: a burst of load hits both alike
+            for flag in (True, False):
+                walls[flag].append(cli_default(path, config, flag) * 1000)
+    _line("python -m bot backtest --plain", walls[True], "ms")
+    _line("python -m bot backtest, default config", walls[False], "ms")
+    ratio = statistics.median(walls[False]) / statistics.median(walls[True])
+    print(f"  {'  ratio default / plain, whole process':44s} {ratio:7.2f} x  target <= 2 x")
+
+
 def _line(label: str, values: Sequence[float], unit: str, target: str = "") -> None:
     shown = ", ".join(f"{v:.0f}" for v in values)
     tail = f"  target {target}" if target else ""
@@ -144,6 +224,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.backtest_speed")
     parser.add_argument("--quick", action="store_true", help="30 days instead of a year")
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (median)")
+    parser.add_argument(
+        "--risk-only", action="store_true", help="only the risk layer's cost (issue #13)"
+    )
     args = parser.parse_args(argv)
     bars = QUICK_BARS if args.quick else YEAR_BARS
     runs = max(1, args.runs)
@@ -152,6 +235,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         f" medians of {runs} (in-process: {max(5, runs)}); load average"
         f" {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
+    risk_layer_cost(bars, runs)
+    if args.risk_only:
+        return
     one, ten = frames(1, bars), frames(10, bars)
     inproc = max(5, runs)
     result = run_backtest(spec(1), one)

@@ -63,6 +63,7 @@ async def _run(duration_s: float, workdir: Path, seed: int) -> LoadRun:
             max_open_positions=20,
             atr_period=5,
             volatility_halt_pct=Decimal(0),
+            volatility_halt_percentile=Decimal(0),
             daily_loss_limit_krw=Decimal(0),
             max_drawdown_pct=Decimal(0),
         ),

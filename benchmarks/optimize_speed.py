@@ -60,6 +60,7 @@ def _spec() -> dict[str, object]:
         max_open_positions=1,
         atr_stop_mult=Decimal(0),
         volatility_halt_pct=Decimal(0),
+        volatility_halt_percentile=Decimal(0),
         daily_loss_limit_krw=Decimal(0),
         max_drawdown_pct=Decimal(0),
     )

@@ -238,6 +238,7 @@ async def _run(
             position_size_krw=Decimal(1_000_000),
             max_open_positions=markets,
             volatility_halt_pct=Decimal(0),
+            volatility_halt_percentile=Decimal(0),
             daily_loss_limit_krw=Decimal(0),
             max_drawdown_pct=Decimal(0),
         ),

@@ -136,6 +136,7 @@ def spec_fields(cfg: AppConfig, timeframe: str, plain: bool) -> dict[str, Any]:
             "exit_profit_only": False,
             "volatility_halt_pct": 0,
             "volatility_resume_pct": None,
+            "volatility_halt_percentile": 0,
             "daily_loss_limit_krw": 0,
             "max_drawdown_pct": 0,
             "halt_windows": (),
@@ -370,6 +371,7 @@ def _table(summary: dict[str, Any]) -> str:
         ("fees paid", _fmt(summary["fees_krw"], " KRW", 0)),
         ("final equity", _fmt(summary["final_equity_krw"], " KRW", 0)),
         ("buy and hold", _fmt(summary["buy_and_hold_return_pct"], " %")),
+        ("volatility halt", _fmt(summary["volatility_halted_pct"], " % of the time", 1)),
     ]
     head = (
         f"backtest {summary['strategy']} ({params}) on {', '.join(summary['markets'])}"

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "bot" / "data" / "upbit_KRW-BTC_1m.csv"
 SEGMENT_A = ["--from", "2018-01-22", "--to", "2018-01-25"]
 LABELS = ("trades", "win rate", "annualized return", "max drawdown", "sharpe", "sortino")
-LABELS += ("profit factor", "exposure", "fees paid", "buy and hold")
+LABELS += ("profit factor", "exposure", "fees paid", "buy and hold", "volatility halt")
 D0 = Decimal(0)
 HEADER = "timestamp_utc,open,high,low,close,volume,value\n"
 
@@ -70,6 +70,21 @@ def test_json_is_one_object(empty_cwd: Path, capsys: pytest.CaptureFixture[str])
     assert summary["strategy"] == "ma_cross"
     assert summary["candles"] == 3 * 1440 - 14 * 60 - 8
     assert set(summary) >= {"total_return_pct", "sharpe", "buy_and_hold_return_pct", "notes"}
+
+
+def test_the_summary_says_how_long_the_volatility_filter_held_entries_back(
+    empty_cwd: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue #13: the default relative filter over the 2018 crash minutes; --plain: none."""
+    crash = ["--from", "2018-01-22", "--to", "2018-02-02"]
+    code, out, err = run(capsys, "--data", str(BUNDLED), *crash, "--json")
+    assert code == 0, err
+    halted = json.loads(out)["volatility_halted_pct"]
+    assert 1 < halted < 6
+    code, out, _ = run(capsys, "--data", str(BUNDLED), *crash)
+    assert f"volatility halt    {halted:,.1f} % of the time" in out
+    code, out, _ = run(capsys, "--data", str(BUNDLED), *crash, "--json", "--plain")
+    assert json.loads(out)["volatility_halted_pct"] == 0
 
 
 def test_plain_turns_every_risk_feature_off(

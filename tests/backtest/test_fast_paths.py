@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
 from trading import indicators
@@ -192,6 +194,7 @@ def test_markets_on_overlapping_and_separate_spans_make_the_union_timeline() -> 
             max_open_positions=2,
             atr_stop_mult=D(0),
             volatility_halt_pct=D(0),
+            volatility_halt_percentile=D(0),
             daily_loss_limit_krw=D(0),
             max_drawdown_pct=D(0),
         ),
@@ -224,3 +227,66 @@ def test_csv_columns_are_read_once(tmp_path: Path) -> None:
     for name in ("start", "open", "high", "low", "close", "volume"):
         assert np.array_equal(getattr(loaded, name), getattr(frame, name))
         assert getattr(loaded, name).dtype == getattr(frame, name).dtype
+
+
+@pytest.mark.parametrize(("seed", "scale"), [(1, 1.0), (2, 1.0), (3, 0.0123)])
+def test_the_stop_scanners_atr_is_the_engines_decimal_atr(seed: int, scale: float) -> None:
+    """Whole-number prices take the running-total ATR (issue #13: summing 15 Decimals per
+    candidate candle was the backtest's next hot spot); others the Decimal sum. Same value."""
+    from trading.backtest.stops import StopScanner, dec
+    from trading.risk.measures import atr_of
+
+    # Arrange
+    frame = random_walk(400, seed)
+    if scale != 1.0:
+        frame = CandleFrame(
+            start=frame.start,
+            open=frame.open * scale,
+            high=frame.high * scale,
+            low=frame.low * scale,
+            close=frame.close * scale,
+            volume=frame.volume,
+        )
+    scanner = StopScanner("KRW-BTC", "1m", frame, 14)
+    # Act / Assert
+    for bar in range(len(frame)):
+        rows = range(max(0, bar - 14), bar + 1)
+        want = atr_of(
+            [dec(frame.high[i]) for i in rows],
+            [dec(frame.low[i]) for i in rows],
+            [dec(frame.close[i]) for i in rows],
+            14,
+        )
+        got = scanner.atr(bar)
+        assert got == want
+        assert str(got) == str(want)
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    price=st.decimals(D("0.00001"), D("3000000000"), allow_nan=False, allow_infinity=False),
+    ref=st.decimals(D("0.0001"), D("3000000000"), allow_nan=False, allow_infinity=False),
+    market=st.sampled_from(["KRW-BTC", "BTC-ETH", "USDT-BTC"]),
+)
+def test_the_stops_rounding_in_its_band_is_round_price(price: D, ref: D, market: str) -> None:
+    """``TrailingStop._round_down`` (one division inside the band ``ceiling`` looked up, issue
+    #13's next hot spot) rounds as ``MarketRules.round_price`` does, in every band."""
+    from trading.risk.stops import TrailingStop
+    from trading.upbit.market_rules import MarketRules, Rounding
+
+    rules = MarketRules()
+    stop = TrailingStop.open(
+        market=market,
+        entry_price=ref,
+        atr=None,
+        atr_mult=D(0),
+        rules=rules,
+        fallback_pct=D(2),
+        min_distance_pct=D("0.2"),
+        take_profit_pct=D(0),
+    )
+    stop.ceiling(ref)  # looks the band of ``ref`` up, as ``_raise_to`` does first
+    got = stop._round_down(price)
+    want = rules.round_price(market, price, Rounding.DOWN)
+    assert got == want
+    assert str(got) == str(want)

@@ -95,6 +95,7 @@ def plain_spec(fast: int, slow: int, timeframe: str) -> BacktestSpec:
         atr_stop_mult=Decimal(0),
         take_profit_pct=Decimal(0),
         volatility_halt_pct=Decimal(0),
+        volatility_halt_percentile=Decimal(0),
         fee_rate=FEE,
         atr_period=2,
     )

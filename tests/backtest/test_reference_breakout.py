@@ -70,6 +70,7 @@ def test_backtester_matches_the_classic_rule_on_daily_btc() -> None:
         atr_stop_mult=Decimal(0),
         take_profit_pct=Decimal(0),
         volatility_halt_pct=Decimal(0),
+        volatility_halt_percentile=Decimal(0),
         fee_rate=FEE,
         atr_period=2,
     )

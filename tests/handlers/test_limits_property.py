@@ -104,6 +104,7 @@ class LimitsMachine(RuleBasedStateMachine):
                 daily_loss_limit_krw=D(20_000),
                 max_drawdown_pct=D(3),
                 volatility_halt_pct=D(0),
+                volatility_halt_percentile=D(0),
                 manual_buy_max_krw=MANUAL_MAX,
             ),
             store=self.store,

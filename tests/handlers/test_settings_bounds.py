@@ -33,6 +33,8 @@ OUT_OF_BOUNDS = [
     ("risk.take_profit_pct", "1e6", "0 to 1,000"),
     ("risk.position_size_krw", "1E+999999", "5,000 to 1,000,000,000"),
     ("risk.volatility_halt_pct", "NaN", "0 to 100"),
+    ("risk.volatility_halt_percentile", "150", "0 to 100"),
+    ("risk.volatility_window_candles", "5", "20 to 20,000"),
     ("strategy.fast", "100000", "2 to 200"),
 ]
 
@@ -81,6 +83,25 @@ async def test_a_rule_across_settings_is_refused_with_both_values(rig):
     assert "fast (25) must be less than slow (20)" in reply.plain_text()
     reply = await rig.say(OPERATOR, "/set risk.volatility_resume_pct 60", "ko")
     assert "volatility_halt_pct(50)보다 클 수 없습니다" in reply.plain_text()
+
+
+async def test_set_the_volatility_percentile_live_or_refuse_it_from_the_catalog(rig):
+    """Issue #13: the relative volatility halt is a live setting with its rule in both
+    catalogs: the resume percentile may not be above the halt percentile."""
+    reply = await rig.confirm(OPERATOR, "/set risk.volatility_halt_percentile 99.5", "en")
+    assert "99 → 99.5" in reply.plain_text()
+    assert rig.dispatcher.api.params()["risk.volatility_halt_percentile"] == "99.5"
+    before = rig.dispatcher.api.params()
+    en = await rig.say(OPERATOR, "/set risk.volatility_halt_percentile 90", "en")
+    assert en.plain_text().endswith(
+        "risk.volatility_halt_percentile = 90: volatility_resume_percentile (95) must not be"
+        " above volatility_halt_percentile (90). Nothing was changed."
+    )
+    ko = await rig.say(OPERATOR, "/set risk.volatility_halt_percentile 90", "ko")
+    assert "volatility_resume_percentile(95)는 volatility_halt_percentile(90)보다" in (
+        ko.plain_text()
+    )
+    assert rig.dispatcher.api.params() == before
 
 
 async def test_chat_and_the_config_file_know_the_same_keys(rig):

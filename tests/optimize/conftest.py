@@ -56,6 +56,7 @@ def spec_fields() -> dict[str, Any]:
         max_open_positions=1,
         atr_stop_mult=Decimal(0),
         volatility_halt_pct=Decimal(0),
+        volatility_halt_percentile=Decimal(0),
         daily_loss_limit_krw=Decimal(0),
         max_drawdown_pct=Decimal(0),
     )

@@ -61,7 +61,9 @@ def test_volatility_filter_off_lifts_a_halt() -> None:
 
 
 def test_realized_volatility_measure() -> None:
-    limits = RiskLimits(volatility_measure="realized", volatility_period=2)
+    limits = RiskLimits(
+        volatility_measure="realized", volatility_period=2, volatility_halt_pct=D(5)
+    )
     vol = VolatilityFilter()
     for i, close in enumerate(("100", "110", "99")):
         vol.on_bar(bar(close, i=i), limits)

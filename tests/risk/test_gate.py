@@ -41,7 +41,7 @@ def test_all_clear_is_approved_without_events() -> None:
 
 def test_checks_run_in_the_documented_order() -> None:
     sink = Recorder()
-    limits = RiskLimits(halt_windows=(LUNCH,), stoploss_guard_trades=1)
+    limits = RiskLimits(halt_windows=(LUNCH,), stoploss_guard_trades=1, volatility_halt_pct=D(5))
     gate = RiskGate(limits, sink=sink, peak_equity=D(1_000_000))
     gate.trade_closed(ClosedTrade("KRW-ETH", T0 - timedelta(minutes=1), D("-0.01"), "stop"))
     for i in range(15):  # 20% candles: volatility far above 5%
@@ -148,7 +148,8 @@ def test_state_summarizes_every_limit() -> None:
         "daily loss 12,000 of 50,000 KRW",
         "drawdown 3.2% of 20% (peak 1,000,000 KRW)",
         "slippage up to 50 bps, then refuse",
-        "volatility halt above 5%, resume below 4% (halted: none)",
+        "volatility halt at percentile 99 of the last 1440 candles, resume below percentile 95"
+        " (halted: none)",
         "no market is being delisted",
         "no market is under an Upbit warning",
         "halt windows: 0 scheduled, none active",

@@ -22,6 +22,7 @@ def test_from_mapping_takes_the_config_section() -> None:
             "position_size_krw": 20000,
             "max_drawdown_pct": 12.5,
             "take_profit_pct": "3",
+            "volatility_halt_pct": 5,
             "cooldown_candles": 1,
             "halt_windows": [{"name": "m", "start": time(3, 50), "end": "04:10"}],
             "timezone": "Asia/Seoul",

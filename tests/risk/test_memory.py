@@ -22,7 +22,12 @@ from trading.risk.memory import (
     to_json,
 )
 
-LIMITS = RiskLimits(daily_loss_limit_krw=D(50_000), max_drawdown_pct=D(20), volatility_period=2)
+LIMITS = RiskLimits(
+    daily_loss_limit_krw=D(50_000),
+    max_drawdown_pct=D(20),
+    volatility_period=2,
+    volatility_halt_pct=D(5),
+)
 FULL = RiskMemory(
     day=date(2025, 6, 20),
     day_open_equity=D("10000000.123456789"),

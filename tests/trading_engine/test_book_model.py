@@ -238,6 +238,7 @@ class BookModel(RuleBasedStateMachine):
                 daily_loss_limit_krw=D(0),
                 max_drawdown_pct=D(0),
                 volatility_halt_pct=D(0),
+                volatility_halt_percentile=D(0),
                 atr_period=3,
                 atr_stop_mult=D(1),
                 stop_min_distance_pct=D("0.05"),

@@ -58,6 +58,7 @@ def metrics_of_curve(
     timeframe_s: int,
     exposure_bars: int,
     buy_and_hold_pct: float,
+    volatility_halted_pct: float = 0.0,
 ) -> Metrics:
     """``compute_metrics`` of ``curve`` = the start, then the equity after each bar (the
     backtester builds it in one buffer). Two scratch arrays, every pass in place."""
@@ -111,4 +112,5 @@ def metrics_of_curve(
         fees_krw=float(fees_krw),
         final_equity_krw=final,
         buy_and_hold_return_pct=buy_and_hold_pct,
+        volatility_halted_pct=volatility_halted_pct,
     )

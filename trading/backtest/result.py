@@ -81,6 +81,8 @@ class Metrics:
     fees_krw: float
     final_equity_krw: float
     buy_and_hold_return_pct: float
+    #: share of the (market-)candles after which the volatility filter held entries back
+    volatility_halted_pct: float = 0.0
 
     def as_dict(self) -> dict[str, float | int | None]:
         """JSON-safe values (no NaN or infinity)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import heapq
+import math
 from bisect import bisect_left, insort
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -33,7 +34,6 @@ from trading.backtest.rules import reentry_delay
 from trading.backtest.spec import BacktestSpec
 from trading.backtest.stops import FRACTIONS, StopScanner, dec, print_time
 from trading.backtest.triggers import TriggerFill, print_price, trigger_plan
-from trading.domain import Bar
 from trading.paper.fill_model import budget_volume, fill_amounts, slipped_price
 from trading.positions import ExitReason, PositionRules
 from trading.risk import checks
@@ -42,6 +42,7 @@ from trading.risk.gate import EntryRequest, FillEstimator, RiskContext, RiskGate
 from trading.risk.memory import ClosedTrade
 from trading.risk.protections import any_enabled
 from trading.risk.stops import TrailingStop, exits_on, trail_of
+from trading.risk.volatility import Rule, halt_series
 from trading.strategies import CandleFrame, safe_signals
 from trading.upbit.market_rules import MAX_TOTAL_KRW, VOLUME_STEP, quote_currency
 
@@ -109,7 +110,10 @@ class _Market:
         self.position: _Open | None = None
         self.trades: list[tuple[_Open, Decimal, Decimal, Decimal]] = []  # open, price, funds, fee
         self.scanner: StopScanner | None = None
-        self.fed = -1  # last candle given to the risk gate (volatility filter)
+        # the volatility filter's state after each candle (``halt_series``), if it is on
+        self.volatility: (
+            tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.int64]] | None
+        ) = None
         self.offset = 0  # index of the first candle in the union timeline
         self.min_total = spec.rules.min_total(name)  # Upbit's minimum order total
         self.krw = quote_currency(name) == "KRW"
@@ -221,7 +225,14 @@ class _Backtest:
         self.stops_on = exits_on(spec.limits)
         self.trail = trail_of(spec.limits)
         self.holding_us = spec.limits.max_holding_minutes * 60_000_000
-        self.volatility_on = spec.limits.volatility_halt_pct > 0
+        vol_rule = Rule.of(spec.limits)
+        self.volatility_on = vol_rule.on
+        if self.volatility_on:
+            # the whole frame at once, the very floats the gate's ``on_bar`` would compute
+            # candle by candle (one ``Bar`` per candle cost 20x the plain run)
+            for m in self.markets:
+                f = m.frame
+                m.volatility = halt_series(vol_rule, f.high, f.low, f.close)
         self.protections_on = any_enabled(spec.limits)  # fed once per closed trade
         if self.stops_on:
             for m in self.markets:
@@ -285,8 +296,9 @@ class _Backtest:
         with an entry trigger, ``Engine.enter_on_trigger`` at its print in candle ``bar``."""
         fill_bar = bar + 1
         trigger = m.trigger.pending if m.trigger is not None else None
-        if self.volatility_on:
-            self._feed_gate(m, bar if trigger is None else bar - 1)
+        if m.volatility is not None:
+            # an entry trigger fires inside candle ``bar``: the candles before it have closed
+            self._assume_volatility(m, bar if trigger is None else bar - 1)
         if self.quiet_gate and (self.open_count >= self.max_open or self.cash < self.need_krw):
             # the gate would deny it (max_positions or balance, if nothing before them),
             # and with the loss and drawdown halts off, asking it changes no state
@@ -478,24 +490,25 @@ class _Backtest:
         p.exit_kind = cast(ExitKind, hit.kind)
         return True
 
-    def _feed_gate(self, m: _Market, upto: int) -> None:
-        """The volatility filter needs every candle (hysteresis): feed it as the engine does."""
-        f = m.frame
-        for i in range(m.fed + 1, upto + 1):
-            start = datetime.fromtimestamp(int(f.start[i]), UTC)
-            self.gate.on_bar(
-                Bar(
-                    m.name,
-                    self.spec.timeframe,
-                    start,
-                    dec(f.open[i]),
-                    dec(f.high[i]),
-                    dec(f.low[i]),
-                    dec(f.close[i]),
-                    dec(f.volume[i]),
-                )
-            )
-        m.fed = max(m.fed, upto)
+    def _assume_volatility(self, m: _Market, bar: int) -> None:
+        """The volatility filter as the engine leaves it after feeding every candle up to
+        ``bar`` (the signal candle) to the gate."""
+        assert m.volatility is not None
+        if bar < 0:  # nothing has closed yet
+            self.gate.volatility.assume(m.name, False, math.nan, -1)
+            return
+        halted, levels, ranks = m.volatility
+        self.gate.volatility.assume(m.name, bool(halted[bar]), float(levels[bar]), int(ranks[bar]))
+
+    def _halted_pct(self) -> float:
+        """Share of the market-candles (from ``trade_from`` on) after which the volatility
+        filter held entries back, in percent."""
+        halted = total = 0
+        for m in self.markets:
+            total += m.n - m.first
+            if m.volatility is not None:
+                halted += int(np.count_nonzero(m.volatility[0][m.first :]))
+        return halted / total * 100.0 if total else 0.0
 
     def _holdings(self, me: _Market, at_s: int) -> Decimal:
         """Open positions marked at their market's last print, as the engine's account view."""
@@ -600,6 +613,7 @@ class _Backtest:
             timeframe_s=tf,
             exposure_bars=int(np.count_nonzero(held)) if multi else self._held,
             buy_and_hold_pct=hold.return_pct,
+            volatility_halted_pct=self._halted_pct(),
         )
         return BacktestResult(
             times=times,

@@ -19,12 +19,12 @@ class BacktestSpec:
 
     Switches for comparing with other tools (every risk feature off): ``slippage_bps=0``,
     cooldowns 0, and in ``limits``: ``atr_stop_mult=0``, ``take_profit_pct=0``,
-    ``volatility_halt_pct=0``, ``daily_loss_limit_krw=0``, ``max_drawdown_pct=0``, no
-    ``halt_windows``; ``slippage_check=False`` skips the gate's expected-fill check (paper
-    trading compares the next open with the signal close against ``max_slippage_bps``) and
-    ``same_candle_reentry=True`` lifts the position rules' "no re-entry on the candle that
-    exited" guard (a signal exit fills at the next open; without this, a cross back on that
-    very candle is not taken).
+    ``volatility_halt_pct=0``, ``volatility_halt_percentile=0``, ``daily_loss_limit_krw=0``,
+    ``max_drawdown_pct=0``, no ``halt_windows``; ``slippage_check=False`` skips the gate's
+    expected-fill check (paper trading compares the next open with the signal close against
+    ``max_slippage_bps``) and ``same_candle_reentry=True`` lifts the position rules' "no
+    re-entry on the candle that exited" guard (a signal exit fills at the next open; without
+    this, a cross back on that very candle is not taken).
 
     ``trade_from`` (epoch seconds): candles before it only warm the strategy, the ATR and the
     volatility filter up; no signal before it is acted on, and the result (equity, metrics,

@@ -17,8 +17,8 @@ from trading.events import EventSink, HaltChanged, ignore_event
 from trading.risk.decision import APPROVED, Decision, Denied, krw, local_time, pct, trading_day
 from trading.risk.halts import HaltSchedule
 from trading.risk.limits import RiskLimits
-from trading.risk.measures import atr_pct, realized_vol_pct
 from trading.risk.memory import HaltMemory, VolatilityHalt
+from trading.risk.volatility import Rule, VolatilityTrack
 
 
 def _next_midnight(day: date, zone: tzinfo) -> datetime:
@@ -92,17 +92,28 @@ class ScheduleGuard:
 class VolatilityFilter:
     """Halts entries into a market whose volatility rose above the halt level.
 
+    Absolute (``volatility_halt_pct``) or relative to the market's own recent volatility
+    (``volatility_halt_percentile`` of the last ``volatility_window_candles``), or both:
+    ``trading.risk.volatility`` measures, incrementally, and says how the two combine.
     Hysteresis: the halt lifts only once volatility falls below the (lower) resume level.
     """
 
     def __init__(self, sink: EventSink = ignore_event) -> None:
         self._sink = sink
-        self._bars: dict[str, list[Bar]] = {}
+        self._tracks: dict[str, VolatilityTrack] = {}
+        self._last: dict[str, datetime] = {}  # start of the newest candle measured
         self._levels: dict[str, Decimal] = {}
+        self._ranks: dict[str, int | None] = {}
+        self._cause: dict[str, str] = {}  # the mode that tripped: "level", "rank" or "any"
+        self._rule: tuple[RiskLimits, Rule] | None = None
         self.halted: set[str] = set()
 
     def level(self, market: str) -> Decimal | None:
         return self._levels.get(market)
+
+    def rank(self, market: str) -> int | None:
+        """How many of the window's levels lie below the last one; None while it fills."""
+        return self._ranks.get(market)
 
     def memory(self) -> tuple[VolatilityHalt, ...]:
         """The halted markets with their last level, for ``RiskMemory``."""
@@ -112,66 +123,141 @@ class VolatilityFilter:
         """Halt these markets again after a restart. Their candles are gone, so the halt holds
         until enough new candles measure the level below the resume level (the hysteresis)."""
         self.halted = {h.market for h in halts}
+        self._cause.update({h.market: "any" for h in halts})
         self._levels.update({h.market: h.level for h in halts})
+
+    def rule(self, limits: RiskLimits) -> Rule:
+        """The filter's settings as the measure compares them (kept while ``limits`` is)."""
+        if self._rule is None or self._rule[0] is not limits:
+            self._rule = (limits, Rule.of(limits))
+        return self._rule[1]
+
+    def assume(self, market: str, halted: bool, level: float, rank: int) -> None:
+        """Take the state the backtester computed for a whole frame (``halt_series``) at one
+        candle: what ``on_bar`` would have left after feeding every candle up to it."""
+        if halted:
+            self.halted.add(market)
+            self._cause[market] = "any"
+            self._levels[market] = _dec(level)
+            self._ranks[market] = rank if rank >= 0 else None
+        else:
+            self.halted.discard(market)
 
     def on_bar(self, bar: Bar, limits: RiskLimits) -> Decimal | None:
         """Feed one closed candle; returns the market's volatility in percent, if known."""
-        bars = self._bars.setdefault(bar.market, [])
-        if bars and bar.start <= bars[-1].start:
-            if bar.start < bars[-1].start:
-                return self._levels.get(bar.market)  # a late, older candle changes nothing
-            bars.pop()  # the same candle again (backfill after a gap): the newer copy wins
-        bars.append(bar)
-        del bars[: -(limits.volatility_period + 1)]
-        if limits.volatility_measure == "atr":
-            level = atr_pct(bars, limits.volatility_period)
-        else:
-            level = realized_vol_pct(bars, limits.volatility_period)
-        if level is None:
+        rule = self.rule(limits)
+        market = bar.market
+        track = self._tracks.get(market)
+        if track is None:
+            track = self._tracks[market] = VolatilityTrack(rule.measure, rule.period, rule.window)
+        elif not track.fits(rule):
+            track.rebuild(rule)  # a live /set of the period, the measure or the window
+        last = self._last.get(market)
+        if last is not None and bar.start <= last:
+            if bar.start < last:
+                return self._levels.get(market)  # a late, older candle changes nothing
+            track.drop_last()  # the same candle again (backfill after a gap): the newer wins
+        self._last[market] = bar.start
+        measured = track.push(float(bar.high), float(bar.low), float(bar.close))
+        if measured is None:
             return None
-        self._levels[bar.market] = level
+        level_f, rank = measured
+        level = self._levels[market] = _dec(level_f)
+        self._ranks[market] = rank
         at = bar.end.astimezone(UTC)
-        halt_at, resume_at = limits.volatility_halt_pct, limits.resume_pct
-        if bar.market not in self.halted and halt_at > 0 and level > halt_at:
-            self.halted.add(bar.market)
-            reason = self._reason(bar.market, limits)
-            self._emit(
-                bar.market, True, reason, at, "volatility_on", self._values(bar.market, limits)
+        if market not in self.halted and rule.trips(level_f, rank):
+            self.halted.add(market)
+            self._cause[market] = (
+                "rank" if rule.halt_rank and (rank or 0) >= rule.halt_rank else "level"
             )
-        elif bar.market in self.halted and (halt_at == 0 or level < resume_at):
-            self.halted.discard(bar.market)
-            reason = (
-                f"{bar.market} volatility ({_label(limits)}) fell to {pct(level)}%,"
-                f" below {pct(resume_at)}%: entries resume"
-            )
-            values = self._values(bar.market, limits)
-            self._emit(bar.market, False, reason, at, "volatility_off", values)
+            code = f"{self._code(market, limits)}_on"
+            self._emit(market, True, self._reason(market, limits), at, code, limits)
+        elif market in self.halted and (
+            not self._holds(market, rule) or rule.lets_go(level_f, rank)
+        ):
+            self.halted.discard(market)
+            relative = rule.halt_rank > 0 and rank is not None
+            code = "volatility_rank_off" if relative else "volatility_off"
+            self._emit(market, False, self._lifted(market, limits), at, code, limits)
         return level
 
+    def _holds(self, market: str, rule: Rule) -> bool:
+        """Whether the mode that halted ``market`` is still on (a live ``/set`` may turn it
+        off: the halt it caused goes with it)."""
+        cause = self._cause.get(market, "any")
+        if cause == "level":
+            return rule.halt_pct > 0
+        if cause == "rank":
+            return rule.halt_rank > 0
+        return rule.on
+
     def check(self, market: str, limits: RiskLimits) -> Decision:
-        if market in self.halted and limits.volatility_halt_pct > 0:
+        if market in self.halted and self._holds(market, self.rule(limits)):
             return Denied(
                 "volatility",
                 self._reason(market, limits),
-                code="volatility",
+                code=self._code(market, limits),
                 values=self._values(market, limits),
             )
         return APPROVED
 
-    def _reason(self, market: str, limits: RiskLimits) -> str:
+    def _relative(self, market: str, limits: RiskLimits) -> bool:
+        """Whether the relative mode speaks for ``market``: it is on and its window is full
+        (else the absolute level is the reason)."""
+        rule = self.rule(limits)
+        rank = self._ranks.get(market)
         return (
-            f"{market} volatility ({_label(limits)}) is {pct(self._levels[market])}%, above the"
+            rule.halt_rank > 0
+            and rank is not None
+            and (rule.halt_pct == 0 or rank >= rule.halt_rank)
+        )
+
+    def _code(self, market: str, limits: RiskLimits) -> str:
+        return "volatility_rank" if self._relative(market, limits) else "volatility"
+
+    def _reason(self, market: str, limits: RiskLimits) -> str:
+        level = pct(self._levels[market], LEVEL_PLACES)
+        if self._relative(market, limits):
+            rank = self._ranks.get(market) or 0
+            return (
+                f"{market} volatility ({_label(limits)}) is {level}%, percentile"
+                f" {_pctl(rank, limits)} of its last {limits.volatility_window_candles} candles,"
+                f" at or above the {pct(limits.volatility_halt_percentile)} halt percentile:"
+                f" no new entries until it falls below percentile"
+                f" {pct(limits.volatility_resume_percentile)}"
+            )
+        return (
+            f"{market} volatility ({_label(limits)}) is {level}%, above the"
             f" {pct(limits.volatility_halt_pct)}% halt level: no new entries until it falls"
             f" below {pct(limits.resume_pct)}%"
         )
 
+    def _lifted(self, market: str, limits: RiskLimits) -> str:
+        level = pct(self._levels[market], LEVEL_PLACES)
+        rank = self._ranks.get(market)
+        if self.rule(limits).halt_rank > 0 and rank is not None:
+            return (
+                f"{market} volatility ({_label(limits)}) fell to {level}%, percentile"
+                f" {_pctl(rank, limits)} of its last {limits.volatility_window_candles} candles,"
+                f" below {pct(limits.volatility_resume_percentile)}: entries resume"
+            )
+        return (
+            f"{market} volatility ({_label(limits)}) fell to {level}%,"
+            f" below {pct(limits.resume_pct)}%: entries resume"
+        )
+
     def _values(self, market: str, limits: RiskLimits) -> tuple[tuple[str, str], ...]:
+        rank = self._ranks.get(market)
         return (
             ("market", market),
             ("measure", _label(limits)),
-            ("level", pct(self._levels[market])),
+            ("level", pct(self._levels[market], LEVEL_PLACES)),
             ("halt", pct(limits.volatility_halt_pct)),
             ("resume", pct(limits.resume_pct)),
+            ("rank", _pctl(rank, limits) if rank is not None else "-"),
+            ("window", str(limits.volatility_window_candles)),
+            ("halt_rank", pct(limits.volatility_halt_percentile)),
+            ("resume_rank", pct(limits.volatility_resume_percentile)),
         )
 
     def _emit(
@@ -181,7 +267,7 @@ class VolatilityFilter:
         reason: str,
         at: datetime,
         code: str,
-        values: tuple[tuple[str, str], ...],
+        limits: RiskLimits,
     ) -> None:
         self._sink(
             HaltChanged(
@@ -190,9 +276,21 @@ class VolatilityFilter:
                 reason=reason,
                 at=at,
                 code=code,
-                values=values,
+                values=self._values(market, limits),
             )
         )
+
+
+#: volatility levels are small on short candles (ATR of a minute: some 0.05 %)
+LEVEL_PLACES = "0.0001"
+
+
+def _dec(level: float) -> Decimal:
+    return Decimal(repr(level))
+
+
+def _pctl(rank: int, limits: RiskLimits) -> str:
+    return pct(Decimal(rank) * 100 / limits.volatility_window_candles)
 
 
 def _label(limits: RiskLimits) -> str:

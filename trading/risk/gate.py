@@ -356,18 +356,33 @@ class RiskGate:
 
     def _volatility_usage(self) -> LimitUsage:
         lim = self.limits
-        if lim.volatility_halt_pct == 0:
+        absolute, relative = lim.volatility_halt_pct > 0, lim.volatility_halt_percentile > 0
+        if not (absolute or relative):
             return LimitUsage("volatility", "volatility halt off", code="volatility_off")
         halted = ", ".join(sorted(self.volatility.halted))
+        window = str(lim.volatility_window_candles)
+        rank = (
+            f"at percentile {pct(lim.volatility_halt_percentile)} of the last {window}"
+            f" candles, resume below percentile {pct(lim.volatility_resume_percentile)}"
+        )
+        level = f"above {pct(lim.volatility_halt_pct)}%, resume below {pct(lim.resume_pct)}%"
+        if absolute and relative:
+            text, code = f"{level}; or {rank}", "volatility_both"
+        elif relative:
+            text, code = rank, "volatility_rank"
+        else:
+            text, code = level, "volatility"
         return LimitUsage(
             "volatility",
-            f"volatility halt above {pct(lim.volatility_halt_pct)}%, resume below"
-            f" {pct(lim.resume_pct)}% (halted: {halted or 'none'})",
+            f"volatility halt {text} (halted: {halted or 'none'})",
             bool(self.volatility.halted),
-            code="volatility",
+            code=code,
             values=(
                 ("halt", pct(lim.volatility_halt_pct)),
                 ("resume", pct(lim.resume_pct)),
+                ("halt_rank", pct(lim.volatility_halt_percentile)),
+                ("resume_rank", pct(lim.volatility_resume_percentile)),
+                ("window", window),
                 ("halted", halted or "-"),
             ),
         )

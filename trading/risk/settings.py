@@ -150,13 +150,42 @@ class RiskSettings(BaseModel):
         description="with exit_profit_only: the profit (%, before fees) an exit signal needs",
     )
     volatility_halt_pct: Decimal = setting(
-        Decimal(5), ge=0, le=100, description="halt entries when volatility passes this; 0 = off"
+        Decimal(0),
+        ge=0,
+        le=100,
+        description="absolute volatility halt: halt entries into a market while its volatility"
+        " is above this percent (the same number on every timeframe); 0 = off",
     )
     volatility_resume_pct: Decimal | None = setting(
         None,
         ge=0,
         le=100,
         description="resume entries below this volatility; none = 80% of volatility_halt_pct",
+    )
+    volatility_halt_percentile: Decimal = setting(
+        Decimal(99),
+        ge=0,
+        le=100,
+        decimal_places=2,
+        description="relative volatility halt: halt entries into a market while its volatility"
+        " is at or above this percentile of its own last volatility_window_candles values (the"
+        " same meaning on every timeframe); 0 = off. Either halt (this or volatility_halt_pct)"
+        " stops entries; they resume once every halt that is on is below its resume level",
+    )
+    volatility_resume_percentile: Decimal = setting(
+        Decimal(95),
+        ge=1,
+        le=100,
+        decimal_places=2,
+        description="resume entries once the volatility is below this percentile of the window"
+        " (at most volatility_halt_percentile)",
+    )
+    volatility_window_candles: int = setting(
+        1440,
+        ge=20,
+        le=20000,
+        description="candles of past volatility the percentile is taken over (1440 = a day of"
+        " minutes, 60 days of hours); the relative halt waits until the window is full",
     )
     volatility_measure: VolatilityMeasure = setting(
         "atr", description='"atr" (ATR as % of close) or "realized" (stdev of returns, %)'
@@ -286,6 +315,18 @@ class RiskSettings(BaseModel):
                 "rule_volatility_resume",
                 "volatility_resume_pct ({resume}) must not be above volatility_halt_pct ({halt})",
                 {"resume": str(self.volatility_resume_pct), "halt": str(self.volatility_halt_pct)},
+            )
+        if self.volatility_halt_percentile > 0 and (
+            self.volatility_resume_percentile > self.volatility_halt_percentile
+        ):
+            raise PydanticCustomError(
+                "rule_volatility_resume_percentile",
+                "volatility_resume_percentile ({resume}) must not be above"
+                " volatility_halt_percentile ({halt})",
+                {
+                    "resume": str(self.volatility_resume_percentile),
+                    "halt": str(self.volatility_halt_percentile),
+                },
             )
         names = [w.name for w in self.halt_windows]
         dupes = sorted({n for n in names if names.count(n) > 1})
