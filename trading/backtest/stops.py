@@ -285,7 +285,10 @@ class StopScanner:
                 insort(judged, at)
         for j in judged:
             k = entry + j
-            hit = self._prints(stop, k, first=first_print if j == 0 else 0)
+            targets = None
+            if k != time_bar:
+                targets = np.inf if floor is None else float(floor[j])
+            hit = self._prints(stop, k, first=first_print if j == 0 else 0, targets=targets)
             if hit is not None:
                 return hit
         if reach == count:
@@ -500,13 +503,25 @@ class StopScanner:
             return high - one
         return np.minimum(high * (1 - share), high - one)
 
-    def _prints(self, stop: TrailingStop, k: int, *, first: int) -> StopHit | None:
+    def _prints(
+        self, stop: TrailingStop, k: int, *, first: int, targets: float | None = None
+    ) -> StopHit | None:
+        """The first print of candle ``k`` from print ``first`` on that ``stop`` sells at.
+
+        ``targets``: a float below every take-profit and ROI target of the candle's prints,
+        whose holding time does not run out in it: a print above the stop and below that
+        cannot sell, and is not asked (None: every print is asked)."""
         f = self.frame
         path = print_path(f, k)
         timed = stop.roi_pct or stop.deadline is not None
         start = int(f.start[k])
+        above = np.inf  # prints above this and below ``targets`` are skipped
+        if targets is not None:
+            above = -np.inf if stop.stop is None else float(stop.stop) * (1 + REL_TOL) + 1e-9
         for index in range(first, 4):
             price = path[index]
+            if targets is not None and above < price < targets:
+                continue
             at = print_time(start, self.timeframe_s, index) if timed else None
             hit = stop.should_exit(dec(price), at)
             if hit is not None:
