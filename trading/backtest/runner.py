@@ -60,6 +60,8 @@ _REASONS = {
     "signal": ExitReason.SIGNAL,
     "end": ExitReason.SIGNAL,
 }
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _CHUNK = 64  # exit signals read at a time when only profitable ones count
 
 
@@ -240,6 +242,10 @@ class _Backtest:
         self.heap: list[tuple[int, int, int, int]] = []  # (time µs, market, kind, candle)
         self._held = 0  # candles closed with a position (one market)
         self.print_us = tuple(int(self.tf * 1_000_000 * f) for f in FRACTIONS)
+        # ``print_time``'s offsets exactly (a timedelta of float seconds rounds to the µs)
+        self.print_offsets_us = tuple(
+            timedelta(seconds=self.tf * f) // _MICROSECOND for f in FRACTIONS
+        )
         self.tf_us = self.tf * 1_000_000
         # per market and side: the float price read from the frame -> the slipped Decimal
         self._slipped: list[tuple[dict[float, Decimal], dict[float, Decimal]]] = [
@@ -448,14 +454,15 @@ class _Backtest:
         the entry (print 0: the close of the candle before, as the engine asks it)."""
         if not self.holding_us:
             return None
-        due = p.entry_at + timedelta(microseconds=self.holding_us)  # the fill's print time
-        first = datetime.fromtimestamp(m.start0, UTC)
-        bar = (due - first) // timedelta(seconds=self.tf)
+        # in whole microseconds since the epoch, as the datetimes compare (exact integers)
+        due = (p.entry_at - _EPOCH) // _MICROSECOND + self.holding_us  # the fill's print time
+        first = m.start0 * 1_000_000
+        bar = (due - first) // self.tf_us
         if bar >= m.n:
             return None
-        start = m.start0 + bar * self.tf
-        for index in range(4):
-            if print_time(start, self.tf, index) >= due:
+        start = first + bar * self.tf_us
+        for index, offset in enumerate(self.print_offsets_us):
+            if start + offset >= due:
                 return bar, index
         return (bar + 1, 0) if bar + 1 < m.n else None
 

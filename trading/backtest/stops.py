@@ -294,7 +294,13 @@ class StopScanner:
         if reach == count:
             return None
         return self._scan_trailing(
-            stop, entry + reach, last, time_bar, first_print if reach == 0 else 0, held + reach
+            stop,
+            entry + reach,
+            last,
+            time_bar,
+            first_print if reach == 0 else 0,
+            held + reach,
+            None if maybe is None else maybe[reach:],
         )
 
     def _target_floor(
@@ -317,26 +323,30 @@ class StopScanner:
         time_bar: int | None,
         first_print: int,
         held: int,
+        reached: NDArray[np.bool_] | None = None,
     ) -> StopHit | None:
-        """``scan`` of a stop that may trail from the first candle on."""
+        """``scan`` of a stop that may trail from the first candle on. ``reached``: where
+        the stop in force now or a target may be reached, if known (it is written to)."""
         f = self.frame
         span = slice(entry, last + 1)
-        lows, highs = f.low[span], f.high[span]
+        lows = f.low[span]
         count = last - entry + 1
-        tp = stop.take_profit
-        maybe = np.zeros(count, dtype=bool)
-        if tp is not None:
-            maybe |= highs >= float(tp)
-        if stop.roi_pct:
-            maybe |= highs >= self._roi_floor(stop, count, held)
+        trail = stop.trail
+        first = -np.inf if stop.stop is None else float(stop.stop)
+        if reached is not None:
+            maybe = reached
+        else:
+            highs = f.high[span]
+            tp = stop.take_profit
+            maybe = np.zeros(count, dtype=bool)
+            if tp is not None:
+                maybe |= highs >= float(tp)
+            if stop.roi_pct:
+                maybe |= highs >= self._roi_floor(stop, count, held)
+            if stop.stop is not None and trail is None:  # with a trail: below, the roof
+                maybe |= lows <= first * (1 + REL_TOL) + 1e-9
         if time_bar is not None and entry <= time_bar <= last:
             maybe[time_bar - entry] = True
-        if stop.stop is not None:
-            first = float(stop.stop)
-            maybe |= lows <= first * (1 + REL_TOL) + 1e-9
-        else:
-            first = -np.inf
-        trail = stop.trail
         moves: _Moves | None = None
         if trail is not None:
             # the highest close so far: the entry price, or more after the candles walked
@@ -352,9 +362,19 @@ class StopScanner:
             else:
                 high_c = np.minimum(high_c, ceiling)
                 high_c[np.isnan(high_c)] = -np.inf
-            # the stop in force during each candle lies between these two estimates
-            floor = np.maximum.accumulate(np.concatenate(([first], low_c[:-1])))
-            roof = np.maximum.accumulate(np.concatenate(([first], high_c[:-1])))
+            # the stop in force during each candle lies between these two estimates (the
+            # roof at or above the stop in force now: its hits are among the roof's)
+            floor = np.empty(count)
+            floor[0] = first
+            floor[1:] = low_c[:-1]
+            np.maximum.accumulate(floor, out=floor)
+            if same:
+                roof = floor
+            else:
+                roof = np.empty(count)
+                roof[0] = first
+                roof[1:] = high_c[:-1]
+                np.maximum.accumulate(roof, out=roof)
             tol = REL_TOL * float(hc[-1]) + 1e-9
             maybe |= lows <= roof + tol
             raise_at = high_c >= floor - tol
