@@ -271,3 +271,36 @@ def test_round_price_and_the_fallback_agree() -> None:
     entry = D("3127.4")
     stop = opened(entry, atr=None, market="KRW-XRP")  # type: ignore[arg-type]
     assert stop.stop == RULES.round_price("KRW-XRP", entry * D("0.98"), Rounding.DOWN)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    entry=prices,
+    pcts=st.lists(st.integers(0, 2_000).map(lambda n: D(n) / 100), min_size=1, max_size=4),
+    market=st.sampled_from(["KRW-BTC", "BTC-ETH", "USDT-BTC", "KRW-X"]),
+)
+def test_the_targets_round_up_as_the_market_rules_do(
+    entry: Decimal, pcts: list[Decimal], market: str
+) -> None:
+    """Issue #13 (speed): take-profit and ROI targets round up in the band the stop keeps
+    (no new look-up), to the very price ``MarketRules.round_price(UP)`` gives, across band
+    edges and with a market's own band ticks."""
+    rules = MarketRules(band_ticks={"KRW-X": {D(1_000): D(5), D(100_000): D(100)}})
+    roi = tuple((i * 10, pct) for i, pct in enumerate(pcts))
+    stop = TrailingStop.open(
+        market=market,
+        entry_price=entry,
+        atr=None,
+        atr_mult=D(0),
+        rules=rules,
+        fallback_pct=D(2),
+        min_distance_pct=GAP,
+        take_profit_pct=pcts[0],
+        stop_loss_pct=D(1),
+        roi=roi,
+    )
+    expected = [rules.round_price(market, entry * (1 + p / 100), Rounding.UP) for p in pcts]
+    assert [target for _, target in stop.roi] == expected
+    assert stop.take_profit == (expected[0] if pcts[0] > 0 else None)
+    for got, want in zip(stop.roi, expected, strict=True):
+        assert str(got[1]) == str(want)  # the same exponent too

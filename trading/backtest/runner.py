@@ -60,6 +60,8 @@ _REASONS = {
     "signal": ExitReason.SIGNAL,
     "end": ExitReason.SIGNAL,
 }
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _CHUNK = 64  # exit signals read at a time when only profitable ones count
 
 
@@ -100,6 +102,7 @@ class _Market:
         exits = np.flatnonzero(signals.exit[acted]) + warm
         self.exits: list[int] = exits.tolist()
         self.exit_closes = frame.close[exits]  # the close of each exit-signal candle
+        self.exit_closes_f: list[float] = self.exit_closes.tolist()
         # intra-candle entries (an entry_trigger level): candle i's level fires inside candle
         # i, the last candle's too (its prints are replayed)
         self.trigger = trigger_plan(
@@ -239,6 +242,10 @@ class _Backtest:
         self.heap: list[tuple[int, int, int, int]] = []  # (time µs, market, kind, candle)
         self._held = 0  # candles closed with a position (one market)
         self.print_us = tuple(int(self.tf * 1_000_000 * f) for f in FRACTIONS)
+        # ``print_time``'s offsets exactly (a timedelta of float seconds rounds to the µs)
+        self.print_offsets_us = tuple(
+            timedelta(seconds=self.tf * f) // _MICROSECOND for f in FRACTIONS
+        )
         self.tf_us = self.tf * 1_000_000
         # per market and side: the float price read from the frame -> the slipped Decimal
         self._slipped: list[tuple[dict[float, Decimal], dict[float, Decimal]]] = [
@@ -248,6 +255,7 @@ class _Backtest:
         self.size = spec.limits.position_size_krw
         self.strategy_name = spec.strategy.name
         self.exit_delay = {kind: self.delay[reason] for kind, reason in _REASONS.items()}
+        self.profit_factor = 1 + spec.limits.exit_profit_offset_pct / 100  # signal_counts's
 
     def slipped(self, m: _Market, last: float, side: str) -> Decimal:
         """``fill_model.slipped_price`` of the print ``last`` (a float read from the frame),
@@ -394,8 +402,9 @@ class _Backtest:
         candle's open print (``(bar, 0)``) beats the signal and a stop there; one due later in
         a candle comes after a stop or target hit at the same print.
         """
-        signal = self._exit_signal(m, p)
         timed = self._time_exit(m, p)
+        # a signal at or after the holding time's candle comes too late to matter
+        signal = self._exit_signal(m, p, None if timed is None else timed[0])
         if timed is not None and (signal is None or timed <= (signal + 1, 0)):
             time_bar, time_print = timed
             last = time_bar - 1 if time_print == 0 else time_bar
@@ -412,17 +421,26 @@ class _Backtest:
             p.exit_bar, p.exit_print = signal + 1, 0
             p.exit_price, p.exit_kind = float(m.frame.open[signal + 1]), "signal"
 
-    def _exit_signal(self, m: _Market, p: _Open) -> int | None:
+    def _exit_signal(self, m: _Market, p: _Open, before: int | None) -> int | None:
         """The first exit-signal candle that sells ``p`` (``use_exit_signal``, and with
-        ``exit_profit_only`` only a close above the profit offset, as the engine asks)."""
+        ``exit_profit_only`` only a close above the profit offset, as the engine asks);
+        with ``before``, only one before that candle (None: none before it)."""
         limits = self.limits
         if not limits.use_exit_signal:
             return None
         if not limits.exit_profit_only:
-            return m.next_exit_signal(p.entry_bar)
-        need = p.price * (1 + limits.exit_profit_offset_pct / 100)
+            found = m.next_exit_signal(p.entry_bar)
+            return None if found is None or (before is not None and found >= before) else found
+        need = p.price * self.profit_factor
         near = float(need) * (1 - 1e-9)
         k = bisect_left(m.exits, p.entry_bar)
+        if before is not None:  # a few signals: one by one, on the float closes
+            closes_f = m.exit_closes_f
+            for i in range(k, bisect_left(m.exits, before, lo=k)):
+                close = closes_f[i]
+                if close > near and dec(close) > need:
+                    return m.exits[i]
+            return None
         while k < len(m.exits):
             closes = m.exit_closes[k : k + _CHUNK]
             for j in np.flatnonzero(closes > near).tolist():
@@ -436,14 +454,15 @@ class _Backtest:
         the entry (print 0: the close of the candle before, as the engine asks it)."""
         if not self.holding_us:
             return None
-        due = p.entry_at + timedelta(microseconds=self.holding_us)  # the fill's print time
-        first = datetime.fromtimestamp(m.start0, UTC)
-        bar = (due - first) // timedelta(seconds=self.tf)
+        # in whole microseconds since the epoch, as the datetimes compare (exact integers)
+        due = (p.entry_at - _EPOCH) // _MICROSECOND + self.holding_us  # the fill's print time
+        first = m.start0 * 1_000_000
+        bar = (due - first) // self.tf_us
         if bar >= m.n:
             return None
-        start = m.start0 + bar * self.tf
-        for index in range(4):
-            if print_time(start, self.tf, index) >= due:
+        start = first + bar * self.tf_us
+        for index, offset in enumerate(self.print_offsets_us):
+            if start + offset >= due:
                 return bar, index
         return (bar + 1, 0) if bar + 1 < m.n else None
 

@@ -30,11 +30,11 @@ signals never make): those first candles are walked one by one.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -58,6 +58,16 @@ def dec(value: float) -> Decimal:
     return Decimal(int(x)) if x.is_integer() else Decimal(repr(x))
 
 
+class _Moves(NamedTuple):
+    """Where a trailing stop may rise, per candle of a scanned span."""
+
+    raise_at: NDArray[np.bool_]  # the candidate may be above the stop in force
+    low: NDArray[np.float64]  # float estimates of the capped candidate (-inf: none)
+    high: NDArray[np.float64]
+    highest_close: NDArray[np.float64]
+    tol: float
+
+
 @dataclass(frozen=True, slots=True)
 class StopHit:
     bar: int
@@ -75,23 +85,45 @@ class StopScanner:
         self.timeframe_s = timeframe_seconds(timeframe)
         self.frame = frame
         self.period = atr_period
-        h, lo, c = frame.high, frame.low, frame.close
-        tr = h - lo
-        if len(c) > 1:
-            prev = c[:-1]
-            tr[1:] = np.maximum(tr[1:], np.maximum(np.abs(h[1:] - prev), np.abs(lo[1:] - prev)))
-        atr = np.full(len(c), np.nan)
-        if len(c) >= atr_period:
-            atr[atr_period - 1 :] = sliding_window_view(tr, atr_period).mean(axis=-1)
-        self.atr_f = atr
+        self._atr_f: NDArray[np.float64] | None = None
         self._decimals: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
         self._bands: tuple[list[float], list[float]] | None = None  # tick table, lowest first
         self._shares: dict[Decimal, float] = {}  # min_distance_pct -> its fraction
         #: exact window sums of the true ranges, once asked (False: no exact integer form)
         self._tr_sums: tuple[NDArray[np.int64], int] | Literal[False] | None = None
-        self._roi_cache: dict[
-            tuple[tuple[int, Decimal], ...], tuple[NDArray[np.intp], NDArray[np.float64]]
-        ] = {}
+        self._roi_cache: dict[tuple[tuple[int, Decimal], ...], NDArray[np.float64]] = {}
+
+    @property
+    def atr_f(self) -> NDArray[np.float64]:
+        """Float ATRs per candle (NaN before the warm-up), for the scan's estimates; from the
+        exact integer sums when there are some, worked out when first needed."""
+        atr = self._atr_f
+        if atr is not None:
+            return atr
+        sums = self._tr_sums
+        if sums is None:
+            sums = self._tr_sums = self._integer_tr_sums()
+        n, period = len(self.frame), self.period
+        if sums is not False:
+            window, scale = sums
+            atr = window / float(period)
+            if scale:
+                atr /= 10.0**scale
+            atr[: period - 1] = np.nan
+        else:
+            f = self.frame
+            h, lo, c = f.high, f.low, f.close
+            tr = h - lo
+            if n > 1:
+                prev = c[:-1]
+                tr[1:] = np.maximum(
+                    tr[1:], np.maximum(np.abs(h[1:] - prev), np.abs(lo[1:] - prev))
+                )
+            atr = np.full(n, np.nan)
+            if n >= period:
+                atr[period - 1 :] = sliding_window_view(tr, period).mean(axis=-1)
+        self._atr_f = atr
+        return atr
 
     def atr(self, bar: int) -> Decimal | None:
         """The engine's Decimal ATR with the history up to and including ``bar``.
@@ -120,12 +152,23 @@ class StopScanner:
         f = self.frame
         for scale in range(0, 9):
             unit = 10.0**scale
-            cols = [np.asarray(x, dtype=np.float64) * unit for x in (f.high, f.low, f.close)]
-            top = max(float(np.max(np.abs(c))) for c in cols) if len(f) else 0.0
+            if scale:
+                cols = [np.asarray(x, dtype=np.float64) * unit for x in (f.high, f.low, f.close)]
+            else:
+                cols = [np.asarray(x, dtype=np.float64) for x in (f.high, f.low, f.close)]
+            ends = [(float(c.min()), float(c.max())) for c in cols] if len(f) else [(0.0, 0.0)]
+            top = max(max(hi, -lo) for lo, hi in ends)
+            if not all(np.isfinite(lo) and np.isfinite(hi) for lo, hi in ends):
+                return False  # NaN or inf: no whole units at any scale
             if top * len(f) >= 2.0**52:
                 return False  # the sums might not be exact in int64 / float conversions
-            if all(bool(np.all(np.abs(c - np.round(c)) <= 1e-6)) for c in cols):
-                h, lo, c = (np.round(x).astype(np.int64) for x in cols)
+            ints = [c.astype(np.int64) for c in cols]
+            # whole numbers exactly (KRW prices): the rounding below would not change them
+            exact = all(np.array_equal(i, c) for i, c in zip(ints, cols, strict=True))
+            if exact or all(bool(np.all(np.abs(c - np.round(c)) <= 1e-6)) for c in cols):
+                if not exact:
+                    ints = [np.round(x).astype(np.int64) for x in cols]
+                h, lo, c = ints
                 tr = h - lo
                 if len(c) > 1:
                     prev = c[:-1]
@@ -171,18 +214,22 @@ class StopScanner:
         time_bar: int | None = None,
         *,
         first_print: int = 1,
+        held: int = 0,
     ) -> StopHit | None:
         """The first hit in candles ``entry..last`` (entry = the candle whose open filled the
         buy, or whose print ``first_print - 1`` did (an entry trigger); ``last`` = the
-        exit-signal candle or the last one). ``stop`` is advanced in place.
+        exit-signal candle or the last one). ``stop`` is advanced in place. ``held``: the
+        candles the position was held before ``entry`` (its ROI targets count from its own
+        entry candle).
 
         ``time_bar``: the candle (within the span) in which the holding time runs out at a
         print after its open; it is judged print by print like a possible hit.
         """
         f = self.frame
-        if stop.trail is None and stop.atr_pending:
-            # a fixed stop still on its fallback (an entry before the ATR warm-up): candle by
-            # candle until the ATR stop has taken over (at most ``period`` candles)
+        if stop.atr_pending:
+            # a stop still on its fallback (an entry before the ATR warm-up): candle by
+            # candle until the ATR stop has taken over (at most ``period`` candles); the
+            # estimates below do not see that move
             k = entry
             while k <= last and stop.atr_pending:
                 hit = self._prints(stop, k, first=first_print if k == entry else 0)
@@ -193,102 +240,262 @@ class StopScanner:
                 k += 1
             if k > last:
                 return None
-            return self.scan(stop, k, last, time_bar, first_print=0)
-        span = slice(entry, last + 1)
-        lows, highs = f.low[span], f.high[span]
-        count = last - entry + 1
+            return self.scan(stop, k, last, time_bar, first_print=0, held=held + k - entry)
+        trail = stop.trail
+        if trail is None or (trail.only_offset and stop.highest_close == stop.entry_price):
+            return self._scan_until_trail(stop, entry, last, time_bar, first_print, held)
+        return self._scan_trailing(stop, entry, last, time_bar, first_print, held)
+
+    def _scan_until_trail(
+        self,
+        stop: TrailingStop,
+        entry: int,
+        last: int,
+        time_bar: int | None,
+        first_print: int,
+        held: int,
+    ) -> StopHit | None:
+        """``scan`` while the stop cannot move: a fixed stop, or a trail that waits for its
+        offset (``only_offset``). A few array operations find the candles where a stop or
+        target might be hit and the first close that might reach the offset; the candles
+        before that close are judged here, the rest by ``_scan_trailing`` from it (the
+        highest close of the candles before it is below it, so the trail starts the same)."""
+        f = self.frame
+        end = last + 1
+        count = end - entry
+        maybe: NDArray[np.bool_] | None = None
+        if stop.stop is not None:
+            maybe = f.low[entry:end] <= float(stop.stop) * (1 + REL_TOL) + 1e-9
+        floor = self._target_floor(stop, count, held)
+        if floor is not None:
+            high = f.high[entry:end] >= floor
+            maybe = high if maybe is None else np.logical_or(maybe, high, out=maybe)
+        reach = count  # the first candle whose close may reach the trail's offset
+        trail = stop.trail
+        if trail is not None:
+            offset = float(stop.entry_price) * (1 + float(trail.offset_pct) / 100)
+            above = f.close[entry:end] > offset * (1 - REL_TOL)
+            first_above = int(above.argmax())
+            if above[first_above]:
+                reach = first_above
+        judged: list[int] = _nonzero(maybe[:reach]).tolist() if maybe is not None and reach else []
+        if time_bar is not None and entry <= time_bar < entry + reach:
+            at = time_bar - entry
+            if at not in judged:
+                insort(judged, at)
+        for j in judged:
+            k = entry + j
+            targets = None
+            if k != time_bar:
+                targets = np.inf if floor is None else float(floor[j])
+            hit = self._prints(stop, k, first=first_print if j == 0 else 0, targets=targets)
+            if hit is not None:
+                return hit
+        if reach == count:
+            return None
+        return self._scan_trailing(
+            stop,
+            entry + reach,
+            last,
+            time_bar,
+            first_print if reach == 0 else 0,
+            held + reach,
+            None if maybe is None else maybe[reach:],
+        )
+
+    def _target_floor(
+        self, stop: TrailingStop, count: int, held: int
+    ) -> NDArray[np.float64] | None:
+        """Per candle, below every take-profit and ROI target of its prints (None: none)."""
         tp = stop.take_profit
-        maybe = np.zeros(count, dtype=bool)
+        if not stop.roi_pct:
+            return None if tp is None else np.full(count, float(tp))
+        floor = self._roi_floor(stop, count, held)
         if tp is not None:
-            maybe |= highs >= float(tp)
-        if stop.roi_pct:
-            maybe |= highs >= self._roi_floor(stop, entry, count)
+            np.minimum(floor, float(tp), out=floor)
+        return floor
+
+    def _scan_trailing(
+        self,
+        stop: TrailingStop,
+        entry: int,
+        last: int,
+        time_bar: int | None,
+        first_print: int,
+        held: int,
+        reached: NDArray[np.bool_] | None = None,
+    ) -> StopHit | None:
+        """``scan`` of a stop that may trail from the first candle on. ``reached``: where
+        the stop in force now or a target may be reached, if known (it is written to)."""
+        f = self.frame
+        span = slice(entry, last + 1)
+        lows = f.low[span]
+        count = last - entry + 1
+        trail = stop.trail
+        first = -np.inf if stop.stop is None else float(stop.stop)
+        if reached is not None:
+            maybe = reached
+        else:
+            highs = f.high[span]
+            tp = stop.take_profit
+            maybe = np.zeros(count, dtype=bool)
+            if tp is not None:
+                maybe |= highs >= float(tp)
+            if stop.roi_pct:
+                maybe |= highs >= self._roi_floor(stop, count, held)
+            if stop.stop is not None and trail is None:  # with a trail: below, the roof
+                maybe |= lows <= first * (1 + REL_TOL) + 1e-9
         if time_bar is not None and entry <= time_bar <= last:
             maybe[time_bar - entry] = True
-        if stop.stop is not None:
-            first = float(stop.stop)
-            maybe |= lows <= first * (1 + REL_TOL) + 1e-9
-        else:
-            first = -np.inf
-        trail = stop.trail
-        hc: NDArray[np.float64] | None = None
+        moves: _Moves | None = None
         if trail is not None:
-            entry_f = float(stop.entry_price)
-            hc = np.maximum.accumulate(np.maximum(f.close[span], entry_f))
+            # the highest close so far: the entry price, or more after the candles walked
+            # while the ATR warmed up
+            hc = np.maximum.accumulate(np.maximum(f.close[span], float(stop.highest_close)))
             low_c, high_c = self._trail_candidates(stop, trail, hc, span)
             ceiling = self._ceiling(stop, hc)
+            same = low_c is high_c
             low_c = np.minimum(low_c, ceiling)
-            high_c = np.minimum(high_c, ceiling)
-            low_c = np.where(np.isnan(low_c), -np.inf, low_c)
-            high_c = np.where(np.isnan(high_c), -np.inf, high_c)
-            # the stop in force during each candle lies between these two estimates
-            floor = np.maximum.accumulate(np.concatenate(([first], low_c[:-1])))
-            roof = np.maximum.accumulate(np.concatenate(([first], high_c[:-1])))
+            low_c[np.isnan(low_c)] = -np.inf
+            if same:
+                high_c = low_c
+            else:
+                high_c = np.minimum(high_c, ceiling)
+                high_c[np.isnan(high_c)] = -np.inf
+            # the stop in force during each candle lies between these two estimates (the
+            # roof at or above the stop in force now: its hits are among the roof's)
+            floor = np.empty(count)
+            floor[0] = first
+            floor[1:] = low_c[:-1]
+            np.maximum.accumulate(floor, out=floor)
+            if same:
+                roof = floor
+            else:
+                roof = np.empty(count)
+                roof[0] = first
+                roof[1:] = high_c[:-1]
+                np.maximum.accumulate(roof, out=roof)
             tol = REL_TOL * float(hc[-1]) + 1e-9
             maybe |= lows <= roof + tol
             raise_at = high_c >= floor - tol
             if last + 1 >= len(f):
                 raise_at[-1] = False  # the last candle never closes in a replay
-            interesting = np.flatnonzero(maybe | raise_at)
-        else:
-            raise_at = np.zeros(count, dtype=bool)
-            interesting = np.flatnonzero(maybe)
-        for j in interesting.tolist():
+            moves = _Moves(raise_at, low_c, high_c, hc, tol)
+        # Between two candles judged, only the highest candidates can move the stop (the
+        # stop is the tick-rounded maximum of them): the others are left out.
+        done = 0  # the raises of candles before ``done`` are applied
+        for j in _nonzero(maybe).tolist():
+            if moves is not None and j > done:
+                self._raise_between(stop, entry, done, j, moves)
+            done = j
             k = entry + j
-            if maybe[j]:
-                hit = self._prints(stop, k, first=first_print if k == entry else 0)
-                if hit is not None:
-                    return hit
-            if raise_at[j]:
-                assert hc is not None
-                high_close = float(hc[j - 1]) if j else float(stop.entry_price)
-                stop.highest_close = max(stop.entry_price, dec(high_close))
-                close = dec(f.close[k])
-                stop.close_candle(close, None, self.atr(k) if stop.needs_atr(close) else None)
+            hit = self._prints(stop, k, first=first_print if k == entry else 0)
+            if hit is not None:
+                return hit
+        if moves is not None:
+            self._raise_between(stop, entry, done, count, moves)
         return None
+
+    def _raise_between(
+        self,
+        stop: TrailingStop,
+        entry: int,
+        start: int,
+        end: int,
+        moves: _Moves,
+    ) -> None:
+        """Close candles ``start..end - 1`` (relative to ``entry``) on the stop: those that
+        may raise it and whose candidate may be the highest of them."""
+        raise_at, low_c, high_c, hc, tol = moves
+        found = _nonzero(raise_at[start:end])
+        if not len(found):
+            return
+        if len(found) > 1:
+            found += start
+            best = float(low_c[found].max())
+            found = found[high_c[found] >= best - tol]
+            if len(found) > 1:
+                found = found[self._first_of_equal(stop, hc[found])]
+            for j in found.tolist():
+                self._close(stop, entry, j, hc)
+            return
+        self._close(stop, entry, start + int(found[0]), hc)
+
+    @staticmethod
+    def _first_of_equal(stop: TrailingStop, high: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Of candles in a row with the same highest close (``high``, never falling), the
+        first, where their candidates are surely equal: without an ATR stop the candidate is
+        a function of the highest close alone, and with a positive trail surely past its
+        offset too (a flat high keeps offering the same candidate, and the stop took it)."""
+        keep = np.ones(len(high), dtype=bool)
+        same = high[1:] == high[:-1]
+        trail = stop.trail
+        if stop.atr_mult > 0:
+            if trail is None or trail.positive_pct <= 0:
+                return keep
+            offset = float(stop.entry_price) * (1 + float(trail.offset_pct) / 100)
+            same &= high[1:] > offset * (1 + REL_TOL)
+        keep[1:] = ~same
+        return keep
+
+    def _close(self, stop: TrailingStop, entry: int, j: int, hc: NDArray[np.float64]) -> None:
+        """``TrailingStop.close_candle`` of candle ``entry + j``, its highest close first."""
+        k = entry + j
+        if j:
+            stop.highest_close = max(stop.highest_close, dec(float(hc[j - 1])))
+        close = dec(self.frame.close[k])
+        stop.close_candle(close, None, self.atr(k) if stop.needs_atr(close) else None)
 
     def _trail_candidates(
         self, stop: TrailingStop, trail: Trail, hc: NDArray[np.float64], span: slice
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Float estimates of ``TrailingStop.trail_candidate`` per candle, before the caps:
         a low and a high one, which differ only where the offset is too close to call."""
+        threshold = float(stop.entry_price) * (1 + float(trail.offset_pct) / 100)
+        surely = hc > threshold * (1 + REL_TOL)
+        if trail.positive_pct > 0:
+            after = hc * (1 - float(trail.positive_pct) / 100)
+            if surely.all():  # past the offset throughout: the positive trail alone
+                return after, after
         base = np.full(len(hc), -np.inf)
         if stop.atr_mult > 0:
             base = np.maximum(base, hc - float(stop.atr_mult) * self.atr_f[span])
         if stop.stop_loss_pct > 0:
             base = np.maximum(base, hc * (1 - float(stop.stop_loss_pct) / 100))
         before = np.full(len(hc), -np.inf) if trail.only_offset else base
-        after = hc * (1 - float(trail.positive_pct) / 100) if trail.positive_pct > 0 else base
-        threshold = float(stop.entry_price) * (1 + float(trail.offset_pct) / 100)
-        surely = hc > threshold * (1 + REL_TOL)
+        if trail.positive_pct <= 0:
+            after = base
         perhaps = hc > threshold * (1 - REL_TOL)
         low = np.where(surely, after, np.where(perhaps, np.minimum(after, before), before))
         high = np.where(surely, after, np.where(perhaps, np.maximum(after, before), before))
         return low, high
 
-    def _roi_floor(self, stop: TrailingStop, entry: int, count: int) -> NDArray[np.float64]:
+    def _roi_floor(self, stop: TrailingStop, count: int, held: int) -> NDArray[np.float64]:
         """Per candle, below the lowest ROI target of its prints (the one in force at its
         last print: targets never rise with time); +inf before the first row applies. The
-        target before its rounding up onto the grid is a floor, so no tick is looked up."""
-        rows, factors = self._roi_rows(stop.roi_pct, count)
-        return factors[rows[:count]] * (float(stop.entry_price) * (1 - REL_TOL)) - 1e-9
+        target before its rounding up onto the grid is a floor, so no tick is looked up.
+        ``held``: candles held before the first one. A new array (the caller may write to it)."""
+        factors = self._roi_factors(stop.roi_pct, held + count)
+        floor = factors[held : held + count] * (float(stop.entry_price) * (1 - REL_TOL))
+        floor -= 1e-9
+        return floor
 
-    def _roi_rows(
+    def _roi_factors(
         self, table: tuple[tuple[int, Decimal], ...], count: int
-    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
-        """For a ROI table (the same for every position of a run): the row in force at the
-        last print of each candle held (-1: none yet, which picks the +inf at the end of the
-        factors), for at least ``count`` candles, and each row's 1 + profit."""
+    ) -> NDArray[np.float64]:
+        """For a ROI table (the same for every position of a run): 1 + the profit of the row
+        in force at the last print of each candle held (+inf: no row yet), for at least
+        ``count`` candles; worked out once per run, not per position."""
         cached = self._roi_cache.get(table)
-        if cached is not None and len(cached[0]) >= count:
+        if cached is not None and len(cached) >= count:
             return cached
-        size = max(count, 1024, 2 * len(cached[0]) if cached is not None else 0)
+        size = max(count, 1024, 2 * len(cached) if cached is not None else 0)
         held = (np.arange(size, dtype=np.float64) + FRACTIONS[-1]) * float(self.timeframe_s)
         starts = float_array([float(minutes * 60) for minutes, _ in table])
         rows = np.searchsorted(starts, held + 1e-6, side="right") - 1
         factors = float_array([1 + float(pct) / 100 for _, pct in table] + [np.inf])
-        self._roi_cache[table] = (rows, factors)
-        return rows, factors
+        self._roi_cache[table] = gathered = factors[rows]
+        return gathered
 
     def _ceiling(self, stop: TrailingStop, high: NDArray[np.float64]) -> NDArray[np.float64]:
         """``TrailingStop.ceiling`` of each highest close, in float (the tick of its band).
@@ -316,13 +523,25 @@ class StopScanner:
             return high - one
         return np.minimum(high * (1 - share), high - one)
 
-    def _prints(self, stop: TrailingStop, k: int, *, first: int) -> StopHit | None:
+    def _prints(
+        self, stop: TrailingStop, k: int, *, first: int, targets: float | None = None
+    ) -> StopHit | None:
+        """The first print of candle ``k`` from print ``first`` on that ``stop`` sells at.
+
+        ``targets``: a float below every take-profit and ROI target of the candle's prints,
+        whose holding time does not run out in it: a print above the stop and below that
+        cannot sell, and is not asked (None: every print is asked)."""
         f = self.frame
         path = print_path(f, k)
         timed = stop.roi_pct or stop.deadline is not None
         start = int(f.start[k])
+        above = np.inf  # prints above this and below ``targets`` are skipped
+        if targets is not None:
+            above = -np.inf if stop.stop is None else float(stop.stop) * (1 + REL_TOL) + 1e-9
         for index in range(first, 4):
             price = path[index]
+            if targets is not None and above < price < targets:
+                continue
             at = print_time(start, self.timeframe_s, index) if timed else None
             hit = stop.should_exit(dec(price), at)
             if hit is not None:
@@ -346,6 +565,11 @@ def print_time(start: int, timeframe_s: int, index: int) -> datetime:
     """The time of print ``index`` of the candle starting at ``start`` (as replay stamps it)."""
     base = datetime.fromtimestamp(int(start), UTC)
     return base + timedelta(seconds=timeframe_s * FRACTIONS[index])
+
+
+def _nonzero(mask: NDArray[np.bool_]) -> NDArray[np.intp]:
+    """``np.flatnonzero`` of a 1-d mask, without its wrappers (called per position)."""
+    return mask.nonzero()[0]
 
 
 def float_array(values: list[float]) -> NDArray[np.float64]:

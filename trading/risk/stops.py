@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Literal
 
 from trading.domain import Bar
@@ -148,10 +148,6 @@ class TrailingStop:
         stored stop), the highest close since its entry, for a trailing stop to trail from
         as it would have.
         """
-        tp = None
-        if take_profit_pct > 0:
-            target = entry_price * (1 + take_profit_pct / 100)
-            tp = rules.round_price(market, target, Rounding.UP)
         stop = cls(
             market=market,
             entry_price=entry_price,
@@ -160,7 +156,6 @@ class TrailingStop:
             stop=None,
             highest_close=max(entry_price, highest_close or entry_price),
             min_distance_pct=min_distance_pct,
-            take_profit=tp,
             since=since,
             sink=sink,
             stop_loss_pct=stop_loss_pct,
@@ -170,6 +165,8 @@ class TrailingStop:
             max_holding_minutes=max_holding_minutes,
             entered_at=entered_at,
         )
+        if take_profit_pct > 0:
+            stop.take_profit = stop._round_up(entry_price * (1 + take_profit_pct / 100))
         if atr_mult > 0:
             if atr is None:
                 stop.atr_pending = True
@@ -267,12 +264,26 @@ class TrailingStop:
         """The ROI table as (seconds held, target price rounded up onto the grid), worked out
         when first asked (a backtest asks only for the few positions near a target)."""
         if self._roi is None:
-            entry, market, rules = self.entry_price, self.market, self.rules
+            entry = self.entry_price
             self._roi = tuple(
-                (minutes * 60, rules.round_price(market, entry * (1 + pct / 100), Rounding.UP))
+                (minutes * 60, self._round_up(entry * (1 + pct / 100)))
                 for minutes, pct in self.roi_pct
             )
         return self._roi
+
+    def _round_up(self, price: Decimal) -> Decimal:
+        """``MarketRules.round_price(UP)``, in the band of ``price`` kept from the last look-up
+        (targets sit near the entry); a new look-up only when it is another band."""
+        if price <= 0:
+            return self.rules.round_price(self.market, price, Rounding.UP)  # its refusal
+        band = self._band
+        if band is None or not band[0] <= price < band[1]:
+            band = self._band = _band_of(self.rules.tick_bands(self.market), price)
+        tick = band[2]
+        rounded = (price / tick).to_integral_value(ROUND_CEILING) * tick
+        if rounded < band[1]:
+            return rounded.quantize(tick)
+        return self.rules.round_price(self.market, price, Rounding.UP)
 
     def _round_down(self, price: Decimal) -> Decimal:
         """``MarketRules.round_price(DOWN)``; inside the band ``ceiling`` just looked up (the
