@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.backtest.paper import Fill, paper_fills
-from tests.trading_engine.conftest import BUNDLED, limits
+from tests.trading_engine.conftest import BEFORE_13, BUNDLED, limits
 from trading.backtest import BacktestSpec, load_frame, run_backtest, slice_frame
 from trading.risk.halts import HaltWindow
+from trading.risk.settings import RiskSettings
 from trading.strategies import build_strategy
 
 FRAME = load_frame(BUNDLED)
@@ -160,3 +161,21 @@ async def test_volatility_halt_limit_orders_daily_loss_and_halt_window(tmp_path:
 def test_the_parity_data_is_contiguous() -> None:
     """Segment A of the bundled file has no missing minute (the replay would fill holes)."""
     assert FRAME.start[13_871] - FRAME.start[0] == 13_871 * 60
+
+
+async def test_ma_cross_with_the_embedded_defaults(tmp_path: Path) -> None:
+    """Issue #13: the defaults the walk-forward chose (ma_cross 72/180, a 2.66 ATR stop at
+    least 1.85 % away, take-profit 1.06 %, the time exit, exit_profit_only, the stop
+    cooldown, the 97.6th percentile volatility halt, the stoploss guard), unpinned."""
+    defaults = RiskSettings()
+    reasons = await assert_parity(
+        tmp_path,
+        strategy="ma_cross",
+        params={},
+        minutes=6000,
+        cooldown=defaults.cooldown_candles,
+        stop_cooldown=defaults.stop_cooldown_candles,
+        **{name: getattr(defaults, name) for name in (*BEFORE_13, "atr_stop_mult")},
+    )
+    assert reasons["take_profit"]
+    assert reasons["stop"]

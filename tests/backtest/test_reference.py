@@ -96,6 +96,9 @@ def plain_spec(fast: int, slow: int, timeframe: str) -> BacktestSpec:
         take_profit_pct=Decimal(0),
         volatility_halt_pct=Decimal(0),
         volatility_halt_percentile=Decimal(0),
+        max_holding_minutes=0,
+        exit_profit_only=False,
+        stoploss_guard_trades=0,
         fee_rate=FEE,
         atr_period=2,
     )

@@ -71,6 +71,9 @@ def test_backtester_matches_the_classic_rule_on_daily_btc() -> None:
         take_profit_pct=Decimal(0),
         volatility_halt_pct=Decimal(0),
         volatility_halt_percentile=Decimal(0),
+        max_holding_minutes=0,
+        exit_profit_only=False,
+        stoploss_guard_trades=0,
         fee_rate=FEE,
         atr_period=2,
     )

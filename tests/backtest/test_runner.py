@@ -9,6 +9,7 @@ from decimal import Decimal as D
 import numpy as np
 import pytest
 
+from tests.trading_engine.conftest import BEFORE_13
 from trading.backtest import (
     BacktestSpec,
     fill_gaps,
@@ -32,6 +33,7 @@ def limits(**changes: object) -> RiskLimits:
         "max_drawdown_pct": D(0),
         "volatility_halt_pct": D(0),
         "atr_stop_mult": D(0),
+        **BEFORE_13,
     }
     return RiskLimits(**{**base, **changes})  # type: ignore[arg-type]
 

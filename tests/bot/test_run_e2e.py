@@ -13,10 +13,12 @@ import httpx
 import pytest
 
 from tests.fakes.upbit import FakeUpbit
+from trading.strategies import MaCrossParams
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "e2e-secret-key-0123456789abcdefghij"
+FAST = MaCrossParams().fast  # the embedded default strategy: ma_cross with its defaults
 
 
 class Bot:
@@ -93,10 +95,10 @@ async def test_embedded_default_runs_answers_and_quits(tmp_path, base_env):
     assert "모드: 모의" in stdout  # replies are Korean by default (bot.language = "ko")
     assert "시장 시각: 2020-02-20 20:59 KST" in stdout  # 11:59 UTC, shown in Asia/Seoul
     assert "KRW-BTC: bought" in bot.output  # it traded the bundled data
-    assert "strategy.fast: 10 → 7" in stdout  # preview, then confirmed with "yes"
+    assert f"strategy.fast: {FAST} → 7" in stdout  # preview, then confirmed with "yes"
     assert "파라미터를 변경했습니다" in stdout
     assert "strategy.fast = 1: 2 이상 200 이하의 정수여야 합니다" in stdout  # in Korean
-    assert "파라미터 변경을 되돌렸습니다\nstrategy.fast: 7 → 10" in stdout
+    assert f"파라미터 변경을 되돌렸습니다\nstrategy.fast: 7 → {FAST}" in stdout
     assert "알 수 없는 명령 /bogus 입니다" in stdout
     assert "stopped cleanly" in bot.output
     assert (tmp_path / "bot.db").exists()

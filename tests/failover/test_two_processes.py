@@ -229,6 +229,12 @@ def bot_env(tmp_path: Path, fake: FakeUpbit, url: str) -> dict[str, str]:
         "UPBIT_BOT_RISK__STOP_COOLDOWN_CANDLES": "0",
         "UPBIT_BOT_RISK__ATR_STOP_MULT": "0",
         "UPBIT_BOT_RISK__VOLATILITY_HALT_PCT": "0",
+        "UPBIT_BOT_RISK__VOLATILITY_HALT_PERCENTILE": "0",
+        # the flip strategy sells on every other candle, at a loss too: no exit but its signal
+        "UPBIT_BOT_RISK__EXIT_PROFIT_ONLY": "false",
+        "UPBIT_BOT_RISK__TAKE_PROFIT_PCT": "0",
+        "UPBIT_BOT_RISK__MAX_HOLDING_MINUTES": "0",
+        "UPBIT_BOT_RISK__STOPLOSS_GUARD_TRADES": "0",
         "UPBIT_ACCESS_KEY": ACCESS,
         "UPBIT_SECRET_KEY": SECRET,
     }

@@ -89,7 +89,7 @@ async def test_set_the_volatility_percentile_live_or_refuse_it_from_the_catalog(
     """Issue #13: the relative volatility halt is a live setting with its rule in both
     catalogs: the resume percentile may not be above the halt percentile."""
     reply = await rig.confirm(OPERATOR, "/set risk.volatility_halt_percentile 99.5", "en")
-    assert "99 → 99.5" in reply.plain_text()
+    assert f"{RiskSettings().volatility_halt_percentile} → 99.5" in reply.plain_text()
     assert rig.dispatcher.api.params()["risk.volatility_halt_percentile"] == "99.5"
     before = rig.dispatcher.api.params()
     en = await rig.say(OPERATOR, "/set risk.volatility_halt_percentile 90", "en")

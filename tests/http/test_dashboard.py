@@ -72,6 +72,24 @@ async def test_the_openapi_document_is_served_and_every_schema_is_valid(api: Ser
         assert set(doc["paths"][path]["get"]["responses"]) >= {"200", "400", "401", "503"}
 
 
+#: the strategy and exits this page was written with (the defaults before issue #13): enough
+#: fills for a full page in the replayed day, whatever the embedded defaults
+PINNED = """\
+atr_stop_mult = 2
+stop_min_distance_pct = 1
+take_profit_pct = 0
+max_holding_minutes = 0
+exit_profit_only = false
+stop_cooldown_candles = 5
+volatility_halt_percentile = 99
+stoploss_guard_trades = 0
+
+[strategy.params]
+fast = 10
+slow = 30
+"""
+
+
 class BotProcess:
     """``python -m bot run`` in paper mode on the bundled replay, HTTP on a free port."""
 
@@ -89,6 +107,7 @@ class BotProcess:
         replay.write_text("".join(head))
         (self.cwd / "config.toml").write_text(
             f'[risk]\nhalt_windows = [{{ name = "{HALT}", start = "12:00", end = "13:00" }}]\n'
+            + PINNED
         )
         env = {
             **os.environ,

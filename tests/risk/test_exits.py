@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -144,8 +145,9 @@ def test_max_holding_time() -> None:
 
 
 def test_exit_signal_switches() -> None:
-    on = RiskSettings()
+    on = RiskSettings(exit_profit_only=False)
     assert signal_counts(on, ENTRY, D(90_000_000))
+    assert not signal_counts(RiskSettings(), ENTRY, D(90_000_000))  # exit_profit_only by default
     assert not signal_counts(RiskSettings(use_exit_signal=False), ENTRY, D(200_000_000))
     only = RiskSettings(exit_profit_only=True, exit_profit_offset_pct=D("0.5"))
     assert not signal_counts(only, ENTRY, D(100_500_000))  # not above the offset
@@ -153,10 +155,17 @@ def test_exit_signal_switches() -> None:
 
 
 def test_which_rules_are_on() -> None:
-    assert stop_on(RiskSettings())  # 2 ATR by default
-    assert not exits_on(RiskSettings(atr_stop_mult=D(0)))
-    assert exits_on(RiskSettings(atr_stop_mult=D(0), max_holding_minutes=5))
-    assert exits_on(RiskSettings(atr_stop_mult=D(0), minimal_roi=((0, D(1)),)))
+    assert stop_on(RiskSettings())  # an ATR stop by default
+    assert exits_on(RiskSettings(atr_stop_mult=D(0)))  # take-profit and time exit by default
+    off: dict[str, Any] = {
+        "atr_stop_mult": D(0),
+        "take_profit_pct": D(0),
+        "max_holding_minutes": 0,
+    }
+    assert not exits_on(RiskSettings(**off))
+    assert exits_on(RiskSettings(**off | {"max_holding_minutes": 5}))
+    assert exits_on(RiskSettings(**off | {"minimal_roi": ((0, D(1)),)}))
+    assert exits_on(RiskSettings(**off | {"take_profit_pct": D(1)}))
     assert trail_of(RiskSettings()) is None
     assert trail_of(RiskSettings(trailing_stop=True, trailing_stop_positive_pct=D(1))) == Trail(
         positive_pct=D(1)

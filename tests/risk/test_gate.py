@@ -138,7 +138,17 @@ def test_halt_window_start_and_end_are_announced_from_candles() -> None:
 
 
 def test_state_summarizes_every_limit() -> None:
-    gate = RiskGate(RiskLimits(), peak_equity=D(1_000_000))
+    limits = RiskLimits(  # pinned: the text of these limits, not of the defaults
+        volatility_halt_percentile=D(99),
+        stop_cooldown_candles=5,
+        stoploss_guard_trades=0,
+        atr_stop_mult=D(2),
+        stop_min_distance_pct=D(1),
+        take_profit_pct=D(0),
+        max_holding_minutes=0,
+        exit_profit_only=False,
+    )
+    gate = RiskGate(limits, peak_equity=D(1_000_000))
     state = gate.state(T0, good_ctx(open_positions=2, day_pnl=D(-12000), equity=D(968_000)))
     assert state.entries_allowed
     assert [i.text for i in state.items] == [

@@ -51,8 +51,20 @@ GUARD = {
 }
 
 
-def test_all_off_by_default_nothing_locks() -> None:
-    protections, limits, sink = rig()
+def test_only_the_stoploss_guard_is_on_by_default() -> None:
+    protections, limits, _ = rig()
+    assert limits.stoploss_guard_trades == RiskLimits().stoploss_guard_trades > 0
+    for minute in range(RiskLimits().stoploss_guard_trades):
+        protections.on_trade_closed(trade(minute, profit="0.01", reason="signal"), limits)
+    protections.on_trade_closed(trade(10, profit="-0.5", reason="signal"), limits)
+    assert protections.locks == {}  # no drawdown guard, no low-profit guard
+    for minute in range(RiskLimits().stoploss_guard_trades):
+        protections.on_trade_closed(trade(20 + minute), limits)
+    assert list(protections.locks) == [("stoploss_guard", None)]
+
+
+def test_all_off_nothing_locks() -> None:
+    protections, limits, sink = rig(stoploss_guard_trades=0)
     for minute in range(10):
         protections.on_trade_closed(trade(minute), limits)
     assert protections.locks == {}

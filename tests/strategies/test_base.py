@@ -220,9 +220,10 @@ def test_strategy_refuses_another_params_model() -> None:
 
 
 def test_params_schema() -> None:
+    defaults = MaCrossParams()
     assert params_schema(MaCross) == [
-        ParamSpec("fast", "int", 10, 2, 200, "fast moving average length, in bars"),
-        ParamSpec("slow", "int", 30, 3, 500, "slow moving average length, in bars"),
+        ParamSpec("fast", "int", defaults.fast, 2, 200, "fast moving average length, in bars"),
+        ParamSpec("slow", "int", defaults.slow, 3, 500, "slow moving average length, in bars"),
         ParamSpec("kind", "str", "sma", None, None, "average type: sma or ema", ("sma", "ema")),
     ]
     by_name = {spec.name: spec for spec in params_schema(VolatilityBreakout)}
@@ -257,7 +258,7 @@ def test_with_params_returns_a_new_validated_strategy() -> None:
 )
 def test_with_params_explains_refusals(changes: dict[str, object], message: str) -> None:
     with pytest.raises(ParamError, match=re.escape(message)) as info:
-        with_params(MaCross(), **changes)
+        with_params(MaCross(MaCrossParams(fast=10, slow=30)), **changes)
     assert isinstance(info.value, ValueError)
     assert info.value.__cause__ is None
 

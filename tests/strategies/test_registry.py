@@ -93,7 +93,7 @@ def test_get_strategy() -> None:
 def test_build_strategy_by_name_validates_params() -> None:
     strategy = build_strategy("ma_cross", "", {"fast": 5, "kind": "ema"})
     assert isinstance(strategy, MaCross)
-    assert strategy.params == MaCrossParams(fast=5, slow=30, kind="ema")
+    assert strategy.params == MaCrossParams(fast=5, slow=MaCrossParams().slow, kind="ema")
     with pytest.raises(ParamError, match="fast = 0"):
         build_strategy("ma_cross", "", {"fast": 0})
 

@@ -166,7 +166,7 @@ def test_live_window_matches_backtest(strategy: Strategy[Any], btc: CandleFrame)
     [
         ("ma_cross", {"fast": 1}, "fast = 1: input should be greater than or equal to 2"),
         ("ma_cross", {"slow": 600}, "(allowed 3..500)"),
-        ("ma_cross", {"fast": 40}, "fast (40) must be less than slow (30)"),
+        ("ma_cross", {"fast": 40, "slow": 30}, "fast (40) must be less than slow (30)"),
         ("momentum", {"lookback": 0}, "lookback = 0"),
         ("momentum", {"entry_pct": 0.5, "exit_pct": 0.5}, "exit_pct (0.5) must be less than"),
         ("volatility_breakout", {"k": 0.05}, "k = 0.05: input should be greater than or equal"),
@@ -241,7 +241,8 @@ def test_cross_trigger_uses_earlier_candles_and_its_own_open_only(strategy: Stra
 
 
 def test_warmup() -> None:
-    assert MaCross().warmup() == 31
+    assert MaCross(MaCrossParams(fast=10, slow=30)).warmup() == 31
+    assert MaCross().warmup() == MaCrossParams().slow + 1
     assert MaCross(MaCrossParams(fast=5, slow=50, kind="ema")).warmup() == 251
     assert Momentum().warmup() == 22
     close = VolatilityBreakoutParams(trigger="close", ma_bars=20, hold_bars=3)

@@ -21,8 +21,23 @@ from trading.strategies import build_strategy
 BUNDLED = Path(__file__).resolve().parents[2] / "bot" / "data" / "upbit_KRW-BTC_1m.csv"
 
 
+#: the exit, cooldown, volatility and protection settings these scenarios were written with:
+#: the defaults before issue #13 adopted the walk-forward's, pinned so that no scenario
+#: depends on the embedded defaults
+BEFORE_13: dict[str, object] = {
+    "stop_min_distance_pct": D(1),
+    "take_profit_pct": D(0),
+    "max_holding_minutes": 0,
+    "exit_profit_only": False,
+    "stop_cooldown_candles": 5,
+    "volatility_halt_percentile": D(99),
+    "stoploss_guard_trades": 0,
+}
+
+
 def limits(**changes: object) -> RiskLimits:
     base: dict[str, object] = {
+        **BEFORE_13,
         "position_size_krw": D(1_000_000),
         "max_open_positions": 3,
         "max_slippage_bps": 50,

@@ -70,7 +70,7 @@ class RiskSettings(BaseModel):
     )
     atr_period: int = setting(14, ge=1, le=500, description="candles in the ATR for stops")
     atr_stop_mult: Decimal = setting(
-        Decimal(2),
+        Decimal("2.66"),
         ge=0,
         le=20,
         description="initial stop this many ATRs below the entry, fixed at the entry (it moves"
@@ -91,11 +91,11 @@ class RiskSettings(BaseModel):
         description="the ATR stop's stand-in this far below the entry until the ATR is ready",
     )
     stop_min_distance_pct: Decimal = setting(
-        Decimal(1),
+        Decimal("1.85"),
         ge=Decimal("0.05"),
         le=10,
         description="every stop stays at least this far (and a tick) below the entry, or below"
-        " the close a trailing stop trails from: 1 % is 5x the 0.2 % round-trip costs",
+        " the close a trailing stop trails from: 1.85 % is over 9x the 0.2 % round-trip costs",
     )
     trailing_stop: bool = setting(
         False,
@@ -123,7 +123,7 @@ class RiskSettings(BaseModel):
         description="trailing: leave the initial stop alone until the offset is reached",
     )
     take_profit_pct: Decimal = setting(
-        Decimal(0), ge=0, le=1000, description="take profit this far above entry; 0 = off"
+        Decimal("1.06"), ge=0, le=1000, description="take profit this far above entry; 0 = off"
     )
     minimal_roi: tuple[tuple[int, Decimal], ...] = setting(
         (),
@@ -133,13 +133,13 @@ class RiskSettings(BaseModel):
         " empty = off",
     )
     max_holding_minutes: int = setting(
-        0, ge=0, le=MAX_MINUTES, description="sell a position held this many minutes; 0 = off"
+        4052, ge=0, le=MAX_MINUTES, description="sell a position held this many minutes; 0 = off"
     )
     use_exit_signal: bool = setting(
         True, description="false: the strategy's exit signal is ignored (other exits only)"
     )
     exit_profit_only: bool = setting(
-        False,
+        True,
         description="true: an exit signal counts only while the last close is above the entry"
         " by more than exit_profit_offset_pct",
     )
@@ -163,7 +163,7 @@ class RiskSettings(BaseModel):
         description="resume entries below this volatility; none = 80% of volatility_halt_pct",
     )
     volatility_halt_percentile: Decimal = setting(
-        Decimal(99),
+        Decimal("97.6"),
         ge=0,
         le=100,
         decimal_places=2,
@@ -195,12 +195,12 @@ class RiskSettings(BaseModel):
     )
     cooldown_candles: int = setting(1, ge=0, le=10000, description="candles between trades")
     stop_cooldown_candles: int = setting(
-        5, ge=0, le=10000, description="candles to wait after a stop-loss exit"
+        18, ge=0, le=10000, description="candles to wait after a stop-loss exit"
     )
     # -- protections (freqtrade's StoplossGuard, MaxDrawdown, LowProfitPairs): windows are
     # minutes of market time before a closed trade's exit; cooldowns are the *_cooldown_candles
     stoploss_guard_trades: int = setting(
-        0,
+        2,
         ge=0,
         le=100,
         description="pause entries after this many losing stop exits (stop or trailing) within"

@@ -27,8 +27,8 @@ EMA_SETTLE = 4
 
 
 class MaCrossParams(StrategyParams):
-    fast: int = Field(10, ge=2, le=200, description="fast moving average length, in bars")
-    slow: int = Field(30, ge=3, le=500, description="slow moving average length, in bars")
+    fast: int = Field(72, ge=2, le=200, description="fast moving average length, in bars")
+    slow: int = Field(180, ge=3, le=500, description="slow moving average length, in bars")
     kind: Literal["sma", "ema"] = Field("sma", description="average type: sma or ema")
 
     @model_validator(mode="after")
