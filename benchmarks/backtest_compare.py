@@ -42,6 +42,7 @@ import numpy as np
 from trading.backtest import BacktestSpec, run_backtest
 from trading.backtest.synthetic import random_walk
 from trading.risk.limits import RiskLimits
+from trading.risk.settings import PLAIN_RISK
 from trading.strategies import CandleFrame
 from trading.strategies.ma_cross import MaCross, MaCrossParams
 
@@ -408,16 +409,14 @@ def ours_process_once(
 
 def spec(max_open: int = 1, atr_stop_mult: int = 0) -> BacktestSpec:
     """The benchmark's plain MA cross 20/60 (``atr_stop_mult`` > 0: with ATR stops)."""
-    limits = RiskLimits(
-        position_size_krw=Decimal(STAKE_KRW),
-        max_open_positions=max_open,
-        atr_stop_mult=Decimal(atr_stop_mult),
-        take_profit_pct=Decimal(0),
-        volatility_halt_pct=Decimal(0),
-        volatility_halt_percentile=Decimal(0),
-        daily_loss_limit_krw=Decimal(0),
-        max_drawdown_pct=Decimal(0),
-        fee_rate=Decimal(FEE),
+    limits = RiskLimits.model_validate(
+        PLAIN_RISK
+        | {
+            "position_size_krw": Decimal(STAKE_KRW),
+            "max_open_positions": max_open,
+            "atr_stop_mult": Decimal(atr_stop_mult),
+            "fee_rate": Decimal(FEE),
+        }
     )
     return BacktestSpec(
         strategy=MaCross(MaCrossParams(fast=20, slow=60, kind="sma")),

@@ -121,30 +121,11 @@ def spec_fields(cfg: AppConfig, timeframe: str, plain: bool) -> dict[str, Any]:
     """``BacktestSpec``'s fields but the strategy, from the config (``plain``: every risk
     feature off); ``upbit-bot optimize`` builds its trials from the same."""
     from trading.risk.limits import RiskLimits
+    from trading.risk.settings import PLAIN_RISK
 
     risk = cfg.risk.model_dump()
     if plain:
-        risk |= {
-            "atr_stop_mult": 0,
-            "take_profit_pct": 0,
-            # exits (issue #13): only the strategy's own signal sells
-            "stop_loss_pct": 0,
-            "trailing_stop": False,
-            "minimal_roi": (),
-            "max_holding_minutes": 0,
-            "use_exit_signal": True,
-            "exit_profit_only": False,
-            "volatility_halt_pct": 0,
-            "volatility_resume_pct": None,
-            "volatility_halt_percentile": 0,
-            "daily_loss_limit_krw": 0,
-            "max_drawdown_pct": 0,
-            "halt_windows": (),
-            # protections (issue #13)
-            "stoploss_guard_trades": 0,
-            "drawdown_guard_pct": 0,
-            "low_profit_trades": 0,
-        }
+        risk |= PLAIN_RISK
     try:
         limits = RiskLimits.from_mapping(risk | {"timezone": cfg.bot.timezone})
     except ValueError as exc:

@@ -28,6 +28,30 @@ MAX_MINUTES = 525_600  # a year
 MAX_ROI_PCT = Decimal(1000)
 
 
+#: The values that switch every risk feature off: every exit but the strategy's own signal,
+#: the halts and the protections (``upbit-bot backtest --plain``, the speed benchmarks' plain
+#: baseline). One list, so a new default-on feature cannot leak into "plain" in one place only.
+PLAIN_RISK: dict[str, object] = {
+    "atr_stop_mult": 0,
+    "take_profit_pct": 0,
+    "stop_loss_pct": 0,
+    "trailing_stop": False,
+    "minimal_roi": (),
+    "max_holding_minutes": 0,
+    "use_exit_signal": True,
+    "exit_profit_only": False,
+    "volatility_halt_pct": 0,
+    "volatility_resume_pct": None,
+    "volatility_halt_percentile": 0,
+    "daily_loss_limit_krw": 0,
+    "max_drawdown_pct": 0,
+    "halt_windows": (),
+    "stoploss_guard_trades": 0,
+    "drawdown_guard_pct": 0,
+    "low_profit_trades": 0,
+}
+
+
 class RiskSettings(BaseModel):
     """Pre-trade checks, loss limits, exits (stops, trailing, ROI, time), cooldowns and halts."""
 
