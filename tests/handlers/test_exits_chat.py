@@ -37,11 +37,10 @@ async def test_trailing_is_switched_on_and_shown(rig: Rig) -> None:
 
 async def test_roi_table_holding_time_and_exit_signal_from_chat(rig: Rig) -> None:
     await rig.confirm(OPERATOR, "/set risk.max_holding_minutes 600", "en")
-    # exit_profit_only is on by default: switched off and on again from chat
-    reply = await rig.confirm(OPERATOR, "/set risk.exit_profit_only false", "en")
-    assert "risk.exit_profit_only: true → false" in reply.plain_text()
-    assert not rig.engine.engine.limits.exit_profit_only
-    await rig.confirm(OPERATOR, "/set risk.exit_profit_only true", "en")
+    # the rig pins the exits of before the walk-forward's defaults (exit_profit_only off)
+    reply = await rig.confirm(OPERATOR, "/set risk.exit_profit_only true", "en")
+    assert "risk.exit_profit_only: false → true" in reply.plain_text()
+    assert rig.engine.engine.limits.exit_profit_only
     await rig.confirm(OPERATOR, "/set risk.exit_profit_offset_pct 0.5", "en")
     await rig.confirm(OPERATOR, "/set risk.minimal_roi 0:3,60:1,240:0", "en")
     limits = rig.engine.engine.limits

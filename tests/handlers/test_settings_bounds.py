@@ -20,7 +20,7 @@ from tests.trading_engine.conftest import facade, paper_rig
 from trading.engine.facade import PARAMS_KEY
 from trading.events import SettingRejected
 from trading.risk.settings import RiskSettings
-from trading.settings import specs
+from trading.settings import show, specs
 
 # what issue #10 found accepted, stored and re-applied on start
 OUT_OF_BOUNDS = [
@@ -88,8 +88,9 @@ async def test_a_rule_across_settings_is_refused_with_both_values(rig):
 async def test_set_the_volatility_percentile_live_or_refuse_it_from_the_catalog(rig):
     """Issue #13: the relative volatility halt is a live setting with its rule in both
     catalogs: the resume percentile may not be above the halt percentile."""
+    was = show(rig.engine.engine.limits.volatility_halt_percentile)  # the rig's, not a default
     reply = await rig.confirm(OPERATOR, "/set risk.volatility_halt_percentile 99.5", "en")
-    assert f"{RiskSettings().volatility_halt_percentile} → 99.5" in reply.plain_text()
+    assert f"{was} → 99.5" in reply.plain_text()
     assert rig.dispatcher.api.params()["risk.volatility_halt_percentile"] == "99.5"
     before = rig.dispatcher.api.params()
     en = await rig.say(OPERATOR, "/set risk.volatility_halt_percentile 90", "en")
