@@ -20,6 +20,7 @@ import pytest
 
 from trading.backtest import BacktestSpec, load_frame, run_backtest
 from trading.risk.limits import RiskLimits
+from trading.risk.settings import PLAIN_RISK
 from trading.strategies import build_strategy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,20 +88,14 @@ def reference_trades(
 
 def plain_spec(fast: int, slow: int, timeframe: str) -> BacktestSpec:
     """Every risk feature off: no stops, cooldowns, volatility halt, breakers or slippage."""
-    limits = RiskLimits(
-        position_size_krw=STAKE,
-        max_open_positions=1,
-        daily_loss_limit_krw=Decimal(0),
-        max_drawdown_pct=Decimal(0),
-        atr_stop_mult=Decimal(0),
-        take_profit_pct=Decimal(0),
-        volatility_halt_pct=Decimal(0),
-        volatility_halt_percentile=Decimal(0),
-        max_holding_minutes=0,
-        exit_profit_only=False,
-        stoploss_guard_trades=0,
-        fee_rate=FEE,
-        atr_period=2,
+    limits = RiskLimits.model_validate(
+        PLAIN_RISK
+        | {
+            "position_size_krw": STAKE,
+            "max_open_positions": 1,
+            "fee_rate": FEE,
+            "atr_period": 2,
+        }
     )
     return BacktestSpec(
         strategy=build_strategy("ma_cross", "", {"fast": fast, "slow": slow}),

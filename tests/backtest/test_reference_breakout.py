@@ -20,6 +20,7 @@ import pytest
 from tests.backtest.test_reference import FEE, SHARED, STAKE, RefTrade
 from trading.backtest import BacktestSpec, load_frame, run_backtest
 from trading.risk.limits import RiskLimits
+from trading.risk.settings import PLAIN_RISK
 from trading.strategies import build_strategy
 from trading.upbit.market_rules import MarketRules, Rounding
 
@@ -62,20 +63,14 @@ def reference_trades(path: Path) -> list[RefTrade]:
 def test_backtester_matches_the_classic_rule_on_daily_btc() -> None:
     if not DAILY.is_file():
         pytest.skip(f"{DAILY} is not here")
-    limits = RiskLimits(
-        position_size_krw=STAKE,
-        max_open_positions=1,
-        daily_loss_limit_krw=Decimal(0),
-        max_drawdown_pct=Decimal(0),
-        atr_stop_mult=Decimal(0),
-        take_profit_pct=Decimal(0),
-        volatility_halt_pct=Decimal(0),
-        volatility_halt_percentile=Decimal(0),
-        max_holding_minutes=0,
-        exit_profit_only=False,
-        stoploss_guard_trades=0,
-        fee_rate=FEE,
-        atr_period=2,
+    limits = RiskLimits.model_validate(
+        PLAIN_RISK
+        | {
+            "position_size_krw": STAKE,
+            "max_open_positions": 1,
+            "fee_rate": FEE,
+            "atr_period": 2,
+        }
     )
     spec = BacktestSpec(
         strategy=build_strategy("volatility_breakout", "", {"k": float(K)}),
