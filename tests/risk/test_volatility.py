@@ -21,7 +21,15 @@ from trading.domain import Bar
 from trading.events import HaltChanged
 from trading.risk.breakers import VolatilityFilter
 from trading.risk.limits import RiskLimits
-from trading.risk.volatility import Rule, VolatilityTrack, halt_series, levels_of, ranks_of
+from trading.risk.volatility import (
+    Rule,
+    VolatilityTrack,
+    halt_series,
+    levels_of,
+    rank_at,
+    ranks_of,
+    verdicts_of,
+)
 
 BUNDLED = Path(__file__).resolve().parents[2] / "bot" / "data" / "upbit_KRW-BTC_1m.csv"
 #: segment A of the bundled file: 2018-01-22 14:08 .. 2018-02-01 05:19 UTC, every minute
@@ -128,7 +136,7 @@ def test_whole_frame_series_equals_the_gate_fed_candle_by_candle(
     vol = VolatilityFilter(sink)
     # Act
     fed = [vol.on_bar(b, limits) is not None and b.market in vol.halted for b in bars_of(slice(n))]
-    halted, _, _ = halt_series(
+    halted, _ = halt_series(
         Rule.of(limits), CRASH.high[:n].copy(), CRASH.low[:n].copy(), CRASH.close[:n].copy()
     )
     # Assert
@@ -145,7 +153,7 @@ def test_defaults_trip_in_the_january_2018_crash_and_rest_most_of_the_time() -> 
     limits = RiskLimits()
     f = CRASH
     # Act
-    halted, _, ranks = halt_series(Rule.of(limits), f.high.copy(), f.low.copy(), f.close.copy())
+    halted, levels = halt_series(Rule.of(limits), f.high.copy(), f.low.copy(), f.close.copy())
     # Assert
     starts = [datetime.fromtimestamp(int(s), UTC) for s in f.start]
     trips = [starts[i] for i in np.flatnonzero(np.diff(halted.astype(np.int8)) == 1) + 1]
@@ -156,7 +164,7 @@ def test_defaults_trip_in_the_january_2018_crash_and_rest_most_of_the_time() -> 
 
     assert tripped_on(26, (7, 11))  # the Coincheck news: 13.0M -> 11.5M KRW in an hour
     assert tripped_on(30, (13, 21))  # the 30 January slide: 12.3M -> 10.4M KRW
-    judged = ranks >= 0
+    judged = ranks_of(levels, limits.volatility_window_candles) >= 0
     share = float(halted[judged].mean())
     assert 0 < share < 0.06  # rarely on, even in the most volatile ten days of the file
 
@@ -240,3 +248,43 @@ def test_block_ranks_count_ties_as_not_below(
         else:
             level = levels[k]
             assert got == sum(x < level for x in levels[k - window : k])
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    levels=st.lists(st.integers(0, 9), min_size=1, max_size=400),  # many ties
+    cold=st.integers(0, 4),
+    window=st.integers(1, 120),
+    resume=st.integers(0, 100),
+    halt=st.integers(0, 100),
+)
+def test_verdicts_judge_as_the_ranks_do(
+    levels: list[int], cold: int, window: int, resume: int, halt: int
+) -> None:
+    # Arrange: rank thresholds anywhere in the window, the resume one at most the halt one
+    series = np.array([math.nan] * cold + [x / 4 for x in levels], dtype=np.float64)
+    resume_rank = min(resume, halt) * window // 100
+    halt_rank = max(resume, halt) * window // 100
+    # Act
+    warm, trip, go = verdicts_of(series, window, resume_rank, halt_rank)
+    # Assert
+    ranks = ranks_of(series, window)
+    assert warm.tolist() == (ranks >= 0).tolist()
+    assert trip.tolist() == (warm & (ranks >= halt_rank)).tolist()
+    assert go.tolist() == (warm & (ranks < resume_rank)).tolist()
+    assert [rank_at(series, i, window) for i in range(len(series))] == ranks.tolist()
+
+
+def test_verdicts_on_the_crash_minutes_equal_the_ranks_for_the_default_window() -> None:
+    # Arrange: real minutes, the default window (sub-blocks, their cores and the rest)
+    limits = RiskLimits()
+    rule = Rule.of(limits)
+    levels = levels_of(rule.measure, rule.period, CRASH.high, CRASH.low, CRASH.close)
+    # Act
+    warm, trip, go = verdicts_of(levels, rule.window, rule.resume_rank, rule.halt_rank)
+    # Assert
+    ranks = ranks_of(levels, rule.window)
+    assert trip.any()  # all three verdicts occur
+    assert (warm & ~go & ~trip).any()
+    assert trip.tolist() == (warm & (ranks >= rule.halt_rank)).tolist()
+    assert go.tolist() == (warm & (ranks < rule.resume_rank)).tolist()

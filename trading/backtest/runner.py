@@ -42,7 +42,7 @@ from trading.risk.gate import EntryRequest, FillEstimator, RiskContext, RiskGate
 from trading.risk.memory import ClosedTrade
 from trading.risk.protections import any_enabled
 from trading.risk.stops import TrailingStop, exits_on, trail_of
-from trading.risk.volatility import Rule, halt_series
+from trading.risk.volatility import Rule, halt_series, rank_at
 from trading.strategies import CandleFrame, safe_signals
 from trading.upbit.market_rules import MAX_TOTAL_KRW, VOLUME_STEP, quote_currency
 
@@ -113,9 +113,7 @@ class _Market:
         self.trades: list[tuple[_Open, Decimal, Decimal, Decimal]] = []  # open, price, funds, fee
         self.scanner: StopScanner | None = None
         # the volatility filter's state after each candle (``halt_series``), if it is on
-        self.volatility: (
-            tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.int64]] | None
-        ) = None
+        self.volatility: tuple[NDArray[np.bool_], NDArray[np.float64]] | None = None
         self.offset = 0  # index of the first candle in the union timeline
         self.min_total = spec.rules.min_total(name)  # Upbit's minimum order total
         self.krw = quote_currency(name) == "KRW"
@@ -229,6 +227,7 @@ class _Backtest:
         self.holding_us = spec.limits.max_holding_minutes * 60_000_000
         vol_rule = Rule.of(spec.limits)
         self.volatility_on = vol_rule.on
+        self.vol_window = vol_rule.window
         if self.volatility_on:
             # the whole frame at once, the very floats the gate's ``on_bar`` would compute
             # candle by candle (one ``Bar`` per candle cost 20x the plain run)
@@ -504,8 +503,12 @@ class _Backtest:
         if bar < 0:  # nothing has closed yet
             self.gate.volatility.assume(m.name, False, math.nan, -1)
             return
-        halted, levels, ranks = m.volatility
-        self.gate.volatility.assume(m.name, bool(halted[bar]), float(levels[bar]), int(ranks[bar]))
+        halted, levels = m.volatility
+        if not halted[bar]:
+            self.gate.volatility.assume(m.name, False, math.nan, -1)
+            return
+        rank = rank_at(levels, bar, self.vol_window)
+        self.gate.volatility.assume(m.name, True, float(levels[bar]), rank)
 
     def _halted_pct(self) -> float:
         """Share of the market-candles (from ``trade_from`` on) after which the volatility
