@@ -26,7 +26,7 @@ def describe(event: ev.Event) -> str | None:
                 f"({event.reason}), PnL {_krw(event.pnl_krw)} KRW after "
                 f"{_krw(event.fees_krw)} KRW fees"
             )
-        case ev.RiskBreach():
+        case ev.RiskBreached():
             return f"risk: {event.reason}"
         case ev.HaltChanged():
             return f"halt {event.name} {'on' if event.active else 'off'}: {event.reason}"
@@ -57,7 +57,7 @@ def describe(event: ev.Event) -> str | None:
             return " | ".join(part for part in (event.title, *event.lines, facts) if part)
         case ev.ReplayFinished():
             return replay_summary(event)
-        case ev.OrderUncertain():
+        case ev.OrderBecameUncertain():
             return f"{event.market}: order {event.intent_id} outcome unknown: {event.reason}"
         case ev.Reconciled():
             return (
@@ -69,7 +69,7 @@ def describe(event: ev.Event) -> str | None:
             return f"Upbit blocked the {event.group} group until {event.until:%H:%M:%S}"
         case ev.CircuitStateChanged():
             return f"circuit {event.name}: {event.old} -> {event.new} ({event.reason})"
-        case ev.FeedStale() | ev.FeedGap() | ev.FeedError():
+        case ev.FeedStalled() | ev.FeedGapped() | ev.FeedFailed():
             return f"feed: {event}"
     return None
 

@@ -80,7 +80,7 @@ class FeedConnected(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FeedStale(Event):
+class FeedStalled(Event):
     """No message for ``silent_for_s`` seconds; the connection is being replaced."""
 
     stream: str
@@ -88,7 +88,7 @@ class FeedStale(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FeedGap(Event):
+class FeedGapped(Event):
     """Messages between the two times may be missing: the engine resyncs over REST."""
 
     stream: str
@@ -97,7 +97,7 @@ class FeedGap(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FeedError(Event):
+class FeedFailed(Event):
     """Upbit refused the handshake (``name`` = ``"HTTP 401"``) or sent an error frame."""
 
     stream: str
@@ -165,7 +165,7 @@ class OrderCancelled(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class OrderUncertain(Event):
+class OrderBecameUncertain(Event):
     """An order was sent but its outcome is unknown (timeout, lost response): reconciliation
     settles it; until then nobody should assume either way."""
 
@@ -219,7 +219,7 @@ class StopMoved(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RiskBreach(Event):
+class RiskBreached(Event):
     """A risk check refused something; ``reason`` is the sentence users read."""
 
     critical: ClassVar[bool] = True

@@ -32,13 +32,13 @@ from trading.events import (
     BookAdjusted,
     CircuitStateChanged,
     Event,
+    OrderBecameUncertain,
     OrderCancelled,
     OrderFilled,
     OrderPlaced,
     OrderRejected,
-    OrderUncertain,
     PositionClosed,
-    RiskBreach,
+    RiskBreached,
 )
 from trading.store.retention import TABLES as RETENTION_TABLES
 from trading.store.retention import RetentionResult
@@ -55,8 +55,8 @@ EVENT_KINDS: tuple[type[Event], ...] = (
     OrderFilled,
     OrderCancelled,
     OrderRejected,
-    OrderUncertain,
-    RiskBreach,
+    OrderBecameUncertain,
+    RiskBreached,
     CircuitStateChanged,
     PositionClosed,
     BookAdjusted,
@@ -265,7 +265,7 @@ class Metrics:
             case OrderCancelled():
                 side, ord_type = await self._kind(event.intent_id)
                 self.orders.labels(side, ord_type, "cancelled").inc()
-            case OrderUncertain():
+            case OrderBecameUncertain():
                 self.orders.labels(event.side, self._ord_type(event.ord_type), "unknown").inc()
             case OrderRejected():
                 side, ord_type = await self._kind(event.intent_id)
@@ -276,7 +276,7 @@ class Metrics:
                     self.rejections.labels(reason, self._market(event.market)).inc()
             case BookAdjusted():
                 self.book_adjustments.labels(self._market(event.market)).inc()
-            case RiskBreach():
+            case RiskBreached():
                 self.risk_breaches.labels(self._check(event.check)).inc()
             case CircuitStateChanged():
                 self._circuit = event.new

@@ -20,6 +20,15 @@ from handlers.reply import Button, Image, Reply, Severity, Table
 from trading.events import Event
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in EVENT_KINDS}
+#: rows queued before these events were named in the past tense (issue #14) still decode
+RENAMED: dict[str, str] = {
+    "RiskBreach": "RiskBreached",
+    "FeedStale": "FeedStalled",
+    "FeedGap": "FeedGapped",
+    "FeedError": "FeedFailed",
+    "OrderUncertain": "OrderBecameUncertain",
+    "BotError": "PartFailed",
+}
 
 
 def _encode(value: object) -> object:
@@ -71,7 +80,8 @@ def _decode(hint: Any, value: object) -> object:
 
 
 def decode_event(data: dict[str, Any]) -> Event:
-    cls = EVENT_TYPES[data["type"]]
+    name = data["type"]
+    cls = EVENT_TYPES[RENAMED.get(name, name)]
     hints = _hints(cls)
     values: dict[str, Any] = {
         f.name: _decode(hints[f.name], data[f.name])

@@ -32,7 +32,7 @@ class BotStopping(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BotError(Event):
+class PartFailed(Event):
     """Something failed that an operator should know about (``where`` names the part)."""
 
     critical: ClassVar[bool] = True

@@ -95,7 +95,7 @@ class Renderer:
     def t(self, key: str, /, **values: object) -> str:
         return self.catalog.t(f"notify.{key}", **values)
 
-    def risk_reason(self, event: ev.RiskBreach) -> str:
+    def risk_reason(self, event: ev.RiskBreached) -> str:
         return self.coded("refusal", event.code, event.values, event.reason)
 
     def exit_reasons(self, closes: Sequence[ev.PositionClosed]) -> str:
@@ -202,7 +202,7 @@ class Renderer:
                     ),
                     severity=Severity.WARNING,
                 )
-            case ev.OrderUncertain():
+            case ev.OrderBecameUncertain():
                 return Reply(
                     self.title(event, "order_uncertain", market=event.market),
                     lines=(event.reason,),
@@ -257,7 +257,7 @@ class Renderer:
                         self.at(event),
                     ),
                 )
-            case ev.RiskBreach():
+            case ev.RiskBreached():
                 fields = [(self.t("field.check"), event.check)]
                 if event.market:
                     fields.append((self.t("field.market"), event.market))
@@ -368,7 +368,7 @@ class Renderer:
                     self.title(event, "rate_limit_lifted", group=event.group),
                     fields=(self.at(event),),
                 )
-            case ev.FeedStale():
+            case ev.FeedStalled():
                 return Reply(
                     self.title(event, "feed_stale", stream=event.stream),
                     fields=(
@@ -380,7 +380,7 @@ class Renderer:
                     ),
                     severity=Severity.WARNING,
                 )
-            case ev.FeedGap():
+            case ev.FeedGapped():
                 span = f"{self.clock(event.disconnected_at)} – {self.clock(event.reconnected_at)}"
                 return Reply(
                     self.title(event, "feed_gap", stream=event.stream),
@@ -388,7 +388,7 @@ class Renderer:
                     fields=((self.t("field.gap"), span), self.at(event)),
                     severity=Severity.WARNING,
                 )
-            case ev.FeedError():
+            case ev.FeedFailed():
                 return Reply(
                     self.title(event, "feed_error", stream=event.stream),
                     lines=(f"{event.name}: {event.message}",),
@@ -438,7 +438,7 @@ class Renderer:
                     fields=(self.at(event),),
                     severity=Severity.CRITICAL,
                 )
-            case own.BotError():
+            case own.PartFailed():
                 return Reply(
                     self.title(event, "error", where=event.where),
                     lines=(event.message,),

@@ -26,7 +26,7 @@ def test_a_finished_research_job_is_one_readable_line() -> None:
 
 
 def test_an_order_of_unknown_outcome_names_the_order() -> None:
-    event = ev.OrderUncertain(
+    event = ev.OrderBecameUncertain(
         intent_id="i1", market="KRW-BTC", side="bid", ord_type="price", reason="timeout"
     )
     assert describe(event) == "KRW-BTC: order i1 outcome unknown: timeout"
