@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.by_event import ByEvent
+from handlers.events import ResearchFinished
 from trading import events as ev
 
 
@@ -92,8 +93,8 @@ def _order_rejected(event: ev.OrderRejected) -> str:
     return f"{event.market}: order rejected ({event.name}): {event.reason}"
 
 
-@DESCRIPTIONS.on(ev.ResearchFinished)
-def _research_finished(event: ev.ResearchFinished) -> str:
+@DESCRIPTIONS.on(ResearchFinished)
+def _research_finished(event: ResearchFinished) -> str:
     # the console's own jobs show here in full; chat jobs get a push with the chart
     facts = "; ".join(f"{name} {value}" for name, value in event.fields)
     return " | ".join(part for part in (event.title, *event.lines, facts) if part)

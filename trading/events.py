@@ -536,30 +536,6 @@ class OrderSettled(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ResearchFinished(Event):
-    """A chat-started ``/backtest`` or ``/optimize`` ended: its rendered result for the one
-    chat that asked (``transport``, ``chat_id``), not for every notify chat. The chat layer
-    renders it (it knows the asker's language); ``chart_png`` is the PNG as base64 text so the
-    event stays plain data in the notification queue ("" = no chart)."""
-
-    kind: ClassVar[str] = "report"
-    level: ClassVar[Level] = "on"
-    critical: ClassVar[bool] = True
-
-    job: str
-    by: str
-    transport: str
-    chat_id: str
-    ok: bool
-    title: str
-    lines: tuple[str, ...] = ()
-    fields: tuple[tuple[str, str], ...] = ()
-    chart_png: str = ""
-    chart_name: str = ""
-    chart_caption: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class ReplayFinished(Event):
     """A paper replay of recorded candles (``make run``) reached the end of its data: what
     the bot did over it, beside holding the market over the same prints.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from bot.notify import events as own
+from handlers import events as chat
 from trading import events as ev
 from trading.events import Level
 
@@ -31,8 +32,8 @@ def event_classes(*modules: ModuleType) -> tuple[type[ev.Event], ...]:
     )
 
 
-#: every event the bot knows: the engine's and the bot's own
-EVENTS: tuple[type[ev.Event], ...] = event_classes(ev, own)
+#: every event the bot knows: the engine's, the chat layer's and the bot's own
+EVENTS: tuple[type[ev.Event], ...] = event_classes(ev, chat, own)
 #: event class -> its kind
 EVENT_KINDS: dict[type[ev.Event], str] = {cls: cls.kind for cls in EVENTS}
 #: how the docs and the example config list the kinds (most wanted first); a kind not named

@@ -20,6 +20,7 @@ from bot.notify import events as own
 from bot.notify.kinds import kind_of
 from bot.notify.messages import RENDERINGS
 from bot.notify.messages.orders import fills
+from handlers.events import ResearchFinished
 from handlers.i18n import Catalog
 from handlers.reply import Reply, Severity
 from trading import events as ev
@@ -49,7 +50,7 @@ def coalesce_key(event: ev.Event) -> str | None:
             ev.Reconciled()
             | own.BotStarted()
             | own.BotStopping()
-            | ev.ResearchFinished()
+            | ResearchFinished()
             | ev.ReplayFinished()
         ):
             return None

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from handlers.events import ResearchFinished
 from handlers.fmt import when
 from handlers.i18n import Catalog
 from handlers.parser import UsageError, normalize_market
@@ -31,7 +32,7 @@ from trading.engine.research import (
     ResearchBusy,
     RunningJob,
 )
-from trading.events import Event, ResearchFinished
+from trading.events import Event
 from trading.optimize import OBJECTIVES
 from trading.strategies.registry import REGISTRY
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from bot.event_log import describe
+from handlers.events import ResearchFinished
 from trading import events as ev
 
 
 def test_a_finished_research_job_is_one_readable_line() -> None:
-    event = ev.ResearchFinished(
+    event = ResearchFinished(
         job="backtest",
         by="console:console",
         transport="console",

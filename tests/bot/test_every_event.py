@@ -31,6 +31,7 @@ from bot.notify import Renderer
 from bot.notify import events as own
 from bot.notify.kinds import EVENTS, KINDS, LEVELS, UNQUEUEABLE
 from bot.notify.messages import RENDERINGS
+from handlers import events as chat
 from handlers.i18n import Catalog
 from trading import events as ev
 
@@ -39,7 +40,7 @@ AT = datetime(2025, 6, 19, 3, 10, tzinfo=UTC)
 NAMED: dict[str, object] = {"market": "KRW-BTC", "protection": "stoploss_guard"}
 #: values an event needs so that its metric moves (a circuit counts only its openings)
 FOR_METRIC: dict[type[ev.Event], dict[str, object]] = {ev.CircuitStateChanged: {"new": "open"}}
-OURS = ("trading.", "bot.")
+OURS = ("trading.", "handlers.", "bot.")
 
 
 def walk(cls: type[ev.Event]) -> Iterator[type[ev.Event]]:
@@ -148,7 +149,7 @@ def total(metrics: Metrics, family: str) -> float:
     return sum(s.value for s in found[0].samples if s.name.endswith("_total"))
 
 
-@pytest.mark.parametrize("module", [ev, own], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [ev, chat, own], ids=lambda m: m.__name__)
 def test_no_docstring_is_lost_below_a_class_attribute(module: types.ModuleType) -> None:
     """A string after the first statement of a class body is no docstring (it was written
     under ``critical: ClassVar[bool] = True`` in three events once)."""

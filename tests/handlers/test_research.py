@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from handlers.commands.research import render
+from handlers.events import ResearchFinished
 from handlers.fmt import catalog
 from handlers.registry import Role
 from handlers.reply import Reply, Severity
@@ -31,7 +32,6 @@ from trading.engine.research import (
     run_job,
     spec_fields,
 )
-from trading.events import ResearchFinished
 from trading.history.series import HistCandle
 from trading.history.store_candles import StoreTarget
 from trading.history.timeframes import parse_timeframe

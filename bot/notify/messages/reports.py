@@ -6,6 +6,7 @@ import base64
 from typing import TYPE_CHECKING
 
 from bot.notify.messages.table import renders
+from handlers.events import ResearchFinished
 from handlers.reply import Image, Reply, Severity
 from trading import events as ev
 
@@ -13,8 +14,8 @@ if TYPE_CHECKING:
     from bot.notify.render import Renderer
 
 
-@renders(ev.ResearchFinished)
-def research_finished(r: Renderer, event: ev.ResearchFinished) -> Reply:
+@renders(ResearchFinished)
+def research_finished(r: Renderer, event: ResearchFinished) -> Reply:
     """Already rendered by the command in the asker's language; the chart back to bytes."""
     image = (
         Image(
