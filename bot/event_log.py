@@ -8,7 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from bot.by_event import ByEvent
+from handlers.commands import research
 from handlers.events import ResearchFinished
+from handlers.fmt import catalog
 from trading import events as ev
 
 
@@ -95,9 +97,11 @@ def _order_rejected(event: ev.OrderRejected) -> str:
 
 @DESCRIPTIONS.on(ResearchFinished)
 def _research_finished(event: ResearchFinished) -> str:
-    # the console's own jobs show here in full; chat jobs get a push with the chart
-    facts = "; ".join(f"{name} {value}" for name, value in event.fields)
-    return " | ".join(part for part in (event.title, *event.lines, facts) if part)
+    # the console's own jobs show here in full (in the asker's language); chat jobs get a
+    # push with the chart
+    title, lines, fields, _ = research.render(catalog(event.lang), event.outcome)
+    facts = "; ".join(f"{name} {value}" for name, value in fields)
+    return " | ".join(part for part in (title, *lines, facts) if part)
 
 
 @DESCRIPTIONS.on(ev.ReplayFinished)

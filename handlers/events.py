@@ -1,7 +1,7 @@
-"""Events the chat layer publishes: what only it can say, in the asker's language.
+"""Events the chat layer publishes: what only it knows, such as which chat asked.
 
-They travel the same bus and notification queue as the engine's events (``trading.events``),
-which carry data only; the texts here are already in the catalog's words of one chat.
+They travel the same bus and notification queue as the engine's events (``trading.events``)
+and, like them, carry data only: the bot renders them when it delivers them.
 """
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from trading.engine.research import BacktestOutcome, JobFailed, OptimizeOutcome
 from trading.events import Event, Level
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResearchFinished(Event):
-    """A chat-started ``/backtest`` or ``/optimize`` ended: its result for the one chat that
-    asked (``transport``, ``chat_id``), not for every notify chat, rendered by the command in
-    the asker's language; ``chart_png`` is the PNG as base64 text so the event stays plain
-    data in the notification queue ("" = no chart)."""
+    """A chat-started ``/backtest`` or ``/optimize`` ended: its outcome for the one chat that
+    asked (``transport``, ``chat_id``), not for every notify chat, rendered in that chat's
+    language (``lang``) when delivered; the outcome holds the chart's PNG."""
 
     kind: ClassVar[str] = "report"
     level: ClassVar[Level] = "on"
@@ -27,10 +27,9 @@ class ResearchFinished(Event):
     by: str
     transport: str
     chat_id: str
-    ok: bool
-    title: str
-    lines: tuple[str, ...] = ()
-    fields: tuple[tuple[str, str], ...] = ()
-    chart_png: str = ""
-    chart_name: str = ""
-    chart_caption: str = ""
+    lang: str
+    outcome: BacktestOutcome | OptimizeOutcome | JobFailed
+
+    @property
+    def ok(self) -> bool:
+        return not isinstance(self.outcome, JobFailed)

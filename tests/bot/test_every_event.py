@@ -68,6 +68,8 @@ def value_of(hint: Any, name: str) -> object:
     """A plain value of type ``hint``."""
     if name in NAMED:
         return NAMED[name]
+    if dataclasses.is_dataclass(hint):
+        return build(hint)
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         return value_of(next(a for a in typing.get_args(hint) if a is not type(None)), name)
@@ -84,18 +86,30 @@ def value_of(hint: Any, name: str) -> object:
         Decimal: Decimal("1000"),
         datetime: AT,
         date: date(2025, 7, 1),
+        bytes: b"",
     }
+    if origin is dict:
+        return {}
     return plain[hint]
 
 
-def sample(cls: type[ev.Event], **values: object) -> ev.Event:
-    """An instance with every required field filled from its type (defaults kept)."""
+def build(cls: Any, **values: object) -> Any:
+    """An instance of the dataclass ``cls``, every required field filled from its type."""
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         if required and f.name not in values:
             values[f.name] = value_of(hints[f.name], f.name)
-    return cls(at=AT, **values)  # type: ignore[arg-type]
+    return cls(**values)
+
+
+def sample(cls: type[ev.Event], lang: str = "en", **values: object) -> ev.Event:
+    """An event at ``AT``; an event rendered in its asker's language (``lang``) in ``lang``."""
+    if "lang" in {f.name for f in dataclasses.fields(cls)}:
+        values.setdefault("lang", lang)
+    event = build(cls, at=AT, **values)
+    assert isinstance(event, cls)
+    return event
 
 
 def test_the_walk_finds_exactly_the_events_the_bot_collects() -> None:
@@ -120,9 +134,8 @@ def test_a_queued_event_renders_in_korean_and_english(cls: type[ev.Event]) -> No
         assert RENDERINGS.get(cls) is None
         return
     assert RENDERINGS.get(cls) is not None, f"no @renders({cls.__name__})"
-    event = sample(cls)
     for lang in ("ko", "en"):
-        reply = Renderer(Catalog.load(lang), paper=True).render(event)
+        reply = Renderer(Catalog.load(lang), paper=True).render(sample(cls, lang))
         assert reply is not None
         badge = Catalog.load(lang).t("notify.badge.paper")
         assert reply.title.removeprefix(badge).strip(), (lang, reply)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 from typing import TYPE_CHECKING
 
 from bot.notify.messages.table import renders
+from handlers.commands import research
 from handlers.events import ResearchFinished
+from handlers.fmt import catalog
 from handlers.reply import Image, Reply, Severity
 from trading import events as ev
 
@@ -16,19 +17,14 @@ if TYPE_CHECKING:
 
 @renders(ResearchFinished)
 def research_finished(r: Renderer, event: ResearchFinished) -> Reply:
-    """Already rendered by the command in the asker's language; the chart back to bytes."""
-    image = (
-        Image(
-            event.chart_name or "chart.png", base64.b64decode(event.chart_png), event.chart_caption
-        )
-        if event.chart_png
-        else None
-    )
+    """The outcome in the asker's language (``event.lang``), the chart attached."""
+    title, lines, fields, chart = research.render(catalog(event.lang), event.outcome)
+    png, name, caption = chart if chart else (b"", "", "")
     return Reply(
-        f"{r.badge()} {event.title}",
-        lines=event.lines,
-        fields=event.fields,
-        image=image,
+        f"{r.badge()} {title}",
+        lines=lines,
+        fields=fields,
+        image=Image(name or "chart.png", png, caption) if png else None,
         severity=Severity.INFO if event.ok else Severity.WARNING,
     )
 
