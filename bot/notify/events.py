@@ -29,6 +29,9 @@ class BotStarted(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BotStopping(Event):
+    """The bot is shutting down (``reason``: what asked it to, "" = not known); pushed while
+    the transports still run, so every platform hears it."""
+
     kind: ClassVar[str] = "shutdown"
     level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
