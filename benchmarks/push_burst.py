@@ -28,7 +28,7 @@ from tests.fakes.telegram import FakeTelegram
 from trading.bus import EventBus
 from trading.engine.build import EngineSpec, assemble
 from trading.engine.facade import EngineFacade
-from trading.events import RiskBreach
+from trading.events import RiskBreached
 from trading.risk.limits import RiskLimits
 from trading.store import Store, create_engine, session_factory, upgrade
 from trading.strategies import build_strategy
@@ -90,7 +90,7 @@ async def _run(count: int, workdir: Path) -> BurstRun:
         await notifier.start()
         start = time.monotonic()
         for n in range(count):
-            bus.publish(RiskBreach(check="burst", market="KRW-BTC", reason=f"burst-{n:04d}"))
+            bus.publish(RiskBreached(check="burst", market="KRW-BTC", reason=f"burst-{n:04d}"))
         await asyncio.sleep(0.5)
         deadline = start + 300
         while await store.pending_notifications() and time.monotonic() < deadline:  # noqa: ASYNC110

@@ -1,9 +1,16 @@
-"""One line per event that matters, for the console and the log (chat rendering is issue #4)."""
+"""One line per event that matters, for the console and the log (in English, for operators;
+chat messages are ``bot.notify.messages``, in the chat's language)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
+from bot.by_event import ByEvent
+from handlers.commands import research
+from handlers.events import ResearchFinished
+from handlers.fmt import catalog
 from trading import events as ev
 
 
@@ -15,63 +22,120 @@ def _num(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
+#: one console line per event class that an operator reads there
+DESCRIPTIONS: ByEvent[Callable[[Any], str]] = ByEvent()
+
+
 def describe(event: ev.Event) -> str | None:
     """A short sentence, or None for events too frequent to print (candles, fills' echoes)."""
-    match event:
-        case ev.PositionOpened():
-            return f"{event.market}: bought {_num(event.volume)} at {_krw(event.avg_price)} KRW"
-        case ev.PositionClosed():
-            return (
-                f"{event.market}: sold {_num(event.volume)} at {_krw(event.exit_price)} KRW "
-                f"({event.reason}), PnL {_krw(event.pnl_krw)} KRW after "
-                f"{_krw(event.fees_krw)} KRW fees"
-            )
-        case ev.RiskBreach():
-            return f"risk: {event.reason}"
-        case ev.HaltChanged():
-            return f"halt {event.name} {'on' if event.active else 'off'}: {event.reason}"
-        case ev.ProtectionTripped() | ev.ProtectionLifted():
-            return f"protection {event.protection}: {event.reason}"
-        case ev.MarketStatusChanged():
-            return _market_status(event)
-        case ev.BookAdjusted():
-            return (
-                f"{event.market}: the account holds {_num(event.exchange)}, the book had "
-                f"{_num(event.book)}: adopted ({event.reason}), position {event.state}"
-            )
-        case ev.OrdersSuspended():
-            return (
-                f"{event.market}: {event.refusals} orders refused within {event.window_s} s "
-                f"({', '.join(event.reasons)}): no more orders until /resume {event.market}"
-            )
-        case ev.SettingRejected():
-            return (
-                f"stored setting {event.key} = {event.stored} refused at start ({event.reason});"
-                f" {event.applies} applies"
-            )
-        case ev.OrderRejected():
-            return f"{event.market}: order rejected ({event.name}): {event.reason}"
-        case ev.ResearchFinished():
-            # the console's own jobs show here in full; chat jobs get a push with the chart
-            facts = "; ".join(f"{name} {value}" for name, value in event.fields)
-            return " | ".join(part for part in (event.title, *event.lines, facts) if part)
-        case ev.ReplayFinished():
-            return replay_summary(event)
-        case ev.OrderUncertain():
-            return f"{event.market}: order {event.intent_id} outcome unknown: {event.reason}"
-        case ev.Reconciled():
-            return (
-                f"reconciled {event.checked} open order(s): settled {len(event.settled)}, "
-                f"adopted {len(event.adopted)}, never placed {len(event.never_placed)}, "
-                f"balance mismatches {len(event.mismatches)}"
-            )
-        case ev.RateLimitBanned():
-            return f"Upbit blocked the {event.group} group until {event.until:%H:%M:%S}"
-        case ev.CircuitStateChanged():
-            return f"circuit {event.name}: {event.old} -> {event.new} ({event.reason})"
-        case ev.FeedStale() | ev.FeedGap() | ev.FeedError():
-            return f"feed: {event}"
-    return None
+    line = DESCRIPTIONS.get(type(event))
+    return None if line is None else line(event)
+
+
+@DESCRIPTIONS.on(ev.PositionOpened)
+def _position_opened(event: ev.PositionOpened) -> str:
+    return f"{event.market}: bought {_num(event.volume)} at {_krw(event.avg_price)} KRW"
+
+
+@DESCRIPTIONS.on(ev.PositionClosed)
+def _position_closed(event: ev.PositionClosed) -> str:
+    return (
+        f"{event.market}: sold {_num(event.volume)} at {_krw(event.exit_price)} KRW "
+        f"({event.reason}), PnL {_krw(event.pnl_krw)} KRW after "
+        f"{_krw(event.fees_krw)} KRW fees"
+    )
+
+
+@DESCRIPTIONS.on(ev.RiskBreached)
+def _risk_breached(event: ev.RiskBreached) -> str:
+    return f"risk: {event.reason}"
+
+
+@DESCRIPTIONS.on(ev.HaltChanged)
+def _halt_changed(event: ev.HaltChanged) -> str:
+    return f"halt {event.name} {'on' if event.active else 'off'}: {event.reason}"
+
+
+@DESCRIPTIONS.on(ev.ProtectionTripped, ev.ProtectionLifted)
+def _protection_tripped(event: ev.ProtectionTripped | ev.ProtectionLifted) -> str:
+    return f"protection {event.protection}: {event.reason}"
+
+
+@DESCRIPTIONS.on(ev.MarketStatusChanged)
+def _market_status_changed(event: ev.MarketStatusChanged) -> str:
+    return _market_status(event)
+
+
+@DESCRIPTIONS.on(ev.BookAdjusted)
+def _book_adjusted(event: ev.BookAdjusted) -> str:
+    return (
+        f"{event.market}: the account holds {_num(event.exchange)}, the book had "
+        f"{_num(event.book)}: adopted ({event.reason}), position {event.state}"
+    )
+
+
+@DESCRIPTIONS.on(ev.OrdersSuspended)
+def _orders_suspended(event: ev.OrdersSuspended) -> str:
+    return (
+        f"{event.market}: {event.refusals} orders refused within {event.window_s} s "
+        f"({', '.join(event.reasons)}): no more orders until /resume {event.market}"
+    )
+
+
+@DESCRIPTIONS.on(ev.SettingRejected)
+def _setting_rejected(event: ev.SettingRejected) -> str:
+    return (
+        f"stored setting {event.key} = {event.stored} refused at start ({event.reason});"
+        f" {event.applies} applies"
+    )
+
+
+@DESCRIPTIONS.on(ev.OrderRejected)
+def _order_rejected(event: ev.OrderRejected) -> str:
+    return f"{event.market}: order rejected ({event.name}): {event.reason}"
+
+
+@DESCRIPTIONS.on(ResearchFinished)
+def _research_finished(event: ResearchFinished) -> str:
+    # the console's own jobs show here in full (in the asker's language); chat jobs get a
+    # push with the chart
+    title, lines, fields, _ = research.render(catalog(event.lang), event.outcome)
+    facts = "; ".join(f"{name} {value}" for name, value in fields)
+    return " | ".join(part for part in (title, *lines, facts) if part)
+
+
+@DESCRIPTIONS.on(ev.ReplayFinished)
+def _replay_finished(event: ev.ReplayFinished) -> str:
+    return replay_summary(event)
+
+
+@DESCRIPTIONS.on(ev.OrderBecameUncertain)
+def _order_became_uncertain(event: ev.OrderBecameUncertain) -> str:
+    return f"{event.market}: order {event.intent_id} outcome unknown: {event.reason}"
+
+
+@DESCRIPTIONS.on(ev.Reconciled)
+def _reconciled(event: ev.Reconciled) -> str:
+    return (
+        f"reconciled {event.checked} open order(s): settled {len(event.settled)}, "
+        f"adopted {len(event.adopted)}, never placed {len(event.never_placed)}, "
+        f"balance mismatches {len(event.mismatches)}"
+    )
+
+
+@DESCRIPTIONS.on(ev.RateLimitBanned)
+def _rate_limit_banned(event: ev.RateLimitBanned) -> str:
+    return f"Upbit blocked the {event.group} group until {event.until:%H:%M:%S}"
+
+
+@DESCRIPTIONS.on(ev.CircuitStateChanged)
+def _circuit_state_changed(event: ev.CircuitStateChanged) -> str:
+    return f"circuit {event.name}: {event.old} -> {event.new} ({event.reason})"
+
+
+@DESCRIPTIONS.on(ev.FeedStalled, ev.FeedGapped, ev.FeedFailed)
+def _feed_stalled(event: ev.FeedStalled | ev.FeedGapped | ev.FeedFailed) -> str:
+    return f"feed: {event}"
 
 
 def _pct(value: float) -> str:

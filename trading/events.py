@@ -4,6 +4,12 @@ Components take an ``EventSink``, a plain callable that must not block; the engi
 events out to the store, metrics and notifier. Events are past tense and carry data, never chat
 markup. ``critical`` events (orders, fills, positions, risk, halts) must never be dropped by a
 slow subscriber; the rest (candles, signals, feed health) may be, oldest first.
+
+Each event class says what it is to the rest of the bot in class attributes, so that adding an
+event is one class here, one render function (``bot.notify.messages``) and its catalog texts:
+``kind`` (the push kind users switch in ``notify.events``: stored in configs and the queue,
+never renamed), ``level`` (that kind's default: on, silent or off), ``critical``, and
+``metric``, the Prometheus series that counts it ("" = none).
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from typing import ClassVar, Literal
 
 from trading.domain import Bar
 
+#: how a push kind is delivered by default: with sound, silently, or not at all
+Level = Literal["on", "silent", "off"]
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -23,10 +32,16 @@ def _now() -> datetime:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
-    """Base of every event; ``at`` is timezone-aware UTC."""
+    """Base of every event; ``at`` is timezone-aware UTC. Subclasses declare the class
+    attributes below (the module docstring says what each means); ``queued`` is False only
+    for events that are never pushed and carry objects the queue cannot store."""
 
     at: datetime = field(default_factory=_now)
+    kind: ClassVar[str]
+    level: ClassVar[Level]
     critical: ClassVar[bool] = False
+    metric: ClassVar[str] = ""
+    queued: ClassVar[bool] = True
 
 
 EventSink = Callable[[Event], None]
@@ -38,8 +53,11 @@ def ignore_event(_event: Event) -> None:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RateLimitBanned(Event):
-    critical: ClassVar[bool] = True
     """Upbit answered 418: every call of ``group`` waits until ``until``."""
+
+    kind: ClassVar[str] = "rate_limit"
+    level: ClassVar[Level] = "on"
+    critical: ClassVar[bool] = True
 
     group: str
     until: datetime
@@ -48,13 +66,21 @@ class RateLimitBanned(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RateLimitBanLifted(Event):
+    kind: ClassVar[str] = "rate_limit"
+    level: ClassVar[Level] = "on"
+    critical: ClassVar[bool] = False
+
     group: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CircuitStateChanged(Event):
-    critical: ClassVar[bool] = True
     """The REST circuit breaker moved between closed, open and half_open."""
+
+    kind: ClassVar[str] = "circuit"
+    level: ClassVar[Level] = "on"
+    critical: ClassVar[bool] = True
+    metric: ClassVar[str] = "upbit_bot_circuit_opens"
 
     name: str
     old: str
@@ -64,8 +90,11 @@ class CircuitStateChanged(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderResubmitted(Event):
-    critical: ClassVar[bool] = True
     """An order attempt was confirmed absent on the exchange and re-sent under a new identifier."""
+
+    kind: ClassVar[str] = "order_resubmitted"
+    level: ClassVar[Level] = "silent"
+    critical: ClassVar[bool] = True
 
     intent_id: str
     old_identifier: str
@@ -75,21 +104,33 @@ class OrderResubmitted(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedConnected(Event):
+    kind: ClassVar[str] = "feed_connected"
+    level: ClassVar[Level] = "off"
+    critical: ClassVar[bool] = False
+
     stream: str
     url: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FeedStale(Event):
+class FeedStalled(Event):
     """No message for ``silent_for_s`` seconds; the connection is being replaced."""
+
+    kind: ClassVar[str] = "feed"
+    level: ClassVar[Level] = "silent"
+    critical: ClassVar[bool] = False
 
     stream: str
     silent_for_s: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FeedGap(Event):
+class FeedGapped(Event):
     """Messages between the two times may be missing: the engine resyncs over REST."""
+
+    kind: ClassVar[str] = "feed"
+    level: ClassVar[Level] = "silent"
+    critical: ClassVar[bool] = False
 
     stream: str
     disconnected_at: datetime
@@ -97,8 +138,12 @@ class FeedGap(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FeedError(Event):
+class FeedFailed(Event):
     """Upbit refused the handshake (``name`` = ``"HTTP 401"``) or sent an error frame."""
+
+    kind: ClassVar[str] = "feed"
+    level: ClassVar[Level] = "silent"
+    critical: ClassVar[bool] = False
 
     stream: str
     name: str
@@ -107,16 +152,29 @@ class FeedError(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedRecovered(Event):
+    kind: ClassVar[str] = "feed"
+    level: ClassVar[Level] = "silent"
+    critical: ClassVar[bool] = False
+
     stream: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CandleClosed(Event):
+    kind: ClassVar[str] = "candle"
+    level: ClassVar[Level] = "off"
+    critical: ClassVar[bool] = False
+    queued: ClassVar[bool] = False
+
     bar: Bar
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SignalRaised(Event):
+    kind: ClassVar[str] = "signal"
+    level: ClassVar[Level] = "off"
+    critical: ClassVar[bool] = False
+
     market: str
     action: Literal["enter", "exit"]
     price: Decimal
@@ -126,7 +184,11 @@ class SignalRaised(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderPlaced(Event):
+    kind: ClassVar[str] = "order_placed"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+    metric: ClassVar[str] = "upbit_bot_orders"
+
     intent_id: str
     identifier: str
     uuid: str
@@ -142,7 +204,11 @@ class OrderPlaced(Event):
 class OrderFilled(Event):
     """A fill; ``complete`` tells whether the order has nothing left to fill."""
 
+    kind: ClassVar[str] = "fill"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+    metric: ClassVar[str] = "upbit_bot_fills"
+
     intent_id: str
     identifier: str
     market: str
@@ -157,7 +223,11 @@ class OrderFilled(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderCancelled(Event):
+    kind: ClassVar[str] = "cancelled"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+    metric: ClassVar[str] = "upbit_bot_orders"
+
     intent_id: str
     identifier: str
     market: str
@@ -165,11 +235,15 @@ class OrderCancelled(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class OrderUncertain(Event):
+class OrderBecameUncertain(Event):
     """An order was sent but its outcome is unknown (timeout, lost response): reconciliation
     settles it; until then nobody should assume either way."""
 
+    kind: ClassVar[str] = "order_uncertain"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+    metric: ClassVar[str] = "upbit_bot_orders"
+
     intent_id: str
     market: str
     side: Literal["bid", "ask"]
@@ -179,7 +253,11 @@ class OrderUncertain(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderRejected(Event):
+    kind: ClassVar[str] = "rejected"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+    metric: ClassVar[str] = "upbit_bot_orders"
+
     intent_id: str
     market: str
     name: str
@@ -188,7 +266,10 @@ class OrderRejected(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PositionOpened(Event):
+    kind: ClassVar[str] = "position_opened"
+    level: ClassVar[Level] = "off"
     critical: ClassVar[bool] = True
+
     market: str
     volume: Decimal
     avg_price: Decimal
@@ -197,7 +278,11 @@ class PositionOpened(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PositionClosed(Event):
+    kind: ClassVar[str] = "position_closed"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+    metric: ClassVar[str] = "upbit_bot_trades_closed"
+
     market: str
     volume: Decimal
     entry_price: Decimal
@@ -212,17 +297,24 @@ class PositionClosed(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StopMoved(Event):
+    kind: ClassVar[str] = "stop_moved"
+    level: ClassVar[Level] = "off"
     critical: ClassVar[bool] = True
+
     market: str
     old: Decimal | None
     new: Decimal
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RiskBreach(Event):
+class RiskBreached(Event):
     """A risk check refused something; ``reason`` is the sentence users read."""
 
+    kind: ClassVar[str] = "risk"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+    metric: ClassVar[str] = "upbit_bot_risk_breaches"
+
     check: str
     market: str | None
     reason: str
@@ -232,7 +324,10 @@ class RiskBreach(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HaltChanged(Event):
+    kind: ClassVar[str] = "halt"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+
     name: str
     active: bool
     reason: str
@@ -246,7 +341,10 @@ class ProtectionTripped(Event):
     into ``market`` (None: every market) until ``until``, market time; ``at`` is the exit that
     tripped it. ``reason`` is English (logs); ``code``/``values`` render ``halt_note.<code>``."""
 
+    kind: ClassVar[str] = "protection"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+
     protection: str
     market: str | None
     until: datetime
@@ -259,7 +357,10 @@ class ProtectionTripped(Event):
 class ProtectionLifted(Event):
     """A protection's pause ended (its time ran out, or it was switched off)."""
 
+    kind: ClassVar[str] = "protection"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+
     protection: str
     market: str | None
     reason: str
@@ -275,7 +376,10 @@ class MarketStatusChanged(Event):
     reading (False on the first one). ``exit_on`` is the day ``risk.exit_before_delisting_days``
     sells the position (None: the rule is off, or Upbit gave no date)."""
 
+    kind: ClassVar[str] = "market_status"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+
     market: str
     warned: bool
     was_warned: bool
@@ -299,7 +403,10 @@ class UniverseChanged(Event):
     ``delisting`` (scheduled or not tradeable) or ``unlisted``. ``held``: leavers with a
     position, which is kept and exited by its own rules (no new entries)."""
 
+    kind: ClassVar[str] = "universe"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+
     top: int
     markets: tuple[str, ...]
     joined: tuple[str, ...] = ()
@@ -313,21 +420,30 @@ class UniverseChanged(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Paused(Event):
+    kind: ClassVar[str] = "pause"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+
     market: str | None
     by: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Resumed(Event):
+    kind: ClassVar[str] = "pause"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+
     market: str | None
     by: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ParameterChanged(Event):
+    kind: ClassVar[str] = "param"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+
     key: str
     old: str
     new: str
@@ -339,7 +455,10 @@ class SettingRejected(Event):
     """A live change stored by an earlier run no longer validates (bounds tightened in a new
     release, a strategy swapped): it was dropped at start and ``applies`` is in force."""
 
+    kind: ClassVar[str] = "param"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+
     key: str
     stored: str
     applies: str
@@ -354,7 +473,11 @@ class BookAdjusted(Event):
     some by hand): the book adopted the exchange's number. ``book`` and ``exchange`` are the
     holdings (position plus dust) before and after; ``state`` the position's state after."""
 
+    kind: ClassVar[str] = "book"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+    metric: ClassVar[str] = "upbit_bot_book_adjustments"
+
     market: str
     book: Decimal
     exchange: Decimal
@@ -368,7 +491,10 @@ class OrdersSuspended(Event):
     sends no more orders there (entries, exits and stops alike) until an operator resumes it,
     because Upbit blocks keys that keep making refused requests. ``reasons``: Upbit's names."""
 
+    kind: ClassVar[str] = "suspended"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+
     market: str
     refusals: int
     window_s: int
@@ -379,7 +505,10 @@ class OrdersSuspended(Event):
 class Reconciled(Event):
     """What start-up reconciliation found, so chat can show what was recovered."""
 
+    kind: ClassVar[str] = "reconciled"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+
     checked: int
     settled: tuple[str, ...]
     never_placed: tuple[str, ...]
@@ -395,33 +524,15 @@ class OrderSettled(Event):
     Fills come first as ``OrderFilled``; this is the one signal that no more will follow.
     """
 
+    kind: ClassVar[str] = "order_settled"
+    level: ClassVar[Level] = "off"
     critical: ClassVar[bool] = True
+
     intent_id: str
     market: str
     side: Literal["bid", "ask"]
     state: str
     executed_volume: Decimal
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ResearchFinished(Event):
-    """A chat-started ``/backtest`` or ``/optimize`` ended: its rendered result for the one
-    chat that asked (``transport``, ``chat_id``), not for every notify chat. The chat layer
-    renders it (it knows the asker's language); ``chart_png`` is the PNG as base64 text so the
-    event stays plain data in the notification queue ("" = no chart)."""
-
-    critical: ClassVar[bool] = True
-    job: str
-    by: str
-    transport: str
-    chat_id: str
-    ok: bool
-    title: str
-    lines: tuple[str, ...] = ()
-    fields: tuple[tuple[str, str], ...] = ()
-    chart_png: str = ""
-    chart_name: str = ""
-    chart_caption: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -435,7 +546,10 @@ class ReplayFinished(Event):
     counts closed trades by exit reason (``stop``, ``signal``, ...), most frequent first.
     """
 
+    kind: ClassVar[str] = "replay_summary"
+    level: ClassVar[Level] = "on"
     critical: ClassVar[bool] = True
+
     markets: tuple[str, ...]
     first: datetime  # market time of the first and the last print
     last: datetime

@@ -2,8 +2,9 @@
 
 Three ways in, chosen per series so nothing is counted twice or missed:
 
-- **bus events** (``on_event``, subscribed as ``metrics`` for critical events only, which the
-  bus never drops): orders, fills, rejections, risk breaches, circuit opens, closed trades;
+- **bus events** (``on_event``, subscribed as ``metrics`` for the critical events that declare a
+  ``metric``, which the bus never drops; one method each, ``@COUNTS.on``): orders, fills,
+  rejections, risk breaches, circuit opens, closed trades, book adjustments;
 - **hooks** the parts call directly: ``on_request`` (every REST exchange, from
   ``UpbitRestClient``), ``on_command`` (every audited command, from the dispatcher),
   ``set_leader`` (leader election);
@@ -18,28 +19,19 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from bot.by_event import ByEvent
 from bot.metrics.collector import StateCollector
 from bot.metrics.engine_state import EngineReader
 from bot.metrics.labels import OTHER, BoundedLabel, endpoint_template
 from bot.metrics.sources import Sources
+from bot.notify.kinds import EVENTS
+from trading import events as ev
 from trading.bus import EventBus, Subscription
-from trading.events import (
-    BookAdjusted,
-    CircuitStateChanged,
-    Event,
-    OrderCancelled,
-    OrderFilled,
-    OrderPlaced,
-    OrderRejected,
-    OrderUncertain,
-    PositionClosed,
-    RiskBreach,
-)
 from trading.store.retention import TABLES as RETENTION_TABLES
 from trading.store.retention import RetentionResult
 from trading.upbit.rest import RequestSample, UpbitRestClient
@@ -50,17 +42,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EVENT_KINDS: tuple[type[Event], ...] = (
-    OrderPlaced,
-    OrderFilled,
-    OrderCancelled,
-    OrderRejected,
-    OrderUncertain,
-    RiskBreach,
-    CircuitStateChanged,
-    PositionClosed,
-    BookAdjusted,
-)
+#: the events ``Metrics`` counts: those that declare the series they feed (``metric``); all
+#: are critical, which the bus never drops, so the counters are exact
+EVENT_KINDS: tuple[type[ev.Event], ...] = tuple(cls for cls in EVENTS if cls.metric)
+#: one counting method for each of them (``@COUNTS.on(OrderFilled)`` in ``Metrics``)
+COUNTS: ByEvent[Callable[[Metrics, Any], Awaitable[None]]] = ByEvent()
 #: seconds; REST calls take ~10-100 ms, a timeout is seconds
 REST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 #: attempt outcomes (trading/upbit/order_submit.py) that mean "refused", not "failed": the
@@ -252,38 +238,58 @@ class Metrics:
 
     # -- events --------------------------------------------------------------------------------
 
-    async def on_event(self, event: Event) -> None:
-        match event:
-            case OrderPlaced():
-                kind = (event.side, self._ord_type(event.ord_type))
-                self._remember(event.intent_id, kind)
-                self.orders.labels(*kind, "placed").inc()
-            case OrderFilled():
-                market = self._market(event.market)
-                self.fills.labels(market, event.side).inc()
-                self.fill_volume.labels(market, event.side).inc(float(event.price * event.volume))
-            case OrderCancelled():
-                side, ord_type = await self._kind(event.intent_id)
-                self.orders.labels(side, ord_type, "cancelled").inc()
-            case OrderUncertain():
-                self.orders.labels(event.side, self._ord_type(event.ord_type), "unknown").inc()
-            case OrderRejected():
-                side, ord_type = await self._kind(event.intent_id)
-                result = await self._rejection(event.intent_id)
-                self.orders.labels(side, ord_type, result).inc()
-                if result == "rejected":
-                    reason = self._reason(event.name or UNKNOWN)
-                    self.rejections.labels(reason, self._market(event.market)).inc()
-            case BookAdjusted():
-                self.book_adjustments.labels(self._market(event.market)).inc()
-            case RiskBreach():
-                self.risk_breaches.labels(self._check(event.check)).inc()
-            case CircuitStateChanged():
-                self._circuit = event.new
-                if event.new == "open":
-                    self.circuit_opens.inc()
-            case PositionClosed():
-                self.trades_closed.labels("win" if event.pnl_krw > 0 else "loss").inc()
+    async def on_event(self, event: ev.Event) -> None:
+        count = COUNTS.get(type(event))
+        if count is not None:
+            await count(self, event)
+
+    @COUNTS.on(ev.OrderPlaced)
+    async def _placed(self, event: ev.OrderPlaced) -> None:
+        kind = (event.side, self._ord_type(event.ord_type))
+        self._remember(event.intent_id, kind)
+        self.orders.labels(*kind, "placed").inc()
+
+    @COUNTS.on(ev.OrderFilled)
+    async def _filled(self, event: ev.OrderFilled) -> None:
+        market = self._market(event.market)
+        self.fills.labels(market, event.side).inc()
+        self.fill_volume.labels(market, event.side).inc(float(event.price * event.volume))
+
+    @COUNTS.on(ev.OrderCancelled)
+    async def _cancelled(self, event: ev.OrderCancelled) -> None:
+        side, ord_type = await self._kind(event.intent_id)
+        self.orders.labels(side, ord_type, "cancelled").inc()
+
+    @COUNTS.on(ev.OrderBecameUncertain)
+    async def _uncertain(self, event: ev.OrderBecameUncertain) -> None:
+        self.orders.labels(event.side, self._ord_type(event.ord_type), "unknown").inc()
+
+    @COUNTS.on(ev.OrderRejected)
+    async def _rejected(self, event: ev.OrderRejected) -> None:
+        side, ord_type = await self._kind(event.intent_id)
+        result = await self._rejection(event.intent_id)
+        self.orders.labels(side, ord_type, result).inc()
+        if result == "rejected":
+            reason = self._reason(event.name or UNKNOWN)
+            self.rejections.labels(reason, self._market(event.market)).inc()
+
+    @COUNTS.on(ev.BookAdjusted)
+    async def _book(self, event: ev.BookAdjusted) -> None:
+        self.book_adjustments.labels(self._market(event.market)).inc()
+
+    @COUNTS.on(ev.RiskBreached)
+    async def _risk(self, event: ev.RiskBreached) -> None:
+        self.risk_breaches.labels(self._check(event.check)).inc()
+
+    @COUNTS.on(ev.CircuitStateChanged)
+    async def _circuit_changed(self, event: ev.CircuitStateChanged) -> None:
+        self._circuit = event.new
+        if event.new == "open":
+            self.circuit_opens.inc()
+
+    @COUNTS.on(ev.PositionClosed)
+    async def _closed(self, event: ev.PositionClosed) -> None:
+        self.trades_closed.labels("win" if event.pnl_krw > 0 else "loss").inc()
 
     def _remember(self, intent_id: str, kind: tuple[str, str]) -> None:
         self._kinds[intent_id] = kind

@@ -6,7 +6,7 @@ It needs the store (SQLAlchemy, Alembic), which ``bot.config`` (it reads ``KINDS
 offline commands never use, and which would cost them 0.4 s of start-up.
 """
 
-from bot.notify.events import BotError, BotStarted, BotStopping, ChatTokenRefused
+from bot.notify.events import BotStarted, BotStopping, ChatTokenRefused, PartFailed
 from bot.notify.kinds import KINDS, LEVELS, Level, kind_of
 from bot.notify.pacing import SLACK_LIMITS, TELEGRAM_LIMITS, Limits
 from bot.notify.policy import NotifyPolicy
@@ -24,7 +24,6 @@ __all__ = [
     "LEVELS",
     "SLACK_LIMITS",
     "TELEGRAM_LIMITS",
-    "BotError",
     "BotStarted",
     "BotStopping",
     "ChatSender",
@@ -32,6 +31,7 @@ __all__ = [
     "Level",
     "Limits",
     "NotifyPolicy",
+    "PartFailed",
     "PermanentSendError",
     "Renderer",
     "RetryAfter",

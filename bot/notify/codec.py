@@ -1,14 +1,16 @@
 """Events and replies as JSON for the persistent queue, and back.
 
-The queue keeps the event itself (not its rendering) so a burst can be merged into one message
-at delivery time and the text follows the language of the bot that delivers it. Ad-hoc pushes
-(the daily report) are stored as a rendered ``Reply``, the image as base64.
+The queue keeps the event itself, with the dataclasses it holds (a research outcome), not
+its rendering, so a burst can be merged into one message at delivery time and the text
+follows the language of the bot that delivers it. Ad-hoc pushes (the daily report) are
+stored as a rendered ``Reply``, the image as base64.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import numbers
 import types
 import typing
 from datetime import date, datetime
@@ -20,9 +22,27 @@ from handlers.reply import Button, Image, Reply, Severity, Table
 from trading.events import Event
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in EVENT_KINDS}
+#: rows queued before these events were named in the past tense (issue #14) still decode
+RENAMED: dict[str, str] = {
+    "RiskBreach": "RiskBreached",
+    "FeedStale": "FeedStalled",
+    "FeedGap": "FeedGapped",
+    "FeedError": "FeedFailed",
+    "OrderUncertain": "OrderBecameUncertain",
+    "BotError": "PartFailed",
+}
 
 
 def _encode(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        data: dict[str, object] = {"type": type(value).__name__}
+        for f in dataclasses.fields(value):
+            data[f.name] = _encode(getattr(value, f.name))
+        return data
+    if isinstance(value, dict):  # plain JSON values (a research outcome's metrics, params)
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):  # a datetime too
@@ -31,24 +51,38 @@ def _encode(value: object) -> object:
         return [_encode(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, numbers.Integral):  # numpy's, in a research outcome's metrics
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
     raise TypeError(f"cannot queue a {type(value).__name__}")
 
 
 def encode_event(event: Event) -> dict[str, Any]:
-    data: dict[str, Any] = {"type": type(event).__name__}
-    for f in dataclasses.fields(event):
-        data[f.name] = _encode(getattr(event, f.name))
+    data = _encode(event)
+    assert isinstance(data, dict)
     return data
 
 
-_HINTS: dict[str, dict[str, Any]] = {}
+_HINTS: dict[type, dict[str, Any]] = {}
 
 
-def _hints(cls: type[Event]) -> dict[str, Any]:
-    hints = _HINTS.get(cls.__name__)
+def _hints(cls: type) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
     if hints is None:
-        hints = _HINTS[cls.__name__] = typing.get_type_hints(cls)
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
     return hints
+
+
+def _fields(cls: type, data: dict[str, Any]) -> Any:
+    """An instance of the dataclass ``cls`` from its encoded fields."""
+    hints = _hints(cls)
+    values = {
+        f.name: _decode(hints[f.name], data[f.name])
+        for f in dataclasses.fields(cls)
+        if f.name in data
+    }
+    return cls(**values)
 
 
 def _decode(hint: Any, value: object) -> object:
@@ -57,7 +91,13 @@ def _decode(hint: Any, value: object) -> object:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if isinstance(value, dict):  # one of several dataclasses: its name says which
+            return _decode(next(o for o in options if o.__name__ == value["type"]), value)
         return _decode(options[0], value)
+    if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+        return _fields(typing.cast(type, hint), value)
+    if hint is bytes:
+        return base64.b64decode(str(value))
     if hint is Decimal:
         return Decimal(str(value))
     if hint is datetime:
@@ -71,14 +111,10 @@ def _decode(hint: Any, value: object) -> object:
 
 
 def decode_event(data: dict[str, Any]) -> Event:
-    cls = EVENT_TYPES[data["type"]]
-    hints = _hints(cls)
-    values: dict[str, Any] = {
-        f.name: _decode(hints[f.name], data[f.name])
-        for f in dataclasses.fields(cls)
-        if f.name in data
-    }
-    return cls(**values)
+    name = data["type"]
+    event = _fields(EVENT_TYPES[RENAMED.get(name, name)], data)
+    assert isinstance(event, Event)
+    return event
 
 
 def encode_reply(reply: Reply) -> dict[str, Any]:

@@ -40,10 +40,11 @@ from bot.notify.pacing import DEFAULT_LIMITS, Limits, Pacer, limits_from_config
 from bot.notify.policy import NotifyPolicy
 from bot.notify.render import SEOUL, Renderer, coalesce_key
 from bot.notify.sender import ChatSender, PermanentSendError
+from handlers.events import ResearchFinished
 from handlers.i18n import Catalog
 from handlers.reply import Reply
 from trading.bus import EventBus, Subscription
-from trading.events import Event, ResearchFinished
+from trading.events import Event
 from trading.store import Store
 from trading.store.records import NotificationRecord
 from trading.upbit.market_rules import MarketRules

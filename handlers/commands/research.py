@@ -10,12 +10,12 @@ rolling hour (``handlers.quota``); one more is refused with the time the next ma
 
 from __future__ import annotations
 
-import base64
 import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from handlers.events import ResearchFinished
 from handlers.fmt import when
 from handlers.i18n import Catalog
 from handlers.parser import UsageError, normalize_market
@@ -31,7 +31,7 @@ from trading.engine.research import (
     ResearchBusy,
     RunningJob,
 )
-from trading.events import Event, ResearchFinished
+from trading.events import Event
 from trading.optimize import OBJECTIVES
 from trading.strategies.registry import REGISTRY
 
@@ -210,24 +210,18 @@ def _start(call: Call, job: Any, label: str, candles: int, starts: Any) -> Reply
 
 
 def finisher(call: Call) -> Callable[[Outcome], Event]:
-    """What the facade calls with the outcome: the event for the asker's chat."""
+    """What the facade calls with the outcome: the event for the asker's chat, rendered in
+    the asker's language (``render``) when the bot delivers it."""
     t, who, by = call.t, call.principal, call.by
 
     def finish(outcome: Outcome) -> Event:
-        title, lines, fields, chart = render(t, outcome)
-        png, name, caption = chart if chart else (b"", "", "")
         return ResearchFinished(
             job=outcome.kind if isinstance(outcome, JobFailed) else _kind(outcome),
             by=by,
             transport=who.transport,
             chat_id=who.chat_id,
-            ok=not isinstance(outcome, JobFailed),
-            title=title,
-            lines=lines,
-            fields=fields,
-            chart_png=base64.b64encode(png).decode("ascii") if png else "",
-            chart_name=name,
-            chart_caption=caption,
+            lang=t.language,
+            outcome=outcome,
         )
 
     return finish

@@ -15,7 +15,7 @@ from tests.backtest.paper import paper_fills
 from tests.backtest.test_parity import FIRST, FRAME, backtest_fills
 from tests.trading_engine.conftest import BUNDLED, limits
 from trading.backtest import BacktestSpec, run_backtest, slice_frame
-from trading.events import Event, HaltChanged, RiskBreach
+from trading.events import Event, HaltChanged, RiskBreached
 from trading.strategies import build_strategy
 
 MA = {"fast": 5, "slow": 20}
@@ -64,7 +64,7 @@ async def test_volatility_filter_parity(tmp_path: Path, risk: dict[str, Any]) ->
     assert backtest == paper
     halts = [e for e in events if isinstance(e, HaltChanged) and e.name == "volatility:KRW-BTC"]
     assert [e.active for e in halts][:2] == [True, False]
-    assert any(isinstance(e, RiskBreach) and e.check == "volatility" for e in events)
+    assert any(isinstance(e, RiskBreached) and e.check == "volatility" for e in events)
     off = limits(**{**risk, "volatility_halt_percentile": D(0), "volatility_halt_pct": D(0)})
     unfiltered = BacktestSpec(
         strategy=build_strategy("ma_cross", "", MA), limits=off, timeframe="1m"

@@ -2,31 +2,46 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from bot.event_log import describe
+from handlers.events import ResearchFinished
 from trading import events as ev
+from trading.engine.research import BacktestOutcome
 
 
-def test_a_finished_research_job_is_one_readable_line() -> None:
-    event = ev.ResearchFinished(
+def test_a_finished_research_job_is_one_readable_line_in_the_askers_language() -> None:
+    outcome = BacktestOutcome(
+        strategy="ma_cross",
+        params={"fast": 5, "slow": 20},
+        market="KRW-BTC",
+        timeframe="1m",
+        first=datetime(2025, 6, 1, tzinfo=UTC),
+        last=datetime(2025, 6, 2, tzinfo=UTC),
+        candles=840,
+        metrics={"trades": 7, "total_return_pct": -0.42},
+        png=b"png",
+        elapsed_s=1.5,
+    )
+    event = ResearchFinished(
         job="backtest",
         by="console:console",
         transport="console",
         chat_id="console",
-        ok=True,
-        title="Backtest · ma_cross · KRW-BTC",
-        lines=("840 candles, 1m",),
-        fields=(("trades", "7"), ("return", "-0.42%")),
-        chart_png="aGVsbG8=",
+        lang="en",
+        outcome=outcome,
     )
-    assert describe(event) == (
-        "Backtest · ma_cross · KRW-BTC | 840 candles, 1m | trades 7; return -0.42%"
-    )
+    line = describe(event)
+    assert line is not None
+    assert line.startswith("Backtest: ma_cross | ")
+    assert "fast=5, slow=20" in line
+    assert "Trades 7; " in line
+    assert "Return -0.42 %" in line
+    assert "\n" not in line
 
 
 def test_an_order_of_unknown_outcome_names_the_order() -> None:
-    event = ev.OrderUncertain(
+    event = ev.OrderBecameUncertain(
         intent_id="i1", market="KRW-BTC", side="bid", ord_type="price", reason="timeout"
     )
     assert describe(event) == "KRW-BTC: order i1 outcome unknown: timeout"

@@ -20,7 +20,7 @@ from tests.trading_engine.conftest import limits
 from trading.domain import TradePrint
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.engine.facade import EngineFacade
-from trading.events import Event, RiskBreach
+from trading.events import Event, RiskBreached
 from trading.positions import PositionState
 from trading.risk.limits import RiskLimits
 from trading.store import Store
@@ -107,7 +107,7 @@ NEXT_DAY = DAY1.replace(hour=0, minute=5) + timedelta(days=1)  # 00:05 in Seoul
 
 
 def breaches(bot: Instance) -> list[str]:
-    return [b.check for b in bot.of(RiskBreach)]
+    return [b.check for b in bot.of(RiskBreached)]
 
 
 async def buy(bot: Instance, krw: str) -> str:

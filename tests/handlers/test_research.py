@@ -8,6 +8,7 @@ import base64
 import statistics
 import time
 from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from handlers.commands.research import render
+from handlers.events import ResearchFinished
 from handlers.fmt import catalog
 from handlers.registry import Role
 from handlers.reply import Reply, Severity
@@ -31,7 +33,6 @@ from trading.engine.research import (
     run_job,
     spec_fields,
 )
-from trading.events import ResearchFinished
 from trading.history.series import HistCandle
 from trading.history.store_candles import StoreTarget
 from trading.history.timeframes import parse_timeframe
@@ -62,11 +63,31 @@ async def research(rig: Rig, tmp_path: Path) -> AsyncIterator[Rig]:
     await rig.engine.loop.stop()
 
 
-def finished(rig: Rig) -> list[ResearchFinished]:
-    return [e for e in rig.events if isinstance(e, ResearchFinished)]
+@dataclass(frozen=True)
+class Shown:
+    """A finished job's event and its result as the asker reads it (the bot renders it)."""
+
+    event: ResearchFinished
+    title: str
+    lines: tuple[str, ...]
+    fields: tuple[tuple[str, str], ...]
+    chart_png: str  # base64, "" = no chart
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.event, name)
 
 
-async def result(rig: Rig) -> ResearchFinished:
+def shown(event: ResearchFinished) -> Shown:
+    title, lines, fields, chart = render(catalog(event.lang), event.outcome)
+    png = base64.b64encode(chart[0]).decode("ascii") if chart and chart[0] else ""
+    return Shown(event, title, lines, fields, png)
+
+
+def finished(rig: Rig) -> list[Shown]:
+    return [shown(e) for e in rig.events if isinstance(e, ResearchFinished)]
+
+
+async def result(rig: Rig) -> Shown:
     async with asyncio.timeout(JOB_LIMIT_S):
         await api(rig).research.wait()
     done = finished(rig)
@@ -94,7 +115,7 @@ async def measured(job: Awaitable[Any]) -> tuple[Any, list[float]]:
     return value, lags
 
 
-def fields(event: ResearchFinished) -> dict[str, str]:
+def fields(event: Shown) -> dict[str, str]:
     return dict(event.fields)
 
 
@@ -265,7 +286,7 @@ async def test_the_result_goes_to_the_asking_chat_only_with_its_chart(
     )
     await notifier.start()
     try:
-        await notifier.on_event(event)
+        await notifier.on_event(event.event)
         await until(lambda: bool(telegram.sent))
         await asyncio.sleep(0.1)
     finally:

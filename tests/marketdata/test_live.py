@@ -12,7 +12,7 @@ import pytest
 from tests.fakes.upbit import FakeUpbit
 from tests.marketdata.conftest import BTC, until, upbit_row
 from trading.domain import Bar
-from trading.events import CandleClosed, Event, FeedGap, FeedStale
+from trading.events import CandleClosed, Event, FeedGapped, FeedStalled
 from trading.marketdata.bars import check_series
 from trading.marketdata.feeds import Feed, UpbitTradeFeed
 from trading.marketdata.orderbook import BookSnapshot, expected_fill
@@ -87,11 +87,11 @@ async def test_ws_drop_gap_is_repaired_from_rest(
                           first.volume, 1),
             ],
         )  # fmt: skip
-        await until(lambda: any(isinstance(e, FeedStale) for e in events))
+        await until(lambda: any(isinstance(e, FeedStalled) for e in events))
         fake.faults.ws_silence(False)
-        await until(lambda: any(isinstance(e, FeedGap) for e in events))
+        await until(lambda: any(isinstance(e, FeedGapped) for e in events))
         await until(lambda: md.gaps_repaired >= 1)
-        gap = next(e for e in events if isinstance(e, FeedGap))
+        gap = next(e for e in events if isinstance(e, FeedGapped))
         assert gap.disconnected_at <= missed + timedelta(seconds=1)
         # once the live side has closed the seconds after the outage, repair again (idempotent)
         settled = gap.reconnected_at + timedelta(seconds=1)

@@ -14,13 +14,13 @@ from trading.bus import EventBus
 from trading.events import (
     CandleClosed,
     CircuitStateChanged,
+    OrderBecameUncertain,
     OrderCancelled,
     OrderFilled,
     OrderPlaced,
     OrderRejected,
-    OrderUncertain,
     PositionClosed,
-    RiskBreach,
+    RiskBreached,
 )
 from trading.store import Store, create_engine, session_factory
 from trading.upbit.rest import RequestSample
@@ -90,7 +90,7 @@ async def test_orders_fills_and_closed_trades(metrics: Metrics) -> None:
 
 
 async def test_an_order_of_unknown_outcome_is_counted_as_unknown(metrics: Metrics) -> None:
-    uncertain = OrderUncertain(
+    uncertain = OrderBecameUncertain(
         intent_id="i9", market="KRW-BTC", side="ask", ord_type="market", reason="timeout"
     )
     await metrics.on_event(uncertain)
@@ -151,9 +151,9 @@ async def test_cancel_and_rejections_are_labelled_from_the_store(
 
 
 async def test_risk_circuit_leader_and_info(metrics: Metrics) -> None:
-    await metrics.on_event(RiskBreach(check="daily_loss", market=None, reason="limit"))
-    await metrics.on_event(RiskBreach(check="daily_loss", market=None, reason="limit"))
-    await metrics.on_event(RiskBreach(check="slippage", market="KRW-BTC", reason="book"))
+    await metrics.on_event(RiskBreached(check="daily_loss", market=None, reason="limit"))
+    await metrics.on_event(RiskBreached(check="daily_loss", market=None, reason="limit"))
+    await metrics.on_event(RiskBreached(check="slippage", market="KRW-BTC", reason="book"))
     for old, new in (("closed", "open"), ("open", "half_open"), ("half_open", "open")):
         await metrics.on_event(CircuitStateChanged(name="upbit-rest", old=old, new=new, reason=""))
     assert value(metrics, "upbit_bot_risk_breaches_total", check="daily_loss") == 2

@@ -17,7 +17,7 @@ from handlers.i18n import Catalog
 from tests.fakes.telegram import FakeTelegram
 from tests.metrics.conftest import value
 from tests.trading_engine.conftest import facade, paper_rig
-from trading.events import Event, RiskBreach
+from trading.events import Event, RiskBreached
 from trading.store import Store
 
 CHAT = "100"
@@ -53,7 +53,7 @@ async def test_queue_depth_failures_and_sent_per_transport(metrics: Metrics, sto
             tg.faults.down()  # until told otherwise
             for n in range(3):
                 await notifier.on_event(
-                    RiskBreach(check="max_open", market=None, reason=f"refusal {n}")
+                    RiskBreached(check="max_open", market=None, reason=f"refusal {n}")
                 )
             depth = "upbit_bot_notify_queue_depth"
             assert value(metrics, depth, transport="telegram") == 3

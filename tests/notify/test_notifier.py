@@ -58,7 +58,7 @@ async def test_retry_after_is_honoured_exactly(store) -> None:
     sender.script.extend([RetryAfter(0.3)])
     notifier = make_notifier(store, {"telegram": sender}, {"telegram": ["7"]}, coalesce_s=0)
     await notifier.start()
-    await notifier.on_event(ev.RiskBreach(check="daily_loss", market=None, reason="limit"))
+    await notifier.on_event(ev.RiskBreached(check="daily_loss", market=None, reason="limit"))
     await until(lambda: len(sender.sent) == 1)
     await notifier.stop()
 
@@ -80,7 +80,7 @@ async def test_a_chat_outage_loses_nothing_and_never_blocks_publish(store) -> No
     started = time.perf_counter()
     for i in range(40):
         bus.publish(fill(f"o{i}", 0, complete=True))
-        bus.publish(ev.RiskBreach(check="max_open", market="KRW-BTC", reason=f"r{i}"))
+        bus.publish(ev.RiskBreached(check="max_open", market="KRW-BTC", reason=f"r{i}"))
     publish_s = time.perf_counter() - started
     tried_inline = len(sender.calls)  # publishing is synchronous: nothing was sent meanwhile
     await until(lambda: notifier.stats.enqueued == 80)
@@ -113,7 +113,7 @@ async def test_non_critical_gives_up_after_retry_max_and_permanent_errors_drop(s
         store, {"slack": sender}, {"slack": ["C1"]}, retry_max=2, coalesce_s=0
     )
     await notifier.start()
-    await notifier.on_event(ev.FeedStale(stream="public", silent_for_s=31))
+    await notifier.on_event(ev.FeedStalled(stream="public", silent_for_s=31))
     await until(lambda: notifier.stats.dropped == 1)
     await notifier.on_event(
         ev.OrderRejected(intent_id="i", market="KRW-BTC", name="n", reason="r")
@@ -147,9 +147,9 @@ async def test_a_burst_of_1000_events_is_delivered_within_the_limits(store) -> N
                 order = i // 25
                 bus.publish(fill(f"o{order}", i, complete=False))
             case 4 | 5 | 6:  # 300 risk refusals (critical)
-                bus.publish(ev.RiskBreach(check="max_open", market=None, reason=f"r{i % 7}"))
+                bus.publish(ev.RiskBreached(check="max_open", market=None, reason=f"r{i % 7}"))
             case _:  # 300 feed warnings (may be merged or shed)
-                bus.publish(ev.FeedStale(stream="public", silent_for_s=float(i)))
+                bus.publish(ev.FeedStalled(stream="public", silent_for_s=float(i)))
     await until(lambda: notifier.stats.enqueued == 3000, limit_s=60)
     await until(lambda: notifier.pending == 0, limit_s=60)
     await notifier.stop()
@@ -187,7 +187,7 @@ async def test_a_long_queue_sheds_non_critical_messages_only(store) -> None:
     sender = FakeSender()
     notifier = make_notifier(store, {"telegram": sender}, {"telegram": ["7"]}, max_queue=10)
     for i in range(30):
-        await notifier.on_event(ev.FeedStale(stream="public", silent_for_s=float(i)))
+        await notifier.on_event(ev.FeedStalled(stream="public", silent_for_s=float(i)))
         await notifier.on_event(fill(f"o{i}", 0, complete=True))
 
     assert notifier.stats.shed == 25  # feed warnings once 10 messages wait

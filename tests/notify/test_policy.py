@@ -81,7 +81,7 @@ async def test_silent_and_off_reach_the_sender_as_such(store) -> None:
     )
     await notifier.start()
     await notifier.on_event(fill("i1", 1, complete=True))
-    await notifier.on_event(ev.FeedStale(stream="public", silent_for_s=30))
+    await notifier.on_event(ev.FeedStalled(stream="public", silent_for_s=30))
     await until(lambda: len(sender.sent) == 3)
     await notifier.stop()
 

@@ -9,10 +9,10 @@ from decimal import Decimal as D
 import pytest
 
 from bot.notify import (
-    BotError,
     BotStarted,
     BotStopping,
     ChatTokenRefused,
+    PartFailed,
     Renderer,
     coalesce_key,
     kind_of,
@@ -65,7 +65,7 @@ SAMPLES: list[ev.Event] = [
         name="insufficient_funds_bid",
         reason="not enough KRW",
     ),
-    ev.OrderUncertain(
+    ev.OrderBecameUncertain(
         at=AT,
         intent_id="i5",
         market="KRW-BTC",
@@ -84,7 +84,7 @@ SAMPLES: list[ev.Event] = [
         at=AT, intent_id="i4", market="KRW-BTC", side="ask", state="done", executed_volume=D("0.5")
     ),
     ev.StopMoved(at=AT, market="KRW-BTC", old=None, new=D("141000000")),
-    ev.RiskBreach(at=AT, check="daily_loss", market=None, reason="daily loss limit reached"),
+    ev.RiskBreached(at=AT, check="daily_loss", market=None, reason="daily loss limit reached"),
     ev.HaltChanged(at=AT, name="maintenance", active=True, reason="Upbit maintenance"),
     ev.HaltChanged(at=AT, name="maintenance", active=False, reason=""),
     ev.ProtectionTripped(
@@ -181,11 +181,11 @@ SAMPLES: list[ev.Event] = [
     ev.CircuitStateChanged(at=AT, name="rest", old="half_open", new="closed", reason="probe ok"),
     ev.RateLimitBanned(at=AT, group="order", until=AT + timedelta(minutes=5), message="418"),
     ev.RateLimitBanLifted(at=AT, group="order"),
-    ev.FeedStale(at=AT, stream="public", silent_for_s=31.2),
-    ev.FeedGap(
+    ev.FeedStalled(at=AT, stream="public", silent_for_s=31.2),
+    ev.FeedGapped(
         at=AT, stream="public", disconnected_at=AT - timedelta(minutes=2), reconnected_at=AT
     ),
-    ev.FeedError(at=AT, stream="private", name="HTTP 401", message="invalid key"),
+    ev.FeedFailed(at=AT, stream="private", name="HTTP 401", message="invalid key"),
     ev.FeedRecovered(at=AT, stream="public"),
     ev.FeedConnected(at=AT, stream="public", url="wss://x"),
     ev.Reconciled(
@@ -201,7 +201,7 @@ SAMPLES: list[ev.Event] = [
         at=AT, mode="paper", markets=("KRW-BTC", "KRW-ETH"), strategy="ma_cross", version="0.1.0"
     ),
     BotStopping(at=AT, mode="paper", reason="SIGTERM"),
-    BotError(at=AT, where="telegram", message="boom"),
+    PartFailed(at=AT, where="telegram", message="boom"),
     ChatTokenRefused(at=AT, platform="slack", variable="SLACK_BOT_TOKEN", reason="token_revoked"),
     ev.SignalRaised(
         at=AT,
@@ -262,7 +262,7 @@ def test_live_badge_comes_from_the_event_or_the_mode(lang: str) -> None:
             live_badge
         )
     )
-    risk = ev.RiskBreach(at=AT, check="x", market=None, reason="r")
+    risk = ev.RiskBreached(at=AT, check="x", market=None, reason="r")
     assert renderer(lang, paper=False).render(risk).title.startswith(live_badge)  # type: ignore[union-attr]
     assert renderer(lang, paper=True).render(risk).title.startswith(paper_badge)  # type: ignore[union-attr]
 
@@ -372,7 +372,7 @@ def test_a_universe_change_says_who_joined_who_left_and_why(lang: str) -> None:
 
 def test_a_burst_of_one_kind_merges_and_counts() -> None:
     breaches = [
-        ev.RiskBreach(at=AT, check="max_open", market="KRW-BTC", reason=f"reason {i % 3}")
+        ev.RiskBreached(at=AT, check="max_open", market="KRW-BTC", reason=f"reason {i % 3}")
         for i in range(30)
     ]
     reply = renderer("en").render_group(breaches)
@@ -424,7 +424,7 @@ def test_both_languages_have_the_same_notify_keys() -> None:
 
 
 def test_a_refusal_is_pushed_in_the_chat_language():
-    breach = ev.RiskBreach(
+    breach = ev.RiskBreached(
         at=AT,
         check="max_positions",
         market="KRW-BTC",
@@ -435,7 +435,7 @@ def test_a_refusal_is_pushed_in_the_chat_language():
 
     korean = renderer("ko").render(breach)
     english = renderer("en").render(breach)
-    unknown = renderer("ko").render(ev.RiskBreach(at=AT, check="x", market=None, reason="as is"))
+    unknown = renderer("ko").render(ev.RiskBreached(at=AT, check="x", market=None, reason="as is"))
 
     assert korean is not None
     assert english is not None

@@ -9,12 +9,12 @@ import pytest
 
 from trading.errors import InsufficientFunds, OrderOutcomeUnknown
 from trading.events import (
+    OrderBecameUncertain,
     OrderCancelled,
     OrderFilled,
     OrderPlaced,
     OrderRejected,
     OrderSettled,
-    OrderUncertain,
 )
 from trading.orders import OrderManager
 from trading.upbit.auth import Credentials
@@ -121,7 +121,7 @@ async def test_an_unknown_outcome_is_announced_and_left_to_reconciliation(
     with pytest.raises(OrderOutcomeUnknown):
         await mgr.place(intent)
 
-    (uncertain,) = of(events, OrderUncertain)
+    (uncertain,) = of(events, OrderBecameUncertain)
     assert (uncertain.intent_id, uncertain.side, uncertain.ord_type) == (
         intent.intent_id,
         "bid",

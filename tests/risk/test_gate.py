@@ -1,4 +1,4 @@
-"""RiskGate: the fixed order, one RiskBreach per denial, exits never blocked, /risk summary."""
+"""RiskGate: the fixed order, one RiskBreached per denial, exits never blocked, /risk summary."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from tests.risk.helpers import T0, Recorder, bar
-from trading.events import HaltChanged, RiskBreach
+from trading.events import HaltChanged, RiskBreached
 from trading.risk import ORDER, EntryRequest, RiskContext, RiskGate, RiskLimits
 from trading.risk.decision import Approved, Denied
 from trading.risk.halts import HaltWindow
@@ -92,7 +92,7 @@ def test_checks_run_in_the_documented_order() -> None:
             ctx = good_ctx()
     assert tuple(seen) == ORDER
     assert gate.check_entry(req, ctx) == Approved()
-    breaches = sink.of(RiskBreach)
+    breaches = sink.of(RiskBreached)
     assert [b.check for b in breaches] == list(ORDER)
     assert all(b.market == "KRW-BTC" and b.at == T0 for b in breaches)
     assert breaches[2].reason == (
@@ -109,7 +109,7 @@ def test_exits_pass_while_entries_are_halted() -> None:
         "no new entries during halt window 'lunch' until 2025-06-20 11:00 Asia/Seoul",
     )
     assert gate.check_exit("KRW-BTC") == Approved()
-    assert len(sink.of(RiskBreach)) == 2
+    assert len(sink.of(RiskBreached)) == 2
 
 
 def test_slippage_limit_mode_through_the_gate_and_no_book_skips_it() -> None:
@@ -180,7 +180,7 @@ def test_state_summarizes_every_limit() -> None:
 
 
 def test_upbit_flags_refuse_entries_into_that_market_only() -> None:
-    """A delisting or a warning refuses entries into the flagged market (one RiskBreach each,
+    """A delisting or a warning refuses entries into the flagged market (one RiskBreached each,
     the catalog code set), never into another one, never an exit; /risk shows both without
     blocking entries everywhere."""
     sink = Recorder()
@@ -212,7 +212,7 @@ def test_upbit_flags_refuse_entries_into_that_market_only() -> None:
             (("market", "KRW-DOGE"), ("state", "unlisted")),
         ),
     }
-    assert [(b.check, b.market) for b in sink.of(RiskBreach)] == [
+    assert [(b.check, b.market) for b in sink.of(RiskBreached)] == [
         ("delisting", "KRW-XRP"),
         ("market_warning", "KRW-ETH"),
         ("delisting", "KRW-DOGE"),

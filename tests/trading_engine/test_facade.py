@@ -8,7 +8,7 @@ import pytest
 
 from tests.trading_engine.conftest import facade, paper_rig, replay
 from trading.domain import TradePrint
-from trading.events import ParameterChanged, Paused, PositionClosed, RiskBreach
+from trading.events import ParameterChanged, Paused, PositionClosed, RiskBreached
 from trading.positions import PositionState
 from trading.risk.halts import HaltWindow
 from trading.upbit.order_submit import OrderIntent
@@ -68,7 +68,7 @@ async def test_paused_market_gets_no_entries_but_resume_does(store, events):
     rig.loop.start()
 
     await replay(rig, 300)
-    refused = [e for e in of(events, RiskBreach) if e.check == "paused"]
+    refused = [e for e in of(events, RiskBreached) if e.check == "paused"]
     await api.resume(by="u1")
     await replay(rig, 300, from_minute=300)
     await rig.loop.stop()
@@ -99,7 +99,7 @@ async def test_flatten_sells_everything_and_blocks_entries(store, events):
         PositionState.FLAT,
     )
     assert of(events, PositionClosed)[-1].reason == "manual"
-    assert any(e.check == "kill_switch" for e in of(events, RiskBreach))
+    assert any(e.check == "kill_switch" for e in of(events, RiskBreached))
 
 
 async def test_pnl_table_agrees_with_closed_positions(store, events):

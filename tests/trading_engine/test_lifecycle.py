@@ -19,7 +19,7 @@ from trading.events import (
     OrderPlaced,
     PositionClosed,
     PositionOpened,
-    RiskBreach,
+    RiskBreached,
 )
 from trading.positions import PositionState
 from trading.store import Store
@@ -62,7 +62,7 @@ async def test_a_warned_market_gets_no_signal_entry(upbit, store: Store, events:
     await replay(rig, 600)
     await rig.loop.stop()
 
-    refused = [b for b in of(events, RiskBreach) if b.check == "market_warning"]
+    refused = [b for b in of(events, RiskBreached) if b.check == "market_warning"]
     assert refused  # the strategy asked, more than once
     assert {b.code for b in refused} == {"market_warning"}
     assert all(b.market == "KRW-BTC" for b in refused)

@@ -11,7 +11,7 @@ from tests.fakes.upbit import FakeUpbit
 from tests.trading_engine.conftest import BUNDLED, limits, replay
 from trading.candle_file import read_candles
 from trading.engine.build import EngineRig, EngineSpec, assemble
-from trading.events import OrderPlaced, PositionClosed, RiskBreach, SignalRaised
+from trading.events import OrderPlaced, PositionClosed, RiskBreached, SignalRaised
 from trading.marketdata.replay import ReplayFeed, ReplayFile
 from trading.upbit.auth import Credentials
 from trading.upbit.circuit import CircuitBreaker
@@ -152,6 +152,6 @@ async def test_open_circuit_blocks_entries(exchange, store):
     await drive_live(rig, fake, 120)
     await rig.loop.stop()
 
-    breaches = [e for e in of(events, RiskBreach) if e.check == "circuit"]
+    breaches = [e for e in of(events, RiskBreached) if e.check == "circuit"]
     assert breaches
     assert "circuit is open" in breaches[0].reason

@@ -15,7 +15,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from tests.fakes.upbit import FakeUpbit
-from trading.events import Event, FeedConnected, FeedError, FeedGap, FeedStale
+from trading.events import Event, FeedConnected, FeedFailed, FeedGapped, FeedStalled
 from trading.upbit.auth import Credentials, encode_query, make_token
 from trading.upbit.ws_buffer import WsBuffer
 from trading.upbit.ws_client import Subscription, UpbitWebSocket
@@ -205,9 +205,9 @@ async def test_handshake_rejection_backs_off_and_retries_with_fresh_token(
         (msg,) = await collect(client, lambda got: len(got) == 1)
     assert isinstance(msg, Ticker)
     assert msg.trade_price == Decimal("1.5")
-    assert [e.name for e in events.of(FeedError)] == ["HTTP 401", "HTTP 429"]
+    assert [e.name for e in events.of(FeedFailed)] == ["HTTP 401", "HTTP 429"]
     assert len(events.of(FeedConnected)) == 1
-    assert events.of(FeedGap) == []  # failed handshakes before the first connect are no gap
+    assert events.of(FeedGapped) == []  # failed handshakes before the first connect are no gap
     tokens = [r.headers["Authorization"] for r in seen]
     assert len(tokens) == 3
     assert all(t.startswith("Bearer ") for t in tokens)
@@ -340,7 +340,7 @@ async def test_private_my_order_and_my_asset(fake: FakeUpbit) -> None:
     assets = {a.currency: a for m in got if isinstance(m, MyAsset) for a in m.assets}
     assert "BTC" in assets
     assert assets["BTC"].balance == Decimal("0.501")
-    assert not events.of(FeedError)
+    assert not events.of(FeedFailed)
 
 
 async def test_invalid_auth_is_surfaced_and_retried(fake: FakeUpbit) -> None:
@@ -354,12 +354,12 @@ async def test_invalid_auth_is_surfaced_and_retried(fake: FakeUpbit) -> None:
         **FAST,
     )
     async with ws:
-        errors = await events.wait_for(FeedError, count=2)
+        errors = await events.wait_for(FeedFailed, count=2)
     assert {e.name for e in errors} == {"INVALID_AUTH"}
     assert ws.last_error is not None
     assert ws.last_error.name == "INVALID_AUTH"
     assert not events.of(FeedConnected)  # an auth failure never counts as connected
-    assert not events.of(FeedGap)
+    assert not events.of(FeedGapped)
 
 
 async def test_reconnect_after_drop_resubscribes_and_reports_gap(fake: FakeUpbit) -> None:
@@ -371,7 +371,7 @@ async def test_reconnect_after_drop_resubscribes_and_reports_gap(fake: FakeUpbit
         await collect(ws, lambda g: len(realtime(g, Trade)) == 1)
         dropped_at = datetime.now(UTC)
         fake.faults.ws_drop()
-        (gap,) = await events.wait_for(FeedGap)
+        (gap,) = await events.wait_for(FeedGapped)
         await asyncio.wait_for(ws.wait_connected(), 3)
         await fake.trade(ETH, Decimal("5002000"), Decimal("0.2"))
         got = await collect(ws, lambda g: len(realtime(g, Trade)) == 1)
@@ -392,10 +392,10 @@ async def test_silence_goes_stale_then_reconnects(fake: FakeUpbit) -> None:
     async with ws:
         await asyncio.wait_for(ws.wait_connected(), 3)
         fake.faults.ws_silence(True)
-        (stale, *_) = await events.wait_for(FeedStale)
+        (stale, *_) = await events.wait_for(FeedStalled)
         assert stale.silent_for_s >= FAST["stale_after_s"]
         fake.faults.ws_silence(False)
-        await events.wait_for(FeedGap)
+        await events.wait_for(FeedGapped)
         await fake.trade(BTC, Decimal("100005000"), Decimal("0.3"))
         got = await collect(ws, lambda g: len(realtime(g, Trade)) == 1)
     assert realtime(got, Trade)[0].trade_volume == Decimal("0.3")
@@ -414,7 +414,7 @@ async def test_resubscribe_replaces_the_set(fake: FakeUpbit) -> None:
         await fake.trade(ETH, Decimal("5002000"), Decimal("0.2"))
         got = await collect(ws, lambda g: len(realtime(g, Trade)) == 1)
         fake.faults.ws_drop()
-        await events.wait_for(FeedGap)
+        await events.wait_for(FeedGapped)
         await asyncio.wait_for(ws.wait_connected(), 3)
         await fake.trade(BTC, Decimal("100006000"), Decimal("0.1"))
         await fake.trade(ETH, Decimal("5003000"), Decimal("0.4"))
@@ -433,7 +433,7 @@ async def test_slow_consumer_overflow_becomes_a_gap(fake: FakeUpbit) -> None:
             await fake.trade(BTC, Decimal("100005000"), Decimal(i + 1))
         await until(lambda: ws.stats.overflows == 1)
         got = await collect(ws, lambda g: len(realtime(g, Trade)) == 3)
-        await events.wait_for(FeedGap)
+        await events.wait_for(FeedGapped)
     assert [t.trade_volume for t in realtime(got, Trade)] == [1, 2, 3]  # none dropped
     assert ws.stats.drops >= 1  # tickers made room first
 

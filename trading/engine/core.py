@@ -35,7 +35,7 @@ from trading.events import (
     OrderFilled,
     OrderSettled,
     PositionClosed,
-    RiskBreach,
+    RiskBreached,
     SignalRaised,
 )
 from trading.exchange import Exchange
@@ -412,7 +412,7 @@ class Engine:
                 code="circuit",
             )
             self._sink(
-                RiskBreach(
+                RiskBreached(
                     check=denied.check,
                     code=denied.code,
                     market=market,

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from trading.domain import TradePrint
-from trading.events import Event, EventSink, FeedGap, ignore_event
+from trading.events import Event, EventSink, FeedGapped, ignore_event
 from trading.marketdata.replay import ReplayFeed, ReplayFile, ReplayFileError
 from trading.upbit.ws_client import Subscription, UpbitWebSocket
 from trading.upbit.ws_messages import Trade
@@ -32,7 +32,7 @@ class Feed(Protocol):
 
     def prints(self) -> AsyncIterator[TradePrint]: ...
 
-    def take_gaps(self) -> list[FeedGap]:
+    def take_gaps(self) -> list[FeedGapped]:
         """Outages seen since the last call; the caller backfills them over REST."""
         ...
 
@@ -51,7 +51,7 @@ def to_print(trade: Trade) -> TradePrint:
 class UpbitTradeFeed:
     """The public ``trade`` stream of ``markets`` as ``TradePrint``s.
 
-    The socket reconnects on its own; each reconnect is a ``FeedGap`` that is forwarded to
+    The socket reconnects on its own; each reconnect is a ``FeedGapped`` that is forwarded to
     ``on_event`` and kept for ``take_gaps()``. Upbit re-sends the latest trade as a snapshot on
     every (re)subscription; trades already seen (by ``sequential_id``) are dropped.
     """
@@ -69,7 +69,7 @@ class UpbitTradeFeed:
             raise ValueError("at least one market is required")
         self.markets = tuple(m.upper() for m in markets)
         self._on_event = on_event
-        self._gaps: list[FeedGap] = []
+        self._gaps: list[FeedGapped] = []
         self._seen: dict[str, tuple[deque[int], set[int]]] = {}
         self.duplicates = 0
         self.ws = UpbitWebSocket(
@@ -94,7 +94,7 @@ class UpbitTradeFeed:
     async def wait_connected(self) -> None:
         await self.ws.wait_connected()
 
-    def take_gaps(self) -> list[FeedGap]:
+    def take_gaps(self) -> list[FeedGapped]:
         gaps, self._gaps = self._gaps, []
         return gaps
 
@@ -104,7 +104,7 @@ class UpbitTradeFeed:
                 yield to_print(msg)
 
     def _event(self, event: Event) -> None:
-        if isinstance(event, FeedGap):
+        if isinstance(event, FeedGapped):
             self._gaps.append(event)
         self._on_event(event)
 

@@ -24,7 +24,7 @@ from typing import IO
 
 from trading.candle_file import CandleFileError, FileCandle, read_candles
 from trading.domain import TradePrint
-from trading.events import FeedGap
+from trading.events import FeedGapped
 from trading.timeframes import timeframe_seconds
 
 TRADE_COLUMNS = ("timestamp_utc", "price", "amount", "side")
@@ -170,7 +170,7 @@ class ReplayFeed:
     async def stop(self) -> None:
         self._stopped.set()
 
-    def take_gaps(self) -> list[FeedGap]:
+    def take_gaps(self) -> list[FeedGapped]:
         return []
 
     def _sources(self) -> Iterator[TradePrint]:

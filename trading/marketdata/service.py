@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from trading.domain import Bar, TradePrint
-from trading.events import CandleClosed, EventSink, FeedGap, ignore_event
+from trading.events import CandleClosed, EventSink, FeedGapped, ignore_event
 from trading.exchange import Side
 from trading.marketdata.backfill import CandleSource, backfill, fill_gap
 from trading.marketdata.candles import DEFAULT_HISTORY, CandleBuilder
@@ -161,7 +161,7 @@ class MarketData:
             loaded[market] = len(got)
         return loaded
 
-    async def on_gap(self, gap: FeedGap) -> dict[str, list[Bar]]:
+    async def on_gap(self, gap: FeedGapped) -> dict[str, list[Bar]]:
         """Repair every market's history for the outage ``gap`` describes."""
         if self.client is None:
             log.warning("feed gap %s..%s not repaired: no REST client", *_span(gap))
@@ -236,12 +236,12 @@ class MarketData:
             self._repairs.add(task)
             task.add_done_callback(self._repairs.discard)
 
-    async def _repair(self, gap: FeedGap) -> None:
+    async def _repair(self, gap: FeedGapped) -> None:
         try:
             await self.on_gap(gap)
         except Exception:  # a failed repair leaves flat bars; the feed must keep running
             log.exception("feed gap %s..%s could not be repaired", *_span(gap))
 
 
-def _span(gap: FeedGap) -> tuple[str, str]:
+def _span(gap: FeedGapped) -> tuple[str, str]:
     return gap.disconnected_at.isoformat(), gap.reconnected_at.isoformat()

@@ -30,13 +30,13 @@ from trading.errors import (
 )
 from trading.events import (
     EventSink,
+    OrderBecameUncertain,
     OrderCancelled,
     OrderFilled,
     OrderPlaced,
     OrderRejected,
     OrderSettled,
     OrdersSuspended,
-    OrderUncertain,
     ignore_event,
 )
 from trading.exchange import CancelAndNew, Exchange
@@ -158,7 +158,7 @@ class OrderManager:
     def _uncertain(self, intent: OrderIntent, exc: OrderOutcomeUnknown) -> None:
         log.warning("order %s: outcome unknown, left for reconciliation", intent.intent_id)
         self._emit(
-            OrderUncertain(
+            OrderBecameUncertain(
                 intent_id=intent.intent_id,
                 market=intent.market,
                 side=intent.side,

@@ -2,7 +2,7 @@
 
 Pure of chat and of ``bot``: the bot builds ``RiskLimits`` from its config, the engine calls
 ``RiskGate.check_entry`` before every buy and keeps a ``TrailingStop`` per position; denials
-and halts leave as events (``RiskBreach``, ``HaltChanged``, ``StopMoved``).
+and halts leave as events (``RiskBreached``, ``HaltChanged``, ``StopMoved``).
 """
 
 from trading.risk.breakers import (

@@ -3,7 +3,7 @@
 Each one is fed by ``observe``/``on_bar`` (the engine calls them on every candle and mark, the
 gate on every entry check) and answered by ``check``. A halt switching on or off emits one
 ``HaltChanged`` so chat hears about it once, not once per refused entry; the refusals themselves
-become ``RiskBreach`` events in the gate. Times are the request's time (``bar_time``), never the
+become ``RiskBreached`` events in the gate. Times are the request's time (``bar_time``), never the
 wall clock, so a backtest replays the same halts as live trading.
 """
 

@@ -1,6 +1,6 @@
 """What a risk check answers, and how numbers read in the sentences users see in chat.
 
-A denial is a value, not an exception (style §2.10): the gate turns it into a ``RiskBreach``
+A denial is a value, not an exception (style §2.10): the gate turns it into a ``RiskBreached``
 event and the engine simply does not place the order.
 """
 

@@ -1,7 +1,7 @@
 """``RiskGate``: every entry passes through here before an order is built.
 
 Checks run in a fixed order and the first denial wins, so a user always gets the most basic
-reason ("paused" before "balance") and one ``RiskBreach`` per refused entry:
+reason ("paused" before "balance") and one ``RiskBreached`` per refused entry:
 
 1. ``kill_switch``   2. ``paused``      3. ``halt_window``   4. ``daily_loss``
 5. ``drawdown``      6. ``protection``  7. ``volatility``    8. ``delisting``
@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from trading.domain import Bar
-from trading.events import EventSink, RiskBreach, ignore_event
+from trading.events import EventSink, RiskBreached, ignore_event
 from trading.risk import checks
 from trading.risk.breakers import (
     DailyLossBreaker,
@@ -194,7 +194,7 @@ class RiskGate:
         self.drawdown.observe(at, ctx.equity, self.limits)
 
     def check_entry(self, req: EntryRequest, ctx: RiskContext) -> Decision:
-        """Run every check in ``ORDER``; a denial is also sent as ``RiskBreach``."""
+        """Run every check in ``ORDER``; a denial is also sent as ``RiskBreached``."""
         self.observe(req.bar_time, ctx)
         decision: Decision = APPROVED
         for check in self._checks:
@@ -202,7 +202,7 @@ class RiskGate:
             if not decision.ok:
                 assert isinstance(decision, Denied)
                 self._sink(
-                    RiskBreach(
+                    RiskBreached(
                         check=decision.check,
                         market=req.market,
                         reason=decision.reason,

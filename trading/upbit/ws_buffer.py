@@ -4,7 +4,7 @@ Ticker, orderbook and candle messages are superseded by the next one, so when th
 falls behind we drop the *oldest* of those and count it. Trades and private events
 (myOrder/myAsset) are never dropped: when only they fill the buffer the reader waits a
 little, then overfills by one and reports overflow so the client can disconnect — the
-reconnect emits ``FeedGap`` and the engine resyncs over REST instead of losing a fill quietly.
+reconnect emits ``FeedGapped`` and the engine resyncs over REST instead of losing a fill quietly.
 """
 
 from __future__ import annotations

@@ -9,11 +9,11 @@ streams authenticate with a fresh JWT on the handshake.
 Consumption: one consumer iterates ``messages()``. The socket reader never waits on it for
 long: ticker/orderbook/candle are dropped oldest-first when the buffer is full (``drops``),
 trades and private events never are — if they alone fill the buffer the connection is closed,
-which surfaces as ``FeedGap`` on reconnect so the engine resyncs over REST.
+which surfaces as ``FeedGapped`` on reconnect so the engine resyncs over REST.
 
-Every reconnect (not the first connect) emits ``FeedGap``; silence longer than
-``stale_after_s`` emits ``FeedStale`` and reconnects; handshake rejections and error frames
-(e.g. ``INVALID_AUTH``) emit ``FeedError``, are logged and retried with full-jitter backoff.
+Every reconnect (not the first connect) emits ``FeedGapped``; silence longer than
+``stale_after_s`` emits ``FeedStalled`` and reconnects; handshake rejections and error frames
+(e.g. ``INVALID_AUTH``) emit ``FeedFailed``, are logged and retried with full-jitter backoff.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from trading.events import (
     Event,
     EventSink,
     FeedConnected,
-    FeedError,
-    FeedGap,
-    FeedStale,
+    FeedFailed,
+    FeedGapped,
+    FeedStalled,
     ignore_event,
 )
 from trading.upbit.auth import Credentials, make_token
@@ -56,7 +56,7 @@ from trading.upbit.ws_messages import (
     parse_message,
 )
 
-__all__ = ["FeedError", "Subscription", "UpbitWebSocket", "WsStats"]
+__all__ = ["FeedFailed", "Subscription", "UpbitWebSocket", "WsStats"]
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +246,7 @@ class UpbitWebSocket:
         self.last_error = WsError(name, message)
         level = logging.ERROR if "AUTH" in name.upper() or "401" in name else logging.WARNING
         log.log(level, "%s: Upbit refused the feed: %s %s", self.name, name, message)
-        self._emit(FeedError(stream=self.name, name=name, message=message))
+        self._emit(FeedFailed(stream=self.name, name=name, message=message))
 
     def _delay(self, attempt: int) -> float:
         """Full jitter: uniform(0, min(max, base * 2**attempt))."""
@@ -307,7 +307,7 @@ class UpbitWebSocket:
                 self._connected.clear()
                 self._ws = None
                 await self._close(ws)
-            if was_connected:  # its FeedGap (if any) went out when confirmed; a new gap starts
+            if was_connected:  # its FeedGapped (if any) went out when confirmed; a new gap starts
                 gap_start = lost_at
             attempt = 0 if outcome is _Outcome.HEALTHY else attempt + 1
 
@@ -341,7 +341,7 @@ class UpbitWebSocket:
         if self._gap_start is not None:
             self._reconnects += 1
             self._emit(
-                FeedGap(
+                FeedGapped(
                     stream=self.name,
                     disconnected_at=self._gap_start,
                     reconnected_at=self._subscribed_at,
@@ -365,7 +365,7 @@ class UpbitWebSocket:
                 silent = loop.time() - last_rx
                 self._stale += 1
                 log.warning("%s: no message for %.1f s; reconnecting", self.name, silent)
-                self._emit(FeedStale(stream=self.name, silent_for_s=silent))
+                self._emit(FeedStalled(stream=self.name, silent_for_s=silent))
                 return _Outcome.HEALTHY if self._healthy else _Outcome.FAILED
             self._last_message_at = self._conn_last_rx = _now()
             try:
