@@ -40,10 +40,7 @@ from handlers.parser import (
 from handlers.quota import ResearchQuota
 from handlers.registry import Call, Command, Registry, Role
 from handlers.reply import Button, Reply, Severity
-from trading.engine.facade import EngineFacade
-from trading.errors import UpbitError
-from trading.refusal import Refused
-from trading.store import Store
+from trading.command_api import AuditTrail, Code, CommandApi, Refused, UpbitError
 
 log = logging.getLogger(__name__)
 REFRESH_PREFIX = "rf:"
@@ -60,9 +57,9 @@ class Dispatcher:
     def __init__(
         self,
         registry: Registry,
-        api: EngineFacade,
+        api: CommandApi,
         authorizer: Authorizer,
-        store: Store,
+        store: AuditTrail,
         *,
         language: str = "ko",
         mode: str = "paper",
@@ -144,6 +141,8 @@ class Dispatcher:
             await self._audit(who, command.name, args, "denied", f"needs {required.name}")
             return self._note(t, "auth.role", command=command.name, role=needed)
         call = self._call(command, args, who, decision.role, t)
+        if not command.standby and (refused := await self._standby_refusal(call)) is not None:
+            return refused
         if command.needs_confirm(call):
             return await self._ask(call)
         return await self._run(call, "ok")
@@ -196,6 +195,25 @@ class Dispatcher:
             ),
             severity=Severity.WARNING,
         )
+
+    async def _standby_refusal(self, call: Call) -> Reply | None:
+        """A command that does not run on a standby (``Command.standby``), asked of one: a
+        coded refusal naming the leader; audited as ``refused``."""
+        instance = await self.api.instance()
+        if not instance.standby:
+            return None
+        leader = instance.leader or call.t.t("standby.nobody")
+        name = call.command.name
+        exc = Refused(
+            Code.STANDBY,
+            f"this instance is a standby; the leader is {leader}."
+            f" /{name} runs only on the leader.",
+            leader=leader,
+            command=name,
+        )
+        text = refusal_text(call.t, exc)
+        await self._audit(call.principal, name, call.args, "refused", "standby")
+        return Reply(text, severity=Severity.WARNING, ephemeral=True)
 
     async def _run(self, call: Call, outcome: str) -> Reply:
         try:
