@@ -123,6 +123,27 @@ class Dispatcher:
         if forwarded:
             await self._audit(who, name or "?", {"text": text[:200]}, "denied", "forwarded")
             return self._note(t, "auth.forwarded")
+        return await self._dispatch(who, decision.role, name, text, t)
+
+    async def execute(
+        self, who: Principal, role: Role, text: str, language: str | None = None
+    ) -> Reply:
+        """Run one command for a caller that has authenticated ``who`` as ``role`` itself
+        (an API token): everything ``handle`` does after the sender check (length, parsing,
+        the command's role, the standby rule, confirmation, audit)."""
+        t = self.catalog(language)
+        return await self._dispatch(who, role, command_name(text, None), text, t)
+
+    async def settle(
+        self, who: Principal, role: Role, token: str, *, confirming: bool, language: str | None
+    ) -> Reply:
+        """Confirm (or cancel) ``who``'s pending command ``token`` for an authenticated caller,
+        as a Confirm button press does."""
+        return await self._settle(who, token, confirming, role, self.catalog(language))
+
+    async def _dispatch(
+        self, who: Principal, role: Role, name: str, text: str, t: Catalog
+    ) -> Reply:
         if len(text) > MAX_COMMAND_CHARS:
             detail = f"{len(text)} characters, over {MAX_COMMAND_CHARS}"
             await self._audit(who, name or "?", {"text": text[:200]}, "usage", detail)
@@ -136,11 +157,11 @@ class Dispatcher:
             return self._usage(t, exc)
         command, args = parsed.command, parsed.args
         required = command.required_role(args)
-        if required > decision.role:
+        if required > role:
             needed = t.t(f"role.{required.name.lower()}")
             await self._audit(who, command.name, args, "denied", f"needs {required.name}")
             return self._note(t, "auth.role", command=command.name, role=needed)
-        call = self._call(command, args, who, decision.role, t)
+        call = self._call(command, args, who, role, t)
         if not command.standby and (refused := await self._standby_refusal(call)) is not None:
             return refused
         if command.needs_confirm(call):

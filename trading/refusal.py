@@ -27,6 +27,7 @@ class Code(StrEnum):
     TOO_FEW_CANDLES = "too_few_candles"
     OBJECTIVE_UNKNOWN = "objective_unknown"
     TRIALS_RANGE = "trials_range"
+    PARAMS_INVALID = "params_invalid"
     HALT_NOT_RESETTABLE = "halt_not_resettable"
     HALT_NOT_TRIPPED = "halt_not_tripped"
     HALT_EXISTS = "halt_exists"

@@ -295,10 +295,14 @@ async def backtest_job(
 ) -> BacktestJob:
     """A validated job: unknown strategy, market or parameter, or a value out of its bounds,
     raises ValueError with one line; so does a market without candles."""
-    from trading.strategies import build_strategy
+    from trading.strategies import ParamError, build_strategy
 
     name, values = _strategy_params(engine, strategy)
-    built = build_strategy(name, "", {**values, **params})
+    try:
+        built = build_strategy(name, "", {**values, **params})
+    except ParamError as exc:
+        problems = str(exc).removeprefix("invalid parameters: ")
+        raise Refused(Code.PARAMS_INVALID, str(exc), problems=problems) from None
     chosen = _market(engine, market)
     frame, notes = await gather_frame(engine, store, chosen, days)
     return BacktestJob(
