@@ -176,5 +176,8 @@ def leadership_for(app: App) -> Leadership:
             holder=lock.holder,
             describe=lock.describe,
             on_audit=app.metrics.on_command,
+            language=cfg.bot.language,
+            mode=cfg.bot.mode,
+            strategy=cfg.strategy.name,
         ),
     )

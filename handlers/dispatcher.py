@@ -40,10 +40,7 @@ from handlers.parser import (
 from handlers.quota import ResearchQuota
 from handlers.registry import Call, Command, Registry, Role
 from handlers.reply import Button, Reply, Severity
-from trading.engine.facade import EngineFacade
-from trading.errors import UpbitError
-from trading.refusal import Refused
-from trading.store import Store
+from trading.command_api import AuditTrail, Code, CommandApi, Refused, UpbitError
 
 log = logging.getLogger(__name__)
 REFRESH_PREFIX = "rf:"
@@ -60,9 +57,9 @@ class Dispatcher:
     def __init__(
         self,
         registry: Registry,
-        api: EngineFacade,
+        api: CommandApi,
         authorizer: Authorizer,
-        store: Store,
+        store: AuditTrail,
         *,
         language: str = "ko",
         mode: str = "paper",
@@ -126,6 +123,27 @@ class Dispatcher:
         if forwarded:
             await self._audit(who, name or "?", {"text": text[:200]}, "denied", "forwarded")
             return self._note(t, "auth.forwarded")
+        return await self._dispatch(who, decision.role, name, text, t)
+
+    async def execute(
+        self, who: Principal, role: Role, text: str, language: str | None = None
+    ) -> Reply:
+        """Run one command for a caller that has authenticated ``who`` as ``role`` itself
+        (an API token): everything ``handle`` does after the sender check (length, parsing,
+        the command's role, the standby rule, confirmation, audit)."""
+        t = self.catalog(language)
+        return await self._dispatch(who, role, command_name(text, None), text, t)
+
+    async def settle(
+        self, who: Principal, role: Role, token: str, *, confirming: bool, language: str | None
+    ) -> Reply:
+        """Confirm (or cancel) ``who``'s pending command ``token`` for an authenticated caller,
+        as a Confirm button press does."""
+        return await self._settle(who, token, confirming, role, self.catalog(language))
+
+    async def _dispatch(
+        self, who: Principal, role: Role, name: str, text: str, t: Catalog
+    ) -> Reply:
         if len(text) > MAX_COMMAND_CHARS:
             detail = f"{len(text)} characters, over {MAX_COMMAND_CHARS}"
             await self._audit(who, name or "?", {"text": text[:200]}, "usage", detail)
@@ -139,11 +157,13 @@ class Dispatcher:
             return self._usage(t, exc)
         command, args = parsed.command, parsed.args
         required = command.required_role(args)
-        if required > decision.role:
+        if required > role:
             needed = t.t(f"role.{required.name.lower()}")
             await self._audit(who, command.name, args, "denied", f"needs {required.name}")
             return self._note(t, "auth.role", command=command.name, role=needed)
-        call = self._call(command, args, who, decision.role, t)
+        call = self._call(command, args, who, role, t)
+        if not command.standby and (refused := await self._standby_refusal(call)) is not None:
+            return refused
         if command.needs_confirm(call):
             return await self._ask(call)
         return await self._run(call, "ok")
@@ -196,6 +216,25 @@ class Dispatcher:
             ),
             severity=Severity.WARNING,
         )
+
+    async def _standby_refusal(self, call: Call) -> Reply | None:
+        """A command that does not run on a standby (``Command.standby``), asked of one: a
+        coded refusal naming the leader; audited as ``refused``."""
+        instance = await self.api.instance()
+        if not instance.standby:
+            return None
+        leader = instance.leader or call.t.t("standby.nobody")
+        name = call.command.name
+        exc = Refused(
+            Code.STANDBY,
+            f"this instance is a standby; the leader is {leader}."
+            f" /{name} runs only on the leader.",
+            leader=leader,
+            command=name,
+        )
+        text = refusal_text(call.t, exc)
+        await self._audit(call.principal, name, call.args, "refused", "standby")
+        return Reply(text, severity=Severity.WARNING, ephemeral=True)
 
     async def _run(self, call: Call, outcome: str) -> Reply:
         try:

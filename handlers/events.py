@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from trading.engine.research import BacktestOutcome, JobFailed, OptimizeOutcome
-from trading.events import Event, Level
+from trading.command_api import BacktestOutcome, Event, JobFailed, Level, OptimizeOutcome
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

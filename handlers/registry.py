@@ -22,7 +22,7 @@ from handlers.reply import Reply
 if TYPE_CHECKING:
     from handlers.auth import Principal
     from handlers.dispatcher import Dispatcher
-    from trading.engine.facade import EngineFacade
+    from trading.command_api import CommandApi
 
 ArgKind = Literal["str", "int", "decimal", "money", "market", "choice", "key", "rest"]
 COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -59,7 +59,7 @@ class Call:
     principal: Principal
     role: Role
     t: Catalog
-    api: EngineFacade
+    api: CommandApi
     dispatcher: Dispatcher
     now: datetime
     confirmed: bool = False
@@ -78,7 +78,9 @@ ConfirmRule = bool | Callable[["Call"], bool]
 @dataclass(frozen=True, slots=True)
 class Command:
     """``handler`` does the work; for a confirmed command ``preview`` (validating, changing
-    nothing) is shown first and ``handler`` runs only after the confirmation."""
+    nothing) is shown first and ``handler`` runs only after the confirmation. ``standby``: it
+    also runs on a standby instance (it only reads what the store holds); every other command
+    is refused there, naming the leader."""
 
     name: str
     handler: Handler
@@ -90,6 +92,7 @@ class Command:
     refreshable: bool = False
     menu: bool = True
     role_when: Callable[[Mapping[str, Any]], Role] | None = None
+    standby: bool = False
 
     def __post_init__(self) -> None:
         for name in (self.name, *self.aliases):

@@ -2,9 +2,37 @@
 
 The English ``message`` is for logs and the API; ``code`` and ``values`` render the catalog
 entry ``refusal.<code>`` in the user's language (the same contract as a risk ``Denied``).
+``Code`` lists the refusals of the command API; a test holds that each has a catalog entry in
+every language (settings and risk denials carry their own codes, checked with their rules).
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Code(StrEnum):
+    """The command API's refusals (``refusal.<value>`` in each catalog)."""
+
+    STANDBY = "standby"
+    MARKET_UNKNOWN = "market_unknown"
+    PERCENT_RANGE = "percent_range"
+    ORDER_UNKNOWN = "order_unknown"
+    ORDER_OF_POSITION = "order_of_position"
+    KILL_SWITCH_LOCKED = "kill_switch_locked"
+    SELL_BELOW_MIN = "sell_below_min"
+    UNDO_NOTHING = "undo_nothing"
+    UNDO_MOVED = "undo_moved"
+    NO_CANDLES = "no_candles"
+    TOO_FEW_CANDLES = "too_few_candles"
+    OBJECTIVE_UNKNOWN = "objective_unknown"
+    TRIALS_RANGE = "trials_range"
+    PARAMS_INVALID = "params_invalid"
+    HALT_NOT_RESETTABLE = "halt_not_resettable"
+    HALT_NOT_TRIPPED = "halt_not_tripped"
+    HALT_EXISTS = "halt_exists"
+    HALT_FULL = "halt_full"
+    HALT_UNKNOWN = "halt_unknown"
 
 
 class Refused(ValueError):
@@ -12,6 +40,6 @@ class Refused(ValueError):
 
     def __init__(self, code: str, message: str, /, **values: object) -> None:
         super().__init__(message)
-        self.code = code
+        self.code = str(code)
         self.message = message
         self.values = {k: str(v) for k, v in values.items()}

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from bot.api import schemas as s
 from handlers.commands.info import unrealized
-from trading.engine.facade import EngineStatus, HaltStatus
+from trading.command_api import EngineStatus, HaltStatus
 from trading.engine.pnl import PnlRow
 from trading.engine.tunables import SettingView
 from trading.positions import Position, PositionState

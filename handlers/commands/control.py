@@ -13,9 +13,15 @@ from handlers.fmt import krw, pct, short_when
 from handlers.parser import UsageError
 from handlers.registry import ArgSpec, Call, Command, Role
 from handlers.reply import Reply, Severity, Table
-from trading.engine.facade import EngineFacade
-from trading.engine.resets import RESETTABLE, HaltReset
-from trading.risk.halts import WEEKDAYS, HaltWindow
+from trading.command_api import (
+    RESETTABLE,
+    WEEKDAYS,
+    Code,
+    CommandApi,
+    HaltReset,
+    HaltWindow,
+    Refused,
+)
 
 
 def _target(call: Call) -> str:
@@ -70,7 +76,7 @@ async def params(call: Call) -> Reply:
     return Reply(t.t("params.title"), table=Table((t.t("col.key"), t.t("col.current")), rows))
 
 
-def resolve_key(api: EngineFacade, key: str) -> str:
+def resolve_key(api: CommandApi, key: str) -> str:
     """``fast`` -> ``strategy.fast``; ``position_size_krw`` -> ``risk.position_size_krw``."""
     known = api.params()
     if key in known or "." in key:
@@ -170,13 +176,15 @@ async def schedule_preview(call: Call) -> Reply:
     t, api = call.t, call.api
     if call.args["action"] == "add":
         window = window_from(call)
-        if any(w.name == window.name for w in api.schedule()):
-            raise ValueError(t.t("schedule.exists", name=window.name))
+        if any(h.window.name == window.name for h in api.halts()):
+            raise Refused(Code.HALT_EXISTS, "the name is taken", name=window.name)
         return Reply(t.t("schedule.add_preview"), (_window_text(window),))
     name = _name(call)
-    found = next((w for w in api.schedule() if w.name == name), None)
+    halts = api.halts()
+    found = next((h.window for h in halts if h.window.name == name), None)
     if found is None:
-        raise LookupError(t.t("schedule.unknown", name=name))
+        known = ", ".join(h.window.name for h in halts) or "-"
+        raise Refused(Code.HALT_UNKNOWN, "no such window", name=name, known=known)
     return Reply(t.t("schedule.remove_preview"), (_window_text(found),))
 
 
@@ -191,12 +199,9 @@ async def schedule(call: Call) -> Reply:
         return Reply(t.t("schedule.removed"), (_window_text(removed),))
     if call.args["rest"]:
         raise UsageError(t.t("parse.extra", words=call.args["rest"]))
-    windows = api.schedule()
-    now = api.engine.market_time()
-    active = {w.name for w in api.engine.gate.schedule.active(now)}
     lines = tuple(
-        _window_text(w) + (f"  ← {t.t('schedule.active')}" if w.name in active else "")
-        for w in windows
+        _window_text(h.window) + (f"  ← {t.t('schedule.active')}" if h.active else "")
+        for h in api.halts()
     )
     return Reply(t.t("schedule.title"), lines or (t.t("schedule.none"),))
 
@@ -246,16 +251,13 @@ async def reset_preview(call: Call) -> Reply:
     halt, t = call.args["halt"], call.t
     state = await call.api.reset_preview(halt)
     if halt == "daily_loss" and not state.tripped:
-        raise LookupError(t.t("reset.not_tripped"))
+        raise Refused(Code.HALT_NOT_TRIPPED, "the daily loss halt is not tripped")
     return Reply(t.t(f"reset.preview_{halt}"), _reset_lines(call, state))
 
 
 async def reset(call: Call) -> Reply:
     halt, t = call.args["halt"], call.t
-    try:
-        state = await call.api.reset_halt(halt, by=call.by)
-    except LookupError:
-        raise LookupError(t.t("reset.not_tripped")) from None
+    state = await call.api.reset_halt(halt, by=call.by)  # Refused: not tripped (any more)
     done = t.t(f"reset.done_{halt}", day=state.day.isoformat(), equity=krw(state.equity))
     return Reply(done, _reset_lines(call, state))
 
@@ -282,7 +284,12 @@ COMMANDS = [
         preview=set_preview,
     ),
     Command("undo", undo, role=Role.OPERATOR, confirm=True, preview=undo_preview),
-    Command("history", history, args=(ArgSpec("n", "int", False, min=1, max=100, default=20),)),
+    Command(
+        "history",
+        history,
+        args=(ArgSpec("n", "int", False, min=1, max=100, default=20),),
+        standby=True,
+    ),
     Command(
         "schedule",
         schedule,

@@ -9,7 +9,7 @@ from handlers.fmt import duration, krw, price, short_when, signed_krw, volume, w
 from handlers.i18n import Catalog
 from handlers.registry import ArgSpec, Call, Command, Role
 from handlers.reply import Button, Reply, Severity, Table
-from trading.positions import Position, PositionState
+from trading.command_api import InstanceView, Position, PositionState
 
 ZERO = Decimal(0)
 
@@ -51,12 +51,13 @@ def unrealized(position: Position, last: Decimal | None) -> Decimal | None:
 
 async def help_(call: Call) -> Reply:
     t = call.t
+    standby = (await call.api.instance()).standby
     lines = [
         f"/{c.name} {t.t(c.usage_key)}".rstrip() + f" — {c.describe(t)}"
         for c in call.dispatcher.registry.allowed(call.role)
-        if c.menu
+        if c.menu and (c.standby or not standby)
     ]
-    lines += ["", t.t("help.confirm")]
+    lines += ["", t.t("help.standby" if standby else "help.confirm")]
     if call.principal.transport == "console":
         lines.append(t.t("help.console"))
     return Reply(t.t("help.title", role=t.t(f"role.{call.role.name.lower()}")), tuple(lines))
@@ -90,12 +91,16 @@ async def status(call: Call) -> Reply:
             )
         )
     fields = [
+        *_instance_fields(t, s.instance),
         (t.t("ui.mode"), call.dispatcher.badge(t)),
         (t.t("status.strategy"), s.strategy),
         (t.t("status.trading"), paused),
         (t.t("status.equity"), f"{krw(s.equity_krw)} KRW"),
         (t.t("status.cash"), f"{krw(s.free_krw)} KRW"),
-        (t.t("status.market_time"), f"{when(s.market_time)} KST"),
+        (
+            t.t("status.standby_as_of" if s.instance else "status.market_time"),
+            f"{when(s.market_time)} KST",
+        ),
     ]
     if s.active_halts:
         fields.append((t.t("status.halts"), ", ".join(s.active_halts)))
@@ -121,6 +126,18 @@ async def status(call: Call) -> Reply:
         table=Table(headers, tuple(rows)),
         buttons=(refresh(call, "status"),),
     )
+
+
+def _instance_fields(t: Catalog, instance: InstanceView | None) -> list[tuple[str, str]]:
+    """On a standby: that it is one, who leads, and the lock (what it reads is the leader's)."""
+    if instance is None or not instance.standby:
+        return []
+    leader = instance.leader or t.t("standby.nobody")
+    return [
+        (t.t("standby.role"), t.t("standby.role_value")),
+        (t.t("standby.leader"), leader),
+        (t.t("standby.lock"), instance.lock or "-"),
+    ]
 
 
 async def balance(call: Call) -> Reply:
@@ -261,32 +278,31 @@ async def risk(call: Call) -> Reply:
 
 
 async def health(call: Call) -> Reply:
-    t, engine, d = call.t, call.api.engine, call.dispatcher
-    market_time = engine.market_time()
+    t, h, d = call.t, await call.api.health(), call.dispatcher
     fields = [
-        (t.t("health.market_time"), f"{when(market_time)} KST"),
+        *_instance_fields(t, h.instance),
+        (t.t("health.market_time"), f"{when(h.market_time)} KST"),
         (t.t("health.uptime"), f"{int(d.clock() - d.started)}s"),
     ]
-    for market in engine.traded:
-        since = engine.market_data.age(market)
+    for feed in h.feeds:
+        since = feed.age
         age = "-" if since is None else duration(max(0.0, since.total_seconds()))
-        book = engine.market_data.orderbook(market) is not None
         fields.append(
             (
-                t.t("health.feed", market=market),
-                t.t("health.feed_value", age=age, book=t.t("ui.yes" if book else "ui.no")),
+                t.t("health.feed", market=feed.market),
+                t.t(
+                    "health.feed_value", age=age, book=t.t("ui.yes" if feed.has_book else "ui.no")
+                ),
             )
         )
-    circuit = engine.circuit
+    circuit = h.circuit
     fields.append(
         (
             t.t("health.circuit"),
-            t.t("health.no_circuit")
-            if circuit is None
-            else f"{circuit.state.value} ({circuit.failures})",
+            t.t("health.no_circuit") if circuit is None else f"{circuit[0]} ({circuit[1]})",
         )
     )
-    fields.append((t.t("status.kill_switch"), t.t("ui.yes" if engine.kill_switch else "ui.no")))
+    fields.append((t.t("status.kill_switch"), t.t("ui.yes" if h.kill_switch else "ui.no")))
     if d.health_hook is not None:
         fields += list(d.health_hook().items())
     return Reply(t.t("health.title"), fields=tuple(fields), buttons=(refresh(call, "health"),))
@@ -299,7 +315,7 @@ async def version(call: Call) -> Reply:
         fields=(
             (t.t("version.bot"), d.version or "-"),
             (t.t("ui.mode"), d.badge(t)),
-            (t.t("status.strategy"), call.api.engine.strategy.name),
+            (t.t("status.strategy"), (await call.api.health()).strategy),
             ("Python", platform.python_version()),
         ),
     )
@@ -329,27 +345,33 @@ async def audit(call: Call) -> Reply:
             r.outcome,
             (r.detail or "")[:40],
         )
-        for r in await call.dispatcher.store.audit_log(int(call.args["n"]))
+        for r in await call.api.audit_log(int(call.args["n"]))
     )
     cols = ("time", "transport", "user", "command", "outcome", "detail")
     return Reply(t.t("audit.title"), table=Table(tuple(t.t(f"col.{c}") for c in cols), rows))
 
 
 COMMANDS = [
-    Command("help", help_),
-    Command("status", status, refreshable=True),
+    Command("help", help_, standby=True),
+    Command("status", status, refreshable=True, standby=True),
     Command("balance", balance, aliases=("bal",), refreshable=True),
-    Command("positions", positions, aliases=("pos",), refreshable=True),
-    Command("orders", orders, refreshable=True),
-    Command("trades", trades, args=(ArgSpec("n", "int", False, min=1, max=100, default=10),)),
+    Command("positions", positions, aliases=("pos",), refreshable=True, standby=True),
+    Command("orders", orders, refreshable=True, standby=True),
+    Command(
+        "trades",
+        trades,
+        args=(ArgSpec("n", "int", False, min=1, max=100, default=10),),
+        standby=True,
+    ),
     Command("risk", risk, refreshable=True),
-    Command("health", health, refreshable=True),
-    Command("version", version),
-    Command("whoami", whoami, aliases=("id",)),
+    Command("health", health, refreshable=True, standby=True),
+    Command("version", version, standby=True),
+    Command("whoami", whoami, aliases=("id",), standby=True),
     Command(
         "audit",
         audit,
         args=(ArgSpec("n", "int", False, min=1, max=100, default=20),),
         role=Role.ADMIN,
+        standby=True,
     ),
 ]

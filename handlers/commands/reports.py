@@ -12,8 +12,7 @@ from handlers.commands.info import refresh
 from handlers.fmt import duration, krw, pct, signed_krw
 from handlers.registry import ArgSpec, Call, Command
 from handlers.reply import Reply, Table
-from trading.engine.pnl import Period
-from trading.store import FillRecord
+from trading.command_api import FillRecord, Period
 
 ZERO = Decimal(0)
 ALL_FILLS = 1_000_000
@@ -134,14 +133,14 @@ def exit_kind(reason: str | None) -> str:
 
 
 async def stats(call: Call) -> Reply:
-    t, store = call.t, call.api.store
-    trips = round_trips(await store.fills(limit=ALL_FILLS))[-1000:]
+    t, api = call.t, call.api
+    trips = round_trips(await api.trades(ALL_FILLS))[-1000:]
     if not trips:
         return Reply(t.t("stats.title"), (t.t("stats.none"),))
     groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     held: dict[str, list[float]] = defaultdict(list)
     for trip in trips:
-        order = await store.order(trip.exit_intent) if trip.exit_intent else None
+        order = await api.order(trip.exit_intent) if trip.exit_intent else None
         kind = exit_kind(order.reason if order else None)
         outcome = 0 if trip.pnl > 0 else 1 if trip.pnl < 0 else 2
         groups[kind][outcome] += 1

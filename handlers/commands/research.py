@@ -21,19 +21,19 @@ from handlers.i18n import Catalog
 from handlers.parser import UsageError, normalize_market
 from handlers.registry import ArgSpec, Call, Command, Role
 from handlers.reply import Reply, Severity
-from trading.engine.research import (
+from trading.command_api import (
     MAX_DAYS,
     MAX_TRIALS,
+    OBJECTIVES,
+    STRATEGIES,
     BacktestOutcome,
+    Event,
     JobFailed,
     OptimizeOutcome,
     Outcome,
     ResearchBusy,
     RunningJob,
 )
-from trading.events import Event
-from trading.optimize import OBJECTIVES
-from trading.strategies.registry import REGISTRY
 
 DEFAULT_TRIALS = 20
 DEFAULT_OBJECTIVE = "sharpe"
@@ -82,7 +82,7 @@ def _positional(
     t, lowered = call.t, word.lower()
     slot: str
     value: Any
-    if lowered in REGISTRY:
+    if lowered in STRATEGIES:
         slot, value = "strategy", lowered
     elif objective and lowered in OBJECTIVES:
         slot, value = "objective", lowered
@@ -96,7 +96,7 @@ def _positional(
         markets = call.api.markets
         if market is None or "=" in word or market not in markets:
             kinds = [
-                t.t("research.strategy_list", names="|".join(sorted(REGISTRY))),
+                t.t("research.strategy_list", names="|".join(STRATEGIES)),
                 *([t.t("research.objective_list", names="|".join(OBJECTIVES))] * objective),
                 t.t("research.market_list", names="|".join(markets)),
             ]
@@ -154,8 +154,8 @@ async def backtest(call: Call) -> Reply:
     t, api = call.t, call.api
     if (refused := _over_quota(call)) is not None:
         return refused
-    if api.research.running is not None:
-        return _busy(t, api.research.running)
+    if (running := api.research_running()) is not None:
+        return _busy(t, running)
     a = backtest_args(call)
     job = await api.backtest_job(
         strategy=a["strategy"], market=a["market"], days=a["days"], params=a["params"]
@@ -168,8 +168,8 @@ async def optimize(call: Call) -> Reply:
     t, api = call.t, call.api
     if (refused := _over_quota(call)) is not None:
         return refused
-    if api.research.running is not None:
-        return _busy(t, api.research.running)
+    if (running := api.research_running()) is not None:
+        return _busy(t, running)
     a = optimize_args(call)
     job = await api.optimize_job(
         strategy=a["strategy"],
@@ -199,7 +199,7 @@ def _start(call: Call, job: Any, label: str, candles: int, starts: Any) -> Reply
                 candles=f"{candles:,}",
                 first=first.strftime("%Y-%m-%d %H:%M"),
                 last=last.strftime("%Y-%m-%d %H:%M UTC"),
-                limit=f"{api.research.time_limit_s:g}",
+                limit=f"{api.research_time_limit_s:g}",
             ),
             *job.notes,
         ),

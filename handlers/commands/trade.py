@@ -8,32 +8,22 @@ from handlers.commands.info import dust_lines
 from handlers.fmt import krw, pct, price, volume
 from handlers.registry import ArgSpec, Call, Command, Role
 from handlers.reply import Reply, Severity
-from trading.positions import PositionState
-from trading.refusal import Refused
-from trading.risk.decision import Denied
+from trading.command_api import Denied, PositionState
 
 ZERO = Decimal(0)
 MIN_ORDER_KRW = 5000
 
 
-def _known(call: Call, market: str, *, entry: bool = False) -> None:
-    """A market the bot trades (an ``entry``: one of its universe)."""
-    engine = call.api.engine
-    markets = engine.universe if entry else engine.traded
-    if market not in markets:
-        raise ValueError(call.t.t("trade.unknown_market", market=market, known=", ".join(markets)))
-
-
-def _slippage(call: Call, market: str, side: str, amount: Decimal) -> list[tuple[str, str]]:
+def _slippage(call: Call, market: str, buying: bool, amount: Decimal) -> list[tuple[str, str]]:
     """Expected average fill and slippage against the last price, when a book is there."""
-    t, md = call.t, call.api.engine.market_data
-    last = md.price(market)
-    if md.orderbook(market) is None or last is None or not amount:
+    t = call.t
+    quote = call.api.quote(market, buying=buying, amount=amount)
+    last, fill = quote.last, quote.expected_fill
+    if not quote.has_book or last is None or not amount:
         return [(t.t("trade.slippage"), t.t("trade.no_book"))]
-    fill = md.expected_fill(market, "bid" if side == "bid" else "ask", amount)
     if fill is None:
         return [(t.t("trade.slippage"), t.t("trade.thin_book"))]
-    bps = (fill - last) / last * 10000 * (1 if side == "bid" else -1)
+    bps = (fill - last) / last * 10000 * (1 if buying else -1)
     return [
         (t.t("trade.expected_fill"), f"{price(fill)} KRW"),
         (t.t("trade.slippage"), f"{pct(bps, '0.1')} bps"),
@@ -47,18 +37,14 @@ def _manual_limit(call: Call) -> bool:
 
 async def buy_preview(call: Call) -> Reply:
     t, market, amount = call.t, call.args["market"], call.args["krw"]
-    _known(call, market, entry=True)
-    call.api.check_buy_size(amount, _manual_limit(call))
-    flagged = call.api.engine.gate.lifecycle.refusal(market)
-    if flagged is not None:  # Upbit's warning or delisting: the gate would refuse the press
-        raise Refused(flagged.code, flagged.reason, **dict(flagged.values))
-    last = call.api.engine.market_data.price(market)
+    call.api.check_buy(market, amount, _manual_limit(call))  # what the press would refuse
+    last = call.api.quote(market, buying=True, amount=amount).last
     fields = [
         (t.t("col.market"), market),
         (t.t("trade.amount"), f"{krw(amount)} KRW"),
         (t.t("col.last"), f"{price(last)} KRW"),
     ]
-    size = call.api.engine.limits.position_size_krw
+    size = call.api.buy_cap()
     if amount > size:  # an admin within the manual limit: say so before the press
         cap = call.api.buy_cap(_manual_limit(call))
         fields.append(
@@ -66,7 +52,7 @@ async def buy_preview(call: Call) -> Reply:
         )
     if last:
         fields.append((t.t("trade.est_volume"), volume((amount / last).quantize(Decimal("1e-8")))))
-    fields += _slippage(call, market, "bid", amount)
+    fields += _slippage(call, market, True, amount)
     return Reply(t.t("buy.preview", market=market), fields=tuple(fields))
 
 
@@ -80,16 +66,15 @@ async def buy(call: Call) -> Reply:
 
 
 def _long_volume(call: Call, market: str) -> Decimal:
-    position = call.api.engine.positions.get(market)
+    position = call.api.position(market)
     return position.volume if position.state is PositionState.LONG else ZERO
 
 
 def _unsellable(call: Call, market: str) -> str | None:
     """Why nothing of ``market`` can be sold: a long worth less than the minimum order, or
     only dust; None when there is a position to sell or nothing at all."""
-    engine = call.api.engine
     if _long_volume(call, market):
-        plan = engine.plan_exit(market)
+        plan = call.api.exit_plan(market)
         if plan.blocked != "dust":
             return None
         return call.t.t(
@@ -105,7 +90,7 @@ def _unsellable(call: Call, market: str) -> str | None:
 
 async def sell_preview(call: Call) -> Reply:
     t, market, percent = call.t, call.args["market"], call.args["percent"]
-    _known(call, market)
+    call.api.check_market(market)
     held = _long_volume(call, market)
     why = _unsellable(call, market)
     if not held or why is not None:
@@ -121,7 +106,7 @@ async def sell_preview(call: Call) -> Reply:
         fields.append((t.t("trade.dust_along"), volume(plan.dust)))
     if plan.value is not None:
         fields.append((t.t("trade.est_value"), f"{krw(plan.value)} KRW"))
-    fields += _slippage(call, market, "ask", plan.volume)
+    fields += _slippage(call, market, False, plan.volume)
     lines: tuple[str, ...] = ()
     if plan.grown and plan.rest_value is not None:
         lines = (t.t("sell.sells_all", left=krw(plan.rest_value), min=krw(plan.minimum)),)
@@ -139,15 +124,15 @@ async def sell(call: Call) -> Reply:
 def _exposure(call: Call, markets: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """(a line per long an exit would sell, with the dust going along; a line per market
     where nothing can be sold, and why)."""
-    md = call.api.engine.market_data
+    prices = call.api.prices()
     lines, unsellable = [], []
     for market in markets:
         why = _unsellable(call, market)
         if why is not None:
             unsellable.append(why)
         elif _long_volume(call, market):
-            plan = call.api.engine.plan_exit(market)
-            last = md.price(market)
+            plan = call.api.exit_plan(market)
+            last = prices.get(market)
             value = "-" if last is None else f"{krw(plan.volume * last)} KRW"
             lines.append(f"{market}: {volume(plan.volume)} ≈ {value}")
     return lines, unsellable
@@ -155,9 +140,9 @@ def _exposure(call: Call, markets: tuple[str, ...]) -> tuple[list[str], list[str
 
 async def close_preview(call: Call) -> Reply:
     t, target = call.t, call.args["market"]
-    markets = call.api.engine.traded if target == "all" else (target,)
+    markets = call.api.markets if target == "all" else (target,)
     if target != "all":
-        _known(call, target)
+        call.api.check_market(target)
     lines, unsellable = _exposure(call, tuple(markets))
     if not lines:  # nothing an order could sell: say why instead of asking
         raise LookupError("\n".join(unsellable) or t.t("close.nothing"))
@@ -166,7 +151,7 @@ async def close_preview(call: Call) -> Reply:
 
 async def close(call: Call) -> Reply:
     target = call.args["market"]
-    markets = call.api.engine.traded if target == "all" else (target,)
+    markets = call.api.markets if target == "all" else (target,)
     sent = await call.api.close(None if target == "all" else target, by=call.by)
     kept = dust_lines(call, tuple(m for m in markets if m not in sent), "close")
     return Reply(call.t.t("close.done", markets=", ".join(sent) or "-"), tuple(kept))
@@ -198,7 +183,7 @@ async def flatten_preview(call: Call) -> Reply:
     t = call.t
     open_orders = len(await call.api.orders())
     lines = [t.t("flatten.orders", n=open_orders)]
-    exits, unsellable = _exposure(call, call.api.engine.traded)
+    exits, unsellable = _exposure(call, call.api.markets)
     lines += (exits or [t.t("positions.none")]) + unsellable
     lines.append(t.t("flatten.after"))
     return Reply(t.t("flatten.preview"), tuple(lines), severity=Severity.CRITICAL)

@@ -299,7 +299,7 @@ async def test_the_standby_takes_over_a_killed_leader_without_doubling_an_order(
             assert "STANDBY" in status
             assert a.instance in status  # the standby names the leader
             refused = await b.command("buy btc 10000")
-            assert "this instance is a standby; the leader is" in refused
+            assert "This instance is a standby; the leader is" in refused
             assert a.instance in refused
             assert "KRW-BTC" in await b.command("trades 3")  # read-only, from the store
 

@@ -1,4 +1,5 @@
-"""The engine's one public API: what the chat layer (issue #4) and the console call.
+"""The leader's ``CommandApi`` (``trading.command_api``): what chat, the console and the HTTP
+API call; the engine and the store stay behind it.
 
 Every change made here is persisted (pause state, parameter overrides, halt windows) so a
 restart comes back as it was, and is announced as an event. Parameter changes are validated
@@ -10,10 +11,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
+from trading.command_api import (
+    BalanceView,
+    DustHolding,
+    EngineStatus,
+    FeedView,
+    FlattenReport,
+    HaltStatus,
+    HealthView,
+    InstanceView,
+    ParamChange,
+    Quote,
+)
 from trading.engine import resets
 from trading.engine.core import Engine
 from trading.engine.exits import ExitPlan
@@ -31,7 +43,7 @@ from trading.engine.research import (
     optimize_job,
 )
 from trading.engine.tunables import SettingView, Tunables
-from trading.engine.universe import UniverseKeeper, UniverseView
+from trading.engine.universe import UniverseKeeper
 from trading.events import (
     Event,
     EventSink,
@@ -42,74 +54,18 @@ from trading.events import (
     SettingRejected,
 )
 from trading.positions import ExitReason, Position, PositionState
-from trading.refusal import Refused
+from trading.refusal import Code, Refused
 from trading.risk import checks
 from trading.risk.decision import Decision, Denied, krw
 from trading.risk.gate import RiskState
 from trading.risk.halts import HaltWindow
 from trading.risk.memory import RiskMemoryError
 from trading.settings import shown
-from trading.store import FillRecord, OrderRecord, ParamChangeRecord, Store
-from trading.upbit.models import Account
+from trading.store import AuditRecord, FillRecord, OrderRecord, ParamChangeRecord, Store
 
 log = logging.getLogger(__name__)
 
 PAUSE_KEY, PARAMS_KEY, HALTS_KEY = "engine.pause", "engine.params", "engine.halts"
-
-
-@dataclass(frozen=True, slots=True)
-class EngineStatus:
-    mode: str
-    markets: tuple[str, ...]
-    strategy: str
-    paused_all: bool
-    paused_markets: tuple[str, ...]
-    kill_switch: bool
-    market_time: datetime
-    equity_krw: Decimal
-    free_krw: Decimal
-    positions: tuple[Position, ...]
-    prices: dict[str, Decimal]
-    active_halts: tuple[str, ...]
-    universe: UniverseView | None = None  # bot.markets = "top:N"; None: a fixed list
-
-
-@dataclass(frozen=True, slots=True)
-class DustHolding:
-    """Coin of ``market`` held apart from any position because it is worth less than the
-    minimum order; it goes with the next exit on the market."""
-
-    market: str
-    volume: Decimal
-    value_krw: Decimal | None  # at the last price (None: no price yet)
-    minimum_krw: Decimal
-
-    @property
-    def sellable(self) -> bool:
-        """Worth the minimum now (the price rose): still sold with the next exit."""
-        return self.value_krw is not None and self.value_krw >= self.minimum_krw
-
-
-@dataclass(frozen=True, slots=True)
-class HaltStatus:
-    window: HaltWindow
-    active: bool
-    ends_at: datetime | None  # the end of the span in force
-    next_start: datetime | None  # None: a one-off window that has begun or is over
-
-
-@dataclass(frozen=True, slots=True)
-class ParamChange:
-    key: str
-    old: str
-    new: str
-    id: int | None = None  # the stored change (None: a preview)
-
-
-@dataclass(frozen=True, slots=True)
-class FlattenReport:
-    cancelled_orders: int
-    exits: tuple[str, ...]
 
 
 class EngineFacade:
@@ -267,11 +223,48 @@ class EngineFacade:
                 out.append(DustHolding(m, dust, value, engine.min_order_total(m)))
         return out
 
-    async def balances(self) -> list[Account]:
-        return await self.engine.exchange.accounts()
+    async def balances(self) -> list[BalanceView]:
+        return [
+            BalanceView(a.currency, a.total, a.locked, a.avg_buy_price)
+            for a in await self.engine.exchange.accounts()
+        ]
 
     async def orders(self) -> list[OrderRecord]:
         return await self.store.open_orders()
+
+    async def order(self, intent_id: str) -> OrderRecord | None:
+        return await self.store.order(intent_id)
+
+    async def audit_log(self, count: int = 20) -> list[AuditRecord]:
+        return await self.store.audit_log(count)
+
+    async def instance(self) -> InstanceView:
+        return InstanceView(standby=False)
+
+    async def health(self) -> HealthView:
+        """Feed ages, order books, the Upbit circuit, the kill switch: ``/health``."""
+        engine, md = self.engine, self.engine.market_data
+        circuit = engine.circuit
+        return HealthView(
+            market_time=engine.market_time(),
+            strategy=engine.strategy.name,
+            feeds=tuple(
+                FeedView(m, md.age(m), md.orderbook(m) is not None) for m in engine.traded
+            ),
+            circuit=None if circuit is None else (circuit.state.value, circuit.failures),
+            kill_switch=engine.kill_switch,
+            instance=await self.instance(),
+        )
+
+    def position(self, market: str) -> Position:
+        return self.engine.positions.get(market)
+
+    def quote(self, market: str, *, buying: bool, amount: Decimal) -> Quote:
+        """The last price and the expected fill of ``amount`` (KRW buying, coin selling)."""
+        md = self.engine.market_data
+        last, book = md.price(market), md.orderbook(market) is not None
+        fill = md.expected_fill(market, "bid" if buying else "ask", amount) if book else None
+        return Quote(last, book, fill)
 
     async def trades(self, count: int = 10) -> list[FillRecord]:
         return await self.store.fills(limit=count)
@@ -294,7 +287,7 @@ class EngineFacade:
         if market is None:
             self.engine.paused_all = True
         else:
-            self._known(market)
+            self.check_market(market)
             self.engine.paused_markets.add(market)
         await self._save_pause()
         self._sink(Paused(market=market, by=by))
@@ -313,7 +306,7 @@ class EngineFacade:
             self._kill_switch_by = None
             engine.paused_markets.clear()
         else:
-            self._known(market)
+            self.check_market(market)
             engine.paused_markets.discard(market)
         engine.orders.guard.lift(market)  # orders suspended after refusals may go again
         await self._save_pause()
@@ -326,7 +319,7 @@ class EngineFacade:
     def _kill_switch_locked(self) -> Refused:
         who = self._kill_switch_by or "-"
         return Refused(
-            "kill_switch_locked",
+            Code.KILL_SWITCH_LOCKED,
             f"the kill switch is on (set by {who}); only an admin can lift it, with /resume"
             " and a confirmation",
             by=who,
@@ -344,13 +337,18 @@ class EngineFacade:
             },
         )
 
-    def _known(self, market: str, *, entry: bool = False) -> None:
+    def check_market(self, market: str, *, entry: bool = False) -> None:
         """``market`` is traded (an ``entry``: in the universe; a held market outside it may
         still be sold, paused, resumed)."""
         markets = self.engine.universe if entry else self.engine.traded
         if market not in markets:
             known = ", ".join(markets)
-            raise ValueError(f"{market} is not traded by this bot (markets: {known})")
+            raise Refused(
+                Code.MARKET_UNKNOWN,
+                f"{market} is not traded by this bot (markets: {known})",
+                market=market,
+                known=known,
+            )
 
     # -- parameters ----------------------------------------------------------------------------
 
@@ -390,7 +388,7 @@ class EngineFacade:
         """The change ``/undo`` would revert now."""
         history = await self.store.param_changes(1)
         if not history:
-            raise Refused("undo_nothing", "no parameter change to undo")
+            raise Refused(Code.UNDO_NOTHING, "no parameter change to undo")
         return history[0]
 
     async def undo(self, change_id: int | None = None, *, by: str, transport: str) -> ParamChange:
@@ -399,7 +397,7 @@ class EngineFacade:
         last = await self.last_change()
         if change_id is not None and last.id != change_id:
             raise Refused(
-                "undo_moved",
+                Code.UNDO_MOVED,
                 f"change #{change_id} is no longer the newest (#{last.id}, {last.key}, is):"
                 " nothing was undone",
                 id=change_id,
@@ -434,17 +432,26 @@ class EngineFacade:
             return limits.manual_buy_max_krw
         return limits.position_size_krw
 
-    def check_buy_size(self, krw: Decimal, manual_limit: bool = False) -> None:
-        """Refuse a ``/buy`` above its cap before anything is asked or sent."""
+    def check_buy(self, market: str, krw: Decimal, manual_limit: bool = False) -> None:
+        """Refuse a ``/buy`` before anything is asked or sent: a market not traded, a size
+        above its cap, a market Upbit warns about or delists (the gate would refuse it)."""
+        self.check_market(market, entry=True)
         decision = checks.check_position_size(krw, self.engine.limits, self.buy_cap(manual_limit))
         if isinstance(decision, Denied):
             raise Refused(decision.code, decision.reason, **dict(decision.values))
+        flagged = self.engine.gate.lifecycle.refusal(market)
+        if flagged is not None:
+            raise Refused(flagged.code, flagged.reason, **dict(flagged.values))
+
+    def exit_plan(self, market: str) -> ExitPlan:
+        """What a whole exit of ``market`` would send now (``blocked`` says why not)."""
+        return self.engine.plan_exit(market)
 
     async def buy(
         self, market: str, krw: Decimal, *, by: str, manual_limit: bool = False
     ) -> Decision:
         """A manual buy through the same gate as a signal; the decision says why not."""
-        self._known(market, entry=True)
+        self.check_market(market, entry=True)
         return await self.engine.enter_now(
             market, krw, f"manual buy by {by}", cap=self.buy_cap(manual_limit)
         )
@@ -452,16 +459,18 @@ class EngineFacade:
     def sell_plan(self, market: str, percent: Decimal = Decimal(100)) -> ExitPlan:
         """What ``sell`` would send now: the engine's own plan, so the preview and the order
         agree. Refuses a sell that nothing can carry out (``Refused``)."""
-        self._known(market)
+        self.check_market(market)
         if not 0 < percent <= 100:
-            raise ValueError(f"percent must be in (0, 100], got {percent}")
+            raise Refused(
+                Code.PERCENT_RANGE, f"percent must be in (0, 100], got {percent}", percent=percent
+            )
         position = self.engine.positions.get(market)
         wanted = None if percent == 100 else position.volume * percent / 100
         plan = self.engine.plan_exit(market, wanted)
         if plan.blocked == "below_min":
             value, minimum = krw(plan.value or Decimal(0)), krw(plan.minimum)
             raise Refused(
-                "sell_below_min",
+                Code.SELL_BELOW_MIN,
                 f"{market}: a {value} KRW sell is below the {minimum} KRW minimum order;"
                 " sell a larger share",
                 market=market,
@@ -484,7 +493,7 @@ class EngineFacade:
         markets = [market] if market else list(self.engine.traded)
         sent = []
         for m in markets:
-            self._known(m)
+            self.check_market(m)
             if self.engine.positions.get(m).state is PositionState.LONG and await self.engine.exit(
                 m, ExitReason.MANUAL, f"closed by {by}"
             ):
@@ -496,7 +505,7 @@ class EngineFacade:
             return await self.engine.orders.cancel_all()
         row = await self.engine.orders.cancel(intent_id)
         if row is None:
-            raise LookupError(f"no order {intent_id}")
+            raise Refused(Code.ORDER_UNKNOWN, f"no order {intent_id}", order=intent_id)
         return 1
 
     async def replace(self, intent_id: str, price: Decimal) -> OrderRecord | None:
@@ -506,9 +515,12 @@ class EngineFacade:
         """
         for position in self.engine.positions.all().values():
             if position.intent_id == intent_id:
-                raise ValueError(
+                raise Refused(
+                    Code.ORDER_OF_POSITION,
                     f"order {intent_id} belongs to the {position.market} position; "
-                    "cancel it instead"
+                    "cancel it instead",
+                    order=intent_id,
+                    market=position.market,
                 )
         return await self.engine.orders.replace(intent_id, price)
 
@@ -562,6 +574,13 @@ class EngineFacade:
             objective=objective,
         )
 
+    def research_running(self) -> RunningJob | None:
+        return self.research.running
+
+    @property
+    def research_time_limit_s(self) -> float:
+        return self.research.time_limit_s
+
     def start_research(
         self, job: Job, *, by: str, label: str, finish: Callable[[Outcome], Event]
     ) -> RunningJob:
@@ -592,11 +611,30 @@ class EngineFacade:
         return list(self.engine.gate.schedule.windows)
 
     async def add_halt(self, window: HaltWindow) -> None:
-        self.engine.gate.schedule.add(window)
+        schedule = self.engine.gate.schedule
+        if schedule.get(window.name) is not None:
+            raise Refused(
+                Code.HALT_EXISTS,
+                f"a halt window named {window.name!r} already exists",
+                name=window.name,
+            )
+        if len(schedule.windows) >= schedule.MAX_WINDOWS:
+            raise Refused(
+                Code.HALT_FULL,
+                f"at most {schedule.MAX_WINDOWS} halt windows are allowed",
+                max=schedule.MAX_WINDOWS,
+            )
+        schedule.add(window)
         await self._save_halts()
 
     async def remove_halt(self, name: str) -> HaltWindow:
-        window = self.engine.gate.schedule.remove(name)
+        schedule = self.engine.gate.schedule
+        if schedule.get(name) is None:
+            known = ", ".join(w.name for w in schedule.windows) or "-"
+            raise Refused(
+                Code.HALT_UNKNOWN, f"no halt window named {name!r}", name=name, known=known
+            )
+        window = schedule.remove(name)
         await self._save_halts()
         return window
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from trading.refusal import Code, Refused
 from trading.strategies import CandleFrame
 
 if TYPE_CHECKING:
@@ -225,11 +226,22 @@ async def gather_frame(
         parts.append(live)
         notes.append(f"{len(live):,} live candle(s)")
     if not parts:
-        raise ValueError(f"no {timeframe} candles of {market} yet (live history or store)")
+        raise Refused(
+            Code.NO_CANDLES,
+            f"no {timeframe} candles of {market} yet (live history or store)",
+            timeframe=timeframe,
+            market=market,
+        )
     frame = _concat(parts)
     frame = frame[int(np.searchsorted(frame.start, since)) :]
     if len(frame) < 2:
-        raise ValueError(f"only {len(frame)} {timeframe} candle(s) of {market}: too few")
+        raise Refused(
+            Code.TOO_FEW_CANDLES,
+            f"only {len(frame)} {timeframe} candle(s) of {market}: too few",
+            n=len(frame),
+            timeframe=timeframe,
+            market=market,
+        )
     frame, added = fill_gaps(frame, step)
     if added:
         notes.append(f"{added:,} missing candle(s) filled flat")
@@ -262,7 +274,13 @@ def _market(engine: Engine, market: str | None) -> str:
     if market is None:
         return markets[0]
     if market not in markets:
-        raise ValueError(f"{market} is not traded by this bot (markets: {', '.join(markets)})")
+        known = ", ".join(markets)
+        raise Refused(
+            Code.MARKET_UNKNOWN,
+            f"{market} is not traded by this bot (markets: {known})",
+            market=market,
+            known=known,
+        )
     return market
 
 
@@ -277,10 +295,14 @@ async def backtest_job(
 ) -> BacktestJob:
     """A validated job: unknown strategy, market or parameter, or a value out of its bounds,
     raises ValueError with one line; so does a market without candles."""
-    from trading.strategies import build_strategy
+    from trading.strategies import ParamError, build_strategy
 
     name, values = _strategy_params(engine, strategy)
-    built = build_strategy(name, "", {**values, **params})
+    try:
+        built = build_strategy(name, "", {**values, **params})
+    except ParamError as exc:
+        problems = str(exc).removeprefix("invalid parameters: ")
+        raise Refused(Code.PARAMS_INVALID, str(exc), problems=problems) from None
     chosen = _market(engine, market)
     frame, notes = await gather_frame(engine, store, chosen, days)
     return BacktestJob(
@@ -306,9 +328,20 @@ async def optimize_job(
     from trading.optimize import OBJECTIVES
 
     if objective not in OBJECTIVES:
-        raise ValueError(f"unknown objective {objective!r} (known: {', '.join(OBJECTIVES)})")
+        known = ", ".join(OBJECTIVES)
+        raise Refused(
+            Code.OBJECTIVE_UNKNOWN,
+            f"unknown objective {objective!r} (known: {known})",
+            objective=objective,
+            known=known,
+        )
     if not 1 <= trials <= MAX_TRIALS:
-        raise ValueError(f"trials {trials} must be between 1 and {MAX_TRIALS}")
+        raise Refused(
+            Code.TRIALS_RANGE,
+            f"trials {trials} must be between 1 and {MAX_TRIALS}",
+            trials=trials,
+            max=MAX_TRIALS,
+        )
     name, values = _strategy_params(engine, strategy)
     chosen = _market(engine, market)
     frame, notes = await gather_frame(engine, store, chosen, days)

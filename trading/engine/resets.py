@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Literal
 
 from trading.engine.core import Engine
+from trading.refusal import Code, Refused
 from trading.risk.decision import trading_day
 
 ResettableHalt = Literal["daily_loss", "drawdown"]
@@ -43,7 +44,13 @@ class HaltReset:
 async def preview(engine: Engine, halt: str) -> HaltReset:
     """The halt's state now, as ``/risk`` measures it (so the day rolls first if it must)."""
     if halt not in RESETTABLE:
-        raise ValueError(f"{halt!r} cannot be reset (known: {', '.join(RESETTABLE)})")
+        known = ", ".join(RESETTABLE)
+        raise Refused(
+            Code.HALT_NOT_RESETTABLE,
+            f"{halt!r} cannot be reset (known: {known})",
+            halt=halt,
+            known=known,
+        )
     at = engine.market_time()
     ctx = await engine.risk_context()
     gate = engine.gate
@@ -68,13 +75,15 @@ async def preview(engine: Engine, halt: str) -> HaltReset:
 async def apply(engine: Engine, halt: str, *, by: str) -> HaltReset:
     """Lift ``halt`` and return how it stood just before; persists the risk memory.
 
-    A daily-loss halt that is not tripped is refused (``LookupError``): waiving a limit that
+    A daily-loss halt that is not tripped is refused (``Refused``): waiving a limit that
     has not been reached would switch it off for the day, which no one asked to see.
     """
     before = await preview(engine, halt)
     if before.halt == "daily_loss":
         if not before.tripped:
-            raise LookupError("the daily loss halt is not tripped: nothing to lift")
+            raise Refused(
+                Code.HALT_NOT_TRIPPED, "the daily loss halt is not tripped: nothing to lift"
+            )
         engine.gate.daily_loss.reset(before.at, by=by)
     else:
         engine.gate.drawdown.reset_peak(before.at, before.equity, by=by)
