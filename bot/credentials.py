@@ -22,15 +22,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
 import aiohttp
 import httpx
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import AppConfig
 from bot.notify.events import PLATFORM_NAMES
+from bot.transports.base import Credential
 
 log = logging.getLogger("bot.credentials")
 TRIES = 4
@@ -68,17 +67,6 @@ class PlatformUnreachable(Exception):
     """A platform did not answer in ``TRIES`` tries; the message is the line to log."""
 
 
-Probe = Callable[[], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class Credential:
-    platform: str  # telegram | slack
-    variable: str  # the environment variable it came from
-    where: str  # the URL shown when the platform cannot be reached
-    probe: Probe  # returns, or raises Refusal / Unanswered
-
-
 async def telegram_get_me(token: str, base_url: str, timeout_s: float = TIMEOUT_S) -> None:
     """``getMe`` as PTB would address it (``{token}`` in the base, else appended)."""
     base = base_url.format(token=token) if "{token}" in base_url else base_url + token
@@ -113,23 +101,6 @@ async def slack_call(token: str, api_url: str, method: str, timeout_s: float = T
         raise Refusal(str(exc.response.get("error") or f"HTTP {status}")) from exc
     except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
         raise Unanswered(_scrub(f"{type(exc).__name__}: {exc}", token)) from exc
-
-
-def credentials_of(cfg: AppConfig) -> list[Credential]:
-    """What the enabled transports will use (the same conditions as ``ChatOps.start``)."""
-    secrets, found = cfg.secrets, []
-    if cfg.telegram.enabled and secrets.telegram_bot_token is not None:
-        token, url = secrets.telegram_bot_token.get_secret_value(), cfg.telegram.base_url
-        found.append(Credential("telegram", "TELEGRAM_BOT_TOKEN", url, _bind_tg(token, url)))
-    if cfg.slack.enabled and secrets.slack_bot_token is not None:
-        api = cfg.slack.api_url
-        bot = secrets.slack_bot_token.get_secret_value()
-        found.append(Credential("slack", "SLACK_BOT_TOKEN", api, _bind_slack(bot, api, "auth")))
-        if cfg.slack.socket_mode and secrets.slack_app_token is not None:
-            app = secrets.slack_app_token.get_secret_value()
-            probe = _bind_slack(app, api, "apps.connections.open")
-            found.append(Credential("slack", "SLACK_APP_TOKEN", api, probe))
-    return found
 
 
 async def check_credentials(
@@ -197,14 +168,6 @@ async def _probe(cred: Credential, sleep: Callable[[float], Awaitable[object]]) 
         else:
             return None
     raise AssertionError("unreachable")  # the loop returns or raises
-
-
-def _bind_tg(token: str, base_url: str) -> Probe:
-    return lambda: telegram_get_me(token, base_url)
-
-
-def _bind_slack(token: str, api_url: str, method: str) -> Probe:
-    return lambda: slack_call(token, api_url, method)
 
 
 def _description(response: httpx.Response) -> str:
