@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli_usage import UsageError
+from bot.cli_usage import EXIT_FAILED, EXIT_OK, EXIT_USAGE, args_config, fail, subcommand
+from handlers.parser import UsageError
 from trading.history.timeframes import TIMEFRAMES, Timeframe, TimeframeError, parse_timeframe
 
 if TYPE_CHECKING:
@@ -26,17 +27,17 @@ if TYPE_CHECKING:
     from trading.history.targets import CandleTarget
 
 NAME = "download"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _MARKET = re.compile(r"^[A-Z]{2,5}-[A-Z0-9]{1,20}$")
 
 
 def add_parser(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    parser = commands.add_parser(
+    parser = subcommand(
+        commands,
+        common,
         NAME,
-        parents=[common],
-        help="download candle history from Upbit into the store or files",
+        summary="download candle history from Upbit into the store or files",
         description="Download candles from Upbit's REST API (200 per call, within the "
         "quotation rate limit). Resumable: what the target already holds is not fetched "
         "again. Intervals without trades, which Upbit omits, are filled with flat candles "
@@ -208,7 +209,7 @@ async def download(request: Request, cfg: AppConfig) -> int:
         await target.open()
     except TargetError as exc:
         await target.close()
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(NAME, exc)
     jobs = plan_jobs(request.markets, request.timeframes, request.start, request.end)
     reports: list[SeriesReport] = []
     error: str | None = None
@@ -252,21 +253,14 @@ async def download(request: Request, cfg: AppConfig) -> int:
     elif reports:
         print(report_table(reports, target=target.describe(), seconds=seconds))
     if error is not None:
-        return _fail(error, code)
-    return code
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"upbit-bot: {NAME}: {message}", file=sys.stderr)
+        return fail(NAME, error, code)
     return code
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.cli import load_args_config
-
     try:
         request = parse_request(args)
     except UsageError as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    cfg, _path = load_args_config(args)
+        return fail(NAME, exc)
+    cfg = args_config(args)
     return asyncio.run(download(request, cfg))

@@ -19,23 +19,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import cli_backtest
-from bot.cli_usage import UsageError
+from bot.cli_usage import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    args_config,
+    fail,
+    say,
+    subcommand,
+)
+from handlers.parser import UsageError
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
     from trading.optimize import OptimizeResult, OptimizeSettings
 
 NAME = "optimize"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def add_parser(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    parser = commands.add_parser(
+    parser = subcommand(
+        commands,
+        common,
         NAME,
-        parents=[common],
-        help="tune strategy parameters (Bayesian optimization, walk-forward)",
+        summary="tune strategy parameters (Bayesian optimization, walk-forward)",
         description="Search a strategy's parameters within the bounds its parameter model "
         "declares, with optuna's TPE sampler, scoring each trial by a backtest of the "
         "in-sample window; the best parameters are then backtested out-of-sample too, and "
@@ -214,19 +223,18 @@ def _settings(args: argparse.Namespace, cfg: AppConfig) -> OptimizeSettings:
 def _execute(args: argparse.Namespace) -> int:
     import optuna
 
-    from bot.cli import load_args_config
     from bot.config.fields import mask_url_password
     from trading.optimize import optimize, set_commands, toml_snippet
     from trading.optimize.apply import toml_value
     from trading.optimize.report import as_json
     from trading.optimize.worker import resolve_strategy
 
-    cfg, _ = load_args_config(args)
+    cfg = args_config(args)
     settings = _settings(args, cfg)
     frames, notes = cli_backtest.select_data(args, cfg, settings.spec["timeframe"])
     markets = list(frames)
     for note in notes:
-        print(f"upbit-bot optimize: {note}", file=sys.stderr)
+        say(NAME, note)
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials are counted, not dumped
     folds = max(1, args.walk_forward)
     update, close = _progress(settings.trials * folds, args.quiet or args.json)
@@ -289,15 +297,12 @@ def run(args: argparse.Namespace) -> int:
         StrategyLoadError,
         ParamError,
     ) as exc:
-        print(f"upbit-bot optimize: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(NAME, exc)
     except OptimizeError as exc:
-        print(f"upbit-bot optimize: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail(NAME, exc, EXIT_FAILED)
     except KeyboardInterrupt:
         elapsed = time.perf_counter() - started
-        print(f"upbit-bot optimize: interrupted after {elapsed:.0f} s", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return fail(NAME, f"interrupted after {elapsed:.0f} s", EXIT_INTERRUPTED)
 
 
 __all__ = ["NAME", "add_parser", "run"]

@@ -22,6 +22,7 @@ from decimal import ROUND_DOWN, Decimal
 from itertools import takewhile
 from typing import Any
 
+from trading.backtest.spec import DEFAULT_ACCOUNT, PaperAccount
 from trading.domain import Bar, TradePrint
 from trading.engine.account import AccountView
 from trading.engine.exits import ExitPlan, plan_exit
@@ -62,6 +63,7 @@ S = PositionState
 class EngineConfig:
     markets: tuple[str, ...]  # the universe: the markets new entries may go into
     timeframe: str
+    paper: PaperAccount = DEFAULT_ACCOUNT  # ``[paper]``: what chat's /backtest starts with
 
 
 class Engine:
