@@ -159,7 +159,7 @@ class SlackKind:
 
 
 async def _call(token: str, api_url: str, method: str) -> None:
-    from bot.credentials import slack_call
+    from bot.slack.probe import slack_call
 
     await slack_call(token, api_url, method)
 

@@ -149,7 +149,7 @@ class TelegramKind:
 
 
 async def _get_me(token: str, url: str) -> None:
-    from bot.credentials import telegram_get_me
+    from bot.telegram.probe import telegram_get_me
 
     await telegram_get_me(token, url)
 

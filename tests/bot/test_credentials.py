@@ -10,9 +10,9 @@ from bot.credentials import (
     CredentialsRefused,
     PlatformUnreachable,
     check_credentials,
-    slack_call,
-    telegram_get_me,
 )
+from bot.slack.probe import slack_call
+from bot.telegram.probe import telegram_get_me
 from bot.token_watch import TokenWatch
 from bot.transports.base import Credential
 from bot.transports.registry import credentials_of
