@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_usage import EXIT_OK, args_config, fail, say, subcommand
+from bot.cli_usage import EXIT_OK, Subcommand, args_config, fail, say
 from handlers.parser import UsageError
 
 if TYPE_CHECKING:
@@ -29,50 +29,53 @@ BUNDLED = Path(__file__).parent / "data" / "upbit_KRW-BTC_1m.csv"
 _FILE_NAME = re.compile(r"(?:^|_)([A-Z0-9]+-[A-Z0-9]+)_(\d+[smhd])\.(?:csv|csv\.gz|parquet)$")
 
 
-def add_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    parser = subcommand(
-        commands,
-        common,
-        NAME,
-        summary="backtest a strategy on recorded candles (the paper-trading rules)",
-        description="Run a strategy over recorded candles with the same strategy code, risk "
-        "gate, ATR stops, cooldowns, position limits and paper fill model that paper trading "
-        "uses. Defaults come from --config: [strategy], [risk], [paper], bot.markets.",
-        epilog="--data takes one file per --market in order (or MARKET=FILE), CSV, CSV.gz or "
-        "Parquet with the header timestamp_utc,open,high,low,close,volume[,value]; 'store' "
-        "reads the candles `upbit-bot download` stored in store.url. See docs/backtest.md.",
-    )
+COMMAND = Subcommand(
+    NAME,
+    summary="backtest a strategy on recorded candles (the paper-trading rules)",
+    description="Run a strategy over recorded candles with the same strategy code, risk "
+    "gate, ATR stops, cooldowns, position limits and paper fill model that paper trading "
+    "uses. Defaults come from --config: [strategy], [risk], [paper], bot.markets.",
+    epilog="--data takes one file per --market in order (or MARKET=FILE), CSV, CSV.gz or "
+    "Parquet with the header timestamp_utc,open,high,low,close,volume[,value]; 'store' "
+    "reads the candles `upbit-bot download` stored in store.url. See docs/backtest.md.",
+)
+
+
+def candle_arguments(parser: argparse.ArgumentParser, *, data_note: str, plain: str) -> None:
+    """The options ``backtest`` and ``optimize`` share: what to run on which candles."""
     parser.add_argument("--strategy", default=None, help="built-in name or a .py strategy file")
     parser.add_argument(
         "--market", action="append", default=None, metavar="MARKET", help="repeatable"
     )
     parser.add_argument("--timeframe", default=None, help="candle length (default: config)")
-    parser.add_argument("--from", dest="start", default=None, metavar="WHEN", help="UTC date")
-    parser.add_argument("--to", dest="end", default=None, metavar="WHEN", help="UTC, exclusive")
     parser.add_argument(
         "--data",
         action="append",
         default=None,
         metavar="FILE|store",
-        help="candle file per --market (or MARKET=FILE), or 'store' (default: the bundled "
-        "KRW-BTC 1m file)",
-    )
-    parser.add_argument(
-        "--param", action="append", default=[], metavar="KEY=VALUE", help="strategy parameter"
+        help=f"candle file per --market (or MARKET=FILE), or 'store'{data_note} (default: the "
+        "bundled KRW-BTC 1m file)",
     )
     parser.add_argument(
         "--fill-gaps",
         action="store_true",
         help="fill missing candles flat (previous close, volume 0) instead of refusing them",
     )
-    parser.add_argument(
-        "--plain",
-        action="store_true",
-        help="every risk feature off (stops, take-profit, cooldowns, volatility halt, loss "
+    parser.add_argument("--plain", action="store_true", help=plain)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    candle_arguments(
+        parser,
+        data_note="",
+        plain="every risk feature off (stops, take-profit, cooldowns, volatility halt, loss "
         "and drawdown halts, halt windows, slippage, the slippage check, the same-candle "
         "re-entry guard): the strategy alone, comparable with other backtesters",
+    )
+    parser.add_argument("--from", dest="start", default=None, metavar="WHEN", help="UTC date")
+    parser.add_argument("--to", dest="end", default=None, metavar="WHEN", help="UTC, exclusive")
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="strategy parameter"
     )
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="write files here")
     parser.add_argument("--no-chart", action="store_true", help="no equity.png in --out")

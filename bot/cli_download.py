@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli_usage import EXIT_FAILED, EXIT_OK, EXIT_USAGE, args_config, fail, subcommand
+from bot.cli_usage import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Subcommand, args_config, fail
 from handlers.parser import UsageError
 from trading.history.timeframes import TIMEFRAMES, Timeframe, TimeframeError, parse_timeframe
 
@@ -30,22 +30,20 @@ NAME = "download"
 _MARKET = re.compile(r"^[A-Z]{2,5}-[A-Z0-9]{1,20}$")
 
 
-def add_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    parser = subcommand(
-        commands,
-        common,
-        NAME,
-        summary="download candle history from Upbit into the store or files",
-        description="Download candles from Upbit's REST API (200 per call, within the "
-        "quotation rate limit). Resumable: what the target already holds is not fetched "
-        "again. Intervals without trades, which Upbit omits, are filled with flat candles "
-        "(previous close, volume 0) and counted in the report.",
-        epilog="Dates are UTC: a date (2024-01-01) or an ISO datetime (2024-01-01T09:30, "
-        "2024-01-01T09:30:00Z); an explicit offset (+09:00) is converted to UTC. --from is "
-        "inclusive, --to exclusive; candles are selected by their start time.",
-    )
+COMMAND = Subcommand(
+    NAME,
+    summary="download candle history from Upbit into the store or files",
+    description="Download candles from Upbit's REST API (200 per call, within the "
+    "quotation rate limit). Resumable: what the target already holds is not fetched "
+    "again. Intervals without trades, which Upbit omits, are filled with flat candles "
+    "(previous close, volume 0) and counted in the report.",
+    epilog="Dates are UTC: a date (2024-01-01) or an ISO datetime (2024-01-01T09:30, "
+    "2024-01-01T09:30:00Z); an explicit offset (+09:00) is converted to UTC. --from is "
+    "inclusive, --to exclusive; candles are selected by their start time.",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--market",
         action="append",

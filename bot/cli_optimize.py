@@ -23,10 +23,10 @@ from bot.cli_usage import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    Subcommand,
     args_config,
     fail,
     say,
-    subcommand,
 )
 from handlers.parser import UsageError
 
@@ -37,46 +37,26 @@ if TYPE_CHECKING:
 NAME = "optimize"
 
 
-def add_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    parser = subcommand(
-        commands,
-        common,
-        NAME,
-        summary="tune strategy parameters (Bayesian optimization, walk-forward)",
-        description="Search a strategy's parameters within the bounds its parameter model "
-        "declares, with optuna's TPE sampler, scoring each trial by a backtest of the "
-        "in-sample window; the best parameters are then backtested out-of-sample too, and "
-        "both are shown side by side. Risk settings, fee, slippage and stake come from "
-        "--config ([risk], [paper]) exactly as for `upbit-bot backtest`.",
-        epilog="Objectives: sharpe, sortino, calmar; profit = total_return_pct - PENALTY x "
-        "max_drawdown_pct. A trial with fewer than --min-trades trades scores -1e6 + trades. "
-        "Workers on several machines join one study with the same --storage URL, --study "
-        "name and options. See docs/optimize.md.",
-    )
-    parser.add_argument("--strategy", default=None, help="built-in name or a .py strategy file")
-    parser.add_argument(
-        "--market", action="append", default=None, metavar="MARKET", help="repeatable"
-    )
-    parser.add_argument(
-        "--data",
-        action="append",
-        default=None,
-        metavar="FILE|store",
-        help="candle file per --market (or MARKET=FILE), or 'store', as for `upbit-bot "
-        "backtest` (default: the bundled KRW-BTC 1m file)",
-    )
-    parser.add_argument("--timeframe", default=None, help="candle length (default: config)")
-    parser.add_argument(
-        "--fill-gaps",
-        action="store_true",
-        help="fill missing candles flat (previous close, volume 0) instead of refusing them",
-    )
-    parser.add_argument(
-        "--plain",
-        action="store_true",
-        help="every risk feature off, as `upbit-bot backtest --plain`: the strategy alone",
+COMMAND = Subcommand(
+    NAME,
+    summary="tune strategy parameters (Bayesian optimization, walk-forward)",
+    description="Search a strategy's parameters within the bounds its parameter model "
+    "declares, with optuna's TPE sampler, scoring each trial by a backtest of the "
+    "in-sample window; the best parameters are then backtested out-of-sample too, and "
+    "both are shown side by side. Risk settings, fee, slippage and stake come from "
+    "--config ([risk], [paper]) exactly as for `upbit-bot backtest`.",
+    epilog="Objectives: sharpe, sortino, calmar; profit = total_return_pct - PENALTY x "
+    "max_drawdown_pct. A trial with fewer than --min-trades trades scores -1e6 + trades. "
+    "Workers on several machines join one study with the same --storage URL, --study "
+    "name and options. See docs/optimize.md.",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    cli_backtest.candle_arguments(
+        parser,
+        data_note=", as for `upbit-bot backtest`",
+        plain="every risk feature off, as `upbit-bot backtest --plain`: the strategy alone",
     )
     parser.add_argument("--from", dest="start", default=None, metavar="WHEN", help="UTC")
     parser.add_argument("--to", dest="end", default=None, metavar="WHEN", help="UTC, exclusive")
@@ -305,4 +285,4 @@ def run(args: argparse.Namespace) -> int:
         return fail(NAME, f"interrupted after {elapsed:.0f} s", EXIT_INTERRUPTED)
 
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["COMMAND", "NAME", "add_arguments", "run"]

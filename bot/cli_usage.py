@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,19 +18,28 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def subcommand(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-    name: str,
-    *,
-    summary: str,
-    description: str,
-    epilog: str,
-) -> argparse.ArgumentParser:
-    """The subcommand's parser, with the options every command takes (``common``)."""
-    return commands.add_parser(
-        name, parents=[common], help=summary, description=description, epilog=epilog
-    )
+@dataclass(frozen=True, slots=True)
+class Subcommand:
+    """How an offline command presents itself in ``upbit-bot --help`` and its own."""
+
+    name: str
+    summary: str
+    description: str
+    epilog: str
+
+    def parser(
+        self,
+        commands: argparse._SubParsersAction[argparse.ArgumentParser],
+        common: argparse.ArgumentParser,
+    ) -> argparse.ArgumentParser:
+        """Its parser, with the options every command takes (``common``)."""
+        return commands.add_parser(
+            self.name,
+            parents=[common],
+            help=self.summary,
+            description=self.description,
+            epilog=self.epilog,
+        )
 
 
 def args_config(args: argparse.Namespace) -> AppConfig:
