@@ -20,8 +20,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.notify.events import PLATFORM_NAMES
 from bot.transports.base import Credential
+from bot.transports.registry import title
 
 log = logging.getLogger("bot.credentials")
 TRIES = 4
@@ -32,7 +32,7 @@ TIMEOUT_S = 10.0
 
 def refused_line(platform: str, variable: str, reason: str) -> str:
     """The one line an operator reads, at start and in ``/readyz`` alike."""
-    return f"{platform}: {variable} was refused by {PLATFORM_NAMES[platform]} ({reason})"
+    return f"{platform}: {variable} was refused by {title(platform)} ({reason})"
 
 
 class Refusal(Exception):
@@ -95,7 +95,7 @@ async def _check_platform(
 
 async def _probe(cred: Credential, sleep: Callable[[float], Awaitable[object]]) -> str | None:
     """None when accepted, the platform's reason when refused."""
-    name = PLATFORM_NAMES[cred.platform]
+    name = title(cred.platform)
     started = time.monotonic()
     for attempt in range(1, TRIES + 1):
         try:

@@ -1,7 +1,7 @@
 """The root ``AppConfig``, the ``Secrets`` it carries and the checks that span sections.
 
 The core sections are declared here; each transport kind of the registry
-(``bot.transports.wiring``) adds its own section (``[telegram]``), its secrets and its
+(``bot.transports.wiring``) adds its own section (``[<name>]``), its secrets and its
 ``[notify]`` keys, so the models are completed with ``pydantic.create_model``: the TOML shape,
 the environment overrides and the error messages are those of a declared field. To the type
 checker the three models are their core bases; a transport reads its own section with
@@ -134,7 +134,7 @@ class CoreConfig(BaseModel):
     secrets: Secrets = Field(default_factory=Secrets)
 
     def section_of(self, kind: TransportKind) -> BaseModel:
-        """A transport kind's own section (``[telegram]``)."""
+        """A transport kind's own section (``[<name>]``)."""
         section: BaseModel = getattr(self, kind.name)
         return section
 
