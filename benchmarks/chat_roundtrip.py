@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from bot.telegram import TelegramTransport
+from bot.telegram.transport import TelegramTransport
 from handlers.auth import Authorizer, Policy
 from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher

@@ -49,8 +49,8 @@ from bot.notify import NotifyPolicy
 from bot.notify.notifier import Notifier
 from bot.notify.pacing import Limits, Pacer
 from bot.report import ReportScheduler
-from bot.slack import SlackTransport
-from bot.telegram import TelegramTransport
+from bot.slack.transport import SlackTransport
+from bot.telegram.transport import TelegramTransport
 from handlers.auth import Authorizer, Policy
 from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher

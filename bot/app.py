@@ -2,8 +2,8 @@
 
 Order: store migrations -> HTTP health endpoints -> the chat platforms' credentials (a wrong
 token stops the start here, exit code 2) -> Upbit REST client (when the mode or the
-feed needs it) -> the trader (engine, reconciliation, feeds) -> chat-ops (command layer,
-Telegram, Slack, notifier, daily report) -> the console. Every event goes through the bus.
+feed needs it) -> the trader (engine, reconciliation, feeds) -> chat-ops (command layer, the
+registry's transports, notifier, daily report) -> the console. Every event goes through the bus.
 """
 
 from __future__ import annotations
@@ -23,12 +23,7 @@ from bot.api.wiring import build_http_server
 from bot.chatops import ChatOps, version
 from bot.config import AppConfig
 from bot.console import run_console
-from bot.credentials import (
-    CredentialsRefused,
-    PlatformUnreachable,
-    check_credentials,
-    credentials_of,
-)
+from bot.credentials import CredentialsRefused, PlatformUnreachable, check_credentials
 from bot.event_log import describe
 from bot.http_server import HttpServer
 from bot.leadership import Leadership, leadership_for
@@ -36,6 +31,7 @@ from bot.logs import setup_logging
 from bot.metrics import Metrics, metrics_route
 from bot.token_watch import TokenWatch
 from bot.trader import Trader
+from bot.transports.registry import credentials_of
 from bot.universe import UniverseJob
 from trading.bus import EventBus
 from trading.candle_file import CandleFileError

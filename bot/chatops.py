@@ -1,5 +1,6 @@
-"""The chat side of the bot, assembled from config: the command layer, Telegram and Slack,
-the notifier that pushes engine events to them, and the daily report.
+"""The chat side of the bot, assembled from config: the command layer, every enabled
+transport of the registry (``bot.transports``), the notifier that pushes engine events to
+them, and the daily report.
 
 Started after the trader (it needs the engine facade and the store) and stopped before it.
 Events published before it started (the start-up reconciliation) are handed to the notifier
@@ -16,18 +17,16 @@ from importlib import metadata
 from bot.config import AppConfig
 from bot.notify import BotStarted, BotStopping, ChatSender
 from bot.notify.notifier import Notifier
-from bot.notify.pacing import pacers_from_config
 from bot.report import ReportScheduler
 from bot.retention import RetentionJob
-from bot.slack import SlackTransport
-from bot.telegram import TelegramTransport
 from bot.token_watch import TokenWatch
-from handlers.auth import Authorizer, Policy
+from bot.transports.base import Transport
+from bot.transports.registry import build_all, pacers_from_config, policies
+from handlers.auth import Authorizer
 from handlers.commands import build_registry
 from handlers.dispatcher import AuditObserver, Dispatcher
 from handlers.i18n import Catalog
 from handlers.quota import ResearchQuota
-from handlers.registry import Role
 from handlers.reply import Reply, Severity
 from trading.bus import EventBus
 from trading.engine.facade import EngineFacade
@@ -43,24 +42,6 @@ def version() -> str:
         return metadata.version("upbit-chatops-bot")
     except metadata.PackageNotFoundError:
         return "dev"
-
-
-def policies(cfg: AppConfig) -> dict[str, Policy]:
-    tg, sl = cfg.telegram, cfg.slack
-    return {
-        "telegram": Policy.of(
-            chats=tg.allowed_chat_ids,
-            admins=tg.admin_ids,
-            operators=tg.operator_ids,
-            viewers=tg.viewer_ids,
-        ),
-        "slack": Policy.of(
-            chats=sl.allowed_channel_ids,
-            admins=sl.admin_ids,
-            operators=sl.operator_ids,
-            viewers=sl.viewer_ids,
-        ),
-    }
 
 
 class ChatOps:
@@ -86,7 +67,7 @@ class ChatOps:
         self._bus = bus
         self._health = health
         self.dispatcher: Dispatcher | None = None
-        self.transports: list[TelegramTransport | SlackTransport] = []
+        self.transports: list[Transport] = []
         self.notifier: Notifier | None = None
         self.reports: ReportScheduler | None = None
         self.retention: RetentionJob | None = None
@@ -113,49 +94,10 @@ class ChatOps:
         targets: dict[str, Sequence[str]] = {}
         # one pace and one flood wait per chat, shared by command replies and pushes
         pacers = pacers_from_config(cfg.notify)
-        secrets = cfg.secrets
-        if cfg.telegram.enabled and secrets.telegram_bot_token is not None:
-            tg = cfg.telegram
-            members = [
-                (chat, user, role)
-                for chat in tg.allowed_chat_ids
-                for role, users in ((Role.ADMIN, tg.admin_ids), (Role.OPERATOR, tg.operator_ids))
-                for user in users
-            ]
-            telegram = TelegramTransport(
-                token=secrets.telegram_bot_token.get_secret_value(),
-                dispatcher=self.dispatcher,
-                pacer=pacers["telegram"],
-                base_url=tg.base_url,
-                base_file_url=file_url(tg.base_url),
-                mode=tg.mode,
-                webhook_url=tg.webhook_url,
-                listen=tg.webhook_listen,
-                port=tg.webhook_port,
-                member_roles=members,
-                on_refused=self._reporter("telegram"),
-            )
-            self.transports.append(telegram)
-            senders["telegram"] = telegram
-            targets["telegram"] = [str(c) for c in (tg.notify_chat_ids or tg.allowed_chat_ids)]
-        if cfg.slack.enabled and secrets.slack_bot_token is not None:
-            sl = cfg.slack
-            slack = SlackTransport(
-                bot_token=secrets.slack_bot_token.get_secret_value(),
-                app_token=_secret(secrets.slack_app_token),
-                signing_secret=_secret(secrets.slack_signing_secret),
-                dispatcher=self.dispatcher,
-                pacer=pacers["slack"],
-                api_url=sl.api_url,
-                socket_mode=sl.socket_mode,
-                command=sl.command,
-                listen=sl.http_listen,
-                port=sl.http_port,
-                on_refused=self._reporter("slack"),
-            )
-            self.transports.append(slack)
-            senders["slack"] = slack
-            targets["slack"] = list(sl.notify_channel_ids or sl.allowed_channel_ids)
+        for transport, chats in build_all(cfg, self.dispatcher, pacers, self._reporter):
+            self.transports.append(transport)
+            senders[transport.name] = transport
+            targets[transport.name] = chats
         # built and subscribed before the first await: no event can fall in between
         self.notifier = Notifier.from_config(
             cfg, self._store, senders, targets, catalog=catalog, pacers=pacers
@@ -216,15 +158,3 @@ class ChatOps:
             await self.notifier.stop()
         for transport in reversed(self.transports):
             await transport.stop()
-
-
-def _secret(value: object) -> str:
-    get = getattr(value, "get_secret_value", None)
-    return str(get()) if callable(get) else ""
-
-
-def file_url(base_url: str) -> str | None:
-    """The Bot API's file base for ``base_url`` (``.../bot`` -> ``.../file/bot``), so a local
-    Bot API server or a fake serves files too; None (PTB's default) for other shapes."""
-    stripped = base_url.rstrip("/")
-    return stripped.removesuffix("/bot") + "/file/bot" if stripped.endswith("/bot") else None

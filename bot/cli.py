@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot import cli_backtest, cli_download, cli_optimize, stored_settings
+from bot.cli_usage import Subcommand
 from bot.config import AppConfig, ConfigError, load_config, redacted_dump
 from bot.config.fields import mask_url_password
 
@@ -30,16 +31,14 @@ STRATEGY_FILE_WARNING = (
 )
 
 
-#: Offline commands with their own modules: ``NAME``, ``add_parser(commands, common)`` and
-#: ``run(args) -> exit code``; each loads the config itself (``load_args_config``) if it needs one.
+#: Offline commands with their own modules: ``NAME``, ``COMMAND`` (its help), its
+#: ``add_arguments(parser)`` and ``run(args) -> exit code``; each loads the config itself
+#: (``bot.cli_usage.args_config``) if it needs one.
 class Tool(Protocol):
     NAME: str
+    COMMAND: Subcommand
 
-    def add_parser(
-        self,
-        commands: argparse._SubParsersAction[argparse.ArgumentParser],
-        common: argparse.ArgumentParser,
-    ) -> None: ...
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
 
     def run(self, args: argparse.Namespace) -> int: ...
 
@@ -82,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check-config", parents=[common], help="validate and print the effective config"
     )
     for module in TOOLS.values():
-        module.add_parser(commands, common)
+        module.add_arguments(module.COMMAND.parser(commands, common))
     db = commands.add_parser("db", parents=[common], help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     db_commands.add_parser(

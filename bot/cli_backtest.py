@@ -11,14 +11,13 @@ import argparse
 import dataclasses
 import json
 import re
-import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_usage import UsageError
+from bot.cli_usage import EXIT_OK, Subcommand, args_config, fail, say
+from handlers.parser import UsageError
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
@@ -26,54 +25,57 @@ if TYPE_CHECKING:
     from trading.strategies import CandleFrame
 
 NAME = "backtest"
-EXIT_OK, EXIT_USAGE = 0, 2
 BUNDLED = Path(__file__).parent / "data" / "upbit_KRW-BTC_1m.csv"
 _FILE_NAME = re.compile(r"(?:^|_)([A-Z0-9]+-[A-Z0-9]+)_(\d+[smhd])\.(?:csv|csv\.gz|parquet)$")
 
 
-def add_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    parser = commands.add_parser(
-        NAME,
-        parents=[common],
-        help="backtest a strategy on recorded candles (the paper-trading rules)",
-        description="Run a strategy over recorded candles with the same strategy code, risk "
-        "gate, ATR stops, cooldowns, position limits and paper fill model that paper trading "
-        "uses. Defaults come from --config: [strategy], [risk], [paper], bot.markets.",
-        epilog="--data takes one file per --market in order (or MARKET=FILE), CSV, CSV.gz or "
-        "Parquet with the header timestamp_utc,open,high,low,close,volume[,value]; 'store' "
-        "reads the candles `upbit-bot download` stored in store.url. See docs/backtest.md.",
-    )
+COMMAND = Subcommand(
+    NAME,
+    summary="backtest a strategy on recorded candles (the paper-trading rules)",
+    description="Run a strategy over recorded candles with the same strategy code, risk "
+    "gate, ATR stops, cooldowns, position limits and paper fill model that paper trading "
+    "uses. Defaults come from --config: [strategy], [risk], [paper], bot.markets.",
+    epilog="--data takes one file per --market in order (or MARKET=FILE), CSV, CSV.gz or "
+    "Parquet with the header timestamp_utc,open,high,low,close,volume[,value]; 'store' "
+    "reads the candles `upbit-bot download` stored in store.url. See docs/backtest.md.",
+)
+
+
+def candle_arguments(parser: argparse.ArgumentParser, *, data_note: str, plain: str) -> None:
+    """The options ``backtest`` and ``optimize`` share: what to run on which candles."""
     parser.add_argument("--strategy", default=None, help="built-in name or a .py strategy file")
     parser.add_argument(
         "--market", action="append", default=None, metavar="MARKET", help="repeatable"
     )
     parser.add_argument("--timeframe", default=None, help="candle length (default: config)")
-    parser.add_argument("--from", dest="start", default=None, metavar="WHEN", help="UTC date")
-    parser.add_argument("--to", dest="end", default=None, metavar="WHEN", help="UTC, exclusive")
     parser.add_argument(
         "--data",
         action="append",
         default=None,
         metavar="FILE|store",
-        help="candle file per --market (or MARKET=FILE), or 'store' (default: the bundled "
-        "KRW-BTC 1m file)",
-    )
-    parser.add_argument(
-        "--param", action="append", default=[], metavar="KEY=VALUE", help="strategy parameter"
+        help=f"candle file per --market (or MARKET=FILE), or 'store'{data_note} (default: the "
+        "bundled KRW-BTC 1m file)",
     )
     parser.add_argument(
         "--fill-gaps",
         action="store_true",
         help="fill missing candles flat (previous close, volume 0) instead of refusing them",
     )
-    parser.add_argument(
-        "--plain",
-        action="store_true",
-        help="every risk feature off (stops, take-profit, cooldowns, volatility halt, loss "
+    parser.add_argument("--plain", action="store_true", help=plain)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    candle_arguments(
+        parser,
+        data_note="",
+        plain="every risk feature off (stops, take-profit, cooldowns, volatility halt, loss "
         "and drawdown halts, halt windows, slippage, the slippage check, the same-candle "
         "re-entry guard): the strategy alone, comparable with other backtesters",
+    )
+    parser.add_argument("--from", dest="start", default=None, metavar="WHEN", help="UTC date")
+    parser.add_argument("--to", dest="end", default=None, metavar="WHEN", help="UTC, exclusive")
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="strategy parameter"
     )
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="write files here")
     parser.add_argument("--no-chart", action="store_true", help="no equity.png in --out")
@@ -120,6 +122,8 @@ def _strategy(args: argparse.Namespace, cfg: AppConfig) -> Any:
 def spec_fields(cfg: AppConfig, timeframe: str, plain: bool) -> dict[str, Any]:
     """``BacktestSpec``'s fields but the strategy, from the config (``plain``: every risk
     feature off); ``upbit-bot optimize`` builds its trials from the same."""
+    from trading.backtest.spec import PaperAccount
+    from trading.backtest.spec import spec_fields as fields_of
     from trading.risk.limits import RiskLimits
     from trading.risk.settings import PLAIN_RISK
 
@@ -130,17 +134,15 @@ def spec_fields(cfg: AppConfig, timeframe: str, plain: bool) -> dict[str, Any]:
         limits = RiskLimits.from_mapping(risk | {"timezone": cfg.bot.timezone})
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    return {
-        "limits": limits,
-        "timeframe": timeframe,
-        "start_krw": Decimal(str(cfg.paper.start_krw)),
-        "fee_rate": Decimal(str(cfg.paper.fee_rate)),
-        "slippage_bps": Decimal(0) if plain else Decimal(str(cfg.paper.slippage_bps)),
-        "cooldown_candles": 0 if plain else int(risk.get("cooldown_candles", 0)),
-        "stop_cooldown_candles": 0 if plain else int(risk.get("stop_cooldown_candles", 0)),
-        "slippage_check": not plain,
-        "same_candle_reentry": plain,
-    }
+    paper = cfg.paper
+    return fields_of(
+        limits,
+        timeframe,
+        PaperAccount(paper.start_krw, paper.fee_rate, paper.slippage_bps),
+        cooldown_candles=cfg.risk.cooldown_candles,
+        stop_cooldown_candles=cfg.risk.stop_cooldown_candles,
+        plain=plain,
+    )
 
 
 def _spec(args: argparse.Namespace, cfg: AppConfig, timeframe: str) -> BacktestSpec:
@@ -392,48 +394,24 @@ def _write(out: Path, result: BacktestResult, summary: dict[str, Any], chart: bo
 
 
 def _chart(path: Path, result: BacktestResult, summary: dict[str, Any]) -> None:
-    """Equity and drawdown, one above the other (matplotlib's Agg canvas, no display)."""
-    import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from trading.backtest.chart import chart_png
 
-    times = result.times.astype("datetime64[s]")
-    equity, drawdown = result.equity, result.drawdown_pct
-    if len(times) > 4000:  # plot the envelope of long series, not half a million points
-        step = len(times) // 2000
-        cut = len(times) // step * step
-        times = times[:cut:step]
-        equity = equity[:cut].reshape(-1, step).min(axis=1)
-        drawdown = drawdown[:cut].reshape(-1, step).max(axis=1)
-    figure = Figure(figsize=(10, 6), dpi=100)
-    FigureCanvasAgg(figure)
-    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
-    top.plot(times, equity, color="#1f77b4", linewidth=1)
-    top.set_ylabel("equity (KRW)")
-    top.set_title(
+    title = (
         f"{summary['strategy']} on {', '.join(summary['markets'])} {summary['timeframe']}:"
         f" {summary['total_return_pct']:+.2f} %, max drawdown {summary['max_drawdown_pct']:.2f} %"
     )
-    top.grid(alpha=0.3)
-    bottom.fill_between(times, -np.asarray(drawdown), 0, color="#d62728", alpha=0.5)
-    bottom.set_ylabel("drawdown (%)")
-    bottom.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path)
+    path.write_bytes(chart_png(result.times, result.equity, title))
 
 
 # -- the command ---------------------------------------------------------------------------------
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.cli import load_args_config
-
-    cfg, _ = load_args_config(args)
+    cfg = args_config(args)
     try:
         return _run(args, cfg)
     except UsageError as exc:
-        print(f"upbit-bot backtest: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(NAME, exc)
 
 
 def _run(args: argparse.Namespace, cfg: AppConfig) -> int:
@@ -444,7 +422,7 @@ def _run(args: argparse.Namespace, cfg: AppConfig) -> int:
     spec = _spec(args, cfg, timeframe)
     frames, notes = select_data(args, cfg, timeframe)
     for note in notes:
-        print(f"upbit-bot backtest: {note}", file=sys.stderr)
+        say(NAME, note)
     try:
         result = run_backtest(spec, frames)
     except StrategyError as exc:

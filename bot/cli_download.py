@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli_usage import UsageError
+from bot.cli_usage import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Subcommand, args_config, fail
+from handlers.parser import UsageError
 from trading.history.timeframes import TIMEFRAMES, Timeframe, TimeframeError, parse_timeframe
 
 if TYPE_CHECKING:
@@ -26,25 +27,23 @@ if TYPE_CHECKING:
     from trading.history.targets import CandleTarget
 
 NAME = "download"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _MARKET = re.compile(r"^[A-Z]{2,5}-[A-Z0-9]{1,20}$")
 
 
-def add_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    parser = commands.add_parser(
-        NAME,
-        parents=[common],
-        help="download candle history from Upbit into the store or files",
-        description="Download candles from Upbit's REST API (200 per call, within the "
-        "quotation rate limit). Resumable: what the target already holds is not fetched "
-        "again. Intervals without trades, which Upbit omits, are filled with flat candles "
-        "(previous close, volume 0) and counted in the report.",
-        epilog="Dates are UTC: a date (2024-01-01) or an ISO datetime (2024-01-01T09:30, "
-        "2024-01-01T09:30:00Z); an explicit offset (+09:00) is converted to UTC. --from is "
-        "inclusive, --to exclusive; candles are selected by their start time.",
-    )
+COMMAND = Subcommand(
+    NAME,
+    summary="download candle history from Upbit into the store or files",
+    description="Download candles from Upbit's REST API (200 per call, within the "
+    "quotation rate limit). Resumable: what the target already holds is not fetched "
+    "again. Intervals without trades, which Upbit omits, are filled with flat candles "
+    "(previous close, volume 0) and counted in the report.",
+    epilog="Dates are UTC: a date (2024-01-01) or an ISO datetime (2024-01-01T09:30, "
+    "2024-01-01T09:30:00Z); an explicit offset (+09:00) is converted to UTC. --from is "
+    "inclusive, --to exclusive; candles are selected by their start time.",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--market",
         action="append",
@@ -208,7 +207,7 @@ async def download(request: Request, cfg: AppConfig) -> int:
         await target.open()
     except TargetError as exc:
         await target.close()
-        return _fail(str(exc), EXIT_USAGE)
+        return fail(NAME, exc)
     jobs = plan_jobs(request.markets, request.timeframes, request.start, request.end)
     reports: list[SeriesReport] = []
     error: str | None = None
@@ -252,21 +251,14 @@ async def download(request: Request, cfg: AppConfig) -> int:
     elif reports:
         print(report_table(reports, target=target.describe(), seconds=seconds))
     if error is not None:
-        return _fail(error, code)
-    return code
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"upbit-bot: {NAME}: {message}", file=sys.stderr)
+        return fail(NAME, error, code)
     return code
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.cli import load_args_config
-
     try:
         request = parse_request(args)
     except UsageError as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    cfg, _path = load_args_config(args)
+        return fail(NAME, exc)
+    cfg = args_config(args)
     return asyncio.run(download(request, cfg))

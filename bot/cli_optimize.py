@@ -19,55 +19,44 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import cli_backtest
-from bot.cli_usage import UsageError
+from bot.cli_usage import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Subcommand,
+    args_config,
+    fail,
+    say,
+)
+from handlers.parser import UsageError
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
     from trading.optimize import OptimizeResult, OptimizeSettings
 
 NAME = "optimize"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def add_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    parser = commands.add_parser(
-        NAME,
-        parents=[common],
-        help="tune strategy parameters (Bayesian optimization, walk-forward)",
-        description="Search a strategy's parameters within the bounds its parameter model "
-        "declares, with optuna's TPE sampler, scoring each trial by a backtest of the "
-        "in-sample window; the best parameters are then backtested out-of-sample too, and "
-        "both are shown side by side. Risk settings, fee, slippage and stake come from "
-        "--config ([risk], [paper]) exactly as for `upbit-bot backtest`.",
-        epilog="Objectives: sharpe, sortino, calmar; profit = total_return_pct - PENALTY x "
-        "max_drawdown_pct. A trial with fewer than --min-trades trades scores -1e6 + trades. "
-        "Workers on several machines join one study with the same --storage URL, --study "
-        "name and options. See docs/optimize.md.",
-    )
-    parser.add_argument("--strategy", default=None, help="built-in name or a .py strategy file")
-    parser.add_argument(
-        "--market", action="append", default=None, metavar="MARKET", help="repeatable"
-    )
-    parser.add_argument(
-        "--data",
-        action="append",
-        default=None,
-        metavar="FILE|store",
-        help="candle file per --market (or MARKET=FILE), or 'store', as for `upbit-bot "
-        "backtest` (default: the bundled KRW-BTC 1m file)",
-    )
-    parser.add_argument("--timeframe", default=None, help="candle length (default: config)")
-    parser.add_argument(
-        "--fill-gaps",
-        action="store_true",
-        help="fill missing candles flat (previous close, volume 0) instead of refusing them",
-    )
-    parser.add_argument(
-        "--plain",
-        action="store_true",
-        help="every risk feature off, as `upbit-bot backtest --plain`: the strategy alone",
+COMMAND = Subcommand(
+    NAME,
+    summary="tune strategy parameters (Bayesian optimization, walk-forward)",
+    description="Search a strategy's parameters within the bounds its parameter model "
+    "declares, with optuna's TPE sampler, scoring each trial by a backtest of the "
+    "in-sample window; the best parameters are then backtested out-of-sample too, and "
+    "both are shown side by side. Risk settings, fee, slippage and stake come from "
+    "--config ([risk], [paper]) exactly as for `upbit-bot backtest`.",
+    epilog="Objectives: sharpe, sortino, calmar; profit = total_return_pct - PENALTY x "
+    "max_drawdown_pct. A trial with fewer than --min-trades trades scores -1e6 + trades. "
+    "Workers on several machines join one study with the same --storage URL, --study "
+    "name and options. See docs/optimize.md.",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    cli_backtest.candle_arguments(
+        parser,
+        data_note=", as for `upbit-bot backtest`",
+        plain="every risk feature off, as `upbit-bot backtest --plain`: the strategy alone",
     )
     parser.add_argument("--from", dest="start", default=None, metavar="WHEN", help="UTC")
     parser.add_argument("--to", dest="end", default=None, metavar="WHEN", help="UTC, exclusive")
@@ -214,19 +203,18 @@ def _settings(args: argparse.Namespace, cfg: AppConfig) -> OptimizeSettings:
 def _execute(args: argparse.Namespace) -> int:
     import optuna
 
-    from bot.cli import load_args_config
     from bot.config.fields import mask_url_password
     from trading.optimize import optimize, set_commands, toml_snippet
     from trading.optimize.apply import toml_value
     from trading.optimize.report import as_json
     from trading.optimize.worker import resolve_strategy
 
-    cfg, _ = load_args_config(args)
+    cfg = args_config(args)
     settings = _settings(args, cfg)
     frames, notes = cli_backtest.select_data(args, cfg, settings.spec["timeframe"])
     markets = list(frames)
     for note in notes:
-        print(f"upbit-bot optimize: {note}", file=sys.stderr)
+        say(NAME, note)
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials are counted, not dumped
     folds = max(1, args.walk_forward)
     update, close = _progress(settings.trials * folds, args.quiet or args.json)
@@ -289,15 +277,12 @@ def run(args: argparse.Namespace) -> int:
         StrategyLoadError,
         ParamError,
     ) as exc:
-        print(f"upbit-bot optimize: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(NAME, exc)
     except OptimizeError as exc:
-        print(f"upbit-bot optimize: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail(NAME, exc, EXIT_FAILED)
     except KeyboardInterrupt:
         elapsed = time.perf_counter() - started
-        print(f"upbit-bot optimize: interrupted after {elapsed:.0f} s", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return fail(NAME, f"interrupted after {elapsed:.0f} s", EXIT_INTERRUPTED)
 
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["COMMAND", "NAME", "add_arguments", "run"]

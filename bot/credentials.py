@@ -1,16 +1,13 @@
 """Every chat platform's credentials, checked once at start, before anything needs undoing.
 
-python-telegram-bot asks ``getMe`` only when its transport starts (after the trader), and
-slack-bolt defers ``auth.test`` to the first request, so a wrong Slack token used to show only
-as ``invalid_auth`` at the first push. ``check_credentials`` asks each platform directly, once
-the store and the probes are up and before the exchange, the trader or any transport starts:
+A platform's library may ask about its token only when its transport starts (after the
+trader), or at the first request, so a wrong token used to show only at the first push.
+``check_credentials`` asks each platform directly, once the store and the probes are up and
+before the exchange, the trader or any transport starts: each transport kind lists its tokens
+and their probes (``TransportKind.credentials``; the probes live in the platform's package,
+e.g. ``getMe`` in ``bot/telegram/probe.py``).
 
-- Telegram ``getMe`` with TELEGRAM_BOT_TOKEN;
-- Slack ``auth.test`` with SLACK_BOT_TOKEN and, in Socket Mode, ``apps.connections.open`` with
-  SLACK_APP_TOKEN (the URL it returns is left unused; the transport asks for its own). HTTP
-  mode's signing secret cannot be checked before Slack signs a request.
-
-A refusal (Telegram 401 or 404, Slack ``ok: false``) is final: ``CredentialsRefused``, one line
+A refusal (the platform's "no" to the token) is final: ``CredentialsRefused``, one line
 per refused token, exit code 2. A network error, a timeout, a 5xx or a 429 is tried ``TRIES``
 times in all, waiting 1, 2 and 4 s (or a 429's longer ``Retry-After``, at most 30 s); then
 ``PlatformUnreachable``, exit code 1, since the platform may well be back for the next start.
@@ -22,15 +19,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
-import aiohttp
-import httpx
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.config import AppConfig
-from bot.notify.events import PLATFORM_NAMES
+from bot.transports.base import Credential
+from bot.transports.registry import title
 
 log = logging.getLogger("bot.credentials")
 TRIES = 4
@@ -41,7 +32,7 @@ TIMEOUT_S = 10.0
 
 def refused_line(platform: str, variable: str, reason: str) -> str:
     """The one line an operator reads, at start and in ``/readyz`` alike."""
-    return f"{platform}: {variable} was refused by {PLATFORM_NAMES[platform]} ({reason})"
+    return f"{platform}: {variable} was refused by {title(platform)} ({reason})"
 
 
 class Refusal(Exception):
@@ -66,70 +57,6 @@ class CredentialsRefused(Exception):
 
 class PlatformUnreachable(Exception):
     """A platform did not answer in ``TRIES`` tries; the message is the line to log."""
-
-
-Probe = Callable[[], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class Credential:
-    platform: str  # telegram | slack
-    variable: str  # the environment variable it came from
-    where: str  # the URL shown when the platform cannot be reached
-    probe: Probe  # returns, or raises Refusal / Unanswered
-
-
-async def telegram_get_me(token: str, base_url: str, timeout_s: float = TIMEOUT_S) -> None:
-    """``getMe`` as PTB would address it (``{token}`` in the base, else appended)."""
-    base = base_url.format(token=token) if "{token}" in base_url else base_url + token
-    try:
-        async with httpx.AsyncClient(timeout=timeout_s) as http:
-            response = await http.get(f"{base}/getMe")
-    except httpx.HTTPError as exc:
-        raise Unanswered(_scrub(f"{type(exc).__name__}: {exc}", token)) from exc
-    status = response.status_code
-    if status == 200:
-        return
-    if status == 429 or status >= 500:
-        raise Unanswered(f"HTTP {status}", _retry_after(response))
-    raise Refusal(f"{status} {_description(response)}".strip())
-
-
-async def slack_call(token: str, api_url: str, method: str, timeout_s: float = TIMEOUT_S) -> None:
-    """``auth.test`` (bot token) or ``apps.connections.open`` (app token), no retries inside."""
-    client = AsyncWebClient(
-        token=token, base_url=api_url, timeout=int(timeout_s), retry_handlers=[]
-    )
-    try:
-        if method == "apps.connections.open":
-            await client.apps_connections_open(app_token=token)
-        else:
-            await client.auth_test()
-    except SlackApiError as exc:
-        status = exc.response.status_code
-        if status == 429 or status >= 500:
-            wait = float(exc.response.headers.get("Retry-After", 0) or 0)
-            raise Unanswered(f"HTTP {status}", wait) from exc
-        raise Refusal(str(exc.response.get("error") or f"HTTP {status}")) from exc
-    except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-        raise Unanswered(_scrub(f"{type(exc).__name__}: {exc}", token)) from exc
-
-
-def credentials_of(cfg: AppConfig) -> list[Credential]:
-    """What the enabled transports will use (the same conditions as ``ChatOps.start``)."""
-    secrets, found = cfg.secrets, []
-    if cfg.telegram.enabled and secrets.telegram_bot_token is not None:
-        token, url = secrets.telegram_bot_token.get_secret_value(), cfg.telegram.base_url
-        found.append(Credential("telegram", "TELEGRAM_BOT_TOKEN", url, _bind_tg(token, url)))
-    if cfg.slack.enabled and secrets.slack_bot_token is not None:
-        api = cfg.slack.api_url
-        bot = secrets.slack_bot_token.get_secret_value()
-        found.append(Credential("slack", "SLACK_BOT_TOKEN", api, _bind_slack(bot, api, "auth")))
-        if cfg.slack.socket_mode and secrets.slack_app_token is not None:
-            app = secrets.slack_app_token.get_secret_value()
-            probe = _bind_slack(app, api, "apps.connections.open")
-            found.append(Credential("slack", "SLACK_APP_TOKEN", api, probe))
-    return found
 
 
 async def check_credentials(
@@ -168,7 +95,7 @@ async def _check_platform(
 
 async def _probe(cred: Credential, sleep: Callable[[float], Awaitable[object]]) -> str | None:
     """None when accepted, the platform's reason when refused."""
-    name = PLATFORM_NAMES[cred.platform]
+    name = title(cred.platform)
     started = time.monotonic()
     for attempt in range(1, TRIES + 1):
         try:
@@ -199,31 +126,6 @@ async def _probe(cred: Credential, sleep: Callable[[float], Awaitable[object]]) 
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def _bind_tg(token: str, base_url: str) -> Probe:
-    return lambda: telegram_get_me(token, base_url)
-
-
-def _bind_slack(token: str, api_url: str, method: str) -> Probe:
-    return lambda: slack_call(token, api_url, method)
-
-
-def _description(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.reason_phrase
-    description = body.get("description") if isinstance(body, dict) else None
-    return str(description or response.reason_phrase)
-
-
-def _retry_after(response: httpx.Response) -> float:
-    try:
-        body = response.json()
-        return float(body["parameters"]["retry_after"])
-    except (ValueError, KeyError, TypeError):
-        return 0.0
-
-
-def _scrub(text: str, token: str) -> str:
-    """Client errors may quote the URL, which holds the Telegram token."""
+def scrub(text: str, token: str) -> str:
+    """Client errors may quote the URL, which may hold the token (a Bot API URL does)."""
     return text.replace(token, "***")[:300]

@@ -40,12 +40,12 @@ from handlers.parser import (
 from handlers.quota import ResearchQuota
 from handlers.registry import Call, Command, Registry, Role
 from handlers.reply import Button, Reply, Severity
-from trading.command_api import AuditTrail, Code, CommandApi, Refused, UpbitError
+from trading.command_api import AuditTrail, Code, CommandApi, Refused, TradingError
 
 log = logging.getLogger(__name__)
 REFRESH_PREFIX = "rf:"
 #: what a facade raises for bad input or a refused action: shown to the user, not a crash
-EXPECTED_ERRORS = (ValueError, KeyError, LookupError, InvalidOperation, UpbitError)
+EXPECTED_ERRORS = (ValueError, KeyError, LookupError, InvalidOperation, TradingError)
 
 ReportHook = Callable[[str, str], Awaitable[Reply]]  # (period, language) -> the report
 HealthHook = Callable[[], Mapping[str, str]]

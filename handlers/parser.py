@@ -34,7 +34,8 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 class UsageError(Exception):
     """Bad input: ``message`` says what is wrong, ``usage`` how to write it (both already in
     the reader's language). A handler may raise it with an empty usage; the dispatcher fills
-    in the command's own."""
+    in the command's own. The offline commands (``bot/cli_*.py``) raise it too: one line on
+    stderr, exit code 2."""
 
     def __init__(self, message: str, usage: str = "", command: str | None = None) -> None:
         super().__init__(message)

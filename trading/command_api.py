@@ -34,7 +34,7 @@ from trading.engine.research import (
 )
 from trading.engine.resets import RESETTABLE, HaltReset
 from trading.engine.universe import UniverseView
-from trading.errors import UpbitError
+from trading.errors import TradingError, UpbitError
 from trading.events import Event, Level
 from trading.optimize import OBJECTIVES
 from trading.positions import Position, PositionState
@@ -95,6 +95,7 @@ __all__ = [
     "ResearchBusy",
     "RiskState",
     "RunningJob",
+    "TradingError",
     "UniverseView",
     "UpbitError",
 ]

@@ -1,8 +1,11 @@
-"""Exchange errors, grouped by what the caller does about them.
+"""Exchange errors, grouped by what the caller does about them, and the one order refusal
+that is not the exchange's.
 
 ::
 
-    UpbitError                       carries Upbit's ``name``, ``message`` and HTTP status
+    TradingError                     an order or a read that did not happen; ``name``, ``message``
+    ├── NotLeader                    this instance lost (or never held) the leader lock: no order
+    └── UpbitError                   carries Upbit's ``name``, ``message`` and HTTP status
     ├── TransientError               safe to retry a read; an order POST is resolved by identifier
     │   ├── NetworkError             connection refused/reset, response lost
     │   │   └── RequestTimeout       no answer within the configured timeout
@@ -10,7 +13,6 @@
     │   ├── RateLimited              429 (``retry_after`` seconds)
     │   └── Banned                   418: the whole rate-limit group is blocked until ``until``
     ├── CircuitOpen                  the client refuses calls fast after repeated failures
-    ├── NotLeader                    this instance lost (or never held) the leader lock: no order
     ├── AuthError                    401/403 auth names: keys, nonce, IP allow-list, scope
     ├── NotFound                     404 (``order_not_found``, unknown market code)
     ├── ValidationError              400 the request itself is wrong (parameters, types)
@@ -34,22 +36,37 @@ import re
 from datetime import UTC, datetime, timedelta
 
 
-class UpbitError(Exception):
-    """Base of every exchange error; ``name`` is Upbit's ``error.name`` (int for quotation)."""
+class TradingError(Exception):
+    """An order (or a read) that did not happen, whoever refused it; the order path ends the
+    intent on any of them. ``name`` is a short code (Upbit's ``error.name`` for its errors)."""
 
-    def __init__(self, message: str, *, name: str | int = "", status: int | None = None) -> None:
+    def __init__(self, message: str, *, name: str | int = "") -> None:
         super().__init__(message)
         self.name = name
         self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.message} [{self.name}]" if self.name != "" else self.message
+
+
+class NotLeader(TradingError):
+    """Refused before sending: another instance may lead, so this one must not place orders.
+    Not an exchange error: nothing left the process, and no exchange is to blame."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, name="not_leader")
+
+
+class UpbitError(TradingError):
+    """Base of every exchange error; ``name`` is Upbit's ``error.name`` (int for quotation)."""
+
+    def __init__(self, message: str, *, name: str | int = "", status: int | None = None) -> None:
+        super().__init__(message, name=name)
         self.status = status
 
     def __str__(self) -> str:
-        parts = [self.message]
-        if self.name != "":
-            parts.append(f"[{self.name}]")
-        if self.status is not None:
-            parts.append(f"(HTTP {self.status})")
-        return " ".join(parts)
+        text = super().__str__()
+        return text if self.status is None else f"{text} (HTTP {self.status})"
 
 
 class TransientError(UpbitError):
@@ -100,13 +117,6 @@ class Banned(TransientError):
 
 class CircuitOpen(UpbitError):
     pass
-
-
-class NotLeader(UpbitError):
-    """Refused before sending: another instance may lead, so this one must not place orders."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, name="not_leader")
 
 
 class AuthError(UpbitError):

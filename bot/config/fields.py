@@ -11,7 +11,6 @@ from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _MARKET_RE = re.compile(r"^[A-Z]+-[A-Z0-9]+$")
-_SLACK_ID_RE = re.compile(r"^[A-Z][A-Z0-9]{2,}$")
 _HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _SPEED_RE = re.compile(r"^(\d+(?:\.\d+)?)x$")
 HTTP_SCHEMES = ("http", "https")
@@ -87,12 +86,6 @@ def check_market_or_top(value: str) -> str:
     if top_n(value) is not None:
         return value.strip().lower()
     return check_market(value)
-
-
-def check_slack_id(value: str) -> str:
-    if not _SLACK_ID_RE.match(value):
-        raise ValueError('must be a Slack id like "U012AB3CD" or "C0123ABCD"')
-    return value
 
 
 def check_timezone(value: str) -> str:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.config.errors import ConfigError, Loc, allowed_keys, format_errors, render_value
 from bot.config.root import SECRET_ENV, AppConfig, Secrets
+from bot.transports.wiring import TRANSPORTS
 
 PREFIX = "UPBIT_BOT_"
 #: Names under the prefix that are not section overrides.
@@ -28,11 +29,7 @@ RESERVED_ENV = frozenset({"UPBIT_BOT_API_TOKEN", "UPBIT_BOT_CONFIG", "UPBIT_BOT_
 SECRET_KEYS: dict[tuple[str, str], str] = {
     ("upbit", "access_key"): "UPBIT_ACCESS_KEY",
     ("upbit", "secret_key"): "UPBIT_SECRET_KEY",
-    ("telegram", "bot_token"): "TELEGRAM_BOT_TOKEN",
-    ("telegram", "token"): "TELEGRAM_BOT_TOKEN",
-    ("slack", "bot_token"): "SLACK_BOT_TOKEN",
-    ("slack", "app_token"): "SLACK_APP_TOKEN",
-    ("slack", "signing_secret"): "SLACK_SIGNING_SECRET",
+    **{(kind.name, key): env for kind in TRANSPORTS for key, env in kind.file_secrets.items()},
     ("http", "api_token"): "UPBIT_BOT_API_TOKEN",
 }
 _TOML_POS = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$", re.DOTALL)

@@ -11,11 +11,11 @@ from pydantic.fields import FieldInfo
 from bot.config.errors import render_value
 from bot.config.fields import mask_url_password
 from bot.config.root import SECRET_ENV, AppConfig
+from bot.transports.wiring import TRANSPORTS
 
 _SECTION_SECRETS = {
     "upbit": ("UPBIT_ACCESS_KEY", "UPBIT_SECRET_KEY"),
-    "telegram": ("TELEGRAM_BOT_TOKEN",),
-    "slack": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"),
+    **{kind.name: tuple(kind.secrets.values()) for kind in TRANSPORTS},
     "http": ("UPBIT_BOT_API_TOKEN",),
 }
 _HALT_EXAMPLE = (

@@ -1,52 +1,67 @@
-"""The root ``AppConfig``, the ``Secrets`` it carries and the checks that span sections."""
+"""The root ``AppConfig``, the ``Secrets`` it carries and the checks that span sections.
+
+The core sections are declared here; each transport kind of the registry
+(``bot.transports.wiring``) adds its own section (``[<name>]``), its secrets and its
+``[notify]`` keys, so the models are completed with ``pydantic.create_model``: the TOML shape,
+the environment overrides and the error messages are those of a declared field. To the type
+checker the three models are their core bases; a transport reads its own section with
+``section_of``.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from bot.config.research import ResearchConfig
 from bot.config.risk import RiskConfig
 from bot.config.sections import (
     BotConfig,
     HttpConfig,
-    NotifyConfig,
+    Levels,
+    NotifyBase,
     PaperConfig,
     ReportConfig,
     RetentionConfig,
-    SlackConfig,
     StoreConfig,
     StrategyConfig,
-    TelegramConfig,
     UpbitConfig,
     cross_error,
 )
+from bot.transports.base import TransportKind
+from bot.transports.wiring import TRANSPORTS
 
-#: Secrets field -> the only environment variable it is read from.
-SECRET_ENV: dict[str, str] = {
+_CORE_SECRETS = {
     "upbit_access_key": "UPBIT_ACCESS_KEY",
     "upbit_secret_key": "UPBIT_SECRET_KEY",
-    "telegram_bot_token": "TELEGRAM_BOT_TOKEN",
-    "slack_bot_token": "SLACK_BOT_TOKEN",
-    "slack_app_token": "SLACK_APP_TOKEN",
-    "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "api_token": "UPBIT_BOT_API_TOKEN",
+}
+#: Secrets field -> the only environment variable it is read from (the transports' after
+#: Upbit's keys and the API token).
+SECRET_ENV: dict[str, str] = {
+    **_CORE_SECRETS,
+    **{field: env for kind in TRANSPORTS for field, env in kind.secrets.items()},
 }
 
 
-class Secrets(BaseModel):
+class SecretsBase(BaseModel):
     """Credentials, only ever from the environment or .env; SecretStr keeps them out of logs."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     upbit_access_key: SecretStr | None = None
     upbit_secret_key: SecretStr | None = None
-    telegram_bot_token: SecretStr | None = None
-    slack_bot_token: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
     api_token: SecretStr | None = None
 
     @field_validator("*", mode="before")
@@ -58,8 +73,37 @@ class Secrets(BaseModel):
         return value
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Secrets:
+    def from_env(cls, env: Mapping[str, str]) -> SecretsBase:
         return cls.model_validate({field: env.get(name) for field, name in SECRET_ENV.items()})
+
+    def of(self, kind: TransportKind) -> dict[str, SecretStr | None]:
+        """The secrets of one transport kind, by field."""
+        return {field: getattr(self, field) for field in kind.secrets}
+
+
+def _transport_levels(kind: TransportKind) -> Any:
+    return Field(
+        default_factory=dict,
+        description=f"per event kind for {kind.title} only (over notify.events)",
+    )
+
+
+if TYPE_CHECKING:
+    Secrets = SecretsBase
+    NotifyConfig = NotifyBase
+else:
+    Secrets = create_model(
+        "Secrets",
+        __base__=SecretsBase,
+        **{field: (SecretStr | None, None) for kind in TRANSPORTS for field in kind.secrets},
+    )
+    NotifyConfig = create_model(
+        "NotifyConfig",
+        __base__=NotifyBase,
+        __doc__=NotifyBase.__doc__,
+        **{kind.name: (Levels, _transport_levels(kind)) for kind in TRANSPORTS},
+        **{key: spec for kind in TRANSPORTS for key, spec in kind.notify_fields.items()},
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -71,15 +115,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-class AppConfig(BaseModel):
+class CoreConfig(BaseModel):
     """The whole effective configuration; build it with ``bot.config.load_config``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     bot: BotConfig = Field(default_factory=BotConfig)
     upbit: UpbitConfig = Field(default_factory=UpbitConfig)
-    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
-    slack: SlackConfig = Field(default_factory=SlackConfig)
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
     risk: RiskConfig = Field(default_factory=RiskConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
@@ -91,8 +133,13 @@ class AppConfig(BaseModel):
     research: ResearchConfig = Field(default_factory=ResearchConfig)
     secrets: Secrets = Field(default_factory=Secrets)
 
+    def section_of(self, kind: TransportKind) -> BaseModel:
+        """A transport kind's own section (``[<name>]``)."""
+        section: BaseModel = getattr(self, kind.name)
+        return section
+
     @model_validator(mode="after")
-    def _cross_section(self) -> AppConfig:
+    def _cross_section(self) -> CoreConfig:
         problems = self._problems()
         if problems:
             raise cross_error("\n".join(problems))
@@ -126,15 +173,8 @@ class AppConfig(BaseModel):
                 " 24-hour traded values choose the markets); a replay trades the markets of its"
                 " file: list them instead"
             )
-        if self.telegram.enabled and s.telegram_bot_token is None:
-            out.append(f"telegram.enabled = true: requires TELEGRAM_BOT_TOKEN {where}")
-        if self.slack.enabled:
-            if s.slack_bot_token is None:
-                out.append(f"slack.enabled = true: requires SLACK_BOT_TOKEN {where}")
-            if self.slack.socket_mode and s.slack_app_token is None:
-                out.append(f"slack.socket_mode = true: requires SLACK_APP_TOKEN {where}")
-            if not self.slack.socket_mode and s.slack_signing_secret is None:
-                out.append(f"slack.socket_mode = false: requires SLACK_SIGNING_SECRET {where}")
+        for kind in TRANSPORTS:
+            out += kind.problems(self.section_of(kind), s.of(kind))
         if self.http.enabled and not _is_loopback(self.http.host) and s.api_token is None:
             out.append(
                 f'http.host = "{self.http.host}": a non-loopback address requires'
@@ -143,3 +183,18 @@ class AppConfig(BaseModel):
         if self.http.enabled and self.http.metrics_auth and s.api_token is None:
             out.append(f"http.metrics_auth = true: requires UPBIT_BOT_API_TOKEN {where}")
         return out
+
+
+def _section_field(kind: TransportKind) -> Any:
+    return (kind.config, Field(default_factory=kind.config))
+
+
+if TYPE_CHECKING:
+    AppConfig = CoreConfig
+else:
+    AppConfig = create_model(
+        "AppConfig",
+        __base__=CoreConfig,
+        __doc__=CoreConfig.__doc__,
+        **{kind.name: _section_field(kind) for kind in TRANSPORTS},
+    )

@@ -34,7 +34,6 @@ Severity = Literal["info", "warning", "critical"]
 NotifyLevel = Literal["on", "silent", "off"]
 Market = Annotated[str, AfterValidator(f.check_market)]
 MarketOrTop = Annotated[str, AfterValidator(f.check_market_or_top)]
-SlackId = Annotated[str, AfterValidator(f.check_slack_id)]
 
 
 def _param(value: Any) -> Any:
@@ -62,6 +61,19 @@ BOUND_NOTES: dict[str, str] = {
     "upbit.exchange_rate_per_s": "Upbit's exchange API rate limit",
     "upbit.quotation_rate_per_s": "Upbit's quotation API rate limit",
 }
+
+
+def _kinds(value: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(value) - set(NOTIFY_KINDS))
+    if unknown:
+        raise ValueError(
+            f"unknown event kind(s) {', '.join(unknown)} (known: {', '.join(NOTIFY_KINDS)})"
+        )
+    return value
+
+
+#: A ``[notify]`` table of event kind -> level (``notify.events``, ``notify.<transport>``).
+Levels = Annotated[dict[str, NotifyLevel], AfterValidator(_kinds)]
 
 
 def cross_error(message: str) -> PydanticCustomError:
@@ -253,80 +265,6 @@ class UpbitConfig(Section):
         return self
 
 
-class TelegramConfig(Section):
-    """Telegram transport; the token is TELEGRAM_BOT_TOKEN (environment or .env only)."""
-
-    enabled: bool = Field(False, description="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
-    mode: Literal["polling", "webhook"] = Field("polling", description="polling or webhook")
-    webhook_url: str = Field("", description='public https URL for mode = "webhook"')
-    webhook_listen: str = Field(
-        "127.0.0.1", min_length=1, description="webhook mode: address to listen on"
-    )
-    webhook_port: int = Field(8443, ge=1, le=65535, description="webhook mode: port to listen on")
-    base_url: str = Field(
-        "https://api.telegram.org/bot", description="Bot API base (token appended)"
-    )
-    allowed_chat_ids: tuple[int, ...] = Field((), description="chats that may talk to the bot")
-    notify_chat_ids: tuple[int, ...] = Field(
-        (), description="chats that receive alerts and reports; empty = allowed_chat_ids"
-    )
-    admin_ids: tuple[int, ...] = Field((), description="user ids with every command")
-    operator_ids: tuple[int, ...] = Field((), description="user ids that may trade and pause")
-    viewer_ids: tuple[int, ...] = Field((), description="user ids with read-only commands")
-
-    @field_validator("base_url")
-    @classmethod
-    def _base(cls, value: str) -> str:
-        return f.check_url(value, f.HTTP_SCHEMES)
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _hook(cls, value: str) -> str:
-        return value and f.check_url(value, f.HTTP_SCHEMES)
-
-    @model_validator(mode="after")
-    def _webhook_needs_url(self) -> TelegramConfig:
-        if self.mode == "webhook" and not self.webhook_url:
-            raise cross_error('telegram.mode = "webhook": requires telegram.webhook_url')
-        return self
-
-
-class SlackConfig(Section):
-    """Slack transport; tokens are SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET."""
-
-    enabled: bool = Field(False, description="run the Slack bot (needs SLACK_BOT_TOKEN)")
-    socket_mode: bool = Field(
-        True, description="Socket Mode (SLACK_APP_TOKEN) or HTTP events (SLACK_SIGNING_SECRET)"
-    )
-    command: str = Field("/upbit", description="slash command the bot answers")
-    http_listen: str = Field(
-        "127.0.0.1", min_length=1, description="HTTP events mode: address to listen on"
-    )
-    http_port: int = Field(3000, ge=1, le=65535, description="HTTP events mode: port to listen on")
-
-    @field_validator("command")
-    @classmethod
-    def _command(cls, value: str) -> str:
-        if not re.fullmatch(r"/[a-z0-9_-]{1,31}", value):
-            raise ValueError('must be a slash command like "/upbit"')
-        return value
-
-    api_url: str = Field("https://slack.com/api/", description="Web API base (slack_sdk base_url)")
-    allowed_channel_ids: tuple[SlackId, ...] = Field((), description="channels the bot listens in")
-    notify_channel_ids: tuple[SlackId, ...] = Field(
-        (), description="channels that receive alerts and reports; empty = allowed_channel_ids"
-    )
-    admin_ids: tuple[SlackId, ...] = Field((), description="user ids (U...) with every command")
-    operator_ids: tuple[SlackId, ...] = Field((), description="user ids that may trade and pause")
-    viewer_ids: tuple[SlackId, ...] = Field((), description="user ids with read-only commands")
-
-    @field_validator("api_url")
-    @classmethod
-    def _api(cls, value: str) -> str:
-        url = f.check_url(value, f.HTTP_SCHEMES)
-        return url if url.endswith("/") else url + "/"  # slack_sdk appends method names
-
-
 class StrategyConfig(Section):
     """Which strategy trades, on which candles, with which parameters."""
 
@@ -465,24 +403,21 @@ class PaperConfig(Section):
     )
 
 
-class NotifyConfig(Section):
-    """How events become chat messages: which kinds, how loud, pacing, coalescing, retries."""
+class NotifyBase(Section):
+    """How events become chat messages: which kinds, how loud, pacing, coalescing, retries.
+
+    The root config adds each transport's table of levels (``notify.<transport>``) and its
+    own keys (``TransportKind.notify_fields``) to this base as ``NotifyConfig``."""
 
     min_severity: Severity = Field("info", description="info, warning or critical")
-    events: dict[str, NotifyLevel] = Field(
+    events: Levels = Field(
         default_factory=dict,
         description=(
             'per event kind, every transport: "on", "silent" (no sound) or "off", e.g.'
             ' { feed = "off", fill = "silent" }; kinds: ' + ", ".join(NOTIFY_KINDS)
         ),
     )
-    telegram: dict[str, NotifyLevel] = Field(
-        default_factory=dict, description="per event kind for Telegram only (over notify.events)"
-    )
-    slack: dict[str, NotifyLevel] = Field(
-        default_factory=dict, description="per event kind for Slack only (over notify.events)"
-    )
-    console: dict[str, NotifyLevel] = Field(
+    console: Levels = Field(
         default_factory=dict, description="per event kind for the console (over notify.events)"
     )
     max_per_minute: int = Field(
@@ -490,9 +425,6 @@ class NotifyConfig(Section):
     )
     min_interval_s: float = Field(
         1.0, ge=0, le=60, description="seconds between two messages in one chat (platforms: 1)"
-    )
-    telegram_per_s: int = Field(
-        30, ge=1, le=30, description="Telegram messages per second across all chats"
     )
     coalesce_s: float = Field(5.0, ge=0, le=3600, description="merge bursts within this window")
     retry_max: int = Field(
@@ -512,24 +444,18 @@ class NotifyConfig(Section):
         5.0, ge=0, le=300, description="on shutdown, keep sending this long; the rest waits"
     )
 
-    @field_validator("events", "telegram", "slack", "console")
-    @classmethod
-    def _kinds(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(NOTIFY_KINDS))
-        if unknown:
-            raise ValueError(
-                f"unknown event kind(s) {', '.join(unknown)} (known: {', '.join(NOTIFY_KINDS)})"
-            )
-        return value
-
     @model_validator(mode="after")
-    def _backoff(self) -> NotifyConfig:
+    def _backoff(self) -> NotifyBase:
         if self.backoff_base_s > self.backoff_max_s:
             raise cross_error(
                 f"notify.backoff_base_s = {self.backoff_base_s}: must be <= notify.backoff_max_s"
                 f" ({self.backoff_max_s})"
             )
         return self
+
+    def transport_key(self, key: str) -> Any:
+        """A key a transport added to ``[notify]`` (``TransportKind.notify_fields``)."""
+        return getattr(self, key)
 
 
 class RetentionConfig(Section):

@@ -8,7 +8,7 @@ offline commands never use, and which would cost them 0.4 s of start-up.
 
 from bot.notify.events import BotStarted, BotStopping, ChatTokenRefused, PartFailed
 from bot.notify.kinds import KINDS, LEVELS, Level, kind_of
-from bot.notify.pacing import SLACK_LIMITS, TELEGRAM_LIMITS, Limits
+from bot.notify.pacing import Limits
 from bot.notify.policy import NotifyPolicy
 from bot.notify.render import Renderer, coalesce_key
 from bot.notify.sender import (
@@ -22,8 +22,6 @@ from bot.notify.sender import (
 __all__ = [
     "KINDS",
     "LEVELS",
-    "SLACK_LIMITS",
-    "TELEGRAM_LIMITS",
     "BotStarted",
     "BotStopping",
     "ChatSender",

@@ -36,10 +36,11 @@ from typing import TYPE_CHECKING, Any
 from bot.notify.codec import decode_event, decode_reply, encode_event, encode_reply
 from bot.notify.events import ChatTokenRefused
 from bot.notify.kinds import EVENT_KINDS, KINDS, UNQUEUEABLE, kind_of
-from bot.notify.pacing import DEFAULT_LIMITS, Limits, Pacer, limits_from_config
+from bot.notify.pacing import Limits, Pacer
 from bot.notify.policy import NotifyPolicy
 from bot.notify.render import SEOUL, Renderer, coalesce_key
 from bot.notify.sender import ChatSender, PermanentSendError
+from bot.transports.registry import default_limits, limits_from_config
 from handlers.events import ResearchFinished
 from handlers.i18n import Catalog
 from handlers.reply import Reply
@@ -125,7 +126,7 @@ def channel_of(transport: str, chat: str) -> str:
 class Notifier:
     """Pushes events to every target chat of every transport with a sender.
 
-    ``targets`` maps a transport name (``telegram``, ``slack``, ``console``) to its chat ids;
+    ``targets`` maps a transport name (a transport kind's, or ``console``) to its chat ids;
     ``senders`` maps the same names to their ``ChatSender``. ``clock`` gives aware UTC times
     (queue times, late marks); pacing uses the monotonic clock.
     """
@@ -164,7 +165,7 @@ class Notifier:
         self.policy = policy
         self.renderer = Renderer(catalog, paper=paper, zone=zone, rules=rules)
         self.clock = clock
-        all_limits = {**DEFAULT_LIMITS, **(limits or {})}
+        all_limits = {**default_limits(), **(limits or {})}
         shared = pacers or {}
         self.pacers = {
             t: shared.get(t) or _own_pacer(sender) or Pacer(all_limits.get(t, Limits()))

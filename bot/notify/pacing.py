@@ -2,10 +2,11 @@
 every message into a chat takes (``Pacer.send``): command replies, pushes and every later part
 of a long message alike.
 
-Telegram: at most one message a second in a chat, 20 a minute in a group, about 30 a second
-across all chats of one bot. Slack ``chat.postMessage``: about one a second per channel. A
-``RetryAfter`` from the platform blocks that chat for exactly the time asked: nothing, reply or
-push, goes into it before then, and the refused message is sent again after it.
+Each transport kind declares its platform's ``Limits`` (``TransportKind.limits``, e.g. one
+message a second per chat); ``bot.transports.registry.pacers_from_config`` makes one pacer per
+transport. A ``RetryAfter`` from the platform blocks that chat for exactly the time asked:
+nothing, reply or push, goes into it before then, and the refused message is sent again after
+it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,10 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeVar
+from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.notify.sender import RetryAfter
-
-if TYPE_CHECKING:
-    from bot.config.sections import NotifyConfig
 
 T = TypeVar("T")
 Attempt = Callable[[float], Awaitable[T]]  # given the flood delay so far (0: none), sends once
@@ -41,30 +39,8 @@ class Limits:
     global_window_s: float = 1.0
 
 
-TELEGRAM_LIMITS = Limits(1.0, 20, 60.0, 30, 1.0)
-SLACK_LIMITS = Limits(1.0, 60, 60.0, 0, 1.0)
+#: The console prints at once: no pace.
 CONSOLE_LIMITS = Limits(0.0, 0, 60.0, 0, 1.0)
-DEFAULT_LIMITS = {"telegram": TELEGRAM_LIMITS, "slack": SLACK_LIMITS, "console": CONSOLE_LIMITS}
-
-
-def limits_from_config(notify: NotifyConfig) -> dict[str, Limits]:
-    """The platform limits above with ``[notify]``'s per-chat pace and Telegram's global cap."""
-    per_minute, interval = notify.max_per_minute, notify.min_interval_s
-    return {
-        **DEFAULT_LIMITS,
-        "telegram": replace(
-            TELEGRAM_LIMITS,
-            per_chat_max=per_minute,
-            min_interval_s=interval,
-            global_max=notify.telegram_per_s,
-        ),
-        "slack": replace(SLACK_LIMITS, per_chat_max=per_minute, min_interval_s=interval),
-    }
-
-
-def pacers_from_config(notify: NotifyConfig) -> dict[str, Pacer]:
-    """One pacer per transport, shared by its command replies and the notifier's pushes."""
-    return {name: Pacer(limits) for name, limits in limits_from_config(notify).items()}
 
 
 class Window:

@@ -1,8 +1,9 @@
 """Which pushes go where: per event kind and per transport, ``on``, ``silent`` or ``off``.
 
-``silent`` is delivered without a sound (Telegram ``disable_notification``). Levels come from,
-first match wins: ``notify.<transport>`` (e.g. ``notify.telegram = { feed = "off" }``), then
-``notify.events`` (every transport), then the kind's default (``bot.notify.kinds.KINDS``).
+``silent`` is delivered without a sound where the platform can. Levels come from, first match
+wins: ``notify.<transport>`` (``notify.console`` and one table per transport kind, e.g.
+``{ feed = "off" }``), then ``notify.events`` (every transport), then the kind's default
+(``bot.notify.kinds.KINDS``).
 ``notify.min_severity`` turns off messages below it.
 """
 
@@ -16,7 +17,7 @@ from bot.notify.kinds import KINDS, LEVELS, Level
 from handlers.reply import Severity
 
 if TYPE_CHECKING:
-    from bot.config.sections import NotifyConfig
+    from bot.config.sections import NotifyBase
 
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 
@@ -45,15 +46,16 @@ class NotifyPolicy:
             check_levels(table, f"notify.{name}")
 
     @classmethod
-    def from_config(cls, cfg: NotifyConfig) -> NotifyPolicy:
+    def from_config(cls, cfg: NotifyBase) -> NotifyPolicy:
+        """Every table of ``[notify]`` but ``events`` is a transport's (``notify.console``
+        and one per transport kind of the registry)."""
+        tables = {
+            name: dict(value)
+            for name, value in cfg
+            if name != "events" and isinstance(value, Mapping)
+        }
         return cls(
-            events=dict(cfg.events),
-            transports={
-                "telegram": dict(cfg.telegram),
-                "slack": dict(cfg.slack),
-                "console": dict(cfg.console),
-            },
-            min_severity=Severity(cfg.min_severity),
+            events=dict(cfg.events), transports=tables, min_severity=Severity(cfg.min_severity)
         )
 
     def level(self, kind: str, transport: str, severity: Severity = Severity.INFO) -> Level:

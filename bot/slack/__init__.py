@@ -1,5 +1,2 @@
-"""Slack: slack-bolt's AsyncApp in the bot's own event loop (Socket Mode or HTTP)."""
-
-from bot.slack.transport import SlackTransport
-
-__all__ = ["SlackTransport"]
+"""Slack: slack-bolt's AsyncApp in the bot's own event loop, Socket Mode or HTTP
+(``transport``); ``kind`` is what the registry reads."""

@@ -31,10 +31,11 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.notify.pacing import SLACK_LIMITS, Pacer
+from bot.notify.pacing import Pacer
 from bot.notify.render import mark_delayed
 from bot.notify.sender import PermanentSendError, RetryAfter, TransientSendError
 from bot.slack.flood import api_call, partial_call, webhook_call
+from bot.slack.kind import SLACK_LIMITS
 from bot.slack.render import to_messages
 from bot.slack.replay import ReplayGuard, Seen
 from bot.slack.verify import SignedRequests

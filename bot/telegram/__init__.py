@@ -1,5 +1,2 @@
-"""Telegram: python-telegram-bot v22 run inside the bot's own event loop."""
-
-from bot.telegram.transport import TelegramTransport
-
-__all__ = ["TelegramTransport"]
+"""Telegram: python-telegram-bot v22 run inside the bot's own event loop (``transport``);
+``kind`` is what the registry reads."""

@@ -52,9 +52,10 @@ from telegram.error import (
 )
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.notify.pacing import TELEGRAM_LIMITS, Pacer
+from bot.notify.pacing import Pacer
 from bot.notify.render import mark_delayed
 from bot.notify.sender import PermanentSendError, RetryAfter, TransientSendError
+from bot.telegram.kind import TELEGRAM_LIMITS
 from bot.telegram.render import keyboard, to_html
 from bot.telegram.watched import WatchedRequest
 from handlers.auth import Principal

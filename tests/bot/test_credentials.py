@@ -7,15 +7,15 @@ import pytest
 
 from bot.config import load_config
 from bot.credentials import (
-    Credential,
     CredentialsRefused,
     PlatformUnreachable,
     check_credentials,
-    credentials_of,
-    slack_call,
-    telegram_get_me,
 )
+from bot.slack.probe import slack_call
+from bot.telegram.probe import telegram_get_me
 from bot.token_watch import TokenWatch
+from bot.transports.base import Credential
+from bot.transports.registry import credentials_of
 from tests.fakes.slack import FakeSlack
 from tests.fakes.telegram import FakeTelegram
 from trading.events import Event

@@ -8,7 +8,10 @@ from decimal import Decimal as D
 import pytest
 
 from tests.fakes.upbit import FakeUpbit
-from trading.errors import NotLeader
+from trading.errors import NotLeader, TradingError, UpbitError
+from trading.events import OrderRejected
+from trading.orders import OrderManager
+from trading.store import Store, create_engine, session_factory, upgrade
 from trading.upbit.auth import Credentials
 from trading.upbit.order_submit import MemoryJournal, OrderIntent, OrderSubmitter
 from trading.upbit.rest import UpbitRestClient
@@ -37,6 +40,40 @@ async def test_a_closed_fence_sends_nothing_and_an_open_one_sends_once():
             order = await submitter.submit(OrderIntent(**{**_fields(BUY), "intent_id": "f2"}))
             assert order.identifier == "ubot-f2-1"
             assert len([r for r in fake.requests if r.method == "POST"]) == 1
+
+
+async def test_a_lost_leader_is_no_exchange_error_yet_the_order_path_ends_the_intent(tmp_path):
+    """Issue #14: NotLeader sat under UpbitError, though no exchange refused anything."""
+    assert not issubclass(NotLeader, UpbitError)
+    assert issubclass(NotLeader, TradingError)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fence.db'}"
+    await upgrade(url)
+    db = create_engine(url)
+    store, events = Store(session_factory(db)), []
+    async with (
+        FakeUpbit() as fake,
+        UpbitRestClient(
+            fake.rest_url, credentials=Credentials("test-access", "test-secret")
+        ) as client,
+    ):
+        orders = OrderManager(client, store, paper=False, on_event=events.append)
+        orders.submitter.fence = lambda: "leader lock lost"
+        intent = OrderIntent(
+            intent_id=orders.new_intent_id(),
+            market="KRW-BTC",
+            side="bid",
+            ord_type="limit",
+            price=D("99000000"),
+            volume=D("0.01"),
+        )
+
+        with pytest.raises(NotLeader):
+            await orders.place(intent)
+
+        assert (await store.order(intent.intent_id)).state == "rejected"
+        assert [e.name for e in events if isinstance(e, OrderRejected)] == ["not_leader"]
+        assert not [r for r in fake.requests if r.method == "POST"]
+    await db.dispose()
 
 
 def _fields(intent: OrderIntent) -> dict[str, object]:

@@ -143,13 +143,12 @@ def test_unknown_market_and_unwritable_output(
     assert main([*argv, "--from", FROM, "--to", TO, "--to-store"]) == 2
     err = capsys.readouterr().err
     assert (
-        err
-        == "upbit-bot: download: market 'KRW-NOPE' is unknown to Upbit (candles answered 404)\n"
+        err == "upbit-bot download: market 'KRW-NOPE' is unknown to Upbit (candles answered 404)\n"
     )
 
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
     assert main(download(config, "--timeframe", "1m", "--from", FROM, "--out", str(blocker))) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"upbit-bot: download: cannot write to {blocker}")
+    assert err.startswith(f"upbit-bot download: cannot write to {blocker}")
     assert err.count("\n") == 1

@@ -8,8 +8,8 @@ import asyncio
 from bot.metrics import Metrics
 from bot.notify import NotifyPolicy
 from bot.notify.notifier import Notifier
-from bot.notify.pacing import TELEGRAM_LIMITS
-from bot.telegram import TelegramTransport
+from bot.telegram.kind import TELEGRAM_LIMITS
+from bot.telegram.transport import TelegramTransport
 from handlers.auth import Authorizer
 from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher

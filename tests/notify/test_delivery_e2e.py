@@ -10,9 +10,10 @@ import pytest
 
 from bot.notify import NotifyPolicy
 from bot.notify.notifier import Notifier
-from bot.notify.pacing import SLACK_LIMITS, TELEGRAM_LIMITS
-from bot.slack import SlackTransport
-from bot.telegram import TelegramTransport
+from bot.slack.kind import SLACK_LIMITS
+from bot.slack.transport import SlackTransport
+from bot.telegram.kind import TELEGRAM_LIMITS
+from bot.telegram.transport import TelegramTransport
 from handlers.auth import Authorizer
 from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher

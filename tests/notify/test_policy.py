@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.config import load_config, render_example
-from bot.config.sections import NotifyConfig
+from bot.config import NotifyConfig, load_config, render_example
 from bot.notify import NotifyPolicy
 from handlers.reply import Severity
 from tests.notify.conftest import FakeSender, fill, make_notifier, until

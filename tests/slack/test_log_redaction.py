@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.logs import setup_logging
-from bot.slack import SlackTransport
+from bot.slack.transport import SlackTransport
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack.payloads import VERIFICATION_TOKEN
 from tests.slack.test_transport import CHANNEL, VIEWER, dispatcher, said

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.notify.sender import RetryAfter
-from bot.slack import SlackTransport
+from bot.slack.transport import SlackTransport
 from handlers.auth import Authorizer, Policy
 from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher

@@ -11,7 +11,7 @@ import pytest
 from bot.notify import NotifyPolicy
 from bot.notify.notifier import Notifier
 from bot.notify.sender import RetryAfter
-from bot.telegram import TelegramTransport
+from bot.telegram.transport import TelegramTransport
 from handlers.auth import Authorizer, Policy
 from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.chatops import file_url
+from bot.telegram.kind import file_url
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,44 @@ from trading.timeframes import timeframe_seconds
 from trading.upbit.market_rules import MarketRules
 
 
+@dataclass(frozen=True, slots=True)
+class PaperAccount:
+    """The simulated account a backtest runs on, as paper trading's (``[paper]``)."""
+
+    start_krw: Decimal = Decimal(10_000_000)
+    fee_rate: Decimal = Decimal("0.0005")
+    slippage_bps: Decimal = Decimal(5)
+
+
+DEFAULT_ACCOUNT = PaperAccount()
+
+
+def spec_fields(
+    limits: RiskLimits,
+    timeframe: str,
+    account: PaperAccount,
+    *,
+    cooldown_candles: int,
+    stop_cooldown_candles: int,
+    plain: bool = False,
+) -> dict[str, Any]:
+    """``BacktestSpec``'s fields but the strategy: the one recipe of ``upbit-bot backtest`` and
+    ``optimize`` (from the config) and chat's /backtest and /optimize (from the running bot).
+    ``plain``: the switches of a comparison with other tools (no slippage, no cooldowns, no
+    slippage check, same-candle re-entry); ``limits`` are then the caller's plain ones."""
+    return {
+        "limits": limits,
+        "timeframe": timeframe,
+        "start_krw": account.start_krw,
+        "fee_rate": account.fee_rate,
+        "slippage_bps": Decimal(0) if plain else account.slippage_bps,
+        "cooldown_candles": 0 if plain else cooldown_candles,
+        "stop_cooldown_candles": 0 if plain else stop_cooldown_candles,
+        "slippage_check": not plain,
+        "same_candle_reentry": plain,
+    }
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BacktestSpec:
     """One backtest. The stake is ``limits.position_size_krw``; ``fee_rate``, ``slippage_bps``
@@ -35,9 +73,9 @@ class BacktestSpec:
     strategy: Strategy[Any]
     limits: RiskLimits
     timeframe: str
-    start_krw: Decimal = Decimal(10_000_000)
-    fee_rate: Decimal = Decimal("0.0005")
-    slippage_bps: Decimal = Decimal(5)
+    start_krw: Decimal = DEFAULT_ACCOUNT.start_krw
+    fee_rate: Decimal = DEFAULT_ACCOUNT.fee_rate
+    slippage_bps: Decimal = DEFAULT_ACCOUNT.slippage_bps
     cooldown_candles: int = 0
     stop_cooldown_candles: int = 0
     slippage_check: bool = True

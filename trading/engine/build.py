@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from trading.backtest.spec import PaperAccount
 from trading.engine.core import Engine, EngineConfig
 from trading.engine.loop import EngineLoop
 from trading.engine.memory import RiskMemoryKeeper
@@ -100,7 +101,11 @@ async def assemble(
     )
     await positions.load()
     engine = Engine(
-        EngineConfig(spec.markets, spec.timeframe),
+        EngineConfig(
+            spec.markets,
+            spec.timeframe,
+            PaperAccount(spec.paper_start_krw, spec.paper_fee_rate, spec.paper_slippage_bps),
+        ),
         strategy=strategy,
         limits=limits,
         exchange=exchange,

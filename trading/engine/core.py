@@ -22,13 +22,14 @@ from decimal import ROUND_DOWN, Decimal
 from itertools import takewhile
 from typing import Any
 
+from trading.backtest.spec import DEFAULT_ACCOUNT, PaperAccount
 from trading.domain import Bar, TradePrint
 from trading.engine.account import AccountView
 from trading.engine.exits import ExitPlan, plan_exit
 from trading.engine.holdings import Holdings
 from trading.engine.memory import RiskMemoryKeeper
 from trading.engine.triggers import EntryTriggers
-from trading.errors import InsufficientFunds, OrderOutcomeUnknown, UpbitError
+from trading.errors import InsufficientFunds, OrderOutcomeUnknown, TradingError, UpbitError
 from trading.events import (
     Event,
     EventSink,
@@ -62,6 +63,7 @@ S = PositionState
 class EngineConfig:
     markets: tuple[str, ...]  # the universe: the markets new entries may go into
     timeframe: str
+    paper: PaperAccount = DEFAULT_ACCOUNT  # ``[paper]``: what chat's /backtest starts with
 
 
 class Engine:
@@ -560,7 +562,7 @@ class Engine:
         await self.set_aside(market, f"worth {plan.value:.0f} KRW at {price}")
         return True
 
-    async def _send(self, intent: OrderIntent, reason: str) -> UpbitError | None:
+    async def _send(self, intent: OrderIntent, reason: str) -> TradingError | None:
         """Place ``intent``; None if it was sent, else why not (its position has moved on,
         except after an unknown outcome, which reconciliation settles)."""
         try:
@@ -572,8 +574,9 @@ class Engine:
                 intent.intent_id,
             )
             return exc
-        except UpbitError as exc:
-            # refused before sending or rejected: end it here (an OrderSettled may say so too)
+        except TradingError as exc:
+            # refused before sending (NotLeader too) or rejected: end it here (an OrderSettled
+            # may say so too)
             await self._order_ended(intent.market, intent.intent_id, str(exc))
             log.warning("%s: order refused: %s", intent.market, exc)
             await self._suspend_if_refused_too_often(intent.market)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import io
 import logging
 import math
 import multiprocessing
@@ -35,8 +34,6 @@ from trading.strategies import CandleFrame
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
-
-    from numpy.typing import NDArray
 
     from trading.engine.core import Engine
     from trading.store import Store
@@ -165,24 +162,21 @@ class ResearchBusy(ValueError):
 
 
 def spec_fields(engine: Engine) -> dict[str, Any]:
-    """``BacktestSpec``'s fields but the strategy, as ``bot/cli_backtest.spec_fields`` builds
-    them (not plain: every risk feature as configured) from what the running bot uses: its
-    live risk limits, its paper account's fee, slippage and start (defaults in live mode), its
-    cooldowns."""
-    exchange: Any = engine.exchange
-    paper_market = getattr(exchange, "market", None)
+    """``BacktestSpec``'s fields but the strategy, by the CLI's recipe (not plain: every risk
+    feature as configured) from what the running bot uses: its live risk limits and cooldowns,
+    the ``[paper]`` account it was configured with, the fee of its exchange."""
+    from trading.backtest.spec import spec_fields as fields_of
+
+    account = engine.config.paper
+    fee_rate = getattr(engine.exchange, "fee_rate", engine.limits.fee_rate)  # live: Upbit's
     rules = engine.positions.rules
-    return {
-        "limits": engine.limits,
-        "timeframe": engine.config.timeframe,
-        "start_krw": Decimal(getattr(exchange, "start_krw", Decimal(10_000_000))),
-        "fee_rate": Decimal(getattr(exchange, "fee_rate", engine.limits.fee_rate)),
-        "slippage_bps": Decimal(getattr(paper_market, "slippage_bps", Decimal(5))),
-        "cooldown_candles": rules.cooldown_candles,
-        "stop_cooldown_candles": rules.stop_cooldown_candles,
-        "slippage_check": True,
-        "same_candle_reentry": False,
-    }
+    return fields_of(
+        engine.limits,
+        engine.config.timeframe,
+        dataclasses.replace(account, fee_rate=Decimal(fee_rate)),
+        cooldown_candles=rules.cooldown_candles,
+        stop_cooldown_candles=rules.stop_cooldown_candles,
+    )
 
 
 async def gather_frame(
@@ -364,42 +358,6 @@ def _when(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def chart_png(
-    times: NDArray[np.int64], equity: NDArray[np.float64], title: str, split_at: int | None = None
-) -> bytes:
-    """Equity above, drawdown below, as PNG (matplotlib's Agg canvas: no display, no pyplot
-    state). ``split_at``: an epoch second marked as the in/out-of-sample boundary."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    stamps = times.astype("datetime64[s]")
-    peak = np.maximum.accumulate(equity)
-    drawdown = (peak - equity) / peak * 100.0
-    if len(stamps) > 4000:  # the envelope of a long series, not every point
-        step = len(stamps) // 2000
-        cut = len(stamps) // step * step
-        stamps = stamps[:cut:step]
-        equity = equity[:cut].reshape(-1, step).min(axis=1)
-        drawdown = drawdown[:cut].reshape(-1, step).max(axis=1)
-    figure = Figure(figsize=(9, 5.5), dpi=90)
-    FigureCanvasAgg(figure)
-    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
-    top.plot(stamps, equity, color="#1f77b4", linewidth=1.0)
-    top.set_ylabel("equity (KRW)")
-    top.set_title(title)
-    top.grid(alpha=0.3)
-    bottom.fill_between(stamps, -drawdown, 0, color="#d62728", alpha=0.5)
-    bottom.set_ylabel("drawdown (%)")
-    bottom.grid(alpha=0.3)
-    if split_at is not None:
-        for axis in (top, bottom):
-            axis.axvline(np.datetime64(split_at, "s"), color="#555555", linestyle="--")
-    figure.tight_layout()
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
-
-
 def run_job(job: Job) -> BacktestOutcome | OptimizeOutcome:
     """The job's work (CPU-bound, synchronous): what the child process runs."""
     if isinstance(job, BacktestJob):
@@ -409,6 +367,7 @@ def run_job(job: Job) -> BacktestOutcome | OptimizeOutcome:
 
 def _backtest(job: BacktestJob) -> BacktestOutcome:
     from trading.backtest import BacktestSpec, run_backtest
+    from trading.backtest.chart import chart_png
     from trading.strategies import build_strategy
 
     started = time.perf_counter()
@@ -441,6 +400,7 @@ def _optimize(job: OptimizeJob) -> OptimizeOutcome:
     import optuna
 
     from trading.backtest import BacktestSpec, run_backtest
+    from trading.backtest.chart import chart_png
     from trading.optimize import Objective, OptimizeSettings, build_space, optimize, set_commands
     from trading.strategies import build_strategy, get_strategy
 

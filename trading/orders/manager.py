@@ -25,6 +25,7 @@ from trading.errors import (
     CircuitOpen,
     NotFound,
     OrderOutcomeUnknown,
+    TradingError,
     TransientError,
     UpbitError,
 )
@@ -111,9 +112,9 @@ class OrderManager:
         except OrderOutcomeUnknown as exc:
             self._uncertain(intent, exc)
             raise
-        except (UpbitError, TransientError) as exc:
+        except TradingError as exc:  # the exchange's refusals and NotLeader
             await self._mark_rejected(intent, exc)
-            if sent_and_refused(exc):
+            if isinstance(exc, UpbitError) and sent_and_refused(exc):
                 self._count_refusal(intent, exc)
             raise
         return await self._placed(intent, order)
@@ -189,7 +190,7 @@ class OrderManager:
         """End an intent that has no order on the exchange; ``announce``: as a rejection
         (a replacement that was simply not needed is not one)."""
         if announce and exc is not None:
-            name = exc.name if isinstance(exc, UpbitError) else type(exc).__name__
+            name = exc.name if isinstance(exc, TradingError) else type(exc).__name__
             self._emit(
                 OrderRejected(
                     intent_id=intent.intent_id,
@@ -411,7 +412,7 @@ class OrderManager:
         except OrderOutcomeUnknown as exc:
             self._uncertain(intent, exc)
             raise
-        except UpbitError as exc:  # TransientError included
+        except TradingError as exc:  # TransientError and NotLeader included
             try:
                 old = await self.refresh(row)  # the book shows the old order as it is now
             except UpbitError:
