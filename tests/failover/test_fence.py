@@ -8,12 +8,15 @@ from decimal import Decimal as D
 import pytest
 
 from tests.fakes.upbit import FakeUpbit
+from trading.domain.orders import OrderType, Side, SubmitOrder
 from trading.errors import NotLeader
+from trading.orders.submit import MemoryJournal, OrderSubmitter
 from trading.upbit.auth import Credentials
-from trading.upbit.order_submit import MemoryJournal, OrderIntent, OrderSubmitter
 from trading.upbit.rest import UpbitRestClient
 
-BUY = OrderIntent(intent_id="f1", market="KRW-BTC", side="bid", ord_type="price", price=D("20000"))
+BUY = SubmitOrder(
+    intent_id="f1", market="KRW-BTC", side=Side.BUY, type=OrderType.MARKET, funds=D("20000")
+)
 
 
 async def test_a_closed_fence_sends_nothing_and_an_open_one_sends_once():
@@ -34,10 +37,10 @@ async def test_a_closed_fence_sends_nothing_and_an_open_one_sends_once():
             assert not [r for r in fake.requests if r.method == "POST"]
 
             refusal.clear()
-            order = await submitter.submit(OrderIntent(**{**_fields(BUY), "intent_id": "f2"}))
+            order = await submitter.submit(SubmitOrder(**{**_fields(BUY), "intent_id": "f2"}))
             assert order.identifier == "ubot-f2-1"
             assert len([r for r in fake.requests if r.method == "POST"]) == 1
 
 
-def _fields(intent: OrderIntent) -> dict[str, object]:
+def _fields(intent: SubmitOrder) -> dict[str, object]:
     return {name: getattr(intent, name) for name in intent.__dataclass_fields__}

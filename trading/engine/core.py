@@ -23,6 +23,7 @@ from itertools import takewhile
 from typing import Any
 
 from trading.domain import Bar, TradePrint
+from trading.domain.orders import OrderType, Side, SubmitOrder
 from trading.engine.account import AccountView
 from trading.engine.exits import ExitPlan, plan_exit
 from trading.engine.holdings import Holdings
@@ -52,7 +53,6 @@ from trading.strategies import CandleFrame, Strategy, safe_signals
 from trading.timeframes import timeframe_seconds
 from trading.upbit.circuit import CircuitBreaker, CircuitState
 from trading.upbit.market_rules import VOLUME_STEP
-from trading.upbit.order_submit import OrderIntent
 
 log = logging.getLogger(__name__)
 S = PositionState
@@ -437,18 +437,22 @@ class Engine:
         intent_id = self.orders.new_intent_id()
         if decision.limit_price is not None:
             volume = (size / decision.limit_price).quantize(VOLUME_STEP, ROUND_DOWN)
-            intent = OrderIntent(
+            intent = SubmitOrder(
                 intent_id=intent_id,
                 market=market,
-                side="bid",
-                ord_type="limit",
+                side=Side.BUY,
+                type=OrderType.LIMIT,
                 price=decision.limit_price,
                 volume=volume,
                 time_in_force="ioc",
             )
         else:
-            intent = OrderIntent(
-                intent_id=intent_id, market=market, side="bid", ord_type="price", price=size
+            intent = SubmitOrder(
+                intent_id=intent_id,
+                market=market,
+                side=Side.BUY,
+                type=OrderType.MARKET,
+                funds=size,
             )
         await self.positions.entry_submitted(market, intent_id)
         return await self._send(intent, reason) is None
@@ -495,11 +499,11 @@ class Engine:
             else:
                 log.info("%s: nothing sold (%s; %s)", market, plan.blocked, reason)
             return False
-        intent = OrderIntent(
+        intent = SubmitOrder(
             intent_id=self.orders.new_intent_id(),
             market=market,
-            side="ask",
-            ord_type="market",
+            side=Side.SELL,
+            type=OrderType.MARKET,
             volume=plan.volume,
             reference_price=plan.price,
         )
@@ -521,7 +525,7 @@ class Engine:
             price = history[-1].close if history else position.avg_entry_price
         return price
 
-    async def _exit_what_is_there(self, intent: OrderIntent, why: ExitReason, reason: str) -> bool:
+    async def _exit_what_is_there(self, intent: SubmitOrder, why: ExitReason, reason: str) -> bool:
         """Upbit said the coin is not there, and ``_send`` had the account read: sell what it
         holds instead (a different order; the refused one is never sent again)."""
         market = intent.market
@@ -560,7 +564,7 @@ class Engine:
         await self.set_aside(market, f"worth {plan.value:.0f} KRW at {price}")
         return True
 
-    async def _send(self, intent: OrderIntent, reason: str) -> UpbitError | None:
+    async def _send(self, intent: SubmitOrder, reason: str) -> UpbitError | None:
         """Place ``intent``; None if it was sent, else why not (its position has moved on,
         except after an unknown outcome, which reconciliation settles)."""
         try:
