@@ -59,7 +59,6 @@ from trading.orders.refusals import RefusalGuard, sent_and_refused
 from trading.orders.replace import OrderReplacer
 from trading.orders.submit import OrderSubmitter
 from trading.store import OrderRecord, Store
-from trading.upbit.market_rules import VOLUME_STEP
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -307,7 +306,7 @@ class OrderManager:
             row.volume is None
             and row.order_side is Side.BUY
             and row.price is not None
-            and row.price - spent < report.price * VOLUME_STEP
+            and row.price - spent < report.price * self.exchange.rules.volume_step
         )
         complete = filled_volume or spent_budget
         updated = await self.store.update_order_from_exchange(

@@ -100,6 +100,12 @@ class MarketRules:
 
     band_ticks: Mapping[str, Mapping[Decimal, Decimal]] = field(default_factory=dict)
 
+    @property
+    def volume_step(self) -> Decimal:
+        """The smallest volume increment (Upbit: 8 decimals), for callers that only hold the
+        rules of the exchange they trade on."""
+        return VOLUME_STEP
+
     def tick_size(self, market: str, price: Decimal) -> Decimal:
         lower, tick = band(market, price)
         if self.band_ticks:
