@@ -197,12 +197,3 @@ class OrderReport:
     @property
     def remaining_volume(self) -> Decimal | None:
         return None if self.volume is None else self.volume - self.executed_volume
-
-
-@dataclass(frozen=True, slots=True)
-class ReplaceOutcome:
-    """A re-pricing's result. ``old``: the replaced order, closed, with its fills;
-    ``new``: the new order, None when none was created (the old one left nothing)."""
-
-    old: OrderReport
-    new: OrderReport | None

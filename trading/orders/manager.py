@@ -32,7 +32,6 @@ from trading.domain.orders import (
     OrderReport,
     OrderStatus,
     OrderType,
-    ReplaceOutcome,
     Side,
     SubmitOrder,
 )
@@ -56,7 +55,7 @@ from trading.events import (
 )
 from trading.exchange import CancelAndNew, Exchange
 from trading.orders.refusals import RefusalGuard, sent_and_refused
-from trading.orders.replace import OrderReplacer
+from trading.orders.replace import OrderReplacer, ReplaceOutcome
 from trading.orders.submit import OrderSubmitter
 from trading.store import OrderRecord, Store
 

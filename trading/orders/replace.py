@@ -30,8 +30,9 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from dataclasses import dataclass
 
-from trading.domain.orders import OrderReport, OrderStatus, OrderType, ReplaceOutcome, SubmitOrder
+from trading.domain.orders import OrderReport, OrderStatus, OrderType, SubmitOrder
 from trading.errors import (
     Banned,
     CircuitOpen,
@@ -46,6 +47,15 @@ from trading.exchange import CancelAndNew, Exchange
 from trading.orders.submit import AttemptJournal, OrderSubmitter
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceOutcome:
+    """``old``: the replaced order, closed, with its fills; ``new``: the new order, None when
+    none was created (the old one left nothing)."""
+
+    old: OrderReport
+    new: OrderReport | None
 
 
 class OrderReplacer:
