@@ -22,6 +22,7 @@ from decimal import ROUND_DOWN, Decimal
 from itertools import takewhile
 from typing import Any
 
+from trading.circuit import CircuitBreaker, CircuitState
 from trading.domain import Bar, TradePrint
 from trading.domain.orders import OrderType, Side, SubmitOrder
 from trading.engine.account import AccountView
@@ -51,7 +52,6 @@ from trading.risk.memory import ClosedTrade
 from trading.risk.stops import TrailingStop, exits_on, signal_counts, stop_on, trail_of
 from trading.strategies import CandleFrame, Strategy, safe_signals
 from trading.timeframes import timeframe_seconds
-from trading.upbit.circuit import CircuitBreaker, CircuitState
 from trading.upbit.market_rules import VOLUME_STEP
 
 log = logging.getLogger(__name__)

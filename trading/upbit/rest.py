@@ -21,6 +21,7 @@ from typing import Any, Literal, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
+from trading.circuit import CircuitBreaker
 from trading.domain.orders import OrderReport, SubmitOrder
 from trading.errors import (
     Banned,
@@ -36,7 +37,6 @@ from trading.errors import (
 from trading.events import EventSink, ignore_event
 from trading.upbit import mapping
 from trading.upbit.auth import Credentials, QueryPairs, bearer, encode_query
-from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.constants import (
     MAX_CANDLES_PER_CALL,
     MAX_IDS_PER_CANCEL,
