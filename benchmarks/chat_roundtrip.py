@@ -23,6 +23,7 @@ from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram.ratelimit import RateLimits
+from trading.domain.orders import Side
 from trading.engine.build import EngineSpec, assemble
 from trading.engine.facade import EngineFacade
 from trading.risk.limits import RiskLimits
@@ -36,7 +37,7 @@ COMMANDS = ("/status", "/pnl day 7", "/trades 10", "/balance", "/positions")
 async def _seed(store: Store, fills: int) -> None:
     start = datetime(2025, 1, 1, tzinfo=UTC)
     for n in range(fills):
-        side = "bid" if n % 2 == 0 else "ask"
+        side = Side.BUY if n % 2 == 0 else Side.SELL
         price = Decimal(100_000_000 + (n % 50) * 10_000)
         volume = Decimal("0.001")
         await store.record_fill(

@@ -24,13 +24,14 @@ from trading.marketdata.orderbook import to_snapshot
 from trading.marketdata.replay import ReplayFeed, ReplayFile
 from trading.marketdata.universe import Selection, choose
 from trading.orders import reconcile
+from trading.orders.submit import Fence
 from trading.positions import PositionState
 from trading.risk.limits import RiskLimits
 from trading.store import Store, create_engine, session_factory
 from trading.strategies import build_strategy
 from trading.timeframes import timeframe_seconds
 from trading.upbit.auth import Credentials
-from trading.upbit.order_submit import Fence
+from trading.upbit.mapping import stream_report
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.ws_client import Subscription, UpbitWebSocket
 from trading.upbit.ws_messages import MyOrder, Orderbook
@@ -356,8 +357,9 @@ class Trader:
     async def _my_orders(self, stream: UpbitWebSocket) -> None:
         assert self.rig is not None
         async for message in stream.messages():
-            if isinstance(message, MyOrder):
-                self.rig.loop.put_my_order(message)
+            report = stream_report(message) if isinstance(message, MyOrder) else None
+            if report is not None:
+                self.rig.loop.put_stream(report)
 
     async def _poll(self) -> None:
         assert self.rig is not None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.config import AppConfig
+from trading.circuit import CircuitBreaker
 from trading.events import EventSink
 from trading.upbit.auth import Credentials
-from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.constants import QUOTATION_GROUPS
 from trading.upbit.ratelimit import RateLimiter
 from trading.upbit.rest import RequestObserver, UpbitRestClient

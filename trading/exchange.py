@@ -1,82 +1,58 @@
-"""The exchange interface the engine trades through: live Upbit or the paper exchange.
+"""The exchange interface the engine trades through: a venue adapter (``trading/upbit/``) or the
+paper exchange. It speaks the neutral order model (``trading.domain.orders``); how a venue
+spells an order on the wire is the adapter's business.
 
-It is the part of ``UpbitRestClient`` that order execution needs, so the paper exchange can
-stand in for it and ``OrderSubmitter`` works unchanged on both.
+``OrderSubmitter`` and ``OrderReplacer`` (``trading/orders/``) add idempotent retries and safe
+re-pricing on top of it, the same on every implementation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
+from trading.domain.orders import OrderReport, SubmitOrder
 from trading.upbit.market_rules import MarketRules
-from trading.upbit.models import Account, CancelAndNewResult, Order, Orderbook
-
-Side = Literal["bid", "ask"]
-OrdType = Literal["limit", "price", "market", "best"]
+from trading.upbit.models import Account
 
 
 class Exchange(Protocol):
     rules: MarketRules
 
-    def order_body(
-        self,
-        *,
-        market: str,
-        side: Side,
-        ord_type: OrdType,
-        identifier: str,
-        price: Decimal | None = None,
-        volume: Decimal | None = None,
-        time_in_force: str | None = None,
-        smp_type: str | None = None,
-        reference_price: Decimal | None = None,
-    ) -> dict[str, str]: ...
+    def check(self, order: SubmitOrder) -> None:
+        """Raise the venue's refusal (``trading.errors.ValidationError`` and kin) for an order
+        it would refuse; nothing is sent or written."""
 
-    async def create_order(self, body: dict[str, str], *, test: bool = False) -> Order: ...
+    async def submit(self, order: SubmitOrder, identifier: str) -> OrderReport:
+        """Place ``order`` under the client identifier ``identifier`` exactly once (never
+        retried here: the identifier is used up even by a failed request). Answers with the
+        acknowledgement; fills come later."""
+        ...
 
-    async def get_order(
-        self, *, uuid: str | None = None, identifier: str | None = None
-    ) -> Order: ...
+    async def fetch_order(
+        self, *, order_id: str | None = None, identifier: str | None = None
+    ) -> OrderReport:
+        """The order now, with its fills; ``trading.errors.NotFound`` when there is none."""
+        ...
 
-    async def cancel_order(
-        self, *, uuid: str | None = None, identifier: str | None = None
-    ) -> Order: ...
+    async def cancel(self, order_id: str) -> OrderReport:
+        """Ask for a cancel. The answer may still show the order open: a cancel completes
+        asynchronously on a real venue; ``NotFound`` when it is no longer open."""
+        ...
 
-    async def open_orders(
-        self,
-        *,
-        market: str | None = None,
-        states: Sequence[str] = ("wait",),
-        page: int = 1,
-        limit: int = 100,
-        order_by: str = "desc",
-    ) -> list[Order]: ...
+    async def list_open(self, market: str | None = None) -> list[OrderReport]: ...
 
     async def accounts(self) -> list[Account]: ...
-
-    async def orderbook(self, markets: Sequence[str], *, count: int = 30) -> list[Orderbook]: ...
 
 
 @runtime_checkable
 class CancelAndNew(Protocol):
-    """An exchange with Upbit's atomic cancel-and-new (reference §5.14): the new order exists
-    only once the old one is cancelled, so the two can never both fill. Both the live client
-    and the paper exchange have it; ``OrderManager.replace`` falls back to cancel, confirm,
-    then place on an exchange without it."""
+    """An exchange with an atomic cancel-and-new (Upbit's reference §5.14): the new order
+    exists only once the old one is cancelled, sized by what the old one had left, so the two
+    can never both fill. Both the live client and the paper exchange have it;
+    ``OrderReplacer`` falls back to cancel, confirm, then place on an exchange without it."""
 
-    def cancel_and_new_body(
-        self,
-        *,
-        prev_uuid: str,
-        market: str,
-        side: Side,
-        new_identifier: str,
-        price: Decimal,
-        volume: Decimal,
-        time_in_force: str | None = None,
-        smp_type: str | None = None,
-    ) -> dict[str, str]: ...
+    def check_replace(self, prev_order_id: str, order: SubmitOrder) -> None:
+        """Raise the venue's refusal of the replacement ``order`` (a limit order)."""
 
-    async def cancel_and_new(self, body: dict[str, str]) -> CancelAndNewResult: ...
+    async def replace_order(self, prev_order_id: str, order: SubmitOrder, identifier: str) -> None:
+        """Send the cancel-and-new once; the caller looks the outcome up."""

@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from trading.circuit import CircuitBreaker, CircuitState
 from trading.events import CircuitStateChanged, Event
 from trading.store import Store
-from trading.upbit.circuit import CircuitBreaker, CircuitState
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,10 +33,10 @@ from bot.leadership import Leadership
 from bot.token_watch import TokenWatch
 from bot.trader import Trader
 from trading.bus import EventBus
+from trading.circuit import CircuitBreaker
 from trading.events import CircuitStateChanged
 from trading.store import Store
 from trading.timeframes import timeframe_seconds
-from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.rest import UpbitRestClient
 
 

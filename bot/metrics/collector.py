@@ -15,7 +15,7 @@ from prometheus_client.registry import Collector
 
 from bot.metrics.engine_state import EngineReader
 from bot.metrics.sources import Sources
-from trading.upbit.circuit import CircuitState
+from trading.circuit import CircuitState
 
 log = logging.getLogger(__name__)
 #: upbit_bot_circuit_state values

@@ -49,7 +49,7 @@ EVENT_KINDS: tuple[type[ev.Event], ...] = tuple(cls for cls in EVENTS if cls.met
 COUNTS: ByEvent[Callable[[Metrics, Any], Awaitable[None]]] = ByEvent()
 #: seconds; REST calls take ~10-100 ms, a timeout is seconds
 REST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-#: attempt outcomes (trading/upbit/order_submit.py) that mean "refused", not "failed": the
+#: attempt outcomes (trading/orders/submit.py) that mean "refused", not "failed": the
 #: exchange said no, or we refused to send (circuit open, group banned)
 REFUSED_OUTCOMES = ("rejected", "not_sent")
 UNKNOWN = "unknown"

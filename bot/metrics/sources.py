@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from bot.notify.notifier import Notifier
 from trading.bus import EventBus
+from trading.circuit import CircuitBreaker
 from trading.engine.facade import EngineFacade
 from trading.engine.loop import EngineLoop
 from trading.store import Store
-from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.ratelimit import RateLimiter
 from trading.upbit.ws_client import UpbitWebSocket
 

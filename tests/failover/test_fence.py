@@ -8,15 +8,18 @@ from decimal import Decimal as D
 import pytest
 
 from tests.fakes.upbit import FakeUpbit
+from trading.domain.orders import OrderType, Side, SubmitOrder
 from trading.errors import NotLeader, TradingError, UpbitError
 from trading.events import OrderRejected
 from trading.orders import OrderManager
+from trading.orders.submit import MemoryJournal, OrderSubmitter
 from trading.store import Store, create_engine, session_factory, upgrade
 from trading.upbit.auth import Credentials
-from trading.upbit.order_submit import MemoryJournal, OrderIntent, OrderSubmitter
 from trading.upbit.rest import UpbitRestClient
 
-BUY = OrderIntent(intent_id="f1", market="KRW-BTC", side="bid", ord_type="price", price=D("20000"))
+BUY = SubmitOrder(
+    intent_id="f1", market="KRW-BTC", side=Side.BUY, type=OrderType.MARKET, funds=D("20000")
+)
 
 
 async def test_a_closed_fence_sends_nothing_and_an_open_one_sends_once():
@@ -37,7 +40,7 @@ async def test_a_closed_fence_sends_nothing_and_an_open_one_sends_once():
             assert not [r for r in fake.requests if r.method == "POST"]
 
             refusal.clear()
-            order = await submitter.submit(OrderIntent(**{**_fields(BUY), "intent_id": "f2"}))
+            order = await submitter.submit(SubmitOrder(**{**_fields(BUY), "intent_id": "f2"}))
             assert order.identifier == "ubot-f2-1"
             assert len([r for r in fake.requests if r.method == "POST"]) == 1
 
@@ -58,11 +61,11 @@ async def test_a_lost_leader_is_no_exchange_error_yet_the_order_path_ends_the_in
     ):
         orders = OrderManager(client, store, paper=False, on_event=events.append)
         orders.submitter.fence = lambda: "leader lock lost"
-        intent = OrderIntent(
+        intent = SubmitOrder(
             intent_id=orders.new_intent_id(),
             market="KRW-BTC",
-            side="bid",
-            ord_type="limit",
+            side=Side.BUY,
+            type=OrderType.LIMIT,
             price=D("99000000"),
             volume=D("0.01"),
         )
@@ -76,5 +79,5 @@ async def test_a_lost_leader_is_no_exchange_error_yet_the_order_path_ends_the_in
     await db.dispose()
 
 
-def _fields(intent: OrderIntent) -> dict[str, object]:
+def _fields(intent: SubmitOrder) -> dict[str, object]:
     return {name: getattr(intent, name) for name in intent.__dataclass_fields__}

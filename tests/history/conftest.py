@@ -14,8 +14,8 @@ import pytest
 
 from tests.fakes.upbit import FakeUpbit
 from tests.store.conftest import pg_databases, store_url
+from trading.circuit import CircuitBreaker
 from trading.history.series import HistCandle
-from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.ratelimit import RateLimiter
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.retry import RetryPolicy

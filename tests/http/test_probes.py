@@ -26,10 +26,10 @@ from bot.api.health import (
 from bot.http_server import HttpServer
 from tests.bot.conftest import free_port
 from tests.http.conftest import Traded, assert_matches_openapi
+from trading.circuit import CircuitBreaker
 from trading.domain import TradePrint
 from trading.events import CircuitStateChanged
 from trading.store import Store, create_engine, session_factory
-from trading.upbit.circuit import CircuitBreaker
 
 FRESH = timedelta(minutes=5)
 

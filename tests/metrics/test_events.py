@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.metrics import EVENT_KINDS, BoundedLabel, Metrics, endpoint_template
 from tests.metrics.conftest import value
 from trading.bus import EventBus
+from trading.domain.orders import OrderType, Side
 from trading.events import (
     CandleClosed,
     CircuitStateChanged,
@@ -105,21 +106,29 @@ async def test_cancel_and_rejections_are_labelled_from_the_store(
     metrics.sources.store = store
     # rejected by Upbit: the journal's attempt says "rejected"
     await store.record_intent(
-        intent_id="rej1", market="KRW-BTC", side="bid", ord_type="limit", identifier="ubot-rej1-1"
+        intent_id="rej1",
+        market="KRW-BTC",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        identifier="ubot-rej1-1",
     )
     await store.mark_attempt("ubot-rej1-1", "rejected", "insufficient funds")
     # lost to transient errors: every attempt confirmed absent
     await store.record_intent(
         intent_id="fail1",
         market="KRW-BTC",
-        side="ask",
-        ord_type="market",
+        side=Side.SELL,
+        type=OrderType.MARKET,
         identifier="ubot-fail1-1",
     )
     await store.mark_attempt("ubot-fail1-1", "confirmed_absent", "timeout")
     # refused before sending (circuit open): our refusal, a rejection
     await store.record_intent(
-        intent_id="ns1", market="KRW-BTC", side="bid", ord_type="price", identifier="ubot-ns1-1"
+        intent_id="ns1",
+        market="KRW-BTC",
+        side=Side.BUY,
+        type=OrderType.MARKET,
+        identifier="ubot-ns1-1",
     )
     await store.mark_attempt("ubot-ns1-1", "not_sent", "circuit open")
 

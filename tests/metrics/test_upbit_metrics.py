@@ -15,10 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.metrics import Metrics
 from tests.fakes.upbit import FakeUpbit
 from tests.metrics.conftest import value
+from trading.circuit import CircuitBreaker
 from trading.errors import CircuitOpen, NotFound, RequestTimeout, ServerError
 from trading.events import Event
 from trading.upbit.auth import Credentials
-from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.retry import RetryPolicy
 from trading.upbit.ws_client import Subscription, UpbitWebSocket

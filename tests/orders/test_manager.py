@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from trading.domain.orders import OrderType, Side, SubmitOrder
 from trading.errors import InsufficientFunds, OrderOutcomeUnknown
 from trading.events import (
     OrderBecameUncertain,
@@ -18,7 +19,7 @@ from trading.events import (
 )
 from trading.orders import OrderManager
 from trading.upbit.auth import Credentials
-from trading.upbit.order_submit import OrderIntent
+from trading.upbit.mapping import stream_report
 from trading.upbit.ws_client import Subscription, UpbitWebSocket
 from trading.upbit.ws_messages import MyOrder
 
@@ -27,12 +28,12 @@ def manager(client, store, events) -> OrderManager:
     return OrderManager(client, store, paper=False, on_event=events.append, settle_s=0.05)
 
 
-def limit_bid(mgr, price="99000000", volume="0.01") -> OrderIntent:
-    return OrderIntent(
+def limit_bid(mgr, price="99000000", volume="0.01") -> SubmitOrder:
+    return SubmitOrder(
         intent_id=mgr.new_intent_id(),
         market="KRW-BTC",
-        side="bid",
-        ord_type="limit",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
         price=D(price),
         volume=D(volume),
     )
@@ -44,8 +45,8 @@ def of(events, kind):
 
 async def test_market_buy_fills_are_recorded_once_by_polling(fake, client, store, events):
     mgr = manager(client, store, events)
-    intent = OrderIntent(
-        intent_id="mb1", market="KRW-BTC", side="bid", ord_type="price", price=D("200000")
+    intent = SubmitOrder(
+        intent_id="mb1", market="KRW-BTC", side=Side.BUY, type=OrderType.MARKET, funds=D("200000")
     )
 
     placed = await mgr.place(intent, strategy="test", reason="manual buy")
@@ -81,9 +82,10 @@ async def test_stream_and_polling_never_double_count(fake, client, store, events
 
         async def consume():
             async for msg in stream.messages():
-                if isinstance(msg, MyOrder):
-                    await mgr.on_my_order(msg)
-                    if msg.state == "done":
+                report = stream_report(msg) if isinstance(msg, MyOrder) else None
+                if report is not None:
+                    await mgr.on_stream(report)
+                    if isinstance(msg, MyOrder) and msg.state == "done":
                         return
 
         await asyncio.wait_for(consume(), 5)
@@ -191,8 +193,9 @@ async def test_a_websocket_drop_mid_fill_loses_nothing_and_doubles_nothing(
 
         async def consume_until(count: int) -> None:
             async for msg in stream.messages():
-                if isinstance(msg, MyOrder):
-                    await mgr.on_my_order(msg)
+                report = stream_report(msg) if isinstance(msg, MyOrder) else None
+                if report is not None:
+                    await mgr.on_stream(report)
                 if len(await store.fills(intent_id=intent.intent_id)) >= count:
                     return
 

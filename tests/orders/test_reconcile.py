@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from trading.domain.orders import OrderType, Side, SubmitOrder
 from trading.orders import OrderManager, reconcile
-from trading.upbit.order_submit import OrderIntent
 
 
 async def test_reconcile_settles_adopts_and_reports(fake, client, store, events):
     mgr = OrderManager(client, store, paper=False, on_event=events.append, settle_s=0.05)
     # 1. placed before the "crash", filled while the bot was down
-    filled = OrderIntent(
+    filled = SubmitOrder(
         intent_id="filled1",
         market="KRW-BTC",
-        side="bid",
-        ord_type="limit",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
         price=D("97000000"),
         volume=D("0.01"),
     )
@@ -25,8 +25,8 @@ async def test_reconcile_settles_adopts_and_reports(fake, client, store, events)
     await store.record_intent(
         intent_id="ghost1",
         market="KRW-BTC",
-        side="bid",
-        ord_type="limit",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
         price=D("90000000"),
         volume=D("0.01"),
         identifier="ubot-ghost1-1",
@@ -71,11 +71,11 @@ async def test_reconcile_settles_adopts_and_reports(fake, client, store, events)
 async def test_reconcile_twice_changes_nothing_more(fake, client, store, events):
     mgr = OrderManager(client, store, paper=False, settle_s=0.05)
     await mgr.place(
-        OrderIntent(
+        SubmitOrder(
             intent_id="r1",
             market="KRW-BTC",
-            side="bid",
-            ord_type="limit",
+            side=Side.BUY,
+            type=OrderType.LIMIT,
             price=D("97000000"),
             volume=D("0.01"),
         )

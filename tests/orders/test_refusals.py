@@ -6,6 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from trading.domain.orders import OrderType, Side, SubmitOrder
 from trading.errors import (
     AuthError,
     BelowMinTotal,
@@ -14,7 +15,6 @@ from trading.errors import (
     RefusedBefore,
 )
 from trading.orders.refusals import RefusalGuard, sent_and_refused
-from trading.upbit.order_submit import OrderIntent
 
 
 class Clock:
@@ -25,8 +25,10 @@ class Clock:
         return self.now
 
 
-def sell(volume: str, market: str = "KRW-BTC", intent: str = "a") -> OrderIntent:
-    return OrderIntent(intent, market, "ask", "market", volume=D(volume), reference_price=D(1))
+def sell(volume: str, market: str = "KRW-BTC", intent: str = "a") -> SubmitOrder:
+    return SubmitOrder(
+        intent, market, Side.SELL, OrderType.MARKET, volume=D(volume), reference_price=D(1)
+    )
 
 
 REFUSED = InsufficientFunds("no coin", name="insufficient_funds_ask", status=400)

@@ -13,9 +13,9 @@ from decimal import Decimal as D
 from typing import Any
 
 from tests.fakes.upbit import FakeUpbit
+from trading.domain.orders import OrderType, Side, SubmitOrder
 from trading.events import OrderCancelled, OrderPlaced, OrderResubmitted
 from trading.orders import OrderManager
-from trading.upbit.order_submit import OrderIntent
 from trading.upbit.rest import UpbitRestClient
 
 VOLUME = D("0.01")
@@ -29,11 +29,11 @@ def manager(client: Any, store, events) -> OrderManager:
 
 
 async def place_old(mgr: OrderManager) -> str:
-    intent = OrderIntent(
+    intent = SubmitOrder(
         intent_id=mgr.new_intent_id(),
         market="KRW-BTC",
-        side="bid",
-        ord_type="limit",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
         price=OLD,
         volume=VOLUME,
     )
@@ -174,7 +174,7 @@ class WithoutCancelAndNew:
         self.rules = inner.rules
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("cancel_and_new", "cancel_and_new_body"):
+        if name in ("replace_order", "check_replace"):
             raise AttributeError(name)
         return getattr(self._inner, name)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
@@ -11,8 +12,10 @@ from typing import Any
 import pytest
 
 from trading.domain import TradePrint
+from trading.domain.orders import SIDE_FROM_CODE, TYPE_FROM_CODE, SubmitOrder
 from trading.paper import PaperExchange, PaperFill
-from trading.upbit.models import KST, Order
+from trading.paper.orders import PaperOrder
+from trading.upbit.models import KST
 
 T0 = datetime(2025, 7, 4, 15, 0, tzinfo=KST)
 _ids = itertools.count(1)
@@ -46,9 +49,25 @@ def ex(make: Callable[..., PaperExchange]) -> PaperExchange:
     return make()
 
 
-async def place(ex: PaperExchange, identifier: str | None = None, **kw: Any) -> Order:
+def command(
+    *,
+    market: str,
+    side: str,
+    ord_type: str,
+    price: D | None = None,
+    volume: D | None = None,
+    time_in_force: str | None = None,
+) -> SubmitOrder:
+    """An order in the tests' shorthand (Upbit's codes: a ``price`` order spends ``price``)."""
+    order = SubmitOrder("t", market, SIDE_FROM_CODE[side], TYPE_FROM_CODE[ord_type])
+    if order.is_budget:
+        return replace(order, funds=price, volume=volume, time_in_force=time_in_force)
+    return replace(order, price=price, volume=volume, time_in_force=time_in_force)
+
+
+async def place(ex: PaperExchange, identifier: str | None = None, **kw: Any) -> PaperOrder:
     identifier = identifier or f"t-{next(_ids)}"
-    return await ex.create_order(ex.order_body(identifier=identifier, **kw))
+    return await ex.place(command(**kw), identifier)
 
 
 def tape(price: str, volume: str, market: str = "KRW-BTC") -> TradePrint:

@@ -1,4 +1,5 @@
-"""The paper exchange's cancel-and-new: Upbit's wire semantics, the same refusals as live."""
+"""The paper exchange's cancel-and-new: Upbit's semantics (the old order's remainder moves to
+the new price in one step), the same refusals as live."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from tests.paper.conftest import balance, place, tape
+from trading.domain.orders import OrderStatus, OrderType, Side, SubmitOrder
 from trading.errors import InsufficientFunds, InvalidOrder, InvalidPrice, NotFound
 from trading.errors import ValidationError as UpbitValidationError
 from trading.paper import PaperExchange
@@ -21,15 +23,9 @@ async def resting_bid(ex: PaperExchange, identifier: str = "old") -> str:
     return order.uuid
 
 
-def body(ex: PaperExchange, prev: str, price: D = NEW, identifier: str = "new") -> dict[str, str]:
-    return ex.cancel_and_new_body(
-        prev_uuid=prev,
-        market="KRW-BTC",
-        side="bid",
-        new_identifier=identifier,
-        price=price,
-        volume=D("0.01"),
-    )
+def rest_at(price: D = NEW, volume: D = D("0.01")) -> SubmitOrder:
+    """The replacement as the order manager asks for it: our book's remainder at ``price``."""
+    return SubmitOrder("r", "KRW-BTC", Side.BUY, OrderType.LIMIT, price=price, volume=volume)
 
 
 async def test_cancel_and_new_moves_the_remainder_in_one_step(make):
@@ -38,28 +34,20 @@ async def test_cancel_and_new_moves_the_remainder_in_one_step(make):
     prev = await resting_bid(ex)
     await ex.on_trade(tape("95000000", "0.004"))
 
-    result = await ex.cancel_and_new(body(ex, prev))
+    await ex.replace_order(prev, rest_at(), "new")
 
-    assert (result.uuid, result.state, result.executed_volume) == (prev, "wait", D("0.004"))
-    assert result.new_order_identifier == "new"
-    new = await ex.get_order(uuid=result.new_order_uuid)
-    assert (new.identifier, new.price, new.volume, new.state) == ("new", NEW, D("0.006"), "wait")
-    assert (await ex.get_order(uuid=prev)).state == "cancel"
+    new = await ex.get_order(identifier="new")
+    assert (new.price, new.volume, new.state) == (NEW, D("0.006"), OrderStatus.OPEN)
+    old = await ex.get_order(uuid=prev)
+    assert (old.state, old.executed_volume) == (OrderStatus.CANCELLED, D("0.004"))
     free, locked = await balance(ex, "KRW")
     assert locked == new.locked == D("0.006") * NEW * D("1.0005")
     assert free + locked + D("0.004") * OLD * D("1.0005") == D(2_000_000)
 
 
-async def test_the_body_is_upbits(ex):
-    assert body(ex, "u-1") == {
-        "prev_order_uuid": "u-1",
-        "new_ord_type": "limit",
-        "new_volume": "remain_only",
-        "new_price": "96000000",
-        "new_identifier": "new",
-    }
-    with pytest.raises(InvalidPrice):  # the new price is checked on its band's grid
-        body(ex, "u-1", price=D("96000500"))
+async def test_the_new_price_is_checked_on_its_bands_grid(ex):
+    with pytest.raises(InvalidPrice):
+        ex.check_replace("u-1", rest_at(D("96000500")))
 
 
 async def test_refusals_change_nothing_but_use_up_the_identifier(make):
@@ -68,13 +56,13 @@ async def test_refusals_change_nothing_but_use_up_the_identifier(make):
     before = await balance(ex, "KRW")
 
     with pytest.raises(InsufficientFunds):  # the old lock counts as freed, not more
-        await ex.cancel_and_new({**body(ex, prev), "new_volume": "0.0106"})
+        await ex.replace_order(prev, rest_at(D("100000000")), "new")
     with pytest.raises(InvalidOrder, match="already used"):
-        await ex.cancel_and_new(body(ex, prev))
+        await ex.replace_order(prev, rest_at(), "new")
     with pytest.raises(UpbitValidationError):
-        await ex.cancel_and_new(body(ex, prev, identifier="old"))
+        await ex.replace_order(prev, rest_at(), "old")
 
-    assert (await ex.get_order(uuid=prev)).state == "wait"
+    assert (await ex.get_order(uuid=prev)).state == OrderStatus.OPEN
     assert await balance(ex, "KRW") == before
     assert len(ex.orders) == 1
 
@@ -84,5 +72,5 @@ async def test_an_order_that_already_filled_cannot_be_replaced(ex):
     await ex.on_trade(tape("95000000", "0.01"))
 
     with pytest.raises(NotFound):
-        await ex.cancel_and_new(body(ex, prev))
-    assert [o.state for o in ex.orders.values()] == ["done"]
+        await ex.replace_order(prev, rest_at(), "new")
+    assert [o.state for o in ex.orders.values()] == [OrderStatus.FILLED]

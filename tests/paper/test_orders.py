@@ -6,7 +6,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from tests.paper.conftest import balance, place, tape
+from tests.paper.conftest import balance, command, place, tape
+from trading.domain.orders import OrderStatus
 from trading.errors import (
     BelowMinTotal,
     InsufficientFunds,
@@ -29,7 +30,7 @@ async def test_doc_limit_bid_small(ex):
         volume=D("0.0001"),
     )
     assert (order.state, order.reserved_fee, order.locked) == (
-        "wait",
+        OrderStatus.OPEN,
         D("7.7886"),
         D("15584.9886"),
     )
@@ -53,8 +54,8 @@ async def test_doc_limit_bid_one_btc_and_cancel(make):
 
     cancelled = await ex.cancel_order(identifier="big")
 
-    assert (cancelled.state, cancelled.locked) == ("wait", D("140070000"))  # as it was
-    assert (await ex.get_order(uuid=order.uuid)).state == "cancel"
+    assert (cancelled.state, cancelled.locked) == (OrderStatus.OPEN, D("140070000"))  # as it was
+    assert (await ex.get_order(uuid=order.uuid)).state == OrderStatus.CANCELLED
     assert await balance(ex, "KRW") == (D("200000000"), D(0))
     with pytest.raises(NotFound) as err:
         await ex.cancel_order(uuid=order.uuid)
@@ -67,13 +68,13 @@ async def test_doc_market_buy_ends_cancel_with_dust(ex, fills):
     ack = await place(ex, "mb", market="KRW-BTC", side="bid", ord_type="price", price=D(6000))
 
     assert (ack.state, ack.executed_volume, ack.reserved_fee, ack.locked) == (
-        "wait",
+        OrderStatus.OPEN,
         D(0),
         D(3),
         D(6003),
     )
     order = await ex.get_order(identifier="mb")
-    assert order.state == "cancel"
+    assert order.state == OrderStatus.CANCELLED
     assert order.has_fills
     assert order.executed_volume == D("0.00003736")
     assert order.paid_fee == D("2.99989592")
@@ -86,7 +87,11 @@ async def test_doc_market_buy_ends_cancel_with_dust(ex, fills):
     (btc,) = [a for a in await ex.accounts() if a.currency == "BTC"]
     assert (btc.balance, btc.avg_buy_price) == (D("0.00003736"), D("160594000"))
     (fill,) = fills
-    assert (fill.order_state_after, fill.is_maker, fill.fee) == ("cancel", False, D("2.99989592"))
+    assert (fill.order_state_after, fill.is_maker, fill.fee) == (
+        OrderStatus.CANCELLED,
+        False,
+        D("2.99989592"),
+    )
     assert fill.identifier == "mb"
 
 
@@ -94,7 +99,11 @@ async def test_market_buy_spent_exactly_is_done(ex):
     ex.set_orderbook("KRW-BTC", asks=[(D("100000000"), D(1))], bids=[])
     await place(ex, "x", market="KRW-BTC", side="bid", ord_type="price", price=D(10000))
     order = await ex.get_order(identifier="x")
-    assert (order.state, order.executed_volume, order.locked) == ("done", D("0.0001"), D(0))
+    assert (order.state, order.executed_volume, order.locked) == (
+        OrderStatus.FILLED,
+        D("0.0001"),
+        D(0),
+    )
     assert order.remaining_fee == D(0)
 
 
@@ -109,7 +118,7 @@ async def test_market_buy_walks_the_book(ex):
         (D("100100000"), D("0.0000999")),
     ]
     assert order.executed_funds == D("19999.99")
-    assert order.state == "cancel"
+    assert order.state == OrderStatus.CANCELLED
     # the level was consumed: the book shows what is left
     (book,) = await ex.orderbook(["KRW-BTC", "KRW-ETH"])
     assert book.orderbook_units == ()  # no bids left to pair with
@@ -127,7 +136,7 @@ async def test_doc_market_sell_fee_from_proceeds(ex):
 
     assert (ack.reserved_fee, ack.locked) == (D(0), D("5.377594"))
     order = await ex.get_order(identifier="s")
-    assert (order.state, order.locked, order.reserved_fee) == ("done", D(0), D(0))
+    assert (order.state, order.locked, order.reserved_fee) == (OrderStatus.FILLED, D(0), D(0))
     assert order.paid_fee == D("3.697095875")
     assert order.trades[0].funds == D("7394.19175")
     assert order.trades[0].trend == "down"
@@ -143,9 +152,9 @@ async def test_no_book_uses_last_price_with_slippage(ex):
     assert (buy.trades[0].price, buy.executed_volume, buy.state) == (
         D("100050000"),
         D("0.0001"),
-        "done",
+        OrderStatus.FILLED,
     )
-    assert (sell.trades[0].price, sell.state) == (D("99950000"), "done")
+    assert (sell.trades[0].price, sell.state) == (D("99950000"), OrderStatus.FILLED)
 
 
 async def test_no_price_at_all_is_refused_and_burns_the_identifier(ex):
@@ -177,18 +186,19 @@ async def test_insufficient_funds(ex):
     with pytest.raises(InsufficientFunds):
         await place(ex, market="KRW-BTC", side="bid", ord_type="price", price=D(999999))
     assert await balance(ex, "KRW") == (D(1000000), D(0))
-    assert await ex.open_orders() == []
+    assert await ex.list_open() == []
 
 
 async def test_rule_checks_before_anything_changes(ex):
     with pytest.raises(InvalidPrice) as tick:
-        ex.order_body(
-            identifier="a",
-            market="KRW-BTC",
-            side="bid",
-            ord_type="limit",
-            price=D("100000500"),
-            volume=D("0.001"),
+        ex.check(
+            command(
+                market="KRW-BTC",
+                side="bid",
+                ord_type="limit",
+                price=D("100000500"),
+                volume=D("0.001"),
+            )
         )
     assert tick.value.name == "invalid_price_bid"
     with pytest.raises(BelowMinTotal) as small:
@@ -197,29 +207,12 @@ async def test_rule_checks_before_anything_changes(ex):
     with pytest.raises(InvalidOrder) as best:
         await place(ex, market="KRW-BTC", side="bid", ord_type="best", price=D(6000))
     assert best.value.name == "invalid_time_in_force"
-    # a raw body skips order_body: create_order checks too, and the identifier is spent
-    raw = {
-        "market": "KRW-BTC",
-        "side": "ask",
-        "ord_type": "limit",
-        "price": "100000500",
-        "volume": "1",
-        "identifier": "raw",
-    }
+    # placing checks too (a caller may skip ``check``), and the identifier is spent
+    off_grid = {"market": "KRW-BTC", "side": "ask", "ord_type": "limit", "volume": D(1)}
     with pytest.raises(InvalidPrice):
-        await ex.create_order(raw)
+        await place(ex, "raw", **off_grid, price=D("100000500"))
     with pytest.raises(InvalidOrder, match="already used"):
-        await ex.create_order(raw)
-    with pytest.raises(ValidationError):
-        await ex.create_order(
-            {
-                "market": "KRW-BTC",
-                "side": "bid",
-                "ord_type": "price",
-                "price": "abc",
-                "identifier": "bad",
-            }
-        )
+        await place(ex, "raw", **off_grid, price=D("100000000"))
     # a market sell is valued at the best bid for the minimum total
     await place(
         ex, market="KRW-BTC", side="bid", ord_type="limit", price=D("100000000"), volume=D("0.001")
@@ -246,7 +239,10 @@ async def test_best_orders(ex):
         time_in_force="ioc",
     )
     bid = await ex.get_order(identifier="bi")
-    assert (bid.state, bid.executed_volume) == ("cancel", D("0.0001"))  # top level only
+    assert (bid.state, bid.executed_volume) == (
+        OrderStatus.CANCELLED,
+        D("0.0001"),
+    )  # top level only
 
     await place(
         ex,
@@ -257,7 +253,7 @@ async def test_best_orders(ex):
         volume=D("0.0001"),
         time_in_force="fok",
     )
-    assert (await ex.get_order(identifier="af")).state == "done"
+    assert (await ex.get_order(identifier="af")).state == OrderStatus.FILLED
     await place(ex, "bf", market="KRW-BTC", side="bid", ord_type="price", price=D(12000))
     ex.set_orderbook("KRW-BTC", asks=[], bids=[(D("99900000"), D("0.00001"))])
     await place(
@@ -270,7 +266,11 @@ async def test_best_orders(ex):
         time_in_force="fok",
     )
     killed = await ex.get_order(identifier="af2")
-    assert (killed.state, killed.executed_volume, killed.locked) == ("cancel", D(0), D("0.00006"))
+    assert (killed.state, killed.executed_volume, killed.locked) == (
+        OrderStatus.CANCELLED,
+        D(0),
+        D("0.00006"),
+    )
     assert (await balance(ex, "BTC"))[1] == D(0)
 
 
@@ -283,21 +283,6 @@ async def test_lookups(ex):
         await ex.get_order()
     with pytest.raises(ValidationError):
         await ex.get_order(uuid="a", identifier="b")
-
-
-async def test_test_order_changes_nothing(ex):
-    body = ex.order_body(
-        identifier="dry",
-        market="KRW-BTC",
-        side="bid",
-        ord_type="limit",
-        price=D("100000000"),
-        volume=D("0.001"),
-    )
-    probe = await ex.create_order(body, test=True)
-    assert (probe.state, probe.locked) == ("wait", D("100050"))
-    assert await ex.open_orders() == []
-    assert (await ex.create_order(body)).identifier == "dry"  # not consumed by the test
 
 
 async def test_orderbook_snapshot(ex):

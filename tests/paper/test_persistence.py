@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.paper.conftest import Clock, place, tape
+from trading.domain.orders import OrderStatus
 from trading.errors import InvalidOrder, NotFound
 from trading.paper import STATE_KEY, PaperExchange
 from trading.store import Store, create_engine, session_factory, upgrade
@@ -40,12 +41,12 @@ async def test_restart_keeps_the_account(store: Store):
     )
     await ex.on_trade(tape("150000000", "0.00004"))
     before_accounts = await ex.accounts()
-    before_open = await ex.open_orders()
+    before_open = await ex.list_open()
 
     again = await PaperExchange.load(store, start_krw=D("5"), clock=Clock())
 
     assert await again.accounts() == before_accounts
-    assert await again.open_orders() == before_open
+    assert await again.list_open() == before_open
     assert await again.get_order(identifier="mb") == await ex.get_order(identifier="mb")
     with pytest.raises(InvalidOrder):
         await place(
@@ -60,7 +61,7 @@ async def test_restart_keeps_the_account(store: Store):
     # the restored resting order keeps trading and the change is saved too
     await again.on_trade(tape("149000000", "1"))
     third = await PaperExchange.load(store, start_krw=D("5"))
-    assert (await third.get_order(identifier="rest")).state == "done"
+    assert (await third.get_order(identifier="rest")).state == OrderStatus.FILLED
     assert (await third.accounts())[0].locked == D(0)
     assert "mb" in (await store.get_state(STATE_KEY))["identifiers"]
 
@@ -85,7 +86,7 @@ async def test_fresh_store_starts_with_start_krw_and_bounds_history(store: Store
     with pytest.raises(NotFound):
         await ex.get_order(identifier="c0")
     again = await PaperExchange.load(store, start_krw=D("1"), max_closed_orders=2)
-    assert (await again.get_order(identifier="c3")).state == "cancel"
+    assert (await again.get_order(identifier="c3")).state == OrderStatus.CANCELLED
     with pytest.raises(InvalidOrder):
         await place(
             again,

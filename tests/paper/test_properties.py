@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from decimal import Decimal as D
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.paper.conftest import Clock, tape
+from tests.paper.conftest import Clock, place, tape
+from trading.domain.orders import Side
 from trading.errors import OrderRejected
 from trading.paper import PaperExchange, PaperFill
 
@@ -46,8 +48,7 @@ async def run(steps: list[tuple[object, ...]]) -> None:
     ex = PaperExchange(start_krw=START, clock=Clock(), on_fill=fills.append)
     for n, step in enumerate(steps):
         kind = step[0]
-        body: dict[str, str] | None = None
-        market = {"market": "KRW-BTC", "identifier": f"p{n}"}
+        order: dict[str, Any] | None = None
         if kind == "book":
             _, price, ask_size, bid_size = step
             assert isinstance(price, D)
@@ -55,40 +56,25 @@ async def run(steps: list[tuple[object, ...]]) -> None:
         elif kind == "print":
             await ex.on_trade(tape(str(step[1]), str(step[2])))
         elif kind == "buy":
-            body = {**market, "side": "bid", "ord_type": "price", "price": str(step[1])}
+            order = {"side": "bid", "ord_type": "price", "price": step[1]}
         elif kind == "sell":
-            body = {**market, "side": "ask", "ord_type": "market", "volume": str(step[1])}
+            order = {"side": "ask", "ord_type": "market", "volume": step[1]}
         elif kind == "limit":
             _, side, price, volume, tif = step
-            body = {
-                **market,
-                "side": str(side),
-                "ord_type": "limit",
-                "price": str(price),
-                "volume": str(volume),
-            }
-            if tif:
-                body["time_in_force"] = str(tif)
+            order = {"side": side, "ord_type": "limit", "price": price, "volume": volume}
+            order["time_in_force"] = tif or None
         elif kind == "best":
             _, side, volume, tif = step
             assert isinstance(volume, D)
-            amount = (
-                {"price": str(volume * 10**9 // 1)} if side == "bid" else {"volume": str(volume)}
-            )
-            body = {
-                **market,
-                "side": str(side),
-                "ord_type": "best",
-                "time_in_force": str(tif),
-                **amount,
-            }
+            amount = {"price": volume * 10**9 // 1} if side == "bid" else {"volume": volume}
+            order = {"side": side, "ord_type": "best", "time_in_force": tif, **amount}
         elif kind == "cancel":
-            open_ = await ex.open_orders()
+            open_ = await ex.list_open()
             if open_:
-                await ex.cancel_order(uuid=open_[int(str(step[1])) % len(open_)].uuid)
-        if body is not None:
+                await ex.cancel(open_[int(str(step[1])) % len(open_)].order_id)
+        if order is not None:
             with contextlib.suppress(OrderRejected):
-                await ex.create_order(body)
+                await place(ex, f"p{n}", market="KRW-BTC", **order)
         check(ex, fills)
 
 
@@ -96,19 +82,19 @@ def check(ex: PaperExchange, fills: list[PaperFill]) -> None:
     ledger = ex.ledger
     for book in (ledger.free, ledger.locked):
         assert all(v >= 0 for v in book.values()), book
-    bought = sum((f.volume for f in fills if f.side == "bid"), D(0))
-    sold = sum((f.volume for f in fills if f.side == "ask"), D(0))
-    net_cost = sum((f.funds if f.side == "bid" else -f.funds for f in fills), D(0))
+    bought = sum((f.volume for f in fills if f.side is Side.BUY), D(0))
+    sold = sum((f.volume for f in fills if f.side is Side.SELL), D(0))
+    net_cost = sum((f.funds if f.side is Side.BUY else -f.funds for f in fills), D(0))
     fees = sum((f.fee for f in fills), D(0))
     assert ledger.fees_paid.get("KRW", D(0)) == fees
     assert ledger.total("KRW") + fees + net_cost == START
     assert ledger.total("BTC") == bought - sold
     open_orders = [o for o in ex.orders.values() if o.is_open]
     assert ledger.locked.get("KRW", D(0)) == sum(
-        (o.locked for o in open_orders if o.side == "bid"), D(0)
+        (o.locked for o in open_orders if o.side is Side.BUY), D(0)
     )
     assert ledger.locked.get("BTC", D(0)) == sum(
-        (o.remaining_volume or D(0) for o in open_orders if o.side == "ask"), D(0)
+        (o.remaining_volume or D(0) for o in open_orders if o.side is Side.SELL), D(0)
     )
     for order in ex.orders.values():
         assert order.locked >= 0

@@ -7,13 +7,15 @@ from typing import Any
 
 import pytest
 
+from trading.domain.orders import OrderReport, OrderStatus, OrderType, Side, SubmitOrder
 from trading.errors import InsufficientFunds, RequestTimeout
 from trading.exchange import Exchange
+from trading.orders.submit import MemoryJournal, OrderSubmitter
 from trading.paper import PaperExchange
-from trading.upbit.models import Order
-from trading.upbit.order_submit import MemoryJournal, OrderIntent, OrderSubmitter
 
-BUY = OrderIntent(intent_id="i1", market="KRW-BTC", side="bid", ord_type="price", price=D("20000"))
+BUY = SubmitOrder(
+    intent_id="i1", market="KRW-BTC", side=Side.BUY, type=OrderType.MARKET, funds=D("20000")
+)
 
 
 class LosesResponses:
@@ -27,8 +29,8 @@ class LosesResponses:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    async def create_order(self, body: dict[str, str], *, test: bool = False) -> Order:
-        await self.inner.create_order(body, test=test)
+    async def submit(self, order: SubmitOrder, identifier: str) -> OrderReport:
+        await self.inner.submit(order, identifier)
         if not self.lost:
             self.lost += 1
             raise RequestTimeout("lost", name="timeout")
@@ -45,7 +47,10 @@ async def test_plain_submit(ex: PaperExchange):
 
     order = await OrderSubmitter(as_exchange(ex), journal=journal).submit(BUY)
 
-    assert (order.identifier, order.state) == ("ubot-i1-1", "wait")  # the acknowledgement
+    assert (order.identifier, order.status) == (
+        "ubot-i1-1",
+        OrderStatus.OPEN,
+    )  # the acknowledgement
     assert journal.outcomes["ubot-i1-1"][0] == "accepted"
     assert (await ex.get_order(identifier="ubot-i1-1")).executed_volume == D("0.0002")
 
@@ -53,8 +58,8 @@ async def test_plain_submit(ex: PaperExchange):
 async def test_rejection_is_journalled(ex: PaperExchange):
     ex.set_orderbook("KRW-BTC", asks=[(D("100000000"), D(1))], bids=[])
     journal = MemoryJournal()
-    big = OrderIntent(
-        intent_id="i2", market="KRW-BTC", side="bid", ord_type="price", price=D("2000000")
+    big = SubmitOrder(
+        intent_id="i2", market="KRW-BTC", side=Side.BUY, type=OrderType.MARKET, funds=D("2000000")
     )
     with pytest.raises(InsufficientFunds):
         await OrderSubmitter(ex, journal=journal).submit(big)
@@ -69,5 +74,5 @@ async def test_lost_response_is_found_by_identifier(ex: PaperExchange):
     order = await OrderSubmitter(client, journal=journal, settle_s=0.01).submit(BUY)  # type: ignore[arg-type]
 
     assert order.identifier == "ubot-i1-1"
-    assert order.state == "done"
+    assert order.status is OrderStatus.FILLED
     assert len(ex.orders) == 1

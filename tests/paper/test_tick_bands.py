@@ -14,24 +14,17 @@ import pytest
 
 from tests.tick_table import BOUNDARIES, Boundary
 from trading.domain import TradePrint
+from trading.domain.orders import OrderStatus, OrderType, Side, SubmitOrder
 from trading.errors import InvalidPrice
-from trading.paper import PaperExchange
 from trading.paper.fill_model import slipped_price
 from trading.upbit.market_rules import MarketRules
 
 RULES = MarketRules()
 
 
-def limit_bid(ex: PaperExchange, price: D, identifier: str) -> dict[str, str]:
+def limit_bid(price: D) -> SubmitOrder:
     volume = (D(6000) / price).quantize(D("0.00000001"), ROUND_UP)
-    return ex.order_body(
-        market="KRW-BTC",
-        side="bid",
-        ord_type="limit",
-        identifier=identifier,
-        price=price,
-        volume=volume,
-    )
+    return SubmitOrder("t", "KRW-BTC", Side.BUY, OrderType.LIMIT, price=price, volume=volume)
 
 
 @pytest.mark.parametrize("b", BOUNDARIES, ids=str)
@@ -39,10 +32,10 @@ async def test_the_paper_exchange_takes_each_band_grid_at_every_boundary(make, b
     ex = make(start_krw=D(1_000_000))
     ex.set_orderbook("KRW-BTC", asks=[(b.price * 10, D(10**9))], bids=[])
     for n, price in enumerate((b.price - b.below, b.price, b.price + b.above)):
-        await ex.create_order(limit_bid(ex, price, f"ok-{n}"))
+        await ex.place(limit_bid(price), f"ok-{n}")
     if b.below < b.above:
         with pytest.raises(InvalidPrice) as info:
-            limit_bid(ex, b.price + b.below, "off")
+            ex.check(limit_bid(b.price + b.below))
         assert info.value.name == "invalid_price_bid"
 
 
@@ -71,6 +64,6 @@ async def test_a_paper_limit_after_the_coin_crossed_a_band_is_on_the_new_grid(ma
     await ex.on_trade(TradePrint("KRW-BTC", D(100_200), D(1), ex._now()))
 
     price = RULES.round_for_side("KRW-BTC", D("100450.5"), "bid")
-    order = await ex.create_order(limit_bid(ex, price, "after"))
+    order = await ex.place(limit_bid(price), "after")
 
-    assert (order.price, order.state) == (D(100_400), "wait")
+    assert (order.price, order.state) == (D(100_400), OrderStatus.OPEN)

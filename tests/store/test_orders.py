@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from trading.domain.orders import STATUS_FROM_CODE, OrderStatus, OrderType, Side
 from trading.store import (
     DuplicateIntentError,
     IdentifierReusedError,
@@ -25,8 +26,8 @@ async def _intent(
     await store.record_intent(
         intent_id=intent_id,
         market="KRW-BTC",
-        side="bid",
-        ord_type="limit",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
         price=D("50000000"),
         volume=D("0.001"),
         time_in_force="ioc",
@@ -49,7 +50,7 @@ async def _report(
     return await store.update_order_from_exchange(
         identifier=identifier,
         uuid=uuid,
-        state=state,
+        status=STATUS_FROM_CODE[state],  # the tests speak the stored codes
         executed_volume=D(volume),
         executed_funds=D(funds),
         paid_fee=D(fee),
@@ -117,7 +118,7 @@ async def test_update_order_from_exchange(store: Store) -> None:
     updated = await store.update_order_from_exchange(
         identifier="id-1",
         uuid="u-1",
-        state="wait",
+        status=OrderStatus.OPEN,
         executed_volume=D("0.0004"),
         executed_funds=D("20000"),
         paid_fee=D("10"),
@@ -141,13 +142,15 @@ async def test_update_order_from_exchange(store: Store) -> None:
     assert await _report(store, "wait", "0", "0", "0", uuid="other") is None
     with pytest.raises(ValueError, match="identifier or a uuid"):
         await store.update_order_from_exchange(
-            state="wait", executed_volume=D(0), executed_funds=D(0), paid_fee=D(0)
+            status=OrderStatus.OPEN, executed_volume=D(0), executed_funds=D(0), paid_fee=D(0)
         )
 
 
 async def test_open_orders_by_market(store: Store) -> None:
     await _intent(store, "a", "id-a")
-    await store.record_intent(intent_id="b", market="KRW-ETH", side="ask", ord_type="market")
+    await store.record_intent(
+        intent_id="b", market="KRW-ETH", side=Side.SELL, type=OrderType.MARKET
+    )
     assert [o.intent_id for o in await store.open_orders()] == ["a", "b"]
     assert [o.intent_id for o in await store.open_orders("KRW-ETH")] == ["b"]
 
@@ -159,7 +162,7 @@ async def test_record_fill_is_deduplicated(store: Store) -> None:
         "trade_uuid": "t-1",
         "order_uuid": "u-1",
         "market": "KRW-BTC",
-        "side": "bid",
+        "side": Side.BUY,
         "price": D("50000000"),
         "volume": D("0.00012345"),
         "funds": D("6172.5"),

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.exc import StatementError
 
+from trading.domain.orders import OrderType, Side
 from trading.store import Store, create_engine, session_factory
 from trading.store.models import EquitySnapshot
 
@@ -25,7 +26,12 @@ EXACT = [
 @pytest.mark.parametrize("value", EXACT, ids=str)
 async def test_decimal_round_trips_exactly(store: Store, value: Decimal) -> None:
     await store.record_intent(
-        intent_id="i1", market="KRW-BTC", side="bid", ord_type="limit", price=value, volume=value
+        intent_id="i1",
+        market="KRW-BTC",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        price=value,
+        volume=value,
     )
     await store.upsert_position("KRW-BTC", state="long", volume=value, avg_price=value)
     order = await store.order("i1")
@@ -63,7 +69,7 @@ async def test_datetimes_come_back_utc_aware(store: Store) -> None:
     assert snap.taken_at.utcoffset() == timedelta(0)
     assert snap.taken_at == datetime(2024, 3, 1, 0, 0, 0, 123456, tzinfo=UTC)
     order = await store.record_intent(
-        intent_id="i", market="KRW-BTC", side="ask", ord_type="market"
+        intent_id="i", market="KRW-BTC", side=Side.SELL, type=OrderType.MARKET
     )
     stored = await store.order("i")
     assert stored is not None

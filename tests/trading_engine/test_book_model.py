@@ -62,6 +62,7 @@ from hypothesis.stateful import (
 
 from tests.fakes.upbit import FakeUpbit, RecordedRequest
 from tests.trading_engine.conftest import limits
+from trading.circuit import CircuitBreaker
 from trading.domain import TradePrint
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.engine.core import Engine
@@ -73,7 +74,6 @@ from trading.positions import ExitReason, PositionState
 from trading.store import Store, create_engine, session_factory, upgrade
 from trading.strategies import build_strategy
 from trading.upbit.auth import Credentials
-from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.retry import RetryPolicy
 

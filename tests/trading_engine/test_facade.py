@@ -8,10 +8,10 @@ import pytest
 
 from tests.trading_engine.conftest import facade, paper_rig, replay
 from trading.domain import TradePrint
+from trading.domain.orders import OrderType, Side, SubmitOrder
 from trading.events import ParameterChanged, Paused, PositionClosed, RiskBreached
 from trading.positions import PositionState
 from trading.risk.halts import HaltWindow
-from trading.upbit.order_submit import OrderIntent
 
 
 def of(events, kind):
@@ -135,11 +135,11 @@ async def test_replace_in_paper_mode_is_one_cancel_and_new(store, events):
     assert rig.paper is not None
     api = facade(rig, store, events)
     manual = await rig.engine.orders.place(
-        OrderIntent(
+        SubmitOrder(
             intent_id="manual1",
             market="KRW-BTC",
-            side="bid",
-            ord_type="limit",
+            side=Side.BUY,
+            type=OrderType.LIMIT,
             price=OLD,
             volume=D("0.01"),
         )

@@ -16,6 +16,7 @@ import pytest
 from tests.fakes.upbit import FakeUpbit
 from tests.trading_engine.conftest import limits
 from trading.domain import TradePrint
+from trading.domain.orders import OrderType, Side, SubmitOrder
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.engine.core import Engine
 from trading.engine.facade import EngineFacade
@@ -24,7 +25,6 @@ from trading.events import BookAdjusted, Event, OrdersSuspended
 from trading.positions import ExitReason, PositionState
 from trading.strategies import build_strategy
 from trading.upbit.auth import Credentials
-from trading.upbit.order_submit import OrderIntent
 from trading.upbit.rest import UpbitRestClient
 
 M = "KRW-BTC"
@@ -177,12 +177,12 @@ async def test_an_exit_sells_only_what_the_owners_own_order_leaves_free(exchange
     await d.rig.loop.stop()
 
 
-def sell(volume: str) -> OrderIntent:
-    return OrderIntent(
+def sell(volume: str) -> SubmitOrder:
+    return SubmitOrder(
         intent_id=f"i{volume.replace('.', '')}",
         market=M,
-        side="ask",
-        ord_type="market",
+        side=Side.SELL,
+        type=OrderType.MARKET,
         volume=D(volume),
         reference_price=D(100_000_000),
     )

@@ -10,11 +10,11 @@ import pytest
 from tests.fakes.upbit import FakeUpbit
 from tests.trading_engine.conftest import BUNDLED, limits, replay
 from trading.candle_file import read_candles
+from trading.circuit import CircuitBreaker
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.events import OrderPlaced, PositionClosed, RiskBreached, SignalRaised
 from trading.marketdata.replay import ReplayFeed, ReplayFile
 from trading.upbit.auth import Credentials
-from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.retry import RetryPolicy
 

@@ -6,12 +6,12 @@ from decimal import Decimal as D
 
 from tests.trading_engine.conftest import facade, limits, paper_rig, replay
 from tests.upbit.conftest import client, fake  # noqa: F401  (fixtures)
+from trading.domain.orders import OrderStatus, OrderType, Side, SubmitOrder
 from trading.engine.build import EngineSpec, assemble
 from trading.events import OrderSettled, PositionClosed, PositionOpened
 from trading.orders import reconcile
 from trading.positions import PositionState
 from trading.strategies import build_strategy
-from trading.upbit.order_submit import OrderIntent
 
 LONG = PositionState.LONG
 
@@ -79,11 +79,11 @@ async def test_restart_mid_order_settles_the_fill_made_while_down(fake, client, 
         live_exchange=client,
     )
     rig.loop.start()
-    intent = OrderIntent(
+    intent = SubmitOrder(
         intent_id="crash1",
         market="KRW-BTC",
-        side="bid",
-        ord_type="limit",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
         price=D("99000000"),
         volume=D("0.01"),
     )
@@ -134,8 +134,8 @@ async def test_restart_applies_fills_recorded_before_the_position_saw_them(store
     await store.record_intent(
         intent_id="gap1",
         market="KRW-BTC",
-        side="bid",
-        ord_type="price",
+        side=Side.BUY,
+        type=OrderType.MARKET,
         price=D(100_000),
         identifier="ubot-gap1-1",
     )
@@ -146,7 +146,7 @@ async def test_restart_applies_fills_recorded_before_the_position_saw_them(store
         await store.record_fill(
             trade_uuid=f"t{n}",
             market="KRW-BTC",
-            side="bid",
+            side=Side.BUY,
             price=D(13_000_000),
             volume=volume,
             funds=volume * 13_000_000,
@@ -156,7 +156,7 @@ async def test_restart_applies_fills_recorded_before_the_position_saw_them(store
         )
     await store.update_order_from_exchange(
         identifier="ubot-gap1-1",
-        state="cancel",
+        status=OrderStatus.CANCELLED,
         executed_volume=D("0.0076"),
         executed_funds=D(98_800),
         paid_fee=D("49.4"),

@@ -11,9 +11,9 @@ import pytest
 
 from tests.fakes.upbit import FakeUpbit
 from trading.candle_file import read_candles
+from trading.circuit import CircuitBreaker
 from trading.events import Event
 from trading.upbit.auth import Credentials
-from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.retry import RetryPolicy
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from trading.backtest.spec import PaperAccount
+from trading.circuit import CircuitBreaker
 from trading.engine.core import Engine, EngineConfig
 from trading.engine.loop import EngineLoop
 from trading.engine.memory import RiskMemoryKeeper
@@ -29,7 +30,6 @@ from trading.risk.limits import RiskLimits
 from trading.store import Store
 from trading.strategies import Strategy
 from trading.timeframes import timeframe_seconds
-from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.models import KST
 
 

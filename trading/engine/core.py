@@ -23,7 +23,9 @@ from itertools import takewhile
 from typing import Any
 
 from trading.backtest.spec import DEFAULT_ACCOUNT, PaperAccount
+from trading.circuit import CircuitBreaker, CircuitState
 from trading.domain import Bar, TradePrint
+from trading.domain.orders import OrderType, Side, SubmitOrder
 from trading.engine.account import AccountView
 from trading.engine.exits import ExitPlan, plan_exit
 from trading.engine.holdings import Holdings
@@ -51,9 +53,7 @@ from trading.risk.memory import ClosedTrade
 from trading.risk.stops import TrailingStop, exits_on, signal_counts, stop_on, trail_of
 from trading.strategies import CandleFrame, Strategy, safe_signals
 from trading.timeframes import timeframe_seconds
-from trading.upbit.circuit import CircuitBreaker, CircuitState
 from trading.upbit.market_rules import VOLUME_STEP
-from trading.upbit.order_submit import OrderIntent
 
 log = logging.getLogger(__name__)
 S = PositionState
@@ -439,18 +439,22 @@ class Engine:
         intent_id = self.orders.new_intent_id()
         if decision.limit_price is not None:
             volume = (size / decision.limit_price).quantize(VOLUME_STEP, ROUND_DOWN)
-            intent = OrderIntent(
+            intent = SubmitOrder(
                 intent_id=intent_id,
                 market=market,
-                side="bid",
-                ord_type="limit",
+                side=Side.BUY,
+                type=OrderType.LIMIT,
                 price=decision.limit_price,
                 volume=volume,
                 time_in_force="ioc",
             )
         else:
-            intent = OrderIntent(
-                intent_id=intent_id, market=market, side="bid", ord_type="price", price=size
+            intent = SubmitOrder(
+                intent_id=intent_id,
+                market=market,
+                side=Side.BUY,
+                type=OrderType.MARKET,
+                funds=size,
             )
         await self.positions.entry_submitted(market, intent_id)
         return await self._send(intent, reason) is None
@@ -497,11 +501,11 @@ class Engine:
             else:
                 log.info("%s: nothing sold (%s; %s)", market, plan.blocked, reason)
             return False
-        intent = OrderIntent(
+        intent = SubmitOrder(
             intent_id=self.orders.new_intent_id(),
             market=market,
-            side="ask",
-            ord_type="market",
+            side=Side.SELL,
+            type=OrderType.MARKET,
             volume=plan.volume,
             reference_price=plan.price,
         )
@@ -523,7 +527,7 @@ class Engine:
             price = history[-1].close if history else position.avg_entry_price
         return price
 
-    async def _exit_what_is_there(self, intent: OrderIntent, why: ExitReason, reason: str) -> bool:
+    async def _exit_what_is_there(self, intent: SubmitOrder, why: ExitReason, reason: str) -> bool:
         """Upbit said the coin is not there, and ``_send`` had the account read: sell what it
         holds instead (a different order; the refused one is never sent again)."""
         market = intent.market
@@ -562,7 +566,7 @@ class Engine:
         await self.set_aside(market, f"worth {plan.value:.0f} KRW at {price}")
         return True
 
-    async def _send(self, intent: OrderIntent, reason: str) -> TradingError | None:
+    async def _send(self, intent: SubmitOrder, reason: str) -> TradingError | None:
         """Place ``intent``; None if it was sent, else why not (its position has moved on,
         except after an unknown outcome, which reconciliation settles)."""
         try:

@@ -1,8 +1,8 @@
 """One inbox for everything that moves the engine, handled by a single worker.
 
 Two lanes, each in arrival order: order traffic (fills, order states, paper-exchange
-callbacks, the live ``myOrder`` stream) always goes before market data (prints, ticks). So a
-fill is applied before the engine looks at the next price, however many prints a fast replay
+callbacks, the venue's private order stream) always goes before market data (prints, ticks).
+So a fill is applied before the engine looks at the next price, however many prints a fast replay
 has queued, and a replay gives the same decisions as live trading. No producer ever waits (the
 paper exchange's callbacks are synchronous). Both lanes are unbounded on purpose: a fill must
 never be dropped; their depth is a metric.
@@ -18,16 +18,15 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from trading.domain import TradePrint
+from trading.domain.orders import FillReport, OrderReport
 from trading.engine.core import Engine
 from trading.events import Event, OrderFilled, OrderSettled
-from trading.orders.reports import FillReport
 from trading.paper import PaperExchange, PaperFill
-from trading.upbit.models import Order
-from trading.upbit.ws_messages import MyOrder
 
 log = logging.getLogger(__name__)
 _TICK = object()
@@ -76,13 +75,14 @@ class EngineLoop:
         if isinstance(event, OrderFilled | OrderSettled):
             self._put(self._orders, event)
 
-    def put_my_order(self, message: MyOrder) -> None:
-        self._put(self._orders, message)
+    def put_stream(self, item: FillReport | OrderReport) -> None:
+        """A report from the venue's private order stream (mapped by its adapter)."""
+        self._put(self._orders, _Streamed(item))
 
     def on_paper_fill(self, fill: PaperFill) -> None:
         self._put(self._orders, fill)
 
-    def on_paper_order(self, order: Order) -> None:
+    def on_paper_order(self, order: OrderReport) -> None:
         self._put(self._orders, order)
 
     # -- the worker ----------------------------------------------------------------------------
@@ -144,11 +144,11 @@ class EngineLoop:
         elif isinstance(item, OrderFilled | OrderSettled):
             await engine.on_order_event(item)
         elif isinstance(item, PaperFill):
-            await engine.orders.on_fill(paper_fill_report(item))
-        elif isinstance(item, Order):
+            await engine.orders.on_fill(item.report())
+        elif isinstance(item, OrderReport):
             await engine.orders.on_order(item)
-        elif isinstance(item, MyOrder):
-            await engine.orders.on_my_order(item)
+        elif isinstance(item, _Streamed):
+            await engine.orders.on_stream(item.report)
         else:
             raise TypeError(f"unexpected inbox item {item!r}")
 
@@ -165,17 +165,8 @@ class EngineLoop:
         return TradePrint(print_.market, level, Decimal(0), print_.at, "BID")
 
 
-def paper_fill_report(fill: PaperFill) -> FillReport:
-    return FillReport(
-        trade_uuid=fill.trade_uuid,
-        order_uuid=fill.order_uuid,
-        identifier=fill.identifier,
-        market=fill.market,
-        side="bid" if fill.side == "bid" else "ask",
-        price=fill.price,
-        volume=fill.volume,
-        funds=fill.funds,
-        fee=fill.fee,
-        is_maker=fill.is_maker,
-        at=fill.at,
-    )
+@dataclass(frozen=True, slots=True)
+class _Streamed:
+    """A live stream's report: an order's end is only looked up, never taken as it is."""
+
+    report: FillReport | OrderReport

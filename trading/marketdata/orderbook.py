@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from trading.exchange import Side
+from trading.domain import BookSide as Side
 from trading.upbit.models import Orderbook as RestOrderbook
 from trading.upbit.models import OrderbookUnit as RestUnit
 from trading.upbit.ws_messages import Orderbook as WsOrderbook

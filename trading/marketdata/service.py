@@ -14,9 +14,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from trading.domain import Bar, TradePrint
+from trading.domain import Bar, BookSide, TradePrint
 from trading.events import CandleClosed, EventSink, FeedGapped, ignore_event
-from trading.exchange import Side
 from trading.marketdata.backfill import CandleSource, backfill, fill_gap
 from trading.marketdata.candles import DEFAULT_HISTORY, CandleBuilder
 from trading.marketdata.feeds import Feed
@@ -110,7 +109,7 @@ class MarketData:
     def set_orderbook(self, market: str, book: BookLike) -> None:
         self._books[market] = to_snapshot(book)
 
-    def expected_fill(self, market: str, side: Side, amount: Decimal) -> Decimal | None:
+    def expected_fill(self, market: str, side: BookSide, amount: Decimal) -> Decimal | None:
         """VWAP of a market order of ``amount`` (KRW for ``bid``, coin for ``ask``).
 
         ``None`` without a book or when the visible book is too thin.

@@ -2,13 +2,5 @@
 
 from trading.orders.manager import OrderManager
 from trading.orders.reconcile import ReconcileReport, reconcile
-from trading.orders.reports import FillReport, fill_from_my_order, fills_from_order
 
-__all__ = [
-    "FillReport",
-    "OrderManager",
-    "ReconcileReport",
-    "fill_from_my_order",
-    "fills_from_order",
-    "reconcile",
-]
+__all__ = ["OrderManager", "ReconcileReport", "reconcile"]

@@ -1,17 +1,21 @@
 """The order manager: every order the engine wants goes through here, and every fill comes back
 through here into the store, exactly once.
 
+It speaks the neutral order model (``trading.domain.orders``): a ``SubmitOrder`` goes out,
+``OrderReport``s and ``FillReport``s come back, whichever exchange is behind it.
+
 Placing: the intent is written to the store, then ``OrderSubmitter`` sends it (one intent,
-never two orders). Fills arrive from the private ``myOrder`` stream (live), from the paper
-exchange, or from REST polling as the fallback; all three are deduplicated by ``trade_uuid``
-in the store, so a fill seen twice is recorded once and announced once. When an order reaches
-its end (done, cancel, rejected) ``OrderSettled`` is announced once: the engine's signal that
-no more fills follow.
+never two orders). Fills arrive from the venue's private stream (live, mapped by its adapter),
+from the paper exchange, or from polling as the fallback; all three are deduplicated by
+``trade_id`` in the store, so a fill seen twice is recorded once and announced once. When an
+order reaches its end (done, cancel, rejected) ``OrderSettled`` is announced once: the engine's
+signal that no more fills follow.
 
 Before anything is written, ``RefusalGuard`` refuses an order whose very body Upbit refused
-within the hour, and every order of a market that collected too many refusals (``refusals.py``).
+within the hour, and every order of a market that collected too many refusals
+(``refusals.py``).
 
-Re-pricing (``replace``) goes through ``OrderReplacer``: Upbit's atomic cancel-and-new, or
+Re-pricing (``replace``) goes through ``OrderReplacer``: the venue's atomic cancel-and-new, or
 cancel, confirm, then place; never a new order beside an old one that can still fill.
 """
 
@@ -21,6 +25,16 @@ import logging
 import uuid
 from decimal import Decimal
 
+from trading.domain.orders import (
+    SIDE_CODE,
+    TYPE_CODE,
+    FillReport,
+    OrderReport,
+    OrderStatus,
+    OrderType,
+    Side,
+    SubmitOrder,
+)
 from trading.errors import (
     CircuitOpen,
     NotFound,
@@ -42,13 +56,9 @@ from trading.events import (
 )
 from trading.exchange import CancelAndNew, Exchange
 from trading.orders.refusals import RefusalGuard, sent_and_refused
-from trading.orders.reports import FillReport, fill_from_my_order, fills_from_order
-from trading.store import TERMINAL_STATES, OrderRecord, Store
-from trading.upbit.market_rules import VOLUME_STEP
-from trading.upbit.models import Order
-from trading.upbit.order_replace import OrderReplacer, ReplaceOutcome
-from trading.upbit.order_submit import OrderIntent, OrderSubmitter
-from trading.upbit.ws_messages import MyOrder
+from trading.orders.replace import OrderReplacer, ReplaceOutcome
+from trading.orders.submit import OrderSubmitter
+from trading.store import OrderRecord, Store
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -91,21 +101,12 @@ class OrderManager:
         return uuid.uuid4().hex[:16]
 
     async def place(
-        self, intent: OrderIntent, *, strategy: str | None = None, reason: str | None = None
+        self, intent: SubmitOrder, *, strategy: str | None = None, reason: str | None = None
     ) -> OrderRecord:
         """Validate, journal, send; the returned record reflects the exchange's answer."""
         # refuse an order that cannot succeed before anything is written
         self.guard.check(intent)
-        self.exchange.order_body(
-            market=intent.market,
-            side=intent.side,
-            ord_type=intent.ord_type,
-            identifier="validate",
-            price=intent.price,
-            volume=intent.volume,
-            time_in_force=intent.time_in_force,
-            reference_price=intent.reference_price,
-        )
+        self.exchange.check(intent)
         await self._journal_intent(intent, strategy=strategy, reason=reason)
         try:
             order = await self.submitter.submit(intent, first_journaled=True)
@@ -119,7 +120,7 @@ class OrderManager:
             raise
         return await self._placed(intent, order)
 
-    def _count_refusal(self, intent: OrderIntent, exc: UpbitError) -> None:
+    def _count_refusal(self, intent: SubmitOrder, exc: UpbitError) -> None:
         suspension = self.guard.refused(intent, exc)
         if suspension is None:
             return
@@ -140,14 +141,14 @@ class OrderManager:
         )
 
     async def _journal_intent(
-        self, intent: OrderIntent, *, strategy: str | None, reason: str | None
+        self, intent: SubmitOrder, *, strategy: str | None, reason: str | None
     ) -> None:
         await self.store.record_intent(
             intent_id=intent.intent_id,
             market=intent.market,
             side=intent.side,
-            ord_type=intent.ord_type,
-            price=intent.price,
+            type=intent.type,
+            price=intent.funds if intent.is_budget else intent.price,
             volume=intent.volume,
             time_in_force=intent.time_in_force,
             strategy=strategy,
@@ -156,28 +157,28 @@ class OrderManager:
             identifier=self.submitter.identifier(intent.intent_id, 1),
         )
 
-    def _uncertain(self, intent: OrderIntent, exc: OrderOutcomeUnknown) -> None:
+    def _uncertain(self, intent: SubmitOrder, exc: OrderOutcomeUnknown) -> None:
         log.warning("order %s: outcome unknown, left for reconciliation", intent.intent_id)
         self._emit(
             OrderBecameUncertain(
                 intent_id=intent.intent_id,
                 market=intent.market,
-                side=intent.side,
-                ord_type=intent.ord_type,
+                side=SIDE_CODE[intent.side],
+                ord_type=TYPE_CODE[intent.side, intent.type],
                 reason=str(exc),
             )
         )
 
-    async def _placed(self, intent: OrderIntent, order: Order) -> OrderRecord:
+    async def _placed(self, intent: SubmitOrder, order: OrderReport) -> OrderRecord:
         self._emit(
             OrderPlaced(
                 intent_id=intent.intent_id,
                 identifier=order.identifier or "",
-                uuid=order.uuid,
+                uuid=order.order_id,
                 market=order.market,
-                side=order.side,
-                ord_type=order.ord_type,
-                price=intent.price,
+                side=SIDE_CODE[order.side],
+                ord_type=TYPE_CODE[order.side, order.type],
+                price=intent.funds if intent.is_budget else intent.price,
                 volume=order.volume if order.volume is not None else intent.volume,
                 paper=self.paper,
             )
@@ -185,7 +186,7 @@ class OrderManager:
         return await self.on_order(order)
 
     async def _mark_rejected(
-        self, intent: OrderIntent, exc: Exception | None, *, announce: bool = True
+        self, intent: SubmitOrder, exc: Exception | None, *, announce: bool = True
     ) -> None:
         """End an intent that has no order on the exchange; ``announce``: as a rejection
         (a replacement that was simply not needed is not one)."""
@@ -203,7 +204,7 @@ class OrderManager:
         if attempts:
             after = await self.store.update_order_from_exchange(
                 identifier=attempts[-1].identifier,
-                state="rejected",
+                status=OrderStatus.REJECTED,
                 executed_volume=ZERO,
                 executed_funds=ZERO,
                 paid_fee=ZERO,
@@ -212,47 +213,49 @@ class OrderManager:
 
     def _announce_if_settled(self, row: OrderRecord | None) -> None:
         """``OrderSettled`` once per order, however many paths report its end."""
-        if row is None or row.state not in TERMINAL_STATES or row.intent_id in self._settled:
+        if row is None or not row.status.is_terminal or row.intent_id in self._settled:
             return
         self._settled.add(row.intent_id)
         self._emit(
             OrderSettled(
                 intent_id=row.intent_id,
                 market=row.market,
-                side="bid" if row.side == "bid" else "ask",
+                side=SIDE_CODE[row.order_side],
                 state=row.state,
                 executed_volume=row.executed_volume,
             )
         )
 
-    async def on_order(self, order: Order) -> OrderRecord:
+    async def on_order(self, order: OrderReport) -> OrderRecord:
         """Store what the exchange says about an order; a terminal state is never left.
 
         Fills always land before the settlement: the trades an order carries are recorded
         first, and a finished order that arrives without its trades (an acknowledgement, a
         state message) is looked up to get them.
         """
-        if order.state in TERMINAL_STATES and order.has_fills and not order.trades:
-            order = await self.exchange.get_order(uuid=order.uuid)
-        for fill in fills_from_order(order):
+        if order.status.is_terminal and order.has_fills and not order.fills:
+            order = await self.exchange.fetch_order(order_id=order.order_id)
+        for fill in order.fills:
             await self.on_fill(fill)
         funds = order.executed_funds
         if funds is None:
-            funds = sum((t.funds for t in order.trades), ZERO)
+            funds = sum((f.funds for f in order.fills), ZERO)
         record = await self.store.update_order_from_exchange(
             identifier=order.identifier,
-            uuid=order.uuid,
-            state=order.state,
+            uuid=order.order_id,
+            status=order.status,
             executed_volume=order.executed_volume,
             executed_funds=funds,
             paid_fee=order.paid_fee,
             volume=order.volume,
         )
         if record is None:
-            raise LookupError(f"order {order.identifier or order.uuid} is not in the store")
-        # a filled market buy ends in "cancel" too (the unspent dust): that is no cancel
-        dust_only = order.ord_type in ("price", "best") and order.has_fills
-        if order.state == "cancel" and not dust_only:
+            raise LookupError(f"order {order.identifier or order.order_id} is not in the store")
+        # a filled market buy ends cancelled too (the unspent dust): that is no cancel
+        immediate = order.type is OrderType.BEST or (
+            order.type is OrderType.MARKET and order.side is Side.BUY
+        )
+        if order.status is OrderStatus.CANCELLED and not (immediate and order.has_fills):
             self._announce_cancel(record)
         self._announce_if_settled(record)
         return record
@@ -270,18 +273,18 @@ class OrderManager:
 
     async def on_fill(self, report: FillReport) -> bool:
         """Record one fill; True if it was new (and announced)."""
-        row = await self.store.order_by_uuid(report.order_uuid)
+        row = await self.store.order_by_uuid(report.order_id)
         if row is None and report.identifier:
             row = await self.store.order_by_identifier(report.identifier)
         new = await self.store.record_fill(
-            trade_uuid=report.trade_uuid,
+            trade_uuid=report.trade_id,
             market=report.market,
             side=report.side,
             price=report.price,
             volume=report.volume,
             funds=report.funds,
             fee=report.fee,
-            order_uuid=report.order_uuid,
+            order_uuid=report.order_id,
             intent_id=row.intent_id if row else None,
             is_maker=report.is_maker,
             created_at=report.at,
@@ -289,25 +292,27 @@ class OrderManager:
         if not new:
             return False
         if row is None:
-            log.warning("fill %s for an order this bot did not place", report.trade_uuid)
+            log.warning("fill %s for an order this bot did not place", report.trade_id)
             return True
         fills = await self.store.fills(intent_id=row.intent_id, limit=100_000)
         executed = sum((f.volume for f in fills), ZERO)
         spent = sum((f.funds for f in fills), ZERO)
         filled_volume = row.volume is not None and executed >= row.volume
-        state = "done" if filled_volume else ("wait" if row.state == "pending" else row.state)
+        status = OrderStatus.FILLED if filled_volume else row.status
+        if status is OrderStatus.PENDING:  # a fill is the acknowledgement we had not seen
+            status = OrderStatus.OPEN
         # a buy sized in KRW is complete once what is left cannot buy one volume step
         spent_budget = (
             row.volume is None
-            and row.side == "bid"
+            and row.order_side is Side.BUY
             and row.price is not None
-            and row.price - spent < report.price * VOLUME_STEP
+            and row.price - spent < report.price * self.exchange.rules.volume_step
         )
         complete = filled_volume or spent_budget
         updated = await self.store.update_order_from_exchange(
             identifier=report.identifier,
-            uuid=report.order_uuid,
-            state=state,
+            uuid=report.order_id,
+            status=status,
             executed_volume=executed,
             executed_funds=spent,
             paid_fee=sum((f.fee for f in fills), ZERO),
@@ -317,11 +322,11 @@ class OrderManager:
                 intent_id=row.intent_id,
                 identifier=row.identifier or "",
                 market=row.market,
-                side="bid" if row.side == "bid" else "ask",
+                side=SIDE_CODE[row.order_side],
                 price=report.price,
                 volume=report.volume,
                 fee=report.fee,
-                trade_uuid=report.trade_uuid,
+                trade_uuid=report.trade_id,
                 complete=complete,
                 paper=self.paper,
                 at=report.at,
@@ -330,22 +335,22 @@ class OrderManager:
         self._announce_if_settled(updated)
         return True
 
-    async def on_my_order(self, msg: MyOrder) -> None:
-        """The live path: fills from ``state == "trade"``, settlement from done/cancel."""
-        fill = fill_from_my_order(msg)
-        if fill is not None:
-            await self.on_fill(fill)
-        elif msg.state in ("done", "cancel"):
-            row = await self.store.order_by_uuid(msg.uuid)
+    async def on_stream(self, item: FillReport | OrderReport) -> None:
+        """The live path (a venue's private stream, mapped by its adapter): a fill is
+        recorded; an order that ended is looked up, so its fills land before its end."""
+        if isinstance(item, FillReport):
+            await self.on_fill(item)
+        elif item.status.is_terminal:
+            row = await self.store.order_by_uuid(item.order_id)
             if row is not None:
                 await self.refresh(row)
 
     async def refresh(self, row: OrderRecord) -> OrderRecord | None:
         """Ask the exchange about one order: record missing fills, then its state."""
         if row.uuid:
-            order = await self.exchange.get_order(uuid=row.uuid)
+            order = await self.exchange.fetch_order(order_id=row.uuid)
         elif row.identifier:
-            order = await self.exchange.get_order(identifier=row.identifier)
+            order = await self.exchange.fetch_order(identifier=row.identifier)
         else:
             return row
         return await self.on_order(order)
@@ -366,9 +371,9 @@ class OrderManager:
 
     async def cancel(self, intent_id: str) -> OrderRecord | None:
         row = await self.store.order(intent_id)
-        if row is None or row.uuid is None or row.state in TERMINAL_STATES:
+        if row is None or row.uuid is None or row.status.is_terminal:
             return row
-        await self.exchange.cancel_order(uuid=row.uuid)
+        await self.exchange.cancel(row.uuid)
         return await self.refresh(row)
 
     async def cancel_all(self, market: str | None = None) -> int:
@@ -387,20 +392,20 @@ class OrderManager:
         order's record; None when nothing was left to replace (it filled, or it was not open).
         """
         row = await self.store.order(intent_id)
-        if row is None or row.uuid is None or row.state in TERMINAL_STATES:
+        if row is None or row.uuid is None or row.status.is_terminal:
             return None
-        if row.ord_type != "limit" or row.volume is None or row.price is None:
+        if row.order_type is not OrderType.LIMIT or row.volume is None or row.price is None:
             await self.cancel(intent_id)  # only a resting limit order has a price to change
             return None
         left = row.volume - row.executed_volume
         if left <= 0:  # filled; the book is a step behind the exchange
             await self.refresh(row)
             return None
-        intent = OrderIntent(
+        intent = SubmitOrder(
             intent_id=self.new_intent_id(),
             market=row.market,
-            side="bid" if row.side == "bid" else "ask",
-            ord_type="limit",
+            side=row.order_side,
+            type=OrderType.LIMIT,
             price=price,
             volume=left,
             time_in_force=row.time_in_force,
@@ -424,34 +429,16 @@ class OrderManager:
             raise
         return await self._replaced(intent, outcome)
 
-    def _check_replacement(self, intent: OrderIntent, prev_uuid: str) -> None:
-        assert intent.price is not None
-        assert intent.volume is not None
+    def _check_replacement(self, intent: SubmitOrder, prev_uuid: str) -> None:
         if isinstance(self.exchange, CancelAndNew):
-            self.exchange.cancel_and_new_body(
-                prev_uuid=prev_uuid,
-                market=intent.market,
-                side=intent.side,
-                new_identifier="validate",
-                price=intent.price,
-                volume=intent.volume,
-                time_in_force=intent.time_in_force,
-            )
-            return
-        self.exchange.order_body(
-            market=intent.market,
-            side=intent.side,
-            ord_type="limit",
-            identifier="validate",
-            price=intent.price,
-            volume=intent.volume,
-            time_in_force=intent.time_in_force,
-        )
+            self.exchange.check_replace(prev_uuid, intent)
+        else:
+            self.exchange.check(intent)
 
-    async def _replaced(self, intent: OrderIntent, outcome: ReplaceOutcome) -> OrderRecord | None:
+    async def _replaced(self, intent: SubmitOrder, outcome: ReplaceOutcome) -> OrderRecord | None:
         old = await self.on_order(outcome.old)  # its fills and its end first
         if outcome.new is None:
-            if old.state == "cancel":  # cancelled, yet no new order: the operator must know
+            if old.status is OrderStatus.CANCELLED:  # cancelled, yet no new order: say so
                 self._emit(
                     OrderRejected(
                         intent_id=intent.intent_id,

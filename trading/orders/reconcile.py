@@ -15,10 +15,10 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from trading.domain.orders import OrderStatus
 from trading.errors import NotFound
 from trading.events import Reconciled
 from trading.orders.manager import OrderManager
-from trading.store import TERMINAL_STATES
 
 log = logging.getLogger(__name__)
 
@@ -57,20 +57,20 @@ async def reconcile(manager: OrderManager) -> ReconcileReport:
             if row.identifier:
                 await store.update_order_from_exchange(
                     identifier=row.identifier,
-                    state="rejected",
+                    status=OrderStatus.REJECTED,
                     executed_volume=Decimal(0),
                     executed_funds=Decimal(0),
                     paid_fee=Decimal(0),
                 )
             never_placed.append(row.intent_id)
             continue
-        if updated is not None and updated.state in TERMINAL_STATES:
+        if updated is not None and updated.status.is_terminal:
             settled.append(row.intent_id)
 
     adopted: list[str] = []
     foreign = 0
-    for order in await exchange.open_orders(states=("wait", "watch")):
-        if await store.order_by_uuid(order.uuid) is not None:
+    for order in await exchange.list_open():
+        if await store.order_by_uuid(order.order_id) is not None:
             continue
         identifier = order.identifier or ""
         parts = identifier.split("-")
@@ -83,8 +83,8 @@ async def reconcile(manager: OrderManager) -> ReconcileReport:
                 intent_id=intent_id,
                 market=order.market,
                 side=order.side,
-                ord_type=order.ord_type,
-                price=order.price,
+                type=order.type,
+                price=order.funds if order.is_budget else order.price,
                 volume=order.volume,
                 time_in_force=order.time_in_force,
                 reason="adopted at start-up",

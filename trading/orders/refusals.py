@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from trading.domain.orders import SubmitOrder
 from trading.errors import (
     OrderingSuspended,
     OrderRejected,
@@ -28,14 +29,13 @@ from trading.errors import (
     UpbitError,
     ValidationError,
 )
-from trading.upbit.order_submit import OrderIntent
 
 #: The documented default bound: refused order requests per market and hour.
 REFUSALS_PER_HOUR = 5
 WINDOW_S = 3600
 
 
-def body(intent: OrderIntent) -> OrderIntent:
+def body(intent: SubmitOrder) -> SubmitOrder:
     """The part of an order that decides Upbit's answer: all but its id and our reference."""
     return replace(intent, intent_id="", reference_price=None)
 
@@ -64,11 +64,11 @@ class RefusalGuard:
         self.limit = limit
         self.window_s = window_s
         self._clock = clock
-        self._bodies: dict[OrderIntent, tuple[float, str | int]] = {}
+        self._bodies: dict[SubmitOrder, tuple[float, str | int]] = {}
         self._refusals: dict[str, deque[tuple[float, str]]] = {}
         self.suspended: dict[str, Suspension] = {}
 
-    def check(self, intent: OrderIntent) -> None:
+    def check(self, intent: SubmitOrder) -> None:
         """Raise if ``intent`` must not be sent; call before anything is journalled."""
         market = intent.market
         if market in self.suspended:
@@ -86,7 +86,7 @@ class RefusalGuard:
                 refused_as=seen[1],
             )
 
-    def refused(self, intent: OrderIntent, exc: UpbitError) -> Suspension | None:
+    def refused(self, intent: SubmitOrder, exc: UpbitError) -> Suspension | None:
         """Count a refusal Upbit answered; returns the suspension it caused, if it did."""
         now = self._clock()
         self._forget(now)

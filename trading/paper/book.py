@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from trading.domain import BookSide
+from trading.domain.orders import BOOK_SIDE, Side
 from trading.paper.fill_model import slipped_price
 from trading.upbit.market_rules import MarketRules
 from trading.upbit.models import Orderbook, OrderbookUnit
@@ -48,22 +50,22 @@ class MarketData:
             at=at,
         )
 
-    def opposite(self, market: str, side: str) -> list[Level]:
+    def opposite(self, market: str, side: Side) -> list[Level]:
         """Levels a taker of ``side`` trades with, best first; live lists when from the book."""
         book = self.books.get(market)
-        levels = (book.asks if side == "bid" else book.bids) if book else []
+        levels = (book.asks if side is Side.BUY else book.bids) if book else []
         if levels:
             return levels
         last = self.last.get(market)
         if last is None:
             return []
-        return [[self.slipped(market, last, side), UNLIMITED]]
+        return [[self.slipped(market, last, BOOK_SIDE[side]), UNLIMITED]]
 
-    def slipped(self, market: str, last: Decimal, side: str) -> Decimal:
+    def slipped(self, market: str, last: Decimal, side: BookSide) -> Decimal:
         """The last price moved against the taker, put on the tick grid (worse, never better)."""
         return slipped_price(self.rules, market, last, side, self.slippage_bps)
 
-    def reference_price(self, market: str, side: str) -> Decimal | None:
+    def reference_price(self, market: str, side: Side) -> Decimal | None:
         """What a market order of ``side`` would trade at first (values a sell's min total)."""
         levels = self.opposite(market, side)
         return levels[0][0] if levels else None

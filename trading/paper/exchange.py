@@ -1,9 +1,11 @@
 """The paper exchange: real market data in, simulated fills out, no keys.
 
-It implements ``trading.exchange.Exchange`` with the live client's validation, Upbit's order
-states, lock and fee arithmetic and error names, so the engine and ``OrderSubmitter`` cannot
-tell it from ``UpbitRestClient``. Like Upbit, ``create_order`` answers with the acknowledgement
-(``state: wait``, nothing executed); fills are visible through ``get_order`` and ``on_fill``.
+It implements ``trading.exchange.Exchange`` in the neutral order model, simulating Upbit: the
+live adapter's market rules, Upbit's lock and fee arithmetic and error names, so the engine and
+``OrderSubmitter`` cannot tell it from the live client. Like Upbit, ``submit`` answers with the
+acknowledgement (open, nothing executed); fills are visible through ``fetch_order`` and
+``on_fill``. ``place``, ``get_order`` and ``cancel_order`` show the simulated venue's own
+records (locks, reserved fees), which its tests check to the digit.
 """
 
 from __future__ import annotations
@@ -12,23 +14,23 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from trading.domain import TradePrint
+from trading.domain.orders import BOOK_SIDE, OrderReport, OrderStatus, OrderType, SubmitOrder
 from trading.errors import InsufficientFunds, InvalidOrder, MarketOffline, NotFound
 from trading.errors import ValidationError as UpbitValidationError
-from trading.exchange import OrdType, Side
-from trading.paper.body import new_order_body, parse_body
 from trading.paper.book import MarketData
+from trading.paper.intake import need_identifier, new_order, rest_of
 from trading.paper.ledger import Ledger
 from trading.paper.matching import Matcher
 from trading.paper.orders import PaperFill, PaperOrder
 from trading.paper.persist import STATE_KEY, StateStore, dump_state, restore_state
 from trading.upbit.market_rules import MarketRules
-from trading.upbit.models import KST, Account, CancelAndNewResult, Order, Orderbook
-from trading.upbit.order_body import build_body, build_cancel_and_new_body
+from trading.upbit.models import KST, Account, Orderbook
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ class PaperExchange:
         clock: Clock = kst_now,
         store: StateStore | None = None,
         on_fill: Callable[[PaperFill], None] | None = None,
-        on_order: Callable[[Order], None] | None = None,
+        on_order: Callable[[OrderReport], None] | None = None,
         max_closed_orders: int = 1000,
     ) -> None:
         self.rules = rules or MarketRules()
@@ -104,7 +106,9 @@ class PaperExchange:
         resting = [
             o
             for o in self.orders.values()
-            if o.market == trade.market and o.state == "wait" and o.ord_type == "limit"
+            if o.market == trade.market
+            and o.state is OrderStatus.OPEN
+            and o.type is OrderType.LIMIT
         ]
         if resting:
             self._matcher.on_print(resting, trade.price, trade.volume)
@@ -132,140 +136,86 @@ class PaperExchange:
 
     # -- the Exchange protocol -------------------------------------------------------------
 
-    def order_body(
-        self,
-        *,
-        market: str,
-        side: Side,
-        ord_type: OrdType,
-        identifier: str,
-        price: Decimal | None = None,
-        volume: Decimal | None = None,
-        time_in_force: str | None = None,
-        smp_type: str | None = None,
-        reference_price: Decimal | None = None,
-    ) -> dict[str, str]:
-        """Exactly ``UpbitRestClient.order_body``: same checks, same body."""
-        return build_body(
-            self.rules,
-            market=market,
-            side=side,
-            ord_type=ord_type,
-            identifier=identifier,
-            price=price,
-            volume=volume,
-            time_in_force=time_in_force,
-            smp_type=smp_type,
-            reference_price=reference_price,
-        )
+    def check(self, order: SubmitOrder) -> None:
+        """The live adapter's checks: the market rules, at the order's reference price."""
+        self.rules.check_submit(order, reference_price=order.reference_price)
 
-    async def create_order(self, body: dict[str, str], *, test: bool = False) -> Order:
-        """Validate, lock and match; answers with the acknowledgement like Upbit.
+    async def submit(self, order: SubmitOrder, identifier: str) -> OrderReport:
+        return (await self.place(order, identifier)).to_report()
 
-        A real order consumes its identifier even when refused (reference §5.5); ``test``
-        validates without creating anything or consuming the identifier.
-        """
-        identifier = body.get("identifier") or None
-        if identifier is not None and not test:
-            self._claim(identifier)
+    async def fetch_order(
+        self, *, order_id: str | None = None, identifier: str | None = None
+    ) -> OrderReport:
+        return self._find(order_id, identifier).to_report(with_fills=True)
+
+    async def cancel(self, order_id: str) -> OrderReport:
+        return (await self.cancel_order(uuid=order_id)).to_report()
+
+    async def list_open(self, market: str | None = None) -> list[OrderReport]:
+        found = [o for o in self.orders.values() if o.is_open]
+        found.sort(key=lambda o: o.seq, reverse=True)
+        return [o.to_report() for o in found if market is None or o.market == market]
+
+    def check_replace(self, prev_order_id: str, order: SubmitOrder) -> None:
+        self.check(order)
+
+    async def replace_order(self, prev_order_id: str, order: SubmitOrder, identifier: str) -> None:
+        """Upbit's cancel-and-new (reference §5.14): the old order is cancelled, then the new
+        one (a limit for the old one's remainder) goes out. Paper cancels complete at once, so
+        nothing can fill in between; a refusal changes nothing but the identifier, which is
+        used up as on Upbit."""
+        prev = self._find(prev_order_id, None)
+        need_identifier(identifier)
+        if identifier == prev.identifier:
+            raise UpbitValidationError(
+                "new_identifier must differ from the old order's",
+                name="validation_error",
+                status=400,
+            )
+        self._claim(identifier)
         try:
-            order = self._validated(body, identifier)
+            _check_open(prev)
+            new = self._validated(rest_of(order, prev), identifier, released=prev.locked)
         except Exception:
             await self._save()
             raise
-        if test:
-            return order.to_order()
-        ack = self._open(order)
+        self._matcher.finish(prev, OrderStatus.CANCELLED)
+        self._open(new)
+        await self._settle()
+
+    # -- the simulated venue, as its own tests read it ---------------------------------------
+
+    async def place(self, order: SubmitOrder, identifier: str) -> PaperOrder:
+        """Validate, lock and match; answers with the acknowledgement (open, nothing executed)
+        like the venue. The identifier is used up even when the order is refused (Upbit's
+        reference §5.5)."""
+        need_identifier(identifier)
+        self._claim(identifier)
+        try:
+            paper = self._validated(order, identifier)
+        except Exception:
+            await self._save()
+            raise
+        ack = self._open(paper)
         await self._settle()
         return ack
 
-    def cancel_and_new_body(
-        self,
-        *,
-        prev_uuid: str,
-        market: str,
-        side: Side,
-        new_identifier: str,
-        price: Decimal,
-        volume: Decimal,
-        time_in_force: str | None = None,
-        smp_type: str | None = None,
-    ) -> dict[str, str]:
-        """Exactly ``UpbitRestClient.cancel_and_new_body``."""
-        return build_cancel_and_new_body(
-            self.rules,
-            prev_uuid=prev_uuid,
-            market=market,
-            side=side,
-            new_identifier=new_identifier,
-            price=price,
-            volume=volume,
-            time_in_force=time_in_force,
-            smp_type=smp_type,
-        )
-
-    async def cancel_and_new(self, body: dict[str, str]) -> CancelAndNewResult:
-        """Upbit's cancel-and-new (reference §5.14): the old order is cancelled, then the new
-        one (``remain_only``: the old one's remainder) goes out. Paper cancels complete at
-        once, so nothing can fill in between; a refusal changes nothing but the identifier,
-        which is used up as on Upbit."""
-        prev_uuid = body.get("prev_order_uuid") or None
-        prev = self._find(prev_uuid, None if prev_uuid else body.get("prev_order_identifier"))
-        identifier = body.get("new_identifier") or None
-        if identifier is not None:
-            if identifier == prev.identifier:
-                raise UpbitValidationError(
-                    "new_identifier must differ from the old order's",
-                    name="validation_error",
-                    status=400,
-                )
-            self._claim(identifier)
-        try:
-            _check_open(prev)
-            order = self._validated(new_order_body(body, prev), identifier, released=prev.locked)
-        except Exception:
-            await self._save()
-            raise
-        snapshot = prev.to_order()
-        self._matcher.finish(prev, "cancel")
-        self._open(order)
-        await self._settle()
-        return CancelAndNewResult(
-            **snapshot.model_dump(), new_order_uuid=order.uuid, new_order_identifier=identifier
-        )
-
-    async def get_order(self, *, uuid: str | None = None, identifier: str | None = None) -> Order:
-        return self._find(uuid, identifier).to_order(with_trades=True)
+    async def get_order(
+        self, *, uuid: str | None = None, identifier: str | None = None
+    ) -> PaperOrder:
+        """A copy of the order now, with its trades and its lock and fee amounts."""
+        return _snapshot(self._find(uuid, identifier))
 
     async def cancel_order(
         self, *, uuid: str | None = None, identifier: str | None = None
-    ) -> Order:
-        """The order as it was when the cancel was accepted (``wait``); its locks go free."""
+    ) -> PaperOrder:
+        """The order as it was when the cancel was accepted (open); its locks go free."""
         order = self._find(uuid, identifier)
-        if not order.is_open:
-            raise NotFound(f"order {order.uuid} is not open", name="order_not_found", status=404)
-        snapshot = order.to_order()
-        self._matcher.finish(order, "cancel")
+        _check_open(order)
+        snapshot = _snapshot(order)
+        self._matcher.finish(order, OrderStatus.CANCELLED)
         await self._settle()
         return snapshot
-
-    async def open_orders(
-        self,
-        *,
-        market: str | None = None,
-        states: Sequence[str] = ("wait",),
-        page: int = 1,
-        limit: int = 100,
-        order_by: str = "desc",
-    ) -> list[Order]:
-        found = [
-            o
-            for o in self.orders.values()
-            if o.state in states and o.is_open and (market is None or o.market == market)
-        ]
-        found.sort(key=lambda o: o.seq, reverse=order_by != "asc")
-        start = (max(page, 1) - 1) * limit
-        return [o.to_order() for o in found[start : start + limit]]
 
     async def accounts(self) -> list[Account]:
         return self.ledger.accounts()
@@ -286,14 +236,14 @@ class PaperExchange:
         self.used_identifiers.add(identifier)
         self._version += 1
 
-    def _open(self, order: PaperOrder) -> Order:
+    def _open(self, order: PaperOrder) -> PaperOrder:
         """Book a validated order: lock its funds, match it; returns the acknowledgement."""
         self.seq += 1
         self.orders[order.uuid] = order
         if order.identifier is not None:
             self.by_identifier[order.identifier] = order.uuid
         self._matcher.reserve(order)
-        ack = order.to_order()
+        ack = _snapshot(order)
         self._matcher.take(order)
         return ack
 
@@ -309,31 +259,23 @@ class PaperExchange:
         return order
 
     def _validated(
-        self, body: dict[str, str], identifier: str | None, released: Decimal = Decimal(0)
+        self, cmd: SubmitOrder, identifier: str | None, released: Decimal = Decimal(0)
     ) -> PaperOrder:
         """``released``: what a cancel going first frees in the currency this order locks."""
-        parsed = parse_body(body)
-        reference = self.market.reference_price(parsed.market, parsed.side)
-        self.rules.check_order(
-            market=parsed.market,
-            side=parsed.side,
-            ord_type=parsed.ord_type,
-            price=parsed.price,
-            volume=parsed.volume,
-            time_in_force=parsed.time_in_force,
-            reference_price=reference if parsed.ord_type != "limit" else None,
-        )
-        order = parsed.new_order(identifier, seq=self.seq + 1, created_at=self._now())
-        side, market = parsed.side, parsed.market
+        limit = cmd.type is OrderType.LIMIT
+        reference = self.market.reference_price(cmd.market, cmd.side)
+        self.rules.check_submit(cmd, reference_price=None if limit else reference)
+        order = new_order(cmd, identifier, seq=self.seq + 1, created_at=self._now())
+        market = cmd.market
         currency, lock, order.reserved_fee = self._matcher.lock_for(order)
         order.locked = lock
         if self.ledger.free.get(currency, Decimal(0)) + released < lock:
             raise InsufficientFunds(
                 f"not enough free {currency} ({lock} needed)",
-                name=f"insufficient_funds_{side}",
+                name=f"insufficient_funds_{BOOK_SIDE[cmd.side]}",
                 status=400,
             )
-        if parsed.ord_type != "limit" and reference is None:
+        if not limit and reference is None:
             raise MarketOffline(
                 f"paper exchange has no order book or last trade for {market}",
                 name="paper_no_price",
@@ -353,7 +295,7 @@ class PaperExchange:
         for fill in fills:
             _deliver(self.on_fill, fill)
         for order in touched:
-            _deliver(self.on_order, order.to_order())
+            _deliver(self.on_order, order.to_report())
         await self._save()
         return fills
 
@@ -390,3 +332,8 @@ def _deliver(callback: Callable[[Any], None] | None, value: object) -> None:
         callback(value)
     except Exception:
         log.exception("paper exchange subscriber failed on %r", value)
+
+
+def _snapshot(order: PaperOrder) -> PaperOrder:
+    """A copy the caller may keep: the exchange goes on changing its own."""
+    return replace(order, trades=list(order.trades))

@@ -5,9 +5,9 @@
 * Each fill charges ``funds*fee``: bids pay it on top (out of the lock), asks out of proceeds.
   A limit bid filled below its price releases the difference at once, so an open limit bid
   always locks exactly ``remaining_volume*price*(1+fee)``.
-* A finished order releases what it still locks. A ``cancel``-ed order keeps showing that
+* A finished order releases what it still locks. A cancelled order keeps showing that
   released amount in ``locked`` (the docs' market-buy example: ``locked`` 0.20826408); a
-  ``done`` one shows 0.
+  filled one shows 0.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+from trading.domain.orders import OrderStatus, OrderType, Side
 from trading.paper.book import Level, MarketData
 from trading.paper.fill_model import budget_volume, fill_amounts
 from trading.paper.ledger import Ledger
 from trading.paper.orders import ZERO, PaperFill, PaperOrder, PaperTrade, floor8
-from trading.upbit.models import OrderState
 
 
 class Matcher:
@@ -41,7 +41,7 @@ class Matcher:
     def lock_for(self, order: PaperOrder) -> tuple[str, Decimal, Decimal]:
         """(currency, amount to lock, reserved_fee) for a new order."""
         assert order.price is not None or order.volume is not None
-        if order.side == "bid":
+        if order.side is Side.BUY:
             assert order.price is not None
             notional = order.price * order.volume if order.volume is not None else order.price
             fee = notional * self.fee_rate
@@ -59,15 +59,15 @@ class Matcher:
 
     def _crossing(self, order: PaperOrder) -> list[Level]:
         levels = self.md.opposite(order.market, order.side)
-        if order.ord_type == "best":
+        if order.type is OrderType.BEST:
             return levels[:1]
-        if order.ord_type != "limit":
+        if order.type is not OrderType.LIMIT:
             return levels
         assert order.price is not None
         limit = order.price
         out = []
         for level in levels:
-            if level[0] > limit if order.side == "bid" else level[0] < limit:
+            if level[0] > limit if order.side is Side.BUY else level[0] < limit:
                 break
             out.append(level)
         return out
@@ -101,7 +101,7 @@ class Matcher:
         if (tif == "post_only" and crossing) or (
             tif == "fok" and not self._fillable(order, crossing)
         ):
-            self.finish(order, "cancel")
+            self.finish(order, OrderStatus.CANCELLED)
             return
         for level in crossing:
             volume = floor8(min(level[1], self._want(order, level[0])))
@@ -113,9 +113,9 @@ class Matcher:
         if order.remaining_volume == 0 or (
             order.is_budget and order.executed_funds == order.price
         ):
-            self.finish(order, "done")
-        elif order.ord_type != "limit" or tif in ("ioc", "fok"):
-            self.finish(order, "cancel")  # a market buy's dust remainder lands here
+            self.finish(order, OrderStatus.FILLED)
+        elif order.type is not OrderType.LIMIT or tif in ("ioc", "fok"):
+            self.finish(order, OrderStatus.CANCELLED)  # a market buy's dust remainder lands here
 
     # -- the tape --------------------------------------------------------------------------
 
@@ -124,29 +124,29 @@ class Matcher:
 
         Price priority then time; each side shares the print's volume.
         """
-        budgets = {"bid": floor8(volume), "ask": floor8(volume)}
+        budgets = dict.fromkeys(Side, floor8(volume))
         bids = sorted(
-            (o for o in resting if o.side == "bid"), key=lambda o: (-(o.price or ZERO), o.seq)
+            (o for o in resting if o.side is Side.BUY), key=lambda o: (-(o.price or ZERO), o.seq)
         )
-        asks = sorted((o for o in resting if o.side == "ask"), key=lambda o: (o.price, o.seq))
+        asks = sorted((o for o in resting if o.side is Side.SELL), key=lambda o: (o.price, o.seq))
         for order in bids + asks:
             assert order.price is not None
             assert order.remaining_volume is not None
-            reached = order.price >= price if order.side == "bid" else order.price <= price
+            reached = order.price >= price if order.side is Side.BUY else order.price <= price
             amount = min(order.remaining_volume, budgets[order.side])
             if not reached or amount <= 0:
                 continue
             budgets[order.side] -= amount
             self.fill(order, order.price, amount, is_maker=True)
             if order.remaining_volume == 0:
-                self.finish(order, "done")
+                self.finish(order, OrderStatus.FILLED)
 
     # -- settlement ------------------------------------------------------------------------
 
     def fill(self, order: PaperOrder, price: Decimal, volume: Decimal, *, is_maker: bool) -> None:
         funds, fee = fill_amounts(price, volume, self.fee_rate)
-        if order.side == "bid":
-            if order.ord_type == "limit":
+        if order.side is Side.BUY:
+            if order.type is OrderType.LIMIT:
                 assert order.price is not None
                 release = order.price * volume * (1 + self.fee_rate)
             else:
@@ -166,7 +166,7 @@ class Matcher:
         if order.remaining_volume is not None:
             order.remaining_volume -= volume
         at = self.clock()
-        taker_side = order.side if not is_maker else ("ask" if order.side == "bid" else "bid")
+        taker_side = order.side if not is_maker else order.side.opposite
         trade = PaperTrade(
             uuid=str(uuidlib.uuid4()),
             price=price,
@@ -174,7 +174,7 @@ class Matcher:
             funds=funds,
             fee=fee,
             is_maker=is_maker,
-            trend="up" if taker_side == "bid" else "down",
+            trend="up" if taker_side is Side.BUY else "down",
             at=at,
         )
         order.trades.append(trade)
@@ -194,23 +194,23 @@ class Matcher:
                     is_maker=is_maker,
                     trade_uuid=trade.uuid,
                     at=at,
-                    order_state_after="wait",
+                    order_state_after=OrderStatus.OPEN,
                 ),
             )
         )
 
-    def finish(self, order: PaperOrder, state: OrderState) -> None:
+    def finish(self, order: PaperOrder, state: OrderStatus) -> None:
         leftover = order.locked
-        currency = order.quote if order.side == "bid" else order.base
+        currency = order.quote if order.side is Side.BUY else order.base
         self.ledger.move(currency, free=leftover, locked=-leftover)
         order.state = state
-        if state == "done":
+        if state is OrderStatus.FILLED:
             order.locked = ZERO
         self.touched[order.uuid] = order
 
     def drain(self) -> tuple[list[PaperFill], list[PaperOrder]]:
         """Fills and changed orders of the last operation; an order's last fill carries the
-        state the order ended in (``done``, or ``cancel`` for a market buy's dust)."""
+        state the order ended in (filled, or cancelled for a market buy's dust)."""
         fills: list[PaperFill] = []
         for i, (order, fill) in enumerate(self._pending):
             last = all(o is not order for o, _ in self._pending[i + 1 :])

@@ -1,8 +1,10 @@
-"""Paper order records: mutable while the paper engine works on them, shown as Upbit ``Order``s.
+"""Paper order records: mutable while the paper engine works on them, reported as neutral
+``OrderReport``s.
 
-They are kept in Upbit's own terms (``locked``, ``reserved_fee``, ``paid_fee``...) so the
-``Order`` a caller reads is computed the way Upbit computes it, and they serialise to JSON with
-Decimals as strings so a restart restores them to the last digit.
+They keep the lock and fee amounts of the venue the paper exchange simulates (Upbit:
+``locked``, ``reserved_fee``, ``paid_fee``...), so balances move the way they would live, and
+they serialise to JSON with Decimals as strings (sides, types and states in the store's codes,
+``trading.domain.orders``) so a restart restores them to the last digit.
 """
 
 from __future__ import annotations
@@ -10,11 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from trading.exchange import OrdType, Side
+from trading.domain.orders import (
+    SIDE_CODE,
+    SIDE_FROM_CODE,
+    STATUS_CODE,
+    STATUS_FROM_CODE,
+    TYPE_CODE,
+    TYPE_FROM_CODE,
+    FillReport,
+    OrderReport,
+    OrderStatus,
+    OrderType,
+    Side,
+)
 from trading.paper.fill_model import floor8
-from trading.upbit.models import Order, OrderState, OrderTrade
 
 ZERO = Decimal(0)
 __all__ = ["ZERO", "PaperFill", "PaperOrder", "PaperTrade", "floor8"]
@@ -43,7 +56,22 @@ class PaperFill:
     is_maker: bool
     trade_uuid: str
     at: datetime
-    order_state_after: OrderState
+    order_state_after: OrderStatus
+
+    def report(self) -> FillReport:
+        return FillReport(
+            trade_id=self.trade_uuid,
+            order_id=self.order_uuid,
+            identifier=self.identifier,
+            market=self.market,
+            side=self.side,
+            price=self.price,
+            volume=self.volume,
+            funds=self.funds,
+            fee=self.fee,
+            is_maker=self.is_maker,
+            at=self.at,
+        )
 
 
 @dataclass(slots=True)
@@ -85,19 +113,20 @@ class PaperTrade:
 
 @dataclass(slots=True)
 class PaperOrder:
-    """``price`` is the unit price (limit) or the KRW budget (``price`` and ``best`` bids)."""
+    """``price`` is the unit price (limit) or the budget (market and best buys: a
+    ``SubmitOrder``'s ``funds``), as the simulated venue keeps it."""
 
     uuid: str
     market: str
     side: Side
-    ord_type: OrdType
+    type: OrderType
     created_at: datetime
     seq: int
     identifier: str | None = None
     price: Decimal | None = None
     volume: Decimal | None = None
     time_in_force: str | None = None
-    state: OrderState = "wait"
+    state: OrderStatus = OrderStatus.OPEN
     remaining_volume: Decimal | None = None
     executed_volume: Decimal = ZERO
     executed_funds: Decimal = ZERO
@@ -121,61 +150,67 @@ class PaperOrder:
 
     @property
     def is_open(self) -> bool:
-        return self.state in ("wait", "watch")
+        return self.state.is_open
+
+    @property
+    def has_fills(self) -> bool:
+        return self.executed_volume > 0 or bool(self.trades)
 
     @property
     def remaining_fee(self) -> Decimal:
         return max(ZERO, self.reserved_fee - self.paid_fee)
 
-    def to_order(self, *, with_trades: bool = False) -> Order:
-        trades = tuple(
-            OrderTrade(
-                market=self.market,
-                uuid=t.uuid,
-                price=t.price,
-                volume=t.volume,
-                funds=t.funds,
-                side=self.side,
-                created_at=t.at,
-                trend=t.trend,
-            )
-            for t in (self.trades if with_trades else ())
-        )
-        return Order(
-            uuid=self.uuid,
+    def to_report(self, *, with_fills: bool = False) -> OrderReport:
+        """The order as the ``Exchange`` protocol shows it; a lookup carries its fills. The
+        venue reports only the order's total fee, so a trade's fee is its own here."""
+        budget = self.is_budget
+        return OrderReport(
+            order_id=self.uuid,
+            identifier=self.identifier,
             market=self.market,
             side=self.side,
-            ord_type=self.ord_type,
-            state=self.state,
+            type=self.type,
+            status=self.state,
             created_at=self.created_at,
-            identifier=self.identifier,
-            price=self.price,
+            price=None if budget else self.price,
             volume=self.volume,
-            remaining_volume=self.remaining_volume,
+            funds=self.price if budget else None,
             executed_volume=self.executed_volume,
             executed_funds=self.executed_funds,
-            reserved_fee=self.reserved_fee,
-            remaining_fee=self.remaining_fee,
             paid_fee=self.paid_fee,
-            locked=self.locked,
-            trades_count=len(self.trades),
             time_in_force=self.time_in_force,
-            trades=trades,
+            fill_count=len(self.trades),
+            fills=tuple(self._fill(t) for t in self.trades) if with_fills else (),
+        )
+
+    def _fill(self, trade: PaperTrade) -> FillReport:
+        return FillReport(
+            trade_id=trade.uuid,
+            order_id=self.uuid,
+            identifier=self.identifier,
+            market=self.market,
+            side=self.side,
+            price=trade.price,
+            volume=trade.volume,
+            funds=trade.funds,
+            fee=trade.fee,
+            is_maker=None,
+            at=trade.at,
         )
 
     def to_json(self) -> dict[str, Any]:
         return {
             "uuid": self.uuid,
             "market": self.market,
-            "side": self.side,
-            "ord_type": self.ord_type,
+            "side": SIDE_CODE[self.side],
+            "ord_type": TYPE_CODE[self.side, self.type],
             "created_at": self.created_at.isoformat(),
             "seq": self.seq,
             "identifier": self.identifier,
             "price": _dec(self.price),
             "volume": _dec(self.volume),
             "time_in_force": self.time_in_force,
-            "state": self.state,
+            "state": STATUS_CODE[self.state],
             "remaining_volume": _dec(self.remaining_volume),
             "executed_volume": str(self.executed_volume),
             "executed_funds": str(self.executed_funds),
@@ -190,15 +225,15 @@ class PaperOrder:
         return cls(
             uuid=data["uuid"],
             market=data["market"],
-            side=cast(Side, data["side"]),
-            ord_type=cast(OrdType, data["ord_type"]),
+            side=SIDE_FROM_CODE[data["side"]],
+            type=TYPE_FROM_CODE[data["ord_type"]],
             created_at=datetime.fromisoformat(data["created_at"]),
             seq=int(data["seq"]),
             identifier=data.get("identifier"),
             price=_undec(data.get("price")),
             volume=_undec(data.get("volume")),
             time_in_force=data.get("time_in_force"),
-            state=cast(OrderState, data["state"]),
+            state=STATUS_FROM_CODE[data["state"]],
             remaining_volume=_undec(data.get("remaining_volume")),
             executed_volume=Decimal(data["executed_volume"]),
             executed_funds=Decimal(data["executed_funds"]),

@@ -11,11 +11,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-#: Order states the engine must still watch; "pending" means recorded but not yet confirmed
-#: by the exchange, the others are Upbit's own.
-OPEN_STATES = ("pending", "wait", "watch")
-#: States an exchange report may never move an order out of.
-TERMINAL_STATES = ("done", "cancel", "rejected")
+from trading.domain.orders import (
+    SIDE_FROM_CODE,
+    STATUS_CODE,
+    STATUS_FROM_CODE,
+    TYPE_FROM_CODE,
+    OrderStatus,
+    OrderType,
+    Side,
+)
+
+#: The stored codes of the states the engine must still watch (``OrderStatus.is_open``).
+OPEN_STATES = tuple(STATUS_CODE[s] for s in OrderStatus if s.is_open)
+#: ... and of those an exchange report may never move an order out of.
+TERMINAL_STATES = tuple(STATUS_CODE[s] for s in OrderStatus if s.is_terminal)
 
 
 class StoreError(Exception):
@@ -58,6 +67,18 @@ class OrderRecord:
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def status(self) -> OrderStatus:
+        return STATUS_FROM_CODE[self.state]
+
+    @property
+    def order_side(self) -> Side:
+        return SIDE_FROM_CODE[self.side]
+
+    @property
+    def order_type(self) -> OrderType:
+        return TYPE_FROM_CODE[self.ord_type]
 
 
 @dataclass(frozen=True, slots=True)

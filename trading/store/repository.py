@@ -15,6 +15,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trading.domain.orders import (
+    SIDE_CODE,
+    STATUS_CODE,
+    STATUS_FROM_CODE,
+    TYPE_CODE,
+    OrderStatus,
+    OrderType,
+    Side,
+    can_move,
+)
 from trading.store._base import to_record
 from trading.store.models import (
     BalanceSnapshot,
@@ -27,7 +37,6 @@ from trading.store.models import (
 from trading.store.ops import OpsMixin
 from trading.store.records import (
     OPEN_STATES,
-    TERMINAL_STATES,
     AttemptRecord,
     Balance,
     BalanceRecord,
@@ -54,8 +63,8 @@ class Store(OpsMixin):
         *,
         intent_id: str,
         market: str,
-        side: str,
-        ord_type: str,
+        side: Side,
+        type: OrderType,
         price: Decimal | None = None,
         volume: Decimal | None = None,
         time_in_force: str | None = None,
@@ -71,12 +80,12 @@ class Store(OpsMixin):
         order = Order(
             intent_id=intent_id,
             market=market,
-            side=side,
-            ord_type=ord_type,
+            side=SIDE_CODE[side],
+            ord_type=TYPE_CODE[side, type],
             price=price,
             volume=volume,
             time_in_force=time_in_force,
-            state="pending",
+            state=STATUS_CODE[OrderStatus.PENDING],
             executed_volume=ZERO,
             executed_funds=ZERO,
             paid_fee=ZERO,
@@ -140,7 +149,7 @@ class Store(OpsMixin):
     async def update_order_from_exchange(
         self,
         *,
-        state: str,
+        status: OrderStatus,
         executed_volume: Decimal,
         executed_funds: Decimal,
         paid_fee: Decimal,
@@ -176,8 +185,8 @@ class Store(OpsMixin):
                 order.uuid = uuid
             if volume is not None:
                 order.volume = volume
-            if order.state not in TERMINAL_STATES or state in TERMINAL_STATES:
-                order.state = state
+            if can_move(STATUS_FROM_CODE[order.state], status):
+                order.state = STATUS_CODE[status]
             if executed_volume >= order.executed_volume:
                 order.executed_volume = executed_volume
                 order.executed_funds = executed_funds
@@ -250,7 +259,7 @@ class Store(OpsMixin):
         *,
         trade_uuid: str,
         market: str,
-        side: str,
+        side: Side,
         price: Decimal,
         volume: Decimal,
         funds: Decimal,
@@ -274,7 +283,7 @@ class Store(OpsMixin):
                     order_uuid=order_uuid,
                     intent_id=intent_id,
                     market=market,
-                    side=side,
+                    side=SIDE_CODE[side],
                     price=price,
                     volume=volume,
                     funds=funds,

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 from enum import Enum
 
+from trading.domain.orders import SubmitOrder
 from trading.errors import BelowMinTotal, InvalidOrder, InvalidPrice
+from trading.upbit.mapping import UPBIT_SIDE, upbit_ord_type
 
 #: KRW market tick table in force since 2025-07-31 (reference §9.1): (lower bound, tick),
 #: one row per band as Upbit publishes it, even where two neighbours share a tick: Upbit's
@@ -98,6 +100,12 @@ class MarketRules:
 
     band_ticks: Mapping[str, Mapping[Decimal, Decimal]] = field(default_factory=dict)
 
+    @property
+    def volume_step(self) -> Decimal:
+        """The smallest volume increment (Upbit: 8 decimals), for callers that only hold the
+        rules of the exchange they trade on."""
+        return VOLUME_STEP
+
     def tick_size(self, market: str, price: Decimal) -> Decimal:
         lower, tick = band(market, price)
         if self.band_ticks:
@@ -137,6 +145,19 @@ class MarketRules:
 
     def min_total(self, market: str) -> Decimal:
         return MIN_TOTAL.get(quote_currency(market), Decimal(0))
+
+    def check_submit(self, order: SubmitOrder, *, reference_price: Decimal | None = None) -> None:
+        """``check_order`` of a neutral order: what the paper exchange checks, as Upbit
+        would; ``reference_price`` values a market sell."""
+        self.check_order(
+            market=order.market,
+            side=UPBIT_SIDE[order.side],
+            ord_type=upbit_ord_type(order.side, order.type),
+            price=order.funds if order.is_budget else order.price,
+            volume=None if order.is_budget else order.volume,
+            time_in_force=order.time_in_force,
+            reference_price=reference_price,
+        )
 
     def check_order(
         self,

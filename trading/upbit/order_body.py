@@ -1,8 +1,8 @@
 """The JSON bodies of ``POST /v1/orders`` and ``POST /v1/orders/cancel_and_new``, validated
 against the market rules first.
 
-One function each for the live client and the paper exchange, so both refuse the same orders
-with the same errors and send the same bytes: keys in a fixed order (the query hash covers
+Private to the adapter: callers outside ``trading/upbit/`` place a neutral ``SubmitOrder``
+through ``trading.exchange.Exchange``. Keys in a fixed order (the query hash covers
 them in body order), amounts as plain decimal strings, absent fields omitted rather than null.
 """
 
@@ -11,7 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from trading.errors import ValidationError
-from trading.exchange import OrdType, Side
+from trading.upbit.mapping import UpbitOrdType as OrdType
+from trading.upbit.mapping import UpbitSide as Side
 from trading.upbit.market_rules import MarketRules
 from trading.upbit.wire import fmt_decimal
 

@@ -3,7 +3,7 @@
 Every call goes through ``_send``: circuit breaker -> rate limiter -> sign (a fresh JWT per
 attempt) -> HTTP with a hard timeout -> ``Remaining-Req`` bookkeeping -> error mapping. Reads
 are retried by ``RetryPolicy``; ``create_order`` and ``cancel_and_new`` are sent exactly once
-(``order_submit`` and ``order_replace`` decide what happens after an ambiguous failure).
+(``trading.orders.submit`` and ``.replace`` decide what happens after an ambiguous failure).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from typing import Any, Literal, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
+from trading.circuit import CircuitBreaker
+from trading.domain.orders import OrderReport, SubmitOrder
 from trading.errors import (
     Banned,
     NetworkError,
@@ -33,9 +35,8 @@ from trading.errors import (
     raise_for_upbit_error,
 )
 from trading.events import EventSink, ignore_event
-from trading.exchange import OrdType, Side
+from trading.upbit import mapping
 from trading.upbit.auth import Credentials, QueryPairs, bearer, encode_query
-from trading.upbit.circuit import CircuitBreaker
 from trading.upbit.constants import (
     MAX_CANDLES_PER_CALL,
     MAX_IDS_PER_CANCEL,
@@ -43,6 +44,8 @@ from trading.upbit.constants import (
     MAX_TRADES_PER_CALL,
     TIMEFRAME_PATHS,
 )
+from trading.upbit.mapping import UpbitOrdType as OrdType
+from trading.upbit.mapping import UpbitSide as Side
 from trading.upbit.market_rules import MarketRules
 from trading.upbit.models import (
     Account,
@@ -428,7 +431,7 @@ class UpbitRestClient:
     async def cancel_and_new(self, body: dict[str, str]) -> CancelAndNewResult:
         """POST /v1/orders/cancel_and_new (group ``order``), sent exactly once like
         ``create_order``: after an ambiguous failure the new identifier is looked up
-        (``order_replace``), never re-sent."""
+        (``trading.orders.replace``), never re-sent."""
         data = await self._send("POST", "/orders/cancel_and_new", "order", body=body, private=True)
         return self._parse(CancelAndNewResult, data)
 
@@ -466,6 +469,48 @@ class UpbitRestClient:
         params += [("page", str(page)), ("limit", str(limit)), ("order_by", order_by)]
         data = await self._read("/orders/open", "default", params, private=True)
         return self._parse_list(Order, data)
+
+    # -- the neutral ``trading.exchange.Exchange`` ---------------------------------------------
+
+    def check(self, order: SubmitOrder) -> None:
+        self.order_body(identifier="validate", **_fields(order))
+
+    async def submit(self, order: SubmitOrder, identifier: str) -> OrderReport:
+        body = self.order_body(identifier=identifier, **_fields(order))
+        return mapping.order_report(await self.create_order(body))
+
+    async def fetch_order(
+        self, *, order_id: str | None = None, identifier: str | None = None
+    ) -> OrderReport:
+        return mapping.order_report(await self.get_order(uuid=order_id, identifier=identifier))
+
+    async def cancel(self, order_id: str) -> OrderReport:
+        return mapping.order_report(await self.cancel_order(uuid=order_id))
+
+    async def list_open(self, market: str | None = None) -> list[OrderReport]:
+        found = await self.open_orders(market=market, states=mapping.OPEN_STATES)
+        return [mapping.order_report(o) for o in found]
+
+    def check_replace(self, prev_order_id: str, order: SubmitOrder) -> None:
+        self._replace_body(prev_order_id, order, "validate")
+
+    async def replace_order(self, prev_order_id: str, order: SubmitOrder, identifier: str) -> None:
+        await self.cancel_and_new(self._replace_body(prev_order_id, order, identifier))
+
+    def _replace_body(
+        self, prev_order_id: str, order: SubmitOrder, identifier: str
+    ) -> dict[str, str]:
+        if order.price is None or order.volume is None:
+            raise ValueError("a replacement is a limit order with a price and a volume")
+        return self.cancel_and_new_body(
+            prev_uuid=prev_order_id,
+            market=order.market,
+            side=mapping.UPBIT_SIDE[order.side],
+            new_identifier=identifier,
+            price=order.price,
+            volume=order.volume,
+            time_in_force=order.time_in_force,
+        )
 
     async def closed_orders(
         self,
@@ -562,3 +607,7 @@ def _id_list(
 
 
 __all__ = ["RequestObserver", "RequestSample", "TransientError", "UpbitRestClient"]
+
+
+def _fields(order: SubmitOrder) -> dict[str, Any]:
+    return {**mapping.order_fields(order), "reference_price": order.reference_price}

@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 
 from trading.timeframes import timeframe_seconds
+
+#: The side a taker trades as, in order-book terms: ``bid`` buys (walks the asks), ``ask``
+#: sells (walks the bids). Orders say ``trading.domain.orders.Side``.
+BookSide = Literal["bid", "ask"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,15 @@
 """Idempotent order submission: one intent, never two orders.
 
-Upbit never accepts an ``identifier`` twice, not even after a failed request, so a retry
-cannot reuse it. After an ambiguous failure (timeout, lost response, 5xx, 429) we look the
-attempt up by its identifier. Found: that is our order. Absent on two lookups ``settle_s``
-apart (a request still in flight when the first lookup ran would show up by the second; after
-a timeout or a broken connection the wait is at least ``timeout_settle_s``, since the exchange
-may still be working on a request we stopped waiting for): the intent is re-sent under the
-next identifier, ``<prefix>-<intent>-<attempt>``, recorded in the journal *before* it is sent.
-Before giving up, every earlier attempt is looked up once more. If the lookups themselves keep
-failing we stop and raise ``OrderOutcomeUnknown``: reconciliation settles it later, we never
-guess.
+A venue never accepts a client ``identifier`` twice (Upbit's reference §5.5), not even after a
+failed request, so a retry cannot reuse it. After an ambiguous failure (timeout, lost response,
+5xx, 429) we look the attempt up by its identifier. Found: that is our order. Absent on two
+lookups ``settle_s`` apart (a request still in flight when the first lookup ran would show up
+by the second; after a timeout or a broken connection the wait is at least
+``timeout_settle_s``, since the exchange may still be working on a request we stopped waiting
+for): the intent is re-sent under the next identifier, ``<prefix>-<intent>-<attempt>``,
+recorded in the journal *before* it is sent. Before giving up, every earlier attempt is looked
+up once more. If the lookups themselves keep failing we stop and raise ``OrderOutcomeUnknown``:
+reconciliation settles it later, we never guess.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Protocol
 
+from trading.domain.orders import OrderReport, SubmitOrder
 from trading.errors import (
     Banned,
     CircuitOpen,
@@ -33,8 +32,7 @@ from trading.errors import (
     UpbitError,
 )
 from trading.events import EventSink, OrderResubmitted, ignore_event
-from trading.exchange import Exchange, OrdType, Side
-from trading.upbit.models import Order
+from trading.exchange import Exchange
 
 Fence = Callable[[], str | None]  # None: this instance may send; else why it must not
 log = logging.getLogger(__name__)
@@ -65,21 +63,6 @@ class MemoryJournal:
 
     async def mark_attempt(self, identifier: str, outcome: str, error: str | None = None) -> None:
         self.outcomes[identifier] = (outcome, error)
-
-
-@dataclass(frozen=True, slots=True)
-class OrderIntent:
-    """What the engine wants; ``intent_id`` is stable across attempts."""
-
-    intent_id: str
-    market: str
-    side: Side
-    ord_type: OrdType
-    price: Decimal | None = None
-    volume: Decimal | None = None
-    time_in_force: str | None = None
-    smp_type: str | None = None
-    reference_price: Decimal | None = None
 
 
 class OrderSubmitter:
@@ -123,8 +106,8 @@ class OrderSubmitter:
             raise NotLeader(refusal)
 
     async def submit(
-        self, intent: OrderIntent, *, first_journaled: bool = False, first_attempt: int = 1
-    ) -> Order:
+        self, intent: SubmitOrder, *, first_journaled: bool = False, first_attempt: int = 1
+    ) -> OrderReport:
         """Send ``intent``; ``first_journaled`` = the caller already wrote the first attempt's
         identifier in the same transaction as the intent (one commit fewer before the POST).
         ``first_attempt`` > 1 when earlier identifiers of the intent went to another request
@@ -136,22 +119,12 @@ class OrderSubmitter:
         for attempt in attempts:
             identifier = self.identifier(intent.intent_id, attempt)
             # validates before the identifier is journalled: a refused order burns nothing
-            body = self._client.order_body(
-                market=intent.market,
-                side=intent.side,
-                ord_type=intent.ord_type,
-                identifier=identifier,
-                price=intent.price,
-                volume=intent.volume,
-                time_in_force=intent.time_in_force,
-                smp_type=intent.smp_type,
-                reference_price=intent.reference_price,
-            )
+            self._client.check(intent)
             if attempt > first_attempt or not first_journaled:
                 await self._journal.record_attempt(intent.intent_id, identifier, attempt)
             await self.may_send(identifier)
             try:
-                order = await self._client.create_order(body)
+                order = await self._client.submit(intent, identifier)
             except (CircuitOpen, Banned) as exc:
                 if exc.status is None:  # refused locally: nothing left the process
                     await self._journal.mark_attempt(identifier, "not_sent", str(exc))
@@ -193,7 +166,7 @@ class OrderSubmitter:
         )
         raise last_error
 
-    async def resolve(self, identifier: str, *, in_flight: bool = False) -> Order | None:
+    async def resolve(self, identifier: str, *, in_flight: bool = False) -> OrderReport | None:
         """The order if it exists; None only when two lookups a settle time apart agree.
         ``in_flight``: the request timed out or its connection broke (timeouts included), so
         the exchange may still be working on it: wait the longer ``timeout_settle_s``."""
@@ -205,13 +178,13 @@ class OrderSubmitter:
                 return order
         return None
 
-    async def lookup(self, identifier: str) -> Order | None:
-        """The order under ``identifier``, None if Upbit has none; lookups that keep failing
+    async def lookup(self, identifier: str) -> OrderReport | None:
+        """The order under ``identifier``, None if the exchange has none; lookups that keep failing
         raise ``OrderOutcomeUnknown`` (never a guess)."""
         last: Exception | None = None
         for attempt in range(self._lookup_attempts):
             try:
-                return await self._client.get_order(identifier=identifier)
+                return await self._client.fetch_order(identifier=identifier)
             except NotFound:
                 return None
             except (TransientError, CircuitOpen) as exc:

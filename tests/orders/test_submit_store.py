@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal as D
 
 import pytest
 
-from trading.store import Store, create_engine, session_factory, upgrade
-from trading.upbit.order_submit import OrderIntent, OrderSubmitter
+from trading.domain.orders import OrderType, Side, SubmitOrder
+from trading.orders.submit import OrderSubmitter
+from trading.store import Store
 
-BUY = OrderIntent(intent_id="s1", market="KRW-BTC", side="bid", ord_type="price", price=D("20000"))
-
-
-@pytest.fixture
-async def store(tmp_path) -> AsyncIterator[Store]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'orders.db'}"
-    await upgrade(url)
-    engine = create_engine(url)
-    yield Store(session_factory(engine))
-    await engine.dispose()
+BUY = SubmitOrder(
+    intent_id="s1", market="KRW-BTC", side=Side.BUY, type=OrderType.MARKET, funds=D("20000")
+)
 
 
-async def record(store: Store, intent: OrderIntent) -> None:
+async def record(store: Store, intent: SubmitOrder) -> None:
     await store.record_intent(
         intent_id=intent.intent_id,
         market=intent.market,
         side=intent.side,
-        ord_type=intent.ord_type,
-        price=intent.price,
+        type=intent.type,
+        price=intent.funds if intent.is_budget else intent.price,
         volume=intent.volume,
     )
 
@@ -40,8 +33,8 @@ async def test_resubmission_is_journalled_and_the_order_row_follows(fake, client
     order = await OrderSubmitter(client, journal=store, settle_s=0.05).submit(BUY)
     await store.update_order_from_exchange(
         identifier=order.identifier,
-        uuid=order.uuid,
-        state=order.state,
+        uuid=order.order_id,
+        status=order.status,
         executed_volume=order.executed_volume,
         executed_funds=order.executed_funds or D(0),
         paid_fee=order.paid_fee,
@@ -54,7 +47,7 @@ async def test_resubmission_is_journalled_and_the_order_row_follows(fake, client
     ]
     row = await store.order("s1")
     assert row is not None
-    assert (row.identifier, row.uuid) == ("ubot-s1-2", order.uuid)
+    assert (row.identifier, row.uuid) == ("ubot-s1-2", order.order_id)
 
 
 async def test_lost_response_leaves_one_accepted_attempt(fake, client, store):

@@ -32,6 +32,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 
+from trading.domain.orders import OrderReport, OrderStatus, OrderType, SubmitOrder
 from trading.errors import (
     Banned,
     CircuitOpen,
@@ -43,19 +44,18 @@ from trading.errors import (
 )
 from trading.events import EventSink, OrderResubmitted, ignore_event
 from trading.exchange import CancelAndNew, Exchange
-from trading.upbit.models import Order
-from trading.upbit.order_submit import AttemptJournal, OrderIntent, OrderSubmitter
+from trading.orders.submit import AttemptJournal, OrderSubmitter
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class ReplaceOutcome:
-    """``old``: the replaced order, closed (``cancel`` or ``done``), with its trades;
-    ``new``: the new order, None when none was created (the old one left nothing)."""
+    """``old``: the replaced order, closed, with its fills; ``new``: the new order, None when
+    none was created (the old one left nothing)."""
 
-    old: Order
-    new: Order | None
+    old: OrderReport
+    new: OrderReport | None
 
 
 class OrderReplacer:
@@ -75,11 +75,11 @@ class OrderReplacer:
         self._on_event = on_event
 
     async def replace(
-        self, intent: OrderIntent, prev_uuid: str, *, first_journaled: bool = False
+        self, intent: SubmitOrder, prev_uuid: str, *, first_journaled: bool = False
     ) -> ReplaceOutcome:
         """Put ``intent`` (a limit order: the new price, our book's remainder as volume) in
         place of the open order ``prev_uuid``; ``first_journaled`` as for ``submit``."""
-        if intent.ord_type != "limit" or intent.price is None or intent.volume is None:
+        if intent.type is not OrderType.LIMIT or intent.price is None or intent.volume is None:
             raise ValueError("a replacement is a limit order with a price and a volume")
         if isinstance(self._client, CancelAndNew):
             return await self._atomic(self._client, intent, prev_uuid, first_journaled)
@@ -87,12 +87,12 @@ class OrderReplacer:
             intent, prev_uuid, first_attempt=1, first_journaled=first_journaled
         )
 
-    async def closed(self, uuid: str) -> Order:
+    async def closed(self, uuid: str) -> OrderReport:
         """The order once it is closed; an accepted cancel is awaited, never assumed."""
         for check in range(self._close_checks):
             if check:
                 await asyncio.sleep(self._submitter.settle_s)
-            order = await self._client.get_order(uuid=uuid)
+            order = await self._client.fetch_order(order_id=uuid)
             if not order.is_open:
                 return order
         raise OrderOutcomeUnknown(
@@ -101,27 +101,18 @@ class OrderReplacer:
         )
 
     async def _atomic(
-        self, client: CancelAndNew, intent: OrderIntent, prev_uuid: str, first_journaled: bool
+        self, client: CancelAndNew, intent: SubmitOrder, prev_uuid: str, first_journaled: bool
     ) -> ReplaceOutcome:
         assert intent.price is not None
         assert intent.volume is not None
         identifier = self._submitter.identifier(intent.intent_id, 1)
         # validates before the identifier is journalled: a refused order burns nothing
-        body = client.cancel_and_new_body(
-            prev_uuid=prev_uuid,
-            market=intent.market,
-            side=intent.side,
-            new_identifier=identifier,
-            price=intent.price,
-            volume=intent.volume,
-            time_in_force=intent.time_in_force,
-            smp_type=intent.smp_type,
-        )
+        client.check_replace(prev_uuid, intent)
         if not first_journaled:
             await self._journal.record_attempt(intent.intent_id, identifier, 1)
         await self._submitter.may_send(identifier)
         try:
-            await client.cancel_and_new(body)
+            await client.replace_order(prev_uuid, intent, identifier)
         except (CircuitOpen, Banned) as exc:
             if exc.status is None:  # refused locally: nothing left the process
                 await self._journal.mark_attempt(identifier, "not_sent", str(exc))
@@ -137,13 +128,13 @@ class OrderReplacer:
             old = await self.closed(prev_uuid)
             # after a cancel the new order exists (a settle time apart, to be sure); after
             # a fill Upbit created none
-            if old.state == "cancel":
+            if old.status is OrderStatus.CANCELLED:
                 new = await self._submitter.resolve(identifier)
             else:
                 new = await self._submitter.lookup(identifier)
             if new is None:
                 await self._journal.mark_attempt(
-                    identifier, "confirmed_absent", f"no new order: the old one is {old.state}"
+                    identifier, "confirmed_absent", f"no new order: the old one is {old.status}"
                 )
             return ReplaceOutcome(old, new)
         log.warning("replace %s: ambiguous failure (%s); looking it up", identifier, error)
@@ -152,7 +143,7 @@ class OrderReplacer:
         if found is not None:
             await self._journal.mark_attempt(identifier, "accepted", str(error))
             return ReplaceOutcome(await self.closed(prev_uuid), found)
-        current = await self._client.get_order(uuid=prev_uuid)
+        current = await self._client.fetch_order(order_id=prev_uuid)
         if not current.is_open:  # the request did land: no new order came of it
             old = await self.closed(prev_uuid)
             late = await self._submitter.lookup(identifier)
@@ -174,7 +165,7 @@ class OrderReplacer:
 
     async def _cancel_then_place(
         self,
-        intent: OrderIntent,
+        intent: SubmitOrder,
         prev_uuid: str,
         *,
         first_attempt: int,
@@ -184,7 +175,7 @@ class OrderReplacer:
         """Cancel, wait until the exchange shows the old order closed, then place its rest."""
         # NotFound: closed already (filled, or cancelled by an earlier request of ours)
         with contextlib.suppress(NotFound):
-            await self._client.cancel_order(uuid=prev_uuid)
+            await self._client.cancel(prev_uuid)
         old = await self.closed(prev_uuid)
         if earlier is not None:
             late = await self._submitter.lookup(earlier)
@@ -194,10 +185,10 @@ class OrderReplacer:
         ordered = old.volume if old.volume is not None else intent.volume
         assert ordered is not None
         left = ordered - old.executed_volume
-        if old.state == "done" or left <= 0:
+        if old.status is OrderStatus.FILLED or left <= 0:
             if first_journaled:
                 first = self._submitter.identifier(intent.intent_id, first_attempt)
-                await self._journal.mark_attempt(first, "not_sent", f"the old one is {old.state}")
+                await self._journal.mark_attempt(first, "not_sent", f"the old one is {old.status}")
             return ReplaceOutcome(old, None)
         rest = dataclasses.replace(intent, volume=left)
         new = await self._submitter.submit(

@@ -6,11 +6,14 @@ from decimal import Decimal as D
 
 import pytest
 
+from trading.domain.orders import OrderType, Side, SubmitOrder
 from trading.errors import InsufficientFunds, ServerError
 from trading.events import OrderResubmitted
-from trading.upbit.order_submit import MemoryJournal, OrderIntent, OrderSubmitter
+from trading.orders.submit import MemoryJournal, OrderSubmitter
 
-BUY = OrderIntent(intent_id="i1", market="KRW-BTC", side="bid", ord_type="price", price=D("20000"))
+BUY = SubmitOrder(
+    intent_id="i1", market="KRW-BTC", side=Side.BUY, type=OrderType.MARKET, funds=D("20000")
+)
 
 
 def submitter(client, journal, events, **kw):
@@ -72,11 +75,11 @@ async def test_slow_request_that_lands_late_is_found_on_the_second_lookup(fake, 
 
 async def test_rejection_is_final_and_recorded(fake, client, events):
     journal = MemoryJournal()
-    poor = OrderIntent(
+    poor = SubmitOrder(
         intent_id="i2",
         market="KRW-BTC",
-        side="bid",
-        ord_type="limit",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
         price=D("100000000"),
         volume=D("5"),
     )
@@ -99,11 +102,11 @@ async def test_every_attempt_absent_raises_and_places_nothing(fake, client, even
 
 async def test_refused_order_burns_no_identifier(fake, client, events):
     journal = MemoryJournal()
-    bad = OrderIntent(
+    bad = SubmitOrder(
         intent_id="i3",
         market="KRW-BTC",
-        side="bid",
-        ord_type="limit",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
         price=D("100000001"),
         volume=D("0.001"),
     )

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from trading.circuit import CircuitBreaker, CircuitState
 from trading.errors import CircuitOpen
 from trading.events import CircuitStateChanged
-from trading.upbit.circuit import CircuitBreaker, CircuitState
 
 
 class Clock:
