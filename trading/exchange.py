@@ -11,12 +11,15 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from trading.domain.orders import OrderReport, SubmitOrder
-from trading.upbit.market_rules import MarketRules
+from trading.domain.rules import MarketRules
 from trading.upbit.models import Account
 
 
 class Exchange(Protocol):
-    rules: MarketRules
+    @property
+    def rules(self) -> MarketRules:
+        """The venue's price grid, volume step and order-total limits."""
+        ...
 
     def check(self, order: SubmitOrder) -> None:
         """Raise the venue's refusal (``trading.errors.ValidationError`` and kin) for an order

@@ -270,11 +270,12 @@ def test_the_stop_scanners_atr_is_the_engines_decimal_atr(seed: int, scale: floa
 )
 def test_the_stops_rounding_in_its_band_is_round_price(price: D, ref: D, market: str) -> None:
     """``TrailingStop._round_down`` (one division inside the band ``ceiling`` looked up, issue
-    #13's next hot spot) rounds as ``MarketRules.round_price`` does, in every band."""
+    #13's next hot spot) rounds as ``UpbitMarketRules.round_price`` does, in every band."""
+    from trading.domain.rules import Rounding
     from trading.risk.stops import TrailingStop
-    from trading.upbit.market_rules import MarketRules, Rounding
+    from trading.upbit.market_rules import UpbitMarketRules
 
-    rules = MarketRules()
+    rules = UpbitMarketRules()
     stop = TrailingStop.open(
         market=market,
         entry_price=ref,

@@ -18,7 +18,7 @@ from trading.risk.gate import RiskContext, RiskGate
 from trading.risk.halts import SEOUL, HaltSchedule, HaltWindow
 from trading.risk.lifecycle import MarketStatus, deny_closing, deny_warned
 from trading.risk.limits import RiskLimits
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import UpbitMarketRules
 
 ROOT = Path(__file__).resolve().parents[2] / "trading"
 LIMITS = RiskLimits(max_open_positions=3, daily_loss_limit_krw=D(50_000), max_drawdown_pct=D(20))
@@ -34,7 +34,7 @@ def emitted_codes() -> set[str]:
 
 
 def denials() -> list[Denied]:
-    rules = MarketRules()
+    rules = UpbitMarketRules()
     out = [
         checks.check_kill_switch(True),
         checks.check_paused(True),

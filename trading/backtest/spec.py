@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from trading.domain.rules import MarketRules
 from trading.risk.limits import RiskLimits
 from trading.strategies import Strategy
 from trading.timeframes import timeframe_seconds
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import UpbitMarketRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ class BacktestSpec:
     slippage_check: bool = True
     same_candle_reentry: bool = False
     trade_from: int | None = None
-    rules: MarketRules = field(default_factory=MarketRules)
+    rules: MarketRules = field(default_factory=UpbitMarketRules)
 
     def __post_init__(self) -> None:
         timeframe_seconds(self.timeframe)  # raises ValueError naming a bad timeframe

@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from trading.domain import BookSide
 from trading.domain.orders import BOOK_SIDE, Side
+from trading.domain.rules import MarketRules
 from trading.paper.fill_model import slipped_price
-from trading.upbit.market_rules import MarketRules
 from trading.upbit.models import Orderbook, OrderbookUnit
 
 Level = list[Decimal]  # [price, size]; mutable so takers can consume it

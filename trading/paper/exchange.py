@@ -21,6 +21,7 @@ from typing import Any
 
 from trading.domain import TradePrint
 from trading.domain.orders import BOOK_SIDE, OrderReport, OrderStatus, OrderType, SubmitOrder
+from trading.domain.rules import MarketRules
 from trading.errors import InsufficientFunds, InvalidOrder, MarketOffline, NotFound
 from trading.errors import ValidationError as UpbitValidationError
 from trading.paper.book import MarketData
@@ -29,7 +30,7 @@ from trading.paper.ledger import Ledger
 from trading.paper.matching import Matcher
 from trading.paper.orders import PaperFill, PaperOrder
 from trading.paper.persist import STATE_KEY, StateStore, dump_state, restore_state
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.models import KST, Account, Orderbook
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class PaperExchange:
         on_order: Callable[[OrderReport], None] | None = None,
         max_closed_orders: int = 1000,
     ) -> None:
-        self.rules = rules or MarketRules()
+        self.rules = rules or UpbitMarketRules()
         self.fee_rate = fee_rate
         self.start_krw = start_krw
         self.on_fill = on_fill
@@ -68,7 +69,9 @@ class PaperExchange:
         self.ledger = Ledger()
         self.ledger.move("KRW", free=start_krw)
         self.market = MarketData(self.rules, slippage_bps)
-        self._matcher = Matcher(self.ledger, self.market, fee_rate, self._now)
+        self._matcher = Matcher(
+            self.ledger, self.market, fee_rate, self._now, self.rules.volume_step
+        )
         self.orders: dict[str, PaperOrder] = {}
         self.by_identifier: dict[str, str] = {}
         self.used_identifiers: set[str] = set()

@@ -46,7 +46,7 @@ from trading.upbit.constants import (
 )
 from trading.upbit.mapping import UpbitOrdType as OrdType
 from trading.upbit.mapping import UpbitSide as Side
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.models import (
     Account,
     BatchCancelResult,
@@ -100,7 +100,7 @@ class UpbitRestClient:
         retry: RetryPolicy | None = None,
         limiter: RateLimiter | None = None,
         circuit: CircuitBreaker | None = None,
-        rules: MarketRules | None = None,
+        rules: UpbitMarketRules | None = None,
         on_event: EventSink = ignore_event,
         max_connections: int = 20,
         on_request: RequestObserver | None = None,
@@ -114,7 +114,7 @@ class UpbitRestClient:
         self.retry = retry or RetryPolicy()
         self.limiter = limiter or RateLimiter(on_event=on_event)
         self.circuit = circuit or CircuitBreaker(on_event=on_event)
-        self.rules = rules or MarketRules()
+        self.rules = rules or UpbitMarketRules()
         self._http: httpx.AsyncClient | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -332,7 +332,7 @@ class UpbitRestClient:
         )
         return self._parse_list(Instrument, data)
 
-    async def refresh_ticks(self, markets: Sequence[str]) -> MarketRules:
+    async def refresh_ticks(self, markets: Sequence[str]) -> UpbitMarketRules:
         """Check the tick table against Upbit's instruments answer at today's prices.
 
         The table gives the tick at the price of each order (a tick fetched once would go
