@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import AppConfig
+from bot.venue import market_rules
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.engine.facade import EngineFacade
 from trading.engine.lifecycle import READ_ERRORS, MarketWatch
@@ -129,6 +130,7 @@ class Trader:
             live_exchange=None if self.paper else self.rest,
             candles=self.rest,
             circuit=None if self.paper or self.rest is None else self.rest.circuit,
+            rules=market_rules(),
         )
         self.rig.engine.orders.submitter.fence = self._fence
         engine = self.rig.engine

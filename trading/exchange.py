@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from trading.domain.balance import Balance
 from trading.domain.orders import OrderReport, SubmitOrder
 from trading.domain.rules import MarketRules
-from trading.upbit.models import Account
 
 
 class Exchange(Protocol):
@@ -44,7 +44,7 @@ class Exchange(Protocol):
 
     async def list_open(self, market: str | None = None) -> list[OrderReport]: ...
 
-    async def accounts(self) -> list[Account]: ...
+    async def accounts(self) -> list[Balance]: ...
 
 
 @runtime_checkable

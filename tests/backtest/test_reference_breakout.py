@@ -81,6 +81,7 @@ def test_backtester_matches_the_classic_rule_on_daily_btc() -> None:
         fee_rate=FEE,
         slippage_bps=Decimal(0),
         slippage_check=False,
+        rules=UpbitMarketRules(),
     )
     result = run_backtest(spec, {"KRW-BTC": load_frame(DAILY)})
     got = [

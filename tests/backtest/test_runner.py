@@ -43,6 +43,7 @@ def spec(**changes: object) -> BacktestSpec:
         "strategy": build_strategy("ma_cross", "", {"fast": 5, "slow": 20}),
         "limits": limits(),
         "timeframe": "1m",
+        "rules": UpbitMarketRules(),
     }
     return BacktestSpec(**{**values, **changes})  # type: ignore[arg-type]
 

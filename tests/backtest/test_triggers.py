@@ -48,6 +48,7 @@ def spec(**params: object) -> BacktestSpec:
         limits=limits(atr_period=1),
         timeframe="6h",
         slippage_bps=D(0),
+        rules=UpbitMarketRules(),
     )
 
 

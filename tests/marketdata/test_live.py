@@ -12,10 +12,11 @@ import pytest
 from tests.fakes.upbit import FakeUpbit
 from tests.marketdata.conftest import BTC, until, upbit_row
 from trading.domain import Bar
+from trading.domain.book import BookSnapshot
 from trading.events import CandleClosed, Event, FeedGapped, FeedStalled
 from trading.marketdata.bars import check_series
 from trading.marketdata.feeds import Feed, UpbitTradeFeed
-from trading.marketdata.orderbook import BookSnapshot, expected_fill
+from trading.marketdata.orderbook import expected_fill
 from trading.marketdata.service import MarketData
 from trading.timeframes import bucket_start
 from trading.upbit.rest import UpbitRestClient

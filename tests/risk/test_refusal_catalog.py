@@ -93,7 +93,7 @@ def test_every_code_has_a_message(language):
 def test_every_risk_line_and_halt_note_renders(language):
     catalog = Catalog.load(language)
     halts: list = []
-    gate = RiskGate(LIMITS, sink=halts.append)
+    gate = RiskGate(LIMITS, sink=halts.append, rules=UpbitMarketRules())
     ctx = RiskContext(
         free_krw=D(1_000_000),
         open_positions=1,
@@ -141,7 +141,7 @@ def test_every_refusal_renders_with_its_numbers(language):
 def test_an_admins_reset_and_the_waived_line_render_with_their_numbers(language):
     catalog = Catalog.load(language)
     halts: list = []
-    gate = RiskGate(LIMITS, sink=halts.append)
+    gate = RiskGate(LIMITS, sink=halts.append, rules=UpbitMarketRules())
     ctx = RiskContext(free_krw=D(1), open_positions=0, equity=D(7_000_000), day_pnl=D(-60_000))
     gate.drawdown.peak = D(10_000_000)
     gate.observe(NOW, ctx)  # both trip

@@ -22,6 +22,7 @@ from trading.events import OrderPlaced, OrderRejected
 from trading.risk.decision import Approved
 from trading.strategies import build_strategy
 from trading.upbit.auth import Credentials
+from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.retry import RetryPolicy
 
@@ -51,6 +52,7 @@ async def live_rig(client: UpbitRestClient, store, events) -> EngineRig:
         sink=events.append,
         live_exchange=client,
         circuit=client.circuit,
+        rules=UpbitMarketRules(),
     )
 
 

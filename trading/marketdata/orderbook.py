@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from trading.domain import BookSide as Side
+from trading.domain.book import BookSnapshot
 from trading.upbit.models import Orderbook as RestOrderbook
 from trading.upbit.models import OrderbookUnit as RestUnit
 from trading.upbit.ws_messages import Orderbook as WsOrderbook
 from trading.upbit.ws_messages import OrderbookUnit as WsUnit
 
-Level = tuple[Decimal, Decimal]  # (price, size)
 ZERO = Decimal(0)
-
-
-@dataclass(frozen=True, slots=True)
-class BookSnapshot:
-    """Top of book: ``asks`` ascending and ``bids`` descending by price (best first)."""
-
-    market: str
-    asks: tuple[Level, ...]
-    bids: tuple[Level, ...]
-    at: datetime | None = None
-
-    @property
-    def best_ask(self) -> Decimal | None:
-        return self.asks[0][0] if self.asks else None
-
-    @property
-    def best_bid(self) -> Decimal | None:
-        return self.bids[0][0] if self.bids else None
 
 
 BookLike = BookSnapshot | RestOrderbook | WsOrderbook

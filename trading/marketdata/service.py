@@ -15,11 +15,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from trading.domain import Bar, BookSide, TradePrint
+from trading.domain.book import BookSnapshot
 from trading.events import CandleClosed, EventSink, FeedGapped, ignore_event
 from trading.marketdata.backfill import CandleSource, backfill, fill_gap
 from trading.marketdata.candles import DEFAULT_HISTORY, CandleBuilder
 from trading.marketdata.feeds import Feed
-from trading.marketdata.orderbook import BookLike, BookSnapshot, expected_fill, to_snapshot
+from trading.marketdata.orderbook import BookLike, expected_fill, to_snapshot
 from trading.marketdata.replay import ReplayFeed
 
 log = logging.getLogger(__name__)

@@ -44,7 +44,6 @@ from trading.risk.limits import RiskLimits
 from trading.risk.memory import ClosedTrade, GateMemory
 from trading.risk.protection_usage import protection_usage
 from trading.risk.protections import Protections
-from trading.upbit.market_rules import UpbitMarketRules
 
 #: ``(market, krw) -> expected average fill price`` of a market buy, None if the book is too thin.
 FillEstimator = Callable[[str, Decimal], Decimal | None]
@@ -132,13 +131,13 @@ class RiskGate:
         self,
         limits: RiskLimits,
         *,
-        rules: MarketRules | None = None,
+        rules: MarketRules,
         sink: EventSink = ignore_event,
         schedule: HaltSchedule | None = None,
         peak_equity: Decimal | None = None,
     ) -> None:
         self.limits = limits
-        self.rules = rules or UpbitMarketRules()
+        self.rules = rules
         self._sink = sink
         self.schedule = schedule or HaltSchedule(limits.halt_windows, limits.zone)
         self.halts = ScheduleGuard(self.schedule, sink)

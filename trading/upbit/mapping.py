@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from decimal import ROUND_DOWN, Decimal
 from typing import Literal
 
+from trading.domain.balance import Balance
 from trading.domain.orders import (
     FillReport,
     OrderReport,
@@ -17,7 +18,7 @@ from trading.domain.orders import (
     Side,
     SubmitOrder,
 )
-from trading.upbit.models import Order
+from trading.upbit.models import Account, Order
 from trading.upbit.ws_messages import MyOrder
 
 UpbitSide = Literal["bid", "ask"]
@@ -164,3 +165,8 @@ def stream_report(msg: MyOrder) -> FillReport | OrderReport | None:
         time_in_force=msg.time_in_force,
         fill_count=msg.trades_count or 0,
     )
+
+
+def balance(account: Account) -> Balance:
+    """``GET /v1/accounts``'s row as the neutral ``Balance`` (Upbit's ``balance`` is free)."""
+    return Balance(account.currency, account.balance, account.locked, account.avg_buy_price)

@@ -22,6 +22,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from trading.circuit import CircuitBreaker
+from trading.domain.balance import Balance
 from trading.domain.orders import OrderReport, SubmitOrder
 from trading.errors import (
     Banned,
@@ -46,6 +47,7 @@ from trading.upbit.constants import (
 )
 from trading.upbit.mapping import UpbitOrdType as OrdType
 from trading.upbit.mapping import UpbitSide as Side
+from trading.upbit.mapping import balance
 from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.models import (
     Account,
@@ -364,8 +366,9 @@ class UpbitRestClient:
 
     # -- exchange --------------------------------------------------------------------------
 
-    async def accounts(self) -> list[Account]:
-        return self._parse_list(Account, await self._read("/accounts", "default", private=True))
+    async def accounts(self) -> list[Balance]:
+        rows = self._parse_list(Account, await self._read("/accounts", "default", private=True))
+        return [balance(row) for row in rows]
 
     async def order_chance(self, market: str) -> OrderChance:
         data = await self._read("/orders/chance", "default", [("market", market)], private=True)
