@@ -21,7 +21,6 @@ from trading.engine.replay_summary import ReplayTally
 from trading.engine.universe import UniverseKeeper
 from trading.events import Event, EventSink
 from trading.marketdata.feeds import Feed, UpbitTradeFeed
-from trading.marketdata.orderbook import to_snapshot
 from trading.marketdata.replay import ReplayFeed, ReplayFile
 from trading.marketdata.universe import Selection, choose
 from trading.orders import reconcile
@@ -32,7 +31,7 @@ from trading.store import Store, create_engine, session_factory
 from trading.strategies import build_strategy
 from trading.timeframes import timeframe_seconds
 from trading.upbit.auth import Credentials
-from trading.upbit.mapping import stream_report
+from trading.upbit.mapping import book_snapshot, stream_report
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.ws_client import Subscription, UpbitWebSocket
 from trading.upbit.ws_messages import MyOrder, Orderbook
@@ -328,7 +327,7 @@ class Trader:
         market_data, paper = self.rig.engine.market_data, self.rig.paper
         async for message in stream.messages():
             if isinstance(message, Orderbook):
-                book = to_snapshot(message)
+                book = book_snapshot(message)
                 market_data.set_orderbook(book.market, book)
                 if paper is not None:
                     paper.set_orderbook(book.market, book.asks, book.bids)

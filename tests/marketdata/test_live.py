@@ -19,6 +19,7 @@ from trading.marketdata.feeds import Feed, UpbitTradeFeed
 from trading.marketdata.orderbook import expected_fill
 from trading.marketdata.service import MarketData
 from trading.timeframes import bucket_start
+from trading.upbit.mapping import book_snapshot
 from trading.upbit.rest import UpbitRestClient
 
 FAST: dict[str, Any] = {
@@ -118,7 +119,7 @@ async def test_expected_fill_walks_the_book(fake: FakeUpbit, client: UpbitRestCl
     md = MarketData([BTC], "1m")
     assert md.expected_fill(BTC, "bid", D(1000)) is None  # no book yet
     (book,) = await client.orderbook([BTC])
-    md.set_orderbook(BTC, book)
+    md.set_orderbook(BTC, book_snapshot(book))
     snap = md.orderbook(BTC)
     assert snap is not None
     assert snap.best_ask == D("100010000")
