@@ -20,7 +20,7 @@ from trading.engine.lifecycle import READ_ERRORS, MarketWatch
 from trading.engine.replay_summary import ReplayTally
 from trading.engine.universe import UniverseKeeper
 from trading.events import Event, EventSink
-from trading.marketdata.feeds import Feed, UpbitTradeFeed
+from trading.marketdata.feeds import Feed
 from trading.marketdata.replay import ReplayFeed, ReplayFile
 from trading.marketdata.universe import Selection, choose
 from trading.orders import reconcile
@@ -31,6 +31,7 @@ from trading.store import Store, create_engine, session_factory
 from trading.strategies import build_strategy
 from trading.timeframes import timeframe_seconds
 from trading.upbit.auth import Credentials
+from trading.upbit.feed import UpbitTradeFeed
 from trading.upbit.mapping import book_snapshot, stream_report
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.ws_client import Subscription, UpbitWebSocket

@@ -15,10 +15,11 @@ from trading.domain import Bar
 from trading.domain.book import BookSnapshot
 from trading.events import CandleClosed, Event, FeedGapped, FeedStalled
 from trading.marketdata.bars import check_series
-from trading.marketdata.feeds import Feed, UpbitTradeFeed
+from trading.marketdata.feeds import Feed
 from trading.marketdata.orderbook import expected_fill
 from trading.marketdata.service import MarketData
 from trading.timeframes import bucket_start
+from trading.upbit.feed import UpbitTradeFeed
 from trading.upbit.mapping import book_snapshot
 from trading.upbit.rest import UpbitRestClient
 

@@ -8,7 +8,7 @@ from trading.domain.book import BookSnapshot
 from trading.marketdata.backfill import backfill, fetch_bars, fill_gap, native_timeframe
 from trading.marketdata.bars import fill_holes, flat_bar, resample
 from trading.marketdata.candles import CandleBuilder
-from trading.marketdata.feeds import Feed, UpbitTradeFeed
+from trading.marketdata.feeds import Feed
 from trading.marketdata.orderbook import expected_fill
 from trading.marketdata.replay import ReplayFeed, ReplayFile, ReplayFileError
 from trading.marketdata.service import MarketData
@@ -21,7 +21,6 @@ __all__ = [
     "ReplayFeed",
     "ReplayFile",
     "ReplayFileError",
-    "UpbitTradeFeed",
     "backfill",
     "expected_fill",
     "fetch_bars",
