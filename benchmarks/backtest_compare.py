@@ -45,6 +45,7 @@ from trading.risk.limits import RiskLimits
 from trading.risk.settings import PLAIN_RISK
 from trading.strategies import CandleFrame
 from trading.strategies.ma_cross import MaCross, MaCrossParams
+from trading.upbit.market_rules import UpbitMarketRules
 
 YEAR_BARS = 525_600
 QUICK_BARS = 43_200
@@ -427,6 +428,7 @@ def spec(max_open: int = 1, atr_stop_mult: int = 0) -> BacktestSpec:
         slippage_bps=Decimal(0),
         slippage_check=False,
         same_candle_reentry=True,
+        rules=UpbitMarketRules(),
     )
 
 

@@ -29,6 +29,7 @@ from trading.engine.facade import EngineFacade
 from trading.risk.limits import RiskLimits
 from trading.store import Store, create_engine, session_factory, upgrade
 from trading.strategies import build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 CHAT, ADMIN = 100, 7
 COMMANDS = ("/status", "/pnl day 7", "/trades 10", "/balance", "/positions")
@@ -64,6 +65,7 @@ async def _run(rounds: int, fills: int, workdir: Path) -> list[float]:
         limits=RiskLimits(),
         store=store,
         sink=lambda _event: None,
+        rules=UpbitMarketRules(),
     )
     api = EngineFacade(rig.engine, store, sink=lambda _event: None, mode="paper")
     auth = Authorizer({"telegram": Policy.of(chats=[CHAT], admins=[ADMIN])})

@@ -26,6 +26,7 @@ from trading.engine.build import EngineSpec, assemble
 from trading.risk.limits import RiskLimits
 from trading.store import Store, create_engine, session_factory, upgrade
 from trading.strategies import build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 MARKETS = tuple(f"KRW-C{i:02d}" for i in range(20))
 RATE_PER_MARKET = 200
@@ -69,6 +70,7 @@ async def _run(duration_s: float, workdir: Path, seed: int) -> LoadRun:
         ),
         store=Store(session_factory(db)),
         sink=lambda _event: None,
+        rules=UpbitMarketRules(),
     )
     rig.loop.start()
     rng = random.Random(seed)

@@ -33,6 +33,7 @@ from trading.events import RiskBreached
 from trading.risk.limits import RiskLimits
 from trading.store import Store, create_engine, session_factory, upgrade
 from trading.strategies import build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 CHAT, CHANNEL = "100", "C0100CHAN"
 
@@ -60,6 +61,7 @@ async def _run(count: int, workdir: Path) -> BurstRun:
         limits=RiskLimits(),
         store=store,
         sink=lambda _event: None,
+        rules=UpbitMarketRules(),
     )
     api = EngineFacade(rig.engine, store, sink=lambda _event: None, mode="paper")
     dispatcher = Dispatcher(build_registry(), api, Authorizer({}), store, language="en")

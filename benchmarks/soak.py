@@ -70,6 +70,7 @@ from trading.store import Balance, Store, create_engine, session_factory, upgrad
 from trading.store.models import Fill, Order, OrderAttempt
 from trading.store.retention import TABLES, database_bytes, table_counts
 from trading.strategies import build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 TG_CHAT, TG_PUSH, TG_ADMIN = 100, 200, 7
 SL_CHANNEL, SL_PUSH, SL_ADMIN = "C0100CMD", "C0200PUSH", "U0ADMIN"
@@ -244,6 +245,7 @@ async def _run(
         ),
         store=store,
         sink=bus.publish,
+        rules=UpbitMarketRules(),
     )
     facade = EngineFacade(rig.engine, store, sink=bus.publish, mode="paper")
     auth = Authorizer(

@@ -28,6 +28,7 @@ from trading.risk.stops import TrailingStop
 from trading.store import Store, create_engine, session_factory, upgrade
 from trading.strategies import build_strategy
 from trading.upbit.auth import Credentials
+from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.ratelimit import RateLimiter
 from trading.upbit.rest import UpbitRestClient
 
@@ -57,6 +58,7 @@ async def _rounds(url: str, rounds: int, workdir: Path) -> list[float]:
             store=Store(session_factory(db)),
             sink=lambda _event: None,
             live_exchange=client,
+            rules=UpbitMarketRules(),
         )
         engine, positions = rig.engine, rig.engine.positions
         now = datetime(2026, 1, 5, tzinfo=UTC)

@@ -252,7 +252,7 @@ class App:
         log.info("Upbit REST reachable at %s; %d markets listed", cfg.upbit.rest_url, len(markets))
         if upbit_factory.credentials(cfg) is not None:
             accounts = await self.rest.accounts()
-            krw = next((a.balance for a in accounts if a.currency == "KRW"), Decimal(0))
+            krw = next((a.free for a in accounts if a.currency == "KRW"), Decimal(0))
             log.info("Upbit keys accepted: %d balances, %s KRW free", len(accounts), f"{krw:,f}")
 
     def on_event(self, event: Event) -> None:

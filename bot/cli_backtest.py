@@ -122,6 +122,7 @@ def _strategy(args: argparse.Namespace, cfg: AppConfig) -> Any:
 def spec_fields(cfg: AppConfig, timeframe: str, plain: bool) -> dict[str, Any]:
     """``BacktestSpec``'s fields but the strategy, from the config (``plain``: every risk
     feature off); ``upbit-bot optimize`` builds its trials from the same."""
+    from bot.venue import market_rules
     from trading.backtest.spec import PaperAccount
     from trading.backtest.spec import spec_fields as fields_of
     from trading.risk.limits import RiskLimits
@@ -139,6 +140,7 @@ def spec_fields(cfg: AppConfig, timeframe: str, plain: bool) -> dict[str, Any]:
         limits,
         timeframe,
         PaperAccount(paper.start_krw, paper.fee_rate, paper.slippage_bps),
+        rules=market_rules(),
         cooldown_candles=cfg.risk.cooldown_candles,
         stop_cooldown_candles=cfg.risk.stop_cooldown_candles,
         plain=plain,

@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import AppConfig
+from bot.venue import market_rules
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.engine.facade import EngineFacade
 from trading.engine.lifecycle import READ_ERRORS, MarketWatch
 from trading.engine.replay_summary import ReplayTally
 from trading.engine.universe import UniverseKeeper
 from trading.events import Event, EventSink
-from trading.marketdata.feeds import Feed, UpbitTradeFeed
-from trading.marketdata.orderbook import to_snapshot
+from trading.marketdata.feeds import Feed
 from trading.marketdata.replay import ReplayFeed, ReplayFile
 from trading.marketdata.universe import Selection, choose
 from trading.orders import reconcile
@@ -31,7 +31,8 @@ from trading.store import Store, create_engine, session_factory
 from trading.strategies import build_strategy
 from trading.timeframes import timeframe_seconds
 from trading.upbit.auth import Credentials
-from trading.upbit.mapping import stream_report
+from trading.upbit.feed import UpbitTradeFeed
+from trading.upbit.mapping import book_snapshot, stream_report
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.ws_client import Subscription, UpbitWebSocket
 from trading.upbit.ws_messages import MyOrder, Orderbook
@@ -129,6 +130,7 @@ class Trader:
             live_exchange=None if self.paper else self.rest,
             candles=self.rest,
             circuit=None if self.paper or self.rest is None else self.rest.circuit,
+            rules=market_rules(),
         )
         self.rig.engine.orders.submitter.fence = self._fence
         engine = self.rig.engine
@@ -326,7 +328,7 @@ class Trader:
         market_data, paper = self.rig.engine.market_data, self.rig.paper
         async for message in stream.messages():
             if isinstance(message, Orderbook):
-                book = to_snapshot(message)
+                book = book_snapshot(message)
                 market_data.set_orderbook(book.market, book)
                 if paper is not None:
                     paper.set_orderbook(book.market, book.asks, book.bids)

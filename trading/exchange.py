@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from trading.domain.balance import Balance
 from trading.domain.orders import OrderReport, SubmitOrder
-from trading.upbit.market_rules import MarketRules
-from trading.upbit.models import Account
+from trading.domain.rules import MarketRules
 
 
 class Exchange(Protocol):
-    rules: MarketRules
+    @property
+    def rules(self) -> MarketRules:
+        """The venue's price grid, volume step and order-total limits."""
+        ...
 
     def check(self, order: SubmitOrder) -> None:
         """Raise the venue's refusal (``trading.errors.ValidationError`` and kin) for an order
@@ -41,7 +44,7 @@ class Exchange(Protocol):
 
     async def list_open(self, market: str | None = None) -> list[OrderReport]: ...
 
-    async def accounts(self) -> list[Account]: ...
+    async def accounts(self) -> list[Balance]: ...
 
 
 @runtime_checkable

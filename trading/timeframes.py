@@ -7,11 +7,14 @@ which is where Upbit's day candles start (09:00 KST).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 _TIMEFRAME = re.compile(r"^(\d{1,4})([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DAY_SECONDS = 86400
+#: Korea Standard Time (UTC+9, no daylight saving): the clock of the KRW markets' timestamps,
+#: Upbit's and the paper exchange's.
+KST = timezone(timedelta(hours=9), "KST")
 
 
 def timeframe_seconds(value: str) -> int:

@@ -45,10 +45,10 @@ from handlers.events import ResearchFinished
 from handlers.i18n import Catalog
 from handlers.reply import Reply
 from trading.bus import EventBus, Subscription
+from trading.domain.rules import MarketRules
 from trading.events import Event
 from trading.store import Store
 from trading.store.records import NotificationRecord
-from trading.upbit.market_rules import MarketRules
 
 if TYPE_CHECKING:
     from bot.config import AppConfig

@@ -20,11 +20,12 @@ from bot.notify import events as own
 from bot.notify.kinds import kind_of
 from bot.notify.messages import RENDERINGS
 from bot.notify.messages.orders import fills
+from bot.venue import market_rules
 from handlers.events import ResearchFinished
 from handlers.i18n import Catalog
 from handlers.reply import Reply, Severity
 from trading import events as ev
-from trading.upbit.market_rules import MarketRules
+from trading.domain.rules import MarketRules
 
 SEOUL = ZoneInfo("Asia/Seoul")
 #: distinct lines shown in a merged non-critical message before "and N more"
@@ -72,7 +73,7 @@ class Renderer:
         self.catalog = catalog
         self.paper = paper
         self.zone = zone
-        self.rules = rules or MarketRules()
+        self.rules = rules or market_rules()
 
     # -- units -------------------------------------------------------------------------------
 

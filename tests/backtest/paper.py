@@ -14,6 +14,7 @@ from trading.marketdata.replay import ReplayFeed, ReplayFile
 from trading.risk.limits import RiskLimits
 from trading.store import Store, create_engine, session_factory, upgrade
 from trading.strategies import Strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ async def paper_fills(
             limits=limits,
             store=Store(session_factory(db)),
             sink=events.append,
+            rules=UpbitMarketRules(),
         )
         rig.loop.start()
         feed = ReplayFeed(

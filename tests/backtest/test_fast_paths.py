@@ -30,6 +30,7 @@ from trading.strategies import (
 )
 from trading.strategies._signals import crossed_above, crossed_below
 from trading.strategies.params import StrategyParams
+from trading.upbit.market_rules import UpbitMarketRules
 
 
 def window_mean(x: np.ndarray, n: int) -> np.ndarray:
@@ -158,7 +159,10 @@ def _fields(ctx: RiskContext) -> dict[str, object]:
 @pytest.mark.parametrize("case", range(10))
 def test_the_gate_dispatch_table_decides_as_the_checks_by_name(case: int) -> None:
     limits, request, ctx = _gate_cases()[case]
-    fast, slow = RiskGate(limits), RiskGate(limits)
+    fast, slow = (
+        RiskGate(limits, rules=UpbitMarketRules()),
+        RiskGate(limits, rules=UpbitMarketRules()),
+    )
     decision = fast.check_entry(request, ctx)
     slow.observe(request.bar_time, ctx)
     expected = None
@@ -199,6 +203,7 @@ def test_markets_on_overlapping_and_separate_spans_make_the_union_timeline() -> 
             max_drawdown_pct=D(0),
         ),
         timeframe="1m",
+        rules=UpbitMarketRules(),
     )
     start = 1_704_067_200
     for offsets in ((0, 600, 1200), (0, 4000, 100)):  # candles: overlapping; with a hole
@@ -270,11 +275,11 @@ def test_the_stop_scanners_atr_is_the_engines_decimal_atr(seed: int, scale: floa
 )
 def test_the_stops_rounding_in_its_band_is_round_price(price: D, ref: D, market: str) -> None:
     """``TrailingStop._round_down`` (one division inside the band ``ceiling`` looked up, issue
-    #13's next hot spot) rounds as ``MarketRules.round_price`` does, in every band."""
+    #13's next hot spot) rounds as ``UpbitMarketRules.round_price`` does, in every band."""
+    from trading.domain.rules import Rounding
     from trading.risk.stops import TrailingStop
-    from trading.upbit.market_rules import MarketRules, Rounding
 
-    rules = MarketRules()
+    rules = UpbitMarketRules()
     stop = TrailingStop.open(
         market=market,
         entry_price=ref,

@@ -15,6 +15,7 @@ from trading.backtest import BacktestSpec, load_frame, run_backtest, slice_frame
 from trading.risk.halts import HaltWindow
 from trading.risk.settings import RiskSettings
 from trading.strategies import build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 FRAME = load_frame(BUNDLED)
 FIRST = datetime.fromtimestamp(int(FRAME.start[0]), UTC)
@@ -66,6 +67,7 @@ async def assert_parity(
         timeframe="1m",
         cooldown_candles=cooldown,
         stop_cooldown_candles=stop_cooldown,
+        rules=UpbitMarketRules(),
     )  # the paper defaults: 10,000,000 KRW, fee 0.05 %, slippage 5 bps
     backtest, reasons = backtest_fills(list(markets), start, end, spec)
     assert len(paper) >= 10

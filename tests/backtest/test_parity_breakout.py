@@ -19,6 +19,7 @@ from trading.candle_file import read_candles
 from trading.domain import Bar
 from trading.marketdata.bars import resample
 from trading.strategies import build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 M = "KRW-BTC"
 TIMEFRAME = "15m"
@@ -66,7 +67,11 @@ async def assert_parity(
         cooldown_candles=cooldown,
     )
     spec = BacktestSpec(
-        strategy=strategy, limits=lim, timeframe=TIMEFRAME, cooldown_candles=cooldown
+        strategy=strategy,
+        limits=lim,
+        timeframe=TIMEFRAME,
+        cooldown_candles=cooldown,
+        rules=UpbitMarketRules(),
     )  # the paper defaults: 10,000,000 KRW, fee 0.05 %, slippage 5 bps
     result = run_backtest(spec, dict.fromkeys(markets, frame))
     backtest = []

@@ -15,6 +15,7 @@ from tests.backtest.test_parity import FRAME, assert_parity
 from tests.trading_engine.conftest import limits
 from trading.backtest import BacktestSpec, load_frame, run_backtest
 from trading.strategies import CandleFrame, build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 MA = {"fast": 5, "slow": 20}
 
@@ -175,7 +176,10 @@ async def test_holding_time_and_roi_steps_inside_five_minute_candles(tmp_path: P
         end=end,
     )
     spec = BacktestSpec(
-        strategy=build_strategy("ma_cross", "", strategy), limits=lim, timeframe="5m"
+        strategy=build_strategy("ma_cross", "", strategy),
+        limits=lim,
+        timeframe="5m",
+        rules=UpbitMarketRules(),
     )
     result = run_backtest(spec, {"KRW-BTC": frame})
     fills = []

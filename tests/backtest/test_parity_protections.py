@@ -16,6 +16,7 @@ from tests.trading_engine.conftest import BUNDLED, limits
 from trading.backtest import BacktestSpec
 from trading.events import Event, ProtectionLifted, ProtectionTripped
 from trading.strategies import build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 MA = {"fast": 5, "slow": 20}
 
@@ -41,14 +42,22 @@ async def assert_protection_parity(
         end=end,
         events=events,
     )
-    spec = BacktestSpec(strategy=build_strategy("ma_cross", "", MA), limits=lim, timeframe="1m")
+    spec = BacktestSpec(
+        strategy=build_strategy("ma_cross", "", MA),
+        limits=lim,
+        timeframe="1m",
+        rules=UpbitMarketRules(),
+    )
     backtest, _ = backtest_fills(list(markets), start, end, spec)
     assert len(paper) >= 10
     assert backtest == paper
 
     off = {k: v for k, v in risk.items() if k.split("_")[0] not in ("stoploss", "drawdown", "low")}
     unguarded = BacktestSpec(
-        strategy=build_strategy("ma_cross", "", MA), limits=limits(**off), timeframe="1m"
+        strategy=build_strategy("ma_cross", "", MA),
+        limits=limits(**off),
+        timeframe="1m",
+        rules=UpbitMarketRules(),
     )
     assert backtest_fills(list(markets), start, end, unguarded)[0] != backtest
     tripped = [e for e in events if isinstance(e, ProtectionTripped)]

@@ -17,6 +17,7 @@ from tests.trading_engine.conftest import BUNDLED, limits
 from trading.backtest import BacktestSpec, run_backtest, slice_frame
 from trading.events import Event, HaltChanged, RiskBreached
 from trading.strategies import build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 MA = {"fast": 5, "slow": 20}
 MINUTES = 1500
@@ -57,7 +58,12 @@ async def test_volatility_filter_parity(tmp_path: Path, risk: dict[str, Any]) ->
         end=end,
         events=events,
     )
-    spec = BacktestSpec(strategy=build_strategy("ma_cross", "", MA), limits=lim, timeframe="1m")
+    spec = BacktestSpec(
+        strategy=build_strategy("ma_cross", "", MA),
+        limits=lim,
+        timeframe="1m",
+        rules=UpbitMarketRules(),
+    )
     backtest, _ = backtest_fills(["KRW-BTC"], start, end, spec)
     # Assert: the same fills, and the filter mattered
     assert len(paper) >= 10
@@ -67,7 +73,10 @@ async def test_volatility_filter_parity(tmp_path: Path, risk: dict[str, Any]) ->
     assert any(isinstance(e, RiskBreached) and e.check == "volatility" for e in events)
     off = limits(**{**risk, "volatility_halt_percentile": D(0), "volatility_halt_pct": D(0)})
     unfiltered = BacktestSpec(
-        strategy=build_strategy("ma_cross", "", MA), limits=off, timeframe="1m"
+        strategy=build_strategy("ma_cross", "", MA),
+        limits=off,
+        timeframe="1m",
+        rules=UpbitMarketRules(),
     )
     assert backtest_fills(["KRW-BTC"], start, end, unfiltered)[0] != backtest
     # the summary's share of time halted: candles after which the filter held entries back

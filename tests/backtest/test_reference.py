@@ -22,6 +22,7 @@ from trading.backtest import BacktestSpec, load_frame, run_backtest
 from trading.risk.limits import RiskLimits
 from trading.risk.settings import PLAIN_RISK
 from trading.strategies import build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path("/work/shared/data")
@@ -106,6 +107,7 @@ def plain_spec(fast: int, slow: int, timeframe: str) -> BacktestSpec:
         slippage_bps=Decimal(0),
         slippage_check=False,
         same_candle_reentry=True,
+        rules=UpbitMarketRules(),
     )
 
 

@@ -19,10 +19,11 @@ import pytest
 
 from tests.backtest.test_reference import FEE, SHARED, STAKE, RefTrade
 from trading.backtest import BacktestSpec, load_frame, run_backtest
+from trading.domain.rules import Rounding
 from trading.risk.limits import RiskLimits
 from trading.risk.settings import PLAIN_RISK
 from trading.strategies import build_strategy
-from trading.upbit.market_rules import MarketRules, Rounding
+from trading.upbit.market_rules import UpbitMarketRules
 
 DAILY = SHARED / "upbit_KRW-BTC_1d.csv"
 K = Decimal("0.5")
@@ -38,7 +39,7 @@ def reference_trades(path: Path) -> list[RefTrade]:
             )
             for r in csv.DictReader(handle)
         ]
-    rules = MarketRules()
+    rules = UpbitMarketRules()
     trades = []
     for d in range(WARM, len(rows) - 1):
         start, o, h, _, c = rows[d]
@@ -80,6 +81,7 @@ def test_backtester_matches_the_classic_rule_on_daily_btc() -> None:
         fee_rate=FEE,
         slippage_bps=Decimal(0),
         slippage_check=False,
+        rules=UpbitMarketRules(),
     )
     result = run_backtest(spec, {"KRW-BTC": load_frame(DAILY)})
     got = [

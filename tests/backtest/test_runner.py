@@ -23,7 +23,7 @@ from trading.domain import Bar
 from trading.risk.limits import RiskLimits
 from trading.risk.stops import Trail, TrailingStop
 from trading.strategies import CandleFrame, build_strategy
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import UpbitMarketRules
 
 
 def limits(**changes: object) -> RiskLimits:
@@ -43,6 +43,7 @@ def spec(**changes: object) -> BacktestSpec:
         "strategy": build_strategy("ma_cross", "", {"fast": 5, "slow": 20}),
         "limits": limits(),
         "timeframe": "1m",
+        "rules": UpbitMarketRules(),
     }
     return BacktestSpec(**{**values, **changes})  # type: ignore[arg-type]
 
@@ -139,7 +140,7 @@ def test_stop_fast_path_never_changes_a_result(seed: int, start_price: float) ->
     where at 150 KRW the one-tick minimum (0.67 %) is wider than the percentage."""
     frame = random_walk(3_000, seed, start_price=start_price, volatility=0.002)
     rng = np.random.default_rng(seed)
-    rules = MarketRules()
+    rules = UpbitMarketRules()
     scanner = StopScanner("KRW-BTC", "1m", frame, 14)
     for _ in range(30):
         entry = int(rng.integers(1, 2_900))
@@ -196,7 +197,7 @@ def test_stop_fast_path_sees_a_raise_that_only_the_minimum_distance_allows() -> 
             entry_price=D(1_000_000),
             atr=scanner.atr(19),
             atr_mult=D(1),
-            rules=MarketRules(),
+            rules=UpbitMarketRules(),
             fallback_pct=D(2),
             min_distance_pct=D(1),
             trail=Trail(),
@@ -219,7 +220,7 @@ def test_the_float_ceiling_is_the_stops_own_in_and_across_tick_bands(gap: str) -
         entry_price=D(150),
         atr=D(0),
         atr_mult=D(1),
-        rules=MarketRules(),
+        rules=UpbitMarketRules(),
         fallback_pct=D(2),
         min_distance_pct=D(gap),
     )
@@ -291,7 +292,7 @@ def test_atr_stop_off_keeps_the_take_profit() -> None:
         entry_price=D(100_000),
         atr=None,
         atr_mult=D(0),
-        rules=MarketRules(),
+        rules=UpbitMarketRules(),
         fallback_pct=D(2),
         min_distance_pct=D("0.2"),
         take_profit_pct=D(1),
@@ -403,7 +404,7 @@ def test_exit_fast_path_never_changes_a_result(seed: int) -> None:
     holding time that runs out inside a candle: the scanner finds what every print finds."""
     frame = random_walk(3_000, seed, start_price=1_234_567.0, volatility=0.002)
     rng = np.random.default_rng(100 + seed)
-    rules = MarketRules()
+    rules = UpbitMarketRules()
     scanner = StopScanner("KRW-BTC", "1m", frame, 14)
     kinds: set[str] = set()
     for _ in range(40):

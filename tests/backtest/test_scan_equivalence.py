@@ -15,7 +15,7 @@ from tests.backtest.test_runner import naive_exits
 from trading.backtest.stops import StopScanner, dec
 from trading.backtest.synthetic import random_walk
 from trading.risk.stops import Trail, TrailingStop
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import UpbitMarketRules
 
 PERIOD = 14
 BARS = 700
@@ -83,7 +83,7 @@ def test_the_scanner_finds_what_every_print_finds(
             entry_price=price,
             atr=scanner.atr(entry - 1) if mult else None,  # None before the warm-up
             atr_mult=mult,
-            rules=MarketRules(),
+            rules=UpbitMarketRules(),
             fallback_pct=D("0.5"),
             min_distance_pct=gap,
             take_profit_pct=tp,

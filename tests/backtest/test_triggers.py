@@ -14,7 +14,7 @@ from trading.backtest import BacktestSpec, run_backtest
 from trading.backtest.triggers import TriggerPlan
 from trading.positions import ExitReason
 from trading.strategies import CandleFrame, build_strategy
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import UpbitMarketRules
 
 DAY0 = datetime(2024, 3, 4, tzinfo=UTC)
 M = 1_000_000  # prices in millions of KRW (BTC-like: a 1,000 KRW tick)
@@ -48,6 +48,7 @@ def spec(**params: object) -> BacktestSpec:
         limits=limits(atr_period=1),
         timeframe="6h",
         slippage_bps=D(0),
+        rules=UpbitMarketRules(),
     )
 
 
@@ -91,7 +92,7 @@ def test_after_an_exit_the_plan_buys_later_in_the_same_candle() -> None:
     f = frame(CANDLES)
     levels = np.full(len(f), np.nan)
     levels[12] = 101.55 * M  # candle 12 (101.5 -> 101.6 -> ...) reaches it at its high
-    rules = MarketRules()
+    rules = UpbitMarketRules()
     plan = TriggerPlan("KRW-BTC", f, levels, 0, rules, dict.fromkeys(ExitReason, 0))
     assert plan.exited(12, 0, ExitReason.SIGNAL) == 12
     fill = plan.next(12)

@@ -28,8 +28,8 @@ from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upbit import FakeUpbit
 from tests.fakes.upbit.candles import upbit_row
 from trading import events as ev
-from trading.marketdata.feeds import UpbitTradeFeed
 from trading.positions import PositionState
+from trading.upbit.feed import UpbitTradeFeed
 
 CHAT, ADMIN = 100, 7
 PRICES = {

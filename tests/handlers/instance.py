@@ -25,6 +25,7 @@ from trading.positions import PositionState
 from trading.risk.limits import RiskLimits
 from trading.store import Store
 from trading.strategies import build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 KST = ZoneInfo("Asia/Seoul")
 DAY1 = datetime(2025, 6, 20, 10, 0, tzinfo=KST)  # a Friday morning in Seoul
@@ -49,6 +50,7 @@ class Instance:
             limits=limits,
             store=store,
             sink=events.append,
+            rules=UpbitMarketRules(),
         )
         api = EngineFacade(rig.engine, store, sink=events.append, mode="paper")
         await api.restore()

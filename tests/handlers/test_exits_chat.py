@@ -12,7 +12,7 @@ import pytest
 from handlers.commands.reports import exit_kind
 from tests.handlers.conftest import OPERATOR, VIEWER, Rig
 from trading.risk.stops import Trail, TrailingStop
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import UpbitMarketRules
 
 
 async def test_trailing_is_switched_on_and_shown(rig: Rig) -> None:
@@ -99,7 +99,7 @@ async def test_refusals_come_from_the_catalogs(
 
 def test_stats_names_every_exit_reason_from_the_order_text() -> None:
     """The texts the exits put on their sell orders, read back by ``/stats``."""
-    rules = MarketRules()
+    rules = UpbitMarketRules()
     stop = TrailingStop.open(
         market="KRW-BTC",
         entry_price=D(100_000_000),

@@ -38,6 +38,7 @@ from trading.positions import PositionState
 from trading.risk.decision import trading_day
 from trading.store import Store, create_engine, session_factory, upgrade
 from trading.strategies import build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 D = Decimal
 MARKETS = ("KRW-BTC", "KRW-ETH")
@@ -109,6 +110,7 @@ class LimitsMachine(RuleBasedStateMachine):
             ),
             store=self.store,
             sink=self._sink,
+            rules=UpbitMarketRules(),
         )
         self.api = EngineFacade(self.rig.engine, self.store, sink=self._sink, mode="paper")
         await self.api.restore()

@@ -8,8 +8,9 @@ from decimal import Decimal as D
 from handlers.fmt import price
 from tests.handlers.conftest import OPERATOR, VIEWER, Rig
 from tests.trading_engine.conftest import replay
+from trading.domain.rules import Rounding
 from trading.positions import Position, PositionState
-from trading.upbit.market_rules import MarketRules, Rounding
+from trading.upbit.market_rules import UpbitMarketRules
 
 LONG = PositionState.LONG
 
@@ -17,7 +18,7 @@ LONG = PositionState.LONG
 def fallback(position: Position, percent: str = "2") -> D:
     entry = position.avg_entry_price
     assert entry is not None
-    return MarketRules().round_price("KRW-BTC", entry * (1 - D(percent) / 100), Rounding.DOWN)
+    return UpbitMarketRules().round_price("KRW-BTC", entry * (1 - D(percent) / 100), Rounding.DOWN)
 
 
 async def buy(rig: Rig) -> Position:

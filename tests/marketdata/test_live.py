@@ -12,12 +12,15 @@ import pytest
 from tests.fakes.upbit import FakeUpbit
 from tests.marketdata.conftest import BTC, until, upbit_row
 from trading.domain import Bar
+from trading.domain.book import BookSnapshot
 from trading.events import CandleClosed, Event, FeedGapped, FeedStalled
 from trading.marketdata.bars import check_series
-from trading.marketdata.feeds import Feed, UpbitTradeFeed
-from trading.marketdata.orderbook import BookSnapshot, expected_fill
+from trading.marketdata.feeds import Feed
+from trading.marketdata.orderbook import expected_fill
 from trading.marketdata.service import MarketData
 from trading.timeframes import bucket_start
+from trading.upbit.feed import UpbitTradeFeed
+from trading.upbit.mapping import book_snapshot
 from trading.upbit.rest import UpbitRestClient
 
 FAST: dict[str, Any] = {
@@ -117,7 +120,7 @@ async def test_expected_fill_walks_the_book(fake: FakeUpbit, client: UpbitRestCl
     md = MarketData([BTC], "1m")
     assert md.expected_fill(BTC, "bid", D(1000)) is None  # no book yet
     (book,) = await client.orderbook([BTC])
-    md.set_orderbook(BTC, book)
+    md.set_orderbook(BTC, book_snapshot(book))
     snap = md.orderbook(BTC)
     assert snap is not None
     assert snap.best_ask == D("100010000")

@@ -20,6 +20,7 @@ from tests.conftest import PG_SKIP_PREFIX
 from trading.backtest import load_frame
 from trading.risk.limits import RiskLimits
 from trading.strategies import CandleFrame
+from trading.upbit.market_rules import UpbitMarketRules
 
 BUNDLED = Path(__file__).parents[2] / "bot" / "data" / "upbit_KRW-BTC_1m.csv"
 SLICE_BARS = 6000
@@ -66,6 +67,7 @@ def spec_fields() -> dict[str, Any]:
         "start_krw": Decimal(100_000_000),
         "fee_rate": Decimal("0.0005"),
         "slippage_bps": Decimal(0),
+        "rules": UpbitMarketRules(),
     }
 
 

@@ -160,7 +160,7 @@ def test_backtest_settings_are_the_backtest_commands(tmp_path: Path, plain: bool
     args = argparse.Namespace(plain=plain, strategy="ma_cross", param=[])
     spec = cli_backtest._spec(args, cfg, "1m")
     fields = cli_backtest.spec_fields(cfg, "1m", plain)
-    names = {f.name for f in dataclasses.fields(spec)} - {"strategy", "rules", "trade_from"}
+    names = {f.name for f in dataclasses.fields(spec)} - {"strategy", "trade_from"}
     assert set(fields) == names
     assert {name: getattr(spec, name) for name in names} == fields
 

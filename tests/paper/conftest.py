@@ -15,7 +15,8 @@ from trading.domain import TradePrint
 from trading.domain.orders import SIDE_FROM_CODE, TYPE_FROM_CODE, SubmitOrder
 from trading.paper import PaperExchange, PaperFill
 from trading.paper.orders import PaperOrder
-from trading.upbit.models import KST
+from trading.timeframes import KST
+from trading.upbit.market_rules import UpbitMarketRules
 
 T0 = datetime(2025, 7, 4, 15, 0, tzinfo=KST)
 _ids = itertools.count(1)
@@ -39,7 +40,7 @@ def fills() -> list[PaperFill]:
 def make(fills: list[PaperFill]) -> Callable[..., PaperExchange]:
     def factory(start_krw: D = D("1000000"), **kw: Any) -> PaperExchange:
         kw.setdefault("on_fill", fills.append)
-        return PaperExchange(start_krw=start_krw, clock=Clock(), **kw)
+        return PaperExchange(UpbitMarketRules(), start_krw=start_krw, clock=Clock(), **kw)
 
     return factory
 
@@ -77,5 +78,5 @@ def tape(price: str, volume: str, market: str = "KRW-BTC") -> TradePrint:
 async def balance(ex: PaperExchange, currency: str) -> tuple[D, D]:
     for account in await ex.accounts():
         if account.currency == currency:
-            return account.balance, account.locked
+            return account.free, account.locked
     return D(0), D(0)

@@ -17,7 +17,7 @@ from trading.errors import (
     NotFound,
     ValidationError,
 )
-from trading.upbit.models import KST
+from trading.timeframes import KST
 
 
 async def test_doc_limit_bid_small(ex):
@@ -85,7 +85,7 @@ async def test_doc_market_buy_ends_cancel_with_dust(ex, fills):
     assert [t.price for t in order.trades] == [D("160594000")]
     assert await balance(ex, "KRW") == (D(1000000) - D("5999.79184") - D("2.99989592"), D(0))
     (btc,) = [a for a in await ex.accounts() if a.currency == "BTC"]
-    assert (btc.balance, btc.avg_buy_price) == (D("0.00003736"), D("160594000"))
+    assert (btc.free, btc.avg_buy_price) == (D("0.00003736"), D("160594000"))
     (fill,) = fills
     assert (fill.order_state_after, fill.is_maker, fill.fee) == (
         OrderStatus.CANCELLED,
@@ -121,7 +121,8 @@ async def test_market_buy_walks_the_book(ex):
     assert order.state == OrderStatus.CANCELLED
     # the level was consumed: the book shows what is left
     (book,) = await ex.orderbook(["KRW-BTC", "KRW-ETH"])
-    assert book.orderbook_units == ()  # no bids left to pair with
+    assert book.asks == ((D("100100000"), D(1) - D("0.0000999")),)
+    assert book.bids == ()
 
 
 async def test_doc_market_sell_fee_from_proceeds(ex):
@@ -290,5 +291,4 @@ async def test_orderbook_snapshot(ex):
         "KRW-BTC", asks=[(D(101), D(2)), (D(102), D(3))], bids=[(D(100), D(1)), (D(99), D(4))]
     )
     (book,) = await ex.orderbook(["KRW-BTC"], count=1)
-    assert len(book.orderbook_units) == 1
-    assert (book.total_ask_size, book.total_bid_size) == (D(2), D(1))
+    assert (book.asks, book.bids) == (((D(101), D(2)),), ((D(100), D(1)),))

@@ -19,6 +19,7 @@ from tests.paper.conftest import Clock, place, tape
 from trading.domain.orders import Side
 from trading.errors import OrderRejected
 from trading.paper import PaperExchange, PaperFill
+from trading.upbit.market_rules import UpbitMarketRules
 
 START = D("2000000")
 PRICES = st.integers(min_value=950, max_value=1050).map(lambda n: D(n) * 100_000)  # 100k tick
@@ -45,7 +46,7 @@ ops = st.one_of(
 
 async def run(steps: list[tuple[object, ...]]) -> None:
     fills: list[PaperFill] = []
-    ex = PaperExchange(start_krw=START, clock=Clock(), on_fill=fills.append)
+    ex = PaperExchange(UpbitMarketRules(), start_krw=START, clock=Clock(), on_fill=fills.append)
     for n, step in enumerate(steps):
         kind = step[0]
         order: dict[str, Any] | None = None

@@ -1,6 +1,6 @@
 """Paper and backtest price on the tick band the price is in, as the fake Upbit checks it.
 
-``PaperExchange`` validates with the same ``MarketRules`` as the live client and fills takers
+``PaperExchange`` validates with the same ``UpbitMarketRules`` as the live client and fills takers
 through ``fill_model.slipped_price``, which the backtester calls too. At every boundary of the
 KRW table both must follow the band of the price itself, never the band a coin started in.
 """
@@ -17,9 +17,9 @@ from trading.domain import TradePrint
 from trading.domain.orders import OrderStatus, OrderType, Side, SubmitOrder
 from trading.errors import InvalidPrice
 from trading.paper.fill_model import slipped_price
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import UpbitMarketRules
 
-RULES = MarketRules()
+RULES = UpbitMarketRules()
 
 
 def limit_bid(price: D) -> SubmitOrder:

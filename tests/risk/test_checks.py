@@ -7,10 +7,10 @@ from decimal import Decimal
 from trading.risk import checks
 from trading.risk.decision import Approved, Denied, krw
 from trading.risk.limits import RiskLimits
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import UpbitMarketRules
 
 LIMITS = RiskLimits()
-RULES = MarketRules()
+RULES = UpbitMarketRules()
 D = Decimal
 
 

@@ -12,13 +12,14 @@ import pytest
 from pydantic import ValidationError
 
 from tests.risk.helpers import T0, bar
+from trading.domain.rules import Rounding
 from trading.risk.settings import RiskSettings
 from trading.risk.stops import Trail, TrailingStop, exits_on, signal_counts, stop_on, trail_of
 from trading.settings import show
-from trading.upbit.market_rules import MarketRules, Rounding
+from trading.upbit.market_rules import UpbitMarketRules
 
 D = Decimal
-RULES = MarketRules()
+RULES = UpbitMarketRules()
 ENTRY = D(100_000_000)  # tick 1,000
 
 

@@ -14,6 +14,7 @@ from trading.risk.decision import Approved, Denied
 from trading.risk.halts import HaltWindow
 from trading.risk.lifecycle import MarketStatus
 from trading.risk.memory import ClosedTrade
+from trading.upbit.market_rules import UpbitMarketRules
 
 D = Decimal
 LUNCH = HaltWindow(name="lunch", start=time(9, 30), end=time(11, 0))  # T0 is 10:00 in Seoul
@@ -34,7 +35,7 @@ def good_ctx(**changes: Any) -> RiskContext:
 
 def test_all_clear_is_approved_without_events() -> None:
     sink = Recorder()
-    gate = RiskGate(RiskLimits(), sink=sink)
+    gate = RiskGate(RiskLimits(), sink=sink, rules=UpbitMarketRules())
     assert gate.check_entry(REQ, good_ctx()) == Approved()
     assert sink.events == []
 
@@ -42,7 +43,7 @@ def test_all_clear_is_approved_without_events() -> None:
 def test_checks_run_in_the_documented_order() -> None:
     sink = Recorder()
     limits = RiskLimits(halt_windows=(LUNCH,), stoploss_guard_trades=1, volatility_halt_pct=D(5))
-    gate = RiskGate(limits, sink=sink, peak_equity=D(1_000_000))
+    gate = RiskGate(limits, sink=sink, peak_equity=D(1_000_000), rules=UpbitMarketRules())
     gate.trade_closed(ClosedTrade("KRW-ETH", T0 - timedelta(minutes=1), D("-0.01"), "stop"))
     for i in range(15):  # 20% candles: volatility far above 5%
         gate.on_bar(bar(100, high=110, low=90, start=T0 - timedelta(minutes=20), i=i))
@@ -102,7 +103,7 @@ def test_checks_run_in_the_documented_order() -> None:
 
 def test_exits_pass_while_entries_are_halted() -> None:
     sink = Recorder()
-    gate = RiskGate(RiskLimits(halt_windows=(LUNCH,)), sink=sink)
+    gate = RiskGate(RiskLimits(halt_windows=(LUNCH,)), sink=sink, rules=UpbitMarketRules())
     assert gate.check_entry(REQ, good_ctx(kill_switch=True)).ok is False
     assert gate.check_entry(REQ, good_ctx()) == Denied(
         "halt_window",
@@ -113,7 +114,7 @@ def test_exits_pass_while_entries_are_halted() -> None:
 
 
 def test_slippage_limit_mode_through_the_gate_and_no_book_skips_it() -> None:
-    gate = RiskGate(RiskLimits(slippage_mode="limit"))
+    gate = RiskGate(RiskLimits(slippage_mode="limit"), rules=UpbitMarketRules())
     decision = gate.check_entry(REQ, good_ctx(estimate_fill=lambda m, k: D(96_000_000)))
     assert isinstance(decision, Approved)
     assert decision.limit_price == D(95_475_000)
@@ -122,7 +123,7 @@ def test_slippage_limit_mode_through_the_gate_and_no_book_skips_it() -> None:
 
 def test_halt_window_start_and_end_are_announced_from_candles() -> None:
     sink = Recorder()
-    gate = RiskGate(RiskLimits(halt_windows=(LUNCH,)), sink=sink)
+    gate = RiskGate(RiskLimits(halt_windows=(LUNCH,)), sink=sink, rules=UpbitMarketRules())
     gate.on_bar(bar(100, start=T0 - timedelta(minutes=40)))  # ends 09:21
     gate.on_bar(bar(100, start=T0 - timedelta(minutes=30)))  # ends 09:31
     gate.on_bar(bar(100, start=T0 + timedelta(minutes=60)))  # ends 11:01
@@ -148,7 +149,7 @@ def test_state_summarizes_every_limit() -> None:
         max_holding_minutes=0,
         exit_profit_only=False,
     )
-    gate = RiskGate(limits, peak_equity=D(1_000_000))
+    gate = RiskGate(limits, peak_equity=D(1_000_000), rules=UpbitMarketRules())
     state = gate.state(T0, good_ctx(open_positions=2, day_pnl=D(-12000), equity=D(968_000)))
     assert state.entries_allowed
     assert [i.text for i in state.items] == [
@@ -184,7 +185,7 @@ def test_upbit_flags_refuse_entries_into_that_market_only() -> None:
     the catalog code set), never into another one, never an exit; /risk shows both without
     blocking entries everywhere."""
     sink = Recorder()
-    gate = RiskGate(RiskLimits(), sink=sink)
+    gate = RiskGate(RiskLimits(), sink=sink, rules=UpbitMarketRules())
     gate.lifecycle.update(
         [
             MarketStatus("KRW-XRP", delisting_date=DELISTS),

@@ -21,6 +21,7 @@ from trading.risk.memory import (
     from_json,
     to_json,
 )
+from trading.upbit.market_rules import UpbitMarketRules
 
 LIMITS = RiskLimits(
     daily_loss_limit_krw=D(50_000),
@@ -98,7 +99,7 @@ def test_not_an_object_is_refused():
 
 def test_gate_export_and_restore_carry_every_halt():
     sink = Recorder()
-    gate = RiskGate(LIMITS, sink=sink)
+    gate = RiskGate(LIMITS, sink=sink, rules=UpbitMarketRules())
     gate.observe(seoul(20, 9), ctx(10_000_000, 0))
     gate.observe(seoul(20, 10), ctx(7_900_000, -60_000))  # daily loss and drawdown trip
     for i, (high, low) in enumerate([(101, 99), (120, 80), (130, 70)]):
@@ -109,7 +110,7 @@ def test_gate_export_and_restore_carry_every_halt():
     assert memory.peak == D(10_000_000)
     assert [v.market for v in memory.volatility] == ["KRW-BTC"]
 
-    again = RiskGate(LIMITS)
+    again = RiskGate(LIMITS, rules=UpbitMarketRules())
     again.restore(from_json(to_json(RiskMemory(gate=memory))).gate)
     assert again.memory() == memory
     request_ctx = ctx(7_900_000, -60_000)
@@ -120,7 +121,7 @@ def test_gate_export_and_restore_carry_every_halt():
 
 def test_a_restored_halt_of_yesterday_is_lifted_and_announced_by_the_next_look():
     sink = Recorder()
-    gate = RiskGate(LIMITS, sink=sink)
+    gate = RiskGate(LIMITS, sink=sink, rules=UpbitMarketRules())
     gate.restore(
         GateMemory(
             peak=D(10_000_000),

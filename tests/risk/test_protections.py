@@ -25,6 +25,7 @@ from trading.risk.memory import (
 )
 from trading.risk.protections import Protections, summed_drawdown
 from trading.risk.tape import TradeTape, losing_stop
+from trading.upbit.market_rules import UpbitMarketRules
 
 D = Decimal
 
@@ -237,12 +238,12 @@ def test_old_trades_are_forgotten_beyond_the_longest_lookback() -> None:
 def test_the_gate_refuses_through_the_protection_check_and_the_memory_round_trips() -> None:
     sink = Recorder()
     limits = RiskLimits(**{**GUARD, "stoploss_guard_trades": 1, "stoploss_guard_per_market": True})
-    gate = RiskGate(limits, sink=sink)
+    gate = RiskGate(limits, sink=sink, rules=UpbitMarketRules())
     gate.trade_closed(trade(0, market="KRW-ETH"))
     memory = RiskMemory(gate=gate.memory())
 
     stored = from_json(to_json(memory))  # JSON, as the store keeps it
-    again = RiskGate(limits)
+    again = RiskGate(limits, rules=UpbitMarketRules())
     again.restore(stored.gate)
 
     assert stored == memory
@@ -285,7 +286,11 @@ def test_every_protection_text_renders_with_its_numbers(language: str) -> None:
     }
     lines = []
     for per_market in (False, True):
-        gate = RiskGate(RiskLimits(**settings, stoploss_guard_per_market=per_market), sink=sink)
+        gate = RiskGate(
+            RiskLimits(**settings, stoploss_guard_per_market=per_market),
+            rules=UpbitMarketRules(),
+            sink=sink,
+        )
         lines += gate.state(T0, _ctx()).items  # on, nothing locked
         gate.trade_closed(trade(0, "-0.02"))  # trips all three
         denied = gate.protections.check("KRW-BTC", T0, gate.limits)
@@ -295,7 +300,9 @@ def test_every_protection_text_renders_with_its_numbers(language: str) -> None:
         lines += gate.state(T0 + minutes(1), _ctx()).items  # locked
         gate.state(T0 + timedelta(days=1), _ctx())  # every lock lifted
     lines += (
-        RiskGate(RiskLimits(cooldown_candles=0, stop_cooldown_candles=0)).state(T0, _ctx()).items
+        RiskGate(RiskLimits(cooldown_candles=0, stop_cooldown_candles=0), rules=UpbitMarketRules())
+        .state(T0, _ctx())
+        .items
     )
 
     codes = {i.code for i in lines}

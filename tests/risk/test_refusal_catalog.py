@@ -18,7 +18,7 @@ from trading.risk.gate import RiskContext, RiskGate
 from trading.risk.halts import SEOUL, HaltSchedule, HaltWindow
 from trading.risk.lifecycle import MarketStatus, deny_closing, deny_warned
 from trading.risk.limits import RiskLimits
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import UpbitMarketRules
 
 ROOT = Path(__file__).resolve().parents[2] / "trading"
 LIMITS = RiskLimits(max_open_positions=3, daily_loss_limit_krw=D(50_000), max_drawdown_pct=D(20))
@@ -34,7 +34,7 @@ def emitted_codes() -> set[str]:
 
 
 def denials() -> list[Denied]:
-    rules = MarketRules()
+    rules = UpbitMarketRules()
     out = [
         checks.check_kill_switch(True),
         checks.check_paused(True),
@@ -93,7 +93,7 @@ def test_every_code_has_a_message(language):
 def test_every_risk_line_and_halt_note_renders(language):
     catalog = Catalog.load(language)
     halts: list = []
-    gate = RiskGate(LIMITS, sink=halts.append)
+    gate = RiskGate(LIMITS, sink=halts.append, rules=UpbitMarketRules())
     ctx = RiskContext(
         free_krw=D(1_000_000),
         open_positions=1,
@@ -141,7 +141,7 @@ def test_every_refusal_renders_with_its_numbers(language):
 def test_an_admins_reset_and_the_waived_line_render_with_their_numbers(language):
     catalog = Catalog.load(language)
     halts: list = []
-    gate = RiskGate(LIMITS, sink=halts.append)
+    gate = RiskGate(LIMITS, sink=halts.append, rules=UpbitMarketRules())
     ctx = RiskContext(free_krw=D(1), open_positions=0, equity=D(7_000_000), day_pnl=D(-60_000))
     gate.drawdown.peak = D(10_000_000)
     gate.observe(NOW, ctx)  # both trip

@@ -12,12 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.risk.helpers import T0, Recorder, bar
+from trading.domain.rules import Rounding
 from trading.events import StopMoved
 from trading.risk.stops import ExitReason, Trail, TrailingStop
-from trading.upbit.market_rules import MarketRules, Rounding
+from trading.upbit.market_rules import UpbitMarketRules
 
 D = Decimal
-RULES = MarketRules()
+RULES = UpbitMarketRules()
 GAP = D("0.2")  # the default minimum distance, percent
 
 
@@ -283,9 +284,9 @@ def test_the_targets_round_up_as_the_market_rules_do(
     entry: Decimal, pcts: list[Decimal], market: str
 ) -> None:
     """Issue #13 (speed): take-profit and ROI targets round up in the band the stop keeps
-    (no new look-up), to the very price ``MarketRules.round_price(UP)`` gives, across band
+    (no new look-up), to the very price ``UpbitMarketRules.round_price(UP)`` gives, across band
     edges and with a market's own band ticks."""
-    rules = MarketRules(band_ticks={"KRW-X": {D(1_000): D(5), D(100_000): D(100)}})
+    rules = UpbitMarketRules(band_ticks={"KRW-X": {D(1_000): D(5), D(100_000): D(100)}})
     roi = tuple((i * 10, pct) for i, pct in enumerate(pcts))
     stop = TrailingStop.open(
         market=market,

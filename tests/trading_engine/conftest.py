@@ -17,6 +17,7 @@ from trading.marketdata.replay import ReplayFeed, ReplayFile
 from trading.risk.limits import RiskLimits
 from trading.store import Store, create_engine, session_factory, upgrade
 from trading.strategies import build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 BUNDLED = Path(__file__).resolve().parents[2] / "bot" / "data" / "upbit_KRW-BTC_1m.csv"
 
@@ -76,6 +77,7 @@ async def paper_rig(
         limits=risk or limits(),
         store=store,
         sink=events.append,
+        rules=UpbitMarketRules(),
     )
 
 

@@ -74,6 +74,7 @@ from trading.positions import ExitReason, PositionState
 from trading.store import Store, create_engine, session_factory, upgrade
 from trading.strategies import build_strategy
 from trading.upbit.auth import Credentials
+from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.retry import RetryPolicy
 
@@ -248,6 +249,7 @@ class BookModel(RuleBasedStateMachine):
             sink=self.events.append,
             live_exchange=self.client,
             circuit=self.client.circuit,
+            rules=UpbitMarketRules(),
         )
         # the process's clock is the model's: before its first print the engine would take
         # the wall clock for "today" (the delisting exit rule reads it at the first poll)

@@ -25,6 +25,7 @@ from trading.events import BookAdjusted, Event, OrdersSuspended
 from trading.positions import ExitReason, PositionState
 from trading.strategies import build_strategy
 from trading.upbit.auth import Credentials
+from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.rest import UpbitRestClient
 
 M = "KRW-BTC"
@@ -88,6 +89,7 @@ async def desk(fake: FakeUpbit, client: UpbitRestClient, store, **risk: object) 
         store=store,
         sink=events.append,
         live_exchange=client,
+        rules=UpbitMarketRules(),
     )
     rig.loop.start()
     return Desk(fake, rig, events)

@@ -15,6 +15,7 @@ from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.events import OrderPlaced, PositionClosed, RiskBreached, SignalRaised
 from trading.marketdata.replay import ReplayFeed, ReplayFile
 from trading.upbit.auth import Credentials
+from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.retry import RetryPolicy
 
@@ -57,6 +58,7 @@ async def live_rig(client: UpbitRestClient, store, events) -> EngineRig:
         sink=events.append,
         live_exchange=client,
         circuit=client.circuit,
+        rules=UpbitMarketRules(),
     )
 
 

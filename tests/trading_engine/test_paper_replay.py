@@ -41,7 +41,7 @@ async def test_engine_trades_real_data_and_books_every_fill(store, events):
     krw = next(a for a in await rig.exchange.accounts() if a.currency == "KRW")
     spent = sum(f.funds + f.fee for f in fills if f.side == "bid")
     received = sum(f.funds - f.fee for f in fills if f.side == "ask")
-    assert krw.balance + krw.locked == D(10_000_000) - spent + received
+    assert krw.free + krw.locked == D(10_000_000) - spent + received
 
 
 async def test_replay_is_deterministic(tmp_path, events):

@@ -11,6 +11,7 @@ from trading.engine.build import EngineSpec, assemble
 from trading.engine.research import spec_fields
 from trading.strategies import build_strategy
 from trading.upbit.auth import Credentials
+from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.rest import UpbitRestClient
 
 
@@ -35,6 +36,7 @@ async def test_a_live_bot_backtests_from_its_paper_settings_not_hard_coded_ones(
             store=store,
             sink=lambda _: None,
             live_exchange=client,
+            rules=UpbitMarketRules(),
         )
         fields = spec_fields(rig.engine)
 
@@ -51,6 +53,7 @@ async def test_by_default_the_spec_is_what_it_was(store) -> None:
         limits=limits(),
         store=store,
         sink=lambda _: None,
+        rules=UpbitMarketRules(),
     )
     fields = spec_fields(rig.engine)
 

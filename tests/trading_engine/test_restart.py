@@ -12,6 +12,7 @@ from trading.events import OrderSettled, PositionClosed, PositionOpened
 from trading.orders import reconcile
 from trading.positions import PositionState
 from trading.strategies import build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 LONG = PositionState.LONG
 
@@ -77,6 +78,7 @@ async def test_restart_mid_order_settles_the_fill_made_while_down(fake, client, 
         store=store,
         sink=first.append,
         live_exchange=client,
+        rules=UpbitMarketRules(),
     )
     rig.loop.start()
     intent = SubmitOrder(
@@ -100,6 +102,7 @@ async def test_restart_mid_order_settles_the_fill_made_while_down(fake, client, 
         store=store,
         sink=second.append,
         live_exchange=client,
+        rules=UpbitMarketRules(),
     )
     again.loop.start()
     report = await reconcile(again.engine.orders)

@@ -22,6 +22,8 @@ from trading.events import OrderPlaced, OrderRejected
 from trading.risk.decision import Approved
 from trading.strategies import build_strategy
 from trading.upbit.auth import Credentials
+from trading.upbit.mapping import book_snapshot
+from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.retry import RetryPolicy
 
@@ -51,6 +53,7 @@ async def live_rig(client: UpbitRestClient, store, events) -> EngineRig:
         sink=events.append,
         live_exchange=client,
         circuit=client.circuit,
+        rules=UpbitMarketRules(),
     )
 
 
@@ -68,7 +71,9 @@ async def test_a_limit_buy_after_a_band_crossing_is_accepted(exchange, store, ev
         asks=[(D(100_300), D("0.5")), (D(100_900), D(1000))],
         bids=[(D(100_200), D(1000))],
     )
-    rig.engine.market_data.set_orderbook(MARKET, (await client.orderbook([MARKET]))[0])
+    rig.engine.market_data.set_orderbook(
+        MARKET, book_snapshot((await client.orderbook([MARKET]))[0])
+    )
     rig.loop.start()
     rig.loop.put_print(TradePrint(MARKET, D(100_200), D(1), datetime.now(UTC)))
     await rig.loop.drain()

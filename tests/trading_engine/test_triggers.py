@@ -13,6 +13,7 @@ from trading.domain import Bar, TradePrint
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.events import OrderFilled, OrderPlaced, SignalRaised
 from trading.strategies import build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.rest import UpbitRestClient
 
 DAY0 = datetime(2024, 3, 4, tzinfo=UTC)
@@ -28,6 +29,7 @@ async def breakout_rig(client: UpbitRestClient, store, events) -> EngineRig:
         sink=events.append,
         live_exchange=client,
         circuit=client.circuit,
+        rules=UpbitMarketRules(),
     )
 
 

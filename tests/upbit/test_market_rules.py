@@ -6,12 +6,13 @@ from decimal import Decimal as D
 
 import pytest
 
+from trading.domain.rules import Rounding
 from trading.errors import BelowMinTotal, InvalidOrder, InvalidPrice
-from trading.upbit.market_rules import MarketRules, Rounding
+from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.models import Instrument
 from trading.upbit.tick_check import check_instruments, common_tick
 
-RULES = MarketRules()
+RULES = UpbitMarketRules()
 
 
 @pytest.mark.parametrize(
@@ -46,7 +47,7 @@ def test_btc_and_usdt_markets_have_their_own_grid():
 
 
 def test_a_band_exception_applies_inside_its_band_only():
-    rules = MarketRules({"KRW-USDT": {D(1000): D("0.5")}})
+    rules = UpbitMarketRules({"KRW-USDT": {D(1000): D("0.5")}})
 
     assert rules.tick_size("KRW-USDT", D("1400")) == D("0.5")
     assert rules.tick_size("KRW-USDT", D("999")) == D(1)  # the band below: the table
@@ -63,7 +64,7 @@ def test_common_tick_is_on_both_grids(table, upbit, common):
 
 
 def test_instruments_that_agree_leave_the_table_and_drop_an_old_exception():
-    old = MarketRules({"KRW-XRP": {D(1000): D(10)}})
+    old = UpbitMarketRules({"KRW-XRP": {D(1000): D(10)}})
     answer = [Instrument(market="KRW-XRP", quote_currency="KRW", tick_size=D(1))]
 
     rules, found = check_instruments(old, answer, {"KRW-XRP": D(1400)})

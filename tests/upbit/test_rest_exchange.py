@@ -19,8 +19,8 @@ async def test_accounts_and_chance(client):
     accounts = {a.currency: a for a in await client.accounts()}
     chance = await client.order_chance("KRW-BTC")
 
-    assert accounts["KRW"].balance == D("10000000")
-    assert accounts["BTC"].balance == D("0.5")
+    assert accounts["KRW"].free == D("10000000")
+    assert accounts["BTC"].free == D("0.5")
     assert chance.bid_fee == D("0.0005")
     assert chance.market.bid.min_total == D("5000")
 

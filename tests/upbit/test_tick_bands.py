@@ -19,16 +19,17 @@ import pytest
 
 from tests.fakes.upbit import FakeUpbit
 from tests.tick_table import BOUNDARIES, Boundary
+from trading.domain.rules import Rounding
 from trading.errors import InvalidPrice
 from trading.upbit.auth import Credentials
-from trading.upbit.market_rules import MarketRules, Rounding
+from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.rest import UpbitRestClient
 from trading.upbit.retry import RetryPolicy
 
-RULES = MarketRules()
+RULES = UpbitMarketRules()
 
 
-def check_band_rules(rules: MarketRules, market: str, b: Boundary) -> list[str]:
+def check_band_rules(rules: UpbitMarketRules, market: str, b: Boundary) -> list[str]:
     """What ``rules`` get wrong about ``b``, as readable lines (empty: all right)."""
     wrong: list[str] = []
 

@@ -44,7 +44,6 @@ from trading.risk.protections import any_enabled
 from trading.risk.stops import TrailingStop, exits_on, trail_of
 from trading.risk.volatility import Rule, halt_series, rank_at
 from trading.strategies import CandleFrame, safe_signals
-from trading.upbit.market_rules import MAX_TOTAL_KRW, VOLUME_STEP, quote_currency
 
 if TYPE_CHECKING:
     from trading.exchange import Exchange
@@ -115,8 +114,9 @@ class _Market:
         # the volatility filter's state after each candle (``halt_series``), if it is on
         self.volatility: tuple[NDArray[np.bool_], NDArray[np.float64]] | None = None
         self.offset = 0  # index of the first candle in the union timeline
-        self.min_total = spec.rules.min_total(name)  # Upbit's minimum order total
-        self.krw = quote_currency(name) == "KRW"
+        self.min_total = spec.rules.min_total(name)  # the venue's order-total limits
+        self.max_total = spec.rules.max_total(name)
+        self.step = spec.rules.volume_step
         self.last_close = float(frame.close[-1])
         self.start0 = int(frame.start[0])  # the frame is contiguous: start[i] = start0 + i * tf
         self.tf = spec.timeframe_s
@@ -362,15 +362,16 @@ class _Backtest:
         price = self.slipped(m, last, "bid")
         if decision.limit_price is None:
             total, lock = size, self.budget_lock  # the budget and its fee, locked on arrival
-            volume = budget_volume(size, price)
+            volume = budget_volume(size, price, m.step)
         else:
             limit = decision.limit_price
-            volume = (size / limit).quantize(VOLUME_STEP, ROUND_DOWN)
+            volume = (size / limit).quantize(m.step, ROUND_DOWN)
             total = limit * volume
             lock = total + total * fee_rate
             if price > limit:
                 volume = ZERO  # an IOC limit below the market: cancelled unfilled
-        if total < m.min_total or lock > self.cash or (m.krw and total > MAX_TOTAL_KRW):
+        too_big = m.max_total is not None and total > m.max_total
+        if total < m.min_total or lock > self.cash or too_big:
             return False
         if volume <= 0:
             return False

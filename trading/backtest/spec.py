@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from trading.domain.rules import MarketRules
 from trading.risk.limits import RiskLimits
 from trading.strategies import Strategy
 from trading.timeframes import timeframe_seconds
-from trading.upbit.market_rules import MarketRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,7 @@ def spec_fields(
     timeframe: str,
     account: PaperAccount,
     *,
+    rules: MarketRules,
     cooldown_candles: int,
     stop_cooldown_candles: int,
     plain: bool = False,
@@ -47,6 +48,7 @@ def spec_fields(
         "stop_cooldown_candles": 0 if plain else stop_cooldown_candles,
         "slippage_check": not plain,
         "same_candle_reentry": plain,
+        "rules": rules,
     }
 
 
@@ -81,7 +83,7 @@ class BacktestSpec:
     slippage_check: bool = True
     same_candle_reentry: bool = False
     trade_from: int | None = None
-    rules: MarketRules = field(default_factory=MarketRules)
+    rules: MarketRules  # the venue's price grid and limits: the caller's (the wiring's)
 
     def __post_init__(self) -> None:
         timeframe_seconds(self.timeframe)  # raises ValueError naming a bad timeframe

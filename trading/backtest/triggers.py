@@ -27,10 +27,10 @@ from numpy.typing import NDArray
 
 from trading.backtest.rules import after_exit
 from trading.backtest.stops import FRACTIONS, dec, print_path
+from trading.domain.rules import MarketRules
 from trading.engine.triggers import trigger_level
 from trading.positions import ExitReason, PositionRules
 from trading.strategies import CandleFrame
-from trading.upbit.market_rules import MarketRules
 
 __all__ = ["TriggerFill", "TriggerPlan", "trigger_delay"]
 

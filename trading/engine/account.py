@@ -8,10 +8,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from trading.domain.balance import Balance
 from trading.exchange import Exchange
 from trading.positions import Position, PositionState
 from trading.risk.decision import trading_day
-from trading.upbit.models import Account as AccountBalance
 
 ZERO = Decimal(0)
 HOLDING = (PositionState.ENTERING, PositionState.LONG, PositionState.EXITING)
@@ -48,7 +48,7 @@ class AccountView:
         self,
         positions: dict[str, Position],
         prices: dict[str, Decimal],
-        accounts: Sequence[AccountBalance] | None = None,
+        accounts: Sequence[Balance] | None = None,
     ) -> Account:
         """``accounts``: balances the caller just read (None: read them now)."""
         read = await self._exchange.accounts() if accounts is None else accounts
@@ -60,7 +60,7 @@ class AccountView:
             if position.holding and price is not None:
                 holdings += position.holding * price  # dust is money too, just no position
         return Account(
-            free_krw=cash.balance if cash else ZERO,
+            free_krw=cash.free if cash else ZERO,
             locked_krw=cash.locked if cash else ZERO,
             holdings_krw=holdings,
             open_positions=sum(1 for p in positions.values() if p.state in HOLDING),  # not dust

@@ -13,6 +13,7 @@ from typing import Any
 
 from trading.backtest.spec import PaperAccount
 from trading.circuit import CircuitBreaker
+from trading.domain.rules import MarketRules
 from trading.engine.core import Engine, EngineConfig
 from trading.engine.loop import EngineLoop
 from trading.engine.memory import RiskMemoryKeeper
@@ -29,8 +30,7 @@ from trading.risk.gate import RiskGate
 from trading.risk.limits import RiskLimits
 from trading.store import Store
 from trading.strategies import Strategy
-from trading.timeframes import timeframe_seconds
-from trading.upbit.models import KST
+from trading.timeframes import KST, timeframe_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,10 @@ async def assemble(
     live_exchange: Exchange | None = None,
     candles: CandleSource | None = None,
     circuit: CircuitBreaker | None = None,
+    rules: MarketRules | None = None,
 ) -> EngineRig:
+    """The engine and its parts; paper mode trades on a ``PaperExchange`` with the venue's
+    ``rules`` (required there), live mode on ``live_exchange`` with its own."""
     inbox: list[EngineLoop] = []  # filled below; the callbacks only run after that
 
     def fan_out(event: Event) -> None:
@@ -76,8 +79,11 @@ async def assemble(
 
     paper: PaperExchange | None = None
     if spec.paper:
+        if rules is None:
+            raise ValueError("paper mode needs the venue's market rules")
         paper = await PaperExchange.load(
             store,
+            rules,
             start_krw=spec.paper_start_krw,
             fee_rate=spec.paper_fee_rate,
             slippage_bps=spec.paper_slippage_bps,

@@ -53,7 +53,6 @@ from trading.risk.memory import ClosedTrade
 from trading.risk.stops import TrailingStop, exits_on, signal_counts, stop_on, trail_of
 from trading.strategies import CandleFrame, Strategy, safe_signals
 from trading.timeframes import timeframe_seconds
-from trading.upbit.market_rules import VOLUME_STEP
 
 log = logging.getLogger(__name__)
 S = PositionState
@@ -438,7 +437,9 @@ class Engine:
     async def _place(self, market: str, size: Decimal, decision: Approved, reason: str) -> bool:
         intent_id = self.orders.new_intent_id()
         if decision.limit_price is not None:
-            volume = (size / decision.limit_price).quantize(VOLUME_STEP, ROUND_DOWN)
+            volume = (size / decision.limit_price).quantize(
+                self.exchange.rules.volume_step, ROUND_DOWN
+            )
             intent = SubmitOrder(
                 intent_id=intent_id,
                 market=market,
@@ -474,6 +475,7 @@ class Engine:
             volume,
             self._reference_price(market, position),
             self.min_order_total(market),
+            self.exchange.rules.volume_step,
         )
 
     async def exit(
@@ -560,7 +562,9 @@ class Engine:
         price = price or self.market_data.price(market)
         if position.state is not S.LONG or not position.volume or price is None:
             return False
-        plan = plan_exit(position, None, price, self.min_order_total(market))
+        plan = plan_exit(
+            position, None, price, self.min_order_total(market), self.exchange.rules.volume_step
+        )
         if plan.blocked != "dust":
             return False
         await self.set_aside(market, f"worth {plan.value:.0f} KRW at {price}")

@@ -22,7 +22,6 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Literal
 
 from trading.positions import Position
-from trading.upbit.market_rules import VOLUME_STEP
 
 ZERO = Decimal(0)
 Blocked = Literal["dust", "below_min", "nothing"]
@@ -55,13 +54,17 @@ class ExitPlan:
 
 
 def plan_exit(
-    position: Position, wanted: Decimal | None, price: Decimal | None, minimum: Decimal
+    position: Position,
+    wanted: Decimal | None,
+    price: Decimal | None,
+    minimum: Decimal,
+    step: Decimal,
 ) -> ExitPlan:
     """The order that sells ``wanted`` of ``position`` (None: all of it) at about ``price``,
-    given the exchange's ``minimum`` order total."""
+    given the exchange's ``minimum`` order total and volume ``step``."""
     held = position.volume
     want = held if wanted is None else max(ZERO, min(wanted, held))
-    want = want.quantize(VOLUME_STEP, ROUND_DOWN)
+    want = want.quantize(step, ROUND_DOWN)
     dust = position.dust
     if not want:
         return ExitPlan(ZERO, ZERO, ZERO, price, minimum, False, False, "nothing")

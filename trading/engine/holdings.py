@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from trading.domain.balance import Balance
 from trading.positions import Position, PositionState
-from trading.upbit.models import Account
 
 if TYPE_CHECKING:
     from trading.engine.core import Engine
@@ -61,7 +61,7 @@ class Holdings:
         return await self.compare(before, await self._engine.exchange.accounts(), reason)
 
     async def compare(
-        self, before: dict[str, Position], accounts: Sequence[Account], reason: str
+        self, before: dict[str, Position], accounts: Sequence[Balance], reason: str
     ) -> HoldingsReport:
         """Hold the book against ``accounts``, read after the positions ``before`` were
         taken (every read of the balances does: an entry check's too)."""
@@ -73,7 +73,7 @@ class Holdings:
             if position.in_flight:
                 continue
             account = balances.get(market.partition("-")[2])
-            free = account.balance if account else ZERO
+            free = account.free if account else ZERO
             total = free + (account.locked if account else ZERO)
             if total < position.holding:
                 after = await engine.positions.adjust(market, total, reason, expect=position)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
+from trading.domain.rules import Rounding
 from trading.engine.core import Engine, highest_close_since
 from trading.positions import Position, PositionState
 from trading.risk.stops import TrailingStop, stop_on, trail_of
 from trading.store import TERMINAL_STATES
-from trading.upbit.market_rules import Rounding
 
 log = logging.getLogger(__name__)
 S = PositionState

@@ -174,6 +174,7 @@ def spec_fields(engine: Engine) -> dict[str, Any]:
         engine.limits,
         engine.config.timeframe,
         dataclasses.replace(account, fee_rate=Decimal(fee_rate)),
+        rules=engine.exchange.rules,
         cooldown_candles=rules.cooldown_candles,
         stop_cooldown_candles=rules.stop_cooldown_candles,
     )

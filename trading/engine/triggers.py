@@ -30,9 +30,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from trading.domain import Bar, TradePrint
+from trading.domain.rules import MarketRules, Rounding
 from trading.strategies import CandleFrame, Strategy, safe_signals
 from trading.timeframes import bucket_start, timeframe_seconds
-from trading.upbit.market_rules import MarketRules, Rounding
 
 if TYPE_CHECKING:
     from trading.engine.core import Engine

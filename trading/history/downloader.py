@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from trading.domain.candle import Candle
 from trading.errors import NotFound
 from trading.history.series import Gap, HistCandle, fill_block, merge_gaps
 from trading.history.targets import CandleTarget
 from trading.history.timeframes import Timeframe
 from trading.upbit.constants import MAX_CANDLES_PER_CALL
-from trading.upbit.models import Candle
 
 SETTLE = timedelta(seconds=60)
 
@@ -38,7 +38,7 @@ class PageSource(Protocol):
 
     async def candles(
         self, market: str, timeframe: str = ..., *, count: int = ..., to: datetime | None = ...
-    ) -> list[Candle]: ...
+    ) -> Sequence[Candle]: ...
 
 
 class UnknownMarket(LookupError):
@@ -223,7 +223,7 @@ class Downloader:
                 raise UnknownMarket(job.market) from exc
             report.requests += 1
             real = sorted(
-                (HistCandle.from_upbit(c) for c in page if c.start < cursor),
+                (HistCandle.from_candle(c) for c in page if c.start < cursor),
                 key=lambda c: c.start,
             )
             inside = [c for c in real if c.start >= a]

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+from trading.domain.candle import Candle
 from trading.history.timeframes import Timeframe
-from trading.upbit.models import Candle
 
 ZERO = Decimal(0)
 
@@ -38,7 +38,7 @@ class HistCandle(NamedTuple):
     filled: bool = False
 
     @classmethod
-    def from_upbit(cls, candle: Candle) -> HistCandle:
+    def from_candle(cls, candle: Candle) -> HistCandle:
         return cls(
             candle.start,
             candle.open,

@@ -4,11 +4,12 @@ See ``candles`` for the bar rules every consumer relies on (UTC-aligned, contigu
 intervals are flat bars, late trades never reopen a closed bar).
 """
 
+from trading.domain.book import BookSnapshot
 from trading.marketdata.backfill import backfill, fetch_bars, fill_gap, native_timeframe
 from trading.marketdata.bars import fill_holes, flat_bar, resample
 from trading.marketdata.candles import CandleBuilder
-from trading.marketdata.feeds import Feed, UpbitTradeFeed
-from trading.marketdata.orderbook import BookSnapshot, expected_fill
+from trading.marketdata.feeds import Feed
+from trading.marketdata.orderbook import expected_fill
 from trading.marketdata.replay import ReplayFeed, ReplayFile, ReplayFileError
 from trading.marketdata.service import MarketData
 
@@ -20,7 +21,6 @@ __all__ = [
     "ReplayFeed",
     "ReplayFile",
     "ReplayFileError",
-    "UpbitTradeFeed",
     "backfill",
     "expected_fill",
     "fetch_bars",

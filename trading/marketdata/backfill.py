@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from trading.domain import Bar
+from trading.domain.candle import Candle
 from trading.marketdata.bars import fill_holes, flat_bar, resample
 from trading.marketdata.candles import CandleBuilder
 from trading.timeframes import bucket_start, timeframe_seconds
-from trading.upbit.models import Candle
 
 #: seconds -> the timeframe name ``UpbitRestClient.candles`` accepts for it
 NATIVE = {
@@ -37,11 +37,11 @@ class CandleSource(Protocol):
 
     async def candles(
         self, market: str, timeframe: str = ..., *, count: int = ..., to: datetime | None = ...
-    ) -> list[Candle]: ...
+    ) -> Sequence[Candle]: ...
 
     async def candle_history(
         self, market: str, timeframe: str, start: datetime, end: datetime
-    ) -> list[Candle]: ...
+    ) -> Sequence[Candle]: ...
 
 
 def native_timeframe(timeframe: str) -> str:

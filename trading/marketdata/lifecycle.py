@@ -12,16 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from trading.domain.market import Listing, TickerState
 from trading.risk.lifecycle import MarketStatus
-from trading.upbit.models import Market, TickerState
 
 
 class StatusSource(Protocol):
     """What ``UpbitRestClient`` offers for this (a test may hand in anything alike)."""
 
-    async def markets(self, *, details: bool = True) -> list[Market]: ...
+    async def markets(self, *, details: bool = True) -> Sequence[Listing]: ...
 
-    async def ticker_states(self, markets: Sequence[str]) -> list[TickerState]: ...
+    async def ticker_states(self, markets: Sequence[str]) -> Sequence[TickerState]: ...
 
 
 async def read_statuses(source: StatusSource, markets: Sequence[str]) -> list[MarketStatus]:

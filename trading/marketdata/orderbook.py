@@ -1,55 +1,16 @@
-"""Order book snapshots and the price a market order would really get (for slippage checks)."""
+"""The price a market order would really get from an order book (for slippage checks).
+
+A venue's book arrives as ``trading.domain.book.BookSnapshot`` (Upbit's: mapped by
+``trading.upbit.mapping.book_snapshot`` in the wiring)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from trading.domain import BookSide as Side
-from trading.upbit.models import Orderbook as RestOrderbook
-from trading.upbit.models import OrderbookUnit as RestUnit
-from trading.upbit.ws_messages import Orderbook as WsOrderbook
-from trading.upbit.ws_messages import OrderbookUnit as WsUnit
+from trading.domain.book import BookSnapshot
 
-Level = tuple[Decimal, Decimal]  # (price, size)
 ZERO = Decimal(0)
-
-
-@dataclass(frozen=True, slots=True)
-class BookSnapshot:
-    """Top of book: ``asks`` ascending and ``bids`` descending by price (best first)."""
-
-    market: str
-    asks: tuple[Level, ...]
-    bids: tuple[Level, ...]
-    at: datetime | None = None
-
-    @property
-    def best_ask(self) -> Decimal | None:
-        return self.asks[0][0] if self.asks else None
-
-    @property
-    def best_bid(self) -> Decimal | None:
-        return self.bids[0][0] if self.bids else None
-
-
-BookLike = BookSnapshot | RestOrderbook | WsOrderbook
-
-
-def to_snapshot(book: BookLike) -> BookSnapshot:
-    """Normalise a REST or WebSocket order book (or a snapshot) to ``BookSnapshot``."""
-    if isinstance(book, BookSnapshot):
-        return book
-    units: Sequence[RestUnit | WsUnit]
-    if isinstance(book, RestOrderbook):
-        market, units, at = book.market, book.orderbook_units, book.timestamp
-    else:
-        market, units, at = book.code, book.units, book.timestamp
-    asks = sorted((u.ask_price, u.ask_size) for u in units if u.ask_size > 0)
-    bids = sorted(((u.bid_price, u.bid_size) for u in units if u.bid_size > 0), reverse=True)
-    return BookSnapshot(market, tuple(asks), tuple(bids), at)
 
 
 def expected_fill(book: BookSnapshot, side: Side, amount: Decimal) -> Decimal | None:

@@ -15,11 +15,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from trading.domain import Bar, BookSide, TradePrint
+from trading.domain.book import BookSnapshot
 from trading.events import CandleClosed, EventSink, FeedGapped, ignore_event
 from trading.marketdata.backfill import CandleSource, backfill, fill_gap
 from trading.marketdata.candles import DEFAULT_HISTORY, CandleBuilder
 from trading.marketdata.feeds import Feed
-from trading.marketdata.orderbook import BookLike, BookSnapshot, expected_fill, to_snapshot
+from trading.marketdata.orderbook import expected_fill
 from trading.marketdata.replay import ReplayFeed
 
 log = logging.getLogger(__name__)
@@ -106,8 +107,8 @@ class MarketData:
     def orderbook(self, market: str) -> BookSnapshot | None:
         return self._books.get(market)
 
-    def set_orderbook(self, market: str, book: BookLike) -> None:
-        self._books[market] = to_snapshot(book)
+    def set_orderbook(self, market: str, book: BookSnapshot) -> None:
+        self._books[market] = book
 
     def expected_fill(self, market: str, side: BookSide, amount: Decimal) -> Decimal | None:
         """VWAP of a market order of ``amount`` (KRW for ``bid``, coin for ``ask``).

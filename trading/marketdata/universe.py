@@ -15,13 +15,13 @@ is_details=true`` (group ``market``: listed, warning and caution flags) and ``GE
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, Protocol
 
+from trading.domain.market import Listing, TickerValue
 from trading.risk.lifecycle import MarketStatus
-from trading.upbit.models import Market, TickerValue
 
 QUOTE = "KRW"
 #: why a market is not eligible ("" = it is)
@@ -31,9 +31,9 @@ Exclusion = Literal["", "warning", "delisting"]
 class UniverseSource(Protocol):
     """What ``UpbitRestClient`` offers for this (a test may hand in anything alike)."""
 
-    async def markets(self, *, details: bool = True) -> list[Market]: ...
+    async def markets(self, *, details: bool = True) -> Sequence[Listing]: ...
 
-    async def ticker_values(self, quote: str = QUOTE) -> list[TickerValue]: ...
+    async def ticker_values(self, quote: str = QUOTE) -> Sequence[TickerValue]: ...
 
 
 @dataclass(frozen=True, slots=True)

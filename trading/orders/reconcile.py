@@ -96,7 +96,7 @@ async def reconcile(manager: OrderManager) -> ReconcileReport:
         adopted.append(intent_id)
 
     mismatches: list[str] = []
-    held = {a.currency: a.balance + a.locked for a in await exchange.accounts()}
+    held = {a.currency: a.total for a in await exchange.accounts()}
     for position in await store.positions():
         if position.volume <= 0:
             continue

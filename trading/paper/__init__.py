@@ -1,8 +1,8 @@
 """Paper trading: real market data, simulated fills, no keys (the default mode).
 
 ``PaperExchange`` implements ``trading.exchange.Exchange``. Feed it market data with
-``await on_trade(print)`` (fills resting limit orders as maker) and ``set_orderbook`` /
-``apply_orderbook`` (takers walk it); read fills from ``on_fill`` or ``get_order``. With a
+``await on_trade(print)`` (fills resting limit orders as maker) and ``set_orderbook``
+(takers walk it); read fills from ``on_fill`` or ``get_order``. With a
 store, ``await PaperExchange.load(store, start_krw=...)`` restores the account after a restart.
 """
 

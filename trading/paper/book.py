@@ -13,10 +13,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from trading.domain import BookSide
+from trading.domain.book import BookSnapshot
 from trading.domain.orders import BOOK_SIDE, Side
+from trading.domain.rules import MarketRules
 from trading.paper.fill_model import slipped_price
-from trading.upbit.market_rules import MarketRules
-from trading.upbit.models import Orderbook, OrderbookUnit
 
 Level = list[Decimal]  # [price, size]; mutable so takers can consume it
 UNLIMITED = Decimal("Infinity")
@@ -76,18 +76,11 @@ class MarketData:
             book.asks[:] = [lvl for lvl in book.asks if lvl[1] > 0]
             book.bids[:] = [lvl for lvl in book.bids if lvl[1] > 0]
 
-    def snapshot(self, market: str, count: int) -> Orderbook | None:
+    def snapshot(self, market: str, count: int) -> BookSnapshot | None:
+        """The first ``count`` levels of each side as they stand (consumed levels gone)."""
         book = self.books.get(market)
         if book is None:
             return None
-        units = tuple(
-            OrderbookUnit(ask_price=a[0], ask_size=a[1], bid_price=b[0], bid_size=b[1])
-            for a, b in list(zip(book.asks, book.bids, strict=False))[:count]
-        )
-        return Orderbook(
-            market=market,
-            timestamp=book.at,
-            total_ask_size=sum((u.ask_size for u in units), Decimal(0)),
-            total_bid_size=sum((u.bid_size for u in units), Decimal(0)),
-            orderbook_units=units,
-        )
+        asks = tuple((p, s) for p, s in book.asks[:count])
+        bids = tuple((p, s) for p, s in book.bids[:count])
+        return BookSnapshot(market, asks, bids, book.at)

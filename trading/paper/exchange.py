@@ -20,7 +20,10 @@ from decimal import Decimal
 from typing import Any
 
 from trading.domain import TradePrint
+from trading.domain.balance import Balance
+from trading.domain.book import BookSnapshot
 from trading.domain.orders import BOOK_SIDE, OrderReport, OrderStatus, OrderType, SubmitOrder
+from trading.domain.rules import MarketRules
 from trading.errors import InsufficientFunds, InvalidOrder, MarketOffline, NotFound
 from trading.errors import ValidationError as UpbitValidationError
 from trading.paper.book import MarketData
@@ -29,8 +32,7 @@ from trading.paper.ledger import Ledger
 from trading.paper.matching import Matcher
 from trading.paper.orders import PaperFill, PaperOrder
 from trading.paper.persist import STATE_KEY, StateStore, dump_state, restore_state
-from trading.upbit.market_rules import MarketRules
-from trading.upbit.models import KST, Account, Orderbook
+from trading.timeframes import KST
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ class PaperExchange:
 
     def __init__(
         self,
-        rules: MarketRules | None = None,
+        rules: MarketRules,
         *,
         start_krw: Decimal,
         fee_rate: Decimal = Decimal("0.0005"),
@@ -57,7 +59,7 @@ class PaperExchange:
         on_order: Callable[[OrderReport], None] | None = None,
         max_closed_orders: int = 1000,
     ) -> None:
-        self.rules = rules or MarketRules()
+        self.rules = rules
         self.fee_rate = fee_rate
         self.start_krw = start_krw
         self.on_fill = on_fill
@@ -68,7 +70,9 @@ class PaperExchange:
         self.ledger = Ledger()
         self.ledger.move("KRW", free=start_krw)
         self.market = MarketData(self.rules, slippage_bps)
-        self._matcher = Matcher(self.ledger, self.market, fee_rate, self._now)
+        self._matcher = Matcher(
+            self.ledger, self.market, fee_rate, self._now, self.rules.volume_step
+        )
         self.orders: dict[str, PaperOrder] = {}
         self.by_identifier: dict[str, str] = {}
         self.used_identifiers: set[str] = set()
@@ -79,9 +83,7 @@ class PaperExchange:
         self._save_lock = asyncio.Lock()
 
     @classmethod
-    async def load(
-        cls, store: StateStore, rules: MarketRules | None = None, **kwargs: Any
-    ) -> PaperExchange:
+    async def load(cls, store: StateStore, rules: MarketRules, **kwargs: Any) -> PaperExchange:
         """The account saved in ``store``; a fresh one with ``start_krw`` if none was saved."""
         exchange = cls(rules, store=store, **kwargs)
         saved = await store.get_state(STATE_KEY)
@@ -122,14 +124,6 @@ class PaperExchange:
     ) -> None:
         """Replace the book (price/size levels, best first). It feeds takers only."""
         self.market.set_book(market, asks, bids, self._now())
-
-    def apply_orderbook(self, book: Orderbook) -> None:
-        units = book.orderbook_units
-        self.set_orderbook(
-            book.market,
-            [(u.ask_price, u.ask_size) for u in units],
-            [(u.bid_price, u.bid_size) for u in units],
-        )
 
     def last_price(self, market: str) -> Decimal | None:
         return self.market.last.get(market)
@@ -217,10 +211,10 @@ class PaperExchange:
         await self._settle()
         return snapshot
 
-    async def accounts(self) -> list[Account]:
+    async def accounts(self) -> list[Balance]:
         return self.ledger.accounts()
 
-    async def orderbook(self, markets: Sequence[str], *, count: int = 30) -> list[Orderbook]:
+    async def orderbook(self, markets: Sequence[str], *, count: int = 30) -> list[BookSnapshot]:
         """The books fed in by ``set_orderbook``; markets without one are left out."""
         books = (self.market.snapshot(m, count) for m in markets)
         return [b for b in books if b is not None]

@@ -1,7 +1,7 @@
 """The paper fill model as pure functions: the paper exchange and the backtester both call these.
 
 A taker without an order book trades at the last price moved ``slippage_bps`` against it and
-put on the tick grid (worse, never better); a KRW budget buys whole 1e-8 units only; every
+put on the tick grid (worse, never better); a KRW budget buys whole volume steps only; every
 fill pays ``funds * fee_rate`` (on top for a buy, out of the proceeds for a sell).
 """
 
@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
 
-from trading.upbit.market_rules import VOLUME_STEP, MarketRules, Rounding
+from trading.domain.rules import MarketRules, Rounding
 
 BPS = Decimal(10_000)
 ZERO = Decimal(0)
 
 
-def floor8(value: Decimal) -> Decimal:
-    """Upbit volumes have 8 decimals; a buy never gets more than its money pays for."""
-    return value.quantize(VOLUME_STEP, rounding=ROUND_DOWN)
+def floor_volume(value: Decimal, step: Decimal) -> Decimal:
+    """``value`` down to the venue's volume ``step``: a buy never gets more than its money
+    pays for."""
+    return value.quantize(step, rounding=ROUND_DOWN)
 
 
 def slipped_price(
@@ -37,9 +38,10 @@ def slipped_price(
     return rules.round_price(market, price, Rounding.DOWN)
 
 
-def budget_volume(budget: Decimal, price: Decimal) -> Decimal:
-    """Volume a KRW ``budget`` buys at ``price``: whole 1e-8 units, never more than it pays for."""
-    return floor8(budget / price)
+def budget_volume(budget: Decimal, price: Decimal, step: Decimal) -> Decimal:
+    """Volume a KRW ``budget`` buys at ``price``: whole ``step`` units, never more than it
+    pays for."""
+    return floor_volume(budget / price, step)
 
 
 def fill_amounts(price: Decimal, volume: Decimal, fee_rate: Decimal) -> tuple[Decimal, Decimal]:

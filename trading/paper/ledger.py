@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from trading.upbit.models import Account
+from trading.domain.balance import Balance
 
 ZERO = Decimal(0)
 
@@ -50,18 +50,17 @@ class Ledger:
     def charge_fee(self, currency: str, fee: Decimal) -> None:
         self.fees_paid[currency] = self.fees_paid.get(currency, ZERO) + fee
 
-    def accounts(self) -> list[Account]:
-        """Upbit's /v1/accounts: KRW always, other assets only while something is held."""
+    def accounts(self) -> list[Balance]:
+        """As a venue reports them: KRW always, other assets only while something is held."""
         currencies = sorted(set(self.free) | set(self.locked), key=lambda c: (c != "KRW", c)) or [
             "KRW"
         ]
         return [
-            Account(
+            Balance(
                 currency=c,
-                balance=self.free.get(c, ZERO),
+                free=self.free.get(c, ZERO),
                 locked=self.locked.get(c, ZERO),
                 avg_buy_price=self.avg_buy_price.get(c, ZERO),
-                unit_currency="KRW",
             )
             for c in currencies
             if c == "KRW" or self.total(c) != 0

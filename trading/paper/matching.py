@@ -20,16 +20,22 @@ from decimal import Decimal
 
 from trading.domain.orders import OrderStatus, OrderType, Side
 from trading.paper.book import Level, MarketData
-from trading.paper.fill_model import budget_volume, fill_amounts
+from trading.paper.fill_model import budget_volume, fill_amounts, floor_volume
 from trading.paper.ledger import Ledger
-from trading.paper.orders import ZERO, PaperFill, PaperOrder, PaperTrade, floor8
+from trading.paper.orders import ZERO, PaperFill, PaperOrder, PaperTrade
 
 
 class Matcher:
     def __init__(
-        self, ledger: Ledger, md: MarketData, fee_rate: Decimal, clock: Callable[[], datetime]
+        self,
+        ledger: Ledger,
+        md: MarketData,
+        fee_rate: Decimal,
+        clock: Callable[[], datetime],
+        step: Decimal,
     ) -> None:
         self.ledger = ledger
+        self.step = step  # the venue's volume step
         self.md = md
         self.fee_rate = fee_rate
         self.clock = clock
@@ -77,7 +83,7 @@ class Matcher:
         if order.remaining_volume is not None:
             return order.remaining_volume
         assert order.price is not None
-        return budget_volume(order.price - order.executed_funds, price)
+        return budget_volume(order.price - order.executed_funds, price, self.step)
 
     def _fillable(self, order: PaperOrder, levels: list[Level]) -> bool:
         """Would the order complete against ``levels`` (fill-or-kill)?"""
@@ -86,7 +92,7 @@ class Matcher:
         assert order.price is not None
         budget = order.price
         for price, size in levels:
-            want = budget_volume(budget, price)
+            want = budget_volume(budget, price, self.step)
             if want == 0:  # what is left is dust: complete if anything was bought
                 return budget < order.price
             if size >= want:
@@ -104,7 +110,7 @@ class Matcher:
             self.finish(order, OrderStatus.CANCELLED)
             return
         for level in crossing:
-            volume = floor8(min(level[1], self._want(order, level[0])))
+            volume = floor_volume(min(level[1], self._want(order, level[0])), self.step)
             if volume <= 0:
                 break
             level[1] -= volume
@@ -124,7 +130,7 @@ class Matcher:
 
         Price priority then time; each side shares the print's volume.
         """
-        budgets = dict.fromkeys(Side, floor8(volume))
+        budgets = dict.fromkeys(Side, floor_volume(volume, self.step))
         bids = sorted(
             (o for o in resting if o.side is Side.BUY), key=lambda o: (-(o.price or ZERO), o.seq)
         )

@@ -27,10 +27,9 @@ from trading.domain.orders import (
     OrderType,
     Side,
 )
-from trading.paper.fill_model import floor8
 
 ZERO = Decimal(0)
-__all__ = ["ZERO", "PaperFill", "PaperOrder", "PaperTrade", "floor8"]
+__all__ = ["ZERO", "PaperFill", "PaperOrder", "PaperTrade"]
 
 
 def _dec(value: Decimal | None) -> str | None:

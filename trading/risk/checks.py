@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from trading.domain.rules import MarketRules, Rounding
 from trading.risk.decision import APPROVED, Approved, Decision, Denied, krw, pct, price
 from trading.risk.limits import RiskLimits
 from trading.risk.settings import MAX_ORDER_KRW
-from trading.upbit.market_rules import MarketRules, Rounding
 
 BPS = Decimal(10000)
 

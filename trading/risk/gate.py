@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from trading.domain import Bar
+from trading.domain.rules import MarketRules
 from trading.events import EventSink, RiskBreached, ignore_event
 from trading.risk import checks
 from trading.risk.breakers import (
@@ -43,7 +44,6 @@ from trading.risk.limits import RiskLimits
 from trading.risk.memory import ClosedTrade, GateMemory
 from trading.risk.protection_usage import protection_usage
 from trading.risk.protections import Protections
-from trading.upbit.market_rules import MarketRules
 
 #: ``(market, krw) -> expected average fill price`` of a market buy, None if the book is too thin.
 FillEstimator = Callable[[str, Decimal], Decimal | None]
@@ -131,13 +131,13 @@ class RiskGate:
         self,
         limits: RiskLimits,
         *,
-        rules: MarketRules | None = None,
+        rules: MarketRules,
         sink: EventSink = ignore_event,
         schedule: HaltSchedule | None = None,
         peak_equity: Decimal | None = None,
     ) -> None:
         self.limits = limits
-        self.rules = rules or MarketRules()
+        self.rules = rules
         self._sink = sink
         self.schedule = schedule or HaltSchedule(limits.halt_windows, limits.zone)
         self.halts = ScheduleGuard(self.schedule, sink)

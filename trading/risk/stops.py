@@ -39,10 +39,10 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Literal
 
 from trading.domain import Bar
+from trading.domain.rules import MarketRules, Rounding
 from trading.events import EventSink, StopMoved, ignore_event
 from trading.risk.decision import price as fmt_price
 from trading.risk.settings import RiskSettings
-from trading.upbit.market_rules import MarketRules, Rounding
 
 ZERO = Decimal(0)
 

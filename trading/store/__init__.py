@@ -4,6 +4,7 @@ SQLite (aiosqlite) by default, PostgreSQL (asyncpg) by URL; the same models and 
 serve both.
 """
 
+from trading.domain.balance import Balance
 from trading.store.db import create_engine, session_factory
 from trading.store.migrate import current_revision, head_revision, upgrade
 from trading.store.records import (
@@ -11,7 +12,6 @@ from trading.store.records import (
     TERMINAL_STATES,
     AttemptRecord,
     AuditRecord,
-    Balance,
     BalanceRecord,
     DuplicateIntentError,
     EquityRecord,

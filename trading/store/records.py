@@ -121,16 +121,6 @@ class PositionRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class Balance:
-    """One currency line of Upbit's /v1/accounts, as input to ``snapshot_balances``."""
-
-    currency: str
-    balance: Decimal
-    locked: Decimal
-    avg_buy_price: Decimal
-
-
-@dataclass(frozen=True, slots=True)
 class BalanceRecord:
     currency: str
     balance: Decimal

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trading.domain.balance import Balance
 from trading.domain.orders import (
     SIDE_CODE,
     STATUS_CODE,
@@ -38,7 +39,6 @@ from trading.store.ops import OpsMixin
 from trading.store.records import (
     OPEN_STATES,
     AttemptRecord,
-    Balance,
     BalanceRecord,
     DuplicateIntentError,
     EquityRecord,
@@ -373,7 +373,7 @@ class Store(OpsMixin):
             session.add_all(
                 BalanceSnapshot(
                     currency=b.currency,
-                    balance=b.balance,
+                    balance=b.free,
                     locked=b.locked,
                     avg_buy_price=b.avg_buy_price,
                     taken_at=at,

@@ -5,10 +5,12 @@ place that knows ``bid``/``ask``, ``price``/``market`` orders and ``wait``/``wat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_DOWN, Decimal
 from typing import Literal
 
+from trading.domain.balance import Balance
+from trading.domain.book import BookSnapshot
 from trading.domain.orders import (
     FillReport,
     OrderReport,
@@ -17,8 +19,12 @@ from trading.domain.orders import (
     Side,
     SubmitOrder,
 )
-from trading.upbit.models import Order
+from trading.upbit.models import Account, Order
+from trading.upbit.models import Orderbook as RestOrderbook
+from trading.upbit.models import OrderbookUnit as RestUnit
 from trading.upbit.ws_messages import MyOrder
+from trading.upbit.ws_messages import Orderbook as WsOrderbook
+from trading.upbit.ws_messages import OrderbookUnit as WsUnit
 
 UpbitSide = Literal["bid", "ask"]
 UpbitOrdType = Literal["limit", "price", "market", "best"]
@@ -164,3 +170,21 @@ def stream_report(msg: MyOrder) -> FillReport | OrderReport | None:
         time_in_force=msg.time_in_force,
         fill_count=msg.trades_count or 0,
     )
+
+
+def balance(account: Account) -> Balance:
+    """``GET /v1/accounts``'s row as the neutral ``Balance`` (Upbit's ``balance`` is free)."""
+    return Balance(account.currency, account.balance, account.locked, account.avg_buy_price)
+
+
+def book_snapshot(book: RestOrderbook | WsOrderbook) -> BookSnapshot:
+    """A REST or WebSocket order book as the neutral snapshot: empty levels dropped, asks
+    ascending, bids descending."""
+    units: Sequence[RestUnit | WsUnit]
+    if isinstance(book, RestOrderbook):
+        market, units, at = book.market, book.orderbook_units, book.timestamp
+    else:
+        market, units, at = book.code, book.units, book.timestamp
+    asks = sorted((u.ask_price, u.ask_size) for u in units if u.ask_size > 0)
+    bids = sorted(((u.bid_price, u.bid_size) for u in units if u.bid_size > 0), reverse=True)
+    return BookSnapshot(market, tuple(asks), tuple(bids), at)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
-from enum import Enum
 
 from trading.domain.orders import SubmitOrder
+from trading.domain.rules import Rounding
 from trading.errors import BelowMinTotal, InvalidOrder, InvalidPrice
 from trading.upbit.mapping import UPBIT_SIDE, upbit_ord_type
 
@@ -60,14 +60,6 @@ MIN_TOTAL = {"KRW": Decimal(5000), "BTC": Decimal("0.00005"), "USDT": Decimal("0
 MAX_TOTAL_KRW = Decimal(1_000_000_000)
 
 
-class Rounding(Enum):
-    """How to put a price on the grid: buys round down, sells up, unless the caller says."""
-
-    DOWN = "down"
-    UP = "up"
-    NEAREST = "nearest"
-
-
 def tick_table(market: str) -> tuple[tuple[Decimal, Decimal], ...]:
     """The band table of the market's quote currency: (lower bound, tick), highest first."""
     quote = quote_currency(market)
@@ -87,8 +79,8 @@ def band(market: str, price: Decimal) -> tuple[Decimal, Decimal]:
 
 
 @dataclass(frozen=True, slots=True)
-class MarketRules:
-    """Tick sizes and limits.
+class UpbitMarketRules:
+    """Upbit's tick sizes and limits: ``trading.domain.rules.MarketRules`` for Upbit.
 
     The tick of a price is the one of the band that price is in, looked up when the order is
     built: Upbit's KRW tick changes with the price (99,950 KRW is on the 50 KRW grid, 100,100
@@ -146,6 +138,10 @@ class MarketRules:
     def min_total(self, market: str) -> Decimal:
         return MIN_TOTAL.get(quote_currency(market), Decimal(0))
 
+    def max_total(self, market: str) -> Decimal | None:
+        """Upbit caps KRW orders at 1,000,000,000 KRW; other quotes have no cap here."""
+        return MAX_TOTAL_KRW if quote_currency(market) == "KRW" else None
+
     def check_submit(self, order: SubmitOrder, *, reference_price: Decimal | None = None) -> None:
         """``check_order`` of a neutral order: what the paper exchange checks, as Upbit
         would; ``reference_price`` values a market sell."""
@@ -197,9 +193,10 @@ class MarketRules:
                 f"order total {total.normalize():f} is below the {market} minimum of {minimum}",
                 name=f"under_min_total_{suffix}",
             )
-        if quote_currency(market) == "KRW" and total is not None and total > MAX_TOTAL_KRW:
+        maximum = self.max_total(market)
+        if maximum is not None and total is not None and total > maximum:
             raise InvalidOrder(
-                f"order total {total.normalize():f} KRW is above the maximum {MAX_TOTAL_KRW}",
+                f"order total {total.normalize():f} KRW is above the maximum {maximum}",
                 name=f"over_krw_funds_{suffix}",
             )
 

@@ -6,13 +6,13 @@ Venue vocabulary (``bid``/``ask``, ``wait``/``done``) stays here; the engine map
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-KST = timezone(timedelta(hours=9), "KST")
+from trading.timeframes import KST
 
 
 def _decimal(value: object) -> object:

@@ -13,12 +13,12 @@ from decimal import Decimal
 from trading.errors import ValidationError
 from trading.upbit.mapping import UpbitOrdType as OrdType
 from trading.upbit.mapping import UpbitSide as Side
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.wire import fmt_decimal
 
 
 def build_body(
-    rules: MarketRules,
+    rules: UpbitMarketRules,
     *,
     market: str,
     side: Side,
@@ -55,7 +55,7 @@ def build_body(
 
 
 def build_cancel_and_new_body(
-    rules: MarketRules,
+    rules: UpbitMarketRules,
     *,
     prev_uuid: str,
     market: str,

@@ -22,6 +22,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from trading.circuit import CircuitBreaker
+from trading.domain.balance import Balance
 from trading.domain.orders import OrderReport, SubmitOrder
 from trading.errors import (
     Banned,
@@ -46,7 +47,8 @@ from trading.upbit.constants import (
 )
 from trading.upbit.mapping import UpbitOrdType as OrdType
 from trading.upbit.mapping import UpbitSide as Side
-from trading.upbit.market_rules import MarketRules
+from trading.upbit.mapping import balance
+from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.models import (
     Account,
     BatchCancelResult,
@@ -100,7 +102,7 @@ class UpbitRestClient:
         retry: RetryPolicy | None = None,
         limiter: RateLimiter | None = None,
         circuit: CircuitBreaker | None = None,
-        rules: MarketRules | None = None,
+        rules: UpbitMarketRules | None = None,
         on_event: EventSink = ignore_event,
         max_connections: int = 20,
         on_request: RequestObserver | None = None,
@@ -114,7 +116,7 @@ class UpbitRestClient:
         self.retry = retry or RetryPolicy()
         self.limiter = limiter or RateLimiter(on_event=on_event)
         self.circuit = circuit or CircuitBreaker(on_event=on_event)
-        self.rules = rules or MarketRules()
+        self.rules = rules or UpbitMarketRules()
         self._http: httpx.AsyncClient | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -332,7 +334,7 @@ class UpbitRestClient:
         )
         return self._parse_list(Instrument, data)
 
-    async def refresh_ticks(self, markets: Sequence[str]) -> MarketRules:
+    async def refresh_ticks(self, markets: Sequence[str]) -> UpbitMarketRules:
         """Check the tick table against Upbit's instruments answer at today's prices.
 
         The table gives the tick at the price of each order (a tick fetched once would go
@@ -364,8 +366,9 @@ class UpbitRestClient:
 
     # -- exchange --------------------------------------------------------------------------
 
-    async def accounts(self) -> list[Account]:
-        return self._parse_list(Account, await self._read("/accounts", "default", private=True))
+    async def accounts(self) -> list[Balance]:
+        rows = self._parse_list(Account, await self._read("/accounts", "default", private=True))
+        return [balance(row) for row in rows]
 
     async def order_chance(self, market: str) -> OrderChance:
         data = await self._read("/orders/chance", "default", [("market", market)], private=True)

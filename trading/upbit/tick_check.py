@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from trading.upbit.market_rules import MarketRules, band
+from trading.upbit.market_rules import UpbitMarketRules, band
 from trading.upbit.models import Instrument
 
 
@@ -59,8 +59,8 @@ def common_tick(a: Decimal, b: Decimal) -> Decimal:
 
 
 def check_instruments(
-    rules: MarketRules, instruments: Iterable[Instrument], prices: Mapping[str, Decimal]
-) -> tuple[MarketRules, list[TickDisagreement]]:
+    rules: UpbitMarketRules, instruments: Iterable[Instrument], prices: Mapping[str, Decimal]
+) -> tuple[UpbitMarketRules, list[TickDisagreement]]:
     """``rules`` with the bands where Upbit disagrees with the table narrowed to a common grid
     (and earlier exceptions of bands where it now agrees dropped), plus the disagreements."""
     band_ticks = {m: dict(ticks) for m, ticks in rules.band_ticks.items()}
@@ -81,4 +81,4 @@ def check_instruments(
             ticks[lower] = used
         found.append(TickDisagreement(item.market, price, lower, table, item.tick_size, used))
     kept = {m: ticks for m, ticks in band_ticks.items() if ticks}
-    return MarketRules(kept), found
+    return UpbitMarketRules(kept), found
