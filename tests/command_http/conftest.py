@@ -3,7 +3,7 @@ by its kind from config, over a real paper engine and dispatcher, and an httpx c
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from bot.command_http.openapi import document
 from bot.http_server import HttpServer
 from bot.notify.pacing import Pacer
 from bot.transports.base import BuildContext, Transport
+from handlers.dispatcher import Dispatcher
 from tests.handlers.conftest import Rig, rig, store  # noqa: F401  (fixtures)
 from tests.http.conftest import assert_matches_openapi
 
@@ -47,18 +48,34 @@ class Served:
 
 
 @pytest.fixture
-async def served(rig: Rig) -> AsyncIterator[Served]:  # noqa: F811
-    server = HttpServer("127.0.0.1", 0)
-    await server.start()
-    section = CommandApiConfig(enabled=True)
-    secrets = {"command_tokens": SecretStr(TOKENS)}
-    assert COMMAND_API.enabled(section, secrets)
-    assert not COMMAND_API.problems(section, secrets)
-    context = BuildContext(rig.dispatcher, Pacer(COMMAND_API.limits), http=server)
-    transport = COMMAND_API.build(section, secrets, context)
-    await transport.start()
-    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=10)
-    yield Served(rig, server, transport, client)
-    await client.aclose()
-    await transport.stop()
-    await server.stop()
+async def serve(rig: Rig) -> AsyncIterator[Callable[[Dispatcher], Awaitable[Served]]]:  # noqa: F811
+    """``await serve(dispatcher)``: the server with the transport over ``dispatcher``."""
+    started: list[Served] = []
+
+    async def start(dispatcher: Dispatcher) -> Served:
+        server = HttpServer("127.0.0.1", 0)
+        await server.start()
+        section = CommandApiConfig(enabled=True)
+        secrets = {"command_tokens": SecretStr(TOKENS)}
+        assert COMMAND_API.enabled(section, secrets)
+        assert not COMMAND_API.problems(section, secrets)
+        context = BuildContext(dispatcher, Pacer(COMMAND_API.limits), http=server)
+        transport = COMMAND_API.build(section, secrets, context)
+        await transport.start()
+        client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=10)
+        started.append(Served(rig, server, transport, client))
+        return started[-1]
+
+    yield start
+    for served in started:
+        await served.client.aclose()
+        await served.transport.stop()
+        await served.server.stop()
+
+
+@pytest.fixture
+async def served(
+    rig: Rig,  # noqa: F811
+    serve: Callable[[Dispatcher], Awaitable[Served]],
+) -> Served:
+    return await serve(rig.dispatcher)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.command_http.conftest import ADMIN_TOKEN, VIEWER_TOKEN, Served, bearer
+from tests.handlers.conftest import Rig
+from tests.handlers.test_standby import LEADER, standby
 
 COMMANDS = "/api/v1/commands"
 
@@ -162,3 +164,24 @@ async def test_stopped_the_routes_are_gone(served: Served) -> None:
     await served.transport.stop()
     response = await served.call("POST", COMMANDS, json={"command": "/status"})
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", "standby"), ("ko", "대기")], ids=["en", "ko"])
+async def test_a_standby_refuses_pause_with_409_and_answers_status(
+    rig: Rig, serve, lang: str, words: str
+) -> None:
+    served = await serve(standby(rig))
+    refused = await served.call("POST", "/api/v1/pause", json={"lang": lang})
+    assert refused.status_code == 409, refused.text
+    body = served.valid("/api/v1/pause", refused)
+    assert body["outcome"] == "refused"
+    assert words in body["text"]
+    assert LEADER in body["text"]
+    status = await served.call("POST", COMMANDS, VIEWER_TOKEN, json={"command": "/status"})
+    assert status.status_code == 200, status.text
+
+
+async def test_a_param_is_named_by_its_full_key_too(served: Served) -> None:
+    asked = await served.call("PUT", "/api/v1/params/strategy.fast", json={"value": "6"})
+    assert asked.status_code == 202, asked.text
+    assert "strategy.fast" in asked.json()["text"]
