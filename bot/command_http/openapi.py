@@ -31,6 +31,7 @@ RESPONSES: dict[str, Any] = {
     "400": _json(ErrorOut, "the body is not a JSON object"),
     "401": _json(ErrorOut, "missing or wrong bearer token"),
     "403": _answer("the token's role may not run this command (the reply says which role)"),
+    "405": _json(ErrorOut, "a command route with another method (Allow names it)"),
     "409": _answer("refused: a standby, or the engine refused (the reply says why)"),
     "410": _answer("the confirmation is unknown, used or expired"),
     "422": _answer("the command line is wrong (the reply shows its usage)"),

@@ -4,7 +4,9 @@ confirmations, audit and catalogs, answered with HTTP statuses and documented bo
 from __future__ import annotations
 
 import pytest
+from jsonschema import Draft202012Validator
 
+from bot.command_http.openapi import document
 from tests.command_http.conftest import ADMIN_TOKEN, VIEWER_TOKEN, Served, bearer
 from tests.handlers.conftest import Rig
 from tests.handlers.test_standby import LEADER, standby
@@ -153,11 +155,14 @@ async def test_a_value_with_spaces_cannot_smuggle_words(served: Served) -> None:
 async def test_the_document_is_served_and_other_paths_stay_404(served: Served) -> None:
     doc = await served.client.get("/api/v1/commands/openapi.json")
     assert doc.status_code == 200
-    assert "/api/v1/commands" in doc.json()["paths"]
+    assert doc.json() == document()
+    for schema in document()["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
     assert (await served.call("POST", "/api/v1/nothing")).status_code == 404
-    wrong = await served.call("GET", COMMANDS)
+    wrong = await served.call("PUT", COMMANDS)
     assert wrong.status_code == 405
     assert wrong.headers["Allow"] == "POST"
+    served.valid(COMMANDS, wrong)
 
 
 async def test_stopped_the_routes_are_gone(served: Served) -> None:
