@@ -185,6 +185,7 @@ class App:
             on_command=self.metrics.on_command,
             tokens=self.tokens,
             on_retention=self.metrics.on_retention,
+            http=self.http,
         )
         await self.chatops.start(self._early)  # reads the buffer before its first await
         self._early = []

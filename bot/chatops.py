@@ -20,7 +20,7 @@ from bot.notify.notifier import Notifier
 from bot.report import ReportScheduler
 from bot.retention import RetentionJob
 from bot.token_watch import TokenWatch
-from bot.transports.base import Transport
+from bot.transports.base import RouteMount, Transport
 from bot.transports.registry import build_all, pacers_from_config, policies
 from handlers.auth import Authorizer
 from handlers.commands import build_registry
@@ -56,9 +56,12 @@ class ChatOps:
         on_command: AuditObserver | None = None,
         tokens: TokenWatch | None = None,
         on_retention: Callable[[RetentionResult], None] | None = None,
+        http: RouteMount | None = None,
     ) -> None:
-        """``tokens``: told when a platform refuses its token while running."""
+        """``tokens``: told when a platform refuses its token while running; ``http``: the
+        bot's HTTP server, for a transport that answers there (the command API)."""
         self.config = config
+        self._http = http
         self._tokens = tokens
         self._on_command = on_command  # told (command, outcome) of every audited command
         self._on_retention = on_retention  # told what every retention run deleted
@@ -94,7 +97,9 @@ class ChatOps:
         targets: dict[str, Sequence[str]] = {}
         # one pace and one flood wait per chat, shared by command replies and pushes
         pacers = pacers_from_config(cfg.notify)
-        for transport, chats in build_all(cfg, self.dispatcher, pacers, self._reporter):
+        for transport, chats in build_all(
+            cfg, self.dispatcher, pacers, self._reporter, self._http
+        ):
             self.transports.append(transport)
             senders[transport.name] = transport
             targets[transport.name] = chats

@@ -10,6 +10,11 @@ and the ones that failed (``bot.api.schemas.ProbeOut``).
 Every connection passes through a ``ConnectionGuard`` (``bot.http_guard``): header, body and
 keep-alive timeouts and a connection cap that keeps ``/healthz`` answering under a flood of
 slow clients.
+
+A transport that answers HTTP (the command API) mounts a handler while it runs
+(``bot.transports.base.RouteMount``): the routes are fixed when the server starts, before any
+transport exists, so a last catch-all under ``/api/v1/`` offers what no route answered to the
+mounted handlers, and a 404 when none takes it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import contextlib
 import inspect
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
@@ -30,6 +35,7 @@ from bot.http_guard import ConnectionGuard, ConnectionLimits, GuardedSite, open_
 log = logging.getLogger(__name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
+Mounted = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
 
 
 class HttpServer:
@@ -60,6 +66,14 @@ class HttpServer:
         self._last_beat = time.monotonic()
         self._runner: web.AppRunner | None = None
         self._beat: asyncio.Task[None] | None = None
+        self._mounted: dict[str, Mounted] = {}
+
+    def mount(self, name: str, handler: Mounted) -> None:
+        """Offer requests under ``/api/v1/`` that no route answers to ``handler``."""
+        self._mounted[name] = handler
+
+    def unmount(self, name: str) -> None:
+        self._mounted.pop(name, None)
 
     async def start(self) -> None:
         if self._runner is not None:
@@ -79,6 +93,7 @@ class HttpServer:
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
         app.add_routes(self._routes)
+        app.router.add_route("*", "/api/v1/{tail:.*}", self._offer)  # last: what none answered
         runner = web.AppRunner(
             app,
             access_log=None,
@@ -124,6 +139,13 @@ class HttpServer:
         return Check(
             "event_loop", False, f"blocked: lag {lag:.3f}s, limit {self._stale_after_s:g}s"
         )
+
+    async def _offer(self, request: web.Request) -> web.StreamResponse:
+        for handler in tuple(self._mounted.values()):
+            response = await handler(request)
+            if response is not None:
+                return response
+        raise web.HTTPNotFound()
 
     async def _healthz(self, _request: web.Request) -> web.Response:
         checks = [self._loop_check(), *(check() for check in self._liveness)]

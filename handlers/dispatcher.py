@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -51,6 +53,19 @@ ReportHook = Callable[[str, str], Awaitable[Reply]]  # (period, language) -> the
 HealthHook = Callable[[], Mapping[str, str]]
 #: told (command, outcome) for every audited invocation, e.g. to count it in metrics
 AuditObserver = Callable[[str, str], None]
+#: the outcomes audited inside one ``Dispatcher.audited`` step (task-local, so concurrent
+#: requests never see each other's)
+_SEEN: ContextVar[list[str] | None] = ContextVar("dispatcher_outcomes", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A reply with the outcome it was audited as (``ok``, ``confirm_pending``,
+    ``confirmed``, ``cancelled``, ``usage``, ``denied``, ``refused``, ``error``, ``expired``),
+    for a caller that answers with a status of its own (an HTTP API)."""
+
+    reply: Reply
+    outcome: str
 
 
 class Dispatcher:
@@ -140,6 +155,16 @@ class Dispatcher:
         """Confirm (or cancel) ``who``'s pending command ``token`` for an authenticated caller,
         as a Confirm button press does."""
         return await self._settle(who, token, confirming, role, self.catalog(language))
+
+    async def audited(self, step: Awaitable[Reply]) -> Answer:
+        """Run ``execute(...)`` or ``settle(...)`` and tell the outcome it was audited with."""
+        seen: list[str] = []
+        mark = _SEEN.set(seen)
+        try:
+            reply = await step
+        finally:
+            _SEEN.reset(mark)
+        return Answer(reply, seen[-1] if seen else "ok")
 
     async def _dispatch(
         self, who: Principal, role: Role, name: str, text: str, t: Catalog
@@ -365,6 +390,8 @@ class Dispatcher:
         outcome: str,
         detail: str | None,
     ) -> None:
+        if (seen := _SEEN.get()) is not None:
+            seen.append(outcome)
         if self.on_audit is not None:
             try:
                 self.on_audit(command, outcome)

@@ -24,7 +24,9 @@ from bot.transports.wiring import TRANSPORTS
 
 PREFIX = "UPBIT_BOT_"
 #: Names under the prefix that are not section overrides.
-RESERVED_ENV = frozenset({"UPBIT_BOT_API_TOKEN", "UPBIT_BOT_CONFIG", "UPBIT_BOT_ENV_FILE"})
+#: variables with the override prefix that are not overrides: the secrets (a transport's may
+#: carry the prefix, e.g. UPBIT_BOT_COMMAND_TOKENS) and where the config comes from
+RESERVED_ENV = frozenset({"UPBIT_BOT_CONFIG", "UPBIT_BOT_ENV_FILE", *SECRET_ENV.values()})
 #: Keys someone may be tempted to put in the TOML, and the variable to use instead.
 SECRET_KEYS: dict[tuple[str, str], str] = {
     ("upbit", "access_key"): "UPBIT_ACCESS_KEY",

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel, SecretStr
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from bot.config.sections import NotifyBase
     from bot.notify.pacing import Limits, Pacer
     from handlers.auth import Policy
@@ -26,6 +28,19 @@ if TYPE_CHECKING:
 
 
 Probe = Callable[[], Awaitable[None]]
+#: a transport's share of the HTTP server: a response, or None when the path is not its own
+RequestHandler = Callable[["web.Request"], Awaitable["web.StreamResponse | None"]]
+
+
+class RouteMount(Protocol):
+    """The running HTTP server as a transport sees it. The server starts before the
+    transports exist (its probes answer during start-up), so a transport that answers HTTP
+    mounts its handler when it starts and takes it away when it stops; requests under
+    ``/api/v1/`` that no route of the server answers are offered to the mounted handlers."""
+
+    def mount(self, name: str, handler: RequestHandler) -> None: ...
+
+    def unmount(self, name: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +75,14 @@ class Transport(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class BuildContext:
-    """What the app gives a transport it builds: the one dispatcher, the transport's pacer and
-    where to report a token the platform refuses while running (``report(variable, reason)``)."""
+    """What the app gives a transport it builds: the one dispatcher, the transport's pacer,
+    where to report a token the platform refuses while running (``report(variable, reason)``)
+    and the bot's HTTP server to mount routes on (None: ``[http]`` is off)."""
 
     dispatcher: Dispatcher
     pacer: Pacer
     on_refused: Callable[[str, str], None] | None = None
+    http: RouteMount | None = None
 
 
 Secrets = Mapping[str, SecretStr | None]  # secret field -> its value (None: not set)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from bot.config import AppConfig
 from bot.config.sections import NotifyBase
 from bot.notify.pacing import CONSOLE_LIMITS, Limits, Pacer
-from bot.transports.base import BuildContext, Credential, Transport, TransportKind
+from bot.transports.base import BuildContext, Credential, RouteMount, Transport, TransportKind
 from bot.transports.wiring import TRANSPORTS
 from handlers.auth import Policy
 from handlers.dispatcher import Dispatcher
@@ -57,13 +57,14 @@ def build_all(
     dispatcher: Dispatcher,
     pacers: dict[str, Pacer],
     reporter: Callable[[str], Callable[[str, str], None] | None],
+    http: RouteMount | None = None,
 ) -> list[tuple[Transport, list[str]]]:
     """Every enabled transport with the chats its pushes go to; ``reporter(name)``: where it
-    reports a token refused while running."""
+    reports a token refused while running; ``http``: the server a transport may mount on."""
     built = []
     for kind in enabled(cfg):
         section = cfg.section_of(kind)
-        context = BuildContext(dispatcher, pacers[kind.name], reporter(kind.name))
+        context = BuildContext(dispatcher, pacers[kind.name], reporter(kind.name), http)
         transport = kind.build(section, cfg.secrets.of(kind), context)
         built.append((transport, list(kind.targets(section))))
     return built

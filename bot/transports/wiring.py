@@ -4,8 +4,9 @@ transport is one line here."""
 
 from __future__ import annotations
 
+from bot.command_http.kind import COMMAND_API
 from bot.slack.kind import SLACK
 from bot.telegram.kind import TELEGRAM
 from bot.transports.base import TransportKind
 
-TRANSPORTS: tuple[TransportKind, ...] = (TELEGRAM, SLACK)
+TRANSPORTS: tuple[TransportKind, ...] = (TELEGRAM, SLACK, COMMAND_API)

@@ -1,4 +1,6 @@
-// The dashboard: reads the JSON API every few seconds and draws what it gets.
+// The dashboard: reads the JSON API every few seconds and draws what it gets; its control
+// panel sends pause, resume and parameter changes through the command API (its own token,
+// the token's role, and a confirmation round trip where chat would ask for one).
 // Everything from the API is put in the page as text (textContent, setAttribute), never as
 // markup, so a halt window named "<script>" shows as those characters.
 "use strict";
@@ -7,6 +9,7 @@
   const REFRESH_MS = 5000;
   const API = "/api/v1/";
   const KEY = "upbit-bot-api-token";
+  const COMMAND_KEY = "upbit-bot-command-token";
   const SVG = "http://www.w3.org/2000/svg";
   const $ = (id) => document.getElementById(id);
 
@@ -206,6 +209,84 @@
     }, "no halt windows");
   }
 
+  // -- the control panel: the command API ------------------------------------------------
+
+  let pending = null; // the confirmation id the last answer asked for
+
+  function showControls() {
+    const ready = Boolean(sessionStorage.getItem(COMMAND_KEY));
+    $("command-auth").hidden = ready;
+    $("controls").hidden = !ready;
+  }
+
+  function showAnswer(status, data) {
+    const answer = $("answer");
+    answer.textContent = data.text !== undefined ? data.text : `${status}: ${data.error}`;
+    answer.dataset.status = String(status);
+    answer.dataset.outcome = data.outcome || "";
+    answer.className = "answer" + (status >= 300 ? " refused" : "");
+    answer.hidden = false;
+    pending = data.confirmation ? data.confirmation.id : null;
+    $("pending").hidden = !pending;
+    if (pending) {
+      $("pending-until").textContent = `confirm before ${when(data.confirmation.expires_at)} UTC`;
+    }
+  }
+
+  async function command(method, path, body) {
+    const response = await fetch(API + path, {
+      method,
+      headers: {
+        Authorization: "Bearer " + sessionStorage.getItem(COMMAND_KEY),
+        "Content-Type": "application/json",
+      },
+      body: JSON.stringify({ ...body, lang: "en" }),
+      cache: "no-store",
+    });
+    let data;
+    try {
+      data = await response.json();
+    } catch (_) {
+      data = { error: response.statusText };
+    }
+    if (response.status === 401) {
+      sessionStorage.removeItem(COMMAND_KEY);
+      showControls();
+    }
+    showAnswer(response.status, data);
+    if (response.ok) refresh().catch((err) => say("refresh failed: " + err.message));
+  }
+
+  function wireControls() {
+    $("command-auth").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const value = $("command-token").value.trim();
+      if (!value) return;
+      sessionStorage.setItem(COMMAND_KEY, value);
+      $("command-token").value = "";
+      showControls();
+    });
+    $("forget").addEventListener("click", () => {
+      sessionStorage.removeItem(COMMAND_KEY);
+      showControls();
+    });
+    $("pause").addEventListener("click", () => command("POST", "pause", {}));
+    $("resume").addEventListener("click", () => command("POST", "resume", {}));
+    $("param-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const key = $("param-key").value.trim();
+      const value = $("param-value").value.trim();
+      if (key && value) command("PUT", "params/" + encodeURIComponent(key), { value });
+    });
+    $("confirm").addEventListener("click", () => {
+      if (pending) command("POST", "confirmations/" + encodeURIComponent(pending), {});
+    });
+    $("cancel").addEventListener("click", () => {
+      if (pending) command("DELETE", "confirmations/" + encodeURIComponent(pending), {});
+    });
+    showControls();
+  }
+
   // -- the loop -----------------------------------------------------------------------------
 
   function say(text) {
@@ -270,5 +351,6 @@
   });
 
   takeToken();
+  wireControls();
   tick();
 })();

@@ -41,7 +41,9 @@ SECRETS: dict[str, str] = {
     "SLACK_APP_TOKEN": "xapp-1-A0123456-3333333333-rdxSlackApp4Kd8Mv",
     "SLACK_SIGNING_SECRET": "sgn8f3e2d1c0rdxSlackSigning7e6d5c4b3a2",
     "UPBIT_BOT_API_TOKEN": "apiTok-rdxBearerSecret-5Hj2Lq9Wx7Zr3Vm8",
+    "UPBIT_BOT_COMMAND_TOKENS": "ops:operator:cmdTok-rdxCommandSecret-8Kx3Qm7Zp2Vn",
 }
+COMMAND_TOKEN = SECRETS["UPBIT_BOT_COMMAND_TOKENS"].rsplit(":", 1)[1]
 DB_PASSWORD = "pgRdxPassw0rd-Kq83Zt"
 JSON_KEYS = {"ts", "level", "logger", "msg"}
 
@@ -326,6 +328,17 @@ async def _read_http(port: str) -> tuple[str, dict[str, set[int]]]:
                 reply = await http.get(f"/api/v1/{name}", headers={"Authorization": header})
                 statuses.setdefault(label, set()).add(reply.status_code)
                 texts += [reply.text, str(reply.headers)]
+        for label, header in (
+            ("good token", f"Bearer {COMMAND_TOKEN}"),
+            ("wrong token", f"Bearer {COMMAND_TOKEN[:-1]}x"),
+            ("no token", ""),
+        ):
+            body = {"command": "/status"}
+            reply = await http.post(
+                "/api/v1/commands", json=body, headers={"Authorization": header}
+            )
+            statuses.setdefault(label, set()).add(reply.status_code)
+            texts += [reply.text, str(reply.headers)]
     return "\n".join(texts), statuses
 
 
@@ -357,6 +370,7 @@ async def test_running_bot_never_prints_a_secret(tmp_path, base_env):
                 "UPBIT_BOT_SLACK__API_URL": slack.api_url,
                 "UPBIT_BOT_SLACK__ALLOWED_CHANNEL_IDS": f'["{CHANNEL}"]',
                 "UPBIT_BOT_SLACK__ADMIN_IDS": f'["{SLACK_ADMIN}"]',
+                "UPBIT_BOT_COMMAND_API__ENABLED": "true",
             },
         )
         proc = await asyncio.create_subprocess_exec(
@@ -372,7 +386,7 @@ async def test_running_bot_never_prints_a_secret(tmp_path, base_env):
         bot = Bot(proc)
         try:
             await bot.wait_for("Upbit keys accepted", within_s=30)  # the keys were used
-            await bot.wait_for("chat-ops ready: telegram, slack", within_s=30)
+            await bot.wait_for("chat-ops ready: telegram, slack, command_api", within_s=30)
             tg.user_sends(CHAT, ADMIN, "/status")
             await tg.wait_for(
                 lambda c: c.method == "sendMessage" and "KRW-BTC" in (c.text or ""), timeout=15
@@ -409,4 +423,5 @@ async def test_running_bot_never_prints_a_secret(tmp_path, base_env):
     assert statuses == {"good token": {200}, "wrong token": {401}, "no token": {401}}
     assert leaks(http_text, SECRETS) == []
     assert leaks(stdout, SECRETS) == []
+    assert COMMAND_TOKEN not in http_text + stdout + stderr
     assert leaks(stderr, {**SECRETS, "DB": DB_PASSWORD}) == []

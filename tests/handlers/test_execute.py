@@ -33,3 +33,19 @@ async def test_execute_checks_the_role_and_confirms_like_chat(rig: Rig) -> None:
         API_USER, Role.OPERATOR, token, confirming=True, language="en"
     )
     assert "strategy.fast: 5 → 6" in done.plain_text()
+
+
+async def test_audited_tells_the_outcome_each_step_was_audited_with(rig: Rig) -> None:
+    d = rig.dispatcher
+    assert (await d.audited(d.execute(API_USER, Role.VIEWER, "/status", "en"))).outcome == "ok"
+    denied = await d.audited(d.execute(API_USER, Role.VIEWER, "/pause", "en"))
+    assert denied.outcome == "denied"
+    usage = await d.audited(d.execute(API_USER, Role.OPERATOR, "/set nothing", "en"))
+    assert usage.outcome == "usage"
+    asked = await d.audited(d.execute(API_USER, Role.OPERATOR, "/set fast 6", "en"))
+    assert asked.outcome == "confirm_pending"
+    token = asked.reply.buttons[0].data.removeprefix(CONFIRM_PREFIX)
+    settle = d.settle(API_USER, Role.OPERATOR, token, confirming=True, language="en")
+    assert (await d.audited(settle)).outcome == "confirmed"
+    again = d.settle(API_USER, Role.OPERATOR, token, confirming=True, language="en")
+    assert (await d.audited(again)).outcome == "expired"

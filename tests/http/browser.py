@@ -1,13 +1,18 @@
-"""Headless Chromium, started by the test: the rendered DOM (``--dump-dom``) or a screenshot."""
+"""Headless Chromium, started by the test: the rendered DOM (``--dump-dom``), a screenshot, or
+a tab driven over the DevTools protocol (``Page``: type, click, read back)."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
 SKIP_PREFIX = "Chromium not available"  # tests/conftest.py: REQUIRE_BROWSER_TESTS
@@ -113,3 +118,84 @@ def rows(table: Element) -> list[Element]:
 
 def cells(row: Element) -> list[str]:
     return [c.text.strip() for c in row.children if c.tag == "td"]
+
+
+class Page:
+    """One headless Chromium tab driven over the DevTools protocol: what a user does (type,
+    click) as script in the page, and what the page shows read back the same way."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, ws: aiohttp.ClientWebSocketResponse):
+        self._proc, self._ws, self._next = proc, ws, 0
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, url: str, profile: Path) -> AsyncIterator[Page]:
+        await asyncio.to_thread(profile.mkdir, parents=True, exist_ok=True)
+        proc = await asyncio.create_subprocess_exec(
+            chromium_or_skip(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-extensions",
+            "--disable-dev-shm-usage",
+            "--remote-debugging-port=0",
+            "--remote-allow-origins=*",
+            f"--user-data-dir={profile}",
+            "about:blank",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            async with aiohttp.ClientSession() as http:
+                port = await _devtools_port(profile / "DevToolsActivePort")
+                async with http.get(f"http://127.0.0.1:{port}/json/list") as listing:
+                    targets = await listing.json()
+                target = next(t for t in targets if t["type"] == "page")
+                async with http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as ws:
+                    page = cls(proc, ws)
+                    await page.send("Page.navigate", url=url)
+                    yield page
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+            await proc.wait()
+
+    async def send(self, method: str, **params: object) -> dict[str, Any]:
+        self._next += 1
+        await self._ws.send_json({"id": self._next, "method": method, "params": params})
+        async with asyncio.timeout(30):
+            while True:
+                message = await self._ws.receive_json()
+                if message.get("id") == self._next:
+                    assert "error" not in message, message
+                    result: dict[str, Any] = message["result"]
+                    return result
+
+    async def evaluate(self, expression: str) -> Any:
+        result = await self.send(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
+        assert "exceptionDetails" not in result, result["exceptionDetails"]
+        return result["result"].get("value")
+
+    async def wait_until(self, expression: str, within_s: float = 15) -> Any:
+        """Poll ``expression`` in the page until it is truthy; its value."""
+        async with asyncio.timeout(within_s):
+            while not (value := await self.evaluate(expression)):  # noqa: ASYNC110 - the page
+                await asyncio.sleep(0.1)
+        return value
+
+
+async def _devtools_port(path: Path) -> int:
+    """The port Chromium chose (``--remote-debugging-port=0`` writes it to its profile)."""
+
+    def read() -> str:
+        return path.read_text() if path.exists() else ""
+
+    async with asyncio.timeout(30):
+        while not (text := await asyncio.to_thread(read)).strip():  # noqa: ASYNC110 - a file
+            await asyncio.sleep(0.05)
+    return int(text.split()[0])

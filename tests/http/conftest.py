@@ -122,11 +122,13 @@ async def api(traded: Traded, serve: Callable[..., Any]) -> Served:
     return served
 
 
-def assert_matches_openapi(path: str, response: httpx.Response) -> dict[str, Any]:
-    """The body is JSON and valid against the schema the OpenAPI document gives for this
-    path and status; returns the body."""
-    doc = document()
-    route = doc["paths"][path]["get"]
+def assert_matches_openapi(
+    path: str, response: httpx.Response, method: str = "get", doc: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The body is JSON and valid against the schema the OpenAPI document (the read-only
+    API's unless ``doc``) gives for this path, method and status; returns the body."""
+    doc = document() if doc is None else doc
+    route = doc["paths"][path][method]
     status = str(response.status_code)
     assert status in route["responses"], f"{path} answered {status}, which is not documented"
     schema = route["responses"][status]["content"]["application/json"]["schema"]

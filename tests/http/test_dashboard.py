@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 
 from bot.api.openapi import document
 from tests.bot.conftest import free_port
-from tests.http.browser import Dom, cells, chromium_or_skip, rows, run_chromium
+from tests.http.browser import Dom, Page, cells, chromium_or_skip, rows, run_chromium
 from tests.http.conftest import Served
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +22,7 @@ WEB = ROOT / "bot" / "web"
 BUNDLED = ROOT / "bot" / "data" / "upbit_KRW-BTC_1m.csv"
 REPLAY_MINUTES = 1440
 TOKEN = "browser-token-0123456789abcdef"
+COMMAND_TOKEN = "browser-command-0123456789abcdef"
 HALT = "<b>lunch</b> & <script>alert(1)</script>"
 
 
@@ -115,6 +116,8 @@ class BotProcess:
             "UPBIT_BOT_HTTP__PORT": str(self.port),
             "UPBIT_BOT_STORE__URL": f"sqlite+aiosqlite:///{self.cwd / 'bot.db'}",
             "UPBIT_BOT_API_TOKEN": TOKEN,
+            "UPBIT_BOT_COMMAND_API__ENABLED": "true",
+            "UPBIT_BOT_COMMAND_TOKENS": f"desk:operator:{COMMAND_TOKEN}",
             "UPBIT_BOT_BOT__REPLAY_FILE": str(replay),
         }
         for name in ("UPBIT_BOT_CONFIG", "UPBIT_BOT_ENV_FILE", "UPBIT_ACCESS_KEY"):
@@ -263,3 +266,83 @@ async def test_the_dashboard_asks_again_for_a_wrong_token(running_bot, tmp_path:
     assert dom.by_id("main").hidden
     assert dom.by_id("message").text == "The API refused the token: enter it again."
     assert not rows(dom.by_id("fills"))  # nothing was shown
+
+
+async def _press(page: Page, button: str) -> dict[str, str]:
+    """Click ``button`` and wait for the control panel's answer: its status, outcome, text."""
+    await page.evaluate("document.getElementById('answer').dataset.status = ''")
+    await page.evaluate(f"document.getElementById('{button}').click()")
+    await page.wait_until("document.getElementById('answer').dataset.status")
+    answer: dict[str, str] = await page.evaluate(
+        "(({dataset, textContent}) => ({...dataset, text: textContent}))"
+        "(document.getElementById('answer'))"
+    )
+    return answer
+
+
+async def _set_param(page: Page, key: str, value: str) -> dict[str, str]:
+    await page.evaluate(
+        f"document.getElementById('param-key').value = '{key}';"
+        f"document.getElementById('param-value').value = '{value}'"
+    )
+    await page.evaluate("document.getElementById('answer').dataset.status = ''")
+    await page.evaluate("document.getElementById('param-form').requestSubmit()")
+    await page.wait_until("document.getElementById('answer').dataset.status")
+    answer: dict[str, str] = await page.evaluate(
+        "(({dataset, textContent}) => ({...dataset, text: textContent}))"
+        "(document.getElementById('answer'))"
+    )
+    return answer
+
+
+def _shown(ident: str) -> str:
+    return f"!document.getElementById('{ident}').hidden"
+
+
+@pytest.mark.slow
+async def test_the_dashboard_pauses_resumes_and_sets_a_parameter_with_its_confirmation(
+    running_bot, tmp_path: Path
+):
+    base = f"http://127.0.0.1:{running_bot.port}"
+    async with Page.open(f"{base}/dashboard#token={TOKEN}", tmp_path / "cdp") as page:
+        await page.wait_until("document.getElementById('updated').dateTime")
+        before = await page.evaluate("document.getElementById('trading').textContent")
+        assert not await page.evaluate(_shown("controls"))  # no command token yet
+        await page.evaluate(
+            f"document.getElementById('command-token').value = '{COMMAND_TOKEN}';"
+            "document.getElementById('command-auth').requestSubmit()"
+        )
+        await page.wait_until(_shown("controls"))
+
+        paused = await _press(page, "pause")
+        assert paused["status"] == "200", paused
+        assert paused["outcome"] == "ok"
+        await page.wait_until("document.getElementById('trading').textContent === 'paused'")
+        resumed = await _press(page, "resume")
+        assert resumed["status"] == "200", resumed
+        await page.wait_until(f"document.getElementById('trading').textContent === '{before}'")
+
+        asked = await _set_param(page, "strategy.fast", "12")
+        assert asked["status"] == "202", asked
+        assert asked["outcome"] == "confirm_pending"
+        await page.wait_until(_shown("pending"))
+        until = await page.evaluate("document.getElementById('pending-until').textContent")
+        assert until.startswith("confirm before ")
+        done = await _press(page, "confirm")
+        assert done["status"] == "200", done
+        assert done["outcome"] == "confirmed"
+        assert "strategy.fast: 10 → 12" in done["text"]
+        assert not await page.evaluate(_shown("pending"))
+
+        await _set_param(page, "strategy.fast", "13")
+        cancelled = await _press(page, "cancel")
+        assert cancelled["outcome"] == "cancelled", cancelled
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=base, headers=auth, timeout=10) as http:
+        settings = (await http.get("/api/v1/settings")).json()
+        audit = (await http.get("/api/v1/audit?limit=10")).json()
+    fast = [s for s in settings["settings"] if s["key"] == "strategy.fast"]
+    assert fast[0]["value"] == "12", fast
+    mine = [(e["transport"], e["user_id"], e["command"], e["outcome"]) for e in audit["entries"]]
+    assert ("command_api", "desk", "set", "confirmed") in mine
+    assert ("command_api", "desk", "pause", "ok") in mine

@@ -47,7 +47,7 @@ def test_every_kind_brings_its_section_secrets_and_notify_keys() -> None:
         assert set(kind.secrets.items()) <= set(SECRET_ENV.items())
         for key, env in kind.file_secrets.items():
             assert SECRET_KEYS[(kind.name, key)] == env
-    # the environment variables are those of before the registry
+    # the environment variables are those of before the registry, and the command API's
     assert set(SECRET_ENV.values()) == {
         "UPBIT_ACCESS_KEY",
         "UPBIT_SECRET_KEY",
@@ -56,6 +56,7 @@ def test_every_kind_brings_its_section_secrets_and_notify_keys() -> None:
         "SLACK_APP_TOKEN",
         "SLACK_SIGNING_SECRET",
         "UPBIT_BOT_API_TOKEN",
+        "UPBIT_BOT_COMMAND_TOKENS",
     }
 
 
