@@ -24,6 +24,7 @@ from trading.history.timeframes import TIMEFRAMES, Timeframe, TimeframeError, pa
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
+    from trading.history.downloader import Downloader, SeriesJob, SeriesReport
     from trading.history.targets import CandleTarget
 
 NAME = "download"
@@ -185,19 +186,9 @@ def _target(request: Request, cfg: AppConfig) -> CandleTarget:
 
 async def download(request: Request, cfg: AppConfig) -> int:
     """Open the target, download, print the report; returns the exit code."""
-    from tqdm import tqdm
-
     from bot.upbit_factory import rest_client
-    from trading.errors import UpbitError
     from trading.events import ignore_event
-    from trading.history.downloader import (
-        Downloader,
-        Progress,
-        SeriesReport,
-        ServerIgnoresTo,
-        UnknownMarket,
-        plan_jobs,
-    )
+    from trading.history.downloader import Downloader, plan_jobs
     from trading.history.report import report_json, report_table
     from trading.history.targets import TargetError
 
@@ -215,31 +206,7 @@ async def download(request: Request, cfg: AppConfig) -> int:
     try:
         async with rest_client(cfg, ignore_event) as client:
             loader = Downloader(client, target, concurrency=request.concurrency)
-            total = sum((await loader.plan_total(jobs)).values())
-            with tqdm(
-                total=total,
-                unit="candle",
-                unit_scale=True,
-                file=sys.stderr,
-                disable=request.quiet or not sys.stderr.isatty(),
-                dynamic_ncols=True,
-            ) as bar:
-
-                def advance(progress: Progress) -> None:
-                    bar.update(progress.intervals)
-
-                loader.on_progress = advance
-                try:
-                    reports = await loader.run(jobs)
-                except UnknownMarket as exc:
-                    error, code = str(exc), EXIT_USAGE
-                except (UpbitError, TargetError, ServerIgnoresTo) as exc:
-                    error = (
-                        f"download stopped: {exc}; what was fetched is kept, run again to resume"
-                    )
-                    code = EXIT_FAILED
-                if error is not None:
-                    reports = loader.reports
+            reports, error, code = await _fetch(loader, jobs, quiet=request.quiet)
     except TargetError as exc:
         error, code = str(exc), EXIT_USAGE
     finally:
@@ -253,6 +220,40 @@ async def download(request: Request, cfg: AppConfig) -> int:
     if error is not None:
         return fail(NAME, error, code)
     return code
+
+
+async def _fetch(
+    loader: Downloader, jobs: Sequence[SeriesJob], *, quiet: bool
+) -> tuple[list[SeriesReport], str | None, int]:
+    """Run the jobs behind a progress bar on a terminal. Returns the reports (what was
+    fetched, also when it stopped), the error that stopped it and the exit code."""
+    from tqdm import tqdm
+
+    from trading.errors import UpbitError
+    from trading.history.downloader import Progress, ServerIgnoresTo, UnknownMarket
+    from trading.history.targets import TargetError
+
+    total = sum((await loader.plan_total(jobs)).values())
+    with tqdm(
+        total=total,
+        unit="candle",
+        unit_scale=True,
+        file=sys.stderr,
+        disable=quiet or not sys.stderr.isatty(),
+        dynamic_ncols=True,
+    ) as bar:
+
+        def advance(progress: Progress) -> None:
+            bar.update(progress.intervals)
+
+        loader.on_progress = advance
+        try:
+            return await loader.run(jobs), None, EXIT_OK
+        except UnknownMarket as exc:
+            return loader.reports, str(exc), EXIT_USAGE
+        except (UpbitError, TargetError, ServerIgnoresTo) as exc:
+            error = f"download stopped: {exc}; what was fetched is kept, run again to resume"
+            return loader.reports, error, EXIT_FAILED
 
 
 def run(args: argparse.Namespace) -> int:

@@ -181,6 +181,10 @@ def equity_chart(
     return out.getvalue()
 
 
+#: a catalog lookup under ``notify.report.``
+_Text = Callable[..., str]
+
+
 def _pct(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01'))}"
 
@@ -207,6 +211,33 @@ async def build_report(
         start=data.start.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         end=data.end.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
     )
+    fields = _summary(data, t, fmt)
+    table = _by_market(data, t, fmt)
+    lines: list[str] = [span]
+    if not data.buys and not data.sells:
+        lines.append(t("no_trades"))
+    image = None
+    if chart:
+        if len(data.curve) >= 2:
+            png = await asyncio.to_thread(
+                equity_chart, data.curve, title=t("chart_title"), zone=zone
+            )
+            image = Image(f"equity-{period}.png", png, t("chart_caption", span=span))
+        else:
+            lines.append(t("no_chart"))
+    severity = Severity.WARNING if data.realized + data.unrealized < 0 else Severity.INFO
+    return Reply(
+        f"{fmt.badge()} {t(f'title_{period}')}",
+        lines=tuple(lines),
+        fields=tuple(fields),
+        table=table,
+        image=image,
+        severity=severity,
+    )
+
+
+def _summary(data: ReportData, t: _Text, fmt: Renderer) -> list[tuple[str, str]]:
+    """The report's headline figures, as (label, value) fields."""
     win = (
         t("no_sells")
         if data.win_rate is None
@@ -231,6 +262,11 @@ async def build_report(
     if data.equity_start is not None:
         fields.append((t("equity_change"), fmt.signed_krw(data.equity - data.equity_start)))
     fields.append((t("positions"), str(data.open_positions)))
+    return fields
+
+
+def _by_market(data: ReportData, t: _Text, fmt: Renderer) -> Table | None:
+    """The per-market table, one row a market by name; none when no market has a line."""
     rows = tuple(
         (
             line.market,
@@ -242,7 +278,7 @@ async def build_report(
         )
         for line in sorted(data.markets.values(), key=lambda m: m.market)
     )
-    table = (
+    return (
         Table(
             (
                 t("col_market"),
@@ -256,27 +292,6 @@ async def build_report(
         )
         if rows
         else None
-    )
-    lines: list[str] = [span]
-    if not data.buys and not data.sells:
-        lines.append(t("no_trades"))
-    image = None
-    if chart:
-        if len(data.curve) >= 2:
-            png = await asyncio.to_thread(
-                equity_chart, data.curve, title=t("chart_title"), zone=zone
-            )
-            image = Image(f"equity-{period}.png", png, t("chart_caption", span=span))
-        else:
-            lines.append(t("no_chart"))
-    severity = Severity.WARNING if data.realized + data.unrealized < 0 else Severity.INFO
-    return Reply(
-        f"{fmt.badge()} {t(f'title_{period}')}",
-        lines=tuple(lines),
-        fields=tuple(fields),
-        table=table,
-        image=image,
-        severity=severity,
     )
 
 

@@ -519,7 +519,7 @@ class Reconciled(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderSettled(Event):
-    """An order reached its end (done, cancel or rejected), announced exactly once.
+    """An order reached its end (filled, cancelled or rejected), announced exactly once.
 
     Fills come first as ``OrderFilled``; this is the one signal that no more will follow.
     """

@@ -57,6 +57,7 @@ _KINDS_KEPT = 10_000  # intent -> (side, ord_type) remembered for cancels
 
 
 class Metrics:
+    # Long on purpose: a flat table, one declaration a metric, the names the dashboards use.
     def __init__(
         self,
         *,

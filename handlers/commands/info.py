@@ -9,7 +9,13 @@ from handlers.fmt import duration, krw, price, short_when, signed_krw, volume, w
 from handlers.i18n import Catalog
 from handlers.registry import ArgSpec, Call, Command, Role
 from handlers.reply import Button, Reply, Severity, Table
-from trading.command_api import InstanceView, Position, PositionState
+from trading.command_api import (
+    EngineStatus,
+    InstanceView,
+    Position,
+    PositionState,
+    UniverseView,
+)
 
 ZERO = Decimal(0)
 
@@ -74,6 +80,36 @@ async def status(call: Call) -> Reply:
         if s.paused_markets
         else t.t("status.running")
     )
+    fields = [
+        *_instance_fields(t, s.instance),
+        (t.t("ui.mode"), call.dispatcher.badge(t)),
+        (t.t("status.strategy"), s.strategy),
+        (t.t("status.trading"), paused),
+        (t.t("status.equity"), f"{krw(s.equity_krw)} KRW"),
+        (t.t("status.cash"), f"{krw(s.free_krw)} KRW"),
+        (
+            t.t("status.standby_as_of" if s.instance else "status.market_time"),
+            f"{when(s.market_time)} KST",
+        ),
+    ]
+    if s.active_halts:
+        fields.append((t.t("status.halts"), ", ".join(s.active_halts)))
+    if s.universe is not None:
+        fields.append((t.t("status.universe"), _universe(t, s.universe)))
+    headers = tuple(
+        t.t(f"col.{c}") for c in ("market", "state", "volume", "entry", "last", "stop", "upnl")
+    )
+    return Reply(
+        t.t("status.title"),
+        lines=tuple(dust_lines(call)),
+        fields=tuple(fields),
+        table=Table(headers, _position_rows(t, s)),
+        buttons=(refresh(call, "status"),),
+    )
+
+
+def _position_rows(t: Catalog, s: EngineStatus) -> tuple[tuple[str, ...], ...]:
+    """One row a position: its state, size, entry, last price, stop and unrealized PnL."""
     rows = []
     for p in s.positions:
         last = s.prices.get(p.market)
@@ -90,42 +126,21 @@ async def status(call: Call) -> Reply:
                 "-" if pnl is None else signed_krw(pnl),
             )
         )
-    fields = [
-        *_instance_fields(t, s.instance),
-        (t.t("ui.mode"), call.dispatcher.badge(t)),
-        (t.t("status.strategy"), s.strategy),
-        (t.t("status.trading"), paused),
-        (t.t("status.equity"), f"{krw(s.equity_krw)} KRW"),
-        (t.t("status.cash"), f"{krw(s.free_krw)} KRW"),
-        (
-            t.t("status.standby_as_of" if s.instance else "status.market_time"),
-            f"{when(s.market_time)} KST",
-        ),
-    ]
-    if s.active_halts:
-        fields.append((t.t("status.halts"), ", ".join(s.active_halts)))
-    if s.universe is not None:
-        u = s.universe
-        shown = t.t(
-            "status.universe_value",
-            n=u.top,
-            markets=", ".join(u.markets),
-            at=when(u.refreshed_at),
-            every=duration(u.every_s),
-        )
-        if u.held_outside:
-            shown += "; " + t.t("status.universe_held", markets=", ".join(u.held_outside))
-        fields.append((t.t("status.universe"), shown))
-    headers = tuple(
-        t.t(f"col.{c}") for c in ("market", "state", "volume", "entry", "last", "stop", "upnl")
+    return tuple(rows)
+
+
+def _universe(t: Catalog, u: UniverseView) -> str:
+    """The traded universe: its size, markets, last refresh and what is held outside it."""
+    shown = t.t(
+        "status.universe_value",
+        n=u.top,
+        markets=", ".join(u.markets),
+        at=when(u.refreshed_at),
+        every=duration(u.every_s),
     )
-    return Reply(
-        t.t("status.title"),
-        lines=tuple(dust_lines(call)),
-        fields=tuple(fields),
-        table=Table(headers, tuple(rows)),
-        buttons=(refresh(call, "status"),),
-    )
+    if u.held_outside:
+        shown += "; " + t.t("status.universe_held", markets=", ".join(u.held_outside))
+    return shown
 
 
 def _instance_fields(t: Catalog, instance: InstanceView | None) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.backtest.paper import Fill, paper_fills
-from tests.trading_engine.conftest import BEFORE_13, BUNDLED, limits
+from tests.engine.conftest import BEFORE_13, BUNDLED, limits
 from trading.backtest import BacktestSpec, load_frame, run_backtest, slice_frame
 from trading.risk.halts import HaltWindow
 from trading.risk.settings import RiskSettings

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.backtest.paper import Fill, paper_fills
-from tests.trading_engine.conftest import BUNDLED, limits
+from tests.engine.conftest import BUNDLED, limits
 from trading.backtest import BacktestSpec, load_frame, run_backtest
 from trading.candle_file import read_candles
 from trading.domain import Bar

@@ -12,7 +12,7 @@ from pathlib import Path
 from benchmarks.backtest_compare import write_csv
 from tests.backtest.paper import Fill, paper_fills
 from tests.backtest.test_parity import FRAME, assert_parity
-from tests.trading_engine.conftest import limits
+from tests.engine.conftest import limits
 from trading.backtest import BacktestSpec, load_frame, run_backtest
 from trading.strategies import CandleFrame, build_strategy
 from trading.upbit.market_rules import UpbitMarketRules

@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.backtest.paper import paper_fills
 from tests.backtest.test_parity import FIRST, backtest_fills
-from tests.trading_engine.conftest import BUNDLED, limits
+from tests.engine.conftest import BUNDLED, limits
 from trading.backtest import BacktestSpec
 from trading.events import Event, ProtectionLifted, ProtectionTripped
 from trading.strategies import build_strategy

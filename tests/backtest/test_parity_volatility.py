@@ -13,7 +13,7 @@ import pytest
 
 from tests.backtest.paper import paper_fills
 from tests.backtest.test_parity import FIRST, FRAME, backtest_fills
-from tests.trading_engine.conftest import BUNDLED, limits
+from tests.engine.conftest import BUNDLED, limits
 from trading.backtest import BacktestSpec, run_backtest, slice_frame
 from trading.events import Event, HaltChanged, RiskBreached
 from trading.strategies import build_strategy

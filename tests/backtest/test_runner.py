@@ -9,7 +9,7 @@ from decimal import Decimal as D
 import numpy as np
 import pytest
 
-from tests.trading_engine.conftest import BEFORE_13
+from tests.engine.conftest import BEFORE_13
 from trading.backtest import (
     BacktestSpec,
     fill_gaps,

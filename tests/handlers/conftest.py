@@ -12,7 +12,7 @@ from handlers.auth import Authorizer, Policy, Principal
 from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher
 from handlers.reply import Reply
-from tests.trading_engine.conftest import facade, paper_rig
+from tests.engine.conftest import facade, paper_rig
 from trading.engine.build import EngineRig
 from trading.events import Event
 from trading.store import Store, create_engine, session_factory, upgrade

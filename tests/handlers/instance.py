@@ -15,8 +15,8 @@ from handlers.auth import Authorizer, Principal
 from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher
 from handlers.reply import Reply
+from tests.engine.conftest import limits
 from tests.handlers.conftest import OPERATOR, VIEWER, Clock, policies
-from tests.trading_engine.conftest import limits
 from trading.domain import TradePrint
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.engine.facade import EngineFacade

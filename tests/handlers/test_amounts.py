@@ -14,8 +14,8 @@ import pytest
 from handlers.commands import build_registry
 from handlers.fmt import catalog
 from handlers.parser import UsageError, parse, parse_money
+from tests.engine.conftest import replay
 from tests.handlers.conftest import OPERATOR, Rig
-from tests.trading_engine.conftest import replay
 
 D = Decimal
 

@@ -8,8 +8,8 @@ from handlers.commands import build_registry
 from handlers.fmt import catalog
 from handlers.i18n import load_messages
 from handlers.registry import COMMAND_RE, Role
+from tests.engine.conftest import replay
 from tests.handlers.conftest import ADMIN, OPERATOR, VIEWER
-from tests.trading_engine.conftest import replay
 from trading.positions import PositionState
 
 READ = [

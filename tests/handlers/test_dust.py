@@ -14,9 +14,9 @@ from decimal import Decimal as D
 
 import pytest
 
+from tests.engine.conftest import limits
 from tests.handlers.conftest import OPERATOR, VIEWER
 from tests.handlers.instance import DAY1, Instance, minutes
-from tests.trading_engine.conftest import limits
 from trading.events import OrderRejected, PositionClosed
 from trading.positions import PositionState
 from trading.store import Store

@@ -10,8 +10,8 @@ import pytest
 
 from handlers.fmt import krw
 from handlers.reply import Reply
+from tests.engine.conftest import replay
 from tests.handlers.conftest import OPERATOR, VIEWER, Rig
-from tests.trading_engine.conftest import replay
 from trading.engine.pnl import realized
 from trading.positions import PositionState
 

@@ -27,8 +27,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from handlers.auth import Authorizer, Principal
 from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher
+from tests.engine.conftest import limits
 from tests.handlers.conftest import ADMIN, OPERATOR, VIEWER, policies
-from tests.trading_engine.conftest import limits
 from trading.domain import TradePrint
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.engine.facade import PARAMS_KEY, EngineFacade

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
+from tests.engine.conftest import replay
 from tests.fakes.upbit import FakeUpbit
 from tests.handlers.conftest import ADMIN, OPERATOR, VIEWER, Rig
-from tests.trading_engine.conftest import replay
 from trading.engine.lifecycle import MarketWatch
 from trading.positions import PositionState
 from trading.upbit.rest import UpbitRestClient

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from tests.engine.conftest import replay
 from tests.handlers.conftest import ADMIN, OPERATOR, Rig
-from tests.trading_engine.conftest import replay
 from trading.positions import PositionState
 
 D = Decimal
@@ -122,7 +122,7 @@ async def test_an_admin_lifts_the_kill_switch_only_with_a_confirmation(live):
 
 
 async def test_the_kill_switch_and_who_set_it_survive_a_restart(live, store):
-    from tests.trading_engine.conftest import facade, paper_rig
+    from tests.engine.conftest import facade, paper_rig
 
     await live.confirm(ADMIN, "/flatten", "en")
     again = await paper_rig(store, [])

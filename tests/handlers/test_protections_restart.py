@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tests.engine.conftest import limits
 from tests.handlers.conftest import VIEWER
 from tests.handlers.instance import DAY1, Instance, breaches, buy, minutes
-from tests.trading_engine.conftest import limits
 from trading.events import ProtectionLifted, ProtectionTripped
 from trading.positions import PositionState
 

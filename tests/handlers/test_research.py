@@ -20,9 +20,9 @@ from handlers.events import ResearchFinished
 from handlers.fmt import catalog
 from handlers.registry import Role
 from handlers.reply import Reply, Severity
+from tests.engine.conftest import BUNDLED, replay
 from tests.handlers.conftest import OPERATOR, VIEWER, Rig
 from tests.notify.conftest import FakeSender, make_notifier, until
-from tests.trading_engine.conftest import BUNDLED, replay
 from trading.backtest import random_walk
 from trading.candle_file import read_candles
 from trading.engine.facade import EngineFacade

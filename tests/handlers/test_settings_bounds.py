@@ -15,8 +15,8 @@ from bot.config.loader import apply_overrides
 from bot.config.risk import RiskConfig
 from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher
+from tests.engine.conftest import facade, paper_rig
 from tests.handlers.conftest import ADMIN, OPERATOR, Rig, policies
-from tests.trading_engine.conftest import facade, paper_rig
 from trading.engine.facade import PARAMS_KEY
 from trading.events import SettingRejected
 from trading.risk.settings import RiskSettings

@@ -13,8 +13,8 @@ from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher
 from handlers.fmt import catalog
 from handlers.i18n import LANGUAGES
+from tests.engine.conftest import replay
 from tests.handlers.conftest import OPERATOR, VIEWER, Rig, policies
-from tests.trading_engine.conftest import replay
 from trading.refusal import Code
 from trading.standby_api import StandbyApi
 

@@ -3,8 +3,8 @@ quiet market stamps fills with the market's clock, which only the next print mov
 
 from __future__ import annotations
 
+from tests.engine.conftest import replay
 from tests.handlers.conftest import OPERATOR, VIEWER, Rig
-from tests.trading_engine.conftest import replay
 from trading.positions import PositionState
 
 TRIPS = 6  # fills of one time used to be ordered by their random uuid: 1/64 to pass by luck

@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from handlers.fmt import price
+from tests.engine.conftest import replay
 from tests.handlers.conftest import OPERATOR, VIEWER, Rig
-from tests.trading_engine.conftest import replay
 from trading.domain.rules import Rounding
 from trading.positions import Position, PositionState
 from trading.upbit.market_rules import UpbitMarketRules

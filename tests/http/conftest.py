@@ -17,8 +17,8 @@ from bot.api.dashboard import dashboard_routes
 from bot.api.openapi import document
 from bot.api.routes import Api, Sources
 from bot.http_server import HttpServer
-from tests.trading_engine.conftest import facade as make_facade
-from tests.trading_engine.conftest import paper_rig, replay
+from tests.engine.conftest import facade as make_facade
+from tests.engine.conftest import paper_rig, replay
 from trading.engine.build import EngineRig
 from trading.engine.facade import EngineFacade
 from trading.events import Event, PositionClosed

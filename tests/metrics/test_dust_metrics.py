@@ -7,9 +7,9 @@ from decimal import Decimal as D
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.metrics import Metrics
+from tests.engine.conftest import limits
 from tests.handlers.conftest import OPERATOR
 from tests.handlers.instance import DAY1, Instance, minutes
-from tests.trading_engine.conftest import limits
 from trading.store import Store
 
 

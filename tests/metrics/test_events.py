@@ -305,7 +305,7 @@ def test_a_failing_part_is_left_out_not_the_scrape(metrics: Metrics) -> None:
 async def test_market_flags_appear_once_upbit_was_read(metrics: Metrics, store: Store) -> None:
     """A replay never reads Upbit's flags: no series rather than made-up zeros; once read,
     one 1/0 per configured market and flag."""
-    from tests.trading_engine.conftest import facade, paper_rig
+    from tests.engine.conftest import facade, paper_rig
     from trading.risk.lifecycle import MarketStatus
 
     events: list = []

@@ -14,9 +14,9 @@ from handlers.auth import Authorizer
 from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import Catalog
+from tests.engine.conftest import facade, paper_rig
 from tests.fakes.telegram import FakeTelegram
 from tests.metrics.conftest import value
-from tests.trading_engine.conftest import facade, paper_rig
 from trading.events import Event, RiskBreached
 from trading.store import Store
 

@@ -22,8 +22,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.metrics import Metrics
-from tests.trading_engine.conftest import facade as make_facade
-from tests.trading_engine.conftest import paper_rig
+from tests.engine.conftest import facade as make_facade
+from tests.engine.conftest import paper_rig
 from trading.engine.pnl import realized
 from trading.events import Event
 from trading.store import Store, create_engine, session_factory, upgrade

@@ -18,9 +18,9 @@ from handlers.auth import Authorizer
 from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher
 from handlers.i18n import Catalog
+from tests.engine.conftest import facade, paper_rig, replay
 from tests.fakes.slack import FakeSlack
 from tests.fakes.telegram import FakeTelegram
-from tests.trading_engine.conftest import facade, paper_rig, replay
 from trading.bus import EventBus
 from trading.events import OrderFilled, PositionClosed
 

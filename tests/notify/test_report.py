@@ -12,8 +12,8 @@ import pytest
 
 from bot.report import PNG_SIGNATURE, ReportScheduler, build_report, daily_trigger
 from handlers.i18n import Catalog
+from tests.engine.conftest import facade, paper_rig, replay
 from tests.notify.conftest import FakeSender, make_notifier, until
-from tests.trading_engine.conftest import facade, paper_rig, replay
 from trading.bus import EventBus
 from trading.events import PositionClosed
 

@@ -19,10 +19,10 @@ import pytest
 
 from bot.logs import setup_logging
 from bot.slack.transport import SlackTransport
+from tests.engine.conftest import paper_rig
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack.payloads import VERIFICATION_TOKEN
 from tests.slack.test_transport import CHANNEL, VIEWER, dispatcher, said
-from tests.trading_engine.conftest import paper_rig
 
 NOISY = ("httpx", "httpcore", "websockets", "aiosqlite", "alembic", "apscheduler")
 

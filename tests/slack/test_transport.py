@@ -15,8 +15,8 @@ from handlers.commands import build_registry
 from handlers.dispatcher import Dispatcher
 from handlers.fmt import catalog
 from handlers.reply import Image, Reply
+from tests.engine.conftest import facade, paper_rig
 from tests.fakes.slack import FakeSlack, ResponsePost
-from tests.trading_engine.conftest import facade, paper_rig
 from trading.engine.build import EngineRig
 
 CHANNEL, ADMIN, VIEWER, STRANGER = "C100", "U7", "U9", "U666"

@@ -1,1 +1,1 @@
-from tests.trading_engine.conftest import events, store  # noqa: F401  (fixtures)
+from tests.engine.conftest import events, store  # noqa: F401  (fixtures)

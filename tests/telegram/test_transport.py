@@ -18,8 +18,8 @@ from handlers.dispatcher import Dispatcher
 from handlers.fmt import catalog
 from handlers.registry import Role
 from handlers.reply import Reply, Table
+from tests.engine.conftest import facade, paper_rig, replay
 from tests.fakes.telegram import FakeTelegram, SentCall
-from tests.trading_engine.conftest import facade, paper_rig, replay
 from trading.engine.build import EngineRig
 from trading.positions import PositionState
 

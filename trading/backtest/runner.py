@@ -188,6 +188,7 @@ def _timeline(markets: list[_Market], timeframe_s: int) -> NDArray[np.int64]:
 
 
 class _Backtest:
+    # Long on purpose: a flat list of what the replay's hot loop reads, computed once.
     def __init__(self, spec: BacktestSpec, data: Mapping[str, CandleFrame]) -> None:
         self.spec = spec
         self.tf = spec.timeframe_s
@@ -583,24 +584,11 @@ class _Backtest:
                 marked = self._mark(m, count, held)
                 if holdings is not None:
                     holdings += marked  # in market order, as the account view adds them
-        # cash after each fill, from that candle on (fills come in replay order, so the
-        # candle indexes never decrease; a later fill in the same candle wins)
-        changes = len(self.change_bar)
-        points = np.empty(changes + 2, dtype=np.int64)
-        points[0], points[-1] = 0, count
-        points[1:-1] = self.change_bar
-        if multi:
-            offsets = np.array([m.offset for m in self.markets], dtype=np.int64)
-            points[1:-1] += offsets[np.array(self.change_market, dtype=np.int64)]
-        levels = np.empty(changes + 1)
-        levels[0] = float(spec.start_krw)
-        levels[1:] = self.change_cash
-        repeats: NDArray[np.int64] = np.diff(points)
         # the curve with the start in front (what the metrics read) and the equity a view of it
         curve = np.empty(count + 1)
-        curve[0] = levels[0]
+        curve[0] = float(spec.start_krw)
         equity = curve[1:]
-        equity[:] = np.repeat(levels, repeats)
+        equity[:] = self._cash(count)
         if holdings is not None:
             equity += holdings
         elif marked is not None:
@@ -609,14 +597,7 @@ class _Backtest:
             k = int(np.searchsorted(times, spec.trade_from))
             times, curve = times[k:], curve[k:]  # curve[0]: the equity the window starts with
             equity = curve[1:]
-        per_market = tuple(
-            (m.name, (float(m.frame.close[-1]) / float(m.frame.open[m.first]) - 1.0) * 100.0)
-            for m in self.markets
-            if m.first < m.n
-        )
-        hold = BuyAndHold(
-            return_pct=sum(r for _, r in per_market) / len(per_market), per_market=per_market
-        )
+        hold = self._buy_and_hold()
         metrics = metrics_of_curve(
             pnls=pnls,
             fees_krw=fees,
@@ -632,6 +613,35 @@ class _Backtest:
             metrics=metrics,
             buy_and_hold=hold,
             make_trades=self.trades,
+        )
+
+    def _cash(self, count: int) -> NDArray[np.float64]:
+        """The cash at each candle of the timeline (markets' offsets set): the start, then
+        each fill's cash from its candle on (fills come in replay order, so the candle
+        indexes never decrease; a later fill in the same candle wins)."""
+        changes = len(self.change_bar)
+        points = np.empty(changes + 2, dtype=np.int64)
+        points[0], points[-1] = 0, count
+        points[1:-1] = self.change_bar
+        if len(self.markets) > 1:
+            offsets = np.array([m.offset for m in self.markets], dtype=np.int64)
+            points[1:-1] += offsets[np.array(self.change_market, dtype=np.int64)]
+        levels = np.empty(changes + 1)
+        levels[0] = float(self.spec.start_krw)
+        levels[1:] = self.change_cash
+        repeats: NDArray[np.int64] = np.diff(points)
+        return np.repeat(levels, repeats)
+
+    def _buy_and_hold(self) -> BuyAndHold:
+        """Each market bought at the open of its first candle that counts (``trade_from``)
+        and held to the last close; the return is their mean."""
+        per_market = tuple(
+            (m.name, (float(m.frame.close[-1]) / float(m.frame.open[m.first]) - 1.0) * 100.0)
+            for m in self.markets
+            if m.first < m.n
+        )
+        return BuyAndHold(
+            return_pct=sum(r for _, r in per_market) / len(per_market), per_market=per_market
         )
 
     def trades(self) -> tuple[Trade, ...]:

@@ -315,6 +315,7 @@ class StopScanner:
             np.minimum(floor, float(tp), out=floor)
         return floor
 
+    # Long on purpose: one vectorised pass; its steps share the span's arrays and masks.
     def _scan_trailing(
         self,
         stop: TrailingStop,

@@ -57,6 +57,7 @@ class EngineRig:
     paper: PaperExchange | None
 
 
+# Long on purpose: the one place the engine's parts are wired, in the order they are built.
 async def assemble(
     spec: EngineSpec,
     *,

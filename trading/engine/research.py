@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
     from trading.engine.core import Engine
+    from trading.optimize import OptimizeResult
     from trading.store import Store
+    from trading.strategies import Strategy
 
 log = logging.getLogger(__name__)
 
@@ -398,43 +400,14 @@ def _backtest(job: BacktestJob) -> BacktestOutcome:
 
 
 def _optimize(job: OptimizeJob) -> OptimizeOutcome:
-    import optuna
-
     from trading.backtest import BacktestSpec, run_backtest
     from trading.backtest.chart import chart_png
-    from trading.optimize import Objective, OptimizeSettings, build_space, optimize, set_commands
+    from trading.optimize import set_commands
     from trading.strategies import build_strategy, get_strategy
 
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
     started = time.perf_counter()
     cls = get_strategy(job.strategy)
-    stop_by = math.inf if job.stop_by is None else job.stop_by
-    frames = {job.market: job.frame}
-    with tempfile.TemporaryDirectory(prefix="upbit-research-") as folder:
-        base = OptimizeSettings(
-            strategy=job.strategy,
-            space=build_space(cls),
-            objective=Objective(job.objective),
-            spec=dict(job.spec),
-            storage=f"sqlite:///{Path(folder) / 'study.db'}",
-            study="chat",
-            trials=job.trials,
-            jobs=1,
-            seed=job.seed,
-            split=SPLIT,
-        )
-        # in chunks on one study (a private SQLite file), so the time limit ends the search
-        # with the best trial so far instead of nothing: a first few trials measure the pace
-        run, chunk, rounds = 0, min(5, job.trials), 0
-        while True:
-            settings = dataclasses.replace(base, trials=chunk, seed=job.seed + rounds)
-            result = optimize(settings, frames)
-            run, rounds = run + chunk, rounds + 1
-            per_trial = (time.perf_counter() - started) / run
-            fits = int((stop_by - time.time()) / per_trial) - 1
-            chunk = min(job.trials - run, fits)
-            if chunk < 1:
-                break
+    result, run = _search(job, cls, started)
     fold = result.folds[-1]
     commands, ordered = (
         set_commands(cls, fold.best_params, job.current) if job.current is not None else ([], True)
@@ -467,6 +440,45 @@ def _optimize(job: OptimizeJob) -> OptimizeOutcome:
         elapsed_s=time.perf_counter() - started,
         notes=job.notes,
     )
+
+
+def _search(
+    job: OptimizeJob, cls: type[Strategy[Any]], started: float
+) -> tuple[OptimizeResult, int]:
+    """The study and how many trials ran: in chunks, so that the time limit ends the search
+    with the best trial so far instead of nothing."""
+    import optuna
+
+    from trading.optimize import Objective, OptimizeSettings, build_space, optimize
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    stop_by = math.inf if job.stop_by is None else job.stop_by
+    frames = {job.market: job.frame}
+    with tempfile.TemporaryDirectory(prefix="upbit-research-") as folder:
+        base = OptimizeSettings(
+            strategy=job.strategy,
+            space=build_space(cls),
+            objective=Objective(job.objective),
+            spec=dict(job.spec),
+            storage=f"sqlite:///{Path(folder) / 'study.db'}",
+            study="chat",
+            trials=job.trials,
+            jobs=1,
+            seed=job.seed,
+            split=SPLIT,
+        )
+        # one study (a private SQLite file); a first few trials measure the pace
+        run, chunk, rounds = 0, min(5, job.trials), 0
+        while True:
+            settings = dataclasses.replace(base, trials=chunk, seed=job.seed + rounds)
+            result = optimize(settings, frames)
+            run, rounds = run + chunk, rounds + 1
+            per_trial = (time.perf_counter() - started) / run
+            fits = int((stop_by - time.time()) / per_trial) - 1
+            chunk = min(job.trials - run, fits)
+            if chunk < 1:
+                break
+    return result, run
 
 
 def _child(job: Job, conn: Connection) -> None:

@@ -12,6 +12,7 @@ The result is one ``Reconciled`` event, so chat can show what was recovered.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ from trading.domain.orders import OrderStatus
 from trading.errors import NotFound
 from trading.events import Reconciled
 from trading.orders.manager import OrderManager
+from trading.store import OrderRecord
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +46,30 @@ class ReconcileReport:
 
 
 async def reconcile(manager: OrderManager) -> ReconcileReport:
-    store, exchange = manager.store, manager.exchange
+    """The three steps of the module's docstring, in order; one report of what each found."""
+    open_rows = await manager.store.open_orders()
+    settled, never_placed = await _settle_open(manager, open_rows)
+    adopted, foreign = await _adopt_orphans(manager)
+    report = ReconcileReport(
+        checked=len(open_rows),
+        settled=tuple(settled),
+        never_placed=tuple(never_placed),
+        adopted=tuple(adopted),
+        foreign=foreign,
+        mismatches=tuple(await _balance_mismatches(manager)),
+    )
+    log.info("reconciled: %s", report)
+    return report
+
+
+async def _settle_open(
+    manager: OrderManager, open_rows: Sequence[OrderRecord]
+) -> tuple[list[str], list[str]]:
+    """Step 1: each order the store calls open, looked up on the exchange. Returns the intents
+    settled (now terminal) and those the exchange never saw (marked rejected)."""
+    store = manager.store
     settled: list[str] = []
     never_placed: list[str] = []
-    open_rows = await store.open_orders()
     for row in open_rows:
         try:
             updated = await manager.refresh(row)
@@ -66,10 +88,16 @@ async def reconcile(manager: OrderManager) -> ReconcileReport:
             continue
         if updated is not None and updated.status.is_terminal:
             settled.append(row.intent_id)
+    return settled, never_placed
 
+
+async def _adopt_orphans(manager: OrderManager) -> tuple[list[str], int]:
+    """Step 2: open orders on the exchange with our prefix but no row in the store are
+    recorded and refreshed. Returns their intents and how many open orders were not ours."""
+    store = manager.store
     adopted: list[str] = []
     foreign = 0
-    for order in await exchange.list_open():
+    for order in await manager.exchange.list_open():
         if await store.order_by_uuid(order.order_id) is not None:
             continue
         identifier = order.identifier or ""
@@ -94,10 +122,14 @@ async def reconcile(manager: OrderManager) -> ReconcileReport:
         if adopted_row is not None:
             await manager.refresh(adopted_row)
         adopted.append(intent_id)
+    return adopted, foreign
 
+
+async def _balance_mismatches(manager: OrderManager) -> list[str]:
+    """Step 3: each stored position the account holds less of than the store says."""
+    held = {a.currency: a.total for a in await manager.exchange.accounts()}
     mismatches: list[str] = []
-    held = {a.currency: a.total for a in await exchange.accounts()}
-    for position in await store.positions():
+    for position in await manager.store.positions():
         if position.volume <= 0:
             continue
         base = position.market.partition("-")[2]
@@ -107,13 +139,4 @@ async def reconcile(manager: OrderManager) -> ReconcileReport:
                 f"{position.market}: position {position.volume.normalize():f}, "
                 f"exchange holds {actual.normalize():f}"
             )
-    report = ReconcileReport(
-        checked=len(open_rows),
-        settled=tuple(settled),
-        never_placed=tuple(never_placed),
-        adopted=tuple(adopted),
-        foreign=foreign,
-        mismatches=tuple(mismatches),
-    )
-    log.info("reconciled: %s", report)
-    return report
+    return mismatches

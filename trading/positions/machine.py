@@ -132,16 +132,7 @@ def _handle(p: Position, t: tr.Trigger, rules: PositionRules) -> Result:
                 fresh, stop_price=t.stop_price, take_profit_price=t.take_profit_price
             ), []
         case tr.EntryFilled():
-            _check_fill(p, t.volume, t.price, t.fee, t.intent_id)
-            p = dataclasses.replace(
-                p,
-                volume=_EXACT.add(p.volume, t.volume),
-                entry_volume=_EXACT.add(p.entry_volume, t.volume),
-                entry_cost=_EXACT.add(p.entry_cost, _EXACT.multiply(t.volume, t.price)),
-                entry_fees=_EXACT.add(p.entry_fees, t.fee),
-                opened_at=p.opened_at or t.at,
-            )
-            return _opened(p, t.at) if t.complete else (p, [])
+            return _entry_filled(p, t)
         case tr.EntryFailed():
             _check_intent(p, t.intent_id)
             if p.volume:
@@ -154,22 +145,7 @@ def _handle(p: Position, t: tr.Trigger, rules: PositionRules) -> Result:
             )
             return p, []
         case tr.ExitFilled():
-            _check_fill(p, t.volume, t.price, t.fee, t.intent_id)
-            if t.volume > p.volume:
-                raise InvalidTrigger(p.market, f"exit fill {t.volume} exceeds volume {p.volume}")
-            p = dataclasses.replace(
-                p,
-                volume=_EXACT.subtract(p.volume, t.volume),
-                exit_volume=_EXACT.add(p.exit_volume, t.volume),
-                exit_proceeds=_EXACT.add(p.exit_proceeds, _EXACT.multiply(t.volume, t.price)),
-                exit_fees=_EXACT.add(p.exit_fees, t.fee),
-                exit_bar=bucket_start(t.at, rules.timeframe_s),
-            )
-            if not t.complete:
-                return p, []
-            if p.volume:
-                return dataclasses.replace(p, state=S.LONG, intent_id=None), []
-            return _closed(p, rules, t.at)
+            return _exit_filled(p, t, rules)
         case tr.ExitFailed():
             _check_intent(p, t.intent_id)
             if p.volume:
@@ -178,32 +154,63 @@ def _handle(p: Position, t: tr.Trigger, rules: PositionRules) -> Result:
         case tr.BarClosed():
             return _bar_closed(p, t.bar_start, rules)
         case tr.MoveStop():
-            if t.price <= ZERO:
-                raise InvalidTrigger(p.market, f"stop price must be positive, not {t.price}")
-            high = p.high_water
-            if t.high_water is not None and (high is None or t.high_water > high):
-                high = t.high_water
-            if p.stop_price is not None and t.price <= p.stop_price:
-                # never loosen (and an equal stop is no news); a higher water mark is kept
-                return (
-                    (p, [])
-                    if high == p.high_water
-                    else (
-                        dataclasses.replace(p, high_water=high),
-                        [],
-                    )
-                )
-            event = ev.StopMoved(market=p.market, old=p.stop_price, new=t.price)
-            trailing = p.stop_trailing or t.trailing
-            moved = dataclasses.replace(
-                p, stop_price=t.price, stop_trailing=trailing, high_water=high
-            )
-            return moved, [event]
+            return _move_stop(p, t)
         case tr.Adjust():
             return _adjusted(p, t)
         case tr.SetAside():
             return _set_aside(p, t, rules)
     raise TypeError(f"unknown trigger {t!r}")  # pragma: no cover
+
+
+def _entry_filled(p: Position, t: tr.EntryFilled) -> Result:
+    """A buy fill adds to the holding and its cost; the last one opens the position."""
+    _check_fill(p, t.volume, t.price, t.fee, t.intent_id)
+    p = dataclasses.replace(
+        p,
+        volume=_EXACT.add(p.volume, t.volume),
+        entry_volume=_EXACT.add(p.entry_volume, t.volume),
+        entry_cost=_EXACT.add(p.entry_cost, _EXACT.multiply(t.volume, t.price)),
+        entry_fees=_EXACT.add(p.entry_fees, t.fee),
+        opened_at=p.opened_at or t.at,
+    )
+    return _opened(p, t.at) if t.complete else (p, [])
+
+
+def _exit_filled(p: Position, t: tr.ExitFilled, rules: PositionRules) -> Result:
+    """A sell fill takes from the holding; the last one closes the position, or returns it
+    to LONG when volume is left (a partial exit)."""
+    _check_fill(p, t.volume, t.price, t.fee, t.intent_id)
+    if t.volume > p.volume:
+        raise InvalidTrigger(p.market, f"exit fill {t.volume} exceeds volume {p.volume}")
+    p = dataclasses.replace(
+        p,
+        volume=_EXACT.subtract(p.volume, t.volume),
+        exit_volume=_EXACT.add(p.exit_volume, t.volume),
+        exit_proceeds=_EXACT.add(p.exit_proceeds, _EXACT.multiply(t.volume, t.price)),
+        exit_fees=_EXACT.add(p.exit_fees, t.fee),
+        exit_bar=bucket_start(t.at, rules.timeframe_s),
+    )
+    if not t.complete:
+        return p, []
+    if p.volume:
+        return dataclasses.replace(p, state=S.LONG, intent_id=None), []
+    return _closed(p, rules, t.at)
+
+
+def _move_stop(p: Position, t: tr.MoveStop) -> Result:
+    """Raise the stop (never loosen it); a higher water mark is kept either way."""
+    if t.price <= ZERO:
+        raise InvalidTrigger(p.market, f"stop price must be positive, not {t.price}")
+    high = p.high_water
+    if t.high_water is not None and (high is None or t.high_water > high):
+        high = t.high_water
+    if p.stop_price is not None and t.price <= p.stop_price:
+        # an equal stop is no news either
+        return (p, []) if high == p.high_water else (dataclasses.replace(p, high_water=high), [])
+    event = ev.StopMoved(market=p.market, old=p.stop_price, new=t.price)
+    trailing = p.stop_trailing or t.trailing
+    moved = dataclasses.replace(p, stop_price=t.price, stop_trailing=trailing, high_water=high)
+    return moved, [event]
 
 
 def _fresh(p: Position, state: PositionState, **fields: object) -> Position:

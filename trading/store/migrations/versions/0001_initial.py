@@ -45,6 +45,7 @@ def _json(name: str) -> sa.Column[object]:
     return sa.Column(name, JSON, nullable=False)
 
 
+# Long on purpose: the initial schema, one create_table a table, frozen as released.
 def upgrade() -> None:
     op.create_table(
         "orders",

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tests.trading_engine.conftest import facade, paper_rig, replay
+from tests.engine.conftest import facade, paper_rig, replay
 from trading.domain import TradePrint
 from trading.domain.orders import OrderType, Side, SubmitOrder
 from trading.events import ParameterChanged, Paused, PositionClosed, RiskBreached

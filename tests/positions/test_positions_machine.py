@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.engine._helpers import RULES, T0, D, M, bar, in_state, run
+from tests.positions._helpers import RULES, T0, D, M, bar, in_state, run
 from trading import events as ev
 from trading.positions import (
     TRANSITIONS,

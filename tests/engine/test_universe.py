@@ -12,8 +12,8 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.universe import JOB_ID, UniverseJob
+from tests.engine.conftest import BUNDLED, limits, paper_rig, replay
 from tests.fakes.upbit import FakeUpbit
-from tests.trading_engine.conftest import BUNDLED, limits, paper_rig, replay
 from trading.candle_file import read_candles
 from trading.engine.build import EngineRig
 from trading.engine.universe import UniverseKeeper

@@ -8,7 +8,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from tests.engine._helpers import RULES, D, M, bar, run
+from tests.positions._helpers import RULES, D, M, bar, run
 from trading import events as ev
 from trading.positions import (
     TRIGGER_NAMES,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from tests.engine.conftest import limits
 from tests.fakes.upbit import FakeUpbit
-from tests.trading_engine.conftest import limits
 from trading.engine.build import EngineSpec, assemble
 from trading.engine.research import spec_fields
 from trading.strategies import build_strategy

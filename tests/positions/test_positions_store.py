@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.engine._helpers import RULES, D, M, bar
+from tests.positions._helpers import RULES, D, M, bar
 from trading import events as ev
 from trading.positions import (
     ExitReason,

@@ -14,8 +14,8 @@ from decimal import Decimal as D
 
 import pytest
 
+from tests.engine.conftest import limits
 from tests.fakes.upbit import FakeUpbit
-from tests.trading_engine.conftest import limits
 from trading.domain import TradePrint
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.events import OrderPlaced, OrderRejected

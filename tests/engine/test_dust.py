@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from tests.engine.conftest import limits
 from tests.handlers.instance import DAY1, Instance, minutes
-from tests.trading_engine.conftest import limits
 from trading.events import PositionClosed
 from trading.positions import PositionState
 from trading.store import Store

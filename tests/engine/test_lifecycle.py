@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.engine.conftest import facade, paper_rig, replay
 from tests.fakes.upbit import FakeUpbit
-from tests.trading_engine.conftest import facade, paper_rig, replay
 from trading.engine.build import EngineRig
 from trading.engine.lifecycle import MarketWatch
 from trading.errors import UpbitError

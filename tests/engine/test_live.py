@@ -7,8 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
+from tests.engine.conftest import BUNDLED, limits, replay
 from tests.fakes.upbit import FakeUpbit
-from tests.trading_engine.conftest import BUNDLED, limits, replay
 from trading.candle_file import read_candles
 from trading.circuit import CircuitBreaker
 from trading.engine.build import EngineRig, EngineSpec, assemble
@@ -98,7 +98,7 @@ async def test_paper_and_live_make_the_same_decisions(exchange, store, tmp_path)
     await upgrade(url)
     db = create_engine(url)
     paper_events: list = []
-    from tests.trading_engine.conftest import paper_rig
+    from tests.engine.conftest import paper_rig
 
     paper = await paper_rig(Store(session_factory(db)), paper_events, paper_slippage_bps=D(0))
     paper.loop.start()

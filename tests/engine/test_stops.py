@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
-from tests.trading_engine.conftest import facade, limits, paper_rig
+from tests.engine.conftest import facade, limits, paper_rig
 from trading.domain import TradePrint
 from trading.engine.build import EngineRig
 from trading.events import PositionClosed

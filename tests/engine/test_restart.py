@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from tests.trading_engine.conftest import facade, limits, paper_rig, replay
+from tests.engine.conftest import facade, limits, paper_rig, replay
 from tests.upbit.conftest import client, fake  # noqa: F401  (fixtures)
 from trading.domain.orders import OrderStatus, OrderType, Side, SubmitOrder
 from trading.engine.build import EngineSpec, assemble

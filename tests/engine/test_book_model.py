@@ -60,8 +60,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from tests.engine.conftest import limits
 from tests.fakes.upbit import FakeUpbit, RecordedRequest
-from tests.trading_engine.conftest import limits
 from trading.circuit import CircuitBreaker
 from trading.domain import TradePrint
 from trading.engine.build import EngineRig, EngineSpec, assemble

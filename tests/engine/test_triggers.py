@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
+from tests.engine.conftest import limits
+from tests.engine.test_live import exchange, of  # noqa: F401  (the fixture)
 from tests.fakes.upbit import FakeUpbit
-from tests.trading_engine.conftest import limits
-from tests.trading_engine.test_live import exchange, of  # noqa: F401  (the fixture)
 from trading.domain import Bar, TradePrint
 from trading.engine.build import EngineRig, EngineSpec, assemble
 from trading.events import OrderFilled, OrderPlaced, SignalRaised

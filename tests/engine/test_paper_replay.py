@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from tests.trading_engine.conftest import paper_rig, replay
+from tests.engine.conftest import paper_rig, replay
 from trading.events import (
     OrderFilled,
     OrderPlaced,
