@@ -74,11 +74,9 @@ class OpsMixin(StoreBase):
         query = select(ParameterChange)
         if key is not None:
             query = query.where(ParameterChange.key == key)
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                query.order_by(ParameterChange.at.desc(), ParameterChange.id.desc()).limit(limit)
-            )
-            return [to_record(ParamChangeRecord, row) for row in rows]
+        return await self._newest(
+            ParamChangeRecord, query, limit, ParameterChange.at, ParameterChange.id
+        )
 
     # --- audit log -----------------------------------------------------------------------
 
@@ -114,11 +112,7 @@ class OpsMixin(StoreBase):
         query = select(AuditEntry)
         if user_id is not None:
             query = query.where(AuditEntry.user_id == user_id)
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
-            )
-            return [to_record(AuditRecord, row) for row in rows]
+        return await self._newest(AuditRecord, query, limit, AuditEntry.at, AuditEntry.id)
 
     async def audit_page(self, limit: int = 50, before_id: int | None = None) -> list[AuditRecord]:
         """Newest recorded first, paged by id (``before_id``: the last id of the page before),
