@@ -6,13 +6,12 @@
 2. Every open order on the exchange whose identifier carries our prefix but is missing from the
    store (written by a crashed process before its intent row committed) is adopted.
 3. Balances are compared with stored positions; differences are reported, not "fixed".
-The result is one ``Reconciled`` event, so chat can show what was recovered.
+The result is the ``Reconciled`` event itself, so chat can show what was recovered.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from decimal import Decimal
 
 from trading.domain.orders import OrderStatus
@@ -23,27 +22,7 @@ from trading.orders.manager import OrderManager
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class ReconcileReport:
-    checked: int
-    settled: tuple[str, ...]
-    never_placed: tuple[str, ...]
-    adopted: tuple[str, ...]
-    foreign: int
-    mismatches: tuple[str, ...]
-
-    def event(self) -> Reconciled:
-        return Reconciled(
-            checked=self.checked,
-            settled=self.settled,
-            never_placed=self.never_placed,
-            adopted=self.adopted,
-            foreign=self.foreign,
-            mismatches=self.mismatches,
-        )
-
-
-async def reconcile(manager: OrderManager) -> ReconcileReport:
+async def reconcile(manager: OrderManager) -> Reconciled:
     store, exchange = manager.store, manager.exchange
     settled: list[str] = []
     never_placed: list[str] = []
@@ -79,17 +58,7 @@ async def reconcile(manager: OrderManager) -> ReconcileReport:
             continue
         intent_id = parts[-2]
         if await store.order_by_identifier(identifier) is None:
-            await store.record_intent(
-                intent_id=intent_id,
-                market=order.market,
-                side=order.side,
-                type=order.type,
-                price=order.funds if order.is_budget else order.price,
-                volume=order.volume,
-                time_in_force=order.time_in_force,
-                reason="adopted at start-up",
-                identifier=identifier,
-            )
+            await manager.journal(intent_id, order, identifier, reason="adopted at start-up")
         adopted_row = await store.order_by_identifier(identifier)
         if adopted_row is not None:
             await manager.refresh(adopted_row)
@@ -107,7 +76,7 @@ async def reconcile(manager: OrderManager) -> ReconcileReport:
                 f"{position.market}: position {position.volume.normalize():f}, "
                 f"exchange holds {actual.normalize():f}"
             )
-    report = ReconcileReport(
+    report = Reconciled(
         checked=len(open_rows),
         settled=tuple(settled),
         never_placed=tuple(never_placed),

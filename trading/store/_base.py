@@ -71,6 +71,12 @@ class StoreBase:
             await session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
             yield session
 
+    async def _add(self, record_type: type[R], row: Base) -> R:
+        """Insert one row in its own transaction and return it as a record."""
+        async with self._tx() as session:
+            session.add(row)
+        return to_record(record_type, row)
+
     async def _newest(
         self,
         record_type: type[R],

@@ -63,9 +63,7 @@ class OpsMixin(StoreBase):
             new_value=new_value,
             at=at or self.clock(),
         )
-        async with self._tx() as session:
-            session.add(row)
-        return to_record(ParamChangeRecord, row)
+        return await self._add(ParamChangeRecord, row)
 
     async def param_changes(
         self, limit: int = 20, *, key: str | None = None
@@ -103,9 +101,7 @@ class OpsMixin(StoreBase):
             detail=detail,
             at=at or self.clock(),
         )
-        async with self._tx() as session:
-            session.add(row)
-        return to_record(AuditRecord, row)
+        return await self._add(AuditRecord, row)
 
     async def audit_log(self, limit: int = 50, *, user_id: str | None = None) -> list[AuditRecord]:
         """Newest first."""
@@ -143,9 +139,7 @@ class OpsMixin(StoreBase):
             attempts=0,
             next_attempt_at=not_before or now,
         )
-        async with self._tx() as session:
-            session.add(row)
-        return to_record(NotificationRecord, row)
+        return await self._add(NotificationRecord, row)
 
     async def claim_due_notifications(
         self, limit: int = 20, now: datetime | None = None, *, lease: timedelta = DEFAULT_LEASE

@@ -391,9 +391,7 @@ class Store(OpsMixin):
         row = EquitySnapshot(
             equity_krw=equity_krw, cash_krw=cash_krw, taken_at=taken_at or self.clock()
         )
-        async with self._tx() as session:
-            session.add(row)
-        return to_record(EquityRecord, row)
+        return await self._add(EquityRecord, row)
 
     async def equity_history(
         self, since: datetime | None = None, limit: int = 1000
