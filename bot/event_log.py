@@ -32,6 +32,28 @@ def describe(event: ev.Event) -> str | None:
     return None if line is None else line(event)
 
 
+def _says(template: str) -> Callable[[Any], str]:
+    """A describer that fills ``template`` from the event (``{e.market}``): for the lines that
+    are the event's fields in a sentence, so each is one line of the table below."""
+    return lambda event: template.format(e=event)
+
+
+for _types, _template in (
+    ((ev.RiskBreached,), "risk: {e.reason}"),
+    ((ev.ProtectionTripped, ev.ProtectionLifted), "protection {e.protection}: {e.reason}"),
+    ((ev.OrderRejected,), "{e.market}: order rejected ({e.name}): {e.reason}"),
+    ((ev.OrderBecameUncertain,), "{e.market}: order {e.intent_id} outcome unknown: {e.reason}"),
+    ((ev.RateLimitBanned,), "Upbit blocked the {e.group} group until {e.until:%H:%M:%S}"),
+    ((ev.CircuitStateChanged,), "circuit {e.name}: {e.old} -> {e.new} ({e.reason})"),
+    ((ev.FeedStalled, ev.FeedGapped, ev.FeedFailed), "feed: {e}"),
+    (
+        (ev.SettingRejected,),
+        "stored setting {e.key} = {e.stored} refused at start ({e.reason}); {e.applies} applies",
+    ),
+):
+    DESCRIPTIONS.on(*_types)(_says(_template))
+
+
 @DESCRIPTIONS.on(ev.PositionOpened)
 def _position_opened(event: ev.PositionOpened) -> str:
     return f"{event.market}: bought {_num(event.volume)} at {_krw(event.avg_price)} KRW"
@@ -46,24 +68,9 @@ def _position_closed(event: ev.PositionClosed) -> str:
     )
 
 
-@DESCRIPTIONS.on(ev.RiskBreached)
-def _risk_breached(event: ev.RiskBreached) -> str:
-    return f"risk: {event.reason}"
-
-
 @DESCRIPTIONS.on(ev.HaltChanged)
 def _halt_changed(event: ev.HaltChanged) -> str:
     return f"halt {event.name} {'on' if event.active else 'off'}: {event.reason}"
-
-
-@DESCRIPTIONS.on(ev.ProtectionTripped, ev.ProtectionLifted)
-def _protection_tripped(event: ev.ProtectionTripped | ev.ProtectionLifted) -> str:
-    return f"protection {event.protection}: {event.reason}"
-
-
-@DESCRIPTIONS.on(ev.MarketStatusChanged)
-def _market_status_changed(event: ev.MarketStatusChanged) -> str:
-    return _market_status(event)
 
 
 @DESCRIPTIONS.on(ev.BookAdjusted)
@@ -82,19 +89,6 @@ def _orders_suspended(event: ev.OrdersSuspended) -> str:
     )
 
 
-@DESCRIPTIONS.on(ev.SettingRejected)
-def _setting_rejected(event: ev.SettingRejected) -> str:
-    return (
-        f"stored setting {event.key} = {event.stored} refused at start ({event.reason});"
-        f" {event.applies} applies"
-    )
-
-
-@DESCRIPTIONS.on(ev.OrderRejected)
-def _order_rejected(event: ev.OrderRejected) -> str:
-    return f"{event.market}: order rejected ({event.name}): {event.reason}"
-
-
 @DESCRIPTIONS.on(ResearchFinished)
 def _research_finished(event: ResearchFinished) -> str:
     # the console's own jobs show here in full (in the asker's language); chat jobs get a
@@ -104,16 +98,6 @@ def _research_finished(event: ResearchFinished) -> str:
     return " | ".join(part for part in (title, *lines, facts) if part)
 
 
-@DESCRIPTIONS.on(ev.ReplayFinished)
-def _replay_finished(event: ev.ReplayFinished) -> str:
-    return replay_summary(event)
-
-
-@DESCRIPTIONS.on(ev.OrderBecameUncertain)
-def _order_became_uncertain(event: ev.OrderBecameUncertain) -> str:
-    return f"{event.market}: order {event.intent_id} outcome unknown: {event.reason}"
-
-
 @DESCRIPTIONS.on(ev.Reconciled)
 def _reconciled(event: ev.Reconciled) -> str:
     return (
@@ -121,21 +105,6 @@ def _reconciled(event: ev.Reconciled) -> str:
         f"adopted {len(event.adopted)}, never placed {len(event.never_placed)}, "
         f"balance mismatches {len(event.mismatches)}"
     )
-
-
-@DESCRIPTIONS.on(ev.RateLimitBanned)
-def _rate_limit_banned(event: ev.RateLimitBanned) -> str:
-    return f"Upbit blocked the {event.group} group until {event.until:%H:%M:%S}"
-
-
-@DESCRIPTIONS.on(ev.CircuitStateChanged)
-def _circuit_state_changed(event: ev.CircuitStateChanged) -> str:
-    return f"circuit {event.name}: {event.old} -> {event.new} ({event.reason})"
-
-
-@DESCRIPTIONS.on(ev.FeedStalled, ev.FeedGapped, ev.FeedFailed)
-def _feed_stalled(event: ev.FeedStalled | ev.FeedGapped | ev.FeedFailed) -> str:
-    return f"feed: {event}"
 
 
 def _pct(value: float) -> str:
@@ -151,6 +120,7 @@ def outcome(return_pct: float, pnl_krw: Decimal) -> str:
     return "neither made nor lost money"
 
 
+@DESCRIPTIONS.on(ev.ReplayFinished)
 def replay_summary(event: ev.ReplayFinished) -> str:
     """The replay's summary, a few lines for the console and the log."""
     exits = ", ".join(f"{reason} {n}" for reason, n in event.exits) or "none"
@@ -169,6 +139,7 @@ def replay_summary(event: ev.ReplayFinished) -> str:
     return "\n".join(lines)
 
 
+@DESCRIPTIONS.on(ev.MarketStatusChanged)
 def _market_status(event: ev.MarketStatusChanged) -> str:
     what = []
     if event.warned:

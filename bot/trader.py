@@ -149,7 +149,7 @@ class Trader:
             strategy.name,
             strategy.params.model_dump(),
         )
-        self._sink((await reconcile(self.rig.engine.orders)).event())
+        self._sink(await reconcile(self.rig.engine.orders))
         await self._check_holdings()
         if not self.paper:
             await self._start_private()

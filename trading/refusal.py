@@ -8,6 +8,7 @@ every language (settings and risk denials carry their own codes, checked with th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -43,3 +44,16 @@ class Refused(ValueError):
         self.code = str(code)
         self.message = message
         self.values = {k: str(v) for k, v in values.items()}
+
+
+def unknown(code: Code, message: str, known: Iterable[str], /, **values: object) -> Refused:
+    """The refusal of a name outside ``known``; ``message`` is formatted with ``values`` and
+    ``known`` (joined), which the catalog entry gets too."""
+    joined = ", ".join(known)
+    return Refused(code, message.format(known=joined, **values), known=joined, **values)
+
+
+def market_unknown(market: str, markets: Iterable[str]) -> Refused:
+    """The refusal of a market this bot does not trade, naming the ones it does."""
+    message = "{market} is not traded by this bot (markets: {known})"
+    return unknown(Code.MARKET_UNKNOWN, message, markets, market=market)

@@ -142,6 +142,26 @@ class Renderer:
     def at(self, event: ev.Event) -> tuple[str, str]:
         return (self.t("field.time"), self.time(event.at))
 
+    def notice(
+        self,
+        event: ev.Event,
+        msg: str,
+        /,
+        *,
+        lines: Sequence[str] = (),
+        fields: Sequence[tuple[str, str]] = (),
+        severity: Severity = Severity.INFO,
+        **values: object,
+    ) -> Reply:
+        """The shape most event messages share: the badged title (``msg`` with ``values``),
+        the lines, the fields and the event's time as the last field."""
+        return Reply(
+            self.title(event, msg, **values),
+            lines=tuple(lines),
+            fields=(*fields, self.at(event)),
+            severity=severity,
+        )
+
     # -- one event ---------------------------------------------------------------------------
 
     def render(self, event: ev.Event) -> Reply | None:

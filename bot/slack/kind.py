@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
+from bot.chat_kind import paced_limits, role_policy, section_of
 from bot.config import fields as f
 from bot.config.sections import NotifyBase, Section
 from bot.notify.pacing import Limits
@@ -70,9 +70,7 @@ class SlackConfig(Section):
 
 
 def _section(section: BaseModel) -> SlackConfig:
-    if not isinstance(section, SlackConfig):
-        raise TypeError(f"expected a SlackConfig, got {type(section).__name__}")
-    return section
+    return section_of(section, SlackConfig)
 
 
 class SlackKind:
@@ -93,9 +91,7 @@ class SlackKind:
     limits = SLACK_LIMITS
 
     def paced(self, notify: NotifyBase) -> Limits:
-        return replace(
-            SLACK_LIMITS, per_chat_max=notify.max_per_minute, min_interval_s=notify.min_interval_s
-        )
+        return paced_limits(SLACK_LIMITS, notify)
 
     def enabled(self, section: BaseModel, secrets: Secrets) -> bool:
         return _section(section).enabled and secrets.get("slack_bot_token") is not None
@@ -114,12 +110,7 @@ class SlackKind:
 
     def policy(self, section: BaseModel) -> Policy:
         sl = _section(section)
-        return Policy.of(
-            chats=sl.allowed_channel_ids,
-            admins=sl.admin_ids,
-            operators=sl.operator_ids,
-            viewers=sl.viewer_ids,
-        )
+        return role_policy(sl.allowed_channel_ids, sl)
 
     def targets(self, section: BaseModel) -> Sequence[str]:
         sl = _section(section)

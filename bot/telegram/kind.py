@@ -5,11 +5,11 @@ reading the config never loads it."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from bot.chat_kind import paced_limits, role_policy, section_of
 from bot.config import fields as f
 from bot.config.sections import NotifyBase, Section, cross_error
 from bot.notify.pacing import Limits
@@ -62,9 +62,7 @@ class TelegramConfig(Section):
 
 
 def _section(section: BaseModel) -> TelegramConfig:
-    if not isinstance(section, TelegramConfig):
-        raise TypeError(f"expected a TelegramConfig, got {type(section).__name__}")
-    return section
+    return section_of(section, TelegramConfig)
 
 
 def file_url(base_url: str) -> str | None:
@@ -89,11 +87,8 @@ class TelegramKind:
     limits = TELEGRAM_LIMITS
 
     def paced(self, notify: NotifyBase) -> Limits:
-        return replace(
-            TELEGRAM_LIMITS,
-            per_chat_max=notify.max_per_minute,
-            min_interval_s=notify.min_interval_s,
-            global_max=notify.transport_key("telegram_per_s"),
+        return paced_limits(
+            TELEGRAM_LIMITS, notify, global_max=notify.transport_key("telegram_per_s")
         )
 
     def enabled(self, section: BaseModel, secrets: Secrets) -> bool:
@@ -106,12 +101,7 @@ class TelegramKind:
 
     def policy(self, section: BaseModel) -> Policy:
         tg = _section(section)
-        return Policy.of(
-            chats=tg.allowed_chat_ids,
-            admins=tg.admin_ids,
-            operators=tg.operator_ids,
-            viewers=tg.viewer_ids,
-        )
+        return role_policy(tg.allowed_chat_ids, tg)
 
     def targets(self, section: BaseModel) -> Sequence[str]:
         tg = _section(section)

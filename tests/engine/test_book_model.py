@@ -257,7 +257,7 @@ class BookModel(RuleBasedStateMachine):
         facade = EngineFacade(self.rig.engine, self.store, sink=self.events.append, mode="live")
         await facade.restore()
         self.rig.loop.start()
-        self.events.append((await reconcile(self.rig.engine.orders)).event())
+        self.events.append(await reconcile(self.rig.engine.orders))
         await self._settle()
         self.watch = MarketWatch(self.rig.engine, self.client, sink=self.events.append)
         await self._poll_watch()

@@ -54,7 +54,7 @@ from trading.events import (
     SettingRejected,
 )
 from trading.positions import ExitReason, Position, PositionState
-from trading.refusal import Code, Refused
+from trading.refusal import Code, Refused, market_unknown
 from trading.risk import checks
 from trading.risk.decision import Decision, Denied, krw
 from trading.risk.gate import RiskState
@@ -342,13 +342,7 @@ class EngineFacade:
         still be sold, paused, resumed)."""
         markets = self.engine.universe if entry else self.engine.traded
         if market not in markets:
-            known = ", ".join(markets)
-            raise Refused(
-                Code.MARKET_UNKNOWN,
-                f"{market} is not traded by this bot (markets: {known})",
-                market=market,
-                known=known,
-            )
+            raise market_unknown(market, markets)
 
     # -- parameters ----------------------------------------------------------------------------
 

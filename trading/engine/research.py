@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from trading.refusal import Code, Refused
+from trading.refusal import Code, Refused, market_unknown, unknown
 from trading.strategies import CandleFrame
 
 if TYPE_CHECKING:
@@ -271,13 +271,7 @@ def _market(engine: Engine, market: str | None) -> str:
     if market is None:
         return markets[0]
     if market not in markets:
-        known = ", ".join(markets)
-        raise Refused(
-            Code.MARKET_UNKNOWN,
-            f"{market} is not traded by this bot (markets: {known})",
-            market=market,
-            known=known,
-        )
+        raise market_unknown(market, markets)
     return market
 
 
@@ -325,13 +319,8 @@ async def optimize_job(
     from trading.optimize import OBJECTIVES
 
     if objective not in OBJECTIVES:
-        known = ", ".join(OBJECTIVES)
-        raise Refused(
-            Code.OBJECTIVE_UNKNOWN,
-            f"unknown objective {objective!r} (known: {known})",
-            objective=objective,
-            known=known,
-        )
+        message = "unknown objective {objective!r} (known: {known})"
+        raise unknown(Code.OBJECTIVE_UNKNOWN, message, OBJECTIVES, objective=objective)
     if not 1 <= trials <= MAX_TRIALS:
         raise Refused(
             Code.TRIALS_RANGE,

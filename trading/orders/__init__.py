@@ -1,6 +1,6 @@
 """Order execution: place through the risk-checked intent, track fills, reconcile on start."""
 
 from trading.orders.manager import OrderManager
-from trading.orders.reconcile import ReconcileReport, reconcile
+from trading.orders.reconcile import reconcile
 
-__all__ = ["OrderManager", "ReconcileReport", "reconcile"]
+__all__ = ["OrderManager", "reconcile"]

@@ -143,18 +143,32 @@ class OrderManager:
     async def _journal_intent(
         self, intent: SubmitOrder, *, strategy: str | None, reason: str | None
     ) -> None:
+        # attempt 1 is journalled with the intent: one commit fewer before the POST
+        identifier = self.submitter.identifier(intent.intent_id, 1)
+        await self.journal(intent.intent_id, intent, identifier, strategy=strategy, reason=reason)
+
+    async def journal(
+        self,
+        intent_id: str,
+        order: SubmitOrder | OrderReport,
+        identifier: str,
+        *,
+        strategy: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Record ``order`` as intent ``intent_id`` with its attempt ``identifier`` (a budget
+        order stores its funds as the price): a new intent, or one adopted from the exchange."""
         await self.store.record_intent(
-            intent_id=intent.intent_id,
-            market=intent.market,
-            side=intent.side,
-            type=intent.type,
-            price=intent.funds if intent.is_budget else intent.price,
-            volume=intent.volume,
-            time_in_force=intent.time_in_force,
+            intent_id=intent_id,
+            market=order.market,
+            side=order.side,
+            type=order.type,
+            price=order.funds if order.is_budget else order.price,
+            volume=order.volume,
+            time_in_force=order.time_in_force,
             strategy=strategy,
             reason=reason,
-            # attempt 1 is journalled with the intent: one commit fewer before the POST
-            identifier=self.submitter.identifier(intent.intent_id, 1),
+            identifier=identifier,
         )
 
     def _uncertain(self, intent: SubmitOrder, exc: OrderOutcomeUnknown) -> None:

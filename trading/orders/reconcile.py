@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from trading.domain.orders import OrderStatus
@@ -25,32 +24,12 @@ from trading.store import OrderRecord
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class ReconcileReport:
-    checked: int
-    settled: tuple[str, ...]
-    never_placed: tuple[str, ...]
-    adopted: tuple[str, ...]
-    foreign: int
-    mismatches: tuple[str, ...]
-
-    def event(self) -> Reconciled:
-        return Reconciled(
-            checked=self.checked,
-            settled=self.settled,
-            never_placed=self.never_placed,
-            adopted=self.adopted,
-            foreign=self.foreign,
-            mismatches=self.mismatches,
-        )
-
-
-async def reconcile(manager: OrderManager) -> ReconcileReport:
+async def reconcile(manager: OrderManager) -> Reconciled:
     """The three steps of the module's docstring, in order; one report of what each found."""
     open_rows = await manager.store.open_orders()
     settled, never_placed = await _settle_open(manager, open_rows)
     adopted, foreign = await _adopt_orphans(manager)
-    report = ReconcileReport(
+    report = Reconciled(
         checked=len(open_rows),
         settled=tuple(settled),
         never_placed=tuple(never_placed),
@@ -107,17 +86,7 @@ async def _adopt_orphans(manager: OrderManager) -> tuple[list[str], int]:
             continue
         intent_id = parts[-2]
         if await store.order_by_identifier(identifier) is None:
-            await store.record_intent(
-                intent_id=intent_id,
-                market=order.market,
-                side=order.side,
-                type=order.type,
-                price=order.funds if order.is_budget else order.price,
-                volume=order.volume,
-                time_in_force=order.time_in_force,
-                reason="adopted at start-up",
-                identifier=identifier,
-            )
+            await manager.journal(intent_id, order, identifier, reason="adopted at start-up")
         adopted_row = await store.order_by_identifier(identifier)
         if adopted_row is not None:
             await manager.refresh(adopted_row)

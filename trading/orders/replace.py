@@ -34,17 +34,13 @@ from dataclasses import dataclass
 
 from trading.domain.orders import OrderReport, OrderStatus, OrderType, SubmitOrder
 from trading.errors import (
-    Banned,
-    CircuitOpen,
     NetworkError,
     NotFound,
     OrderOutcomeUnknown,
-    TransientError,
-    UpbitError,
 )
 from trading.events import EventSink, OrderResubmitted, ignore_event
 from trading.exchange import CancelAndNew, Exchange
-from trading.orders.submit import AttemptJournal, OrderSubmitter
+from trading.orders.submit import Ambiguous, AttemptJournal, OrderSubmitter
 
 log = logging.getLogger(__name__)
 
@@ -110,21 +106,10 @@ class OrderReplacer:
         client.check_replace(prev_uuid, intent)
         if not first_journaled:
             await self._journal.record_attempt(intent.intent_id, identifier, 1)
-        await self._submitter.may_send(identifier)
-        try:
-            await client.replace_order(prev_uuid, intent, identifier)
-        except (CircuitOpen, Banned) as exc:
-            if exc.status is None:  # refused locally: nothing left the process
-                await self._journal.mark_attempt(identifier, "not_sent", str(exc))
-                raise
-            error: Exception = exc
-        except TransientError as exc:
-            error = exc
-        except UpbitError as exc:
-            await self._journal.mark_attempt(identifier, "rejected", str(exc))
-            raise
-        else:
-            await self._journal.mark_attempt(identifier, "accepted")
+        sent = await self._submitter.send(
+            identifier, lambda: client.replace_order(prev_uuid, intent, identifier)
+        )
+        if not isinstance(sent, Ambiguous):
             old = await self.closed(prev_uuid)
             # after a cancel the new order exists (a settle time apart, to be sure); after
             # a fill Upbit created none
@@ -137,6 +122,7 @@ class OrderReplacer:
                     identifier, "confirmed_absent", f"no new order: the old one is {old.status}"
                 )
             return ReplaceOutcome(old, new)
+        error = sent.error
         log.warning("replace %s: ambiguous failure (%s); looking it up", identifier, error)
         in_flight = isinstance(error, NetworkError)
         found = await self._submitter.resolve(identifier, in_flight=in_flight)

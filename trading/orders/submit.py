@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Protocol, TypeVar
 
 from trading.domain.orders import OrderReport, SubmitOrder
 from trading.errors import (
@@ -36,7 +38,15 @@ from trading.exchange import Exchange
 
 Fence = Callable[[], str | None]  # None: this instance may send; else why it must not
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _ID_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Ambiguous:
+    """A send whose outcome is unknown: the order may or may not exist."""
+
+    error: Exception
 
 
 class AttemptJournal(Protocol):
@@ -105,6 +115,27 @@ class OrderSubmitter:
             await self._journal.mark_attempt(identifier, "not_sent", refusal)
             raise NotLeader(refusal)
 
+    async def send(self, identifier: str, request: Callable[[], Awaitable[T]]) -> T | Ambiguous:
+        """One request under ``identifier``, its outcome journalled: the fence is asked
+        first; a refusal (locally, or by the exchange) is raised, an answer returned, and
+        an ambiguous failure (transient, or a ban or open circuit the server answered)
+        comes back as ``Ambiguous`` for the caller to look the identifier up."""
+        await self.may_send(identifier)
+        try:
+            result = await request()
+        except (CircuitOpen, Banned) as exc:
+            if exc.status is None:  # refused locally: nothing left the process
+                await self._journal.mark_attempt(identifier, "not_sent", str(exc))
+                raise
+            return Ambiguous(exc)
+        except TransientError as exc:
+            return Ambiguous(exc)
+        except UpbitError as exc:
+            await self._journal.mark_attempt(identifier, "rejected", str(exc))
+            raise
+        await self._journal.mark_attempt(identifier, "accepted")
+        return result
+
     async def submit(
         self, intent: SubmitOrder, *, first_journaled: bool = False, first_attempt: int = 1
     ) -> OrderReport:
@@ -122,22 +153,10 @@ class OrderSubmitter:
             self._client.check(intent)
             if attempt > first_attempt or not first_journaled:
                 await self._journal.record_attempt(intent.intent_id, identifier, attempt)
-            await self.may_send(identifier)
-            try:
-                order = await self._client.submit(intent, identifier)
-            except (CircuitOpen, Banned) as exc:
-                if exc.status is None:  # refused locally: nothing left the process
-                    await self._journal.mark_attempt(identifier, "not_sent", str(exc))
-                    raise
-                last_error = exc
-            except TransientError as exc:
-                last_error = exc
-            except UpbitError as exc:
-                await self._journal.mark_attempt(identifier, "rejected", str(exc))
-                raise
-            else:
-                await self._journal.mark_attempt(identifier, "accepted")
-                return order
+            sent = await self.send(identifier, partial(self._client.submit, intent, identifier))
+            if not isinstance(sent, Ambiguous):
+                return sent
+            last_error = sent.error
             log.warning("order %s: ambiguous failure (%s); looking it up", identifier, last_error)
             found = await self.resolve(identifier, in_flight=isinstance(last_error, NetworkError))
             if found is not None:

@@ -8,8 +8,10 @@ from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 
 from trading.store.db import SQLITE_BEGIN
 from trading.store.models import Base
@@ -68,6 +70,25 @@ class StoreBase:
         async with self._sessions() as session, session.begin():
             await session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
             yield session
+
+    async def _add(self, record_type: type[R], row: Base) -> R:
+        """Insert one row in its own transaction and return it as a record."""
+        async with self._tx() as session:
+            session.add(row)
+        return to_record(record_type, row)
+
+    async def _newest(
+        self,
+        record_type: type[R],
+        query: Select[Any],
+        limit: int,
+        *order: InstrumentedAttribute[Any],
+    ) -> list[R]:
+        """The history listings' one read: ``query``'s rows newest first by the ``order``
+        columns (a time, then the id for ties), at most ``limit``, as records."""
+        async with self._sessions() as session:
+            rows = await session.scalars(query.order_by(*(c.desc() for c in order)).limit(limit))
+            return [to_record(record_type, row) for row in rows]
 
     @staticmethod
     def _insert(session: AsyncSession, model: type[Base]) -> InsertWithConflict:

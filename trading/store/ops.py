@@ -63,9 +63,7 @@ class OpsMixin(StoreBase):
             new_value=new_value,
             at=at or self.clock(),
         )
-        async with self._tx() as session:
-            session.add(row)
-        return to_record(ParamChangeRecord, row)
+        return await self._add(ParamChangeRecord, row)
 
     async def param_changes(
         self, limit: int = 20, *, key: str | None = None
@@ -74,11 +72,9 @@ class OpsMixin(StoreBase):
         query = select(ParameterChange)
         if key is not None:
             query = query.where(ParameterChange.key == key)
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                query.order_by(ParameterChange.at.desc(), ParameterChange.id.desc()).limit(limit)
-            )
-            return [to_record(ParamChangeRecord, row) for row in rows]
+        return await self._newest(
+            ParamChangeRecord, query, limit, ParameterChange.at, ParameterChange.id
+        )
 
     # --- audit log -----------------------------------------------------------------------
 
@@ -105,20 +101,14 @@ class OpsMixin(StoreBase):
             detail=detail,
             at=at or self.clock(),
         )
-        async with self._tx() as session:
-            session.add(row)
-        return to_record(AuditRecord, row)
+        return await self._add(AuditRecord, row)
 
     async def audit_log(self, limit: int = 50, *, user_id: str | None = None) -> list[AuditRecord]:
         """Newest first."""
         query = select(AuditEntry)
         if user_id is not None:
             query = query.where(AuditEntry.user_id == user_id)
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
-            )
-            return [to_record(AuditRecord, row) for row in rows]
+        return await self._newest(AuditRecord, query, limit, AuditEntry.at, AuditEntry.id)
 
     async def audit_page(self, limit: int = 50, before_id: int | None = None) -> list[AuditRecord]:
         """Newest recorded first, paged by id (``before_id``: the last id of the page before),
@@ -149,9 +139,7 @@ class OpsMixin(StoreBase):
             attempts=0,
             next_attempt_at=not_before or now,
         )
-        async with self._tx() as session:
-            session.add(row)
-        return to_record(NotificationRecord, row)
+        return await self._add(NotificationRecord, row)
 
     async def claim_due_notifications(
         self, limit: int = 20, now: datetime | None = None, *, lease: timedelta = DEFAULT_LEASE

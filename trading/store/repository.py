@@ -217,11 +217,7 @@ class Store(OpsMixin):
         query = select(Order)
         if market is not None:
             query = query.where(Order.market == market)
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
-            )
-            return [to_record(OrderRecord, row) for row in rows]
+        return await self._newest(OrderRecord, query, limit, Order.created_at, Order.id)
 
     async def order(self, intent_id: str) -> OrderRecord | None:
         async with self._sessions() as session:
@@ -312,11 +308,7 @@ class Store(OpsMixin):
             query = query.where(Fill.intent_id == intent_id)
         if market is not None:
             query = query.where(Fill.market == market)
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                query.order_by(Fill.created_at.desc(), Fill.id.desc()).limit(limit)
-            )
-            return [to_record(FillRecord, row) for row in rows]
+        return await self._newest(FillRecord, query, limit, Fill.created_at, Fill.id)
 
     # --- positions -----------------------------------------------------------------------
 
@@ -399,9 +391,7 @@ class Store(OpsMixin):
         row = EquitySnapshot(
             equity_krw=equity_krw, cash_krw=cash_krw, taken_at=taken_at or self.clock()
         )
-        async with self._tx() as session:
-            session.add(row)
-        return to_record(EquityRecord, row)
+        return await self._add(EquityRecord, row)
 
     async def equity_history(
         self, since: datetime | None = None, limit: int = 1000

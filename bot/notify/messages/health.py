@@ -28,40 +28,26 @@ def bot_started(r: Renderer, event: own.BotStarted) -> Reply:
 
 @renders(own.BotStopping)
 def bot_stopping(r: Renderer, event: own.BotStopping) -> Reply:
-    return Reply(
-        r.title(event, "shutdown"),
+    return r.notice(
+        event,
+        "shutdown",
         lines=(event.reason,) if event.reason else (),
-        fields=(r.at(event),),
         severity=Severity.WARNING,
     )
 
 
 @renders(own.PartFailed)
 def part_failed(r: Renderer, event: own.PartFailed) -> Reply:
-    return Reply(
-        r.title(event, "error", where=event.where),
-        lines=(event.message,),
-        fields=(r.at(event),),
-        severity=Severity.CRITICAL,
+    return r.notice(
+        event, "error", lines=(event.message,), severity=Severity.CRITICAL, where=event.where
     )
 
 
 @renders(own.ChatTokenRefused)
 def chat_token_refused(r: Renderer, event: own.ChatTokenRefused) -> Reply:
     name = own.PLATFORM_NAMES.get(event.platform, event.platform)
-    return Reply(
-        r.title(event, "chat_token", platform=name),
-        lines=(
-            r.t(
-                "chat_token_line",
-                platform=name,
-                variable=event.variable,
-                reason=event.reason,
-            ),
-        ),
-        fields=(r.at(event),),
-        severity=Severity.CRITICAL,
-    )
+    line = r.t("chat_token_line", platform=name, variable=event.variable, reason=event.reason)
+    return r.notice(event, "chat_token", lines=(line,), severity=Severity.CRITICAL, platform=name)
 
 
 @renders(ev.Reconciled)
@@ -87,92 +73,89 @@ def reconciled(r: Renderer, event: ev.Reconciled) -> Reply:
 @renders(ev.CircuitStateChanged)
 def circuit_state_changed(r: Renderer, event: ev.CircuitStateChanged) -> Reply:
     key = {"open": "circuit_open", "closed": "circuit_closed"}.get(event.new, "circuit_half_open")
-    return Reply(
-        r.title(event, key, name=event.name),
+    return r.notice(
+        event,
+        key,
         lines=(event.reason,) if event.reason else (),
-        fields=((r.t("field.state"), f"{event.old} → {event.new}"), r.at(event)),
+        fields=((r.t("field.state"), f"{event.old} → {event.new}"),),
         severity=Severity.CRITICAL if event.new == "open" else Severity.INFO,
+        name=event.name,
     )
 
 
 @renders(ev.RateLimitBanned)
 def rate_limit_banned(r: Renderer, event: ev.RateLimitBanned) -> Reply:
-    return Reply(
-        r.title(event, "rate_limit_banned", group=event.group),
+    return r.notice(
+        event,
+        "rate_limit_banned",
         lines=(event.message,) if event.message else (),
-        fields=((r.t("field.until"), r.time(event.until)), r.at(event)),
+        fields=((r.t("field.until"), r.time(event.until)),),
         severity=Severity.CRITICAL,
+        group=event.group,
     )
 
 
 @renders(ev.RateLimitBanLifted)
 def rate_limit_ban_lifted(r: Renderer, event: ev.RateLimitBanLifted) -> Reply:
-    return Reply(
-        r.title(event, "rate_limit_lifted", group=event.group),
-        fields=(r.at(event),),
-    )
+    return r.notice(event, "rate_limit_lifted", group=event.group)
 
 
 @renders(ev.FeedStalled)
 def feed_stalled(r: Renderer, event: ev.FeedStalled) -> Reply:
-    return Reply(
-        r.title(event, "feed_stale", stream=event.stream),
-        fields=(
-            (
-                r.t("field.silent_for"),
-                r.t("fmt.seconds", s=f"{event.silent_for_s:.0f}"),
-            ),
-            r.at(event),
-        ),
+    silent = r.t("fmt.seconds", s=f"{event.silent_for_s:.0f}")
+    return r.notice(
+        event,
+        "feed_stale",
+        fields=((r.t("field.silent_for"), silent),),
         severity=Severity.WARNING,
+        stream=event.stream,
     )
 
 
 @renders(ev.FeedGapped)
 def feed_gapped(r: Renderer, event: ev.FeedGapped) -> Reply:
     span = f"{r.clock(event.disconnected_at)} – {r.clock(event.reconnected_at)}"
-    return Reply(
-        r.title(event, "feed_gap", stream=event.stream),
+    return r.notice(
+        event,
+        "feed_gap",
         lines=(r.t("feed_gap_line"),),
-        fields=((r.t("field.gap"), span), r.at(event)),
+        fields=((r.t("field.gap"), span),),
         severity=Severity.WARNING,
+        stream=event.stream,
     )
 
 
 @renders(ev.FeedFailed)
 def feed_failed(r: Renderer, event: ev.FeedFailed) -> Reply:
-    return Reply(
-        r.title(event, "feed_error", stream=event.stream),
+    return r.notice(
+        event,
+        "feed_error",
         lines=(f"{event.name}: {event.message}",),
-        fields=(r.at(event),),
         severity=Severity.WARNING,
+        stream=event.stream,
     )
 
 
 @renders(ev.FeedRecovered)
 def feed_recovered(r: Renderer, event: ev.FeedRecovered) -> Reply:
-    return Reply(
-        r.title(event, "feed_recovered", stream=event.stream),
-        fields=(r.at(event),),
-    )
+    return r.notice(event, "feed_recovered", stream=event.stream)
 
 
 @renders(ev.FeedConnected)
 def feed_connected(r: Renderer, event: ev.FeedConnected) -> Reply:
-    return Reply(
-        r.title(event, "feed_connected", stream=event.stream),
-        fields=(r.at(event),),
-    )
+    return r.notice(event, "feed_connected", stream=event.stream)
 
 
 @renders(ev.SignalRaised)
 def signal_raised(r: Renderer, event: ev.SignalRaised) -> Reply:
-    return Reply(
-        r.title(event, "signal", market=event.market, action=event.action),
+    return r.notice(
+        event,
+        "signal",
         lines=(event.reason,) if event.reason else (),
         fields=(
             (r.t("field.price"), r.price(event.market, event.price)),
             (r.t("field.strategy"), event.strategy),
-            r.at(event),
         ),
+        market=event.market,
+        action=event.action,
     )

@@ -114,68 +114,63 @@ def order_placed(r: Renderer, event: ev.OrderPlaced) -> Reply:
 
 @renders(ev.OrderCancelled)
 def order_cancelled(r: Renderer, event: ev.OrderCancelled) -> Reply:
-    return Reply(
-        r.title(event, "cancelled", market=event.market),
-        fields=(
-            (r.t("field.reason"), event.reason),
-            (r.t("field.order"), event.intent_id),
-            r.at(event),
-        ),
+    return r.notice(
+        event,
+        "cancelled",
+        fields=((r.t("field.reason"), event.reason), (r.t("field.order"), event.intent_id)),
         severity=Severity.WARNING,
+        market=event.market,
     )
 
 
 @renders(ev.OrderRejected)
 def order_rejected(r: Renderer, event: ev.OrderRejected) -> Reply:
-    return Reply(
-        r.title(event, "rejected", market=event.market),
+    return r.notice(
+        event,
+        "rejected",
         lines=(event.reason,),
-        fields=(
-            (r.t("field.error"), event.name),
-            (r.t("field.order"), event.intent_id),
-            r.at(event),
-        ),
+        fields=((r.t("field.error"), event.name), (r.t("field.order"), event.intent_id)),
         severity=Severity.WARNING,
+        market=event.market,
     )
 
 
 @renders(ev.OrderBecameUncertain)
 def order_became_uncertain(r: Renderer, event: ev.OrderBecameUncertain) -> Reply:
-    return Reply(
-        r.title(event, "order_uncertain", market=event.market),
+    return r.notice(
+        event,
+        "order_uncertain",
         lines=(event.reason,),
-        fields=((r.t("field.order"), event.intent_id), r.at(event)),
+        fields=((r.t("field.order"), event.intent_id),),
         severity=Severity.WARNING,
+        market=event.market,
     )
 
 
 @renders(ev.OrderResubmitted)
 def order_resubmitted(r: Renderer, event: ev.OrderResubmitted) -> Reply:
-    return Reply(
-        r.title(event, "order_resubmitted"),
+    identifiers = f"{event.old_identifier} → {event.new_identifier}"
+    return r.notice(
+        event,
+        "order_resubmitted",
         lines=(event.reason,),
-        fields=(
-            (r.t("field.order"), event.intent_id),
-            (
-                r.t("field.identifier"),
-                f"{event.old_identifier} → {event.new_identifier}",
-            ),
-            r.at(event),
-        ),
+        fields=((r.t("field.order"), event.intent_id), (r.t("field.identifier"), identifiers)),
         severity=Severity.WARNING,
     )
 
 
 @renders(ev.OrderSettled)
 def order_settled(r: Renderer, event: ev.OrderSettled) -> Reply:
-    return Reply(
-        r.title(event, "order_settled", market=event.market, side=r.side(event.side)),
+    return r.notice(
+        event,
+        "order_settled",
         fields=(
             (r.t("field.state"), event.state),
             (r.t("field.volume"), r.volume(event.executed_volume)),
             (r.t("field.order"), event.intent_id),
-            r.at(event),
         ),
+        market=event.market,
+        side=r.side(event.side),
     )
 
 
@@ -187,22 +182,14 @@ def position_opened(r: Renderer, event: ev.PositionOpened) -> Reply:
     ]
     if event.stop_price is not None:
         fields.append((r.t("field.stop"), r.price(event.market, event.stop_price)))
-    return Reply(
-        r.title(event, "position_opened", market=event.market),
-        fields=(*fields, r.at(event)),
-    )
+    return r.notice(event, "position_opened", fields=fields, market=event.market)
 
 
 @renders(ev.StopMoved)
 def stop_moved(r: Renderer, event: ev.StopMoved) -> Reply:
     old = "-" if event.old is None else r.price(event.market, event.old)
-    return Reply(
-        r.title(event, "stop_moved", market=event.market),
-        fields=(
-            (r.t("field.stop"), f"{old} → {r.price(event.market, event.new)}"),
-            r.at(event),
-        ),
-    )
+    stop = f"{old} → {r.price(event.market, event.new)}"
+    return r.notice(event, "stop_moved", fields=((r.t("field.stop"), stop),), market=event.market)
 
 
 @renders(ev.BookAdjusted)
@@ -218,27 +205,20 @@ def book_adjusted(r: Renderer, event: ev.BookAdjusted) -> Reply:
     ]
     if event.state == "flat":
         lines.append(r.t("book_adjusted_flat", market=event.market))
-    return Reply(
-        r.title(event, "book_adjusted", market=event.market),
-        lines=tuple(lines),
-        fields=(r.at(event),),
-        severity=Severity.WARNING,
+    return r.notice(
+        event, "book_adjusted", lines=lines, severity=Severity.WARNING, market=event.market
     )
 
 
 @renders(ev.OrdersSuspended)
 def orders_suspended(r: Renderer, event: ev.OrdersSuspended) -> Reply:
-    return Reply(
-        r.title(event, "orders_suspended", market=event.market),
-        lines=(
-            r.t(
-                "orders_suspended_line",
-                market=event.market,
-                refusals=event.refusals,
-                minutes=event.window_s // 60,
-                reasons=", ".join(event.reasons) or "-",
-            ),
-        ),
-        fields=(r.at(event),),
-        severity=Severity.CRITICAL,
+    line = r.t(
+        "orders_suspended_line",
+        market=event.market,
+        refusals=event.refusals,
+        minutes=event.window_s // 60,
+        reasons=", ".join(event.reasons) or "-",
+    )
+    return r.notice(
+        event, "orders_suspended", lines=(line,), severity=Severity.CRITICAL, market=event.market
     )
