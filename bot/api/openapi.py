@@ -112,24 +112,29 @@ def document() -> dict[str, Any]:
                 "responses": {"200": _json(model, summary), **ERRORS},
             }
         }
+    return envelope(
+        title="upbit-bot operations API",
+        description="Read-only. Money and amounts are exact decimals as strings.",
+        paths=paths,
+        schemas=defs["$defs"],
+        bearer="the value of UPBIT_BOT_API_TOKEN",
+    )
+
+
+def envelope(
+    *, title: str, description: str, paths: dict[str, Any], schemas: Any, bearer: str
+) -> dict[str, Any]:
+    """An OpenAPI 3.1 document of ``paths`` behind one bearer token (``bearer`` says which)."""
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "upbit-bot operations API",
-            "version": "1",
-            "description": "Read-only. Money and amounts are exact decimals as strings.",
-        },
+        "info": {"title": title, "version": "1", "description": description},
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "security": [{"bearer": []}],
         "paths": paths,
         "components": {
-            "schemas": defs["$defs"],
+            "schemas": schemas,
             "securitySchemes": {
-                "bearer": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "the value of UPBIT_BOT_API_TOKEN",
-                }
+                "bearer": {"type": "http", "scheme": "bearer", "description": bearer}
             },
         },
     }

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from bot.api.openapi import ref
+from bot.api.openapi import envelope, ref
 from bot.api.schemas import ErrorOut
 from bot.command_http import schemas as s
 
@@ -79,27 +79,13 @@ def document() -> dict[str, Any]:
         "/api/v1/resume": {"post": _op("resume", "/resume [market]", s.MarketIn)},
         "/api/v1/params/{key}": {"put": _op("setParam", "/set key value", s.ParamIn, KEY)},
     }
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "upbit-bot command API",
-            "version": "1",
-            "description": (
-                "Commands through the chat dispatcher: the token's role, confirmations and "
-                "audit as chat. Replies in the asked language (lang: ko or en)."
-            ),
-        },
-        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
-        "security": [{"bearer": []}],
-        "paths": paths,
-        "components": {
-            "schemas": defs["$defs"],
-            "securitySchemes": {
-                "bearer": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "one token of UPBIT_BOT_COMMAND_TOKENS (name:role:token,...)",
-                }
-            },
-        },
-    }
+    return envelope(
+        title="upbit-bot command API",
+        description=(
+            "Commands through the chat dispatcher: the token's role, confirmations and "
+            "audit as chat. Replies in the asked language (lang: ko or en)."
+        ),
+        paths=paths,
+        schemas=defs["$defs"],
+        bearer="one token of UPBIT_BOT_COMMAND_TOKENS (name:role:token,...)",
+    )
