@@ -157,6 +157,12 @@ class Page:
                 async with http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as ws:
                     page = cls(proc, ws)
                     await page.send("Page.navigate", url=url)
+                    # navigate answers before the new document exists: until it has loaded,
+                    # an expression sees the blank page (no elements, null lookups)
+                    await page.wait_until(
+                        "location.protocol.startsWith('http')"
+                        " && document.readyState === 'complete'"
+                    )
                     yield page
         finally:
             if proc.returncode is None:

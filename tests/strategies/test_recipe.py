@@ -11,6 +11,7 @@ import pytest
 from trading.backtest import BacktestSpec, random_walk, run_backtest
 from trading.risk.limits import RiskLimits
 from trading.strategies import ParamError, build_strategy
+from trading.upbit.market_rules import UpbitMarketRules
 
 USER_FILE = '''
 """Buy when the close rises above its mean; sell when it falls back under."""
@@ -50,6 +51,7 @@ def test_a_user_strategy_file_runs_in_a_backtest(tmp_path: Path) -> None:
         strategy=strategy,
         limits=RiskLimits(position_size_krw=Decimal(1_000_000)),
         timeframe="1m",
+        rules=UpbitMarketRules(),
     )
     result = run_backtest(spec, {"KRW-BTC": random_walk(3_000, 1)})
     assert result.metrics.trades > 0
