@@ -91,10 +91,25 @@ class Leadership:
         log.info("leader: trading started")
 
     async def _keep(self) -> None:
-        """Check the lock every interval; the first failure ends the leadership."""
+        """Check the lock every interval; the first failure ends the leadership.
+
+        A check that raises or does not answer within two intervals is a failure too: a
+        leader that cannot confirm its lock steps down and gives the lock back (the fence has
+        already closed the order path), instead of waiting on a broken session forever while
+        the standby cannot take over."""
+        timing = self.lock.timing
         while True:
-            await asyncio.sleep(self.lock.timing.interval_s)
-            if not await self.lock.check():
+            await asyncio.sleep(timing.interval_s)
+            try:
+                async with asyncio.timeout(2 * max(timing.interval_s, timing.lease_s)):
+                    held = await self.lock.check()
+            except Exception as exc:  # TimeoutError included
+                log.warning("leader lock check failed (%r): the lock counts as lost", exc)
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(2 * max(timing.interval_s, 1.0)):
+                        await self.lock.release()
+                held = False
+            if not held:
                 log.warning("leadership lost: %s is no longer held", self.lock.describe)
                 self._changed(False)
                 self._lost.set()

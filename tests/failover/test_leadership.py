@@ -102,3 +102,41 @@ async def test_sqlite_leads_at_once():
         await one.stop()
         await one.release()
     assert not one.is_leader
+
+
+class BrokenCheck(SoleLeader):
+    """Leads at once; its lock check then fails the way a broken session can: an error the
+    lock does not expect, or no answer at all."""
+
+    def __init__(self, failure: str) -> None:
+        super().__init__()
+        self.failure = failure
+        self.released = False
+
+    async def check(self) -> bool:
+        if self.failure == "raises":
+            raise RuntimeError("the driver's protocol state is broken")
+        await asyncio.Event().wait()  # hangs
+        return True
+
+    async def release(self) -> None:
+        self.released = True
+        await super().release()
+
+
+@pytest.mark.parametrize("failure", ["raises", "hangs"])
+async def test_a_check_that_cannot_answer_steps_the_leader_down(failure: str) -> None:
+    # Arrange: a leader whose lock check raises or never answers
+    lock, parts = BrokenCheck(failure), Parts()
+    lead = leadership(lock, parts, grace_s=0)
+    try:
+        await lead.start()
+        assert parts.started
+        # Act / Assert: the leadership ends on that check, and the lock is given back
+        await parts.wait(lambda: bool(parts.stopped), within_s=10)
+        assert parts.stopped[0][1] == "leader lock lost"
+        assert parts.leading[:2] == [True, False]
+        assert lock.released
+        assert not lead.is_leader
+    finally:
+        await lead.stop()
