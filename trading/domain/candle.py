@@ -12,11 +12,9 @@ from decimal import Decimal
 from typing import Protocol
 
 
-class Candle(Protocol):
-    """One closed interval; ``start`` is its start in UTC, amounts are exact."""
-
-    @property
-    def market(self) -> str: ...
+class BarLike(Protocol):
+    """Anything candle-shaped: ``trading.domain.Bar``, ``trading.candle_file.FileCandle``, a
+    venue's candle; what a strategy's ``CandleFrame.from_bars`` reads. Amounts are exact."""
 
     @property
     def start(self) -> datetime: ...
@@ -37,6 +35,13 @@ class Candle(Protocol):
     def volume(self) -> Decimal:
         """Traded volume in the base currency."""
         ...
+
+
+class Candle(BarLike, Protocol):
+    """One closed interval of one market; ``start`` is its start in UTC."""
+
+    @property
+    def market(self) -> str: ...
 
     @property
     def quote_volume(self) -> Decimal:

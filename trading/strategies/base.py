@@ -18,14 +18,13 @@ import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel
 
+from trading.domain.candle import BarLike
 from trading.strategies.params import ParamSpec, check_params_model, parse_params, specs
 
 __all__ = [
@@ -53,23 +52,6 @@ class StrategyError(Exception):
         super().__init__(f"strategy {strategy!r}: {message}")
         self.strategy = strategy
         self.message = message
-
-
-class BarLike(Protocol):
-    """Anything candle-shaped: ``trading.domain.Bar``, ``trading.candle_file.FileCandle``."""
-
-    @property
-    def start(self) -> datetime: ...
-    @property
-    def open(self) -> Decimal: ...
-    @property
-    def high(self) -> Decimal: ...
-    @property
-    def low(self) -> Decimal: ...
-    @property
-    def close(self) -> Decimal: ...
-    @property
-    def volume(self) -> Decimal: ...
 
 
 @dataclass(frozen=True, slots=True)
