@@ -410,12 +410,18 @@ class UpbitRestClient(OrderBodies):
         limit: int = 100,
         order_by: str = "desc",
     ) -> list[Order]:
-        params: list[tuple[str, str]] = []
-        if market:
-            params.append(("market", market))
+        paging = [("page", str(page)), ("limit", str(limit)), ("order_by", order_by)]
+        return await self._orders("/orders/open", market, states, paging)
+
+    async def _orders(
+        self, path: str, market: str | None, states: Sequence[str], rest: QueryPairs
+    ) -> list[Order]:
+        """The open or closed orders (``path``) of ``market`` (None: all) in ``states``; the
+        query keeps Upbit's order: market, states, then ``rest``."""
+        params: list[tuple[str, str]] = [("market", market)] if market else []
         params += [("states[]", s) for s in states]
-        params += [("page", str(page)), ("limit", str(limit)), ("order_by", order_by)]
-        data = await self._read("/orders/open", "default", params, private=True)
+        params += rest
+        data = await self._read(path, "default", params, private=True)
         return self._parse_list(Order, data)
 
     # -- the neutral ``trading.exchange.Exchange`` ---------------------------------------------
@@ -470,17 +476,13 @@ class UpbitRestClient(OrderBodies):
         limit: int = 1000,
         order_by: str = "desc",
     ) -> list[Order]:
-        params: list[tuple[str, str]] = []
-        if market:
-            params.append(("market", market))
-        params += [("states[]", s) for s in states]
+        span: list[tuple[str, str]] = []
         if start_time is not None:
-            params.append(("start_time", _iso_utc(start_time)))
+            span.append(("start_time", _iso_utc(start_time)))
         if end_time is not None:
-            params.append(("end_time", _iso_utc(end_time)))
-        params += [("limit", str(limit)), ("order_by", order_by)]
-        data = await self._read("/orders/closed", "default", params, private=True)
-        return self._parse_list(Order, data)
+            span.append(("end_time", _iso_utc(end_time)))
+        span += [("limit", str(limit)), ("order_by", order_by)]
+        return await self._orders("/orders/closed", market, states, span)
 
     async def orders_by_ids(
         self,
