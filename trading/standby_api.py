@@ -112,7 +112,7 @@ class StandbyApi(StoreReads):
     def dust(self, market: str | None = None) -> list[DustHolding]:
         return []
 
-    # -- only the leader knows or does ---------------------------------------------------------
+    # -- only the leader knows or does (a refusal ignores what was asked) ----------------------
 
     def _refuse(self, what: str) -> NoReturn:
         raise Refused(
@@ -208,24 +208,10 @@ class StandbyApi(StoreReads):
     def research_time_limit_s(self) -> float:
         return 0.0
 
-    async def backtest_job(
-        self,
-        *,
-        strategy: str | None = None,
-        market: str | None = None,
-        days: int | None = None,
-        params: Mapping[str, str] | None = None,
-    ) -> BacktestJob:
+    async def backtest_job(self, **_request: object) -> BacktestJob:
         self._refuse("backtest")
 
-    async def optimize_job(
-        self,
-        *,
-        strategy: str | None = None,
-        market: str | None = None,
-        trials: int = 30,
-        objective: str = "sharpe",
-    ) -> OptimizeJob:
+    async def optimize_job(self, **_request: object) -> OptimizeJob:
         self._refuse("optimize")
 
     def start_research(
