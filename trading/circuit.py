@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from enum import Enum
 
 from trading.errors import CircuitOpen
@@ -22,32 +23,27 @@ class CircuitState(Enum):
     HALF_OPEN = "half_open"
 
 
+@dataclass(eq=False, slots=True)
 class CircuitBreaker:
-    def __init__(
-        self,
-        name: str = "upbit-rest",
-        *,
-        failure_threshold: int = 5,
-        reset_s: float = 30.0,
-        on_event: EventSink = ignore_event,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if failure_threshold < 1:
+    name: str = "upbit-rest"
+    _: KW_ONLY
+    failure_threshold: int = 5
+    reset_s: float = 30.0
+    on_event: EventSink = ignore_event
+    clock: Callable[[], float] = time.monotonic
+    state: CircuitState = field(default=CircuitState.CLOSED, init=False)
+    failures: int = field(default=0, init=False)
+    _opened_at: float = field(default=0.0, init=False)
+    _probe_in_flight: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        if self.failure_threshold < 1:
             raise ValueError("failure_threshold must be at least 1")
-        self.name = name
-        self.failure_threshold = failure_threshold
-        self.reset_s = reset_s
-        self._on_event = on_event
-        self._clock = clock
-        self.state = CircuitState.CLOSED
-        self.failures = 0
-        self._opened_at = 0.0
-        self._probe_in_flight = False
 
     def before_call(self) -> None:
         """Raise ``CircuitOpen`` unless a call may go out now."""
         if self.state is CircuitState.OPEN:
-            if self._clock() - self._opened_at < self.reset_s:
+            if self.clock() - self._opened_at < self.reset_s:
                 raise CircuitOpen(
                     f"{self.name} circuit is open after {self.failures} consecutive failures",
                     name="circuit_open",
@@ -72,7 +68,7 @@ class CircuitBreaker:
         if self.state is CircuitState.HALF_OPEN or (
             self.state is CircuitState.CLOSED and self.failures >= self.failure_threshold
         ):
-            self._opened_at = self._clock()
+            self._opened_at = self.clock()
             self._move(CircuitState.OPEN, reason)
 
     def record_neutral(self) -> None:
@@ -81,6 +77,6 @@ class CircuitBreaker:
 
     def _move(self, new: CircuitState, reason: str) -> None:
         old, self.state = self.state, new
-        self._on_event(
+        self.on_event(
             CircuitStateChanged(name=self.name, old=old.value, new=new.value, reason=reason)
         )

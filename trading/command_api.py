@@ -42,7 +42,7 @@ from trading.refusal import Code, Refused
 from trading.risk.decision import Decision, Denied
 from trading.risk.gate import RiskState
 from trading.risk.halts import WEEKDAYS, HaltWindow
-from trading.store import AuditRecord, FillRecord, OrderRecord, ParamChangeRecord
+from trading.store import AuditRecord, FillRecord, OrderRecord, ParamChangeRecord, Store
 from trading.strategies.registry import REGISTRY
 
 #: the strategies a research job may name
@@ -95,6 +95,7 @@ __all__ = [
     "ResearchBusy",
     "RiskState",
     "RunningJob",
+    "StoreReads",
     "TradingError",
     "UniverseView",
     "UpbitError",
@@ -295,6 +296,30 @@ class CommandApi(Protocol):
     def halts(self) -> list[HaltStatus]: ...
     async def add_halt(self, window: HaltWindow) -> None: ...
     async def remove_halt(self, name: str) -> HaltWindow: ...
+
+
+class StoreReads:
+    """The reads the leader and a standby answer alike, from the shared store (the standby
+    has nothing else to answer them from; the leader writes every order, fill, command and
+    change there first)."""
+
+    __slots__ = ()
+    store: Store
+
+    async def orders(self) -> list[OrderRecord]:
+        return await self.store.open_orders()
+
+    async def order(self, intent_id: str) -> OrderRecord | None:
+        return await self.store.order(intent_id)
+
+    async def trades(self, count: int = 10) -> list[FillRecord]:
+        return await self.store.fills(limit=count)
+
+    async def audit_log(self, count: int = 20) -> list[AuditRecord]:
+        return await self.store.audit_log(count)
+
+    async def history(self, count: int = 20) -> list[ParamChangeRecord]:
+        return await self.store.param_changes(count)
 
 
 class AuditTrail(Protocol):

@@ -10,6 +10,7 @@ are the backstop, not the usual path.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import NoReturn
@@ -24,6 +25,7 @@ from trading.command_api import (
     InstanceView,
     ParamChange,
     Quote,
+    StoreReads,
 )
 from trading.engine.exits import ExitPlan
 from trading.engine.facade import PAUSE_KEY
@@ -36,63 +38,55 @@ from trading.refusal import Code, Refused
 from trading.risk.decision import Decision
 from trading.risk.gate import RiskState
 from trading.risk.halts import HaltWindow
-from trading.store import AuditRecord, FillRecord, OrderRecord, ParamChangeRecord, Store
+from trading.store import ParamChangeRecord, Store
 
 HolderQuery = Callable[[], Awaitable[str | None]]
 ZERO = Decimal(0)
 
 
-class StandbyApi:
+@dataclass(eq=False, slots=True)
+class StandbyApi(StoreReads):
     """Read-only, from ``store``; ``holder`` names the lock's holder (the leader)."""
 
-    def __init__(
-        self,
-        store: Store,
-        *,
-        holder: HolderQuery,
-        lock: str,
-        mode: str,
-        strategy: str = "-",
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._store = store
-        self._holder = holder
-        self._lock = lock
-        self._mode = mode
-        self._strategy = strategy
-        self._clock = clock
+    store: Store
+    _: KW_ONLY
+    holder: HolderQuery
+    lock: str
+    mode: str
+    strategy: str = "-"
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     @property
     def markets(self) -> tuple[str, ...]:
         return ()
 
     async def instance(self) -> InstanceView:
-        return InstanceView(standby=True, leader=await self._holder(), lock=self._lock)
+        return InstanceView(standby=True, leader=await self.holder(), lock=self.lock)
 
     # -- what the store holds ------------------------------------------------------------------
 
     async def _pause(self) -> Mapping[str, object]:
-        state = await self._store.get_state(PAUSE_KEY, {})
+        state = await self.store.get_state(PAUSE_KEY, {})
         return state if isinstance(state, Mapping) else {}
 
     async def status(self) -> EngineStatus:
         """The leader's positions, pause state and last equity snapshot (its time is
         ``market_time``; none yet: zero, now)."""
-        positions = tuple(from_record(r) for r in await self._store.positions())
+        positions = tuple(from_record(r) for r in await self.store.positions())
         pause = await self._pause()
         paused = pause.get("markets", [])
-        history = await self._store.equity_history(limit=1)
+        history = await self.store.equity_history(limit=1)
         last = history[-1] if history else None
         return EngineStatus(
-            mode=self._mode,
+            mode=self.mode,
             markets=tuple(p.market for p in positions),
-            strategy=self._strategy,
+            strategy=self.strategy,
             paused_all=bool(pause.get("all", False)),
             paused_markets=tuple(sorted(str(m) for m in paused))
             if isinstance(paused, list)
             else (),
             kill_switch=bool(pause.get("kill_switch", False)),
-            market_time=self._clock() if last is None else last.taken_at,
+            market_time=self.clock() if last is None else last.taken_at,
             equity_krw=ZERO if last is None else last.equity_krw,
             free_krw=ZERO if last is None else last.cash_krw,
             positions=positions,
@@ -104,8 +98,8 @@ class StandbyApi:
     async def health(self) -> HealthView:
         pause = await self._pause()
         return HealthView(
-            market_time=self._clock(),
-            strategy=self._strategy,
+            market_time=self.clock(),
+            strategy=self.strategy,
             feeds=(),
             circuit=None,
             kill_switch=bool(pause.get("kill_switch", False)),
@@ -118,22 +112,7 @@ class StandbyApi:
     def dust(self, market: str | None = None) -> list[DustHolding]:
         return []
 
-    async def orders(self) -> list[OrderRecord]:
-        return await self._store.open_orders()
-
-    async def order(self, intent_id: str) -> OrderRecord | None:
-        return await self._store.order(intent_id)
-
-    async def trades(self, count: int = 10) -> list[FillRecord]:
-        return await self._store.fills(limit=count)
-
-    async def audit_log(self, count: int = 20) -> list[AuditRecord]:
-        return await self._store.audit_log(count)
-
-    async def history(self, count: int = 20) -> list[ParamChangeRecord]:
-        return await self._store.param_changes(count)
-
-    # -- only the leader knows or does ---------------------------------------------------------
+    # -- only the leader knows or does (a refusal ignores what was asked) ----------------------
 
     def _refuse(self, what: str) -> NoReturn:
         raise Refused(
@@ -229,24 +208,10 @@ class StandbyApi:
     def research_time_limit_s(self) -> float:
         return 0.0
 
-    async def backtest_job(
-        self,
-        *,
-        strategy: str | None = None,
-        market: str | None = None,
-        days: int | None = None,
-        params: Mapping[str, str] | None = None,
-    ) -> BacktestJob:
+    async def backtest_job(self, **_request: object) -> BacktestJob:
         self._refuse("backtest")
 
-    async def optimize_job(
-        self,
-        *,
-        strategy: str | None = None,
-        market: str | None = None,
-        trials: int = 30,
-        objective: str = "sharpe",
-    ) -> OptimizeJob:
+    async def optimize_job(self, **_request: object) -> OptimizeJob:
         self._refuse("optimize")
 
     def start_research(

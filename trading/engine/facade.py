@@ -25,6 +25,7 @@ from trading.command_api import (
     InstanceView,
     ParamChange,
     Quote,
+    StoreReads,
 )
 from trading.engine import resets
 from trading.engine.core import Engine
@@ -61,14 +62,14 @@ from trading.risk.gate import RiskState
 from trading.risk.halts import HaltWindow
 from trading.risk.memory import RiskMemoryError
 from trading.settings import shown
-from trading.store import AuditRecord, FillRecord, OrderRecord, ParamChangeRecord, Store
+from trading.store import OrderRecord, ParamChangeRecord, Store
 
 log = logging.getLogger(__name__)
 
 PAUSE_KEY, PARAMS_KEY, HALTS_KEY = "engine.pause", "engine.params", "engine.halts"
 
 
-class EngineFacade:
+class EngineFacade(StoreReads):
     def __init__(self, engine: Engine, store: Store, *, sink: EventSink, mode: str) -> None:
         self.engine = engine
         self.store = store
@@ -229,15 +230,6 @@ class EngineFacade:
             for a in await self.engine.exchange.accounts()
         ]
 
-    async def orders(self) -> list[OrderRecord]:
-        return await self.store.open_orders()
-
-    async def order(self, intent_id: str) -> OrderRecord | None:
-        return await self.store.order(intent_id)
-
-    async def audit_log(self, count: int = 20) -> list[AuditRecord]:
-        return await self.store.audit_log(count)
-
     async def instance(self) -> InstanceView:
         return InstanceView(standby=False)
 
@@ -265,9 +257,6 @@ class EngineFacade:
         last, book = md.price(market), md.orderbook(market) is not None
         fill = md.expected_fill(market, "bid" if buying else "ask", amount) if book else None
         return Quote(last, book, fill)
-
-    async def trades(self, count: int = 10) -> list[FillRecord]:
-        return await self.store.fills(limit=count)
 
     async def realized(self) -> list[Realized]:
         """Every fill as booked by average cost. Fills are append-only, so only the ones
@@ -399,9 +388,6 @@ class EngineFacade:
                 key=last.key,
             )
         return await self.set(last.key, str(last.old_value), by=by, transport=transport)
-
-    async def history(self, count: int = 20) -> list[ParamChangeRecord]:
-        return await self.store.param_changes(count)
 
     def _install(self, tunables: Tunables) -> None:
         engine, limits = self.engine, tunables.limits

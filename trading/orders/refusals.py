@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from trading.domain.orders import SubmitOrder
 from trading.errors import (
@@ -52,21 +52,18 @@ def sent_and_refused(exc: BaseException) -> bool:
     return isinstance(exc, OrderRejected | ValidationError) and exc.status is not None
 
 
+@dataclass(eq=False, slots=True)
 class RefusalGuard:
-    def __init__(
-        self,
-        limit: int = REFUSALS_PER_HOUR,
-        window_s: float = WINDOW_S,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if limit < 1:
+    limit: int = REFUSALS_PER_HOUR
+    window_s: float = WINDOW_S
+    clock: Callable[[], float] = time.monotonic
+    _bodies: dict[SubmitOrder, tuple[float, str | int]] = field(default_factory=dict, init=False)
+    _refusals: dict[str, deque[tuple[float, str]]] = field(default_factory=dict, init=False)
+    suspended: dict[str, Suspension] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        if self.limit < 1:
             raise ValueError("the refusal bound must be at least 1")
-        self.limit = limit
-        self.window_s = window_s
-        self._clock = clock
-        self._bodies: dict[SubmitOrder, tuple[float, str | int]] = {}
-        self._refusals: dict[str, deque[tuple[float, str]]] = {}
-        self.suspended: dict[str, Suspension] = {}
 
     def check(self, intent: SubmitOrder) -> None:
         """Raise if ``intent`` must not be sent; call before anything is journalled."""
@@ -77,7 +74,7 @@ class RefusalGuard:
                 "refusals; an operator's /resume lifts it",
                 market=market,
             )
-        now = self._clock()
+        now = self.clock()
         seen = self._bodies.get(body(intent))
         if seen is not None and now - seen[0] < self.window_s:
             raise RefusedBefore(
@@ -88,7 +85,7 @@ class RefusalGuard:
 
     def refused(self, intent: SubmitOrder, exc: UpbitError) -> Suspension | None:
         """Count a refusal Upbit answered; returns the suspension it caused, if it did."""
-        now = self._clock()
+        now = self.clock()
         self._forget(now)
         name = exc.name if exc.name != "" else type(exc).__name__
         self._bodies[body(intent)] = (now, name)

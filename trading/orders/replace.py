@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 from trading.domain.orders import OrderReport, OrderStatus, OrderType, SubmitOrder
 from trading.errors import (
@@ -54,21 +54,14 @@ class ReplaceOutcome:
     new: OrderReport | None
 
 
+@dataclass(eq=False, slots=True)
 class OrderReplacer:
-    def __init__(
-        self,
-        client: Exchange,
-        submitter: OrderSubmitter,
-        *,
-        journal: AttemptJournal,
-        close_checks: int = 20,
-        on_event: EventSink = ignore_event,
-    ) -> None:
-        self._client = client
-        self._submitter = submitter
-        self._journal = journal
-        self._close_checks = close_checks
-        self._on_event = on_event
+    client: Exchange
+    submitter: OrderSubmitter
+    _: KW_ONLY
+    journal: AttemptJournal
+    close_checks: int = 20
+    on_event: EventSink = ignore_event
 
     async def replace(
         self, intent: SubmitOrder, prev_uuid: str, *, first_journaled: bool = False
@@ -77,22 +70,22 @@ class OrderReplacer:
         place of the open order ``prev_uuid``; ``first_journaled`` as for ``submit``."""
         if intent.type is not OrderType.LIMIT or intent.price is None or intent.volume is None:
             raise ValueError("a replacement is a limit order with a price and a volume")
-        if isinstance(self._client, CancelAndNew):
-            return await self._atomic(self._client, intent, prev_uuid, first_journaled)
+        if isinstance(self.client, CancelAndNew):
+            return await self._atomic(self.client, intent, prev_uuid, first_journaled)
         return await self._cancel_then_place(
             intent, prev_uuid, first_attempt=1, first_journaled=first_journaled
         )
 
     async def closed(self, uuid: str) -> OrderReport:
         """The order once it is closed; an accepted cancel is awaited, never assumed."""
-        for check in range(self._close_checks):
+        for check in range(self.close_checks):
             if check:
-                await asyncio.sleep(self._submitter.settle_s)
-            order = await self._client.fetch_order(order_id=uuid)
+                await asyncio.sleep(self.submitter.settle_s)
+            order = await self.client.fetch_order(order_id=uuid)
             if not order.is_open:
                 return order
         raise OrderOutcomeUnknown(
-            f"order {uuid} is still open {self._close_checks} checks after its cancel",
+            f"order {uuid} is still open {self.close_checks} checks after its cancel",
             identifier=uuid,
         )
 
@@ -101,12 +94,12 @@ class OrderReplacer:
     ) -> ReplaceOutcome:
         assert intent.price is not None
         assert intent.volume is not None
-        identifier = self._submitter.identifier(intent.intent_id, 1)
+        identifier = self.submitter.identifier(intent.intent_id, 1)
         # validates before the identifier is journalled: a refused order burns nothing
         client.check_replace(prev_uuid, intent)
         if not first_journaled:
-            await self._journal.record_attempt(intent.intent_id, identifier, 1)
-        sent = await self._submitter.send(
+            await self.journal.record_attempt(intent.intent_id, identifier, 1)
+        sent = await self.submitter.send(
             identifier, lambda: client.replace_order(prev_uuid, intent, identifier)
         )
         if not isinstance(sent, Ambiguous):
@@ -114,34 +107,34 @@ class OrderReplacer:
             # after a cancel the new order exists (a settle time apart, to be sure); after
             # a fill Upbit created none
             if old.status is OrderStatus.CANCELLED:
-                new = await self._submitter.resolve(identifier)
+                new = await self.submitter.resolve(identifier)
             else:
-                new = await self._submitter.lookup(identifier)
+                new = await self.submitter.lookup(identifier)
             if new is None:
-                await self._journal.mark_attempt(
+                await self.journal.mark_attempt(
                     identifier, "confirmed_absent", f"no new order: the old one is {old.status}"
                 )
             return ReplaceOutcome(old, new)
         error = sent.error
         log.warning("replace %s: ambiguous failure (%s); looking it up", identifier, error)
         in_flight = isinstance(error, NetworkError)
-        found = await self._submitter.resolve(identifier, in_flight=in_flight)
+        found = await self.submitter.resolve(identifier, in_flight=in_flight)
         if found is not None:
-            await self._journal.mark_attempt(identifier, "accepted", str(error))
+            await self.journal.mark_attempt(identifier, "accepted", str(error))
             return ReplaceOutcome(await self.closed(prev_uuid), found)
-        current = await self._client.fetch_order(order_id=prev_uuid)
+        current = await self.client.fetch_order(order_id=prev_uuid)
         if not current.is_open:  # the request did land: no new order came of it
             old = await self.closed(prev_uuid)
-            late = await self._submitter.lookup(identifier)
+            late = await self.submitter.lookup(identifier)
             outcome = "accepted" if late is not None else "confirmed_absent"
-            await self._journal.mark_attempt(identifier, outcome, str(error))
+            await self.journal.mark_attempt(identifier, outcome, str(error))
             return ReplaceOutcome(old, late)
-        await self._journal.mark_attempt(identifier, "confirmed_absent", str(error))
-        self._on_event(
+        await self.journal.mark_attempt(identifier, "confirmed_absent", str(error))
+        self.on_event(
             OrderResubmitted(
                 intent_id=intent.intent_id,
                 old_identifier=identifier,
-                new_identifier=self._submitter.identifier(intent.intent_id, 2),
+                new_identifier=self.submitter.identifier(intent.intent_id, 2),
                 reason=f"cancel-and-new did not take effect ({error}); cancel, then place",
             )
         )
@@ -161,23 +154,23 @@ class OrderReplacer:
         """Cancel, wait until the exchange shows the old order closed, then place its rest."""
         # NotFound: closed already (filled, or cancelled by an earlier request of ours)
         with contextlib.suppress(NotFound):
-            await self._client.cancel(prev_uuid)
+            await self.client.cancel(prev_uuid)
         old = await self.closed(prev_uuid)
         if earlier is not None:
-            late = await self._submitter.lookup(earlier)
+            late = await self.submitter.lookup(earlier)
             if late is not None:
-                await self._journal.mark_attempt(earlier, "accepted", "found late")
+                await self.journal.mark_attempt(earlier, "accepted", "found late")
                 return ReplaceOutcome(old, late)
         ordered = old.volume if old.volume is not None else intent.volume
         assert ordered is not None
         left = ordered - old.executed_volume
         if old.status is OrderStatus.FILLED or left <= 0:
             if first_journaled:
-                first = self._submitter.identifier(intent.intent_id, first_attempt)
-                await self._journal.mark_attempt(first, "not_sent", f"the old one is {old.status}")
+                first = self.submitter.identifier(intent.intent_id, first_attempt)
+                await self.journal.mark_attempt(first, "not_sent", f"the old one is {old.status}")
             return ReplaceOutcome(old, None)
         rest = dataclasses.replace(intent, volume=left)
-        new = await self._submitter.submit(
+        new = await self.submitter.submit(
             rest, first_journaled=first_journaled, first_attempt=first_attempt
         )
         return ReplaceOutcome(old, new)

@@ -24,8 +24,9 @@ class EntrySubmitted:
 
 
 @dataclass(frozen=True, slots=True)
-class EntryFilled:
-    """``complete``: the entry order has nothing left to fill."""
+class Fill:
+    """A fill of the order in flight, entry or exit; ``complete``: the order has nothing left
+    to fill. Only its two kinds below are triggers."""
 
     volume: Decimal
     price: Decimal
@@ -36,11 +37,22 @@ class EntryFilled:
 
 
 @dataclass(frozen=True, slots=True)
-class EntryFailed:
-    """The entry order ended (cancelled, rejected, expired) after the fills already applied."""
+class Failure:
+    """The order in flight ended (cancelled, rejected, expired) after the fills already
+    applied. Only its two kinds below are triggers."""
 
     reason: str
     intent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFilled(Fill):
+    """A fill of the entry order."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFailed(Failure):
+    """The entry order ended."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +66,13 @@ class ExitSubmitted:
 
 
 @dataclass(frozen=True, slots=True)
-class ExitFilled:
-    volume: Decimal
-    price: Decimal
-    fee: Decimal
-    complete: bool
-    at: datetime
-    intent_id: str | None = None
+class ExitFilled(Fill):
+    """A fill of the exit order."""
 
 
 @dataclass(frozen=True, slots=True)
-class ExitFailed:
-    reason: str
-    intent_id: str | None = None
+class ExitFailed(Failure):
+    """The exit order ended."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 import httpx
@@ -45,8 +44,6 @@ from trading.upbit.constants import (
     MAX_TRADES_PER_CALL,
     TIMEFRAME_PATHS,
 )
-from trading.upbit.mapping import UpbitOrdType as OrdType
-from trading.upbit.mapping import UpbitSide as Side
 from trading.upbit.mapping import balance
 from trading.upbit.market_rules import UpbitMarketRules
 from trading.upbit.models import (
@@ -64,7 +61,7 @@ from trading.upbit.models import (
     TickerValue,
     TradeTick,
 )
-from trading.upbit.order_body import build_body, build_cancel_and_new_body
+from trading.upbit.order_body import OrderBodies
 from trading.upbit.ratelimit import RateLimiter
 from trading.upbit.retry import RetryPolicy
 from trading.upbit.tick_check import check_instruments
@@ -89,7 +86,7 @@ class RequestSample:
 RequestObserver = Callable[[RequestSample], None]
 
 
-class UpbitRestClient:
+class UpbitRestClient(OrderBodies):
     """Upbit's quotation and exchange REST API (reference §4-§5)."""
 
     def __init__(
@@ -374,62 +371,10 @@ class UpbitRestClient:
         data = await self._read("/orders/chance", "default", [("market", market)], private=True)
         return self._parse(OrderChance, data)
 
-    def order_body(
-        self,
-        *,
-        market: str,
-        side: Side,
-        ord_type: OrdType,
-        identifier: str,
-        price: Decimal | None = None,
-        volume: Decimal | None = None,
-        time_in_force: str | None = None,
-        smp_type: str | None = None,
-        reference_price: Decimal | None = None,
-    ) -> dict[str, str]:
-        """Validate against the market rules and build the ordered JSON body."""
-        return build_body(
-            self.rules,
-            market=market,
-            side=side,
-            ord_type=ord_type,
-            identifier=identifier,
-            price=price,
-            volume=volume,
-            time_in_force=time_in_force,
-            smp_type=smp_type,
-            reference_price=reference_price,
-        )
-
     async def create_order(self, body: dict[str, str], *, test: bool = False) -> Order:
         """POST /v1/orders (201), sent exactly once: never retried here."""
         path, group = ("/orders/test", "order-test") if test else ("/orders", "order")
         return self._parse(Order, await self._send("POST", path, group, body=body, private=True))
-
-    def cancel_and_new_body(
-        self,
-        *,
-        prev_uuid: str,
-        market: str,
-        side: Side,
-        new_identifier: str,
-        price: Decimal,
-        volume: Decimal,
-        time_in_force: str | None = None,
-        smp_type: str | None = None,
-    ) -> dict[str, str]:
-        """Validate the new limit order against the market rules and build the body."""
-        return build_cancel_and_new_body(
-            self.rules,
-            prev_uuid=prev_uuid,
-            market=market,
-            side=side,
-            new_identifier=new_identifier,
-            price=price,
-            volume=volume,
-            time_in_force=time_in_force,
-            smp_type=smp_type,
-        )
 
     async def cancel_and_new(self, body: dict[str, str]) -> CancelAndNewResult:
         """POST /v1/orders/cancel_and_new (group ``order``), sent exactly once like
@@ -465,12 +410,18 @@ class UpbitRestClient:
         limit: int = 100,
         order_by: str = "desc",
     ) -> list[Order]:
-        params: list[tuple[str, str]] = []
-        if market:
-            params.append(("market", market))
+        paging = [("page", str(page)), ("limit", str(limit)), ("order_by", order_by)]
+        return await self._orders("/orders/open", market, states, paging)
+
+    async def _orders(
+        self, path: str, market: str | None, states: Sequence[str], rest: QueryPairs
+    ) -> list[Order]:
+        """The open or closed orders (``path``) of ``market`` (None: all) in ``states``; the
+        query keeps Upbit's order: market, states, then ``rest``."""
+        params: list[tuple[str, str]] = [("market", market)] if market else []
         params += [("states[]", s) for s in states]
-        params += [("page", str(page)), ("limit", str(limit)), ("order_by", order_by)]
-        data = await self._read("/orders/open", "default", params, private=True)
+        params += rest
+        data = await self._read(path, "default", params, private=True)
         return self._parse_list(Order, data)
 
     # -- the neutral ``trading.exchange.Exchange`` ---------------------------------------------
@@ -525,17 +476,13 @@ class UpbitRestClient:
         limit: int = 1000,
         order_by: str = "desc",
     ) -> list[Order]:
-        params: list[tuple[str, str]] = []
-        if market:
-            params.append(("market", market))
-        params += [("states[]", s) for s in states]
+        span: list[tuple[str, str]] = []
         if start_time is not None:
-            params.append(("start_time", _iso_utc(start_time)))
+            span.append(("start_time", _iso_utc(start_time)))
         if end_time is not None:
-            params.append(("end_time", _iso_utc(end_time)))
-        params += [("limit", str(limit)), ("order_by", order_by)]
-        data = await self._read("/orders/closed", "default", params, private=True)
-        return self._parse_list(Order, data)
+            span.append(("end_time", _iso_utc(end_time)))
+        span += [("limit", str(limit)), ("order_by", order_by)]
+        return await self._orders("/orders/closed", market, states, span)
 
     async def orders_by_ids(
         self,
