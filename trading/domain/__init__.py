@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from trading.timeframes import timeframe_seconds
@@ -43,3 +43,15 @@ class TradePrint:
     at: datetime
     ask_bid: str = "BID"
     sequential_id: int | None = None
+
+
+def finite_decimal(text: str) -> Decimal:
+    """``text`` as an exact, finite number. The ``ValueError`` says why not ("not a number",
+    "not a finite number"); the caller names where the text came from."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+    if not value.is_finite():
+        raise ValueError("not a finite number")
+    return value

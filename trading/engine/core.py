@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from itertools import takewhile
@@ -65,44 +65,37 @@ class EngineConfig:
     paper: PaperAccount = DEFAULT_ACCOUNT  # ``[paper]``: what chat's /backtest starts with
 
 
+@dataclass(eq=False, repr=False)
 class Engine:
-    def __init__(
-        self,
-        config: EngineConfig,
-        *,
-        strategy: Strategy[Any],
-        limits: RiskLimits,
-        exchange: Exchange,
-        orders: OrderManager,
-        positions: PositionBook,
-        gate: RiskGate,
-        market_data: MarketData,
-        sink: EventSink,
-        circuit: CircuitBreaker | None = None,
-        memory: RiskMemoryKeeper | None = None,
-    ) -> None:
-        self.config = config
-        self.strategy = strategy
-        self.limits = limits
-        self.exchange = exchange
-        self.orders = orders
-        self.positions = positions
-        self.gate = gate
-        self.market_data = market_data
-        self._sink = sink
-        self.circuit = circuit
-        self.account = AccountView(exchange, limits.zone)
-        self.memory = memory  # the risk layer's memory in the store; None: not kept
-        self.stops: dict[str, TrailingStop] = {}
-        self.paused_all = False
-        self.paused_markets: set[str] = set()
-        self.kill_switch = False
-        self.now: datetime | None = None  # market time: the last print or candle end seen
+    config: EngineConfig
+    _: KW_ONLY
+    strategy: Strategy[Any]
+    limits: RiskLimits
+    exchange: Exchange
+    orders: OrderManager
+    positions: PositionBook
+    gate: RiskGate
+    market_data: MarketData
+    sink: EventSink
+    circuit: CircuitBreaker | None = None
+    memory: RiskMemoryKeeper | None = None  # the risk layer's memory in the store; None: not kept
+    account: AccountView = field(init=False)
+    stops: dict[str, TrailingStop] = field(default_factory=dict, init=False)
+    paused_all: bool = field(default=False, init=False)
+    paused_markets: set[str] = field(default_factory=set, init=False)
+    kill_switch: bool = field(default=False, init=False)
+    #: market time: the last print or candle end seen
+    now: datetime | None = field(default=None, init=False)
+    holdings: Holdings = field(init=False)
+    triggers: EntryTriggers = field(init=False)  # intra-candle entry levels (volatility breakout)
+    #: called after orders of a market were suspended (the facade stores the pause)
+    on_suspended: Callable[[str], Awaitable[None]] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.account = AccountView(self.exchange, self.limits.zone)
         self.holdings = Holdings(self)
-        self.triggers = EntryTriggers(self)  # intra-candle entry levels (volatility breakout)
-        #: called after orders of a market were suspended (the facade stores the pause)
-        self.on_suspended: Callable[[str], Awaitable[None]] | None = None
-        positions.on_closed = self._trade_closed  # the protections judge every round trip
+        self.triggers = EntryTriggers(self)
+        self.positions.on_closed = self._trade_closed  # the protections judge every round trip
 
     def warmup_bars(self) -> int:
         """Closed candles the strategy needs before its first signal, in this timeframe."""
@@ -186,7 +179,7 @@ class Engine:
             await self.enter(market, bar, reason)
 
     def signal_raised(self, market: str, action: str, price: Decimal, reason: str) -> None:
-        self._sink(
+        self.sink(
             SignalRaised(
                 market=market,
                 action="enter" if action == "enter" else "exit",
@@ -412,7 +405,7 @@ class Engine:
                 f"{self.circuit.failures} failures: no new entries (stops still work)",
                 code="circuit",
             )
-            self._sink(
+            self.sink(
                 RiskBreached(
                     check=denied.check,
                     code=denied.code,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 
 from trading.engine.account import HOLDING
@@ -47,33 +47,24 @@ class UniverseView:
     held_outside: tuple[str, ...]
 
 
+@dataclass(eq=False, repr=False)
 class UniverseKeeper:
     """Keeps the engine's universe the top ``top`` markets; one per engine."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        source: UniverseSource,
-        top: int,
-        *,
-        sink: EventSink,
-        every_s: float,
-        warmup_bars: int = 0,
-        on_change: Changed | None = None,
-        clock: Callable[[], datetime] = _utcnow,
-    ) -> None:
-        self.engine = engine
-        self.source = source
-        self.top = top
-        self.every_s = every_s
-        self.warmup_bars = warmup_bars
-        self.on_change = on_change
-        self._sink = sink
-        self._clock = clock
-        self.selection: Selection | None = None
-        self.refreshed_at: datetime | None = None
-        self.changes = 0
-        self._subscribed: tuple[str, ...] = ()  # Engine.traded as on_change last saw it
+    engine: Engine
+    source: UniverseSource
+    top: int
+    _: KW_ONLY
+    sink: EventSink
+    every_s: float
+    warmup_bars: int = 0
+    on_change: Changed | None = None
+    clock: Callable[[], datetime] = _utcnow
+    selection: Selection | None = field(default=None, init=False)
+    refreshed_at: datetime | None = field(default=None, init=False)
+    changes: int = field(default=0, init=False)
+    #: ``Engine.traded`` as ``on_change`` last saw it
+    _subscribed: tuple[str, ...] = field(default=(), init=False)
 
     def view(self) -> UniverseView:
         engine = self.engine
@@ -91,7 +82,7 @@ class UniverseKeeper:
     async def apply(self, selection: Selection) -> UniverseChanged | None:
         """Make ``selection`` the universe (the first one, at start, is announced too)."""
         engine, first = self.engine, self.selection is None
-        self.refreshed_at = self._clock()
+        self.refreshed_at = self.clock()
         if not selection.markets:
             log.warning(
                 "universe: no KRW market qualifies for top:%d; the last one stays", self.top
@@ -121,7 +112,7 @@ class UniverseKeeper:
             ", ".join(joined) or "-",
             ", ".join(left) or "-",
         )
-        self._sink(event)
+        self.sink(event)
         return event
 
     async def _warm(self, joined: tuple[str, ...]) -> None:

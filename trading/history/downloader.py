@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -131,24 +131,20 @@ def missing_ranges(
     return out
 
 
+@dataclass(eq=False, repr=False)
 class Downloader:
     """Runs series jobs against one client and one target."""
 
-    def __init__(
-        self,
-        client: PageSource,
-        target: CandleTarget,
-        *,
-        concurrency: int = 4,
-        on_progress: ProgressSink = _ignore,
-    ) -> None:
-        if concurrency < 1:
+    client: PageSource
+    target: CandleTarget
+    _: KW_ONLY
+    concurrency: int = 4
+    on_progress: ProgressSink = _ignore
+    reports: list[SeriesReport] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        self.client = client
-        self.target = target
-        self.concurrency = concurrency
-        self.on_progress = on_progress
-        self.reports: list[SeriesReport] = []
 
     async def plan_total(self, jobs: Sequence[SeriesJob]) -> dict[SeriesJob, int]:
         """Missing intervals per job (what the progress bar counts to)."""

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
-import gzip
 import heapq
 import re
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -20,9 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO
 
-from trading.candle_file import CandleFileError, FileCandle, read_candles
+from trading.candle_file import CandleFileError, FileCandle, csv_rows, open_text, read_candles
 from trading.domain import TradePrint
 from trading.events import FeedGapped
 from trading.timeframes import timeframe_seconds
@@ -50,7 +47,7 @@ class ReplayFile:
         """``"candles"`` or ``"trades"``, from the header."""
         if not self.path.is_file():
             raise ReplayFileError(f"{self.path}: no such file")
-        with _open_text(self.path) as handle:
+        with open_text(self.path) as handle:
             header = {c.strip() for c in handle.readline().split(",")}
         if {"open", "high", "low", "close"} <= header:
             return "candles"
@@ -70,12 +67,6 @@ class ReplayFile:
         except ValueError as exc:
             raise ReplayFileError(f"{self.path}: timeframe {name!r} {exc}") from exc
         return name
-
-
-def _open_text(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
 
 
 def candle_prints(candle: FileCandle, market: str, seconds: int) -> list[TradePrint]:
@@ -105,27 +96,22 @@ def read_candle_prints(file: ReplayFile) -> Iterator[TradePrint]:
 def read_trade_prints(file: ReplayFile) -> Iterator[TradePrint]:
     """Rows ``timestamp_utc,price,amount,side[,trade_id]``, time-ordered (ties allowed)."""
     path = file.path
-    with _open_text(path) as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in TRADE_COLUMNS if c not in (reader.fieldnames or ())]
-        if missing:
-            raise ReplayFileError(f"{path}: missing column(s) {', '.join(missing)}")
-        previous: datetime | None = None
-        for line, row in enumerate(reader, start=2):
-            try:
-                at = datetime.fromisoformat(row["timestamp_utc"]).astimezone(UTC)
-                price, amount = Decimal(row["price"]), Decimal(row["amount"])
-                side = _SIDES[row["side"].strip().lower()]
-                raw_id = (row.get("trade_id") or "").strip()
-                trade_id = int(raw_id) if raw_id else None
-            except (ValueError, InvalidOperation, TypeError, KeyError, AttributeError) as exc:
-                raise ReplayFileError(f"{path}:{line}: unreadable row ({exc!r})") from exc
-            if previous is not None and at < previous:
-                raise ReplayFileError(f"{path}:{line}: unsorted timestamp {at.isoformat()}")
-            if price <= 0 or amount < 0:
-                raise ReplayFileError(f"{path}:{line}: price must be > 0 and amount >= 0")
-            previous = at
-            yield TradePrint(file.market, price, amount, at, side, trade_id)
+    previous: datetime | None = None
+    for line, row in csv_rows(path, TRADE_COLUMNS, ReplayFileError):
+        try:
+            at = datetime.fromisoformat(row["timestamp_utc"]).astimezone(UTC)
+            price, amount = Decimal(row["price"]), Decimal(row["amount"])
+            side = _SIDES[row["side"].strip().lower()]
+            raw_id = (row.get("trade_id") or "").strip()
+            trade_id = int(raw_id) if raw_id else None
+        except (ValueError, InvalidOperation, TypeError, KeyError, AttributeError) as exc:
+            raise ReplayFileError(f"{path}:{line}: unreadable row ({exc!r})") from exc
+        if previous is not None and at < previous:
+            raise ReplayFileError(f"{path}:{line}: unsorted timestamp {at.isoformat()}")
+        if price <= 0 or amount < 0:
+            raise ReplayFileError(f"{path}:{line}: price must be > 0 and amount >= 0")
+        previous = at
+        yield TradePrint(file.market, price, amount, at, side, trade_id)
 
 
 class ReplayFeed:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from trading.domain import finite_decimal
 from trading.optimize.errors import OptimizeInputError
 from trading.risk.settings import RiskSettings
 from trading.settings import SettingSpec, spec
@@ -64,11 +65,9 @@ def _setting(key: str, option: str) -> SettingSpec:
 
 def _number(field: SettingSpec, key: str, text: str, option: str) -> float:
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise OptimizeInputError(f"{option} {key}: {text!r} is not a number") from None
-    if not value.is_finite():
-        raise OptimizeInputError(f"{option} {key}: {text!r} is not a finite number")
+        value = finite_decimal(text)
+    except ValueError as exc:
+        raise OptimizeInputError(f"{option} {key}: {text!r} is {exc}") from None
     if field.kind == "int" and value != value.to_integral_value():
         raise OptimizeInputError(f"{option} {key}: {text!r} is not an integer")
     return float(value)

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
+
+from trading.domain import finite_decimal
 
 #: Bumped when the JSON shape changes; an unknown version is refused like a malformed value.
 VERSION = 2
@@ -318,9 +320,6 @@ def _dec_in(raw: object, where: str) -> Decimal | None:
     if not isinstance(raw, str):  # a float would have lost digits already
         raise RiskMemoryError(f"{where} must be a decimal string or null")
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise RiskMemoryError(f"{where} = {raw!r} is not a number") from None
-    if not value.is_finite():
-        raise RiskMemoryError(f"{where} = {raw!r} is not a finite number")
-    return value
+        return finite_decimal(raw)
+    except ValueError as exc:
+        raise RiskMemoryError(f"{where} = {raw!r} is {exc}") from None

@@ -7,10 +7,14 @@ machine's, shown here from the candles each cooling market has left (``RiskConte
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from trading.risk.decision import LimitUsage, local_time, pct
 from trading.risk.limits import RiskLimits
 from trading.risk.memory import ProtectionLock
 from trading.risk.protections import Protections
+
+Values = tuple[tuple[str, str], ...]
 
 
 def protection_usage(
@@ -33,6 +37,27 @@ def _locked(locks: list[ProtectionLock], limits: RiskLimits) -> str:
     return ", ".join(parts) or "-"
 
 
+def _window(trades: int, lookback: int, pause: int) -> Values:
+    """The settings every guard has: how many trades, within how many minutes, pausing how
+    many minutes."""
+    return (("trades", str(trades)), ("lookback", str(lookback)), ("pause", str(pause)))
+
+
+def _paused_all(
+    name: str, text: str, until: datetime, limits: RiskLimits, values: Values
+) -> LimitUsage:
+    """A guard's line while its lock pauses every market: the settings, then until when
+    (code ``<name>_locked``)."""
+    shown = local_time(until, limits.zone)
+    return LimitUsage(
+        name,
+        f"{text}; paused until {shown}",
+        True,
+        code=f"{name}_locked",
+        values=(*values, ("until", shown)),
+    )
+
+
 def _cooldown(limits: RiskLimits, cooling: tuple[tuple[str, int], ...]) -> LimitUsage:
     candles, stop = limits.cooldown_candles, limits.stop_cooldown_candles
     if candles == 0 and stop == 0:
@@ -52,10 +77,10 @@ def _stoploss_guard(protections: Protections, limits: RiskLimits) -> LimitUsage:
     locks = protections.active("stoploss_guard")
     if limits.stoploss_guard_trades == 0:
         return LimitUsage("stoploss_guard", "stoploss guard off", code="stoploss_guard_off")
-    settings = (
-        ("trades", str(limits.stoploss_guard_trades)),
-        ("lookback", str(limits.stoploss_guard_lookback_minutes)),
-        ("pause", str(limits.stoploss_guard_pause_minutes)),
+    settings = _window(
+        limits.stoploss_guard_trades,
+        limits.stoploss_guard_lookback_minutes,
+        limits.stoploss_guard_pause_minutes,
     )
     head = (
         f"{limits.stoploss_guard_trades} losing stops within"
@@ -63,14 +88,8 @@ def _stoploss_guard(protections: Protections, limits: RiskLimits) -> LimitUsage:
     )
     pause = f"for {limits.stoploss_guard_pause_minutes} min"
     if locks and locks[0].market is None:
-        until = local_time(locks[0].until, limits.zone)
-        return LimitUsage(
-            "stoploss_guard",
-            f"stoploss guard: {head} every market {pause}; paused until {until}",
-            True,
-            code="stoploss_guard_locked",
-            values=(*settings, ("until", until)),
-        )
+        text = f"stoploss guard: {head} every market {pause}"
+        return _paused_all("stoploss_guard", text, locks[0].until, limits, settings)
     per_market = limits.stoploss_guard_per_market
     locked = _locked(locks, limits)
     return LimitUsage(
@@ -89,9 +108,11 @@ def _drawdown_guard(protections: Protections, limits: RiskLimits) -> LimitUsage:
     locks = protections.active("drawdown_guard")
     values = (
         ("limit", pct(limits.drawdown_guard_pct)),
-        ("trades", str(limits.drawdown_guard_trades)),
-        ("lookback", str(limits.drawdown_guard_lookback_minutes)),
-        ("pause", str(limits.drawdown_guard_pause_minutes)),
+        *_window(
+            limits.drawdown_guard_trades,
+            limits.drawdown_guard_lookback_minutes,
+            limits.drawdown_guard_pause_minutes,
+        ),
     )
     text = (
         f"drawdown guard: trades closed within {limits.drawdown_guard_lookback_minutes} min"
@@ -100,14 +121,8 @@ def _drawdown_guard(protections: Protections, limits: RiskLimits) -> LimitUsage:
         f" {limits.drawdown_guard_pause_minutes} min"
     )
     if locks:
-        until = local_time(max(lock.until for lock in locks), limits.zone)
-        return LimitUsage(
-            "drawdown_guard",
-            f"{text}; paused until {until}",
-            True,
-            code="drawdown_guard_locked",
-            values=(*values, ("until", until)),
-        )
+        until = max(lock.until for lock in locks)
+        return _paused_all("drawdown_guard", text, until, limits, values)
     return LimitUsage("drawdown_guard", text, code="drawdown_guard_on", values=values)
 
 
@@ -125,9 +140,11 @@ def _low_profit(protections: Protections, limits: RiskLimits) -> LimitUsage:
         code="low_profit_on",
         values=(
             ("required", pct(limits.low_profit_pct)),
-            ("trades", str(limits.low_profit_trades)),
-            ("lookback", str(limits.low_profit_lookback_minutes)),
-            ("pause", str(limits.low_profit_pause_minutes)),
+            *_window(
+                limits.low_profit_trades,
+                limits.low_profit_lookback_minutes,
+                limits.low_profit_pause_minutes,
+            ),
             ("locked", locked),
         ),
     )
