@@ -172,20 +172,18 @@ class CommandHttpTransport:
         body = await _body(request, s.In)
         if isinstance(body, web.Response):
             return body
-        d = self._dispatcher
-        step = d.settle(
+        answer = await self._dispatcher.settle(
             _principal(self.name, token),
             token.role,
             pending,
             confirming=confirming,
             language=body.lang,
         )
-        return self._respond(await d.audited(step))
+        return self._respond(answer)
 
     async def _run(self, token: ApiToken, line: str, lang: str | None) -> web.Response:
-        d = self._dispatcher
-        answer = await d.audited(d.execute(_principal(self.name, token), token.role, line, lang))
-        return self._respond(answer)
+        principal = _principal(self.name, token)
+        return self._respond(await self._dispatcher.execute(principal, token.role, line, lang))
 
     def _respond(self, answer: Answer) -> web.Response:
         reply = answer.reply
