@@ -334,9 +334,8 @@ class Dispatcher:
             )
         assert pending is not None
         if outcome is Outcome.EXPIRED:
-            return await self._answer(
-                self._note(t, "confirm.expired"), who, name, args, "expired", token
-            )
+            reply = self._note(t, "confirm.expired")
+            return await self._answer(reply, who, name, args, "expired", token)
         if not confirming:
             reply = Reply(t.t("confirm.cancelled", command=name), ephemeral=True)
             return await self._answer(reply, who, name, args, "cancelled", token)
