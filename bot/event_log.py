@@ -3,6 +3,7 @@ chat messages are ``bot.notify.messages``, in the chat's language)."""
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -32,10 +33,27 @@ def describe(event: ev.Event) -> str | None:
     return None if line is None else line(event)
 
 
+#: the format specs ``_says`` templates may use for amounts
+_UNIT_FORMATS: dict[str, Callable[[Decimal], str]] = {"krw": _krw, "num": _num}
+
+
+class _Units(string.Formatter):
+    """``str.format`` that also knows the console's two amounts: ``{e.avg_price:krw}`` (whole
+    KRW with separators) and ``{e.volume:num}`` (a plain number, no trailing zeros)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        unit = _UNIT_FORMATS.get(format_spec)
+        return unit(value) if unit is not None else super().format_field(value, format_spec)
+
+
+_UNITS = _Units()
+
+
 def _says(template: str) -> Callable[[Any], str]:
-    """A describer that fills ``template`` from the event (``{e.market}``): for the lines that
-    are the event's fields in a sentence, so each is one line of the table below."""
-    return lambda event: template.format(e=event)
+    """A describer that fills ``template`` from the event (``{e.market}``, ``{e.price:krw}``):
+    for the lines that are the event's fields in a sentence, so each is one line of the table
+    below."""
+    return lambda event: _UNITS.format(template, e=event)
 
 
 for _types, _template in (
@@ -46,6 +64,17 @@ for _types, _template in (
     ((ev.RateLimitBanned,), "Upbit blocked the {e.group} group until {e.until:%H:%M:%S}"),
     ((ev.CircuitStateChanged,), "circuit {e.name}: {e.old} -> {e.new} ({e.reason})"),
     ((ev.FeedStalled, ev.FeedGapped, ev.FeedFailed), "feed: {e}"),
+    ((ev.PositionOpened,), "{e.market}: bought {e.volume:num} at {e.avg_price:krw} KRW"),
+    (
+        (ev.PositionClosed,),
+        "{e.market}: sold {e.volume:num} at {e.exit_price:krw} KRW ({e.reason}), PnL"
+        " {e.pnl_krw:krw} KRW after {e.fees_krw:krw} KRW fees",
+    ),
+    (
+        (ev.BookAdjusted,),
+        "{e.market}: the account holds {e.exchange:num}, the book had {e.book:num}: adopted"
+        " ({e.reason}), position {e.state}",
+    ),
     (
         (ev.SettingRejected,),
         "stored setting {e.key} = {e.stored} refused at start ({e.reason}); {e.applies} applies",
@@ -54,31 +83,9 @@ for _types, _template in (
     DESCRIPTIONS.on(*_types)(_says(_template))
 
 
-@DESCRIPTIONS.on(ev.PositionOpened)
-def _position_opened(event: ev.PositionOpened) -> str:
-    return f"{event.market}: bought {_num(event.volume)} at {_krw(event.avg_price)} KRW"
-
-
-@DESCRIPTIONS.on(ev.PositionClosed)
-def _position_closed(event: ev.PositionClosed) -> str:
-    return (
-        f"{event.market}: sold {_num(event.volume)} at {_krw(event.exit_price)} KRW "
-        f"({event.reason}), PnL {_krw(event.pnl_krw)} KRW after "
-        f"{_krw(event.fees_krw)} KRW fees"
-    )
-
-
 @DESCRIPTIONS.on(ev.HaltChanged)
 def _halt_changed(event: ev.HaltChanged) -> str:
     return f"halt {event.name} {'on' if event.active else 'off'}: {event.reason}"
-
-
-@DESCRIPTIONS.on(ev.BookAdjusted)
-def _book_adjusted(event: ev.BookAdjusted) -> str:
-    return (
-        f"{event.market}: the account holds {_num(event.exchange)}, the book had "
-        f"{_num(event.book)}: adopted ({event.reason}), position {event.state}"
-    )
 
 
 @DESCRIPTIONS.on(ev.OrdersSuspended)

@@ -34,6 +34,7 @@ from aiohttp import web
 
 from bot.config.sections import HttpConfig
 from bot.logs import RepeatLimiter
+from bot.same_named import field_names, same_named
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +58,7 @@ class ConnectionLimits:
 
     @classmethod
     def of(cls, http: HttpConfig) -> ConnectionLimits:
-        return cls(
-            header_timeout_s=http.header_timeout_s,
-            body_timeout_s=http.body_timeout_s,
-            keepalive_timeout_s=http.keepalive_timeout_s,
-            max_connections=http.max_connections,
-            max_body_bytes=http.max_body_bytes,
-            max_header_bytes=http.max_header_bytes,
-        )
+        return cls(**same_named(http, field_names(cls)))
 
 
 def open_file_cap(wanted: int) -> int:

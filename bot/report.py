@@ -51,26 +51,38 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(slots=True)
-class MarketLine:
-    market: str
-    realized: Decimal = ZERO
-    unrealized: Decimal = ZERO
-    fees: Decimal = ZERO
-    sells: int = 0
-    wins: int = 0
+class Tally:
+    """The sums a report keeps for the whole period and again for each market."""
 
-
-@dataclass(slots=True)
-class ReportData:
-    period: str
-    start: datetime
-    end: datetime
     realized: Decimal = ZERO
     unrealized: Decimal = ZERO
     fees: Decimal = ZERO
     buys: int = 0
     sells: int = 0
     wins: int = 0
+
+    def book(self, item: Realized) -> None:
+        """One booked fill: its fee, and for a sell its PnL (a win when positive)."""
+        self.fees += item.fee_krw
+        if item.side == "bid":
+            self.buys += 1
+            return
+        self.sells += 1
+        self.realized += item.pnl_krw
+        if item.pnl_krw > 0:
+            self.wins += 1
+
+
+@dataclass(slots=True, kw_only=True)
+class MarketLine(Tally):
+    market: str
+
+
+@dataclass(slots=True, kw_only=True)
+class ReportData(Tally):
+    period: str
+    start: datetime
+    end: datetime
     max_drawdown_pct: Decimal = ZERO
     max_drawdown_krw: Decimal = ZERO
     equity: Decimal = ZERO
@@ -85,7 +97,7 @@ class ReportData:
 
     def line(self, market: str) -> MarketLine:
         if market not in self.markets:
-            self.markets[market] = MarketLine(market)
+            self.markets[market] = MarketLine(market=market)
         return self.markets[market]
 
 
@@ -97,21 +109,9 @@ def realize(booked: Iterable[Realized], data: ReportData) -> None:
     """Sum the fills booked inside ``data``'s window (the engine's average-cost book, so the
     report, /pnl and /performance can never disagree)."""
     for item in booked:
-        if not data.start < item.at <= data.end:
-            continue
-        line = data.line(item.market)
-        data.fees += item.fee_krw
-        line.fees += item.fee_krw
-        if item.side == "bid":
-            data.buys += 1
-            continue
-        data.sells += 1
-        data.realized += item.pnl_krw
-        line.sells += 1
-        line.realized += item.pnl_krw
-        if item.pnl_krw > 0:
-            data.wins += 1
-            line.wins += 1
+        if data.start < item.at <= data.end:
+            data.book(item)
+            data.line(item.market).book(item)
 
 
 def drawdown(curve: Sequence[tuple[datetime, Decimal]]) -> tuple[Decimal, Decimal]:
@@ -132,7 +132,7 @@ async def collect(facade: EngineFacade, store: Store, period: str, now: datetime
     if period not in SPANS:
         raise ValueError(f"period must be day, week or month, not {period!r}")
     end = _aware(now)
-    data = ReportData(period, end - SPANS[period], end)
+    data = ReportData(period=period, start=end - SPANS[period], end=end)
     realize(await facade.realized(), data)
     status = await facade.status()
     data.equity = status.equity_krw

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -53,16 +52,14 @@ ReportHook = Callable[[str, str], Awaitable[Reply]]  # (period, language) -> the
 HealthHook = Callable[[], Mapping[str, str]]
 #: told (command, outcome) for every audited invocation, e.g. to count it in metrics
 AuditObserver = Callable[[str, str], None]
-#: the outcomes audited inside one ``Dispatcher.audited`` step (task-local, so concurrent
-#: requests never see each other's)
-_SEEN: ContextVar[list[str] | None] = ContextVar("dispatcher_outcomes", default=None)
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
     """A reply with the outcome it was audited as (``ok``, ``confirm_pending``,
     ``confirmed``, ``cancelled``, ``usage``, ``denied``, ``refused``, ``error``, ``expired``),
-    for a caller that answers with a status of its own (an HTTP API)."""
+    for a caller that answers with a status of its own (an HTTP API). Every step returns
+    one, so the outcome travels with the reply rather than through shared state."""
 
     reply: Reply
     outcome: str
@@ -138,54 +135,51 @@ class Dispatcher:
         if forwarded:
             await self._audit(who, name or "?", {"text": text[:200]}, "denied", "forwarded")
             return self._note(t, "auth.forwarded")
-        return await self._dispatch(who, decision.role, name, text, t)
+        return (await self._dispatch(who, decision.role, name, text, t)).reply
 
     async def execute(
         self, who: Principal, role: Role, text: str, language: str | None = None
-    ) -> Reply:
+    ) -> Answer:
         """Run one command for a caller that has authenticated ``who`` as ``role`` itself
         (an API token): everything ``handle`` does after the sender check (length, parsing,
-        the command's role, the standby rule, confirmation, audit)."""
+        the command's role, the standby rule, confirmation, audit). The answer tells the
+        outcome it was audited with, for a caller that answers with a status of its own."""
         t = self.catalog(language)
         return await self._dispatch(who, role, command_name(text, None), text, t)
 
     async def settle(
         self, who: Principal, role: Role, token: str, *, confirming: bool, language: str | None
-    ) -> Reply:
+    ) -> Answer:
         """Confirm (or cancel) ``who``'s pending command ``token`` for an authenticated caller,
-        as a Confirm button press does."""
+        as a Confirm button press does, and tell the outcome it was audited with."""
         return await self._settle(who, token, confirming, role, self.catalog(language))
-
-    async def audited(self, step: Awaitable[Reply]) -> Answer:
-        """Run ``execute(...)`` or ``settle(...)`` and tell the outcome it was audited with."""
-        seen: list[str] = []
-        mark = _SEEN.set(seen)
-        try:
-            reply = await step
-        finally:
-            _SEEN.reset(mark)
-        return Answer(reply, seen[-1] if seen else "ok")
 
     async def _dispatch(
         self, who: Principal, role: Role, name: str, text: str, t: Catalog
-    ) -> Reply:
+    ) -> Answer:
         if len(text) > MAX_COMMAND_CHARS:
             detail = f"{len(text)} characters, over {MAX_COMMAND_CHARS}"
-            await self._audit(who, name or "?", {"text": text[:200]}, "usage", detail)
-            return self._note(
+            reply = self._note(
                 t, "parse.too_long", length=f"{len(text):,}", limit=f"{MAX_COMMAND_CHARS:,}"
+            )
+            return await self._answer(
+                reply, who, name or "?", {"text": text[:200]}, "usage", detail
             )
         try:
             parsed = parse(self.registry, text, t, self.bot_username)
         except UsageError as exc:
-            await self._audit(who, name or "?", {"text": text[:200]}, "usage", exc.message)
-            return self._usage(t, exc)
+            reply = self._usage(t, exc)
+            return await self._answer(
+                reply, who, name or "?", {"text": text[:200]}, "usage", exc.message
+            )
         command, args = parsed.command, parsed.args
         required = command.required_role(args)
         if required > role:
             needed = t.t(f"role.{required.name.lower()}")
-            await self._audit(who, command.name, args, "denied", f"needs {required.name}")
-            return self._note(t, "auth.role", command=command.name, role=needed)
+            reply = self._note(t, "auth.role", command=command.name, role=needed)
+            return await self._answer(
+                reply, who, command.name, args, "denied", f"needs {required.name}"
+            )
         call = self._call(command, args, who, role, t)
         if not command.standby and (refused := await self._standby_refusal(call)) is not None:
             return refused
@@ -216,7 +210,7 @@ class Dispatcher:
             return self._note(t, "auth.forwarded")
         return self._note(t, "auth.refused", user=who.user_id, chat=who.chat_id)
 
-    async def _ask(self, call: Call) -> Reply:
+    async def _ask(self, call: Call) -> Answer:
         assert call.command.preview is not None
         try:
             preview = await call.command.preview(call)
@@ -227,10 +221,7 @@ class Dispatcher:
             call.principal, call.command.name, call.args, t.language
         )
         seconds = int(self.confirmations.ttl_s)
-        await self._audit(
-            call.principal, call.command.name, call.args, "confirm_pending", pending.token
-        )
-        return Reply(
+        reply = Reply(
             title=preview.title,
             lines=(*preview.lines, t.t("confirm.ask", seconds=seconds)),
             fields=((t.t("ui.mode"), self.badge(t)), *preview.fields),
@@ -241,8 +232,11 @@ class Dispatcher:
             ),
             severity=Severity.WARNING,
         )
+        return await self._answer(
+            reply, call.principal, call.command.name, call.args, "confirm_pending", pending.token
+        )
 
-    async def _standby_refusal(self, call: Call) -> Reply | None:
+    async def _standby_refusal(self, call: Call) -> Answer | None:
         """A command that does not run on a standby (``Command.standby``), asked of one: a
         coded refusal naming the leader; audited as ``refused``."""
         instance = await self.api.instance()
@@ -257,41 +251,43 @@ class Dispatcher:
             leader=leader,
             command=name,
         )
-        text = refusal_text(call.t, exc)
-        await self._audit(call.principal, name, call.args, "refused", "standby")
-        return Reply(text, severity=Severity.WARNING, ephemeral=True)
+        reply = Reply(refusal_text(call.t, exc), severity=Severity.WARNING, ephemeral=True)
+        return await self._answer(reply, call.principal, name, call.args, "refused", "standby")
 
-    async def _run(self, call: Call, outcome: str) -> Reply:
+    async def _run(self, call: Call, outcome: str) -> Answer:
         try:
             reply = await call.command.handler(call)
         except Exception as exc:
             return await self._failure(call, exc)
-        await self._audit(call.principal, call.command.name, call.args, outcome, None)
-        return reply
+        return await self._answer(
+            reply, call.principal, call.command.name, call.args, outcome, None
+        )
 
-    async def _failure(self, call: Call, exc: Exception) -> Reply:
+    async def _failure(self, call: Call, exc: Exception) -> Answer:
         t, name = call.t, call.command.name
         if isinstance(exc, UsageError):
             if not exc.usage:
                 exc.usage = call.command.usage(t)
-            await self._audit(call.principal, name, call.args, "usage", exc.message)
-            return self._usage(t, exc)
+            reply = self._usage(t, exc)
+            return await self._answer(reply, call.principal, name, call.args, "usage", exc.message)
         if isinstance(exc, EXPECTED_ERRORS):
             text = refusal_text(t, exc)
-            await self._audit(call.principal, name, call.args, "error", text[:500])
-            return Reply(
+            reply = Reply(
                 t.t("error.title", command=name),
                 lines=(text,),
                 severity=Severity.WARNING,
                 ephemeral=True,
             )
+            return await self._answer(reply, call.principal, name, call.args, "error", text[:500])
         log.exception("/%s failed", name)
-        await self._audit(call.principal, name, call.args, "error", f"{type(exc).__name__}")
-        return Reply(
+        reply = Reply(
             t.t("error.title", command=name),
             lines=(t.t("error.internal"),),
             severity=Severity.CRITICAL,
             ephemeral=True,
+        )
+        return await self._answer(
+            reply, call.principal, name, call.args, "error", f"{type(exc).__name__}"
         )
 
     # -- button presses ------------------------------------------------------------------------
@@ -314,35 +310,39 @@ class Dispatcher:
             return None
         if data.startswith((CONFIRM_PREFIX, CANCEL_PREFIX)):
             confirming = data.startswith(CONFIRM_PREFIX)
-            return await self._settle(who, data[3:], confirming, decision.role, t)
+            return (await self._settle(who, data[3:], confirming, decision.role, t)).reply
         await self._audit(who, "press", {"data": data[:64]}, "usage", "unknown button")
         return self._note(t, "button.unknown")
 
     async def _settle(
         self, who: Principal, token: str, confirming: bool, role: Role, t: Catalog
-    ) -> Reply:
+    ) -> Answer:
         outcome, pending = self.confirmations.take(token, who)
         name = pending.command if pending is not None else "press"
         args: dict[str, Any] = dict(pending.args) if pending else {"token": token}
         if pending is not None and outcome is not Outcome.OTHER_USER:
             t = self.catalog(pending.language)
         if outcome is Outcome.OTHER_USER:
-            await self._audit(who, name, args, "denied", f"not the asker's ({token})")
-            return self._note(t, "confirm.not_yours")
+            reply = self._note(t, "confirm.not_yours")
+            return await self._answer(
+                reply, who, name, args, "denied", f"not the asker's ({token})"
+            )
         if outcome in (Outcome.USED, Outcome.UNKNOWN):
-            await self._audit(who, name, args, "expired", f"{outcome.value} ({token})")
-            return self._note(t, "confirm.used")
+            reply = self._note(t, "confirm.used")
+            return await self._answer(
+                reply, who, name, args, "expired", f"{outcome.value} ({token})"
+            )
         assert pending is not None
         if outcome is Outcome.EXPIRED:
-            await self._audit(who, name, args, "expired", token)
-            return self._note(t, "confirm.expired")
+            reply = self._note(t, "confirm.expired")
+            return await self._answer(reply, who, name, args, "expired", token)
         if not confirming:
-            await self._audit(who, name, args, "cancelled", token)
-            return Reply(t.t("confirm.cancelled", command=name), ephemeral=True)
+            reply = Reply(t.t("confirm.cancelled", command=name), ephemeral=True)
+            return await self._answer(reply, who, name, args, "cancelled", token)
         command = self.registry.lookup(pending.command)
         if command is None or command.required_role(pending.args) > role:
-            await self._audit(who, name, args, "denied", "role changed")
-            return self._note(t, "auth.role", command=name, role=t.t("role.operator"))
+            reply = self._note(t, "auth.role", command=name, role=t.t("role.operator"))
+            return await self._answer(reply, who, name, args, "denied", "role changed")
         call = self._call(command, pending.args, who, role, t, confirmed=True)
         return await self._run(call, "confirmed")
 
@@ -382,6 +382,19 @@ class Dispatcher:
             lines.append(t.t("parse.usage", usage=exc.usage))
         return Reply(t.t("parse.title"), tuple(lines), severity=Severity.WARNING, ephemeral=True)
 
+    async def _answer(
+        self,
+        reply: Reply,
+        who: Principal,
+        command: str,
+        args: Mapping[str, Any],
+        outcome: str,
+        detail: str | None,
+    ) -> Answer:
+        """Audit one step's outcome and answer with ``reply`` and that outcome."""
+        await self._audit(who, command, args, outcome, detail)
+        return Answer(reply, outcome)
+
     async def _audit(
         self,
         who: Principal,
@@ -390,8 +403,6 @@ class Dispatcher:
         outcome: str,
         detail: str | None,
     ) -> None:
-        if (seen := _SEEN.get()) is not None:
-            seen.append(outcome)
         if self.on_audit is not None:
             try:
                 self.on_audit(command, outcome)

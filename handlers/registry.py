@@ -104,6 +104,22 @@ class Command:
         if "rest" in kinds[:-1]:
             raise ValueError(f"/{self.name}: a 'rest' argument must be the last")
 
+    @classmethod
+    def confirmed(
+        cls,
+        name: str,
+        handler: Handler,
+        preview: Handler,
+        *args: ArgSpec,
+        role: Role = Role.OPERATOR,
+        aliases: tuple[str, ...] = (),
+    ) -> Command:
+        """A command that always asks first: ``preview`` is shown and ``handler`` runs only on
+        Confirm. An operator's by default, as are the commands that change orders or settings."""
+        return cls(
+            name, handler, args=args, role=role, confirm=True, preview=preview, aliases=aliases
+        )
+
     @property
     def help_key(self) -> str:
         return f"cmd.{self.name}.help"

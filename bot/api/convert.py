@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from bot.api import schemas as s
+from bot.same_named import same_named
 from handlers.commands.info import unrealized
 from trading.command_api import EngineStatus, HaltStatus
 from trading.engine.pnl import PnlRow
@@ -182,18 +183,7 @@ def risk(state: RiskState, st: EngineStatus, halts: list[HaltStatus]) -> s.RiskO
 
 def audit(rows: list[AuditRecord], limit: int) -> s.AuditPageOut:
     entries = [
-        s.AuditOut(
-            id=r.id,
-            at=utc(r.at),
-            transport=r.transport,
-            user_id=r.user_id,
-            chat_id=r.chat_id,
-            command=r.command,
-            arguments=r.arguments,
-            outcome=r.outcome,
-            detail=r.detail,
-        )
-        for r in rows
+        s.AuditOut(**{**same_named(r, s.AuditOut.model_fields), "at": utc(r.at)}) for r in rows
     ]
     return s.AuditPageOut(
         entries=entries, next_before=entries[-1].id if len(entries) == limit else None

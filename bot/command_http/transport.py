@@ -48,6 +48,8 @@ STATUS = {
 ID = r"(?P<id>[0-9a-f]{1,32})"
 M = TypeVar("M", bound=BaseModel)
 Route = Callable[[web.Request, ApiToken, dict[str, str]], Awaitable[web.Response]]
+#: a route's own step, given the request's body already parsed into its model
+Step = Callable[[ApiToken, dict[str, str], M], Awaitable[web.Response]]
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -65,14 +67,15 @@ class CommandHttpTransport:
         self._tokens = tokens
         self._dispatcher = dispatcher
         self._http = http
-        self._routes: list[tuple[str, re.Pattern[str], Route]] = [
-            ("POST", re.compile(r"/api/v1/commands"), self._command),
-            ("POST", re.compile(rf"/api/v1/confirmations/{ID}"), self._confirm),
-            ("POST", re.compile(rf"/api/v1/confirmations/{ID}/cancel"), self._cancel),
-            ("DELETE", re.compile(rf"/api/v1/confirmations/{ID}"), self._cancel),
-            ("POST", re.compile(r"/api/v1/pause"), self._verb("pause")),
-            ("POST", re.compile(r"/api/v1/resume"), self._verb("resume")),
-            ("PUT", re.compile(r"/api/v1/params/(?P<key>[A-Za-z0-9_.]{1,64})"), self._param),
+        confirmation = rf"/api/v1/confirmations/{ID}"
+        self._routes = [
+            _route("POST", r"/api/v1/commands", s.CommandIn, self._command),
+            _route("POST", confirmation, s.In, self._confirm),
+            _route("POST", f"{confirmation}/cancel", s.In, self._cancel),
+            _route("DELETE", confirmation, s.In, self._cancel),
+            _route("POST", r"/api/v1/pause", s.MarketIn, self._verb("pause")),
+            _route("POST", r"/api/v1/resume", s.MarketIn, self._verb("resume")),
+            _route("PUT", r"/api/v1/params/(?P<key>[A-Za-z0-9_.]{1,64})", s.ParamIn, self._param),
         ]
 
     @property
@@ -126,66 +129,44 @@ class CommandHttpTransport:
     # -- routes --------------------------------------------------------------------------------
 
     async def _command(
-        self, request: web.Request, token: ApiToken, _path: dict[str, str]
+        self, token: ApiToken, _path: dict[str, str], body: s.CommandIn
     ) -> web.Response:
-        body = await _body(request, s.CommandIn)
-        if isinstance(body, web.Response):
-            return body
         return await self._run(token, body.command, body.lang)
 
-    def _verb(self, verb: str) -> Route:
-        async def route(
-            request: web.Request, token: ApiToken, _path: dict[str, str]
-        ) -> web.Response:
-            body = await _body(request, s.MarketIn)
-            if isinstance(body, web.Response):
-                return body
+    def _verb(self, verb: str) -> Step[s.MarketIn]:
+        async def step(token: ApiToken, _path: dict[str, str], body: s.MarketIn) -> web.Response:
             line = f"/{verb} {body.market}" if body.market else f"/{verb}"
             return await self._run(token, line, body.lang)
 
-        return route
+        return step
 
-    async def _param(
-        self, request: web.Request, token: ApiToken, path: dict[str, str]
-    ) -> web.Response:
-        body = await _body(request, s.ParamIn)
-        if isinstance(body, web.Response):
-            return body
+    async def _param(self, token: ApiToken, path: dict[str, str], body: s.ParamIn) -> web.Response:
         value = str(body.value).lower() if isinstance(body.value, bool) else str(body.value)
         if not value or re.search(r"[\s\"'\\]", value):
             return error(422, "value: one word, without spaces or quotes")
         return await self._run(token, f"/set {path['key']} {value}", body.lang)
 
-    async def _confirm(
-        self, request: web.Request, token: ApiToken, path: dict[str, str]
-    ) -> web.Response:
-        return await self._settle(request, token, path["id"], confirming=True)
+    async def _confirm(self, token: ApiToken, path: dict[str, str], body: s.In) -> web.Response:
+        return await self._settle(token, path["id"], body, confirming=True)
 
-    async def _cancel(
-        self, request: web.Request, token: ApiToken, path: dict[str, str]
-    ) -> web.Response:
-        return await self._settle(request, token, path["id"], confirming=False)
+    async def _cancel(self, token: ApiToken, path: dict[str, str], body: s.In) -> web.Response:
+        return await self._settle(token, path["id"], body, confirming=False)
 
     async def _settle(
-        self, request: web.Request, token: ApiToken, pending: str, *, confirming: bool
+        self, token: ApiToken, pending: str, body: s.In, *, confirming: bool
     ) -> web.Response:
-        body = await _body(request, s.In)
-        if isinstance(body, web.Response):
-            return body
-        d = self._dispatcher
-        step = d.settle(
+        answer = await self._dispatcher.settle(
             _principal(self.name, token),
             token.role,
             pending,
             confirming=confirming,
             language=body.lang,
         )
-        return self._respond(await d.audited(step))
+        return self._respond(answer)
 
     async def _run(self, token: ApiToken, line: str, lang: str | None) -> web.Response:
-        d = self._dispatcher
-        answer = await d.audited(d.execute(_principal(self.name, token), token.role, line, lang))
-        return self._respond(answer)
+        principal = _principal(self.name, token)
+        return self._respond(await self._dispatcher.execute(principal, token.role, line, lang))
 
     def _respond(self, answer: Answer) -> web.Response:
         reply = answer.reply
@@ -223,6 +204,21 @@ class CommandHttpTransport:
 def _principal(transport: str, token: ApiToken) -> Principal:
     """The audit's sender: this transport, the token's name."""
     return Principal(transport, token.name, "api", token.name)
+
+
+def _route(
+    method: str, pattern: str, model: type[M], step: Step[M]
+) -> tuple[str, re.Pattern[str], Route]:
+    """A route that parses the request's body into ``model`` (a 400/422 if it does not
+    fit) before its ``step`` runs, so no step parses or sees a body it did not declare."""
+
+    async def route(request: web.Request, token: ApiToken, path: dict[str, str]) -> web.Response:
+        body = await _body(request, model)
+        if isinstance(body, web.Response):
+            return body
+        return await step(token, path, body)
+
+    return method, re.compile(pattern), route
 
 
 async def _body(request: web.Request, model: type[M]) -> M | web.Response:

@@ -18,6 +18,13 @@ WS_SCHEMES = ("ws", "wss")
 STORE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
 
 
+def check_pattern(value: str, pattern: str, message: str) -> str:
+    """``value`` if all of it matches ``pattern``, else ``message`` as the error."""
+    if not re.fullmatch(pattern, value):
+        raise ValueError(message)
+    return value
+
+
 def check_url(value: str, schemes: tuple[str, ...]) -> str:
     """Accept only absolute URLs with one of ``schemes``: a typo must not reach a socket."""
     want = " or ".join(f"{s}://" for s in schemes)

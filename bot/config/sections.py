@@ -6,7 +6,6 @@ docs/shared design. Models are frozen: a change is a new, fully validated config
 
 from __future__ import annotations
 
-import re
 from datetime import time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -138,9 +137,7 @@ class BotConfig(Section):
     @field_validator("identifier_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
-        if not re.fullmatch(r"[a-z0-9-]+", value):
-            raise ValueError('must use only a-z, 0-9 and "-"')
-        return value
+        return f.check_pattern(value, r"[a-z0-9-]+", 'must use only a-z, 0-9 and "-"')
 
     @field_validator("timezone")
     @classmethod

@@ -40,6 +40,7 @@ from bot.notify.pacing import Limits, Pacer
 from bot.notify.policy import NotifyPolicy
 from bot.notify.render import SEOUL, Renderer, coalesce_key
 from bot.notify.sender import ChatSender, PermanentSendError
+from bot.same_named import same_named
 from bot.transports.registry import default_limits, limits_from_config
 from handlers.events import ResearchFinished
 from handlers.i18n import Catalog
@@ -55,6 +56,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PAYLOAD_VERSION = 1
+#: ``[notify]`` settings the notifier takes under their own names (``Notifier.from_config``)
+QUEUE_SETTINGS = (
+    "coalesce_s",
+    "late_after_s",
+    "retry_max",
+    "backoff_base_s",
+    "backoff_max_s",
+    "max_queue",
+    "stop_grace_s",
+)
 
 
 def _utcnow() -> datetime:
@@ -226,13 +237,7 @@ class Notifier:
             rules=rules,
             limits=limits_from_config(n),  # for a sender that brings no pacer of its own
             pacers=pacers,
-            coalesce_s=n.coalesce_s,
-            late_after_s=n.late_after_s,
-            retry_max=n.retry_max,
-            backoff_base_s=n.backoff_base_s,
-            backoff_max_s=n.backoff_max_s,
-            max_queue=n.max_queue,
-            stop_grace_s=n.stop_grace_s,
+            **same_named(n, QUEUE_SETTINGS),
         )
 
     # -- intake (bus side) -------------------------------------------------------------------

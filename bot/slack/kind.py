@@ -49,9 +49,9 @@ class SlackConfig(Section):
     @field_validator("command")
     @classmethod
     def _command(cls, value: str) -> str:
-        if not re.fullmatch(r"/[a-z0-9_-]{1,31}", value):
-            raise ValueError('must be a slash command like "/upbit"')
-        return value
+        return f.check_pattern(
+            value, r"/[a-z0-9_-]{1,31}", 'must be a slash command like "/upbit"'
+        )
 
     api_url: str = Field("https://slack.com/api/", description="Web API base (slack_sdk base_url)")
     allowed_channel_ids: tuple[SlackId, ...] = Field((), description="channels the bot listens in")

@@ -76,6 +76,14 @@
     row.appendChild(td);
   }
 
+  // a table row named by one data attribute (e.g. data-market), one cell per [text, class]
+  function tableRow(key, value, cells) {
+    const row = document.createElement("tr");
+    row.dataset[key] = value;
+    for (const [text, cls] of cells) cell(row, text, cls);
+    return row;
+  }
+
   function fillTable(id, items, build, emptyText) {
     const body = $(id).tBodies[0];
     const rows = [];
@@ -110,48 +118,39 @@
   }
 
   function renderPositions(data) {
-    fillTable("positions", data.positions, (p) => {
-      const row = document.createElement("tr");
-      row.dataset.market = p.market;
-      cell(row, p.market);
-      cell(row, p.state);
-      cell(row, amount(p.volume), "num");
-      cell(row, krw(p.avg_entry_price), "num");
-      cell(row, krw(p.last_price), "num");
-      cell(row, krw(p.stop_price), "num");
-      cell(row, signed(p.unrealized_pnl_krw), "num " + tone(p.unrealized_pnl_krw));
-      return row;
-    }, "no open positions");
+    fillTable("positions", data.positions, (p) => tableRow("market", p.market, [
+      [p.market],
+      [p.state],
+      [amount(p.volume), "num"],
+      [krw(p.avg_entry_price), "num"],
+      [krw(p.last_price), "num"],
+      [krw(p.stop_price), "num"],
+      [signed(p.unrealized_pnl_krw), "num " + tone(p.unrealized_pnl_krw)],
+    ]), "no open positions");
   }
 
   function renderOrders(data) {
-    fillTable("orders", data.open, (o) => {
-      const row = document.createElement("tr");
-      row.dataset.order = o.intent_id;
-      cell(row, o.intent_id);
-      cell(row, o.market);
-      cell(row, o.side === "bid" ? "buy" : "sell");
-      cell(row, o.ord_type);
-      cell(row, krw(o.price), "num");
-      cell(row, amount(o.volume), "num");
-      cell(row, o.state);
-      return row;
-    }, "no open orders");
+    fillTable("orders", data.open, (o) => tableRow("order", o.intent_id, [
+      [o.intent_id],
+      [o.market],
+      [o.side === "bid" ? "buy" : "sell"],
+      [o.ord_type],
+      [krw(o.price), "num"],
+      [amount(o.volume), "num"],
+      [o.state],
+    ]), "no open orders");
   }
 
   function renderFills(data) {
-    fillTable("fills", data.trades, (f) => {
-      const row = document.createElement("tr");
-      row.dataset.trade = String(f.id);
-      cell(row, when(f.created_at));
-      cell(row, f.market);
-      cell(row, f.side === "bid" ? "buy" : "sell", f.side === "bid" ? "up" : "down");
-      cell(row, krw(f.price), "num");
-      cell(row, amount(f.volume), "num");
-      cell(row, krw(f.funds), "num");
-      cell(row, krw(f.fee), "num");
-      return row;
-    }, "no fills yet");
+    fillTable("fills", data.trades, (f) => tableRow("trade", String(f.id), [
+      [when(f.created_at)],
+      [f.market],
+      [f.side === "bid" ? "buy" : "sell", f.side === "bid" ? "up" : "down"],
+      [krw(f.price), "num"],
+      [amount(f.volume), "num"],
+      [krw(f.funds), "num"],
+      [krw(f.fee), "num"],
+    ]), "no fills yet");
   }
 
   function renderEquity(pnl) {
@@ -197,16 +196,13 @@
       return li;
     });
     $("limits").replaceChildren(...items);
-    fillTable("halts", risk.halts, (h) => {
-      const row = document.createElement("tr");
-      row.dataset.halt = h.name;
-      cell(row, h.name);
-      cell(row, `${h.start} - ${h.end}`);
-      cell(row, h.days.length ? h.days.join(",") : h.recurring ? "every day" : "once");
-      cell(row, h.active ? "ACTIVE until " + when(h.ends_at) : "scheduled", h.active ? "down" : "");
-      cell(row, when(h.next_start));
-      return row;
-    }, "no halt windows");
+    fillTable("halts", risk.halts, (h) => tableRow("halt", h.name, [
+      [h.name],
+      [`${h.start} - ${h.end}`],
+      [h.days.length ? h.days.join(",") : h.recurring ? "every day" : "once"],
+      [h.active ? "ACTIVE until " + when(h.ends_at) : "scheduled", h.active ? "down" : ""],
+      [when(h.next_start)],
+    ]), "no halt windows");
   }
 
   // -- the control panel: the command API ------------------------------------------------
@@ -257,15 +253,21 @@
     if (response.ok) refresh().catch((err) => say("refresh failed: " + err.message));
   }
 
-  function wireControls() {
-    $("command-auth").addEventListener("submit", (event) => {
+  // a token form: on submit, keep the trimmed token for this tab under key, clear the field
+  // and go on
+  function onTokenForm(form, input, key, then) {
+    $(form).addEventListener("submit", (event) => {
       event.preventDefault();
-      const value = $("command-token").value.trim();
+      const value = $(input).value.trim();
       if (!value) return;
-      sessionStorage.setItem(COMMAND_KEY, value);
-      $("command-token").value = "";
-      showControls();
+      sessionStorage.setItem(key, value);
+      $(input).value = "";
+      then();
     });
+  }
+
+  function wireControls() {
+    onTokenForm("command-auth", "command-token", COMMAND_KEY, showControls);
     $("forget").addEventListener("click", () => {
       sessionStorage.removeItem(COMMAND_KEY);
       showControls();
@@ -339,12 +341,7 @@
     setTimeout(tick, REFRESH_MS);
   }
 
-  $("auth").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const value = $("token").value.trim();
-    if (!value) return;
-    sessionStorage.setItem(KEY, value);
-    $("token").value = "";
+  onTokenForm("auth", "token", KEY, () => {
     $("auth").hidden = true;
     $("main").hidden = false;
     tick();

@@ -275,15 +275,8 @@ COMMANDS = [
     ),
     Command("params", params, aliases=("config",)),
     Command("get", get, args=(ArgSpec("key", "key", False),)),
-    Command(
-        "set",
-        set_,
-        args=(ArgSpec("key", "key"), ArgSpec("value", "str")),
-        role=Role.OPERATOR,
-        confirm=True,
-        preview=set_preview,
-    ),
-    Command("undo", undo, role=Role.OPERATOR, confirm=True, preview=undo_preview),
+    Command.confirmed("set", set_, set_preview, ArgSpec("key", "key"), ArgSpec("value", "str")),
+    Command.confirmed("undo", undo, undo_preview),
     Command(
         "history",
         history,
@@ -301,12 +294,11 @@ COMMANDS = [
         preview=schedule_preview,
         role_when=_schedule_role,
     ),
-    Command(
+    Command.confirmed(
         "reset",
         reset,
-        args=(ArgSpec("halt", "choice", choices=RESETTABLE),),
+        reset_preview,
+        ArgSpec("halt", "choice", choices=RESETTABLE),
         role=Role.ADMIN,
-        confirm=True,
-        preview=reset_preview,
     ),
 ]

@@ -203,47 +203,25 @@ async def flatten(call: Call) -> Reply:
 
 
 COMMANDS = [
-    Command(
+    Command.confirmed(
         "buy",
         buy,
-        args=(ArgSpec("market", "market"), ArgSpec("krw", "money", min=MIN_ORDER_KRW)),
-        role=Role.OPERATOR,
-        confirm=True,
-        preview=buy_preview,
+        buy_preview,
+        ArgSpec("market", "market"),
+        ArgSpec("krw", "money", min=MIN_ORDER_KRW),
     ),
-    Command(
+    Command.confirmed(
         "sell",
         sell,
-        args=(
-            ArgSpec("market", "market"),
-            ArgSpec("percent", "decimal", False, min=0.01, max=100, default=Decimal(100)),
-        ),
-        role=Role.OPERATOR,
-        confirm=True,
-        preview=sell_preview,
+        sell_preview,
+        ArgSpec("market", "market"),
+        ArgSpec("percent", "decimal", False, min=0.01, max=100, default=Decimal(100)),
     ),
-    Command(
-        "close",
-        close,
-        args=(ArgSpec("market", "market", choices=("all",)),),
-        role=Role.OPERATOR,
-        confirm=True,
-        preview=close_preview,
+    Command.confirmed(
+        "close", close, close_preview, ArgSpec("market", "market", choices=("all",))
     ),
-    Command(
-        "cancel",
-        cancel,
-        args=(ArgSpec("order", "str", choices=("all",)),),
-        role=Role.OPERATOR,
-        confirm=True,
-        preview=cancel_preview,
-    ),
-    Command(
-        "flatten",
-        flatten,
-        role=Role.ADMIN,
-        confirm=True,
-        preview=flatten_preview,
-        aliases=("killswitch",),
+    Command.confirmed("cancel", cancel, cancel_preview, ArgSpec("order", "str", choices=("all",))),
+    Command.confirmed(
+        "flatten", flatten, flatten_preview, role=Role.ADMIN, aliases=("killswitch",)
     ),
 ]

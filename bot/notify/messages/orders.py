@@ -112,39 +112,40 @@ def order_placed(r: Renderer, event: ev.OrderPlaced) -> Reply:
     )
 
 
-@renders(ev.OrderCancelled)
-def order_cancelled(r: Renderer, event: ev.OrderCancelled) -> Reply:
+def _order_warning(
+    r: Renderer,
+    event: ev.OrderCancelled | ev.OrderRejected | ev.OrderBecameUncertain,
+    msg: str,
+    *,
+    lines: Sequence[str] = (),
+    fields: Sequence[tuple[str, str]] = (),
+) -> Reply:
+    """An order that did not go as sent: a warning titled with its market, naming the order
+    (its intent id) after the event's own fields."""
     return r.notice(
         event,
-        "cancelled",
-        fields=((r.t("field.reason"), event.reason), (r.t("field.order"), event.intent_id)),
+        msg,
+        lines=lines,
+        fields=(*fields, (r.t("field.order"), event.intent_id)),
         severity=Severity.WARNING,
         market=event.market,
     )
+
+
+@renders(ev.OrderCancelled)
+def order_cancelled(r: Renderer, event: ev.OrderCancelled) -> Reply:
+    return _order_warning(r, event, "cancelled", fields=((r.t("field.reason"), event.reason),))
 
 
 @renders(ev.OrderRejected)
 def order_rejected(r: Renderer, event: ev.OrderRejected) -> Reply:
-    return r.notice(
-        event,
-        "rejected",
-        lines=(event.reason,),
-        fields=((r.t("field.error"), event.name), (r.t("field.order"), event.intent_id)),
-        severity=Severity.WARNING,
-        market=event.market,
-    )
+    error = (r.t("field.error"), event.name)
+    return _order_warning(r, event, "rejected", lines=(event.reason,), fields=(error,))
 
 
 @renders(ev.OrderBecameUncertain)
 def order_became_uncertain(r: Renderer, event: ev.OrderBecameUncertain) -> Reply:
-    return r.notice(
-        event,
-        "order_uncertain",
-        lines=(event.reason,),
-        fields=((r.t("field.order"), event.intent_id),),
-        severity=Severity.WARNING,
-        market=event.market,
-    )
+    return _order_warning(r, event, "order_uncertain", lines=(event.reason,))
 
 
 @renders(ev.OrderResubmitted)
