@@ -78,6 +78,7 @@ class FakeTern:
         self.orders: dict[str, _Order] = {}
         self.last: dict[str, Decimal] = {}
         self.klines: list[dict[str, Any]] = []
+        self.symbols: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
         self.tape: asyncio.Queue[str] = asyncio.Queue()
         self.private: asyncio.Queue[str] = asyncio.Queue()
@@ -248,6 +249,9 @@ class FakeTern:
             {"asset": a, "available": f"{free:f}", "on_hold": f"{hold:f}", "cost_basis": "0"}
             for a, (free, hold) in self.assets.items()
         ]
+
+    def _symbols(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.symbols
 
     def _klines(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         end = body.get("end_ms", self.now_ms)

@@ -45,6 +45,8 @@ from trading.events import (
 )
 from trading.exchange import Exchange
 from trading.marketdata.feeds import Feed
+from trading.marketdata.lifecycle import read_statuses
+from trading.marketdata.universe import choose
 from trading.orders import reconcile
 from trading.positions import ExitReason, PositionState
 from trading.risk.decision import Approved
@@ -286,6 +288,39 @@ def test_the_mapping_speaks_the_neutral_model() -> None:
     assert set(mapping.STATUS.values()) <= set(OrderStatus)
     candle: Candle = mapping.Candle(TernKline(SYMBOL, 0, D(1), D(2), D(1), D(2), D(3), D(6)))
     assert (candle.market, candle.close) == (M, D(2))
+
+
+async def test_listings_and_tickers_reach_the_gate_and_the_universe() -> None:
+    fake = FakeTern()
+    fake.symbols = [
+        {"symbol": SYMBOL, "phase": "TRADING", "watch": [], "quote_volume_24h": "9e9"},
+        {
+            "symbol": "ETH/KRW",
+            "phase": "TRADING",
+            "watch": ["delist_risk"],
+            "quote_volume_24h": "8e9",
+        },
+        {
+            "symbol": "XRP/KRW",
+            "phase": "TRADING",
+            "watch": [],
+            "delist_on": "2026-04-01",
+            "quote_volume_24h": "7e9",
+        },
+        {"symbol": "SOL/KRW", "phase": "PRE_LISTING", "watch": [], "quote_volume_24h": "0"},
+        {"symbol": "ADA/KRW", "phase": "TRADING", "watch": [], "quote_volume_24h": "1e9"},
+    ]
+    venue = TernExchange(fake.call)
+    statuses = await read_statuses(venue, [M, "KRW-ETH", "KRW-XRP", "KRW-SOL", "KRW-DOGE"])
+    assert [(s.warned, s.closing) for s in statuses] == [
+        (False, False),
+        (True, False),
+        (False, True),
+        (False, True),
+        (False, True),  # not listed at all
+    ]
+    selection = await choose(venue, 2)
+    assert selection.markets == (M, "KRW-ADA")  # warned and closing markets are left out
 
 
 def _imports(path: Path) -> set[str]:

@@ -20,6 +20,7 @@ from tests.adapter_recipe.venue.wire import (
     TernError,
     TernKline,
     TernOrder,
+    TernSymbol,
     decode,
     encode,
 )
@@ -90,12 +91,38 @@ class TernExchange:
             for r in rows
         ]
 
+    # -- listings and tickers: trading.marketdata's StatusSource and UniverseSource -------------
+
+    async def _listed(self) -> list[mapping.Listed]:
+        rows = await self._call({"op": "symbols"})
+        return [
+            mapping.listed(
+                TernSymbol(
+                    r["symbol"],
+                    r["phase"],
+                    tuple(r["watch"]),
+                    r.get("delist_on"),
+                    Decimal(r["quote_volume_24h"]),
+                )
+            )
+            for r in rows
+        ]
+
+    async def markets(self, *, details: bool = True) -> Sequence[mapping.Listed]:
+        return await self._listed()
+
+    async def ticker_states(self, markets: Sequence[str]) -> Sequence[mapping.Listed]:
+        return [m for m in await self._listed() if m.market in markets]
+
+    async def ticker_values(self, quote: str = "KRW") -> Sequence[mapping.Listed]:
+        return [m for m in await self._listed() if m.market.startswith(f"{quote}-")]
+
     # -- market data: trading.marketdata.backfill.CandleSource -------------------------------
 
     async def candles(
         self, market: str, timeframe: str = "1m", *, count: int = 200, to: datetime | None = None
     ) -> Sequence[mapping.Candle]:
-        """The ``count`` candles before ``to`` (now), oldest first."""
+        """The ``count`` candles before ``to`` (now), newest first, as Upbit's client answers."""
         body: dict[str, object] = {
             "op": "klines",
             "symbol": mapping.symbol(market),
@@ -105,14 +132,14 @@ class TernExchange:
         if to is not None:
             body["end_ms"] = int(to.timestamp() * 1000)
         rows = await self._call(body)
-        return [mapping.Candle(_kline(r)) for r in rows]
+        return [mapping.Candle(_kline(r)) for r in reversed(rows)]
 
     async def candle_history(
         self, market: str, timeframe: str, start: datetime, end: datetime
     ) -> Sequence[mapping.Candle]:
         span = int((end - start).total_seconds() * 1000) // _MS[INTERVALS[timeframe]]
         found = await self.candles(market, timeframe, count=max(span, 1), to=end)
-        return [c for c in found if start <= c.start < end]
+        return sorted((c for c in found if start <= c.start < end), key=lambda c: c.start)
 
 
 def _kline(raw: dict[str, Any]) -> TernKline:

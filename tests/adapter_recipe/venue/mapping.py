@@ -9,7 +9,8 @@ and the holdings check read the base currency after the dash, and the minimum-or
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from tests.adapter_recipe.venue.wire import (
@@ -20,6 +21,7 @@ from tests.adapter_recipe.venue.wire import (
     TernFillEvent,
     TernKline,
     TernOrder,
+    TernSymbol,
     TernTrade,
 )
 from trading.domain import TradePrint
@@ -54,7 +56,10 @@ STATUS: Mapping[str, OrderStatus] = {
     "KILLED": OrderStatus.CANCELLED,
     "EXPIRED": OrderStatus.CANCELLED,
 }
-#: Tern's error codes as the ``trading.errors`` kinds the order path acts on; anything else
+#: Tern's trading phases in the words ``trading.risk.lifecycle`` reads (Upbit's
+#: ``market_state``: PREVIEW and DELISTED take no orders, "" is silence)
+PHASE: Mapping[str, str] = {"PRE_LISTING": "PREVIEW", "TRADING": "ACTIVE", "DELISTED": "DELISTED"}
+#: Tern's errors as the ``trading.errors`` kinds the order path acts on; anything else
 #: is ambiguous (looked up by identifier, never re-sent blindly)
 ERRORS: Mapping[int, type[UpbitError]] = {
     2010: InsufficientFunds,
@@ -233,3 +238,27 @@ class Candle:
     @property
     def quote_volume(self) -> Decimal:
         return self._k.qv
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A Tern symbol as ``trading.domain.market``'s ``Listing`` and ``TickerValue``: a
+    ``warning`` is Tern's ``delist_risk`` flag, every other watch flag a caution."""
+
+    market: str
+    warning: bool
+    cautions: tuple[str, ...]
+    market_state: str
+    delisting_date: date | None
+    acc_trade_price_24h: Decimal
+
+
+def listed(row: TernSymbol) -> Listed:
+    return Listed(
+        market=market(row.symbol),
+        warning="delist_risk" in row.watch,
+        cautions=tuple(f for f in row.watch if f != "delist_risk"),
+        market_state=PHASE.get(row.phase, ""),
+        delisting_date=None if row.delist_on is None else date.fromisoformat(row.delist_on),
+        acc_trade_price_24h=row.quote_volume_24h,
+    )

@@ -140,6 +140,18 @@ class TernKline:
 
 
 @dataclass(frozen=True, slots=True)
+class TernSymbol:
+    """A listed symbol: its trading ``phase``, Tern's ``watch`` list flags, a delisting day
+    (ISO text) if one is announced, and the 24-hour traded value in the quote currency."""
+
+    symbol: str
+    phase: str
+    watch: tuple[str, ...]
+    delist_on: str | None
+    quote_volume_24h: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class TernError:
     code: int
     msg: str
