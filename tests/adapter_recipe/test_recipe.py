@@ -231,6 +231,31 @@ async def test_a_resting_order_is_cancelled(tern: Tern, store: Store) -> None:
     assert await tern.rig.exchange.list_open(M) == []
 
 
+async def test_a_reprice_without_cancel_and_new(tern: Tern, store: Store) -> None:
+    """Tern has no atomic cancel-and-new: ``OrderReplacer`` cancels, confirms, then places."""
+    orders = tern.rig.engine.orders
+    await tern.prints(50_000_000)
+    intent = SubmitOrder(
+        intent_id=orders.new_intent_id(),
+        market=M,
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        price=D(40_000_000),
+        volume=D("0.01"),
+    )
+    old = await orders.place(intent)
+    new = await orders.replace(intent.intent_id, D(41_000_000))
+    await tern.settle()
+    assert new is not None
+    assert (new.status, new.price, new.volume) == (OrderStatus.OPEN, D(41_000_000), D("0.01"))
+    assert (await store.order(intent.intent_id)).status is OrderStatus.CANCELLED  # type: ignore[union-attr]
+    [resting] = await tern.rig.exchange.list_open(M)
+    assert resting.identifier == new.identifier != old.identifier
+    # after the first place: cancel, confirm it closed, then the new order (and its lookup)
+    ops = [r["op"] for r in tern.fake.requests]
+    assert ops[ops.index("place") + 1 :][:3] == ["cancel", "get", "place"]
+
+
 async def test_refusals_map_to_the_neutral_errors(tern: Tern, store: Store) -> None:
     orders = tern.rig.engine.orders
     await tern.prints(50_000_000)
