@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
 from trading import indicators
-from trading.backtest import BacktestSpec, compute_metrics, load_frame, random_walk, run_backtest
+from trading.backtest import BacktestSpec, compute_metrics, load_frame, run_backtest
 from trading.backtest.metrics import metrics_of_curve
+from trading.backtest.synthetic import random_walk
 from trading.risk.gate import ORDER, EntryRequest, RiskContext, RiskGate
 from trading.risk.halts import HaltWindow
 from trading.risk.limits import RiskLimits

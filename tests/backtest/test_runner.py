@@ -14,11 +14,10 @@ from trading.backtest import (
     BacktestSpec,
     fill_gaps,
     find_gaps,
-    random_walk,
     run_backtest,
 )
 from trading.backtest.stops import StopScanner, dec, print_time
-from trading.backtest.synthetic import START
+from trading.backtest.synthetic import START, random_walk
 from trading.domain import Bar
 from trading.risk.limits import RiskLimits
 from trading.risk.stops import Trail, TrailingStop

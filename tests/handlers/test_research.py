@@ -23,7 +23,7 @@ from handlers.reply import Reply, Severity
 from tests.engine.conftest import BUNDLED, replay
 from tests.handlers.conftest import OPERATOR, VIEWER, Rig
 from tests.notify.conftest import FakeSender, make_notifier, until
-from trading.backtest import random_walk
+from trading.backtest.synthetic import random_walk
 from trading.candle_file import read_candles
 from trading.engine.facade import EngineFacade
 from trading.engine.research import (

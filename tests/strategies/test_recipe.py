@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from trading.backtest import BacktestSpec, random_walk, run_backtest
+from trading.backtest import BacktestSpec, run_backtest
+from trading.backtest.synthetic import random_walk
 from trading.risk.limits import RiskLimits
 from trading.strategies import ParamError, build_strategy
 from trading.upbit.market_rules import UpbitMarketRules
