@@ -24,6 +24,7 @@ from trading.risk.limits import RiskLimits
 from trading.risk.volatility import (
     Rule,
     VolatilityTrack,
+    first_level,
     halt_series,
     levels_of,
     rank_at,
@@ -273,6 +274,9 @@ def test_verdicts_judge_as_the_ranks_do(
     assert trip.tolist() == (warm & (ranks >= halt_rank)).tolist()
     assert go.tolist() == (warm & (ranks < resume_rank)).tolist()
     assert [rank_at(series, i, window) for i in range(len(series))] == ranks.tolist()
+    first = first_level(series)  # kept by the backtester: rank_at then counts the window only
+    assert first == cold
+    assert [rank_at(series, i, window, first) for i in range(len(series))] == ranks.tolist()
 
 
 def test_verdicts_on_the_crash_minutes_equal_the_ranks_for_the_default_window() -> None:

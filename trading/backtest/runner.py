@@ -42,7 +42,7 @@ from trading.risk.gate import EntryRequest, FillEstimator, RiskContext, RiskGate
 from trading.risk.memory import ClosedTrade
 from trading.risk.protections import any_enabled
 from trading.risk.stops import TrailingStop, exits_on, trail_of
-from trading.risk.volatility import Rule, halt_series, rank_at
+from trading.risk.volatility import Rule, first_level, halt_series, rank_at
 from trading.strategies import CandleFrame, safe_signals
 
 if TYPE_CHECKING:
@@ -111,8 +111,9 @@ class _Market:
         self.position: _Open | None = None
         self.trades: list[tuple[_Open, Decimal, Decimal, Decimal]] = []  # open, price, funds, fee
         self.scanner: StopScanner | None = None
-        # the volatility filter's state after each candle (``halt_series``), if it is on
-        self.volatility: tuple[NDArray[np.bool_], NDArray[np.float64]] | None = None
+        # the volatility filter's state after each candle (``halt_series``), if it is on,
+        # with the index of its first level (``rank_at`` of a halted candle counts from it)
+        self.volatility: tuple[NDArray[np.bool_], NDArray[np.float64], int] | None = None
         self.offset = 0  # index of the first candle in the union timeline
         self.min_total = spec.rules.min_total(name)  # the venue's order-total limits
         self.max_total = spec.rules.max_total(name)
@@ -234,7 +235,8 @@ class _Backtest:
             # candle by candle (one ``Bar`` per candle cost 20x the plain run)
             for m in self.markets:
                 f = m.frame
-                m.volatility = halt_series(vol_rule, f.high, f.low, f.close)
+                halted, levels = halt_series(vol_rule, f.high, f.low, f.close)
+                m.volatility = (halted, levels, first_level(levels))
         self.protections_on = any_enabled(spec.limits)  # fed once per closed trade
         if self.stops_on:
             for m in self.markets:
@@ -505,11 +507,11 @@ class _Backtest:
         if bar < 0:  # nothing has closed yet
             self.gate.volatility.assume(m.name, False, math.nan, -1)
             return
-        halted, levels = m.volatility
+        halted, levels, first = m.volatility
         if not halted[bar]:
             self.gate.volatility.assume(m.name, False, math.nan, -1)
             return
-        rank = rank_at(levels, bar, self.vol_window)
+        rank = rank_at(levels, bar, self.vol_window, first)
         self.gate.volatility.assume(m.name, True, float(levels[bar]), rank)
 
     def _halted_pct(self) -> float:

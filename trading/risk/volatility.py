@@ -390,9 +390,21 @@ def verdicts_of(
     return warm, trip, go
 
 
-def rank_at(levels: NDArray[np.float64], index: int, window: int) -> int:
-    """``ranks_of(levels, window)[index]`` alone, for the few candles that need one."""
-    first = int(np.argmax(~np.isnan(levels)))
-    if math.isnan(levels[first]) or index - first < window:
+def first_level(levels: NDArray[np.float64]) -> int:
+    """The index of the first level that is not NaN (``len(levels)``: none)."""
+    known = ~np.isnan(levels)
+    first = int(np.argmax(known)) if len(levels) else 0
+    return first if len(levels) and known[first] else len(levels)
+
+
+def rank_at(levels: NDArray[np.float64], index: int, window: int, first: int | None = None) -> int:
+    """``ranks_of(levels, window)[index]`` alone, for the few candles that need one.
+
+    ``first``: ``first_level(levels)``, if the caller keeps it; found here otherwise, a pass
+    over the whole frame that would cost more than the count itself (a backtest asks this at
+    every entry the filter holds back)."""
+    if first is None:
+        first = first_level(levels)
+    if first >= len(levels) or index - first < window:
         return -1
     return int(np.count_nonzero(levels[index - window : index] < levels[index]))
