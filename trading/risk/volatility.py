@@ -361,8 +361,7 @@ def verdicts_of(
     m = len(v)
     whole = m // b
     highs = np.partition(v[: whole * b].reshape(whole, b), b - top, axis=1)[:, b - top :]
-    pooled = sliding_window_view(highs, (cover, top))[:, 0].reshape(-1, cover * top)
-    cores = np.partition(pooled, (cover - 1) * top, axis=1)[:, (cover - 1) * top :]
+    cores = _top_of_runs(highs, cover, top)
     # candle ``window + k`` of sub-block s takes core row s - cover, whose column 0 is the
     # core's top-th highest: at or below it, the candle lets go
     level = v[window:]
@@ -388,6 +387,37 @@ def verdicts_of(
     trip[first + window :] = above <= window - halt_rank
     go[first + window :] = above >= top
     return warm, trip, go
+
+
+def _top_of_runs(highs: NDArray[np.float64], cover: int, top: int) -> NDArray[np.float64]:
+    """The ``top`` highest levels of each run of ``cover`` consecutive rows of ``highs``
+    (each row a sub-block's ``top`` highest), column 0 the ``top``-th highest.
+
+    Runs of 1, 2, 4 ... rows are merged pairwise (a run of ``2s`` is two disjoint runs of
+    ``s``), and a run of ``cover`` rows from the disjoint power-of-two runs of its binary
+    form: each step partitions ``2 * top`` levels per row, where partitioning the
+    ``cover * top`` levels of every run at once cost twice as much.
+    """
+
+    def merge(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+        both = np.concatenate([a, b], axis=1)
+        both.partition(top, axis=1)
+        return both[:, top:]
+
+    runs = [highs]  # runs[k]: row s is the top of rows s .. s + 2**k - 1
+    while 2 ** len(runs) <= cover:
+        span = 2 ** (len(runs) - 1)
+        runs.append(merge(runs[-1][:-span], runs[-1][span:]))
+    count = len(highs) - cover + 1
+    out: NDArray[np.float64] | None = None
+    offset = 0
+    for k in range(len(runs) - 1, -1, -1):
+        if cover - offset >= 2**k:
+            part = runs[k][offset : offset + count]
+            out = part if out is None else merge(out, part)
+            offset += 2**k
+    assert out is not None
+    return out
 
 
 def first_level(levels: NDArray[np.float64]) -> int:
