@@ -169,18 +169,7 @@ class StopScanner:
                 if not exact:
                     ints = [np.round(x).astype(np.int64) for x in cols]
                 h, lo, c = ints
-                tr = h - lo
-                if len(c) > 1:
-                    prev = c[:-1]
-                    tr[1:] = np.maximum(
-                        tr[1:], np.maximum(np.abs(h[1:] - prev), np.abs(lo[1:] - prev))
-                    )
-                total = np.concatenate(([0], np.cumsum(tr)))
-                window = np.zeros(len(tr), dtype=np.int64)
-                p = self.period
-                if len(tr) >= p:
-                    window[p - 1 :] = total[p:] - total[: len(tr) - p + 1]
-                return window, scale
+                return _window_sums(h, lo, c, self.period), scale
         return False
 
     def _hlc(self, i: int) -> tuple[Decimal, Decimal, Decimal]:
@@ -548,6 +537,33 @@ class StopScanner:
             if hit is not None:
                 return StopHit(k, index, price, hit.kind)
         return None
+
+
+def _window_sums(
+    h: NDArray[np.int64], lo: NDArray[np.int64], c: NDArray[np.int64], period: int
+) -> NDArray[np.int64]:
+    """Per candle, the sum of the ``period`` true ranges ending there (0 before), exact
+    integers; into few buffers (``h`` and ``lo`` are the caller's own copies, written to:
+    a market-year of minutes makes each array 4 MB)."""
+    n = len(c)
+    tr = np.subtract(h, lo)
+    if n > 1:
+        prev = c[:-1]
+        up, down = h[1:], lo[1:]
+        np.subtract(up, prev, out=up)
+        np.abs(up, out=up)
+        np.subtract(down, prev, out=down)
+        np.abs(down, out=down)
+        np.maximum(up, down, out=up)
+        np.maximum(tr[1:], up, out=tr[1:])
+    total = np.empty(n + 1, dtype=np.int64)  # the running sum, 0 in front
+    total[0] = 0
+    np.cumsum(tr, out=total[1:])
+    window = tr  # reused: each window's sum (from the running sums, another array)
+    if n >= period:
+        np.subtract(total[period:], total[: n - period + 1], out=window[period - 1 :])
+    window[: min(period - 1, n)] = 0
+    return window
 
 
 def print_path(frame: CandleFrame, k: int) -> tuple[float, float, float, float]:
