@@ -290,6 +290,7 @@ class StopScanner:
             first_print if reach == 0 else 0,
             held + reach,
             None if maybe is None else maybe[reach:],
+            None if floor is None else floor[reach:],
         )
 
     def _target_floor(
@@ -314,9 +315,11 @@ class StopScanner:
         first_print: int,
         held: int,
         reached: NDArray[np.bool_] | None = None,
+        targets: NDArray[np.float64] | None = None,
     ) -> StopHit | None:
         """``scan`` of a stop that may trail from the first candle on. ``reached``: where
-        the stop in force now or a target may be reached, if known (it is written to)."""
+        the stop in force now or a target may be reached, if known (it is written to),
+        with ``targets``, ``_target_floor`` of these candles (None: no target)."""
         f = self.frame
         span = slice(entry, last + 1)
         lows = f.low[span]
@@ -326,13 +329,9 @@ class StopScanner:
         if reached is not None:
             maybe = reached
         else:
-            highs = f.high[span]
-            tp = stop.take_profit
-            maybe = np.zeros(count, dtype=bool)
-            if tp is not None:
-                maybe |= highs >= float(tp)
-            if stop.roi_pct:
-                maybe |= highs >= self._roi_floor(stop, count, held)
+            targets = self._target_floor(stop, count, held)
+            high = f.high[span]
+            maybe = np.zeros(count, dtype=bool) if targets is None else high >= targets
             if stop.stop is not None and trail is None:  # with a trail: below, the roof
                 maybe |= lows <= first * (1 + REL_TOL) + 1e-9
         if time_bar is not None and entry <= time_bar <= last:
@@ -379,7 +378,12 @@ class StopScanner:
                 self._raise_between(stop, entry, done, j, moves)
             done = j
             k = entry + j
-            hit = self._prints(stop, k, first=first_print if k == entry else 0)
+            # the stop in force is the one raised up to here: a print above it and below
+            # the candle's targets cannot sell (as ``_scan_until_trail`` skips them)
+            bound = None
+            if k != time_bar:
+                bound = np.inf if targets is None else float(targets[j])
+            hit = self._prints(stop, k, first=first_print if k == entry else 0, targets=bound)
             if hit is not None:
                 return hit
         if moves is not None:
