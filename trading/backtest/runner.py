@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from trading.backtest.data import check_aligned, find_gaps, iso
+from trading.backtest.grid import TickGrid
 from trading.backtest.metrics import metrics_of_curve
 from trading.backtest.result import BacktestResult, BuyAndHold, ExitKind, Trade
 from trading.backtest.rules import reentry_delay
@@ -118,6 +119,7 @@ class _Market:
         self.min_total = spec.rules.min_total(name)  # the venue's order-total limits
         self.max_total = spec.rules.max_total(name)
         self.step = spec.rules.volume_step
+        self.grid = TickGrid(spec.rules, name)  # its fills' prices onto the tick grid
         self.last_close = float(frame.close[-1])
         self.start0 = int(frame.start[0])  # the frame is contiguous: start[i] = start0 + i * tf
         self.tf = spec.timeframe_s
@@ -267,7 +269,10 @@ class _Backtest:
         price = cache.get(last)
         if price is None:
             spec = self.spec
-            price = slipped_price(spec.rules, m.name, dec(last), side, spec.slippage_bps)
+            if spec.slippage_bps:
+                price = m.grid.slipped(dec(last), side, spec.slippage_bps)
+            else:
+                price = slipped_price(spec.rules, m.name, dec(last), side, spec.slippage_bps)
             cache[last] = price
         return price
 
