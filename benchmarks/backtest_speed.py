@@ -20,7 +20,8 @@ every risk feature off (``--plain``) unless said otherwise. Prints the median of
   every protection on (cooldowns, volatility filter, loss and drawdown halts, slippage
   check, stoploss guard, drawdown guard, low-profit guard), and ``python -m bot backtest``
   with the default config against ``--plain`` on the same CSV file, each a median, with
-  the ratios (target: at most 2x).
+  the ratios (target: at most 2x); in process also the CPU time, each pair run by turns
+  (plain, risk layer, plain ...) so that load from the machine's other users hits both alike.
 
 The load average is printed with the figures: others share this machine.
 """
@@ -104,6 +105,24 @@ def timed(the_spec: BacktestSpec, data: dict[str, CandleFrame], runs: int) -> li
         run_backtest(the_spec, data)
         times.append((time.perf_counter() - started) * 1000.0)
     return times
+
+
+def timed_pair(
+    first: BacktestSpec, second: BacktestSpec, data: dict[str, CandleFrame], runs: int
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Wall and CPU milliseconds of ``first`` and ``second``, run by turns (a burst of load
+    from the other users of the machine hits both alike): (wall 1, wall 2, CPU 1, CPU 2)."""
+    for the_spec in (first, second):
+        run_backtest(the_spec, data)  # warm: imports, first-call caches
+    walls: tuple[list[float], list[float]] = ([], [])
+    cpus: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for i, the_spec in enumerate((first, second)):
+            started, cpu = time.perf_counter(), time.process_time()
+            run_backtest(the_spec, data)
+            cpus[i].append((time.process_time() - cpu) * 1000.0)
+            walls[i].append((time.perf_counter() - started) * 1000.0)
+    return walls[0], walls[1], cpus[0], cpus[1]
 
 
 def child_memory(count: int, bars: int) -> None:
@@ -193,11 +212,16 @@ def risk_layer_cost(bars: int, runs: int) -> None:
         f" (plain {base.metrics.trades:,}), volatility halt"
         f" {full.metrics.volatility_halted_pct:.1f} % of the time"
     )
-    plain_ms, risk_ms = timed(plain, one, inproc), timed(risky, one, inproc)
+    plain_ms, risk_ms, plain_cpu, risk_cpu = timed_pair(plain, risky, one, inproc)
     _line("run_backtest, plain", plain_ms, "ms")
     _line("run_backtest, risk layer", risk_ms, "ms")
     ratio = statistics.median(risk_ms) / statistics.median(plain_ms)
     print(f"  {'  ratio risk / plain, in process':44s} {ratio:7.2f} x  target <= 2 x")
+    # CPU time: what the run itself costs, whatever else the machine runs meanwhile
+    _line("run_backtest, plain, CPU", plain_cpu, "ms")
+    _line("run_backtest, risk layer, CPU", risk_cpu, "ms")
+    ratio = statistics.median(risk_cpu) / statistics.median(plain_cpu)
+    print(f"  {'  ratio risk / plain, in process, CPU':44s} {ratio:7.2f} x  target <= 2 x")
     with tempfile.TemporaryDirectory(prefix="upbit-risk-") as tmp:
         work = Path(tmp)
         path = work / "upbit_KRW-BTC_1m.csv"

@@ -296,3 +296,34 @@ def test_the_stops_rounding_in_its_band_is_round_price(price: D, ref: D, market:
     want = rules.round_price(market, price, Rounding.DOWN)
     assert got == want
     assert str(got) == str(want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prices=st.lists(
+        st.decimals(min_value=D("0.00001"), max_value=D(5_000_000), places=5), min_size=1
+    ),
+    bps=st.sampled_from([D(0), D(1), D(5), D("12.5"), D(100), D(10_000), D(20_000)]),
+    exceptions=st.booleans(),
+)
+def test_the_tick_grid_slips_as_the_fill_model_does(
+    prices: list[D], bps: D, exceptions: bool
+) -> None:
+    # Arrange: prices across many tick bands, one after another (the band kept between
+    # them), with and without a venue exception to the published table
+    from trading.backtest.grid import TickGrid
+    from trading.domain.rules import Rounding
+    from trading.paper.fill_model import slipped_price
+
+    rules = UpbitMarketRules(band_ticks={"KRW-BTC": {D(1000): D(5)}} if exceptions else {})
+    grid = TickGrid(rules, "KRW-BTC")
+    for price in prices:
+        for side in ("bid", "ask"):
+            if bps:
+                # Act / Assert: the same Decimal, digits and exponent alike
+                got = grid.slipped(price, side, bps)
+                assert str(got) == str(slipped_price(rules, "KRW-BTC", price, side, bps))
+        for rounding in Rounding:
+            assert str(grid.round(price, rounding)) == str(
+                rules.round_price("KRW-BTC", price, rounding)
+            )

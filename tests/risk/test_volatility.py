@@ -24,6 +24,7 @@ from trading.risk.limits import RiskLimits
 from trading.risk.volatility import (
     Rule,
     VolatilityTrack,
+    first_level,
     halt_series,
     levels_of,
     rank_at,
@@ -273,6 +274,9 @@ def test_verdicts_judge_as_the_ranks_do(
     assert trip.tolist() == (warm & (ranks >= halt_rank)).tolist()
     assert go.tolist() == (warm & (ranks < resume_rank)).tolist()
     assert [rank_at(series, i, window) for i in range(len(series))] == ranks.tolist()
+    first = first_level(series)  # kept by the backtester: rank_at then counts the window only
+    assert first == cold
+    assert [rank_at(series, i, window, first) for i in range(len(series))] == ranks.tolist()
 
 
 def test_verdicts_on_the_crash_minutes_equal_the_ranks_for_the_default_window() -> None:
@@ -288,3 +292,53 @@ def test_verdicts_on_the_crash_minutes_equal_the_ranks_for_the_default_window() 
     assert (warm & ~go & ~trip).any()
     assert trip.tolist() == (warm & (ranks >= rule.halt_rank)).tolist()
     assert go.tolist() == (warm & (ranks < rule.resume_rank)).tolist()
+
+
+@settings(max_examples=200)
+@given(
+    closes=st.lists(st.integers(50, 150), min_size=1, max_size=300),
+    spreads=st.lists(st.integers(0, 12), min_size=300, max_size=300),
+    measure=st.sampled_from(["atr", "realized"]),
+    period=st.integers(1, 6),
+    window=st.integers(1, 80),
+    percentiles=st.tuples(st.integers(0, 100), st.integers(0, 100)),
+    absolute=st.sampled_from([0.0, 1.0, 4.0, 9.0]),
+)
+def test_the_series_holds_the_last_decisive_verdict_as_the_filter_does(
+    closes: list[int],
+    spreads: list[int],
+    measure: str,
+    period: int,
+    window: int,
+    percentiles: tuple[int, int],
+    absolute: float,
+) -> None:
+    # Arrange: either mode, both or none, on random candles; the reference judges each
+    # candle as the live filter does (Rule.trips, then Rule.lets_go) and keeps its state
+    close = np.array(closes, dtype=np.float64)
+    spread = np.array(spreads[: len(closes)], dtype=np.float64)
+    high, low = close + spread, close - spread / 2
+    resume, halt = sorted(percentiles)
+    rule = Rule(
+        measure,
+        period,
+        window,
+        absolute,
+        absolute * 0.6,
+        math.ceil(halt * window / 100),
+        math.ceil(resume * window / 100),
+    )
+    # Act
+    halted, levels = halt_series(rule, high, low, close)
+    # Assert
+    ranks = ranks_of(levels, window)
+    state, expect = False, []
+    for level, rank in zip(levels.tolist(), ranks.tolist(), strict=True):
+        if not math.isnan(level) and rule.on:
+            judged_rank = rank if rank >= 0 else None
+            if rule.trips(level, judged_rank):
+                state = True
+            elif rule.lets_go(level, judged_rank):
+                state = False
+        expect.append(state)
+    assert halted.tolist() == expect

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from trading.backtest.data import check_aligned, find_gaps, iso
+from trading.backtest.grid import TickGrid
 from trading.backtest.metrics import metrics_of_curve
 from trading.backtest.result import BacktestResult, BuyAndHold, ExitKind, Trade
 from trading.backtest.rules import reentry_delay
@@ -42,7 +43,7 @@ from trading.risk.gate import EntryRequest, FillEstimator, RiskContext, RiskGate
 from trading.risk.memory import ClosedTrade
 from trading.risk.protections import any_enabled
 from trading.risk.stops import TrailingStop, exits_on, trail_of
-from trading.risk.volatility import Rule, halt_series, rank_at
+from trading.risk.volatility import Rule, first_level, halt_series, rank_at
 from trading.strategies import CandleFrame, safe_signals
 
 if TYPE_CHECKING:
@@ -111,12 +112,14 @@ class _Market:
         self.position: _Open | None = None
         self.trades: list[tuple[_Open, Decimal, Decimal, Decimal]] = []  # open, price, funds, fee
         self.scanner: StopScanner | None = None
-        # the volatility filter's state after each candle (``halt_series``), if it is on
-        self.volatility: tuple[NDArray[np.bool_], NDArray[np.float64]] | None = None
+        # the volatility filter's state after each candle (``halt_series``), if it is on,
+        # with the index of its first level (``rank_at`` of a halted candle counts from it)
+        self.volatility: tuple[NDArray[np.bool_], NDArray[np.float64], int] | None = None
         self.offset = 0  # index of the first candle in the union timeline
         self.min_total = spec.rules.min_total(name)  # the venue's order-total limits
         self.max_total = spec.rules.max_total(name)
         self.step = spec.rules.volume_step
+        self.grid = TickGrid(spec.rules, name)  # its fills' prices onto the tick grid
         self.last_close = float(frame.close[-1])
         self.start0 = int(frame.start[0])  # the frame is contiguous: start[i] = start0 + i * tf
         self.tf = spec.timeframe_s
@@ -234,7 +237,8 @@ class _Backtest:
             # candle by candle (one ``Bar`` per candle cost 20x the plain run)
             for m in self.markets:
                 f = m.frame
-                m.volatility = halt_series(vol_rule, f.high, f.low, f.close)
+                halted, levels = halt_series(vol_rule, f.high, f.low, f.close)
+                m.volatility = (halted, levels, first_level(levels))
         self.protections_on = any_enabled(spec.limits)  # fed once per closed trade
         if self.stops_on:
             for m in self.markets:
@@ -265,7 +269,10 @@ class _Backtest:
         price = cache.get(last)
         if price is None:
             spec = self.spec
-            price = slipped_price(spec.rules, m.name, dec(last), side, spec.slippage_bps)
+            if spec.slippage_bps:
+                price = m.grid.slipped(dec(last), side, spec.slippage_bps)
+            else:
+                price = slipped_price(spec.rules, m.name, dec(last), side, spec.slippage_bps)
             cache[last] = price
         return price
 
@@ -505,11 +512,11 @@ class _Backtest:
         if bar < 0:  # nothing has closed yet
             self.gate.volatility.assume(m.name, False, math.nan, -1)
             return
-        halted, levels = m.volatility
+        halted, levels, first = m.volatility
         if not halted[bar]:
             self.gate.volatility.assume(m.name, False, math.nan, -1)
             return
-        rank = rank_at(levels, bar, self.vol_window)
+        rank = rank_at(levels, bar, self.vol_window, first)
         self.gate.volatility.assume(m.name, True, float(levels[bar]), rank)
 
     def _halted_pct(self) -> float:

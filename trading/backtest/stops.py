@@ -169,18 +169,7 @@ class StopScanner:
                 if not exact:
                     ints = [np.round(x).astype(np.int64) for x in cols]
                 h, lo, c = ints
-                tr = h - lo
-                if len(c) > 1:
-                    prev = c[:-1]
-                    tr[1:] = np.maximum(
-                        tr[1:], np.maximum(np.abs(h[1:] - prev), np.abs(lo[1:] - prev))
-                    )
-                total = np.concatenate(([0], np.cumsum(tr)))
-                window = np.zeros(len(tr), dtype=np.int64)
-                p = self.period
-                if len(tr) >= p:
-                    window[p - 1 :] = total[p:] - total[: len(tr) - p + 1]
-                return window, scale
+                return _window_sums(h, lo, c, self.period), scale
         return False
 
     def _hlc(self, i: int) -> tuple[Decimal, Decimal, Decimal]:
@@ -301,6 +290,7 @@ class StopScanner:
             first_print if reach == 0 else 0,
             held + reach,
             None if maybe is None else maybe[reach:],
+            None if floor is None else floor[reach:],
         )
 
     def _target_floor(
@@ -325,9 +315,11 @@ class StopScanner:
         first_print: int,
         held: int,
         reached: NDArray[np.bool_] | None = None,
+        targets: NDArray[np.float64] | None = None,
     ) -> StopHit | None:
         """``scan`` of a stop that may trail from the first candle on. ``reached``: where
-        the stop in force now or a target may be reached, if known (it is written to)."""
+        the stop in force now or a target may be reached, if known (it is written to),
+        with ``targets``, ``_target_floor`` of these candles (None: no target)."""
         f = self.frame
         span = slice(entry, last + 1)
         lows = f.low[span]
@@ -337,13 +329,9 @@ class StopScanner:
         if reached is not None:
             maybe = reached
         else:
-            highs = f.high[span]
-            tp = stop.take_profit
-            maybe = np.zeros(count, dtype=bool)
-            if tp is not None:
-                maybe |= highs >= float(tp)
-            if stop.roi_pct:
-                maybe |= highs >= self._roi_floor(stop, count, held)
+            targets = self._target_floor(stop, count, held)
+            high = f.high[span]
+            maybe = np.zeros(count, dtype=bool) if targets is None else high >= targets
             if stop.stop is not None and trail is None:  # with a trail: below, the roof
                 maybe |= lows <= first * (1 + REL_TOL) + 1e-9
         if time_bar is not None and entry <= time_bar <= last:
@@ -390,7 +378,12 @@ class StopScanner:
                 self._raise_between(stop, entry, done, j, moves)
             done = j
             k = entry + j
-            hit = self._prints(stop, k, first=first_print if k == entry else 0)
+            # the stop in force is the one raised up to here: a print above it and below
+            # the candle's targets cannot sell (as ``_scan_until_trail`` skips them)
+            bound = None
+            if k != time_bar:
+                bound = np.inf if targets is None else float(targets[j])
+            hit = self._prints(stop, k, first=first_print if k == entry else 0, targets=bound)
             if hit is not None:
                 return hit
         if moves is not None:
@@ -548,6 +541,33 @@ class StopScanner:
             if hit is not None:
                 return StopHit(k, index, price, hit.kind)
         return None
+
+
+def _window_sums(
+    h: NDArray[np.int64], lo: NDArray[np.int64], c: NDArray[np.int64], period: int
+) -> NDArray[np.int64]:
+    """Per candle, the sum of the ``period`` true ranges ending there (0 before), exact
+    integers; into few buffers (``h`` and ``lo`` are the caller's own copies, written to:
+    a market-year of minutes makes each array 4 MB)."""
+    n = len(c)
+    tr = np.subtract(h, lo)
+    if n > 1:
+        prev = c[:-1]
+        up, down = h[1:], lo[1:]
+        np.subtract(up, prev, out=up)
+        np.abs(up, out=up)
+        np.subtract(down, prev, out=down)
+        np.abs(down, out=down)
+        np.maximum(up, down, out=up)
+        np.maximum(tr[1:], up, out=tr[1:])
+    total = np.empty(n + 1, dtype=np.int64)  # the running sum, 0 in front
+    total[0] = 0
+    np.cumsum(tr, out=total[1:])
+    window = tr  # reused: each window's sum (from the running sums, another array)
+    if n >= period:
+        np.subtract(total[period:], total[: n - period + 1], out=window[period - 1 :])
+    window[: min(period - 1, n)] = 0
+    return window
 
 
 def print_path(frame: CandleFrame, k: int) -> tuple[float, float, float, float]:

@@ -201,6 +201,8 @@ class RiskGate:
             decision = check(self, req, ctx)
             if not decision.ok:
                 assert isinstance(decision, Denied)
+                if self._sink is ignore_event:  # a backtest: nobody to tell
+                    return decision
                 self._sink(
                     RiskBreached(
                         check=decision.check,

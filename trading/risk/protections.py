@@ -287,6 +287,8 @@ class Protections:
             values=(*values, ("pause", str(pause_minutes)), ("until", when)),
         )
         self.locks[(name, market)] = lock
+        if self._sink is ignore_event:  # a backtest: nobody to tell
+            return
         self._sink(
             ProtectionTripped(
                 protection=name,
@@ -300,6 +302,8 @@ class Protections:
         )
 
     def _lifted(self, lock: ProtectionLock, at: datetime) -> None:
+        if self._sink is ignore_event:  # a backtest: nobody to tell
+            return
         where = f" on {lock.market}" if lock.market else ""
         label = lock.protection.replace("_", " ")
         self._sink(

@@ -255,7 +255,7 @@ class TrailingStop:
         distance below it, and at least one tick of ``ref``'s band below it."""
         band = self._band
         if band is None or not band[0] <= ref < band[1]:
-            band = self._band = _band_of(self.rules.tick_bands(self.market), ref)
+            band = self._band = band_of(self.rules.tick_bands(self.market), ref)
         by_share, by_tick = ref * self._keep, ref - band[2]
         return by_share if by_share < by_tick else by_tick
 
@@ -278,7 +278,7 @@ class TrailingStop:
             return self.rules.round_price(self.market, price, Rounding.UP)  # its refusal
         band = self._band
         if band is None or not band[0] <= price < band[1]:
-            band = self._band = _band_of(self.rules.tick_bands(self.market), price)
+            band = self._band = band_of(self.rules.tick_bands(self.market), price)
         tick = band[2]
         rounded = (price / tick).to_integral_value(ROUND_CEILING) * tick
         if rounded < band[1]:
@@ -388,7 +388,7 @@ class TrailingStop:
             self._sink(StopMoved(market=self.market, old=old, new=new, at=when))
 
 
-def _band_of(
+def band_of(
     rows: tuple[tuple[Decimal, Decimal], ...], price: Decimal
 ) -> tuple[Decimal, Decimal, Decimal]:
     """The tick band ``price`` is in: (lower, upper, tick), as ``MarketRules.tick_size`` reads

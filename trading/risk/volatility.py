@@ -200,18 +200,27 @@ def levels_of(
     n = len(close)
     out = np.full(n, _NAN)
     if measure == "atr":
-        tr = high - low
+        # the same IEEE operations per candle as the track, into few buffers (a market-year
+        # of minutes: each temporary array is 4 MB)
+        tr = np.subtract(high, low)
         if n > 1:
             prev = close[:-1]
-            tr[1:] = np.maximum(
-                tr[1:], np.maximum(np.abs(high[1:] - prev), np.abs(low[1:] - prev))
-            )
+            up = np.subtract(high[1:], prev)
+            np.abs(up, out=up)
+            down = np.subtract(low[1:], prev)
+            np.abs(down, out=down)
+            np.maximum(up, down, out=up)
+            np.maximum(tr[1:], up, out=tr[1:])
         if n < period:
             return out
         cum = np.empty(n + 1)
         cum[0] = 0.0
         np.cumsum(tr, out=cum[1:])
-        out[period - 1 :] = (cum[period:] - cum[:-period]) / period / close[period - 1 :] * 100.0
+        into = out[period - 1 :]
+        np.subtract(cum[period:], cum[:-period], out=into)
+        into /= period
+        into /= close[period - 1 :]
+        into *= 100.0
         return out
     if n <= period:
         return out
@@ -308,27 +317,43 @@ def halt_series(
     ``VolatilityFilter.on_bar`` decides, candle by candle, for a whole frame (a halted
     candle's rank, which only ``/risk`` shows, is ``rank_at``)."""
     levels = levels_of(rule.measure, rule.period, high, low, close)
-    known = ~np.isnan(levels)
-    trip = np.zeros(len(levels), dtype=bool)
-    judged = np.zeros(len(levels), dtype=bool)
-    veto = np.zeros(len(levels), dtype=bool)
-    if rule.halt_pct > 0:
-        trip |= known & (levels > rule.halt_pct)
-        judged |= known
-        veto |= known & ~(levels < rule.resume_pct)
+    if not rule.on:
+        return np.zeros(len(levels), dtype=bool), levels
+    trip: NDArray[np.bool_] | None = None
+    go: NDArray[np.bool_] | None = None
     if rule.halt_rank > 0:
-        warm, tripped, lets_go = verdicts_of(levels, rule.window, rule.resume_rank, rule.halt_rank)
-        trip |= tripped
-        judged |= warm
-        veto |= warm & ~lets_go
-    go = judged & ~veto
-    # the state after a candle is the last decisive candle's verdict: trip and let-go never
-    # hold together (resume levels are at most the halt levels), everything else keeps it
-    decisive = trip | go
-    last = np.where(decisive, np.arange(len(levels)), -1)
-    np.maximum.accumulate(last, out=last)
-    halted = (last >= 0) & trip[np.maximum(last, 0)]
-    return halted, levels
+        warm, trip, go = verdicts_of(levels, rule.window, rule.resume_rank, rule.halt_rank)
+    if rule.halt_pct > 0:
+        known = ~np.isnan(levels)
+        over = known & (levels > rule.halt_pct)
+        below = known & (levels < rule.resume_pct)  # every mode that judges must let go
+        if trip is None or go is None:
+            trip, go = over, below
+        else:
+            trip |= over
+            go = (known | warm) & (below | ~known) & (go | ~warm)
+    assert trip is not None  # one mode at least is on
+    assert go is not None
+    return _held(trip, go), levels
+
+
+def _held(trip: NDArray[np.bool_], go: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The state after each candle: the verdict of the last decisive candle (one that trips
+    or lets go) at or before it; none: not halted. Trip and let-go never hold together
+    (resume levels are at most the halt levels; trip would win). Only a candle that does
+    not let go can be halted, so the state is worked out on those alone (a few in a
+    hundred): in each run of them (candles in a row), halted from its first trip on."""
+    held = np.zeros(len(trip), dtype=bool)
+    k = np.flatnonzero(trip | ~go)
+    tripped = trip[k]
+    if not tripped.any():
+        return held
+    counts: NDArray[np.int64] = np.cumsum(tripped, dtype=np.int64)
+    starts = np.ones(len(k), dtype=bool)
+    starts[1:] = np.diff(k) != 1
+    before: NDArray[np.int64] = (counts - tripped)[starts]  # the trips before each run
+    held[k] = counts > before[np.cumsum(starts) - 1]
+    return held
 
 
 def verdicts_of(
@@ -345,7 +370,7 @@ def verdicts_of(
     at or below the core's ``top``-th highest (found among each sub-block's ``top``
     highest) lets go. That one comparison settles nineteen candles in twenty; the others
     count the core's highest levels at or above them, and the ``window - cover * b``
-    levels of their window outside the core, one by one.
+    levels of their window outside the core, one by one (``_outside_rows``).
     """
     n = len(levels)
     valid = np.flatnonzero(~np.isnan(levels))
@@ -361,8 +386,7 @@ def verdicts_of(
     m = len(v)
     whole = m // b
     highs = np.partition(v[: whole * b].reshape(whole, b), b - top, axis=1)[:, b - top :]
-    pooled = sliding_window_view(highs, (cover, top))[:, 0].reshape(-1, cover * top)
-    cores = np.partition(pooled, (cover - 1) * top, axis=1)[:, (cover - 1) * top :]
+    cores = _top_of_runs(highs, cover, top)
     # candle ``window + k`` of sub-block s takes core row s - cover, whose column 0 is the
     # core's top-th highest: at or below it, the candle lets go
     level = v[window:]
@@ -370,16 +394,17 @@ def verdicts_of(
     close = np.flatnonzero(level > floor)
     above = np.full(m - window, top, dtype=np.int64)  # at or above it, at most ``top``
     extra = window - cover * b
-    padded = np.concatenate([v, np.full(b, _NAN)])  # NaN is never at or above a level
-    before, after = sliding_window_view(padded, extra), sliding_window_view(padded, b)
-    left_of, right_of = np.arange(extra), np.arange(b)
+    # a candle ``into`` its sub-block s finds the levels of its window outside the core in
+    # row s at ``into .. into + extra``: one comparison each, none masked
+    subs, into_all = np.divmod(close + window, b)
+    needed = np.unique(subs)  # the sub-blocks with such candles (clustered: a few)
+    outside = sliding_window_view(_outside_rows(v, b, cover, extra, needed), extra, axis=1)
+    row_all = np.searchsorted(needed, subs)
     for lo in range(0, len(close), chunk):
         c = close[lo : lo + chunk]
-        i, x = c + window, level[c][:, None]
-        into = i % b  # candles of its own sub-block before it: right of the core
-        count = (cores[i // b - cover] >= x).sum(axis=1)
-        count += ((before[i - window] >= x) & (left_of < (extra - into)[:, None])).sum(axis=1)
-        count += ((after[i - into] >= x) & (right_of < into[:, None])).sum(axis=1)
+        x = level[c][:, None]
+        count = (cores[subs[lo : lo + chunk] - cover] >= x).sum(axis=1)
+        count += (outside[row_all[lo : lo + chunk], into_all[lo : lo + chunk]] >= x).sum(axis=1)
         above[c] = np.minimum(count, top)
     warm = np.zeros(n, dtype=bool)
     trip = np.zeros(n, dtype=bool)
@@ -390,9 +415,67 @@ def verdicts_of(
     return warm, trip, go
 
 
-def rank_at(levels: NDArray[np.float64], index: int, window: int) -> int:
-    """``ranks_of(levels, window)[index]`` alone, for the few candles that need one."""
-    first = int(np.argmax(~np.isnan(levels)))
-    if math.isnan(levels[first]) or index - first < window:
+def _outside_rows(
+    v: NDArray[np.float64], b: int, cover: int, extra: int, subs: NDArray[np.intp]
+) -> NDArray[np.float64]:
+    """Per sub-block of ``subs`` (of ``b`` levels each, at least ``cover`` of them before it):
+    the ``extra`` levels before the core of its candles (the ``cover`` sub-blocks before
+    it), then its own ``b`` levels; NaN (never at or above a level) past the end. A candle
+    ``into`` such a sub-block has ``extra - into`` levels of its window before the core and
+    ``into`` after it: together the row's ``into .. into + extra``."""
+    padded = np.concatenate([np.full(extra, _NAN), v, np.full(b, _NAN)])  # v[j]: j + extra
+    rows = np.empty((len(subs), extra + b))
+    rows[:, :extra] = sliding_window_view(padded, extra)[(subs - cover) * b]
+    rows[:, extra:] = sliding_window_view(padded, b)[subs * b + extra]
+    return rows
+
+
+def _top_of_runs(highs: NDArray[np.float64], cover: int, top: int) -> NDArray[np.float64]:
+    """The ``top`` highest levels of each run of ``cover`` consecutive rows of ``highs``
+    (each row a sub-block's ``top`` highest), column 0 the ``top``-th highest.
+
+    Runs of 1, 2, 4 ... rows are merged pairwise (a run of ``2s`` is two disjoint runs of
+    ``s``), and a run of ``cover`` rows from the disjoint power-of-two runs of its binary
+    form: each step partitions ``2 * top`` levels per row, where partitioning the
+    ``cover * top`` levels of every run at once cost twice as much.
+    """
+
+    def merge(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+        both = np.concatenate([a, b], axis=1)
+        both.partition(top, axis=1)
+        return both[:, top:]
+
+    runs = [highs]  # runs[k]: row s is the top of rows s .. s + 2**k - 1
+    while 2 ** len(runs) <= cover:
+        span = 2 ** (len(runs) - 1)
+        runs.append(merge(runs[-1][:-span], runs[-1][span:]))
+    count = len(highs) - cover + 1
+    out: NDArray[np.float64] | None = None
+    offset = 0
+    for k in range(len(runs) - 1, -1, -1):
+        if cover - offset >= 2**k:
+            part = runs[k][offset : offset + count]
+            out = part if out is None else merge(out, part)
+            offset += 2**k
+    assert out is not None
+    return out
+
+
+def first_level(levels: NDArray[np.float64]) -> int:
+    """The index of the first level that is not NaN (``len(levels)``: none)."""
+    known = ~np.isnan(levels)
+    first = int(np.argmax(known)) if len(levels) else 0
+    return first if len(levels) and known[first] else len(levels)
+
+
+def rank_at(levels: NDArray[np.float64], index: int, window: int, first: int | None = None) -> int:
+    """``ranks_of(levels, window)[index]`` alone, for the few candles that need one.
+
+    ``first``: ``first_level(levels)``, if the caller keeps it; found here otherwise, a pass
+    over the whole frame that would cost more than the count itself (a backtest asks this at
+    every entry the filter holds back)."""
+    if first is None:
+        first = first_level(levels)
+    if first >= len(levels) or index - first < window:
         return -1
     return int(np.count_nonzero(levels[index - window : index] < levels[index]))
