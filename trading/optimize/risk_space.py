@@ -65,21 +65,19 @@ def _setting(key: str, option: str, whole: str) -> SettingSpec:
         )
     field = spec(RiskSettings, name)
     if field.kind not in ("int", "decimal", "float", "bool", "choice"):
-        raise RiskSpaceError(
-            f"{option} {key}: a {field.kind} setting cannot be searched",
-            reason="unsearchable",
-            key=key,
-            value=whole,
-            allowed=field.range_text(),
-        )
+        message = f"{option} {key}: a {field.kind} setting cannot be searched"
+        raise _bad(field, key, whole, message, reason="unsearchable")
     return field
 
 
-def _bad(field: SettingSpec, key: str, whole: str, message: str) -> RiskSpaceError:
-    """A value the setting cannot take: ``message`` for the CLI, the parts for chat."""
+def _bad(
+    field: SettingSpec, key: str, whole: str, message: str, *, reason: str = ""
+) -> RiskSpaceError:
+    """A value the setting cannot take: ``message`` for the CLI, the parts for chat;
+    ``reason`` by default ``choice`` or ``range`` after the setting's kind."""
     choice = field.kind in ("bool", "choice")
     allowed = "true|false" if field.kind == "bool" else field.range_text()
-    reason = "choice" if choice else "range"
+    reason = reason or ("choice" if choice else "range")
     return RiskSpaceError(message, reason=reason, key=key, value=whole, allowed=allowed)
 
 
@@ -97,13 +95,8 @@ def _check_bounds(field: SettingSpec, key: str, text: str, low: float, high: flo
     below = field.low is not None and Decimal(repr(low)) < field.low
     above = field.high is not None and Decimal(repr(high)) > field.high
     if below or above:
-        raise RiskSpaceError(
-            f"{key}={text} is outside the setting's bounds {field.range_text()}",
-            reason="bounds",
-            key=key,
-            value=text,
-            allowed=field.range_text(),
-        )
+        message = f"{key}={text} is outside the setting's bounds {field.range_text()}"
+        raise _bad(field, key, text, message, reason="bounds")
 
 
 def _choice(field: SettingSpec, key: str, text: str, option: str, whole: str) -> Choice:
