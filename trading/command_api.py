@@ -285,6 +285,7 @@ class CommandApi(Protocol):
         market: str | None = None,
         trials: int = 30,
         objective: str = "sharpe",
+        space: Mapping[str, str] | None = None,
     ) -> OptimizeJob: ...
     def start_research(
         self, job: Job, *, by: str, label: str, finish: Callable[[Outcome], Event]

@@ -34,6 +34,11 @@ class Code(StrEnum):
     HALT_EXISTS = "halt_exists"
     HALT_FULL = "halt_full"
     HALT_UNKNOWN = "halt_unknown"
+    OPTIMIZE_RISK_UNKNOWN = "optimize_risk_unknown"
+    OPTIMIZE_RISK_BOUNDS = "optimize_risk_bounds"
+    OPTIMIZE_RISK_RANGE = "optimize_risk_range"
+    OPTIMIZE_RISK_CHOICE = "optimize_risk_choice"
+    OPTIMIZE_RISK_UNSEARCHABLE = "optimize_risk_unsearchable"
 
 
 class Refused(ValueError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from decimal import Decimal
+from typing import Literal
 
 from bot.api import schemas as s
 from bot.same_named import same_named
@@ -50,7 +51,38 @@ def status(st: EngineStatus, *, app_state: str, version: str, uptime_s: float) -
         open_positions=sum(p.state not in HIDDEN_STATES for p in st.positions),
         prices={m: money(p) for m, p in st.prices.items()},
         active_halts=list(st.active_halts),
+        universe=universe(st),
     )
+
+
+def universe(st: EngineStatus) -> s.UniverseOut:
+    """``bot.markets = "top:N"``'s choice, or the fixed list (``st.markets``) saying it is one."""
+    u = st.universe
+    if u is None:
+        return s.UniverseOut(
+            chosen_by="fixed",
+            top=None,
+            markets=list(st.markets),
+            held_outside=[],
+            refreshed_at=None,
+            refresh_every_s=None,
+            changes=0,
+            excluded=[],
+        )
+    return s.UniverseOut(
+        chosen_by="top",
+        top=u.top,
+        markets=list(u.markets),
+        held_outside=list(u.held_outside),
+        refreshed_at=None if u.refreshed_at is None else utc(u.refreshed_at),
+        refresh_every_s=u.every_s,
+        changes=u.changes,
+        excluded=[s.ExcludedOut(market=m, reason=_flag(r)) for m, r in u.excluded],
+    )
+
+
+def _flag(reason: str) -> Literal["warning", "delisting"]:
+    return "warning" if reason == "warning" else "delisting"
 
 
 def position(p: Position, last: Decimal | None) -> s.PositionOut:

@@ -43,6 +43,34 @@ class ProbeOut(Out):
     failed: list[str]
 
 
+class ExcludedOut(Out):
+    market: str
+    reason: Literal["warning", "delisting"] = Field(
+        description="warning: Upbit's investment warning or caution; delisting: scheduled, or"
+        " not tradeable"
+    )
+
+
+class UniverseOut(Out):
+    """The markets new entries may go into, and how they were chosen."""
+
+    chosen_by: Literal["fixed", "top"] = Field(
+        description='fixed: the list in bot.markets; top: bot.markets = "top:N", the N KRW'
+        " markets of the highest 24-hour traded value, chosen again on a schedule"
+    )
+    top: int | None = Field(description="N of top:N; null for a fixed list")
+    markets: list[str] = Field(description="the universe: new entries go only here")
+    held_outside: list[str] = Field(
+        description="markets that left the universe with a position: traded until it exits"
+    )
+    refreshed_at: datetime | None = Field(description="the last choice; null for a fixed list")
+    refresh_every_s: float | None = Field(description="bot.universe_refresh_s; null if fixed")
+    changes: int = Field(description="choices since start that changed it (not the first)")
+    excluded: list[ExcludedOut] = Field(
+        description="KRW markets the last choice left out for an Upbit flag"
+    )
+
+
 class StatusOut(Out):
     mode: Literal["paper", "live"]
     app_state: str = Field(description="new, starting, running, stopping or stopped")
@@ -58,6 +86,7 @@ class StatusOut(Out):
     open_positions: int
     prices: dict[str, Money]
     active_halts: list[str]
+    universe: UniverseOut
 
 
 class PositionOut(Out):

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from bot.metrics.engine_state import EngineReader
+from bot.metrics.engine_state import EngineReader, EngineSnapshot
 from bot.metrics.sources import Sources
 from trading.circuit import CircuitState
 
@@ -111,10 +111,37 @@ class StateCollector(Collector):
             yield _gauge(
                 "upbit_bot_kill_switch", "1 after a flatten, until resumed", int(snap.kill_switch)
             )
+            yield from self._universe(snap)
         yield CounterMetricFamily(
             "upbit_bot_metrics_engine_read_errors",
             "Scrapes whose engine read failed or timed out (old values were served)",
             value=self.reader.errors,
+        )
+
+    @staticmethod
+    def _universe(snap: EngineSnapshot) -> Iterator[Family]:
+        """The market universe (a fixed list or ``top:N``'s last choice), from the status
+        snapshot: its size, each traded market's membership, the changes since start."""
+        yield _gauge(
+            "upbit_bot_universe_size",
+            "Markets new entries may go into (bot.markets: a fixed list or top:N's choice)",
+            len(snap.universe),
+        )
+        member = GaugeMetricFamily(
+            "upbit_bot_universe_member",
+            "1 for a market in the universe; 0 for one that left it holding a position"
+            " (traded until it exits)",
+            labels=["market"],
+        )
+        for market in snap.universe:
+            member.add_metric([market], 1)
+        for market in snap.held_outside:
+            member.add_metric([market], 0)
+        yield member
+        yield CounterMetricFamily(
+            "upbit_bot_universe_changes",
+            "top:N choices since start that changed the universe (the first is not counted)",
+            value=snap.universe_changes,
         )
 
     def _markets(self) -> Iterator[Family]:

@@ -33,6 +33,10 @@ class EngineSnapshot:
     kill_switch: bool
     dust_holdings: int = 0  # markets holding dust: coin below the minimum order, no position
     dust_krw: Decimal = ZERO  # its value at the last price
+    #: the markets new entries may go into (a fixed list, or top:N's last choice)
+    universe: tuple[str, ...] = ()
+    held_outside: tuple[str, ...] = ()  # left the universe with a position: exits only
+    universe_changes: int = 0  # top:N choices that changed it since start (not the first)
 
 
 class EngineReader:
@@ -85,6 +89,7 @@ class EngineReader:
                 self._realized += item.pnl_krw
         self._booked = len(booked)
         unrealized = dust_krw = ZERO
+        universe = status.universe
         for position in status.positions:
             price = status.prices.get(position.market)
             entry = position.avg_entry_price
@@ -102,6 +107,9 @@ class EngineReader:
             kill_switch=status.kill_switch,
             dust_holdings=sum(1 for p in status.positions if p.dust),
             dust_krw=dust_krw,
+            universe=status.markets if universe is None else universe.markets,
+            held_outside=() if universe is None else universe.held_outside,
+            universe_changes=0 if universe is None else universe.changes,
         )
 
 

@@ -115,6 +115,24 @@
     $("equity-now").textContent = krw(status.equity_krw) + " KRW";
     $("cash-now").textContent = krw(status.free_krw) + " KRW";
     $("market-time").textContent = when(status.market_time) + " UTC";
+    renderUniverse(status.universe);
+  }
+
+  // the market universe: how it was chosen, then each market's part in it
+  function renderUniverse(u) {
+    $("universe-rule").textContent = u.chosen_by === "fixed"
+      ? "fixed list (bot.markets)"
+      : `top ${u.top} by 24-hour traded value, refreshed ${when(u.refreshed_at)} UTC` +
+        ` (every ${u.refresh_every_s} s), ${u.changes} change(s)`;
+    const parts = [
+      ...u.markets.map((m) => [m, "in the universe", ""]),
+      ...u.held_outside.map((m) => [m, "held outside: exits only", "down"]),
+      ...u.excluded.map((x) => [x.market, "left out: " + x.reason, "dim"]),
+    ];
+    fillTable("universe", parts, ([market, part, cls]) => tableRow("market", market, [
+      [market],
+      [part, cls],
+    ]), "no markets");
   }
 
   function renderPositions(data) {

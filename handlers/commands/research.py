@@ -11,7 +11,7 @@ rolling hour (``handlers.quota``); one more is refused with the time the next ma
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,8 @@ from trading.command_api import (
     ResearchBusy,
     RunningJob,
 )
+
+RISK_PREFIX = "risk."
 
 DEFAULT_TRIALS = 20
 DEFAULT_OBJECTIVE = "sharpe"
@@ -69,11 +71,24 @@ def backtest_args(call: Call) -> dict[str, Any]:
 
 
 def optimize_args(call: Call) -> dict[str, Any]:
-    """``[strategy] [market] [trials] [objective]`` in any order."""
+    """``[strategy] [market] [trials] [objective] [risk.NAME=lo..hi ...]`` in any order.
+
+    A ``risk.NAME=lo..hi`` (``a,b`` for a bool or choice) searches that risk setting too, as
+    ``upbit-bot optimize --space`` does; the engine checks it against the settings model.
+    """
     out: dict[str, Any] = {"strategy": None, "market": None, "trials": None, "objective": None}
+    space: dict[str, str] = {}
     for word in _words(call):
-        _positional(call, word, out, "trials", MAX_TRIALS, objective=True)
-    return out
+        key, sep, value = word.partition("=")
+        if sep and key.lower().startswith(RISK_PREFIX):
+            if not value:
+                raise UsageError(call.t.t("research.bad_param", word=word))
+            if key.lower() in space:
+                raise UsageError(call.t.t("research.twice", word=key))
+            space[key.lower()] = value
+        else:
+            _positional(call, word, out, "trials", MAX_TRIALS, objective=True)
+    return out | {"space": space}
 
 
 def _positional(
@@ -98,6 +113,7 @@ def _positional(
             kinds = [
                 t.t("research.strategy_list", names="|".join(STRATEGIES)),
                 *([t.t("research.objective_list", names="|".join(OBJECTIVES))] * objective),
+                *([t.t("research.risk_range")] * objective),
                 t.t("research.market_list", names="|".join(markets)),
             ]
             expected = ", ".join(kinds) + t.t("research.or") + t.t(f"research.{number}")
@@ -176,8 +192,10 @@ async def optimize(call: Call) -> Reply:
         market=a["market"],
         trials=a["trials"] or DEFAULT_TRIALS,
         objective=a["objective"] or DEFAULT_OBJECTIVE,
+        space=a["space"],
     )
-    label = f"{job.strategy} {job.market} ×{job.trials} {job.objective}"
+    searched = "".join(f" {key}={value}" for key, value in a["space"].items())
+    label = f"{job.strategy} {job.market} ×{job.trials} {job.objective}{searched}"
     return _start(call, job, label, len(job.frame), job.frame.start)
 
 
@@ -257,7 +275,7 @@ def _span(first: datetime, last: datetime) -> str:
     return f"{first:%Y-%m-%d %H:%M} .. {last:%Y-%m-%d %H:%M} UTC"
 
 
-def _params(params: dict[str, object]) -> str:
+def _params(params: Mapping[str, object]) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items())
 
 
@@ -317,6 +335,12 @@ def _render_optimize(t: Catalog, o: OptimizeOutcome) -> Rendered:
             else []
         ),
         t.t("research.opt_best", params=_params(o.best_params)),
+        *([t.t("research.opt_best_risk", params=_params(o.best_risk))] if o.best_risk else []),
+        *(
+            [t.t("research.opt_risk_config", keys=", ".join(o.risk_not_live))]
+            if o.risk_not_live
+            else []
+        ),
         t.t("research.opt_in", span=_span(*o.train), score=_fmt(o.in_score)),
         t.t("research.opt_out", span=_span(*o.test), score=_fmt(o.out_score)),
         *o.notes,

@@ -17,6 +17,7 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.app import App
@@ -32,6 +33,7 @@ from trading.positions import PositionState
 from trading.upbit.feed import UpbitTradeFeed
 
 CHAT, ADMIN = 100, 7
+API_TOKEN = "universe-api-token-0123456789"
 PRICES = {
     "KRW-BTC": D(100_000_000),
     "KRW-ETH": D(5_000_000),
@@ -127,7 +129,7 @@ def config(fake: FakeUpbit, tg: FakeTelegram, tmp_path: Path) -> AppConfig:
                 "allowed_chat_ids": [CHAT],
                 "admin_ids": [ADMIN],
             },
-            "secrets": {"telegram_bot_token": tg.token},
+            "secrets": {"telegram_bot_token": tg.token, "api_token": API_TOKEN},
             "notify": {"coalesce_s": 0.2, "stop_grace_s": 0},
             "http": {"host": "127.0.0.1", "port": free_port()},
             "store": {"url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"},
@@ -151,6 +153,18 @@ async def tape(fake: FakeUpbit, prices: dict[str, D]) -> None:
         for market, price in list(prices.items()):
             await fake.trade(market, price, D("0.01"))
         await asyncio.sleep(0.2)
+
+
+async def read_api_and_metrics(app: App) -> tuple[dict[str, Any], str]:
+    """``/api/v1/status`` and ``/metrics`` of the running app, as an operator reads them."""
+    base = f"http://127.0.0.1:{app.config.http.port}"
+    auth = {"Authorization": f"Bearer {API_TOKEN}"}
+    async with httpx.AsyncClient(base_url=base, headers=auth, timeout=10) as http:
+        status = await http.get("/api/v1/status")
+        metrics = await http.get("/metrics")
+    assert status.status_code == 200, status.text
+    assert metrics.status_code == 200, metrics.text
+    return status.json(), metrics.text
 
 
 async def test_top_3_follows_the_24h_values_and_a_leaver_keeps_its_position_until_its_exit(
@@ -196,6 +210,7 @@ async def test_top_3_follows_the_24h_values_and_a_leaver_keeps_its_position_unti
             # the joiner is subscribed, warmed up and traded
             await until(lambda: state("KRW-SOL").state is PositionState.LONG)
             status = await Console(app.chatops.dispatcher, "en").line("/status") or ""
+            api, metrics = await read_api_and_metrics(app)
             assert state("KRW-XRP").state is PositionState.LONG  # kept: still held
             # the leaver's position still exits by its own rules (stop or exit signal)
             prices["KRW-XRP"] = D(900)
@@ -232,6 +247,18 @@ async def test_top_3_follows_the_24h_values_and_a_leaver_keeps_its_position_unti
     # /status shows the universe and when it was refreshed
     assert "top 3 by 24-hour traded value: KRW-BTC, KRW-ETH, KRW-SOL" in status
     assert "held outside it, exits only: KRW-XRP" in status
+    # the JSON API and /metrics show the same universe (issue #13)
+    universe = api["universe"]
+    assert (universe["chosen_by"], universe["top"]) == ("top", 3)
+    assert universe["markets"] == ["KRW-BTC", "KRW-ETH", "KRW-SOL"]
+    assert universe["held_outside"] == ["KRW-XRP"]
+    assert universe["excluded"] == [{"market": "KRW-DOGE", "reason": "warning"}]
+    assert universe["changes"] == 1
+    assert universe["refreshed_at"] is not None
+    assert "upbit_bot_universe_size 3.0" in metrics
+    assert 'upbit_bot_universe_member{market="KRW-SOL"} 1.0' in metrics
+    assert 'upbit_bot_universe_member{market="KRW-XRP"} 0.0' in metrics
+    assert "upbit_bot_universe_changes_total 1.0" in metrics
     # the exit: the stop or the signal, never a manual one
     closed = [e for e in seen if isinstance(e, ev.PositionClosed) and e.market == "KRW-XRP"]
     assert len(closed) == 1

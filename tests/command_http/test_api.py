@@ -190,3 +190,22 @@ async def test_a_param_is_named_by_its_full_key_too(served: Served) -> None:
     asked = await served.call("PUT", "/api/v1/params/strategy.fast", json={"value": "6"})
     assert asked.status_code == 202, asked.text
     assert "strategy.fast" in asked.json()["text"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", "outside risk.atr_stop_mult's bounds 0..20"),
+        ("ko", "risk.atr_stop_mult의 범위 0..20"),
+    ],
+    ids=["en", "ko"],
+)
+async def test_optimize_refuses_a_risk_range_outside_its_bounds_over_http(
+    served: Served, lang: str, words: str
+) -> None:
+    """/optimize risk.NAME=lo..hi goes through the same dispatcher as chat (issue #13)."""
+    command = "/optimize 3 risk.atr_stop_mult=1..99"
+    response = await served.call("POST", COMMANDS, json={"command": command, "lang": lang})
+    body = served.valid(COMMANDS, response)
+    assert not body["ok"], body
+    assert words in body["text"], body["text"]

@@ -335,3 +335,60 @@ def test_optimize_stops_searching_in_time_and_reports_the_best_so_far(research: 
     assert lines[1] == (
         f"Stopped at the time limit after {outcome.trials_run} of 100 trials; the best of those:"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("en", "/optimize risk.bogus=1..2", "risk.bogus is not a risk setting"),
+        ("ko", "/optimize risk.bogus=1..2", "risk.bogus은(는) 리스크 설정이 아닙니다"),
+        ("en", "/optimize risk.atr_stop_mult=1..99", "outside risk.atr_stop_mult's bounds 0..20"),
+        ("ko", "/optimize risk.atr_stop_mult=1..99", "risk.atr_stop_mult의 범위 0..20"),
+        (
+            "en",
+            "/optimize risk.atr_stop_mult=2",
+            "risk.atr_stop_mult=2: expected lo..hi within 0..20",
+        ),
+        ("ko", "/optimize risk.atr_period=a..b", "risk.atr_period=a..b: 1..500 안의 하한..상한"),
+        ("en", "/optimize risk.trailing_stop=maybe", "expected a,b within true|false"),
+        ("en", "/optimize risk.atr_period=2..5 risk.atr_period=3..4", "given twice"),
+    ],
+)
+async def test_optimize_refuses_a_bad_risk_range_in_the_users_language(
+    research: Rig, language: str, text: str, expected: str
+) -> None:
+    reply = await research.say(OPERATOR, text, language)
+    assert reply.severity is Severity.WARNING
+    assert expected in reply.plain_text(), reply.plain_text()
+    assert "Traceback" not in reply.plain_text()
+    assert api(research).research.running is None
+
+
+async def test_optimize_searches_risk_settings_and_offers_them_like_strategy_params(
+    research: Rig,
+) -> None:
+    text = "/optimize 4 risk.atr_stop_mult=4..8 risk.atr_period=3..9"
+    reply = await research.say(OPERATOR, text)
+    assert reply.title == "Optimization started", reply.plain_text()
+    assert "risk.atr_stop_mult=4..8" in reply.plain_text()
+    event = await result(research)
+    assert event.ok, event.lines
+    risk_line = next(line for line in event.lines if line.startswith("Best risk settings"))
+    best = dict(pair.split("=") for pair in risk_line.split(": ", 1)[1].split(", "))
+    assert set(best) == {"risk.atr_stop_mult", "risk.atr_period"}
+    assert 4 <= float(best["risk.atr_stop_mult"]) <= 8
+    assert 3 <= int(best["risk.atr_period"]) <= 9
+    commands = [line for line in event.lines if line.startswith("/set risk.")]
+    assert len(commands) == 2, event.lines  # both differ from the live 2.66 / 14
+    for line in commands:
+        done = await research.confirm(OPERATOR, line)
+        assert "→" in done.plain_text() or done.title == "Parameter changed", done.plain_text()
+    for key, value in best.items():
+        assert api(research).get(key) == value
+
+
+async def test_optimize_usage_names_risk_ranges_in_both_languages(research: Rig) -> None:
+    for language, word in (("en", "risk.NAME=lo..hi"), ("ko", "risk.이름=하한..상한")):
+        reply = await research.say(OPERATOR, "/optimize nosuch", language)
+        usage = reply.plain_text().splitlines()[-1]
+        assert usage.endswith(f"[{word} ...]"), reply.plain_text()

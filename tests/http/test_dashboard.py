@@ -15,7 +15,9 @@ from jsonschema import Draft202012Validator
 from bot.api.openapi import document
 from tests.bot.conftest import free_port
 from tests.http.browser import Dom, Page, cells, chromium_or_skip, rows, run_chromium
-from tests.http.conftest import Served
+from tests.http.conftest import TOKEN as API_TOKEN
+from tests.http.conftest import Served, Traded
+from tests.http.test_universe_api import top_two
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "bot" / "web"
@@ -346,3 +348,44 @@ async def test_the_dashboard_pauses_resumes_and_sets_a_parameter_with_its_confir
     mine = [(e["transport"], e["user_id"], e["command"], e["outcome"]) for e in audit["entries"]]
     assert ("command_api", "desk", "set", "confirmed") in mine
     assert ("command_api", "desk", "pause", "ok") in mine
+
+
+async def test_the_dashboard_shows_the_market_universe_in_chromium(
+    api: Served, traded: Traded, tmp_path: Path
+):
+    """top:2 chosen, BTC held outside it, DOGE and OLD left out: the Markets panel says how the
+    markets were chosen and when, and each market's part (a fixed list: tests/http/conftest)."""
+    chromium_or_skip()
+    base = f"http://127.0.0.1:{api.server.port}"
+    html = await run_chromium(
+        f"{base}/dashboard#token={API_TOKEN}", tmp_path / "fixed", "--dump-dom", budget_ms=4000
+    )
+    fixed = Dom(html)
+    assert fixed.by_id("universe-rule").text == "fixed list (bot.markets)"
+    assert [cells(r) for r in rows(fixed.by_id("universe"))] == [["KRW-BTC", "in the universe"]]
+
+    await top_two(traded)
+    html = await run_chromium(
+        f"{base}/dashboard#token={API_TOKEN}", tmp_path / "top", "--dump-dom", budget_ms=4000
+    )
+    dom = Dom(html)
+    assert dom.by_id("message").hidden, dom.by_id("message").text
+    assert dom.by_id("universe-rule").text == (
+        "top 2 by 24-hour traded value, refreshed 2026-12-07 09:30:00 UTC (every 600 s),"
+        " 1 change(s)"
+    )
+    shown = rows(dom.by_id("universe"))
+    assert [r.attrs["data-market"] for r in shown] == [
+        "KRW-ETH",
+        "KRW-XRP",
+        "KRW-BTC",
+        "KRW-DOGE",
+        "KRW-OLD",
+    ]
+    assert [cells(r)[1] for r in shown] == [
+        "in the universe",
+        "in the universe",
+        "held outside: exits only",
+        "left out: warning",
+        "left out: delisting",
+    ]

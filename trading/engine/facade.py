@@ -544,6 +544,7 @@ class EngineFacade(StoreReads):
         market: str | None = None,
         trials: int = 30,
         objective: str = "sharpe",
+        space: Mapping[str, str] | None = None,
     ) -> OptimizeJob:
         return await optimize_job(
             self.engine,
@@ -552,6 +553,7 @@ class EngineFacade(StoreReads):
             market=market,
             trials=trials,
             objective=objective,
+            space=space,
         )
 
     def research_running(self) -> RunningJob | None:

@@ -83,6 +83,7 @@ class OptimizeJob:
     seed: int = 42
     notes: tuple[str, ...] = ()
     stop_by: float | None = None  # epoch s: no trial starts that would end later (best so far)
+    space: Mapping[str, str] = field(default_factory=dict)  # risk.NAME -> lo..hi, searched too
 
     kind = "optimize"
 
@@ -129,6 +130,8 @@ class OptimizeOutcome:
     png: bytes = field(repr=False)
     elapsed_s: float
     notes: tuple[str, ...] = ()
+    best_risk: dict[str, str] = field(default_factory=dict)  # risk.NAME -> value, as /set reads
+    risk_not_live: tuple[str, ...] = ()  # searched risk keys /set cannot change (the config can)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +318,10 @@ async def optimize_job(
     trials: int,
     objective: str,
     days: int | None = None,
+    space: Mapping[str, str] | None = None,
 ) -> OptimizeJob:
+    """A validated job; ``space`` (``risk.NAME`` -> ``lo..hi`` or ``a,b``) is checked by the
+    optimizer's own space builder, the CLI's, so a refused range never reaches the child."""
     from trading.optimize import OBJECTIVES
 
     if objective not in OBJECTIVES:
@@ -329,6 +335,7 @@ async def optimize_job(
             max=MAX_TRIALS,
         )
     name, values = _strategy_params(engine, strategy)
+    _check_space(name, space or {})
     chosen = _market(engine, market)
     frame, notes = await gather_frame(engine, store, chosen, days)
     return OptimizeJob(
@@ -340,7 +347,35 @@ async def optimize_job(
         frame=frame,
         current=values if name == engine.strategy.name else None,
         notes=notes,
+        space=dict(space or {}),
     )
+
+
+_SPACE_CODES = {
+    "unknown": Code.OPTIMIZE_RISK_UNKNOWN,
+    "bounds": Code.OPTIMIZE_RISK_BOUNDS,
+    "range": Code.OPTIMIZE_RISK_RANGE,
+    "choice": Code.OPTIMIZE_RISK_CHOICE,
+    "unsearchable": Code.OPTIMIZE_RISK_UNSEARCHABLE,
+}
+
+
+def _check_space(strategy: str, space: Mapping[str, str]) -> None:
+    """Refuse (coded, for chat's catalog) a ``risk.NAME`` range ``build_space`` would refuse."""
+    from trading.optimize import RiskSpaceError, build_space
+    from trading.strategies import get_strategy
+
+    try:
+        build_space(get_strategy(strategy), {}, space)
+    except RiskSpaceError as exc:
+        raise Refused(
+            _SPACE_CODES[exc.reason],
+            str(exc),
+            key=exc.key,
+            value=exc.value,
+            allowed=exc.allowed,
+            known=exc.allowed,
+        ) from None
 
 
 # -- the child process -------------------------------------------------------------------------
@@ -392,6 +427,7 @@ def _optimize(job: OptimizeJob) -> OptimizeOutcome:
     from trading.backtest import BacktestSpec, run_backtest
     from trading.backtest.chart import chart_png
     from trading.optimize import set_commands
+    from trading.optimize.risk_space import with_risk
     from trading.strategies import build_strategy, get_strategy
 
     started = time.perf_counter()
@@ -401,8 +437,9 @@ def _optimize(job: OptimizeJob) -> OptimizeOutcome:
     commands, ordered = (
         set_commands(cls, fold.best_params, job.current) if job.current is not None else ([], True)
     )
+    best_risk, risk_commands, not_live = _best_risk(job, fold.best_risk)
     strategy = build_strategy(job.strategy, "", fold.best_params)
-    spec = BacktestSpec(strategy=strategy, **job.spec)
+    spec = BacktestSpec(strategy=strategy, **with_risk(job.spec, fold.best_risk))
     whole = run_backtest(spec, {job.market: job.frame})
     title = f"{cls.name}: the best of {run} trial(s) on {job.market} ({job.objective})"
     png = chart_png(whole.times, whole.equity, title, split_at=fold.test[0])
@@ -422,13 +459,37 @@ def _optimize(job: OptimizeJob) -> OptimizeOutcome:
         trials_run=run,
         train=(_when(fold.train[0]), _when(fold.train[1])),
         test=(_when(fold.test[0]), _when(fold.test[1])),
-        set_commands=tuple(commands),
+        set_commands=(*commands, *risk_commands),
         ordered=ordered,
         live=job.current is not None,
         png=png,
         elapsed_s=time.perf_counter() - started,
         notes=job.notes,
+        best_risk=best_risk,
+        risk_not_live=not_live,
     )
+
+
+def _best_risk(
+    job: OptimizeJob, risk: Mapping[str, object]
+) -> tuple[dict[str, str], list[str], tuple[str, ...]]:
+    """The searched risk settings as ``/set`` reads them, the ``/set risk.NAME VALUE`` lines
+    taking the running bot's limits to them (only where they differ and ``/set`` may change
+    the setting live), and the searched keys only the config can change."""
+    from trading.optimize.risk_space import RISK_PREFIX, risk_setting_values
+    from trading.risk.settings import RiskSettings
+    from trading.settings import show, spec
+
+    values = risk_setting_values(risk)
+    limits = job.spec["limits"]
+    best = {RISK_PREFIX + name: show(value) for name, value in values.items()}
+    commands, not_live = [], []
+    for name, value in values.items():
+        if not spec(RiskSettings, name).live:
+            not_live.append(RISK_PREFIX + name)
+        elif show(value) != show(getattr(limits, name)):
+            commands.append(f"/set {RISK_PREFIX}{name} {show(value)}")
+    return best, commands, tuple(not_live)
 
 
 def _search(
@@ -446,7 +507,7 @@ def _search(
     with tempfile.TemporaryDirectory(prefix="upbit-research-") as folder:
         base = OptimizeSettings(
             strategy=job.strategy,
-            space=build_space(cls),
+            space=build_space(cls, {}, job.space),
             objective=Objective(job.objective),
             spec=dict(job.spec),
             storage=f"sqlite:///{Path(folder) / 'study.db'}",

@@ -38,13 +38,20 @@ def _utcnow() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class UniverseView:
-    """What ``/status`` shows of the universe."""
+    """What ``/status``, the JSON API, the dashboard and ``/metrics`` show of the universe.
+
+    ``excluded``: ``(market, reason)`` of the KRW markets the last choice left out for a flag
+    (``warning`` or ``delisting``), in Upbit's value order; ``changes``: the choices since
+    start that differed from the one before (the first choice is not a change).
+    """
 
     top: int
     markets: tuple[str, ...]
     refreshed_at: datetime | None
     every_s: float
     held_outside: tuple[str, ...]
+    excluded: tuple[tuple[str, str], ...] = ()
+    changes: int = 0
 
 
 @dataclass(eq=False, repr=False)
@@ -62,15 +69,22 @@ class UniverseKeeper:
     clock: Callable[[], datetime] = _utcnow
     selection: Selection | None = field(default=None, init=False)
     refreshed_at: datetime | None = field(default=None, init=False)
-    changes: int = field(default=0, init=False)
+    changes: int = field(default=0, init=False)  # choices that changed it, after the first
     #: ``Engine.traded`` as ``on_change`` last saw it
     _subscribed: tuple[str, ...] = field(default=(), init=False)
 
     def view(self) -> UniverseView:
         engine = self.engine
         outside = tuple(m for m in engine.traded if m not in engine.universe)
+        ranked = () if self.selection is None else self.selection.ranked
         return UniverseView(
-            self.top, engine.universe, self.refreshed_at, self.every_s, held_outside=outside
+            self.top,
+            engine.universe,
+            self.refreshed_at,
+            self.every_s,
+            held_outside=outside,
+            excluded=tuple((r.market, r.excluded) for r in ranked if r.excluded),
+            changes=self.changes,
         )
 
     async def refresh(self) -> UniverseChanged | None:
@@ -103,7 +117,7 @@ class UniverseKeeper:
                 await self.on_change()
         if not changed:
             return None
-        self.changes += 1
+        self.changes += not first
         event = self._event(selection, joined, left, first=first)
         log.info(
             "universe top:%d: %s (joined %s, left %s)",

@@ -7,7 +7,7 @@ fit on, out-of-sample windows to check on), ``storage`` (studies in SQLite or Po
 """
 
 from trading.optimize.apply import set_commands, toml_snippet
-from trading.optimize.errors import OptimizeError, OptimizeInputError
+from trading.optimize.errors import OptimizeError, OptimizeInputError, RiskSpaceError
 from trading.optimize.folds import Fold, make_folds
 from trading.optimize.objective import BAD_SCORE, OBJECTIVES, Objective
 from trading.optimize.runner import (
@@ -29,6 +29,7 @@ __all__ = [
     "OptimizeInputError",
     "OptimizeResult",
     "OptimizeSettings",
+    "RiskSpaceError",
     "SearchSpace",
     "build_space",
     "make_folds",

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from trading.domain import finite_decimal
-from trading.optimize.errors import OptimizeInputError
+from trading.optimize.errors import RiskSpaceError
 from trading.risk.settings import RiskSettings
 from trading.settings import SettingSpec, spec
 from trading.strategies.params import ParamError
@@ -52,24 +52,42 @@ def is_risk(key: str) -> bool:
     return key.startswith(RISK_PREFIX)
 
 
-def _setting(key: str, option: str) -> SettingSpec:
+def _setting(key: str, option: str, whole: str) -> SettingSpec:
     name = key.removeprefix(RISK_PREFIX)
     if name not in RiskSettings.model_fields:
         known = ", ".join(RiskSettings.model_fields)
-        raise OptimizeInputError(f"{option} {key}: no such risk setting (known: {known})")
+        raise RiskSpaceError(
+            f"{option} {key}: no such risk setting (known: {known})",
+            reason="unknown",
+            key=key,
+            value=whole,
+            allowed=known,
+        )
     field = spec(RiskSettings, name)
     if field.kind not in ("int", "decimal", "float", "bool", "choice"):
-        raise OptimizeInputError(f"{option} {key}: a {field.kind} setting cannot be searched")
+        message = f"{option} {key}: a {field.kind} setting cannot be searched"
+        raise _bad(field, key, whole, message, reason="unsearchable")
     return field
 
 
-def _number(field: SettingSpec, key: str, text: str, option: str) -> float:
+def _bad(
+    field: SettingSpec, key: str, whole: str, message: str, *, reason: str = ""
+) -> RiskSpaceError:
+    """A value the setting cannot take: ``message`` for the CLI, the parts for chat;
+    ``reason`` by default ``choice`` or ``range`` after the setting's kind."""
+    choice = field.kind in ("bool", "choice")
+    allowed = "true|false" if field.kind == "bool" else field.range_text()
+    reason = reason or ("choice" if choice else "range")
+    return RiskSpaceError(message, reason=reason, key=key, value=whole, allowed=allowed)
+
+
+def _number(field: SettingSpec, key: str, text: str, option: str, whole: str) -> float:
     try:
         value = finite_decimal(text)
     except ValueError as exc:
-        raise OptimizeInputError(f"{option} {key}: {text!r} is {exc}") from None
+        raise _bad(field, key, whole, f"{option} {key}: {text!r} is {exc}") from None
     if field.kind == "int" and value != value.to_integral_value():
-        raise OptimizeInputError(f"{option} {key}: {text!r} is not an integer")
+        raise _bad(field, key, whole, f"{option} {key}: {text!r} is not an integer")
     return float(value)
 
 
@@ -77,21 +95,21 @@ def _check_bounds(field: SettingSpec, key: str, text: str, low: float, high: flo
     below = field.low is not None and Decimal(repr(low)) < field.low
     above = field.high is not None and Decimal(repr(high)) > field.high
     if below or above:
-        raise OptimizeInputError(
-            f"{key}={text} is outside the setting's bounds {field.range_text()}"
-        )
+        message = f"{key}={text} is outside the setting's bounds {field.range_text()}"
+        raise _bad(field, key, text, message, reason="bounds")
 
 
-def _choice(field: SettingSpec, key: str, text: str, option: str) -> Choice:
+def _choice(field: SettingSpec, key: str, text: str, option: str, whole: str) -> Choice:
     lowered = text.strip().lower()
     if field.kind == "bool":
         if lowered in _TRUE or lowered in _FALSE:
             return lowered in _TRUE
-        raise OptimizeInputError(f"{option} {key}: {text!r} is not true or false")
+        raise _bad(field, key, whole, f"{option} {key}: {text!r} is not true or false")
     for choice in field.choices:
         if choice == text.strip():
             return choice
-    raise OptimizeInputError(f"{option} {key}: {text!r} is not one of {', '.join(field.choices)}")
+    choices = ", ".join(field.choices)
+    raise _bad(field, key, whole, f"{option} {key}: {text!r} is not one of {choices}")
 
 
 def risk_dimension(
@@ -103,30 +121,30 @@ def risk_dimension(
     ``categorical``. Raises ``OptimizeInputError`` naming an unknown setting, a bad value or a
     range outside the model's bounds.
     """
-    field = _setting(key, "--space")
+    field = _setting(key, "--space", text)
     if field.kind in ("bool", "choice"):
         parts = text.split(",") if text.strip() else list(field.choices)
-        picked = tuple(dict.fromkeys(_choice(field, key, p, "--space") for p in parts))
+        picked = tuple(dict.fromkeys(_choice(field, key, p, "--space", text) for p in parts))
         return key, "categorical", 0.0, 0.0, picked
     low_text, sep, high_text = text.partition("..")
     if not sep:
         low_text, sep, high_text = text.partition(":")
     if not sep:
-        raise OptimizeInputError(f"--space {key}={text}: expected lo..hi")
-    low = _number(field, key, low_text.strip(), "--space")
-    high = _number(field, key, high_text.strip(), "--space")
+        raise _bad(field, key, text, f"--space {key}={text}: expected lo..hi")
+    low = _number(field, key, low_text.strip(), "--space", text)
+    high = _number(field, key, high_text.strip(), "--space", text)
     if low > high:
-        raise OptimizeInputError(f"--space {key}={text}: lo is above hi")
+        raise _bad(field, key, text, f"--space {key}={text}: lo is above hi")
     _check_bounds(field, key, text, low, high)
     return key, "int" if field.kind == "int" else "float", low, high, ()
 
 
 def risk_fixed(key: str, text: str) -> Choice:
     """The value ``--param risk.NAME=text`` fixes for every trial, checked against bounds."""
-    field = _setting(key, "--param")
+    field = _setting(key, "--param", text)
     if field.kind in ("bool", "choice"):
-        return _choice(field, key, text, "--param")
-    value = _number(field, key, text.strip(), "--param")
+        return _choice(field, key, text, "--param", text)
+    value = _number(field, key, text.strip(), "--param", text)
     _check_bounds(field, key, text, value, value)
     return int(value) if field.kind == "int" else value
 
