@@ -34,6 +34,7 @@ class Code(StrEnum):
     HALT_EXISTS = "halt_exists"
     HALT_FULL = "halt_full"
     HALT_UNKNOWN = "halt_unknown"
+    NO_MARKET_DATA = "no_market_data"
 
 
 class Refused(ValueError):

@@ -29,6 +29,8 @@ from bot.transports.base import RouteMount
 from handlers.auth import Principal
 from handlers.confirm import CONFIRM_PREFIX
 from handlers.dispatcher import Answer, Dispatcher
+from handlers.i18n import Catalog
+from handlers.invalid import problems
 from handlers.reply import Reply, Severity
 
 log = logging.getLogger(__name__)
@@ -128,7 +130,7 @@ class CommandHttpTransport:
     async def _command(
         self, request: web.Request, token: ApiToken, _path: dict[str, str]
     ) -> web.Response:
-        body = await _body(request, s.CommandIn)
+        body = await _body(request, s.CommandIn, self._dispatcher.catalog)
         if isinstance(body, web.Response):
             return body
         return await self._run(token, body.command, body.lang)
@@ -137,7 +139,7 @@ class CommandHttpTransport:
         async def route(
             request: web.Request, token: ApiToken, _path: dict[str, str]
         ) -> web.Response:
-            body = await _body(request, s.MarketIn)
+            body = await _body(request, s.MarketIn, self._dispatcher.catalog)
             if isinstance(body, web.Response):
                 return body
             line = f"/{verb} {body.market}" if body.market else f"/{verb}"
@@ -148,12 +150,13 @@ class CommandHttpTransport:
     async def _param(
         self, request: web.Request, token: ApiToken, path: dict[str, str]
     ) -> web.Response:
-        body = await _body(request, s.ParamIn)
+        body = await _body(request, s.ParamIn, self._dispatcher.catalog)
         if isinstance(body, web.Response):
             return body
         value = str(body.value).lower() if isinstance(body.value, bool) else str(body.value)
         if not value or re.search(r"[\s\"'\\]", value):
-            return error(422, "value: one word, without spaces or quotes")
+            t = self._dispatcher.catalog(body.lang)
+            return error(422, t.t("invalid.one_word", field="value", value=value[:40]))
         return await self._run(token, f"/set {path['key']} {value}", body.lang)
 
     async def _confirm(
@@ -169,7 +172,7 @@ class CommandHttpTransport:
     async def _settle(
         self, request: web.Request, token: ApiToken, pending: str, *, confirming: bool
     ) -> web.Response:
-        body = await _body(request, s.In)
+        body = await _body(request, s.In, self._dispatcher.catalog)
         if isinstance(body, web.Response):
             return body
         d = self._dispatcher
@@ -225,8 +228,11 @@ def _principal(transport: str, token: ApiToken) -> Principal:
     return Principal(transport, token.name, "api", token.name)
 
 
-async def _body(request: web.Request, model: type[M]) -> M | web.Response:
-    """The request's JSON body as ``model`` (an empty body is ``{}``), or a 400/422."""
+async def _body(
+    request: web.Request, model: type[M], catalog: Callable[[str | None], Catalog]
+) -> M | web.Response:
+    """The request's JSON body as ``model`` (an empty body is ``{}``), or a 400/422 whose
+    validation problems are in the asked language (``catalog(lang)``; else the bot's)."""
     raw = await request.read()
     try:
         data = json.loads(raw) if raw.strip() else {}
@@ -239,6 +245,5 @@ async def _body(request: web.Request, model: type[M]) -> M | web.Response:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        return error(422, f"{where}: {first['msg']}")
+        lang = data.get("lang")
+        return error(422, problems(catalog(lang if isinstance(lang, str) else None), exc))
