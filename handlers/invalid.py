@@ -71,8 +71,9 @@ def problem(t: Catalog, error: Mapping[str, Any], labels: Mapping[str, str]) -> 
     field = labels.get(path) or labels.get(first) or path or t.t("invalid.input")
     value = _shown(error.get("input"))
     context: Mapping[str, object] = error.get("ctx") or {}
-    if f"invalid.{kind_name}" in t.messages:  # a model rule with its own entry
-        return t.t(f"invalid.{kind_name}", field=field, value=value)
+    if f"invalid.{kind_name}" in t.messages:  # a model rule with its own entry and values
+        own = {k: _shown(v) for k, v in context.items() if k != "error"}
+        return t.t(f"invalid.{kind_name}", **{**own, "field": field, "value": value})
     kind, bound = _KINDS.get(kind_name, ("other", None))
     if kind == "other":
         log.info("pydantic error type %r has no catalog entry: shown as invalid", kind_name)

@@ -1,6 +1,7 @@
 """An expected error as the user reads it, in the user's language, from the catalogs.
 
-Three kinds reach a user: a coded ``Refused`` (the command API said no), a ``TradingError``
+Three kinds reach a user: a coded ``Refused`` (the command API said no; its ``problems``
+value re-worded from the pydantic error that caused it, if one did), a ``TradingError``
 (the exchange or the order path said no; its class names the code, the venue's own error name
 is a value), and a ``Declined`` a handler wrote from the catalog itself. Anything else is an
 error nobody gave a code: it is shown as it is, as a last resort, and logged so it gets one.
@@ -11,7 +12,10 @@ from __future__ import annotations
 import logging
 from decimal import InvalidOperation
 
+from pydantic import ValidationError
+
 from handlers.i18n import Catalog
+from handlers.invalid import problems
 from trading.command_api import Refused, TradingError
 
 log = logging.getLogger(__name__)
@@ -27,7 +31,10 @@ class Declined(LookupError):
 def refusal_text(t: Catalog, exc: Exception) -> str:
     """``exc`` in ``t``'s language: ``refusal.<code>`` filled with the error's values."""
     if isinstance(exc, Refused):
-        return _coded(t, exc.code, exc.values, exc)
+        values = exc.values
+        if "problems" in values and isinstance(exc.__cause__, ValidationError):
+            values = {**values, "problems": problems(t, exc.__cause__)}
+        return _coded(t, exc.code, values, exc)
     if isinstance(exc, TradingError):
         return _coded(t, exc.code, exc.values(), exc)
     if isinstance(exc, Declined):

@@ -182,3 +182,20 @@ def test_the_validation_texts_have_the_same_fields_in_both_languages() -> None:
     for key in keys:
         en, ko = (catalog(language).messages[key] for language in LANGUAGES)
         assert _fields(en) == _fields(ko), key
+
+
+@pytest.mark.parametrize(
+    ("line", "ko", "english"),
+    [
+        ("/backtest ma_cross btc fast=abc", "fast: abc은(는) 정수가 아닙니다", "valid integer"),
+        ("/backtest ma_cross btc fast=1", "fast: 2 이상이어야 합니다 (1 아님)", "greater than"),
+        ("/backtest ma_cross btc fast=50 slow=20", "fast(50)는 slow(20)보다", "must be less"),
+        ("/backtest volatility_breakout btc ma_bars=1", "ma_bars는 0(끄기)이거나", "must be 0"),
+    ],
+)
+async def test_a_bad_research_parameter_is_explained_in_korean(
+    rig: Rig, line: str, ko: str, english: str
+) -> None:
+    text = await _answer(rig, line, "ko")
+    assert ko in text, text
+    assert english not in text, text
