@@ -31,16 +31,29 @@ class Declined(LookupError):
 def refusal_text(t: Catalog, exc: Exception) -> str:
     """``exc`` in ``t``'s language: ``refusal.<code>`` filled with the error's values."""
     if isinstance(exc, Refused):
-        values = exc.values
-        if "problems" in values and isinstance(exc.__cause__, ValidationError):
-            values = {**values, "problems": problems(t, exc.__cause__)}
-        return _coded(t, exc.code, values, exc)
+        return _coded(t, exc.code, _worded(t, exc), exc)
     if isinstance(exc, TradingError):
         return _coded(t, exc.code, exc.values(), exc)
     if isinstance(exc, Declined):
         return str(exc)
     log.warning("an uncoded %s reached a user as is: %s", type(exc).__name__, exc)
     return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+
+
+def _worded(t: Catalog, exc: Refused) -> dict[str, str]:
+    """``exc``'s values with the English ones re-worded in ``t``'s language: ``problems``
+    and ``reason`` from the pydantic error that caused the refusal, a value ``<x>`` that has a
+    ``<x>_code`` from the catalog entry ``invalid.<x>_code``."""
+    values = dict(exc.values)
+    cause = exc.__cause__
+    for name in ("problems", "reason"):
+        if name in values and isinstance(cause, ValidationError):
+            values[name] = problems(t, cause)
+    for name, code in exc.values.items():
+        stem = name.removesuffix("_code")
+        if stem != name and stem in values and f"invalid.{code}" in t.messages:
+            values[stem] = t.t(f"invalid.{code}", **exc.values)
+    return values
 
 
 def _coded(t: Catalog, code: str, values: dict[str, str], exc: Exception) -> str:

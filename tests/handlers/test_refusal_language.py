@@ -199,3 +199,19 @@ async def test_a_bad_research_parameter_is_explained_in_korean(
     text = await _answer(rig, line, "ko")
     assert ko in text, text
     assert english not in text, text
+
+
+@pytest.mark.parametrize(
+    ("line", "ko", "english"),
+    [
+        ("/set risk.minimal_roi abc", "abc은(는) 올바른 값이 아닙니다", "valid tuple"),
+        ("/set risk.minimal_roi 0:3,60:5", "수익률은 시간이 지나며 늘 수", "must not rise"),
+        ("/set risk.minimal_roi 60:1,0:3", "분은 늘어나야 합니다 (60 다음 0)", "must rise"),
+    ],
+)
+async def test_a_bad_setting_is_explained_in_korean(
+    rig: Rig, line: str, ko: str, english: str
+) -> None:
+    text = await _answer(rig, line, "ko")
+    assert ko in text, text
+    assert english not in text, text
