@@ -191,25 +191,12 @@ def test_the_validation_texts_have_the_same_fields_in_both_languages() -> None:
         ("/backtest ma_cross btc fast=1", "fast: 2 이상이어야 합니다 (1 아님)", "greater than"),
         ("/backtest ma_cross btc fast=50 slow=20", "fast(50)는 slow(20)보다", "must be less"),
         ("/backtest volatility_breakout btc ma_bars=1", "ma_bars는 0(끄기)이거나", "must be 0"),
-    ],
-)
-async def test_a_bad_research_parameter_is_explained_in_korean(
-    rig: Rig, line: str, ko: str, english: str
-) -> None:
-    text = await _answer(rig, line, "ko")
-    assert ko in text, text
-    assert english not in text, text
-
-
-@pytest.mark.parametrize(
-    ("line", "ko", "english"),
-    [
         ("/set risk.minimal_roi abc", "abc은(는) 올바른 값이 아닙니다", "valid tuple"),
         ("/set risk.minimal_roi 0:3,60:5", "수익률은 시간이 지나며 늘 수", "must not rise"),
         ("/set risk.minimal_roi 60:1,0:3", "분은 늘어나야 합니다 (60 다음 0)", "must rise"),
     ],
 )
-async def test_a_bad_setting_is_explained_in_korean(
+async def test_a_bad_parameter_or_setting_is_explained_in_korean(
     rig: Rig, line: str, ko: str, english: str
 ) -> None:
     text = await _answer(rig, line, "ko")
