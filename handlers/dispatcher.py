@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from handlers.auth import Authorizer, Decision, Principal, Verdict
@@ -39,14 +39,13 @@ from handlers.parser import (
     split_command,
 )
 from handlers.quota import ResearchQuota
+from handlers.refusals import EXPECTED_ERRORS, refusal_text
 from handlers.registry import Call, Command, Registry, Role
 from handlers.reply import Button, Reply, Severity
-from trading.command_api import AuditTrail, Code, CommandApi, Refused, TradingError
+from trading.command_api import AuditTrail, Code, CommandApi, Refused
 
 log = logging.getLogger(__name__)
 REFRESH_PREFIX = "rf:"
-#: what a facade raises for bad input or a refused action: shown to the user, not a crash
-EXPECTED_ERRORS = (ValueError, KeyError, LookupError, InvalidOperation, TradingError)
 
 ReportHook = Callable[[str, str], Awaitable[Reply]]  # (period, language) -> the report
 HealthHook = Callable[[], Mapping[str, str]]
@@ -420,14 +419,6 @@ class Dispatcher:
             )
         except Exception:
             log.exception("could not write the audit entry for /%s (%s)", command, outcome)
-
-
-def refusal_text(t: Catalog, exc: Exception) -> str:
-    """An expected error as the user reads it: a coded ``Refused`` from the catalog in the
-    user's language (the engine's English sentence if the code is not in the catalog)."""
-    if isinstance(exc, Refused):
-        return t.coded("refusal", exc.code, exc.values.items(), exc.message)
-    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
 
 
 def _jsonable(value: object) -> object:

@@ -27,6 +27,10 @@ that is not the exchange's.
     └── OrderOutcomeUnknown          an order may or may not exist; reconciliation must decide
 
 ``raise_for_upbit_error`` is the one place that maps a response to this tree.
+
+Each class names its ``code`` (the catalog entry ``refusal.<code>`` a user reads in their
+language) and ``values()`` fills it: the venue's own error name and HTTP status are shown as a
+value (``insufficient_funds_bid, HTTP 400``), never its English sentence.
 """
 
 from __future__ import annotations
@@ -34,16 +38,28 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 
 class TradingError(Exception):
     """An order (or a read) that did not happen, whoever refused it; the order path ends the
     intent on any of them. ``name`` is a short code (Upbit's ``error.name`` for its errors)."""
 
+    #: the catalog entry ``refusal.<code>`` this error is shown as; one per class below
+    code: ClassVar[str] = "trading_error"
+
     def __init__(self, message: str, *, name: str | int = "") -> None:
         super().__init__(message)
         self.name = name
         self.message = message
+
+    def values(self) -> dict[str, str]:
+        """The fields of ``refusal.<code>``: ``venue`` is the exchange's own name for the
+        error (and its HTTP status), ``-`` when there is none."""
+        return {"venue": self.venue()}
+
+    def venue(self) -> str:
+        return str(self.name) if self.name != "" else "-"
 
     def __str__(self) -> str:
         return f"{self.message} [{self.name}]" if self.name != "" else self.message
@@ -53,12 +69,16 @@ class NotLeader(TradingError):
     """Refused before sending: another instance may lead, so this one must not place orders.
     Not an exchange error: nothing left the process, and no exchange is to blame."""
 
+    code = "not_leader"
+
     def __init__(self, message: str) -> None:
         super().__init__(message, name="not_leader")
 
 
 class UpbitError(TradingError):
     """Base of every exchange error; ``name`` is Upbit's ``error.name`` (int for quotation)."""
+
+    code = "exchange_error"
 
     def __init__(self, message: str, *, name: str | int = "", status: int | None = None) -> None:
         super().__init__(message, name=name)
@@ -68,24 +88,34 @@ class UpbitError(TradingError):
         text = super().__str__()
         return text if self.status is None else f"{text} (HTTP {self.status})"
 
+    def venue(self) -> str:
+        parts = [str(self.name)] if self.name != "" else []
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        return ", ".join(parts) or "-"
+
 
 class TransientError(UpbitError):
     """A failure that may go away: reads are retried, order POSTs are looked up by identifier."""
 
+    code = "exchange_unavailable"
+
 
 class NetworkError(TransientError):
-    pass
+    code = "exchange_network"
 
 
 class RequestTimeout(NetworkError):
-    pass
+    code = "exchange_timeout"
 
 
 class ServerError(TransientError):
-    pass
+    code = "exchange_server"
 
 
 class RateLimited(TransientError):
+    code = "exchange_rate_limited"
+
     def __init__(
         self,
         message: str,
@@ -99,8 +129,13 @@ class RateLimited(TransientError):
         self.group = group
         self.retry_after = retry_after
 
+    def values(self) -> dict[str, str]:
+        return {**super().values(), "seconds": f"{self.retry_after:g}"}
+
 
 class Banned(TransientError):
+    code = "exchange_banned"
+
     def __init__(
         self,
         message: str,
@@ -114,69 +149,87 @@ class Banned(TransientError):
         self.group = group
         self.until = until
 
+    def values(self) -> dict[str, str]:
+        return {**super().values(), "until": self.until.isoformat(timespec="seconds")}
+
 
 class CircuitOpen(UpbitError):
-    pass
+    code = "exchange_circuit_open"
 
 
 class AuthError(UpbitError):
-    pass
+    code = "exchange_auth"
 
 
 class NotFound(UpbitError):
-    pass
+    code = "exchange_not_found"
 
 
 class ValidationError(UpbitError):
-    pass
+    code = "exchange_invalid_request"
 
 
 class OrderRejected(UpbitError):
-    pass
+    code = "order_rejected"
 
 
 class InsufficientFunds(OrderRejected):
-    pass
+    code = "order_insufficient_funds"
 
 
 class BelowMinTotal(OrderRejected):
-    pass
+    code = "order_below_min_total"
 
 
 class InvalidPrice(OrderRejected):
-    pass
+    code = "order_invalid_price"
 
 
 class InvalidOrder(OrderRejected):
-    pass
+    code = "order_invalid"
 
 
 class MarketOffline(OrderRejected):
-    pass
+    code = "order_market_offline"
 
 
 class RefusedBefore(OrderRejected):
     """Not sent: Upbit refused this very order body within the window; it would again."""
 
+    code = "order_refused_before"
+
     def __init__(self, message: str, *, refused_as: str | int) -> None:
         super().__init__(message, name="refused_before")
         self.refused_as = refused_as
+
+    def venue(self) -> str:
+        return str(self.refused_as)
 
 
 class OrderingSuspended(OrderRejected):
     """Not sent: the market's orders were refused too often; an operator's ``/resume`` lifts."""
 
+    code = "order_suspended"
+
     def __init__(self, message: str, *, market: str) -> None:
         super().__init__(message, name="market_suspended")
         self.market = market
+
+    def values(self) -> dict[str, str]:
+        return {**super().values(), "market": self.market}
 
 
 class OrderOutcomeUnknown(UpbitError):
     """Raised when neither the create call nor the identifier lookups could settle an order."""
 
+    code = "order_outcome_unknown"
+
     def __init__(self, message: str, *, identifier: str) -> None:
         super().__init__(message, name="outcome_unknown")
         self.identifier = identifier
+
+    def values(self) -> dict[str, str]:
+        return {**super().values(), "identifier": self.identifier}
 
 
 _EXACT: dict[str, type[UpbitError]] = {

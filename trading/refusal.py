@@ -39,6 +39,7 @@ class Code(StrEnum):
     OPTIMIZE_RISK_RANGE = "optimize_risk_range"
     OPTIMIZE_RISK_CHOICE = "optimize_risk_choice"
     OPTIMIZE_RISK_UNSEARCHABLE = "optimize_risk_unsearchable"
+    NO_MARKET_DATA = "no_market_data"
 
 
 class Refused(ValueError):

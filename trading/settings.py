@@ -209,8 +209,8 @@ def change(
     data[name] = value
     try:
         return model.model_validate(data)
-    except ValidationError as exc:
-        raise refusal(model, exc, label, name, text) from None
+    except ValidationError as exc:  # the cause: chat re-words its reason in its language
+        raise refusal(model, exc, label, name, text) from exc
 
 
 def unknown(key: str, known: Iterable[str]) -> SettingRefused:

@@ -29,6 +29,8 @@ from bot.transports.base import RouteMount
 from handlers.auth import Principal
 from handlers.confirm import CONFIRM_PREFIX
 from handlers.dispatcher import Answer, Dispatcher
+from handlers.i18n import Catalog
+from handlers.invalid import problems
 from handlers.reply import Reply, Severity
 
 log = logging.getLogger(__name__)
@@ -68,15 +70,33 @@ class CommandHttpTransport:
         self._dispatcher = dispatcher
         self._http = http
         confirmation = rf"/api/v1/confirmations/{ID}"
+        param = r"/api/v1/params/(?P<key>[A-Za-z0-9_.]{1,64})"
         self._routes = [
-            _route("POST", r"/api/v1/commands", s.CommandIn, self._command),
-            _route("POST", confirmation, s.In, self._confirm),
-            _route("POST", f"{confirmation}/cancel", s.In, self._cancel),
-            _route("DELETE", confirmation, s.In, self._cancel),
-            _route("POST", r"/api/v1/pause", s.MarketIn, self._verb("pause")),
-            _route("POST", r"/api/v1/resume", s.MarketIn, self._verb("resume")),
-            _route("PUT", r"/api/v1/params/(?P<key>[A-Za-z0-9_.]{1,64})", s.ParamIn, self._param),
+            self._route("POST", r"/api/v1/commands", s.CommandIn, self._command),
+            self._route("POST", confirmation, s.In, self._confirm),
+            self._route("POST", f"{confirmation}/cancel", s.In, self._cancel),
+            self._route("DELETE", confirmation, s.In, self._cancel),
+            self._route("POST", r"/api/v1/pause", s.MarketIn, self._verb("pause")),
+            self._route("POST", r"/api/v1/resume", s.MarketIn, self._verb("resume")),
+            self._route("PUT", param, s.ParamIn, self._param),
         ]
+
+    def _route(
+        self, method: str, pattern: str, model: type[M], step: Step[M]
+    ) -> tuple[str, re.Pattern[str], Route]:
+        """A route that parses the request's body into ``model`` (a 400/422 in the asked
+        language if it does not fit) before its ``step`` runs, so no step parses or sees a
+        body it did not declare."""
+
+        async def route(
+            request: web.Request, token: ApiToken, path: dict[str, str]
+        ) -> web.Response:
+            body = await _body(request, model, self._dispatcher.catalog)
+            if isinstance(body, web.Response):
+                return body
+            return await step(token, path, body)
+
+        return method, re.compile(pattern), route
 
     @property
     def pacer(self) -> Pacer | None:
@@ -143,7 +163,8 @@ class CommandHttpTransport:
     async def _param(self, token: ApiToken, path: dict[str, str], body: s.ParamIn) -> web.Response:
         value = str(body.value).lower() if isinstance(body.value, bool) else str(body.value)
         if not value or re.search(r"[\s\"'\\]", value):
-            return error(422, "value: one word, without spaces or quotes")
+            t = self._dispatcher.catalog(body.lang)
+            return error(422, t.t("invalid.one_word", field="value", value=value[:40]))
         return await self._run(token, f"/set {path['key']} {value}", body.lang)
 
     async def _confirm(self, token: ApiToken, path: dict[str, str], body: s.In) -> web.Response:
@@ -206,23 +227,11 @@ def _principal(transport: str, token: ApiToken) -> Principal:
     return Principal(transport, token.name, "api", token.name)
 
 
-def _route(
-    method: str, pattern: str, model: type[M], step: Step[M]
-) -> tuple[str, re.Pattern[str], Route]:
-    """A route that parses the request's body into ``model`` (a 400/422 if it does not
-    fit) before its ``step`` runs, so no step parses or sees a body it did not declare."""
-
-    async def route(request: web.Request, token: ApiToken, path: dict[str, str]) -> web.Response:
-        body = await _body(request, model)
-        if isinstance(body, web.Response):
-            return body
-        return await step(token, path, body)
-
-    return method, re.compile(pattern), route
-
-
-async def _body(request: web.Request, model: type[M]) -> M | web.Response:
-    """The request's JSON body as ``model`` (an empty body is ``{}``), or a 400/422."""
+async def _body(
+    request: web.Request, model: type[M], catalog: Callable[[str | None], Catalog]
+) -> M | web.Response:
+    """The request's JSON body as ``model`` (an empty body is ``{}``), or a 400/422 whose
+    validation problems are in the asked language (``catalog(lang)``; else the bot's)."""
     raw = await request.read()
     try:
         data = json.loads(raw) if raw.strip() else {}
@@ -235,6 +244,5 @@ async def _body(request: web.Request, model: type[M]) -> M | web.Response:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        return error(422, f"{where}: {first['msg']}")
+        lang = data.get("lang")
+        return error(422, problems(catalog(lang if isinstance(lang, str) else None), exc))

@@ -15,10 +15,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+from pydantic_core.core_schema import ErrorType
 
 from bot.config.fields import format_clock, mask_url_password
 from bot.config.root import AppConfig
 from bot.config.sections import BOUND_NOTES
+
+#: pydantic's own error types; any other is a ``PydanticCustomError`` a model raised
+_PYDANTIC_KINDS = frozenset(typing.get_args(ErrorType))
 
 Loc = tuple[str | int, ...]
 
@@ -144,6 +148,8 @@ def explain(err: ErrorDetails, path: str) -> str:
         return f"must be at most {ctx['max_length']} characters"
     if kind == "string_pattern_mismatch":
         return f"must match {ctx['pattern']}"
+    if kind not in _PYDANTIC_KINDS:  # a model's own coded rule: its sentence as written
+        return str(err["msg"])
     return str(err["msg"]).lower()
 
 

@@ -10,7 +10,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from handlers.fmt import krw, pct, short_when
+from handlers.invalid import problems
 from handlers.parser import UsageError
+from handlers.refusals import Declined
 from handlers.registry import ArgSpec, Call, Command, Role
 from handlers.reply import Reply, Severity, Table
 from trading.command_api import (
@@ -39,11 +41,11 @@ def _lifts_kill_switch(call: Call) -> bool:
     return call.args.get("market") is None and call.api.kill_switch_by() is not None
 
 
-def _kill_switch_refusal(call: Call) -> ValueError | None:
+def _kill_switch_refusal(call: Call) -> Declined | None:
     if call.role >= Role.ADMIN:
         return None
     who = call.api.kill_switch_by() or "-"
-    return ValueError(call.t.t("resume.kill_switch_admin_only", by=who))
+    return Declined(call.t.t("resume.kill_switch_admin_only", by=who))
 
 
 async def resume_preview(call: Call) -> Reply:
@@ -63,7 +65,7 @@ async def resume(call: Call) -> Reply:
     if lifting:
         refusal = _kill_switch_refusal(call)
         if refusal is not None or not call.confirmed:
-            raise refusal or ValueError(call.t.t("resume.kill_switch_confirm"))
+            raise refusal or Declined(call.t.t("resume.kill_switch_confirm"))
     await call.api.resume(call.args["market"], by=call.by, lift_kill_switch=lifting)
     if lifting:
         return Reply(call.t.t("resume.kill_switch_lifted"), severity=Severity.WARNING)
@@ -98,7 +100,7 @@ async def set_preview(call: Call) -> Reply:
     call.args["key"] = key
     change = call.api.preview_set(key, call.args["value"])
     if change.old == change.new:
-        raise ValueError(call.t.t("set.same", key=key, value=change.old))
+        raise Declined(call.t.t("set.same", key=key, value=change.old))
     return Reply(call.t.t("set.preview", key=key), (f"{key}: {change.old} → {change.new}",))
 
 
@@ -161,8 +163,8 @@ def window_from(call: Call) -> HaltWindow:
     try:
         return HaltWindow(name=name, start=start, end=end, days=tuple(d.lower() for d in days))
     except ValidationError as exc:
-        reasons = "; ".join(str(e["msg"]) for e in exc.errors())
-        raise UsageError(t.t("schedule.invalid", reason=reasons)) from None
+        labels = {f: t.t(f"schedule.field_{f}") for f in ("name", "start", "end", "days")}
+        raise UsageError(t.t("schedule.invalid", reason=problems(t, exc, labels))) from None
 
 
 def _name(call: Call) -> str:

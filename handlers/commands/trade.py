@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from handlers.commands.info import dust_lines
 from handlers.fmt import krw, pct, price, volume
+from handlers.refusals import Declined
 from handlers.registry import ArgSpec, Call, Command, Role
 from handlers.reply import Reply, Severity
 from trading.command_api import Denied, PositionState
@@ -94,7 +95,7 @@ async def sell_preview(call: Call) -> Reply:
     held = _long_volume(call, market)
     why = _unsellable(call, market)
     if not held or why is not None:
-        raise LookupError(why or t.t("trade.no_position", market=market))
+        raise Declined(why or t.t("trade.no_position", market=market))
     plan = call.api.sell_plan(market, percent)  # the order the press sends, or a refusal
     sold = plan.volume - plan.dust
     fields = [
@@ -145,7 +146,7 @@ async def close_preview(call: Call) -> Reply:
         call.api.check_market(target)
     lines, unsellable = _exposure(call, tuple(markets))
     if not lines:  # nothing an order could sell: say why instead of asking
-        raise LookupError("\n".join(unsellable) or t.t("close.nothing"))
+        raise Declined("\n".join(unsellable) or t.t("close.nothing"))
     return Reply(t.t("close.preview"), tuple(lines + unsellable))
 
 
@@ -162,11 +163,11 @@ async def cancel_preview(call: Call) -> Reply:
     open_orders = await call.api.orders()
     if target == "all":
         if not open_orders:
-            raise LookupError(t.t("orders.none"))
+            raise Declined(t.t("orders.none"))
         return Reply(t.t("cancel.preview_all", n=len(open_orders)))
     order = next((o for o in open_orders if o.intent_id == target), None)
     if order is None:
-        raise LookupError(t.t("cancel.unknown", order=target))
+        raise Declined(t.t("cancel.unknown", order=target))
     return Reply(
         t.t("cancel.preview", order=target),
         (f"{order.market} {t.t(f'side.{order.side}')} {order.ord_type} {order.state}",),

@@ -140,6 +140,26 @@ async def test_bad_input_is_422(served: Served, body: dict[str, object], status:
     served.valid(COMMANDS, response)
 
 
+@pytest.mark.parametrize(
+    ("body", "expected", "english"),
+    [
+        ({"command": "", "lang": "ko"}, "command: 길이가 1 이상이어야 합니다", "at least"),
+        ({"command": "/status", "extra": 1, "lang": "ko"}, "extra: 알 수 없는 항목", "Extra"),
+        ({"command": 5, "lang": "ko"}, "command: 문자열이어야 합니다", "valid string"),
+        ({"lang": "ko"}, "command: 값이 필요합니다", "Field required"),
+    ],
+)
+async def test_a_422_explains_the_problem_in_the_asked_language(
+    served: Served, body: dict[str, object], expected: str, english: str
+) -> None:
+    """pydantic's English ``msg`` never reaches the caller: the catalog's text does."""
+    response = await served.call("POST", COMMANDS, json=body)
+    assert response.status_code == 422, response.text
+    detail = served.valid(COMMANDS, response)["error"]
+    assert expected in detail
+    assert english not in detail
+
+
 async def test_a_body_that_is_not_json_is_400(served: Served) -> None:
     response = await served.call("POST", COMMANDS, content=b"{not json")
     assert response.status_code == 400

@@ -45,6 +45,7 @@ from trading.exchange import Exchange
 from trading.marketdata import MarketData
 from trading.orders import OrderManager
 from trading.positions import ExitReason, Position, PositionBook, PositionState
+from trading.refusal import Code, Refused
 from trading.risk import measures
 from trading.risk.decision import Approved, Decision, Denied
 from trading.risk.gate import EntryRequest, RiskContext, RiskGate
@@ -373,7 +374,7 @@ class Engine:
             or self.market_data.builder(market).open_bar
         )
         if bar is None:
-            raise ValueError(f"no market data for {market} yet")
+            raise Refused(Code.NO_MARKET_DATA, f"no market data for {market} yet", market=market)
         position = self.positions.get(market)
         allowed, why = self.positions.can_enter(market, bar.start)
         if not allowed:

@@ -296,7 +296,8 @@ async def backtest_job(
         built = build_strategy(name, "", {**values, **params})
     except ParamError as exc:
         problems = str(exc).removeprefix("invalid parameters: ")
-        raise Refused(Code.PARAMS_INVALID, str(exc), problems=problems) from None
+        # the pydantic error as the cause: chat words its problems in the reader's language
+        raise Refused(Code.PARAMS_INVALID, str(exc), problems=problems) from exc.validation
     chosen = _market(engine, market)
     frame, notes = await gather_frame(engine, store, chosen, days)
     return BacktestJob(

@@ -17,6 +17,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -41,7 +42,13 @@ def parse_moment(value: object) -> time | datetime:
             return datetime.fromisoformat(value)
         except ValueError:
             pass
-    raise ValueError('must be "HH:MM" or an ISO date-time like "2025-01-01T09:00"')
+    raise _refused("halt_time", 'must be "HH:MM" or an ISO date-time like "2025-01-01T09:00"')
+
+
+def _refused(code: str, message: str) -> PydanticCustomError:
+    """A window's problem with a code (its ``type``) chat renders from the catalogs, and the
+    English ``message`` the config file's report shows."""
+    return PydanticCustomError(code, message)
 
 
 class HaltWindow(BaseModel):
@@ -73,18 +80,19 @@ class HaltWindow(BaseModel):
     @model_validator(mode="after")
     def _shape(self) -> HaltWindow:
         if isinstance(self.start, datetime) != isinstance(self.end, datetime):
-            raise ValueError("start and end must both be HH:MM or both be date-times")
+            raise _refused("halt_mixed", "start and end must both be HH:MM or both be date-times")
         if isinstance(self.start, datetime) and isinstance(self.end, datetime):
             if self.days:
-                raise ValueError("days applies only to daily HH:MM windows")
+                raise _refused("halt_days_one_off", "days applies only to daily HH:MM windows")
             if (self.start.tzinfo is None) != (self.end.tzinfo is None):
-                raise ValueError("start and end must both have a UTC offset or neither")
+                message = "start and end must both have a UTC offset or neither"
+                raise _refused("halt_offset_mixed", message)
             if self.end <= self.start:
-                raise ValueError("end must be after start")
+                raise _refused("halt_end_before_start", "end must be after start")
         elif self.start == self.end:
-            raise ValueError("end must differ from start")
+            raise _refused("halt_end_equals_start", "end must differ from start")
         if len(set(self.days)) != len(self.days):
-            raise ValueError("days lists a day more than once")
+            raise _refused("halt_days_repeated", "days lists a day more than once")
         return self
 
     @property

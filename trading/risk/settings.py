@@ -317,12 +317,14 @@ class RiskSettings(BaseModel):
 
     @model_validator(mode="after")
     def _rules(self) -> RiskSettings:
-        roi_problem = roi_error(self.minimal_roi)
-        if roi_problem:
+        found = roi_problem(self.minimal_roi)
+        if found:
+            code, values = found  # problem_code: chat words the problem from its catalog
+            problem = _ROI_PROBLEMS[code].format(**values)
             raise PydanticCustomError(
                 "rule_minimal_roi",
                 "minimal_roi: {problem}",
-                {"problem": roi_problem},
+                {"problem": problem, "problem_code": code, **values},
             )
         positive, offset = self.trailing_stop_positive_pct, self.trailing_stop_positive_offset_pct
         if positive > 0 and offset > 0 and offset < positive:
@@ -386,17 +388,28 @@ def parse_roi(text: str) -> object:
     return pairs
 
 
-def roi_error(table: tuple[tuple[int, Decimal], ...]) -> str | None:
-    """Why ``table`` is no ROI table (None: it is one): minutes within 0..a year and rising,
-    profits within 0..1000 % and not rising (a longer hold never asks for more)."""
+#: an ROI table's problems: code -> the English sentence (chat reads ``invalid.<code>``)
+_ROI_PROBLEMS = {
+    "roi_minutes_range": "minutes {minutes} outside 0..{max}",
+    "roi_profit_range": "profit {profit} % outside 0..{max}",
+    "roi_minutes_rise": "minutes must rise ({first} then {then})",
+    "roi_profit_rise": "the profit must not rise with time ({p1} % at {m1}, {p2} % at {m2})",
+}
+
+
+def roi_problem(table: tuple[tuple[int, Decimal], ...]) -> tuple[str, dict[str, str]] | None:
+    """Why ``table`` is no ROI table, as a code and its values (None: it is one): minutes
+    within 0..a year and rising, profits within 0..1000 % and not rising (a longer hold never
+    asks for more)."""
     for minutes, pct in table:
         if not 0 <= minutes <= MAX_MINUTES:
-            return f"minutes {minutes} outside 0..{MAX_MINUTES}"
+            return "roi_minutes_range", {"minutes": str(minutes), "max": str(MAX_MINUTES)}
         if not 0 <= pct <= MAX_ROI_PCT:
-            return f"profit {pct} % outside 0..{MAX_ROI_PCT}"
+            return "roi_profit_range", {"profit": str(pct), "max": str(MAX_ROI_PCT)}
     for (m1, p1), (m2, p2) in pairwise(table):
         if m2 <= m1:
-            return f"minutes must rise ({m1} then {m2})"
+            return "roi_minutes_rise", {"first": str(m1), "then": str(m2)}
         if p2 > p1:
-            return f"the profit must not rise with time ({p1} % at {m1}, {p2} % at {m2})"
+            values = {"p1": str(p1), "m1": str(m1), "p2": str(p2), "m2": str(m2)}
+            return "roi_profit_rise", values
     return None

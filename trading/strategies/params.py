@@ -34,7 +34,13 @@ class StrategyParams(BaseModel):
 
 
 class ParamError(ValueError):
-    """A parameter value was refused; the message names the key, the value and the bounds."""
+    """A parameter value was refused; the message names the key, the value and the bounds.
+    ``validation`` is pydantic's error it came from, if any: chat renders its problems in the
+    reader's language from it."""
+
+    def __init__(self, message: str, validation: ValidationError | None = None) -> None:
+        super().__init__(message)
+        self.validation = validation
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,4 +129,4 @@ def parse_params(model: type[M], values: Mapping[str, object]) -> M:
         return model.model_validate(dict(values))
     except ValidationError as exc:
         problems = "; ".join(_describe(model, e) for e in exc.errors(include_url=False))
-        raise ParamError(f"invalid parameters: {problems}") from None
+        raise ParamError(f"invalid parameters: {problems}", exc) from None

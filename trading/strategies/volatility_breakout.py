@@ -29,6 +29,7 @@ from typing import ClassVar, Literal, Self
 
 import numpy as np
 from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from trading import indicators
 from trading.strategies.base import INTERFACE_VERSION, CandleFrame, Signals, Strategy
@@ -67,7 +68,7 @@ class VolatilityBreakoutParams(StrategyParams):
     @model_validator(mode="after")
     def _filter_length(self) -> Self:
         if self.ma_bars == 1:
-            raise ValueError("ma_bars must be 0 (off) or at least 2")
+            raise PydanticCustomError("rule_ma_bars", "ma_bars must be 0 (off) or at least 2")
         return self
 
 
