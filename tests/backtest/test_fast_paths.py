@@ -268,6 +268,49 @@ def test_the_stop_scanners_atr_is_the_engines_decimal_atr(seed: int, scale: floa
         assert str(got) == str(want)
 
 
+@pytest.mark.parametrize(
+    ("seed", "scale", "shared"),
+    [(1, 1.0, True), (2, 1.0, True), (3, 1e3, True), (4, 0.0123, False), (5, 1.0000001, False)],
+)
+def test_volatility_levels_from_the_scanners_true_range_sums_have_the_same_bits(
+    seed: int, scale: float, shared: bool
+) -> None:
+    """An ATR stop's exact integer true-range sums stand in for the volatility filter's own
+    pass (issue #13, speed): whole-number prices only, and then the levels are the same bits;
+    other prices (tenths, or a hair off whole) get no sums and keep the filter's own pass."""
+    from trading.backtest.stops import StopScanner
+    from trading.risk.settings import RiskSettings
+    from trading.risk.volatility import Rule, halt_series, levels_of
+
+    # Arrange
+    frame = random_walk(6000, seed)
+    high, low, close = (frame.high * scale, frame.low * scale, frame.close * scale)
+    if scale == 1e3:  # larger whole numbers, still exact in float64
+        high, low, close = np.round(high), np.round(low), np.round(close)
+    scaled = CandleFrame(frame.start, frame.open * scale, high, low, close, frame.volume)
+    scanner = StopScanner("KRW-BTC", "1m", scaled, 14)
+    rule = Rule.of(
+        RiskSettings(
+            volatility_halt_percentile=D(90),
+            volatility_resume_percentile=D(80),
+            volatility_window_candles=200,
+        )
+    )
+    # Act
+    sums = scanner.whole_tr_sums()
+    # Assert
+    assert (sums is not None) == shared
+    if sums is None:
+        return
+    own = levels_of("atr", 14, high, low, close)
+    assert levels_of("atr", 14, high, low, close, sums).tobytes() == own.tobytes()
+    halted, levels = halt_series(rule, high, low, close, sums)
+    want_halted, want_levels = halt_series(rule, high, low, close)
+    assert levels.tobytes() == want_levels.tobytes()
+    assert np.array_equal(halted, want_halted)
+    assert scanner.atr(100) is not None
+
+
 @settings(deadline=None, max_examples=300)
 @given(
     price=st.decimals(D("0.00001"), D("3000000000"), allow_nan=False, allow_infinity=False),

@@ -232,17 +232,24 @@ class _Backtest:
         vol_rule = Rule.of(spec.limits)
         self.volatility_on = vol_rule.on
         self.vol_window = vol_rule.window
-        if self.volatility_on:
-            # the whole frame at once, the very floats the gate's ``on_bar`` would compute
-            # candle by candle (one ``Bar`` per candle cost 20x the plain run)
-            for m in self.markets:
-                f = m.frame
-                halted, levels = halt_series(vol_rule, f.high, f.low, f.close)
-                m.volatility = (halted, levels, first_level(levels))
-        self.protections_on = any_enabled(spec.limits)  # fed once per closed trade
         if self.stops_on:
             for m in self.markets:
                 m.scanner = StopScanner(m.name, spec.timeframe, m.frame, spec.limits.atr_period)
+        if self.volatility_on:
+            # the whole frame at once, the very floats the gate's ``on_bar`` would compute
+            # candle by candle (one ``Bar`` per candle cost 20x the plain run); an ATR stop
+            # over the same period works out the exact true-range sums the levels need anyway
+            share = (
+                vol_rule.measure == "atr"
+                and spec.limits.atr_stop_mult > 0
+                and spec.limits.atr_period == vol_rule.period
+            )
+            for m in self.markets:
+                f = m.frame
+                sums = m.scanner.whole_tr_sums() if share and m.scanner is not None else None
+                halted, levels = halt_series(vol_rule, f.high, f.low, f.close, sums)
+                m.volatility = (halted, levels, first_level(levels))
+        self.protections_on = any_enabled(spec.limits)  # fed once per closed trade
         self.heap: list[tuple[int, int, int, int]] = []  # (time µs, market, kind, candle)
         self._held = 0  # candles closed with a position (one market)
         self.print_us = tuple(int(self.tf * 1_000_000 * f) for f in FRACTIONS)

@@ -91,6 +91,7 @@ class StopScanner:
         self._shares: dict[Decimal, float] = {}  # min_distance_pct -> its fraction
         #: exact window sums of the true ranges, once asked (False: no exact integer form)
         self._tr_sums: tuple[NDArray[np.int64], int] | Literal[False] | None = None
+        self._whole = False  # those sums are of the float prices themselves (scale 0)
         self._roi_cache: dict[tuple[tuple[int, Decimal], ...], NDArray[np.float64]] = {}
 
     @property
@@ -124,6 +125,15 @@ class StopScanner:
                 atr[period - 1 :] = sliding_window_view(tr, period).mean(axis=-1)
         self._atr_f = atr
         return atr
+
+    def whole_tr_sums(self) -> NDArray[np.int64] | None:
+        """The exact window sums of the true ranges when every price is a whole number
+        (scale 0, KRW prices), else None; what ``atr`` reads, worked out when first asked.
+        The volatility filter's ATR levels are these sums as floats (``levels_of``)."""
+        sums = self._tr_sums
+        if sums is None:
+            sums = self._tr_sums = self._integer_tr_sums()
+        return sums[0] if sums is not False and self._whole else None
 
     def atr(self, bar: int) -> Decimal | None:
         """The engine's Decimal ATR with the history up to and including ``bar``.
@@ -169,6 +179,7 @@ class StopScanner:
                 if not exact:
                     ints = [np.round(x).astype(np.int64) for x in cols]
                 h, lo, c = ints
+                self._whole = exact and scale == 0
                 return _window_sums(h, lo, c, self.period), scale
         return False
 

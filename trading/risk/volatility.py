@@ -195,10 +195,26 @@ def levels_of(
     high: NDArray[np.float64],
     low: NDArray[np.float64],
     close: NDArray[np.float64],
+    tr_sums: NDArray[np.int64] | None = None,
 ) -> NDArray[np.float64]:
-    """``VolatilityTrack``'s level of every candle (NaN before the period is full), in numpy."""
+    """``VolatilityTrack``'s level of every candle (NaN before the period is full), in numpy.
+
+    ``tr_sums``: for whole-number prices (KRW), the exact int64 sums of the ``period`` true
+    ranges ending at each candle, if the caller has them (the backtest's stop scanner):
+    every true range and running total below is then an exact integer in float64 (the
+    caller's sums fit in 2^53), so the float window sums are those integers and the levels
+    the same bits, without a second pass over the frame."""
     n = len(close)
     out = np.full(n, _NAN)
+    if measure == "atr" and tr_sums is not None:
+        if n < period:
+            return out
+        into = out[period - 1 :]
+        into[:] = tr_sums[period - 1 :]
+        into /= period
+        into /= close[period - 1 :]
+        into *= 100.0
+        return out
     if measure == "atr":
         # the same IEEE operations per candle as the track, into few buffers (a market-year
         # of minutes: each temporary array is 4 MB)
@@ -312,11 +328,13 @@ def halt_series(
     high: NDArray[np.float64],
     low: NDArray[np.float64],
     close: NDArray[np.float64],
+    tr_sums: NDArray[np.int64] | None = None,
 ) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
     """Whether the market is halted after each candle closed, with the levels: what
     ``VolatilityFilter.on_bar`` decides, candle by candle, for a whole frame (a halted
-    candle's rank, which only ``/risk`` shows, is ``rank_at``)."""
-    levels = levels_of(rule.measure, rule.period, high, low, close)
+    candle's rank, which only ``/risk`` shows, is ``rank_at``). ``tr_sums``: as
+    ``levels_of`` takes them (over ``rule.period``)."""
+    levels = levels_of(rule.measure, rule.period, high, low, close, tr_sums)
     if not rule.on:
         return np.zeros(len(levels), dtype=bool), levels
     trip: NDArray[np.bool_] | None = None
