@@ -29,12 +29,12 @@ from bot.metrics.collector import StateCollector
 from bot.metrics.engine_state import EngineReader
 from bot.metrics.labels import OTHER, BoundedLabel, endpoint_template
 from bot.metrics.sources import Sources
+from bot.metrics.views import RequestSampleView, RestClientView
 from bot.notify.kinds import EVENTS
 from trading import events as ev
 from trading.bus import EventBus, Subscription
 from trading.store.retention import TABLES as RETENTION_TABLES
 from trading.store.retention import RetentionResult
-from trading.upbit.rest import RequestSample, UpbitRestClient
 
 if TYPE_CHECKING:
     from bot.chatops import ChatOps
@@ -175,7 +175,7 @@ class Metrics:
         self.sources.bus = bus
         return bus.subscribe_callback("metrics", self.on_event, kinds=EVENT_KINDS, maxsize=10_000)
 
-    def attach_rest(self, rest: UpbitRestClient) -> None:
+    def attach_rest(self, rest: RestClientView) -> None:
         self.sources.limiter = rest.limiter
         self.sources.circuit = rest.circuit
 
@@ -208,7 +208,7 @@ class Metrics:
 
     # -- hooks ---------------------------------------------------------------------------------
 
-    def on_request(self, sample: RequestSample) -> None:
+    def on_request(self, sample: RequestSampleView) -> None:
         endpoint = self._endpoint(endpoint_template(sample.endpoint))
         method = sample.method.upper() if sample.method.isalpha() else OTHER
         self.rest_seconds.labels(endpoint, method).observe(sample.seconds)

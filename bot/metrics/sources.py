@@ -9,17 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.metrics.views import RateLimiterView, StreamView
 from bot.notify.notifier import Notifier
 from trading.bus import EventBus
 from trading.circuit import CircuitBreaker
 from trading.engine.facade import EngineFacade
 from trading.engine.loop import EngineLoop
 from trading.store import Store
-from trading.upbit.ratelimit import RateLimiter
-from trading.upbit.ws_client import UpbitWebSocket
 
 
-def _no_streams() -> Sequence[UpbitWebSocket]:
+def _no_streams() -> Sequence[StreamView]:
     return ()
 
 
@@ -32,10 +31,10 @@ class Sources:
     facade: EngineFacade | None = None
     store: Store | None = None  # order lookups for cancels and rejections
     engine_loop: EngineLoop | None = None
-    limiter: RateLimiter | None = None
+    limiter: RateLimiterView | None = None
     circuit: CircuitBreaker | None = None
     bus: EventBus | None = None
-    streams: Callable[[], Sequence[UpbitWebSocket]] = _no_streams
+    streams: Callable[[], Sequence[StreamView]] = _no_streams
     notifier: Callable[[], Notifier | None] = _no_notifier
     loop_lag_s: Callable[[], float] | None = None
     #: typed name -> the command's canonical name, None when no such command exists
