@@ -50,6 +50,8 @@ from trading.upbit.market_rules import UpbitMarketRules
 YEAR_BARS = 525_600
 QUICK_BARS = 43_200
 SEED = 20_240_101
+#: Upbit's KRW tick table: the walk snaps prices to it, as real Upbit candles are
+KRW = UpbitMarketRules().tick_bands("KRW-BTC")
 MARKETS10 = tuple(f"KRW-C{i:02d}" for i in range(10))
 MAX_OPEN_10 = 3
 STAKE_KRW = 1_000_000
@@ -290,7 +292,7 @@ def ensure_freqtrade(log: Any = print) -> Path | None:
 
 
 def synthetic(bars: int, seed: int = SEED) -> CandleFrame:
-    return random_walk(bars, seed)
+    return random_walk(bars, seed, ticks=KRW)
 
 
 def write_csv(frame: CandleFrame, path: Path) -> None:

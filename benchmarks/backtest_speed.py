@@ -51,6 +51,7 @@ from benchmarks.backtest_compare import (
     spec,
     write_csv,
 )
+from bot.venue import market_rules
 from trading.backtest import BacktestSpec, run_backtest
 from trading.backtest.synthetic import random_walk
 from trading.strategies import CandleFrame
@@ -75,11 +76,15 @@ SEED = 20_240_101
 MARKETS = tuple(f"KRW-C{i:02d}" for i in range(10))
 
 
+#: Upbit's KRW tick table, from the wiring: the walk snaps prices to it
+KRW = market_rules().tick_bands("KRW-BTC")
+
+
 def frames(count: int, bars: int) -> dict[str, CandleFrame]:
     """``count`` markets on one timeline: every frame shares the first one's ``start``."""
     out: dict[str, CandleFrame] = {}
     for i, market in enumerate(MARKETS[:count] if count > 1 else ("KRW-BTC",)):
-        frame = random_walk(bars, SEED + i)
+        frame = random_walk(bars, SEED + i, ticks=KRW)
         if out:
             frame = dataclasses.replace(frame, start=next(iter(out.values())).start)
         out[market] = frame
@@ -302,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         work = Path(tmp)
         files = {m: work / f"upbit_{m}_1m.csv" for m in MARKETS}
         for i, (_, path) in enumerate(files.items()):
-            write_csv(random_walk(bars, SEED + i), path)
+            write_csv(random_walk(bars, SEED + i, ticks=KRW), path)
         single = {"KRW-C00": files["KRW-C00"]}
         for count, chosen in ((1, single), (10, files)):
             config = work / f"c{count}.toml"

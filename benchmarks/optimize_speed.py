@@ -22,6 +22,7 @@ from pathlib import Path
 
 import optuna
 
+from bot.venue import market_rules
 from trading.backtest.synthetic import random_walk
 from trading.optimize import Objective, OptimizeSettings, build_space, optimize
 from trading.risk.limits import RiskLimits
@@ -47,6 +48,10 @@ class SpeedRun:
     def per_cpu_second(self) -> float:
         """Trials per CPU-second: what the machine's other load cannot blur."""
         return self.trials / self.cpu_s
+
+
+#: Upbit's KRW tick table, from the wiring: the walk snaps prices to it
+KRW = market_rules().tick_bands("KRW-BTC")
 
 
 def _cpu() -> float:
@@ -76,7 +81,7 @@ def _spec() -> dict[str, object]:
 
 def run_once(trials: int, jobs: int, seed: int = 1) -> SpeedRun:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    frame = random_walk(MONTH_BARS, SEED)
+    frame = random_walk(MONTH_BARS, SEED, ticks=KRW)
     with tempfile.TemporaryDirectory(prefix="upbit-opt-bench-") as tmp:
         settings = OptimizeSettings(
             strategy="ma_cross",

@@ -186,7 +186,7 @@ def _target(request: Request, cfg: AppConfig) -> CandleTarget:
 
 async def download(request: Request, cfg: AppConfig) -> int:
     """Open the target, download, print the report; returns the exit code."""
-    from bot.upbit_factory import rest_client
+    from bot.upbit_factory import CANDLE_PAGE_SIZE, rest_client
     from trading.events import ignore_event
     from trading.history.downloader import Downloader, plan_jobs
     from trading.history.report import report_json, report_table
@@ -205,7 +205,9 @@ async def download(request: Request, cfg: AppConfig) -> int:
     code = EXIT_OK
     try:
         async with rest_client(cfg, ignore_event) as client:
-            loader = Downloader(client, target, concurrency=request.concurrency)
+            loader = Downloader(
+                client, target, page_size=CANDLE_PAGE_SIZE, concurrency=request.concurrency
+            )
             reports, error, code = await _fetch(loader, jobs, quiet=request.quiet)
     except TargetError as exc:
         error, code = str(exc), EXIT_USAGE

@@ -6,10 +6,14 @@ from bot.config import AppConfig
 from trading.circuit import CircuitBreaker
 from trading.events import EventSink
 from trading.upbit.auth import Credentials
-from trading.upbit.constants import QUOTATION_GROUPS
+from trading.upbit.constants import MAX_CANDLES_PER_CALL, QUOTATION_GROUPS
 from trading.upbit.ratelimit import RateLimiter
 from trading.upbit.rest import RequestObserver, UpbitRestClient
 from trading.upbit.retry import RetryPolicy
+
+#: candles per request Upbit serves at most: the history downloader's page size (the
+#: downloader is venue-neutral and takes it from here)
+CANDLE_PAGE_SIZE = MAX_CANDLES_PER_CALL
 
 
 def credentials(config: AppConfig) -> Credentials | None:

@@ -31,7 +31,7 @@ from trading.strategies import (
 )
 from trading.strategies._signals import crossed_above, crossed_below
 from trading.strategies.params import StrategyParams
-from trading.upbit.market_rules import UpbitMarketRules
+from trading.upbit.market_rules import KRW_TICKS, UpbitMarketRules
 
 
 def window_mean(x: np.ndarray, n: int) -> np.ndarray:
@@ -48,7 +48,7 @@ def test_sma_of_whole_numbers_has_the_sliding_window_bits(seed: int) -> None:
         rng.integers(1, 10**9, 3000).astype(float),  # KRW prices
         rng.integers(1, 4, 500).astype(float),  # many equal sums
         rng.integers(2**40, 2**44, 400).astype(float),  # large, still exact in float64
-        random_walk(20_000, seed).close,
+        random_walk(20_000, seed, ticks=KRW_TICKS).close,
     ]
     for x in cases:
         for n in (1, 2, 7, 20, 60, 199):
@@ -99,7 +99,7 @@ class _Spy(Strategy[StrategyParams]):
 
 
 def test_safe_signals_hands_read_only_views_without_copying() -> None:
-    frame = random_walk(100, 2)
+    frame = random_walk(100, 2, ticks=KRW_TICKS)
     spy = _Spy()
     spy.seen = []
     signals = safe_signals(spy, frame)
@@ -122,7 +122,7 @@ def test_a_strategy_writing_to_its_candles_fails_and_changes_nothing() -> None:
             frame.volume[:] = 0.0
             return super().signals(frame)
 
-    frame = random_walk(50, 3)
+    frame = random_walk(50, 3, ticks=KRW_TICKS)
     before = frame.volume.copy()
     writer = Writer()
     writer.seen = []
@@ -209,7 +209,7 @@ def test_markets_on_overlapping_and_separate_spans_make_the_union_timeline() -> 
     start = 1_704_067_200
     for offsets in ((0, 600, 1200), (0, 4000, 100)):  # candles: overlapping; with a hole
         data = {
-            f"KRW-X{i}": random_walk(3000, i, start=start + off * 60)
+            f"KRW-X{i}": random_walk(3000, i, start=start + off * 60, ticks=KRW_TICKS)
             for i, off in enumerate(offsets)
         }
         result = run_backtest(spec, data)
@@ -219,7 +219,7 @@ def test_markets_on_overlapping_and_separate_spans_make_the_union_timeline() -> 
 
 
 def test_csv_columns_are_read_once(tmp_path: Path) -> None:
-    frame = random_walk(3000, 4)
+    frame = random_walk(3000, 4, ticks=KRW_TICKS)
     path = tmp_path / "upbit_KRW-BTC_1m.csv"
     stamps = np.datetime_as_string(frame.start.astype("datetime64[s]"), unit="s")
     with path.open("w") as handle:
@@ -243,7 +243,7 @@ def test_the_stop_scanners_atr_is_the_engines_decimal_atr(seed: int, scale: floa
     from trading.risk.measures import atr_of
 
     # Arrange
-    frame = random_walk(400, seed)
+    frame = random_walk(400, seed, ticks=KRW_TICKS)
     if scale != 1.0:
         frame = CandleFrame(
             start=frame.start,
@@ -283,7 +283,7 @@ def test_volatility_levels_from_the_scanners_true_range_sums_have_the_same_bits(
     from trading.risk.volatility import Rule, halt_series, levels_of
 
     # Arrange
-    frame = random_walk(6000, seed)
+    frame = random_walk(6000, seed, ticks=KRW_TICKS)
     high, low, close = (frame.high * scale, frame.low * scale, frame.close * scale)
     if scale == 1e3:  # larger whole numbers, still exact in float64
         high, low, close = np.round(high), np.round(low), np.round(close)

@@ -22,7 +22,7 @@ from trading.domain import Bar
 from trading.risk.limits import RiskLimits
 from trading.risk.stops import Trail, TrailingStop
 from trading.strategies import CandleFrame, build_strategy
-from trading.upbit.market_rules import UpbitMarketRules
+from trading.upbit.market_rules import KRW_TICKS, UpbitMarketRules
 
 
 def limits(**changes: object) -> RiskLimits:
@@ -48,9 +48,9 @@ def spec(**changes: object) -> BacktestSpec:
 
 
 def test_random_walk_is_valid_seeded_and_whole_krw() -> None:
-    a, b = random_walk(5000, 3), random_walk(5000, 3)
+    a, b = random_walk(5000, 3, ticks=KRW_TICKS), random_walk(5000, 3, ticks=KRW_TICKS)
     assert np.array_equal(a.close, b.close)
-    assert not np.array_equal(a.close, random_walk(5000, 4).close)
+    assert not np.array_equal(a.close, random_walk(5000, 4, ticks=KRW_TICKS).close)
     for column in (a.open, a.high, a.low, a.close):
         assert np.array_equal(column, np.round(column))
     assert np.all(a.low <= np.minimum(a.open, a.close))
@@ -59,7 +59,7 @@ def test_random_walk_is_valid_seeded_and_whole_krw() -> None:
 
 
 def test_cash_and_pnl_add_up() -> None:
-    result = run_backtest(spec(), {"KRW-BTC": random_walk(20_000, 1)})
+    result = run_backtest(spec(), {"KRW-BTC": random_walk(20_000, 1, ticks=KRW_TICKS)})
     closed = [t for t in result.trades if t.exit_reason != "end"]
     assert len(closed) > 50
     pnl = sum((t.pnl_krw for t in result.trades), D(0))
@@ -75,7 +75,7 @@ def test_cash_and_pnl_add_up() -> None:
 
 
 def test_position_limits_across_markets() -> None:
-    frames = {f"KRW-C{i}": random_walk(5_000, 100 + i) for i in range(10)}
+    frames = {f"KRW-C{i}": random_walk(5_000, 100 + i, ticks=KRW_TICKS) for i in range(10)}
     result = run_backtest(spec(limits=limits(max_open_positions=2)), frames)
     moments = sorted(
         [(t.entry_at, 1) for t in result.trades] + [(t.exit_at, -1) for t in result.trades],
@@ -97,7 +97,7 @@ def test_stops_fire_and_cool_down() -> None:
             ),
             stop_cooldown_candles=7,
         ),
-        {"KRW-BTC": random_walk(30_000, 5)},
+        {"KRW-BTC": random_walk(30_000, 5, ticks=KRW_TICKS)},
     )
     reasons = {t.exit_reason for t in result.trades}
     assert {"stop", "take_profit"} <= reasons
@@ -137,7 +137,7 @@ def naive_scan(
 def test_stop_fast_path_never_changes_a_result(seed: int, start_price: float) -> None:
     """Also with the fallback (entries before the ATR warm-up) and the minimum distance,
     where at 150 KRW the one-tick minimum (0.67 %) is wider than the percentage."""
-    frame = random_walk(3_000, seed, start_price=start_price, volatility=0.002)
+    frame = random_walk(3_000, seed, start_price=start_price, volatility=0.002, ticks=KRW_TICKS)
     rng = np.random.default_rng(seed)
     rules = UpbitMarketRules()
     scanner = StopScanner("KRW-BTC", "1m", frame, 14)
@@ -213,7 +213,7 @@ def test_stop_fast_path_sees_a_raise_that_only_the_minimum_distance_allows() -> 
 
 @pytest.mark.parametrize("gap", ["0.05", "0.2", "1"])
 def test_the_float_ceiling_is_the_stops_own_in_and_across_tick_bands(gap: str) -> None:
-    scanner = StopScanner("KRW-BTC", "1m", random_walk(30, 1), 14)
+    scanner = StopScanner("KRW-BTC", "1m", random_walk(30, 1, ticks=KRW_TICKS), 14)
     stop = TrailingStop.open(
         market="KRW-BTC",
         entry_price=D(150),
@@ -237,7 +237,7 @@ def test_the_float_ceiling_is_the_stops_own_in_and_across_tick_bands(gap: str) -
 
 
 def test_frames_with_gaps_or_misalignment_are_refused() -> None:
-    frame = random_walk(100, 1)
+    frame = random_walk(100, 1, ticks=KRW_TICKS)
     holed = CandleFrame(
         start=np.delete(frame.start, [10, 11]),
         open=np.delete(frame.open, [10, 11]),
@@ -261,7 +261,7 @@ def test_frames_with_gaps_or_misalignment_are_refused() -> None:
 
 def test_strategy_warm_up_and_last_candle_rules() -> None:
     """No entry before max(warmup, atr_period + 1) candles; the last candle never acts."""
-    frame = random_walk(3_000, 9)
+    frame = random_walk(3_000, 9, ticks=KRW_TICKS)
     result = run_backtest(spec(limits=limits(atr_period=50)), {"KRW-BTC": frame})
     first = int(result.trades[0].entry_at.timestamp())
     assert first >= int(frame.start[51])
@@ -274,7 +274,7 @@ def test_skipping_certain_refusals_changes_nothing() -> None:
     cash) are not put to it; asking it every time gives the same trades."""
     from trading.backtest import runner
 
-    frames = {f"KRW-C{i}": random_walk(4_000, 300 + i) for i in range(6)}
+    frames = {f"KRW-C{i}": random_walk(4_000, 300 + i, ticks=KRW_TICKS) for i in range(6)}
     the_spec = spec(limits=limits(max_open_positions=2, position_size_krw=D(3_000_000)))
     fast = run_backtest(the_spec, frames)
     slow = runner._Backtest(the_spec, frames)
@@ -307,7 +307,7 @@ def test_atr_stop_off_keeps_the_take_profit() -> None:
 
 
 def test_trades_are_built_on_demand_and_once() -> None:
-    result = run_backtest(spec(), {"KRW-BTC": random_walk(5_000, 2)})
+    result = run_backtest(spec(), {"KRW-BTC": random_walk(5_000, 2, ticks=KRW_TICKS)})
     assert "trades" not in vars(result)
     first = result.trades
     assert result.trades is first
@@ -325,7 +325,7 @@ def _flat_moment(trades: tuple, frame: CandleFrame, after: int) -> int:
 
 
 def test_trade_from_warms_up_on_earlier_candles_and_counts_from_there() -> None:
-    frame = random_walk(20_000, 5)
+    frame = random_walk(20_000, 5, ticks=KRW_TICKS)
     full = run_backtest(spec(), {"KRW-BTC": frame})
     k = _flat_moment(full.trades, frame, 8_000)
     since = int(frame.start[k])
@@ -346,7 +346,7 @@ def test_trade_from_warms_up_on_earlier_candles_and_counts_from_there() -> None:
 
 
 def test_without_warm_up_a_window_loses_its_first_signals() -> None:
-    frame = random_walk(20_000, 6)
+    frame = random_walk(20_000, 6, ticks=KRW_TICKS)
     full = run_backtest(spec(), {"KRW-BTC": frame})
     k = _flat_moment(full.trades, frame, 8_000)
     warmed = run_backtest(spec(trade_from=int(frame.start[k])), {"KRW-BTC": frame})
@@ -358,7 +358,7 @@ def test_without_warm_up_a_window_loses_its_first_signals() -> None:
 
 
 def test_trade_from_after_the_data_is_refused() -> None:
-    frame = random_walk(500, 7)
+    frame = random_walk(500, 7, ticks=KRW_TICKS)
     with pytest.raises(ValueError, match="no candles at or after trade_from"):
         run_backtest(spec(trade_from=int(frame.start[-1]) + 60), {"KRW-BTC": frame})
 
@@ -401,7 +401,7 @@ ROIS: tuple[tuple[tuple[int, D], ...], ...] = (
 def test_exit_fast_path_never_changes_a_result(seed: int) -> None:
     """Issue #13: fixed and percentage stops, trailing with offsets, the ROI table and a
     holding time that runs out inside a candle: the scanner finds what every print finds."""
-    frame = random_walk(3_000, seed, start_price=1_234_567.0, volatility=0.002)
+    frame = random_walk(3_000, seed, start_price=1_234_567.0, volatility=0.002, ticks=KRW_TICKS)
     rng = np.random.default_rng(100 + seed)
     rules = UpbitMarketRules()
     scanner = StopScanner("KRW-BTC", "1m", frame, 14)
@@ -452,7 +452,7 @@ def test_exit_fast_path_never_changes_a_result(seed: int) -> None:
 def test_the_exact_integer_atr_is_the_engines_decimal_atr(divisor: float) -> None:
     """Whole KRW, quarters, thousandths: the integer window sums give the Decimal ATR the
     engine computes; thirds (no whole unit of 10^-d) take the Decimal way."""
-    walk = random_walk(600, 7, start_price=150.0, volatility=0.01)
+    walk = random_walk(600, 7, start_price=150.0, volatility=0.01, ticks=KRW_TICKS)
     frame = CandleFrame(
         start=walk.start,
         open=walk.open / divisor,

@@ -15,7 +15,7 @@ from tests.backtest.test_runner import naive_exits
 from trading.backtest.stops import StopScanner, dec
 from trading.backtest.synthetic import random_walk
 from trading.risk.stops import Trail, TrailingStop
-from trading.upbit.market_rules import UpbitMarketRules
+from trading.upbit.market_rules import KRW_TICKS, UpbitMarketRules
 
 PERIOD = 14
 BARS = 700
@@ -71,7 +71,9 @@ def test_the_scanner_finds_what_every_print_finds(
     gap: D,
     late: int,
 ) -> None:
-    frame = random_walk(BARS, seed, start_price=start_price, volatility=volatility)
+    frame = random_walk(
+        BARS, seed, start_price=start_price, volatility=volatility, ticks=KRW_TICKS
+    )
     scanner = StopScanner("KRW-BTC", "1m", frame, PERIOD)
     last = min(len(frame) - 1, entry + length)
     price = dec(frame.open[entry])

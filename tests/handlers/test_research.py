@@ -36,6 +36,7 @@ from trading.engine.research import (
 from trading.history.series import HistCandle
 from trading.history.store_candles import StoreTarget
 from trading.history.timeframes import parse_timeframe
+from trading.upbit.market_rules import KRW_TICKS
 
 PNG = b"\x89PNG\r\n\x1a\n"
 STORED, LIVE = 600, 240  # minutes of the bundled file: the store's, then the engine's
@@ -309,7 +310,7 @@ async def test_catalogs_cover_the_new_commands(research: Rig) -> None:
 
 def test_optimize_stops_searching_in_time_and_reports_the_best_so_far(research: Rig) -> None:
     """The child's own clock: no trial starts that would end after ``stop_by``."""
-    frame = random_walk(20_000, 3, start_price=13_000_000.0)
+    frame = random_walk(20_000, 3, start_price=13_000_000.0, ticks=KRW_TICKS)
     job = OptimizeJob(
         strategy="ma_cross",
         objective="sharpe",

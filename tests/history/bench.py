@@ -20,6 +20,7 @@ from trading.history.files import FileTarget
 from trading.history.store_candles import StoreTarget
 from trading.history.targets import CandleTarget
 from trading.history.timeframes import parse_timeframe
+from trading.upbit.constants import MAX_CANDLES_PER_CALL
 
 M1 = parse_timeframe("1m")
 MARKETS = ["KRW-BTC", "KRW-ETH", "KRW-XRP"]
@@ -44,7 +45,9 @@ async def once(
                     )
                     await target.open()
                     began = time.perf_counter()
-                    reports = await Downloader(client, target, concurrency=4).run(jobs)
+                    reports = await Downloader(
+                        client, target, page_size=MAX_CANDLES_PER_CALL, concurrency=4
+                    ).run(jobs)
                     await target.close()
                     seconds = time.perf_counter() - began
                     out.append(

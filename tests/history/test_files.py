@@ -18,6 +18,7 @@ from trading.history.files import HEADER, FileTarget, read_csv_rows, read_parque
 from trading.history.series import HistCandle
 from trading.history.targets import TargetError
 from trading.history.timeframes import parse_timeframe
+from trading.upbit.constants import MAX_CANDLES_PER_CALL
 from trading.upbit.rest import UpbitRestClient
 
 END = A_FIRST + 450 * MINUTE
@@ -38,7 +39,7 @@ async def test_round_trip_is_exact(
     fake.load_candles("KRW-BTC", "minutes/1", BUNDLED, limit=1200)
     target = FileTarget(tmp_path, "csv" if fmt == "csv" else "parquet")
     await target.open()
-    await Downloader(client, target).run(
+    await Downloader(client, target, page_size=MAX_CANDLES_PER_CALL).run(
         plan_jobs(["KRW-BTC"], [parse_timeframe("1m")], A_FIRST, END, now=NOW)
     )
     await target.close()

@@ -16,6 +16,7 @@ from trading.history.downloader import Downloader, SeriesReport, plan_jobs
 from trading.history.files import FileTarget, read_csv_rows
 from trading.history.series import Gap, HistCandle, fill_block
 from trading.history.timeframes import parse_timeframe
+from trading.upbit.constants import MAX_CANDLES_PER_CALL
 from trading.upbit.rest import UpbitRestClient
 
 M1 = parse_timeframe("1m")
@@ -27,7 +28,7 @@ async def download(
     target = FileTarget(directory, "csv")
     await target.open()
     try:
-        [report] = await Downloader(client, target).run(
+        [report] = await Downloader(client, target, page_size=MAX_CANDLES_PER_CALL).run(
             plan_jobs([market], [parse_timeframe(tf)], start, end, now=NOW)
         )
     finally:

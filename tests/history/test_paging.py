@@ -13,6 +13,7 @@ from trading.history.downloader import Downloader, missing_ranges, plan_jobs
 from trading.history.files import FileTarget, read_csv_rows
 from trading.history.store_candles import StoreTarget, load_candles
 from trading.history.timeframes import parse_timeframe
+from trading.upbit.constants import MAX_CANDLES_PER_CALL
 from trading.upbit.rest import UpbitRestClient
 
 M1 = parse_timeframe("1m")
@@ -35,7 +36,7 @@ async def test_minutes_every_candle_once_across_pages(
     end = A_FIRST + 1001 * MINUTE  # 1001 candles: five full pages and one of a single candle
     target = FileTarget(tmp_path, "csv")
     await target.open()
-    [report] = await Downloader(client, target).run(
+    [report] = await Downloader(client, target, page_size=MAX_CANDLES_PER_CALL).run(
         plan_jobs(["KRW-BTC"], [M1], A_FIRST, end, now=NOW)
     )
     await target.close()
@@ -67,7 +68,7 @@ async def test_days_page_backwards_into_the_store(
     target = StoreTarget(url)
     await target.open()
     start, end = datetime(2018, 1, 1, tzinfo=UTC), datetime(2020, 1, 1, tzinfo=UTC)
-    [report] = await Downloader(client, target).run(
+    [report] = await Downloader(client, target, page_size=MAX_CANDLES_PER_CALL).run(
         plan_jobs(["KRW-ETH"], [D1], start, end, now=NOW)
     )
     await target.close()
@@ -87,7 +88,7 @@ async def test_days_page_backwards_into_the_store(
     # a second run asks once below the first candle (Upbit still has nothing there)
     target = StoreTarget(url)
     await target.open()
-    [again] = await Downloader(client, target).run(
+    [again] = await Downloader(client, target, page_size=MAX_CANDLES_PER_CALL).run(
         plan_jobs(["KRW-ETH"], [D1], start, end, now=NOW)
     )
     await target.close()

@@ -9,6 +9,7 @@ from tests.history.conftest import A_FIRST, BUNDLED, MINUTE, NOW, make_client
 from trading.history.downloader import Downloader, plan_jobs
 from trading.history.files import FileTarget
 from trading.history.timeframes import parse_timeframe
+from trading.upbit.constants import MAX_CANDLES_PER_CALL
 
 MARKETS = ["KRW-BTC", "KRW-ETH", "KRW-XRP"]
 
@@ -23,7 +24,9 @@ async def test_three_markets_concurrently_never_draw_a_429(tmp_path: Path) -> No
             jobs = plan_jobs(
                 MARKETS, [parse_timeframe("1m")], A_FIRST, A_FIRST + 1400 * MINUTE, now=NOW
             )
-            reports = await Downloader(client, target, concurrency=3).run(jobs)
+            reports = await Downloader(
+                client, target, page_size=MAX_CANDLES_PER_CALL, concurrency=3
+            ).run(jobs)
         await target.close()
         calls = fake.candle_requests()
     assert [r.fetched for r in reports] == [1400] * 3

@@ -14,6 +14,7 @@ from trading.history.downloader import Downloader, plan_jobs
 from trading.history.files import FileTarget, read_csv_rows, write_rows
 from trading.history.store_candles import StoreTarget
 from trading.history.timeframes import parse_timeframe
+from trading.upbit.constants import MAX_CANDLES_PER_CALL
 from trading.upbit.rest import UpbitRestClient
 
 M1 = parse_timeframe("1m")
@@ -29,7 +30,7 @@ async def run_files(client: UpbitRestClient, directory: Path, **kw: float) -> in
     target = FileTarget(directory, "csv", **kw)
     await target.open()
     try:
-        [report] = await Downloader(client, target).run(JOBS)
+        [report] = await Downloader(client, target, page_size=MAX_CANDLES_PER_CALL).run(JOBS)
     finally:
         await target.close()
     return report.requests
@@ -104,7 +105,7 @@ async def test_store_resume(fake: FakeUpbit, client: UpbitRestClient, store_url:
         target = StoreTarget(store_url)
         await target.open()
         try:
-            [report] = await Downloader(client, target).run(JOBS)
+            [report] = await Downloader(client, target, page_size=MAX_CANDLES_PER_CALL).run(JOBS)
         finally:
             await target.close()
         assert report.requests == expected_requests

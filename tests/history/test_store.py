@@ -17,6 +17,7 @@ from trading.history.series import HistCandle
 from trading.history.store_candles import StoreTarget, load_candles, load_frame
 from trading.history.timeframes import parse_timeframe
 from trading.strategies import CandleFrame
+from trading.upbit.constants import MAX_CANDLES_PER_CALL
 from trading.upbit.rest import UpbitRestClient
 
 M1 = parse_timeframe("1m")
@@ -29,7 +30,9 @@ async def test_download_into_the_store_and_read_back(
     fake.load_candles("KRW-BTC", "minutes/1", BUNDLED, limit=1200)
     target = StoreTarget(store_url)
     await target.open()
-    await Downloader(client, target).run(plan_jobs(["KRW-BTC"], [M1], A_FIRST, END, now=NOW))
+    await Downloader(client, target, page_size=MAX_CANDLES_PER_CALL).run(
+        plan_jobs(["KRW-BTC"], [M1], A_FIRST, END, now=NOW)
+    )
     await target.close()
     expected = source(BUNDLED, A_FIRST, END)
     assert await load_candles(store_url, "KRW-BTC", "1m", A_FIRST, END) == expected

@@ -12,7 +12,7 @@ from trading.backtest import BacktestSpec, run_backtest
 from trading.backtest.synthetic import random_walk
 from trading.risk.limits import RiskLimits
 from trading.strategies import ParamError, build_strategy
-from trading.upbit.market_rules import UpbitMarketRules
+from trading.upbit.market_rules import KRW_TICKS, UpbitMarketRules
 
 USER_FILE = '''
 """Buy when the close rises above its mean; sell when it falls back under."""
@@ -54,7 +54,7 @@ def test_a_user_strategy_file_runs_in_a_backtest(tmp_path: Path) -> None:
         timeframe="1m",
         rules=UpbitMarketRules(),
     )
-    result = run_backtest(spec, {"KRW-BTC": random_walk(3_000, 1)})
+    result = run_backtest(spec, {"KRW-BTC": random_walk(3_000, 1, ticks=KRW_TICKS)})
     assert result.metrics.trades > 0
     with pytest.raises(ParamError, match="window"):
         build_strategy("", str(path), {"window": 1})

@@ -3,7 +3,8 @@
 For each series (market, timeframe) over ``[start, end)``:
 
 1. ask the target which starts it already has; the missing part is a list of ranges;
-2. for each range ``[a, b)`` page backwards with ``to`` (exclusive), 200 candles per call,
+2. for each range ``[a, b)`` page backwards with ``to`` (exclusive), ``page_size`` candles per
+   call (the most the venue serves at once; the wiring gives it: Upbit's 200),
    until a page reaches ``a`` or Upbit runs out of history;
 3. every page becomes one contiguous block (real candles plus flat ones for the intervals
    Upbit skipped) written at once, so an interrupted run leaves a usable, gap-free tail and
@@ -28,7 +29,6 @@ from trading.errors import NotFound
 from trading.history.series import Gap, HistCandle, fill_block, merge_gaps
 from trading.history.targets import CandleTarget
 from trading.history.timeframes import Timeframe
-from trading.upbit.constants import MAX_CANDLES_PER_CALL
 
 SETTLE = timedelta(seconds=60)
 
@@ -133,11 +133,14 @@ def missing_ranges(
 
 @dataclass(eq=False, repr=False)
 class Downloader:
-    """Runs series jobs against one client and one target."""
+    """Runs series jobs against one client and one target. ``page_size`` is the most candles
+    the venue serves per call, given by the wiring (a shorter page means its history ran out,
+    so it must be the venue's real limit, not a smaller choice)."""
 
     client: PageSource
     target: CandleTarget
     _: KW_ONLY
+    page_size: int
     concurrency: int = 4
     on_progress: ProgressSink = _ignore
     reports: list[SeriesReport] = field(default_factory=list, init=False)
@@ -145,6 +148,8 @@ class Downloader:
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if self.page_size < 1:
+            raise ValueError("page_size must be at least 1")
 
     async def plan_total(self, jobs: Sequence[SeriesJob]) -> dict[SeriesJob, int]:
         """Missing intervals per job (what the progress bar counts to)."""
@@ -213,7 +218,7 @@ class Downloader:
         while cursor > a:
             try:
                 page = await self.client.candles(
-                    job.market, tf.client_key, count=MAX_CANDLES_PER_CALL, to=cursor
+                    job.market, tf.client_key, count=self.page_size, to=cursor
                 )
             except NotFound as exc:
                 raise UnknownMarket(job.market) from exc
@@ -225,7 +230,7 @@ class Downloader:
             inside = [c for c in real if c.start >= a]
             older = [c for c in real if c.start < a]
             anchor = older[-1] if older else None
-            exhausted = len(page) < MAX_CANDLES_PER_CALL
+            exhausted = len(page) < self.page_size
             reached = anchor is not None or (bool(inside) and inside[0].start <= a)
             done = reached or exhausted
             if not done and not inside:

@@ -5,6 +5,10 @@ months and years are calendar units: they step by the calendar from a candle's o
 gap filling never depends on guessing where Upbit anchors a week. Names follow the config's
 spelling (``1m``, ``1h``, ``1d``); ``60m``/``240m`` are accepted as ``1h``/``4h`` and ``1M``
 (capital M) is a month.
+
+The fixed units are the venue's native candle units, ``trading.marketdata.backfill.NATIVE``
+(the live backfill fetches the same ones), not an import of the Upbit adapter: this package
+stays venue-neutral, and tests/history/test_timeframes.py pins them to Upbit's own list.
 """
 
 from __future__ import annotations
@@ -12,17 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from trading.upbit.constants import MINUTE_UNITS
+from trading.marketdata.backfill import NATIVE
 
-_FIXED: dict[str, int] = {
-    "1s": 1,
-    **{f"{u}m": u * 60 for u in MINUTE_UNITS if u < 60},
-    "1h": 3600,
-    "4h": 14400,
-    "1d": 86400,
-}
-_CALENDAR = ("1w", "1M", "1y")
 _ALIASES = {"60m": "1h", "240m": "4h"}
+#: canonical name -> seconds, shortest first (``60m``/``240m`` are spelled ``1h``/``4h``)
+_FIXED: dict[str, int] = {_ALIASES.get(name, name): seconds for seconds, name in NATIVE.items()}
+_CALENDAR = ("1w", "1M", "1y")
 #: the key ``UpbitRestClient.candles`` takes for each canonical name
 _CLIENT_KEY = {**{name: name for name in (*_FIXED, *_CALENDAR)}, "1h": "60m", "4h": "240m"}
 
