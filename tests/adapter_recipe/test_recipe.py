@@ -47,7 +47,7 @@ from trading.exchange import Exchange
 from trading.marketdata.feeds import Feed
 from trading.marketdata.lifecycle import read_statuses
 from trading.marketdata.universe import choose
-from trading.orders import reconcile
+from trading.orders import OrderManager, reconcile
 from trading.positions import ExitReason, PositionState
 from trading.risk.decision import Approved
 from trading.risk.limits import RiskLimits
@@ -204,17 +204,23 @@ async def test_a_round_trip_through_the_engine(tern: Tern, store: Store) -> None
     # lookup after the order's end both carried it
 
 
-async def test_a_resting_order_is_cancelled(tern: Tern, store: Store) -> None:
-    orders = tern.rig.engine.orders
-    await tern.prints(50_000_000)
-    intent = SubmitOrder(
+def bid(orders: OrderManager, *, price: D | None = None, funds: D | None = None) -> SubmitOrder:
+    """A buy under a new intent: 0.01 BTC at ``price`` (a limit), or ``funds`` KRW (market)."""
+    return SubmitOrder(
         intent_id=orders.new_intent_id(),
         market=M,
         side=Side.BUY,
-        type=OrderType.LIMIT,
-        price=D(40_000_000),
-        volume=D("0.01"),
+        type=OrderType.LIMIT if price is not None else OrderType.MARKET,
+        price=price,
+        volume=D("0.01") if price is not None else None,
+        funds=funds,
     )
+
+
+async def test_a_resting_order_is_cancelled(tern: Tern, store: Store) -> None:
+    orders = tern.rig.engine.orders
+    await tern.prints(50_000_000)
+    intent = bid(orders, price=D(40_000_000))
     placed = await orders.place(intent)
     assert placed.status is OrderStatus.OPEN
     assert tern.fake.assets["KRW"][1] > 0  # Tern holds the KRW
@@ -235,14 +241,7 @@ async def test_a_reprice_without_cancel_and_new(tern: Tern, store: Store) -> Non
     """Tern has no atomic cancel-and-new: ``OrderReplacer`` cancels, confirms, then places."""
     orders = tern.rig.engine.orders
     await tern.prints(50_000_000)
-    intent = SubmitOrder(
-        intent_id=orders.new_intent_id(),
-        market=M,
-        side=Side.BUY,
-        type=OrderType.LIMIT,
-        price=D(40_000_000),
-        volume=D("0.01"),
-    )
+    intent = bid(orders, price=D(40_000_000))
     old = await orders.place(intent)
     new = await orders.replace(intent.intent_id, D(41_000_000))
     await tern.settle()
@@ -259,13 +258,7 @@ async def test_a_reprice_without_cancel_and_new(tern: Tern, store: Store) -> Non
 async def test_refusals_map_to_the_neutral_errors(tern: Tern, store: Store) -> None:
     orders = tern.rig.engine.orders
     await tern.prints(50_000_000)
-    too_big = SubmitOrder(
-        intent_id=orders.new_intent_id(),
-        market=M,
-        side=Side.BUY,
-        type=OrderType.MARKET,
-        funds=D(20_000_000),
-    )
+    too_big = bid(orders, funds=D(20_000_000))
     with pytest.raises(InsufficientFunds) as refused:
         await orders.place(too_big)
     assert (refused.value.name, refused.value.status) == ("tern_insufficient_balance", 2010)
@@ -278,24 +271,11 @@ async def test_refusals_map_to_the_neutral_errors(tern: Tern, store: Store) -> N
 
     # Tern answered it, so the refusal guard remembers the body: not sent a second time
     sent = len(tern.fake.requests)
-    again = SubmitOrder(
-        intent_id=orders.new_intent_id(),
-        market=M,
-        side=Side.BUY,
-        type=OrderType.MARKET,
-        funds=D(20_000_000),
-    )
+    again = bid(orders, funds=D(20_000_000))
     with pytest.raises(RefusedBefore):
         await orders.place(again)
     # Tern's own rules refuse an off-grid price before anything is written or sent
-    off_grid = SubmitOrder(
-        intent_id=orders.new_intent_id(),
-        market=M,
-        side=Side.BUY,
-        type=OrderType.LIMIT,
-        price=D(40_000_500),
-        volume=D("0.01"),
-    )
+    off_grid = bid(orders, price=D(40_000_500))
     with pytest.raises(InvalidPrice):
         await orders.place(off_grid)
     assert len(tern.fake.requests) == sent
