@@ -410,26 +410,38 @@ def verdicts_of(
     level = v[window:]
     floor = np.repeat(cores[:, 0], b)[window - cover * b : m - cover * b]
     close = np.flatnonzero(level > floor)
-    above = np.full(m - window, top, dtype=np.int64)  # at or above it, at most ``top``
+    warm = np.zeros(n, dtype=bool)
+    trip = np.zeros(n, dtype=bool)
+    go = np.zeros(n, dtype=bool)
+    warm[first + window :] = True
+    # every other candle has at least ``top`` levels at or above it
+    go[first + window :] = True
+    if top <= window - halt_rank:
+        trip[first + window :] = True
+    if not len(close):
+        return warm, trip, go
     extra = window - cover * b
     # a candle ``into`` its sub-block s finds the levels of its window outside the core in
     # row s at ``into .. into + extra``: one comparison each, none masked
     subs, into_all = np.divmod(close + window, b)
-    needed = np.unique(subs)  # the sub-blocks with such candles (clustered: a few)
+    # the sub-blocks with such candles (clustered: a few); ``close`` is ascending, so
+    # ``subs`` is too, and a new sub-block starts where it changes
+    starts = np.empty(len(subs), dtype=bool)
+    starts[0] = True
+    np.not_equal(subs[1:], subs[:-1], out=starts[1:])
+    needed = subs[starts]
+    row_all = np.cumsum(starts) - 1
     outside = sliding_window_view(_outside_rows(v, b, cover, extra, needed), extra, axis=1)
-    row_all = np.searchsorted(needed, subs)
+    limit = window - halt_rank
+    judged = close + (first + window)
     for lo in range(0, len(close), chunk):
         c = close[lo : lo + chunk]
         x = level[c][:, None]
         count = (cores[subs[lo : lo + chunk] - cover] >= x).sum(axis=1)
         count += (outside[row_all[lo : lo + chunk], into_all[lo : lo + chunk]] >= x).sum(axis=1)
-        above[c] = np.minimum(count, top)
-    warm = np.zeros(n, dtype=bool)
-    trip = np.zeros(n, dtype=bool)
-    go = np.zeros(n, dtype=bool)
-    warm[first + window :] = True
-    trip[first + window :] = above <= window - halt_rank
-    go[first + window :] = above >= top
+        at = judged[lo : lo + chunk]
+        trip[at] = np.minimum(count, top) <= limit
+        go[at] = count >= top
     return warm, trip, go
 
 
@@ -441,10 +453,22 @@ def _outside_rows(
     it), then its own ``b`` levels; NaN (never at or above a level) past the end. A candle
     ``into`` such a sub-block has ``extra - into`` levels of its window before the core and
     ``into`` after it: together the row's ``into .. into + extra``."""
-    padded = np.concatenate([np.full(extra, _NAN), v, np.full(b, _NAN)])  # v[j]: j + extra
+    m = len(v)
+    starts = (subs - cover) * b - extra  # each row's first level, maybe before v[0]
+    ends = (subs + 1) * b  # each row's end, maybe past v's
+    inner = (starts >= 0) & (ends <= m)  # all but a row at either end: straight from v
     rows = np.empty((len(subs), extra + b))
-    rows[:, :extra] = sliding_window_view(padded, extra)[(subs - cover) * b]
-    rows[:, extra:] = sliding_window_view(padded, b)[subs * b + extra]
+    rows[inner, :extra] = sliding_window_view(v, extra)[starts[inner]]
+    rows[inner, extra:] = sliding_window_view(v, b)[subs[inner] * b]
+    for i in np.flatnonzero(~inner).tolist():  # NaN where a row reaches past v
+        lo, own = int(starts[i]), int(subs[i]) * b
+        before, mine = rows[i, :extra], rows[i, extra:]
+        before.fill(_NAN)
+        mine.fill(_NAN)
+        part = v[max(lo, 0) : lo + extra]
+        before[extra - len(part) :] = part
+        part = v[own : own + b]
+        mine[: len(part)] = part
     return rows
 
 
