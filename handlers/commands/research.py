@@ -36,6 +36,7 @@ from trading.command_api import (
 )
 
 RISK_PREFIX = "risk."
+STRATEGY_PREFIX = "strategy."
 
 DEFAULT_TRIALS = 20
 DEFAULT_OBJECTIVE = "sharpe"
@@ -71,21 +72,26 @@ def backtest_args(call: Call) -> dict[str, Any]:
 
 
 def optimize_args(call: Call) -> dict[str, Any]:
-    """``[strategy] [market] [trials] [objective] [risk.NAME=lo..hi ...]`` in any order.
+    """``[strategy] [market] [trials] [objective] [NAME=... ...] [risk.NAME=... ...]`` in any
+    order.
 
-    A ``risk.NAME=lo..hi`` (``a,b`` for a bool or choice) searches that risk setting too, as
-    ``upbit-bot optimize --space`` does; the engine checks it against the settings model.
+    A ``NAME=...`` word is a parameter of the strategy (``strategy.NAME`` too) or, with
+    ``risk.``, a risk setting: one value (``fast=20``, ``risk.atr_stop_mult=2.5``) holds it
+    in every trial, ``lo..hi`` (``a,b`` for a bool or choice) searches it, as ``upbit-bot
+    optimize --param``/``--space`` do; the engine checks each against its model's bounds.
     """
     out: dict[str, Any] = {"strategy": None, "market": None, "trials": None, "objective": None}
     space: dict[str, str] = {}
     for word in _words(call):
         key, sep, value = word.partition("=")
-        if sep and key.lower().startswith(RISK_PREFIX):
-            if not value:
+        if sep:
+            name = key.lower()
+            name = name if name.startswith(RISK_PREFIX) else name.removeprefix(STRATEGY_PREFIX)
+            if not name or name == RISK_PREFIX or not value:
                 raise UsageError(call.t.t("research.bad_param", word=word))
-            if key.lower() in space:
+            if name in space:
                 raise UsageError(call.t.t("research.twice", word=key))
-            space[key.lower()] = value
+            space[name] = value
         else:
             _positional(call, word, out, "trials", MAX_TRIALS, objective=True)
     return out | {"space": space}
@@ -113,7 +119,7 @@ def _positional(
             kinds = [
                 t.t("research.strategy_list", names="|".join(STRATEGIES)),
                 *([t.t("research.objective_list", names="|".join(OBJECTIVES))] * objective),
-                *([t.t("research.risk_range")] * objective),
+                *([t.t("research.pin_or_range")] * objective),
                 t.t("research.market_list", names="|".join(markets)),
             ]
             expected = ", ".join(kinds) + t.t("research.or") + t.t(f"research.{number}")
@@ -346,7 +352,11 @@ def _render_optimize(t: Catalog, o: OptimizeOutcome) -> Rendered:
         *o.notes,
     ]
     if not o.live:
-        lines.append(t.t("research.opt_other"))
+        lines.append(t.t("research.opt_other", running=o.running, strategy=o.strategy))
+        lines.extend(o.config)
+        if o.set_commands:
+            lines.append(t.t("research.opt_other_risk", strategy=o.strategy))
+            lines.extend(o.set_commands)
     elif o.set_commands:
         lines.append(t.t("research.opt_set"))
         lines.extend(o.set_commands)

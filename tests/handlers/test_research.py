@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bot.config.loader import load_config
 from handlers.commands.research import render
 from handlers.events import ResearchFinished
 from handlers.fmt import catalog
@@ -36,6 +37,7 @@ from trading.engine.research import (
 from trading.history.series import HistCandle
 from trading.history.store_candles import StoreTarget
 from trading.history.timeframes import parse_timeframe
+from trading.strategies import build_strategy
 from trading.upbit.market_rules import KRW_TICKS
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -198,7 +200,8 @@ async def test_a_second_job_is_refused_while_one_runs(research: Rig) -> None:
             " a market (KRW-BTC) or days",
         ),
         ("/optimize 101", "trials must be between 1 and 100"),
-        ("/optimize fast=3", "'fast=3' is not a strategy"),
+        ("/optimize fast=", "a parameter is written key=value"),
+        ("/optimize fast=3 strategy.fast=4", "'strategy.fast' is given twice"),
         ("/optimize sharpe calmar", "'calmar' is given twice"),
     ],
 )
@@ -347,11 +350,11 @@ def test_optimize_stops_searching_in_time_and_reports_the_best_so_far(research: 
         ("ko", "/optimize risk.atr_stop_mult=1..99", "risk.atr_stop_mult의 범위 0..20"),
         (
             "en",
-            "/optimize risk.atr_stop_mult=2",
-            "risk.atr_stop_mult=2: expected lo..hi within 0..20",
+            "/optimize risk.atr_stop_mult=2..x",
+            "risk.atr_stop_mult=2..x: expected a value or lo..hi within 0..20",
         ),
-        ("ko", "/optimize risk.atr_period=a..b", "risk.atr_period=a..b: 1..500 안의 하한..상한"),
-        ("en", "/optimize risk.trailing_stop=maybe", "expected a,b within true|false"),
+        ("ko", "/optimize risk.atr_period=a..b", "risk.atr_period=a..b: 1..500 안의 값 하나나"),
+        ("en", "/optimize risk.trailing_stop=maybe", "expected one of true|false, or a,b"),
         ("en", "/optimize risk.atr_period=2..5 risk.atr_period=3..4", "given twice"),
     ],
 )
@@ -388,8 +391,155 @@ async def test_optimize_searches_risk_settings_and_offers_them_like_strategy_par
         assert api(research).get(key) == value
 
 
-async def test_optimize_usage_names_risk_ranges_in_both_languages(research: Rig) -> None:
-    for language, word in (("en", "risk.NAME=lo..hi"), ("ko", "risk.이름=하한..상한")):
+async def test_optimize_usage_names_pins_and_ranges_in_both_languages(research: Rig) -> None:
+    forms = (
+        ("en", "[NAME=value|lo..hi ...] [risk.NAME=value|lo..hi|a,b ...]"),
+        ("ko", "[이름=값|하한..상한 ...] [risk.이름=값|하한..상한|a,b ...]"),
+    )
+    for language, words in forms:
         reply = await research.say(OPERATOR, "/optimize nosuch", language)
         usage = reply.plain_text().splitlines()[-1]
-        assert usage.endswith(f"[{word} ...]"), reply.plain_text()
+        assert usage.endswith(words), reply.plain_text()
+        helped = await research.say(OPERATOR, "/help", language)
+        assert words in helped.plain_text(), helped.plain_text()
+
+
+# -- pinning a value during the search (issue #13) -----------------------------------------------
+
+
+def best_of(line: str) -> dict[str, str]:
+    """``Best ...: a=1, b=2`` (either language) as a dict."""
+    return dict(pair.split("=") for pair in line.split(": ", 1)[1].split(", "))
+
+
+@pytest.mark.parametrize(
+    ("language", "started", "best_risk", "apply"),
+    [
+        ("en", "Optimization started", "Best risk settings", "To apply them"),
+        ("ko", "최적화 시작", "최적 리스크 설정", "적용하려면"),
+    ],
+)
+async def test_optimize_pins_a_risk_setting_and_a_strategy_parameter(
+    research: Rig, language: str, started: str, best_risk: str, apply: str
+) -> None:
+    """``risk.NAME=2.5`` and ``fast=4`` hold one value in every trial; the rest is searched,
+    and the reply offers the ``/set`` lines that take the bot to the result."""
+    text = "/optimize 3 risk.atr_stop_mult=2.5 fast=4 risk.trailing_stop=true"
+    reply = await research.say(OPERATOR, text, language)
+    assert reply.title == started, reply.plain_text()
+    assert "risk.atr_stop_mult=2.5" in reply.plain_text()
+    event = await result(research)
+    assert event.ok, event.lines
+    params = best_of(event.lines[1])
+    assert params["fast"] == "4"  # pinned
+    assert params["kind"] in ("sma", "ema")
+    assert 4 < int(params["slow"]) <= 500  # searched, above the pinned fast
+    risk_line = next(line for line in event.lines if line.startswith(best_risk))
+    assert best_of(risk_line) == {"risk.atr_stop_mult": "2.5", "risk.trailing_stop": "true"}
+    assert any(line.startswith(apply) for line in event.lines), event.lines
+    assert "/set risk.atr_stop_mult 2.5" in event.lines  # the rig runs 3
+    assert "/set risk.trailing_stop true" in event.lines  # the rig runs false
+    assert "/set strategy.fast 4" in event.lines  # the rig runs 5
+    done = await research.confirm(OPERATOR, "/set risk.atr_stop_mult 2.5", language)
+    assert "2.5" in done.plain_text()
+    assert api(research).get("risk.atr_stop_mult") == "2.5"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("en", "/optimize risk.atr_stop_mult=99", "risk.atr_stop_mult=99 is outside"),
+        ("ko", "/optimize risk.atr_stop_mult=99", "risk.atr_stop_mult의 범위 0..20"),
+        ("en", "/optimize risk.atr_period=2.5", "risk.atr_period=2.5: expected a value or lo..hi"),
+        ("ko", "/optimize risk.atr_period=2.5", "risk.atr_period=2.5: 1..500 안의 값 하나나"),
+        ("en", "/optimize risk.slippage_mode=wait", "expected one of refuse|limit, or a,b"),
+        ("en", "/optimize risk.minimal_roi=0:3", "risk.minimal_roi cannot be searched"),
+        ("en", "/optimize fast=500", "fast=500 is outside fast's bounds 2..200"),
+        ("ko", "/optimize fast=500", "fast의 범위 2..200"),
+        ("en", "/optimize fast=1..9", "fast=1..9 is outside fast's bounds 2..200"),
+        ("en", "/optimize fast=abc", "fast=abc: expected a value or lo..hi within 2..200"),
+        ("ko", "/optimize fast=abc", "fast=abc: 2..200 안의 값 하나나"),
+        ("en", "/optimize kind=wma", "kind=wma: expected one of sma|ema, or a,b"),
+        ("ko", "/optimize kind=wma", "kind=wma: sma|ema 중 하나"),
+        ("en", "/optimize bogus=1", "bogus is not a parameter of ma_cross (known: fast, slow"),
+        ("ko", "/optimize bogus=1", "bogus은(는) ma_cross의 파라미터가 아닙니다"),
+        ("en", "/optimize momentum fast=4", "fast is not a parameter of momentum"),
+        (
+            "en",
+            "/optimize fast=5 slow=20 kind=sma",
+            "Nothing is left to search: every parameter of ma_cross is pinned",
+        ),
+        ("ko", "/optimize fast=5 slow=20 kind=sma", "탐색할 것이 없습니다"),
+    ],
+)
+async def test_optimize_refuses_a_bad_pin_coded_and_loses_nothing(
+    research: Rig, language: str, text: str, expected: str
+) -> None:
+    before = api(research).params()
+    quota = research.dispatcher.research_quota
+    quota.settings = quota.settings.model_copy(update={"jobs_per_hour": 1})
+    reply = await research.say(OPERATOR, text, language)
+    assert reply.severity is Severity.WARNING
+    assert expected in reply.plain_text(), reply.plain_text()
+    assert "Traceback" not in reply.plain_text()
+    assert "--param" not in reply.plain_text()
+    assert "--space" not in reply.plain_text()
+    assert api(research).research.running is None
+    assert api(research).params() == before
+    # the refusal used none of the hour's one job: a good request still starts
+    again = await research.say(OPERATOR, "/optimize 1 fast=4", language)
+    assert again.severity is not Severity.WARNING, again.plain_text()
+    await result(research)
+
+
+# -- another strategy than the running one (issue #13) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "why", "then"),
+    [
+        (
+            "en",
+            "The bot runs ma_cross, and no chat command switches the strategy",
+            "Then, once it runs momentum, set the risk settings",
+        ),
+        (
+            "ko",
+            "봇은 ma_cross 전략을 실행 중이며, 채팅 명령으로는 전략을 바꿀 수 없습니다",
+            "그다음 재시작해 momentum 전략이 돌아가면 리스크 설정을 적용하세요",
+        ),
+    ],
+)
+async def test_optimize_of_another_strategy_offers_the_config_that_runs_it(
+    research: Rig, tmp_path: Path, language: str, why: str, then: str
+) -> None:
+    """No chat command switches the strategy (it is chosen at start), so the reply says so and
+    gives the ``[strategy]`` tables that run the result, which the real config loader takes,
+    and the ``/set risk.`` lines to apply after the restart."""
+    before = api(research).params()
+    reply = await research.say(OPERATOR, "/optimize momentum 3 risk.atr_stop_mult=3..4", language)
+    assert reply.severity is not Severity.WARNING, reply.plain_text()
+    event = await result(research)
+    assert event.ok, event.lines
+    lines = list(event.lines)
+    assert any(line.startswith(why) for line in lines), lines
+    assert not any(line.startswith("/set strategy.") for line in lines), lines
+    start = lines.index("[strategy]")
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith(then))
+    snippet = "\n".join(lines[start:end]) + "\n"
+    config = tmp_path / "config.toml"
+    config.write_text(snippet, encoding="utf-8")
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("", encoding="utf-8")
+    loaded = load_config(config, environ={}, dotenv=dotenv)
+    assert loaded.strategy.name == "momentum"
+    assert loaded.strategy.file == ""
+    params = best_of(lines[1])
+    assert {k: str(v) for k, v in loaded.strategy.params.items()} == params
+    built = build_strategy(loaded.strategy.name, loaded.strategy.file, loaded.strategy.params)
+    assert built.name == "momentum"
+    risk_commands = [line for line in lines[end:] if line.startswith("/set risk.")]
+    assert [c.split()[1] for c in risk_commands] == ["risk.atr_stop_mult"], lines
+    # nothing was applied: the bot still runs ma_cross with its own limits
+    assert api(research).engine.strategy.name == "ma_cross"
+    assert api(research).params() == before

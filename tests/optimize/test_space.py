@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from trading.optimize import OptimizeInputError, build_space, parse_assignments
+from trading.optimize import (
+    OptimizeInputError,
+    SpaceError,
+    build_space,
+    parse_assignments,
+    split_assignments,
+)
 from trading.optimize.space import Dimension
 from trading.strategies import REGISTRY
 from trading.strategies.ma_cross import MaCross
@@ -129,3 +135,47 @@ def test_parse_assignments() -> None:
         parse_assignments(["fast"], "--param")
     with pytest.raises(OptimizeInputError, match="--space fast given twice"):
         parse_assignments(["fast=1:2", "fast=3:4"], "--space")
+
+
+def test_chat_words_pin_one_value_and_search_a_range_or_list() -> None:
+    """Chat writes ``NAME=...`` without ``--param``/``--space``: the value's form decides."""
+    words = {
+        "fast": "7",
+        "slow": "40..90",
+        "kind": "sma,ema",
+        "risk.atr_stop_mult": "2.5",
+        "risk.atr_period": "7:21",
+        "risk.trailing_stop": "true",
+    }
+    fixed, narrow = split_assignments(words)
+    assert fixed == {"fast": "7", "risk.atr_stop_mult": "2.5", "risk.trailing_stop": "true"}
+    assert narrow == {"slow": "40..90", "kind": "sma,ema", "risk.atr_period": "7:21"}
+    space = build_space(MaCross, fixed, narrow)
+    assert space.fixed == {"fast": 7, "risk.atr_stop_mult": 2.5, "risk.trailing_stop": True}
+    by_name = {d.name: d for d in space.dimensions}
+    assert by_name["slow"] == Dimension("slow", "int", 40, 90)  # lo..hi, as chat writes it
+    assert by_name["kind"].choices == ("sma", "ema")
+    assert by_name["risk.atr_period"] == Dimension("risk.atr_period", "int", 7, 21)
+
+
+@pytest.mark.parametrize(
+    ("words", "parts"),
+    [
+        ({"bogus": "1"}, ("unknown", "bogus", "1", "fast, slow, kind")),
+        ({"fast": "500"}, ("bounds", "fast", "500", "2..200")),
+        ({"fast": "1..9"}, ("bounds", "fast", "1..9", "2..200")),
+        ({"fast": "abc"}, ("range", "fast", "abc", "2..200")),
+        ({"kind": "wma"}, ("choice", "kind", "wma", "sma|ema")),
+        ({"fast": "5", "slow": "9", "kind": "sma"}, ("empty", "", "", "")),
+        ({"risk.atr_stop_mult": "99"}, ("bounds", "risk.atr_stop_mult", "99", "0..20")),
+    ],
+)
+def test_a_refusal_carries_its_parts_for_chat(
+    words: dict[str, str], parts: tuple[str, str, str, str]
+) -> None:
+    with pytest.raises(SpaceError) as info:
+        build_space(MaCross, *split_assignments(words))
+    error = info.value
+    assert (error.reason, error.key, error.value, error.allowed) == parts
+    # a risk setting belongs to no strategy; a parameter names its own
+    assert error.strategy == ("" if error.key.startswith("risk.") else "ma_cross")

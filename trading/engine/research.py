@@ -71,7 +71,8 @@ class BacktestJob:
 
 @dataclass(frozen=True, slots=True)
 class OptimizeJob:
-    """``current``: the live parameters when ``strategy`` is the running one (for ``/set``)."""
+    """``current``: the live parameters when ``strategy`` is the running one (for ``/set``);
+    ``running``: the running strategy's name (the reply says what runs when it is another)."""
 
     strategy: str
     objective: str
@@ -83,7 +84,10 @@ class OptimizeJob:
     seed: int = 42
     notes: tuple[str, ...] = ()
     stop_by: float | None = None  # epoch s: no trial starts that would end later (best so far)
-    space: Mapping[str, str] = field(default_factory=dict)  # risk.NAME -> lo..hi, searched too
+    # chat's NAME=... words: a strategy parameter or risk.NAME -> one value (pinned in every
+    # trial), lo..hi or a,b (searched); ``split_assignments`` tells which
+    space: Mapping[str, str] = field(default_factory=dict)
+    running: str = ""
 
     kind = "optimize"
 
@@ -132,6 +136,11 @@ class OptimizeOutcome:
     notes: tuple[str, ...] = ()
     best_risk: dict[str, str] = field(default_factory=dict)  # risk.NAME -> value, as /set reads
     risk_not_live: tuple[str, ...] = ()  # searched risk keys /set cannot change (the config can)
+    # another strategy than the running one (``live`` False): what runs it, since no chat
+    # command switches the strategy: the ``[strategy]`` tables to put in the config (restart),
+    # then ``set_commands`` (only ``/set risk.`` lines) once it runs
+    running: str = ""
+    config: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,8 +330,9 @@ async def optimize_job(
     days: int | None = None,
     space: Mapping[str, str] | None = None,
 ) -> OptimizeJob:
-    """A validated job; ``space`` (``risk.NAME`` -> ``lo..hi`` or ``a,b``) is checked by the
-    optimizer's own space builder, the CLI's, so a refused range never reaches the child."""
+    """A validated job; ``space`` (a strategy parameter or ``risk.NAME`` -> one value to pin,
+    ``lo..hi`` or ``a,b`` to search) is checked by the optimizer's own space builder, the
+    CLI's, so a refused value never reaches the child."""
     from trading.optimize import OBJECTIVES
 
     if objective not in OBJECTIVES:
@@ -349,33 +359,45 @@ async def optimize_job(
         current=values if name == engine.strategy.name else None,
         notes=notes,
         space=dict(space or {}),
+        running=engine.strategy.name,
     )
 
 
-_SPACE_CODES = {
+_RISK_CODES = {
     "unknown": Code.OPTIMIZE_RISK_UNKNOWN,
     "bounds": Code.OPTIMIZE_RISK_BOUNDS,
     "range": Code.OPTIMIZE_RISK_RANGE,
     "choice": Code.OPTIMIZE_RISK_CHOICE,
     "unsearchable": Code.OPTIMIZE_RISK_UNSEARCHABLE,
 }
+_PARAM_CODES = {
+    "unknown": Code.OPTIMIZE_PARAM_UNKNOWN,
+    "bounds": Code.OPTIMIZE_RISK_BOUNDS,  # the same words name either kind of key
+    "range": Code.OPTIMIZE_RISK_RANGE,
+    "choice": Code.OPTIMIZE_RISK_CHOICE,
+    "unsearchable": Code.OPTIMIZE_RISK_UNSEARCHABLE,
+    "twice": Code.OPTIMIZE_TWICE,
+    "empty": Code.OPTIMIZE_NOTHING_TO_SEARCH,
+}
 
 
 def _check_space(strategy: str, space: Mapping[str, str]) -> None:
-    """Refuse (coded, for chat's catalog) a ``risk.NAME`` range ``build_space`` would refuse."""
-    from trading.optimize import RiskSpaceError, build_space
+    """Refuse (coded, for chat's catalog) a pin or range ``build_space`` would refuse."""
+    from trading.optimize import RiskSpaceError, SpaceError, build_space, split_assignments
     from trading.strategies import get_strategy
 
     try:
-        build_space(get_strategy(strategy), {}, space)
-    except RiskSpaceError as exc:
+        build_space(get_strategy(strategy), *split_assignments(space))
+    except SpaceError as exc:
+        codes = _RISK_CODES if isinstance(exc, RiskSpaceError) else _PARAM_CODES
         raise Refused(
-            _SPACE_CODES[exc.reason],
+            codes[exc.reason],
             str(exc),
             key=exc.key,
             value=exc.value,
             allowed=exc.allowed,
             known=exc.allowed,
+            strategy=exc.strategy or strategy,
         ) from None
 
 
@@ -440,6 +462,7 @@ def _optimize(job: OptimizeJob) -> OptimizeOutcome:
     )
     best_risk, risk_commands, not_live = _best_risk(job, fold.best_risk)
     strategy = build_strategy(job.strategy, "", fold.best_params)
+    config = () if job.current is not None else _config(job, strategy)
     spec = BacktestSpec(strategy=strategy, **with_risk(job.spec, fold.best_risk))
     whole = run_backtest(spec, {job.market: job.frame})
     title = f"{cls.name}: the best of {run} trial(s) on {job.market} ({job.objective})"
@@ -468,6 +491,26 @@ def _optimize(job: OptimizeJob) -> OptimizeOutcome:
         notes=job.notes,
         best_risk=best_risk,
         risk_not_live=not_live,
+        running=job.running,
+        config=config,
+    )
+
+
+def _config(job: OptimizeJob, strategy: Strategy[Any]) -> tuple[str, ...]:
+    """The ``[strategy]`` and ``[strategy.params]`` tables that run ``strategy`` as found, on
+    the timeframe it was measured on: the strategy is chosen at start and no chat command
+    switches it, so the config is the way. ``file = ""``: whatever user strategy file the
+    tables replace, the built-in named here is what runs."""
+    from trading.optimize.apply import toml_value
+
+    params = strategy.params.model_dump(mode="json")
+    return (
+        "[strategy]",
+        f"name = {toml_value(strategy.name)}",
+        f"timeframe = {toml_value(job.spec['timeframe'])}",
+        'file = ""',
+        "[strategy.params]",
+        *(f"{key} = {toml_value(value)}" for key, value in params.items()),
     )
 
 
@@ -500,7 +543,13 @@ def _search(
     with the best trial so far instead of nothing."""
     import optuna
 
-    from trading.optimize import Objective, OptimizeSettings, build_space, optimize
+    from trading.optimize import (
+        Objective,
+        OptimizeSettings,
+        build_space,
+        optimize,
+        split_assignments,
+    )
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     stop_by = math.inf if job.stop_by is None else job.stop_by
@@ -508,7 +557,7 @@ def _search(
     with tempfile.TemporaryDirectory(prefix="upbit-research-") as folder:
         base = OptimizeSettings(
             strategy=job.strategy,
-            space=build_space(cls, {}, job.space),
+            space=build_space(cls, *split_assignments(job.space)),
             objective=Objective(job.objective),
             spec=dict(job.spec),
             storage=f"sqlite:///{Path(folder) / 'study.db'}",

@@ -7,7 +7,12 @@ fit on, out-of-sample windows to check on), ``storage`` (studies in SQLite or Po
 """
 
 from trading.optimize.apply import set_commands, toml_snippet
-from trading.optimize.errors import OptimizeError, OptimizeInputError, RiskSpaceError
+from trading.optimize.errors import (
+    OptimizeError,
+    OptimizeInputError,
+    RiskSpaceError,
+    SpaceError,
+)
 from trading.optimize.folds import Fold, make_folds
 from trading.optimize.objective import BAD_SCORE, OBJECTIVES, Objective
 from trading.optimize.runner import (
@@ -17,7 +22,12 @@ from trading.optimize.runner import (
     optimize,
     study_names,
 )
-from trading.optimize.space import SearchSpace, build_space, parse_assignments
+from trading.optimize.space import (
+    SearchSpace,
+    build_space,
+    parse_assignments,
+    split_assignments,
+)
 
 __all__ = [
     "BAD_SCORE",
@@ -31,11 +41,13 @@ __all__ = [
     "OptimizeSettings",
     "RiskSpaceError",
     "SearchSpace",
+    "SpaceError",
     "build_space",
     "make_folds",
     "optimize",
     "parse_assignments",
     "set_commands",
+    "split_assignments",
     "study_names",
     "toml_snippet",
 ]

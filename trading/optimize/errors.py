@@ -2,29 +2,46 @@
 
 from __future__ import annotations
 
-__all__ = ["OptimizeError", "OptimizeInputError", "RiskSpaceError"]
+__all__ = ["OptimizeError", "OptimizeInputError", "RiskSpaceError", "SpaceError"]
 
 
 class OptimizeInputError(ValueError):
     """Bad input to the optimizer: the message is one line meant for the user."""
 
 
-class RiskSpaceError(OptimizeInputError):
-    """A ``risk.NAME=...`` the search space refuses, in parts a chat catalog can translate.
+class SpaceError(OptimizeInputError):
+    """A ``NAME=...`` the search space refuses, in parts a chat catalog can translate.
 
-    ``reason`` is ``unknown`` (no such setting; ``allowed`` lists the known ones), ``bounds``
-    (a range reaching outside the setting's bounds), ``range`` (not ``lo..hi`` of numbers),
-    ``choice`` (not choices of a bool or ``Literal`` setting) or ``unsearchable`` (a table or
-    free text); ``allowed`` is the setting's range text (``0..20``, ``true|false``) from the
-    settings model, so no reader keeps a copy of the bounds.
+    The message is the CLI's line (it names ``--param``/``--space``); chat words the parts.
+    ``reason`` is ``unknown`` (no such parameter; ``allowed`` lists the known ones),
+    ``bounds`` (a value or range reaching outside the declared bounds), ``range`` (neither a
+    number nor ``lo..hi`` of numbers), ``choice`` (not among a bool's or ``Literal``'s
+    choices), ``unsearchable`` (free text or a table), ``twice`` (both pinned and searched)
+    or ``empty`` (every parameter pinned: nothing left to search). ``allowed`` is the range
+    text (``2..200``, ``sma|ema``) read from the parameter's model, so no reader keeps a copy
+    of the bounds; ``strategy`` names the strategy whose parameters were meant.
     """
 
-    def __init__(self, message: str, *, reason: str, key: str, value: str, allowed: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        key: str,
+        value: str,
+        allowed: str,
+        strategy: str = "",
+    ) -> None:
         super().__init__(message)
         self.reason = reason
         self.key = key
         self.value = value
         self.allowed = allowed
+        self.strategy = strategy
+
+
+class RiskSpaceError(SpaceError):
+    """A ``risk.NAME=...`` the search space refuses; bounds from ``RiskSettings``."""
 
 
 class OptimizeError(RuntimeError):

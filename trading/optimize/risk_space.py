@@ -8,9 +8,11 @@ trial's values are split back into strategy parameters and risk settings by ``sp
 and the risk ones become the trial's ``RiskLimits`` in ``with_risk``.
 
 Ranges are ``lo..hi`` (or ``lo:hi``, as for strategy parameters); ``bool`` and ``Literal``
-settings take ``a,b`` choices. Cross-field rules (``volatility_resume_pct`` not above
-``volatility_halt_pct``) are not bounds: a draw that breaks one is refused when the trial
-builds its limits (``ParamError``) and the trial is pruned.
+settings take ``a,b`` choices; one value (``--param``, or a chat word without ``..``, ``:`` or
+``,``) is pinned by ``risk_fixed`` against the same bounds. Cross-field rules
+(``volatility_resume_pct`` not above ``volatility_halt_pct``) are not bounds: a draw that
+breaks one is refused when the trial builds its limits (``ParamError``) and the trial is
+pruned.
 """
 
 from __future__ import annotations

@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from trading.optimize.errors import OptimizeInputError
+from trading.optimize.errors import OptimizeInputError, SpaceError
 from trading.optimize.risk_space import is_risk, risk_dimension, risk_fixed
+from trading.settings import spec as setting_spec
 from trading.strategies.base import Strategy, params_schema
 from trading.strategies.params import ParamSpec
 
@@ -24,6 +25,8 @@ __all__ = [
     "TrialLike",
     "build_space",
     "parse_assignments",
+    "searches",
+    "split_assignments",
 ]
 
 Choice = None | bool | int | float | str
@@ -97,13 +100,44 @@ def parse_assignments(items: Sequence[str], option: str) -> dict[str, str]:
     return out
 
 
-def _number(spec: ParamSpec, text: str, what: str) -> float:
+@dataclass(frozen=True, slots=True)
+class _Param:
+    """A parameter with what its refusals name: the strategy and the allowed values, read from
+    the strategy's ``Params`` model (``trading.settings``), never copied."""
+
+    spec: ParamSpec
+    strategy: str
+    allowed: str
+
+    def bad(self, reason: str, value: str, message: str) -> SpaceError:
+        return SpaceError(
+            message,
+            reason=reason,
+            key=self.spec.name,
+            value=value,
+            allowed=self.allowed,
+            strategy=self.strategy,
+        )
+
+
+def _param(strategy_cls: type[Strategy[Any]], spec: ParamSpec) -> _Param:
+    allowed = (
+        "true|false"
+        if spec.type == "bool"
+        else setting_spec(strategy_cls.Params, spec.name).range_text()
+    )
+    return _Param(spec, strategy_cls.name, allowed)
+
+
+def _number(p: _Param, text: str, what: str, whole: str) -> float:
+    spec = p.spec
     try:
         value = int(text) if spec.type == "int" else float(text)
     except ValueError:
-        raise OptimizeInputError(f"{what} {spec.name}: {text!r} is not {spec.type}") from None
+        message = f"{what} {spec.name}: {text!r} is not {spec.type}"
+        raise p.bad("range", whole, message) from None
     if not math.isfinite(value):
-        raise OptimizeInputError(f"{what} {spec.name}: {text!r} is not a finite number")
+        raise p.bad("range", whole, f"{what} {spec.name}: {text!r} is not a finite number")
     return float(value)
 
 
@@ -120,12 +154,13 @@ def _choices(spec: ParamSpec) -> tuple[Choice, ...]:
     return tuple(c for c in spec.choices if isinstance(c, bool | int | float | str))
 
 
-def _choice(spec: ParamSpec, text: str, what: str) -> Choice:
+def _choice(p: _Param, text: str, what: str, whole: str) -> Choice:
+    spec = p.spec
     if spec.type == "bool":
         lowered = text.lower()
         if lowered in _TRUE or lowered in _FALSE:
             return lowered in _TRUE
-        raise OptimizeInputError(f"{what} {spec.name}: {text!r} is not true or false")
+        raise p.bad("choice", whole, f"{what} {spec.name}: {text!r} is not true or false")
     allowed = _choices(spec)
     if not allowed:
         return text
@@ -133,42 +168,46 @@ def _choice(spec: ParamSpec, text: str, what: str) -> Choice:
         if str(choice) == text:
             return choice
     options = ", ".join(str(c) for c in allowed)
-    raise OptimizeInputError(f"{what} {spec.name}: {text!r} is not one of {options}")
+    raise p.bad("choice", whole, f"{what} {spec.name}: {text!r} is not one of {options}")
 
 
-def _fixed_value(spec: ParamSpec, text: str) -> Choice:
+def _fixed_value(p: _Param, text: str) -> Choice:
+    spec = p.spec
     if spec.type not in ("int", "float"):
-        return _choice(spec, text, "--param")
-    value = _number(spec, text, "--param")
+        return _choice(p, text, "--param", text)
+    value = _number(p, text, "--param", text)
     low, high = _declared(spec)
     if not low <= value <= high:
-        raise OptimizeInputError(
-            f"--param {spec.name}={text} is outside its declared bounds {low:g}..{high:g}"
-        )
+        message = f"--param {spec.name}={text} is outside its declared bounds {low:g}..{high:g}"
+        raise p.bad("bounds", text, message)
     return int(value) if spec.type == "int" else value
 
 
-def _narrowed(spec: ParamSpec, text: str) -> Dimension:
+def _narrowed(p: _Param, text: str) -> Dimension:
+    """``lo:hi`` (or ``lo..hi``, as chat writes it) of a number; ``a,b`` of choices."""
+    spec = p.spec
     if spec.type not in ("int", "float"):
         allowed = _choices(spec)
         if not allowed:
-            raise OptimizeInputError(
-                f"--space {spec.name}: free text cannot be searched; fix it with --param"
-            )
-        picked = tuple(dict.fromkeys(_choice(spec, t.strip(), "--space") for t in text.split(",")))
+            message = f"--space {spec.name}: free text cannot be searched; fix it with --param"
+            raise p.bad("unsearchable", text, message)
+        picked = tuple(
+            dict.fromkeys(_choice(p, t.strip(), "--space", text) for t in text.split(","))
+        )
         return Dimension(spec.name, "categorical", choices=picked)
-    low_text, sep, high_text = text.partition(":")
+    low_text, sep, high_text = text.partition("..")
     if not sep:
-        raise OptimizeInputError(f"--space {spec.name}={text}: expected lo:hi")
-    low = _number(spec, low_text.strip(), "--space")
-    high = _number(spec, high_text.strip(), "--space")
+        low_text, sep, high_text = text.partition(":")
+    if not sep:
+        raise p.bad("range", text, f"--space {spec.name}={text}: expected lo:hi")
+    low = _number(p, low_text.strip(), "--space", text)
+    high = _number(p, high_text.strip(), "--space", text)
     ge, le = _declared(spec)
     if low > high:
-        raise OptimizeInputError(f"--space {spec.name}={text}: lo is above hi")
+        raise p.bad("range", text, f"--space {spec.name}={text}: lo is above hi")
     if low < ge or high > le:
-        raise OptimizeInputError(
-            f"--space {spec.name}={text} is outside its declared bounds {ge:g}..{le:g}"
-        )
+        message = f"--space {spec.name}={text} is outside its declared bounds {ge:g}..{le:g}"
+        raise p.bad("bounds", text, message)
     return Dimension(spec.name, "int" if spec.type == "int" else "float", low, high)
 
 
@@ -178,6 +217,21 @@ def _declared_dimension(spec: ParamSpec) -> Dimension | None:
         return Dimension(spec.name, "int" if spec.type == "int" else "float", low, high)
     choices = _choices(spec)
     return Dimension(spec.name, "categorical", choices=choices) if choices else None
+
+
+def searches(text: str) -> bool:
+    """Whether chat's ``NAME=text`` searches (``lo..hi``, ``lo:hi``, ``a,b``) rather than pins
+    one value (``2.5``, ``-3``, ``ema``, ``true``): by the words alone, so the same rule holds
+    for a strategy parameter and a risk setting of any kind."""
+    return ".." in text or ":" in text or "," in text
+
+
+def split_assignments(words: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Chat's ``NAME=...`` words as ``build_space``'s ``(fixed, narrow)``: one value pins,
+    a range or a list searches (``searches``)."""
+    fixed = {key: text for key, text in words.items() if not searches(text)}
+    narrow = {key: text for key, text in words.items() if searches(text)}
+    return fixed, narrow
 
 
 def build_space(
@@ -190,30 +244,45 @@ def build_space(
     Free-text ``str`` parameters (no ``Literal`` choices) cannot be searched: they keep their
     default unless fixed. A ``risk.NAME`` key searches (``narrow``) or fixes a risk setting
     instead, typed and bounded by ``RiskSettings`` (``trading.optimize.risk_space``); risk
-    settings not named keep the backtest's limits. Raises ``OptimizeInputError`` with one line
-    on any bad key or value.
+    settings not named keep the backtest's limits. Raises ``SpaceError`` (an
+    ``OptimizeInputError``) with one line and its parts on any bad key or value. Chat writes
+    both kinds as ``NAME=...`` words; ``split_assignments`` sorts them into pins and searches.
     """
     fixed, narrow = dict(fixed or {}), dict(narrow or {})
     risk_fixed_keys = {k: fixed.pop(k) for k in list(fixed) if is_risk(k)}
     risk_narrow_keys = {k: narrow.pop(k) for k in list(narrow) if is_risk(k)}
+    owner = strategy_cls.name
     schema = {spec.name: spec for spec in params_schema(strategy_cls)}
     known = ", ".join(schema)
     for option, keys in (("--param", fixed), ("--space", narrow)):
-        for key in keys:
+        for key, text in keys.items():
             if key not in schema:
-                raise OptimizeInputError(
-                    f"{option} {key}: {strategy_cls.name} has no such parameter (known: {known})"
+                raise SpaceError(
+                    f"{option} {key}: {owner} has no such parameter (known: {known})",
+                    reason="unknown",
+                    key=key,
+                    value=text,
+                    allowed=known,
+                    strategy=owner,
                 )
     both = sorted(set(fixed) & set(narrow) | set(risk_fixed_keys) & set(risk_narrow_keys))
     if both:
-        raise OptimizeInputError(f"{both[0]} is both fixed (--param) and searched (--space)")
+        raise SpaceError(
+            f"{both[0]} is both fixed (--param) and searched (--space)",
+            reason="twice",
+            key=both[0],
+            value="",
+            allowed="",
+            strategy=owner,
+        )
     values: dict[str, Choice] = {}
     dimensions: list[Dimension] = []
     for name, spec in schema.items():
+        p = _param(strategy_cls, spec)
         if name in fixed:
-            values[name] = _fixed_value(spec, fixed[name])
+            values[name] = _fixed_value(p, fixed[name])
             continue
-        dim = _narrowed(spec, narrow[name]) if name in narrow else _declared_dimension(spec)
+        dim = _narrowed(p, narrow[name]) if name in narrow else _declared_dimension(spec)
         if dim is not None:
             dimensions.append(dim)
     for key, text in risk_fixed_keys.items():
@@ -222,7 +291,12 @@ def build_space(
         name, kind, low, high, choices = risk_dimension(key, text)
         dimensions.append(Dimension(name, kind, low, high, choices))
     if not dimensions:
-        raise OptimizeInputError(
-            f"nothing to search: every {strategy_cls.name} parameter is fixed"
+        raise SpaceError(
+            f"nothing to search: every {owner} parameter is fixed",
+            reason="empty",
+            key="",
+            value="",
+            allowed="",
+            strategy=owner,
         )
     return SearchSpace(strategy_cls.name, tuple(dimensions), values)
