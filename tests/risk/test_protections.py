@@ -319,6 +319,9 @@ def test_a_version_2_memory_still_reads_with_nothing_counted() -> None:
     del raw["protections"]["counted"]
     read = from_json(raw).gate.protections
     assert (len(read.trades), len(read.locks), read.counted) == (1, 1, ())
+    again = RiskGate(gate.limits, rules=UpbitMarketRules())
+    again.restore(from_json(raw).gate)  # its lock tells what its trip counted
+    assert again.protections.counted == {("stoploss_guard", None): T0}
 
 
 def test_a_version_1_memory_still_reads_with_no_protections() -> None:

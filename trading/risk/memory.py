@@ -13,7 +13,8 @@ the next mark. The kill switch and pauses are kept with the pause state, not her
 
 Version 2 adds the protections (the recent closed trades they judge and their locks); a
 version 1 value still reads, with no protection memory. Version 3 adds what each protection's
-last trip counted (``ProtectionCount``); a version 2 value reads with none.
+last trip counted (``ProtectionCount``); a version 2 value reads with none (``Protections.restore``
+derives the counts of its locks from their end and pause).
 """
 
 from __future__ import annotations

@@ -142,6 +142,12 @@ class Protections:
             self._add(trade)
         self.locks = {(lock.protection, lock.market): lock for lock in memory.locks}
         self.counted = {(c.protection, c.market): c.through for c in memory.counted}
+        for key, lock in self.locks.items():
+            pause = dict(lock.values).get("pause", "")
+            if key not in self.counted and pause.isdigit():
+                # a memory from before the counts (version 2): the lock's trip counted the
+                # trades up to its exit, which is its end less its pause
+                self.counted[key] = lock.until - timedelta(minutes=int(pause))
 
     # -- the feed ------------------------------------------------------------------------------
 
