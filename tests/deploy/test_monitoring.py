@@ -47,6 +47,10 @@ def _exprs() -> list[tuple[str, str]]:
 def test_checker_catches_mistakes():
     assert problems('sum(rate(upbit_bot_orders_total{result="failed"}[5m]))') == []
     assert problems("upbit_bot_rest_request_seconds_bucket") == []
+    assert problems('upbit_bot_universe_member{market="KRW-BTC"}') == []
+    assert problems('upbit_bot_universe_size{market="KRW-BTC"}') == [
+        "upbit_bot_universe_size has no label market"
+    ]
     assert problems("upbit_bot_order_total") == ["unknown metric upbit_bot_order_total"]
     assert problems('upbit_bot_orders_total{reason="x"}') == [
         "upbit_bot_orders_total has no label reason"
@@ -149,10 +153,19 @@ def test_dashboard_is_a_grafana_dashboard_with_the_asked_panels():
         "open positions",
         "commands",
         "notification queue",
+        "universe size",
+        "universe members",
     ):
         assert wanted in titles
     used = set().union(*(metric_names(e) for _, e in _exprs()))
     assert used <= METRICS.keys()
+    universe = {n for n in METRICS if n.startswith("upbit_bot_universe_")}
+    assert universe == {
+        "upbit_bot_universe_size",
+        "upbit_bot_universe_member",
+        "upbit_bot_universe_changes_total",
+    }
+    assert universe <= used  # the market universe (issue #13) is on the dashboard
     latency = next(p for p in panels if "latency" in p["title"].lower())
     assert [t["expr"].split(",")[0] for t in latency["targets"]] == [
         "histogram_quantile(0.5",

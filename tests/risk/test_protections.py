@@ -137,6 +137,61 @@ def test_a_later_trip_extends_the_lock_and_says_so() -> None:
     assert sink.of(ProtectionLifted) == []
 
 
+DRAWDOWN_GUARD = {
+    "drawdown_guard_pct": D(1),
+    "drawdown_guard_trades": 2,
+    "drawdown_guard_lookback_minutes": 240,
+    "drawdown_guard_pause_minutes": 30,
+}
+
+
+def test_a_close_during_a_lock_that_is_no_new_trip_leaves_the_lock_alone() -> None:
+    """Positions open in other markets when the drawdown guard paused every market close
+    while it holds: judged on the whole lookback, each loss pushed the lock further and said
+    so again (four trips for one drawdown, failed before issue #13's fix)."""
+    sink = Recorder()
+    gate = RiskGate(RiskLimits(**DRAWDOWN_GUARD), sink=sink, rules=UpbitMarketRules())
+    gate.trade_closed(trade(0, "-0.011", "signal"))
+    gate.trade_closed(trade(1, "-0.011", "signal", "KRW-ETH"))  # 2.2 % down: every market
+    for minute, market in ((5, "KRW-XRP"), (10, "KRW-SOL"), (20, "KRW-ADA")):
+        gate.trade_closed(trade(minute, "-0.003", "signal", market))
+
+    [tripped] = sink.of(ProtectionTripped)
+    [lock] = gate.protections.active("drawdown_guard")
+    assert lock.until == tripped.until == T0 + minutes(31)
+    assert isinstance(gate.protections.check("KRW-BTC", T0 + minutes(30), gate.limits), Denied)
+    assert gate.protections.check("KRW-BTC", T0 + minutes(31), gate.limits) == Approved()
+
+
+def test_the_trades_after_a_trip_trip_it_again_on_their_own() -> None:
+    """After a trip only the trades closed after it count: one more loss is not a second
+    trip, two are (their own drawdown over the limit), with the numbers of the new trades."""
+    protections, limits, sink = rig(**DRAWDOWN_GUARD)
+    protections.on_trade_closed(trade(0, "-0.011", "signal"), limits)
+    protections.on_trade_closed(trade(1, "-0.011", "signal"), limits)
+    protections.on_trade_closed(trade(40, "-0.008", "signal"), limits)
+    assert len(sink.of(ProtectionTripped)) == 1
+    protections.on_trade_closed(trade(41, "-0.004", "signal"), limits)
+
+    first, second = sink.of(ProtectionTripped)
+    assert dict(first.values)["drawdown"] == "2.2"
+    assert (dict(second.values)["trades"], dict(second.values)["drawdown"]) == ("2", "1.2")
+    assert second.until == T0 + minutes(71)
+
+
+def test_a_count_older_than_every_window_is_forgotten() -> None:
+    protections, limits, _ = rig(
+        **{**GUARD, "stoploss_guard_trades": 2},
+        drawdown_guard_lookback_minutes=60,
+        low_profit_lookback_minutes=60,
+    )
+    protections.on_trade_closed(trade(0), limits)
+    protections.on_trade_closed(trade(1), limits)
+    assert protections.counted == {("stoploss_guard", None): T0 + minutes(1)}
+    protections.on_trade_closed(trade(62, reason="signal"), limits)
+    assert protections.counted == {}
+
+
 def test_switching_a_protection_off_lifts_its_lock_at_the_next_look() -> None:
     protections, limits, sink = rig(**{**GUARD, "stoploss_guard_trades": 1})
     protections.on_trade_closed(trade(0), limits)
@@ -247,9 +302,26 @@ def test_the_gate_refuses_through_the_protection_check_and_the_memory_round_trip
     again.restore(stored.gate)
 
     assert stored == memory
+    assert again.protections.counted == {("stoploss_guard", "KRW-ETH"): T0}
     [lock] = again.protections.active("stoploss_guard")
     assert (lock.market, lock.until) == ("KRW-ETH", T0 + minutes(30))
     assert [t.market for t in again.protections.trades] == ["KRW-ETH"]
+
+
+def test_a_version_2_memory_still_reads_with_nothing_counted() -> None:
+    gate = RiskGate(RiskLimits(**{**GUARD, "stoploss_guard_trades": 1}), rules=UpbitMarketRules())
+    gate.trade_closed(trade(0))
+    raw = to_json(RiskMemory(gate=gate.memory()))
+    assert raw["protections"]["counted"] == [
+        {"protection": "stoploss_guard", "market": None, "through": (T0).isoformat()}
+    ]
+    raw["version"] = 2
+    del raw["protections"]["counted"]
+    read = from_json(raw).gate.protections
+    assert (len(read.trades), len(read.locks), read.counted) == (1, 1, ())
+    again = RiskGate(gate.limits, rules=UpbitMarketRules())
+    again.restore(from_json(raw).gate)  # its lock tells what its trip counted
+    assert again.protections.counted == {("stoploss_guard", None): T0}
 
 
 def test_a_version_1_memory_still_reads_with_no_protections() -> None:

@@ -211,9 +211,11 @@ class Engine:
             await self.exit(market, _exit_reason(hit.kind), hit.text)
             return True
         atr = measures.atr(history, self.limits.atr_period) if stop.atr_mult > 0 else None
-        before = stop.stop
+        before, reached = stop.stop, stop.offset_reached
         moved = stop.update(bar, atr)
-        if moved is not None and moved != before:
+        # a stop move is stored, and so is the trail's offset reached (its highest close) when
+        # the stop stays: a restart must not forget that the trail has started
+        if moved is not None and (moved != before or stop.offset_reached != reached):
             await self.positions.stop_moved(
                 market,
                 moved,

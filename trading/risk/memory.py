@@ -12,7 +12,9 @@ Derived numbers (today's PnL, the drawdown in percent) are not part of it: they 
 the next mark. The kill switch and pauses are kept with the pause state, not here.
 
 Version 2 adds the protections (the recent closed trades they judge and their locks); a
-version 1 value still reads, with no protection memory.
+version 1 value still reads, with no protection memory. Version 3 adds what each protection's
+last trip counted (``ProtectionCount``); a version 2 value reads with none (``Protections.restore``
+derives the counts of its locks from their end and pause).
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from typing import Any
 from trading.domain import finite_decimal
 
 #: Bumped when the JSON shape changes; an unknown version is refused like a malformed value.
-VERSION = 2
+VERSION = 3
 #: Older shapes ``from_json`` still reads (what they lack starts empty).
-READABLE = frozenset({1, VERSION})
+READABLE = frozenset({1, 2, VERSION})
 
 Values = tuple[tuple[str, str], ...]
 
@@ -91,11 +93,22 @@ class ProtectionLock:
 
 
 @dataclass(frozen=True, slots=True)
+class ProtectionCount:
+    """``protection`` (on ``market``; None: every market) last tripped on the exit at
+    ``through``: the trades closed up to then were counted and do not count for its next trip."""
+
+    protection: str
+    market: str | None
+    through: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ProtectionMemory:
-    """The trades the protections still look back on, and their locks."""
+    """The trades the protections still look back on, their locks, and what each counted."""
 
     trades: tuple[ClosedTrade, ...] = ()
     locks: tuple[ProtectionLock, ...] = ()
+    counted: tuple[ProtectionCount, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,14 +203,21 @@ def _protections_out(memory: ProtectionMemory) -> dict[str, Any]:
             }
             for lock in memory.locks
         ],
+        "counted": [
+            {"protection": c.protection, "market": c.market, "through": c.through.isoformat()}
+            for c in memory.counted
+        ],
     }
 
 
 def _protections_in(raw: object) -> ProtectionMemory:
     data = _mapping(raw, "protections")
     trades, locks = data.get("trades", []), data.get("locks", [])
-    if not isinstance(trades, list) or not isinstance(locks, list):
-        raise RiskMemoryError("protections.trades and protections.locks must be lists")
+    counted = data.get("counted", [])  # absent before version 3
+    if not (isinstance(trades, list) and isinstance(locks, list) and isinstance(counted, list)):
+        raise RiskMemoryError(
+            "protections.trades, protections.locks and protections.counted must be lists"
+        )
     out_trades = []
     for n, item in enumerate(trades):
         where = f"protections.trades[{n}]"
@@ -217,9 +237,7 @@ def _protections_in(raw: object) -> ProtectionMemory:
     for n, item in enumerate(locks):
         where = f"protections.locks[{n}]"
         entry = _mapping(item, where)
-        market = entry.get("market")
-        if market is not None and not (isinstance(market, str) and market):
-            raise RiskMemoryError(f"{where}.market must be a market code or null")
+        market = _market_or_all(entry.get("market"), where)
         out_locks.append(
             ProtectionLock(
                 protection=_text(entry.get("protection"), f"{where}.protection"),
@@ -230,7 +248,24 @@ def _protections_in(raw: object) -> ProtectionMemory:
                 values=_values_in(entry.get("values", []), where),
             )
         )
-    return ProtectionMemory(tuple(out_trades), tuple(out_locks))
+    out_counted = []
+    for n, item in enumerate(counted):
+        where = f"protections.counted[{n}]"
+        entry = _mapping(item, where)
+        out_counted.append(
+            ProtectionCount(
+                protection=_text(entry.get("protection"), f"{where}.protection"),
+                market=_market_or_all(entry.get("market"), where),
+                through=_moment_in(entry.get("through"), f"{where}.through"),
+            )
+        )
+    return ProtectionMemory(tuple(out_trades), tuple(out_locks), tuple(out_counted))
+
+
+def _market_or_all(raw: object, where: str) -> str | None:
+    if raw is not None and not (isinstance(raw, str) and raw):
+        raise RiskMemoryError(f"{where}.market must be a market code or null")
+    return raw
 
 
 def _text(raw: object, where: str) -> str:

@@ -19,6 +19,16 @@ work is per closed trade, never per candle, and a window is read in two bisects
 * **low-profit guard**: a market whose trades within the lookback (at least
   ``low_profit_trades``) return less than ``low_profit_pct`` in sum pauses.
 
+A trip counts its trades once. The trades a guard judged when it tripped (every trade of its
+scope closed up to that exit, ``counted``) stay on the tape for the other guards but no longer
+count towards that guard's next trip: it trips again only when enough trades closed after the
+last trip earn it on their own. Judging the whole lookback at every close instead kept the
+trades of one bad hour in the window for hours: after the pause the next close, even a winning
+one, tripped the guard again (another push, another pause), and every close while a lock held
+pushed it further, until the old trades left the window. A close during a lock that is not a
+new trip by itself leaves the lock and its end alone. What each guard counted is part of its
+memory, so a restart does not count the same trades twice either.
+
 freqtrade's fourth, CooldownPeriod, is the cooldown after every exit that the position state
 machine already keeps (``cooldown_candles``, ``stop_cooldown_candles``); ``/risk`` lists it
 with these. A lock whose protection is switched off (``/set``) lifts at the next look.
@@ -35,7 +45,13 @@ from decimal import Decimal
 from trading.events import EventSink, ProtectionLifted, ProtectionTripped, ignore_event
 from trading.risk.decision import APPROVED, Decision, Denied, local_time, pct
 from trading.risk.limits import RiskLimits
-from trading.risk.memory import ClosedTrade, ProtectionLock, ProtectionMemory, Values
+from trading.risk.memory import (
+    ClosedTrade,
+    ProtectionCount,
+    ProtectionLock,
+    ProtectionMemory,
+    Values,
+)
 from trading.risk.tape import TradeTape, losing_stop
 
 #: the protections, in the order a refusal names them
@@ -88,6 +104,9 @@ class Protections:
         self.tape = TradeTape()  # every market's trades, in exit order
         self.markets: dict[str, TradeTape] = {}  # each market's own
         self.locks: dict[tuple[str, str | None], ProtectionLock] = {}
+        #: per (protection, market or None): the exit time of its last trip; the trades closed
+        #: up to it were counted and do not count towards its next trip
+        self.counted: dict[tuple[str, str | None], datetime] = {}
         self._windows: tuple[RiskLimits, _Windows] | None = None
 
     def windows(self, limits: RiskLimits) -> _Windows:
@@ -106,15 +125,29 @@ class Protections:
 
     def memory(self) -> ProtectionMemory:
         locks = sorted(self.locks.values(), key=lambda k: (k.protection, k.market or ""))
-        return ProtectionMemory(tuple(self.tape.kept()), tuple(locks))
+        counted = sorted(
+            (
+                ProtectionCount(name, market, through)
+                for (name, market), through in self.counted.items()
+            ),
+            key=lambda c: (c.protection, c.market or ""),
+        )
+        return ProtectionMemory(tuple(self.tape.kept()), tuple(locks), tuple(counted))
 
     def restore(self, memory: ProtectionMemory) -> None:
-        """Take back the trades and locks of a stored memory (a restart): a lock still holds
-        until its end, and the trades still count towards the next trip."""
+        """Take back the trades, locks and counts of a stored memory (a restart): a lock still
+        holds until its end, and the trades no trip counted yet still count towards the next."""
         self.tape, self.markets = TradeTape(), {}
         for trade in sorted(memory.trades, key=lambda t: t.at):
             self._add(trade)
         self.locks = {(lock.protection, lock.market): lock for lock in memory.locks}
+        self.counted = {(c.protection, c.market): c.through for c in memory.counted}
+        for key, lock in self.locks.items():
+            pause = dict(lock.values).get("pause", "")
+            if key not in self.counted and pause.isdigit():
+                # a memory from before the counts (version 2): the lock's trip counted the
+                # trades up to its exit, which is its end less its pause
+                self.counted[key] = lock.until - timedelta(minutes=int(pause))
 
     # -- the feed ------------------------------------------------------------------------------
 
@@ -131,6 +164,8 @@ class Protections:
         cutoff = trade.at - windows.longest
         self.tape.forget(cutoff)
         self.markets[trade.market].forget(cutoff)
+        if self.counted:  # a count older than every window restricts nothing any more
+            self.counted = {k: at for k, at in self.counted.items() if at > cutoff}
         if self.locks:
             self.observe(trade.at, limits)
         if limits.stoploss_guard_trades > 0 and losing_stop(trade):
@@ -183,7 +218,7 @@ class Protections:
         minutes = limits.stoploss_guard_lookback_minutes
         scope = trade.market if limits.stoploss_guard_per_market else None
         tape = self.tape if scope is None else self.markets[scope]
-        stops = tape.losing_stops(tape.since(trade.at - back))
+        stops = tape.losing_stops(self._start(tape, "stoploss_guard", scope, trade.at - back))
         if stops < limits.stoploss_guard_trades:
             return
         where = f" on {scope}" if scope else ""
@@ -203,7 +238,7 @@ class Protections:
 
     def _drawdown_guard(self, trade: ClosedTrade, limits: RiskLimits, back: timedelta) -> None:
         minutes, tape = limits.drawdown_guard_lookback_minutes, self.tape
-        start = tape.since(trade.at - back)
+        start = self._start(tape, "drawdown_guard", None, trade.at - back)
         count = tape.count(start)
         if count < limits.drawdown_guard_trades:
             return
@@ -231,7 +266,7 @@ class Protections:
     def _low_profit(self, trade: ClosedTrade, limits: RiskLimits, back: timedelta) -> None:
         minutes, market = limits.low_profit_lookback_minutes, trade.market
         tape = self.markets[market]
-        start = tape.since(trade.at - back)
+        start = self._start(tape, "low_profit", market, trade.at - back)
         count = tape.count(start)
         if count < limits.low_profit_trades:
             return
@@ -257,6 +292,12 @@ class Protections:
             ),
         )
 
+    def _start(self, tape: TradeTape, name: str, scope: str | None, cutoff: datetime) -> int:
+        """The first trade of ``tape`` that guard ``name`` (on ``scope``) judges: closed after
+        ``cutoff`` (its lookback) and after its last trip's exit (those it counted then)."""
+        counted = self.counted.get((name, scope))
+        return tape.since(cutoff if counted is None or counted < cutoff else counted)
+
     # -- locks and their events ----------------------------------------------------------------
 
     def _lock(
@@ -270,9 +311,10 @@ class Protections:
         code: str,
         values: Values,
     ) -> None:
-        """Lock ``market`` (None: all) from the exit for the pause; a lock already reaching
-        further stays as it is."""
+        """Lock ``market`` (None: all) from the exit for the pause, and mark the trades up to
+        this exit counted; a lock already reaching further stays as it is."""
         until = trade.at + timedelta(minutes=pause_minutes)
+        self.counted[(name, market)] = trade.at
         old = self.locks.get((name, market))
         if old is not None and old.until >= until:
             return

@@ -231,7 +231,11 @@ class RiskSettings(BaseModel):
         " stoploss_guard_lookback_minutes; 0 = off",
     )
     stoploss_guard_lookback_minutes: int = setting(
-        1440, ge=1, le=43200, description="minutes of closed trades the stoploss guard counts"
+        1440,
+        ge=1,
+        le=43200,
+        description="minutes of closed trades the stoploss guard counts (those its last trip"
+        " counted excluded)",
     )
     stoploss_guard_pause_minutes: int = setting(
         240, ge=1, le=43200, description="minutes the stoploss guard pauses entries for"
@@ -255,7 +259,11 @@ class RiskSettings(BaseModel):
         description="the drawdown guard judges only this many closed trades or more",
     )
     drawdown_guard_lookback_minutes: int = setting(
-        1440, ge=1, le=43200, description="minutes of closed trades the drawdown guard sums"
+        1440,
+        ge=1,
+        le=43200,
+        description="minutes of closed trades the drawdown guard sums (those its last trip"
+        " counted excluded)",
     )
     drawdown_guard_pause_minutes: int = setting(
         240, ge=1, le=43200, description="minutes the drawdown guard pauses all entries for"
@@ -274,7 +282,11 @@ class RiskSettings(BaseModel):
         description="the summed return in % a market's recent trades must reach",
     )
     low_profit_lookback_minutes: int = setting(
-        1440, ge=1, le=43200, description="minutes of a market's closed trades the guard sums"
+        1440,
+        ge=1,
+        le=43200,
+        description="minutes of a market's closed trades the guard sums (those its last trip on"
+        " the market counted excluded)",
     )
     low_profit_pause_minutes: int = setting(
         240, ge=1, le=43200, description="minutes the low-profit guard pauses the market for"

@@ -217,13 +217,25 @@ class TrailingStop:
         high = max(self.highest_close, close)
         return not high > self.entry_price * (1 + trail.offset_pct / 100)
 
+    @property
+    def offset_reached(self) -> bool:
+        """The highest close is more than the trail's offset over the entry: from now on the
+        trail runs at ``positive_pct`` (if set), and with ``only_offset`` it runs at all.
+
+        The engine stores the highest close the moment this turns true, not only with the
+        stop's next move: a restart rebuilds the state from it (``recovery.resume_stops``)."""
+        trail = self.trail
+        return trail is not None and self.highest_close > self.entry_price * (
+            1 + trail.offset_pct / 100
+        )
+
     def trail_candidate(self, atr: Decimal | None) -> Decimal | None:
         """Where the trail would put the stop now (before the caps), None: nowhere."""
         trail = self.trail
         if trail is None:
             return None
-        high, entry = self.highest_close, self.entry_price
-        reached = high > entry * (1 + trail.offset_pct / 100)
+        high = self.highest_close
+        reached = self.offset_reached
         if trail.positive_pct > 0 and reached:
             return high * (1 - trail.positive_pct / 100)
         if trail.only_offset and not reached:
