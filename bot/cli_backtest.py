@@ -170,10 +170,11 @@ def check_timeframe(timeframe: str) -> str:
 
 
 def select_data(
-    args: argparse.Namespace, cfg: AppConfig, timeframe: str
+    args: argparse.Namespace, cfg: AppConfig, timeframe: str, *, allow_gaps: bool = False
 ) -> tuple[dict[str, CandleFrame], list[str]]:
     """The markets' candles (``--market``, ``--data``, ``--from/--to``) checked for gaps,
-    duplicates and order, and the notes to show; ``optimize`` selects data the same way."""
+    duplicates and order, and the notes to show; ``optimize`` selects data the same way.
+    ``allow_gaps`` (the backtest): holes are kept for ``run_segments`` instead of refused."""
     markets: list[str] = list(args.market or cfg.bot.fixed_markets)
     if args.market is None and args.data and all("=" in d for d in args.data):
         markets = [d.partition("=")[0] for d in args.data]
@@ -190,7 +191,7 @@ def select_data(
     start, end = _when(args.start, "--from"), _when(args.end, "--to")
     if start and end and end <= start:
         raise UsageError("--to must be after --from")
-    return _load(args, cfg, _sources(args, markets), timeframe, start, end)
+    return _load(args, cfg, _sources(args, markets), timeframe, start, end, allow_gaps)
 
 
 def _sources(args: argparse.Namespace, markets: list[str]) -> list[tuple[str, str]]:
@@ -228,6 +229,7 @@ def _load(
     timeframe: str,
     start: datetime | None,
     end: datetime | None,
+    allow_gaps: bool,
 ) -> tuple[dict[str, CandleFrame], list[str]]:
     from trading.backtest.data import (
         check_aligned,
@@ -262,13 +264,13 @@ def _load(
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         gaps = find_gaps(frame, step)
-        if gaps and not args.fill_gaps:
+        if gaps and not args.fill_gaps and not allow_gaps:
             raise UsageError(
                 f"{label}: {gaps.missing} missing candle(s) in {gaps.holes} gap(s), the first"
                 f" after {iso(gaps.first_after or 0)}; pick a complete range with --from/--to"
                 " or add --fill-gaps"
             )
-        if gaps:
+        if gaps and args.fill_gaps:
             frame, added = fill_gaps(frame, step)
             notes.append(f"{market}: filled {added} missing candle(s) flat (previous close)")
         frames[market] = _share_timeline(frame, frames.values())
@@ -307,6 +309,32 @@ def _from_store(
         return load_frame(cfg.store.url, market, timeframe, start, end)
     except (LookupError, ValueError) as exc:
         raise UsageError(f"store: {exc}") from None
+
+
+def _gap_notes(
+    cfg: AppConfig, frames: dict[str, CandleFrame], timeframe_s: int, segments: int
+) -> list[str]:
+    """Per market with holes, in the configured language: how much is missing, where, and
+    how the backtest treats it (``trading.backtest.segments``)."""
+    from handlers.i18n import Catalog
+    from trading.backtest.data import find_gaps, iso
+
+    t = Catalog.load(cfg.bot.language)
+    notes = []
+    for market, frame in frames.items():
+        gaps = find_gaps(frame, timeframe_s)
+        if gaps:
+            notes.append(
+                t.t(
+                    "backtest.gaps",
+                    market=market,
+                    missing=f"{gaps.missing:,}",
+                    holes=gaps.holes,
+                    after=iso(gaps.first_after or 0),
+                    segments=segments,
+                )
+            )
+    return notes
 
 
 # -- output --------------------------------------------------------------------------------------
@@ -358,6 +386,10 @@ def _table(summary: dict[str, Any]) -> str:
         ("buy and hold", _fmt(summary["buy_and_hold_return_pct"], " %")),
         ("volatility halt", _fmt(summary["volatility_halted_pct"], " % of the time", 1)),
     ]
+    if len(summary.get("segments", ())) > 1:  # the data has gaps: each segment warmed up anew
+        rows.append(
+            ("segments", ", ".join(f"{g['from']} .. {g['to']}" for g in summary["segments"]))
+        )
     head = (
         f"backtest {summary['strategy']} ({params}) on {', '.join(summary['markets'])}"
         f" {summary['timeframe']}, {summary['from']} .. {summary['to']}"
@@ -418,18 +450,26 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, cfg: AppConfig) -> int:
     from trading.backtest import run_backtest
+    from trading.backtest.data import iso
+    from trading.backtest.segments import run_segments, split_at_gaps
     from trading.strategies import StrategyError
 
     timeframe = check_timeframe(args.timeframe or cfg.strategy.timeframe)
     spec = _spec(args, cfg, timeframe)
-    frames, notes = select_data(args, cfg, timeframe)
+    frames, notes = select_data(args, cfg, timeframe, allow_gaps=True)
+    segments = split_at_gaps(frames, spec.timeframe_s)
+    if len(segments) > 1:
+        notes += _gap_notes(cfg, frames, spec.timeframe_s, len(segments))
     for note in notes:
         say(NAME, note)
     try:
-        result = run_backtest(spec, frames)
+        result = run_backtest(spec, frames) if len(segments) == 1 else run_segments(spec, segments)
     except StrategyError as exc:
         raise UsageError(str(exc)) from None
     summary = _summary(result, spec, frames, notes)
+    summary["segments"] = [
+        {"from": iso(g.start), "to": iso(g.end), "candles": g.candles} for g in segments
+    ]
     if args.out is not None:
         _write(args.out, result, summary, chart=not args.no_chart)
     if args.json:

@@ -34,6 +34,7 @@ from trading.engine.research import (
 )
 from trading.engine.resets import RESETTABLE, HaltReset
 from trading.engine.universe import UniverseView
+from trading.engine.warmup import Warming
 from trading.errors import TradingError, UpbitError
 from trading.events import Event, Level
 from trading.optimize import OBJECTIVES
@@ -99,6 +100,7 @@ __all__ = [
     "TradingError",
     "UniverseView",
     "UpbitError",
+    "Warming",
 ]
 
 
@@ -129,6 +131,8 @@ class EngineStatus:
     universe: UniverseView | None = None  # bot.markets = "top:N"; None: a fixed list
     #: a standby's view (from the store: equity is the leader's last snapshot, at ``market_time``)
     instance: InstanceView | None = None
+    #: markets whose history is shorter than the strategy's warm-up: no signal on them yet
+    warming: tuple[Warming, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +165,9 @@ class ParamChange:
     old: str
     new: str
     id: int | None = None  # the stored change (None: a preview)
+    #: markets still warming up after the change (the strategy is silent on them until then)
+    warming: tuple[Warming, ...] = ()
+    loaded: int = 0  # candles backfilled over REST for a longer warm-up
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from handlers.fmt import krw, pct, short_when
+from handlers.fmt import duration, krw, pct, short_when
 from handlers.invalid import problems
 from handlers.parser import UsageError
 from handlers.refusals import Declined
@@ -22,6 +22,7 @@ from trading.command_api import (
     CommandApi,
     HaltReset,
     HaltWindow,
+    ParamChange,
     Refused,
 )
 
@@ -104,11 +105,33 @@ async def set_preview(call: Call) -> Reply:
     return Reply(call.t.t("set.preview", key=key), (f"{key}: {change.old} → {change.new}",))
 
 
+def _change_lines(call: Call, change: ParamChange) -> tuple[str, ...]:
+    """The change, then what it did to the warm-up: candles backfilled, or the markets the
+    strategy is silent on until enough candles have closed (never a silent stop)."""
+    t = call.t
+    lines = [f"{change.key}: {change.old} → {change.new}"]
+    if change.loaded:
+        lines.append(t.t("warmup.loaded", count=change.loaded))
+    lines += (
+        t.t(
+            "warmup.set_warming",
+            market=w.market,
+            held=w.held,
+            needed=w.needed,
+            missing=w.missing,
+            left=duration(w.seconds_left),
+        )
+        for w in change.warming
+    )
+    return tuple(lines)
+
+
 async def set_(call: Call) -> Reply:
     change = await call.api.set(
         call.args["key"], call.args["value"], by=call.by, transport=call.principal.transport
     )
-    return Reply(call.t.t("set.done"), (f"{change.key}: {change.old} → {change.new}",))
+    severity = Severity.WARNING if change.warming else Severity.INFO
+    return Reply(call.t.t("set.done"), _change_lines(call, change), severity=severity)
 
 
 async def undo_preview(call: Call) -> Reply:
@@ -122,7 +145,8 @@ async def undo(call: Call) -> Reply:
     change = await call.api.undo(
         call.args.get("change"), by=call.by, transport=call.principal.transport
     )
-    return Reply(call.t.t("undo.done"), (f"{change.key}: {change.old} → {change.new}",))
+    severity = Severity.WARNING if change.warming else Severity.INFO
+    return Reply(call.t.t("undo.done"), _change_lines(call, change), severity=severity)
 
 
 async def history(call: Call) -> Reply:

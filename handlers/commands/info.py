@@ -15,6 +15,7 @@ from trading.command_api import (
     Position,
     PositionState,
     UniverseView,
+    Warming,
 )
 
 ZERO = Decimal(0)
@@ -96,6 +97,8 @@ async def status(call: Call) -> Reply:
         fields.append((t.t("status.halts"), ", ".join(s.active_halts)))
     if s.universe is not None:
         fields.append((t.t("status.universe"), _universe(t, s.universe)))
+    if s.warming:
+        fields.append((t.t("warmup.status"), _warming(t, s.warming)))
     headers = tuple(
         t.t(f"col.{c}") for c in ("market", "state", "volume", "entry", "last", "stop", "upnl")
     )
@@ -105,6 +108,20 @@ async def status(call: Call) -> Reply:
         fields=tuple(fields),
         table=Table(headers, _position_rows(t, s)),
         buttons=(refresh(call, "status"),),
+    )
+
+
+def _warming(t: Catalog, warming: tuple[Warming, ...]) -> str:
+    """Each market the strategy is still silent on: candles held of needed, time left."""
+    return ", ".join(
+        t.t(
+            "warmup.status_market",
+            market=w.market,
+            held=w.held,
+            needed=w.needed,
+            left=duration(w.seconds_left),
+        )
+        for w in warming
     )
 
 

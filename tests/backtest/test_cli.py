@@ -157,7 +157,6 @@ def test_two_markets_by_name_and_parquet(
         (["--from", "2030-01-01"], "no candles between --from and --to"),
         (["--from", "yesterday"], "expected a date or ISO datetime"),
         (["--from", "2018-01-24", "--to", "2018-01-23"], "--to must be after --from"),
-        (["--from", "2018-01-30", "--to", "2020-02-21"], "missing candle(s) in 1 gap(s)"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -181,7 +180,6 @@ def test_bad_input_is_one_line_and_exit_2(
         ([minute(0), "2024-01-01T00:01:00Z,100,99,101,100,1,1"], "data.csv:3: inconsistent"),
         ([minute(0), "2024-01-01T00:01:00Z,abc,1,1,1,1,1"], "data.csv: unreadable"),
         ([minute(0), "not a time,100,101,99,100,1,1"], "data.csv:3: unreadable timestamp"),
-        ([minute(0), minute(1), minute(5)], "3 missing candle(s) in 1 gap(s), the first after"),
         ([minute(0), "2024-01-01T00:01:30Z,100,101,99,100,1,1"], "not aligned"),
     ],
 )

@@ -102,6 +102,11 @@ class Engine:
         """Closed candles the strategy needs before its first signal, in this timeframe."""
         return self.strategy.warmup_for(timeframe_seconds(self.config.timeframe))
 
+    def bars_needed(self) -> int:
+        """Closed candles a market needs before any signal: the strategy's warm-up, and the
+        ATR a stop needs (``trading.engine.warmup`` keeps the history this long)."""
+        return max(self.warmup_bars(), self.limits.atr_period + 1)
+
     def market_time(self) -> datetime:
         """Now, as the market data says: replays and backtests run on their own clock."""
         return self.now or datetime.now(UTC)
@@ -162,7 +167,7 @@ class Engine:
             return
         warmup = self.warmup_bars()
         # no signal before the strategy is warm, nor before the ATR a stop needs exists
-        if len(history) < max(warmup, self.limits.atr_period + 1):
+        if len(history) < self.bars_needed():
             return
         frame = CandleFrame.from_bars(history[-max(warmup, 2) :])
         signals = safe_signals(self.strategy, frame)

@@ -45,6 +45,7 @@ from trading.engine.research import (
 )
 from trading.engine.tunables import SettingView, Tunables
 from trading.engine.universe import UniverseKeeper
+from trading.engine.warmup import lengthen, reserve, warming
 from trading.events import (
     Event,
     EventSink,
@@ -182,6 +183,7 @@ class EngineFacade(StoreReads):
             prices=self.prices(),
             active_halts=tuple(w.name for w in engine.gate.schedule.active(now)),
             universe=None if self.universe is None else self.universe.view(),
+            warming=warming(engine),
         )
 
     async def risk_state(self) -> RiskState:
@@ -358,6 +360,8 @@ class EngineFacade(StoreReads):
         old = self.get(key)
         self._install(self.tunables.changed(key, value))
         await self.engine.arm_stops()  # stops switched on: every open long gets one
+        # a longer warm-up: backfilled over REST, or said in the reply (never a silent stop)
+        warm = await lengthen(self.engine)
         new = self.get(key)
         overrides = await self.store.get_state(PARAMS_KEY, {})
         await self.store.set_state(PARAMS_KEY, {**overrides, key: new})
@@ -365,7 +369,9 @@ class EngineFacade(StoreReads):
             who=by, transport=transport, key=key, old_value=old, new_value=new
         )
         self._sink(ParameterChanged(key=key, old=old, new=new, by=by))
-        return ParamChange(key, old, new, record.id)
+        return ParamChange(
+            key, old, new, record.id, warming=warm.warming, loaded=sum(warm.loaded.values())
+        )
 
     async def last_change(self) -> ParamChangeRecord:
         """The change ``/undo`` would revert now."""
@@ -392,9 +398,11 @@ class EngineFacade(StoreReads):
     def _install(self, tunables: Tunables) -> None:
         engine, limits = self.engine, tunables.limits
         engine.strategy = tunables.strategy
-        if limits is engine.limits:
-            return
+        changed = limits is not engine.limits
         engine.limits = limits
+        reserve(engine)  # the history can hold the (maybe longer) warm-up from now on
+        if not changed:
+            return
         engine.gate.update_limits(limits)
         engine.positions.rules = dataclasses.replace(
             engine.positions.rules,

@@ -107,6 +107,12 @@ class CandleBuilder:
     def maxlen(self) -> int:
         return self._history.maxlen or 0
 
+    def reserve(self, bars: int) -> None:
+        """Hold at least ``bars`` closed bars from now on (a longer warm-up); never shrinks,
+        so nothing held is dropped."""
+        if bars > self.maxlen:
+            self._history = deque(self._history, maxlen=bars)
+
     @property
     def open_bar(self) -> Bar | None:
         """The bar still being built (partial), if any."""

@@ -87,6 +87,12 @@ class MarketData:
         if market in self._builders:
             self._untracked.add(market)
 
+    def reserve(self, bars: int) -> None:
+        """Every builder (and each one made later) holds at least ``bars`` closed bars."""
+        self._history = max(self._history, bars)
+        for builder in self._builders.values():
+            builder.reserve(bars)
+
     def builder(self, market: str) -> CandleBuilder:
         return self._builders[market]
 
