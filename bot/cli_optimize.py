@@ -13,8 +13,9 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -205,7 +206,6 @@ def _execute(args: argparse.Namespace) -> int:
 
     from bot.config.fields import mask_url_password
     from trading.optimize import optimize, set_commands, toml_snippet
-    from trading.optimize.apply import toml_value
     from trading.optimize.report import as_json
     from trading.optimize.worker import resolve_strategy
 
@@ -234,10 +234,9 @@ def _execute(args: argparse.Namespace) -> int:
         cls.name, settings.spec["timeframe"], result.best_params, comments, settings.strategy_file
     )
     if result.best_risk:  # searched risk settings: a [risk] table and /set risk.NAME lines
-        snippet += "\n[risk]\n" + "".join(
-            f"{key} = {toml_value(value)}\n" for key, value in result.best_risk.items()
-        )
-        commands += [f"/set risk.{key} {toml_value(v)}" for key, v in result.best_risk.items()]
+        table, risk_commands = _risk_lines(result.best_risk)
+        snippet += "\n[risk]\n" + "".join(f"{line}\n" for line in table)
+        commands += risk_commands
     summary = as_json(result) | {
         "markets": markets,
         "timeframe": settings.spec["timeframe"],
@@ -252,6 +251,27 @@ def _execute(args: argparse.Namespace) -> int:
     else:
         _print_text(result, snippet, commands, ordered, toml_path)
     return EXIT_OK
+
+
+def _risk_lines(best: Mapping[str, object]) -> tuple[list[str], list[str]]:
+    """The searched risk settings as ``[risk]`` lines and ``/set risk.NAME VALUE`` lines.
+
+    Each value is first what a trial ran with (``risk_setting_values``: a Decimal setting's
+    float draw as its short Decimal), then written as chat's ``/set`` takes and echoes it
+    (``show``: ``2.5``, ``true``, ``limit``), not as ``toml_value`` writes a float
+    (``2.5000000000000004``) or a string (``"limit"``, quotes and all). In the TOML table a
+    number or bool is written bare, a choice quoted."""
+    from trading.optimize.apply import toml_value
+    from trading.optimize.risk_space import risk_setting_values
+    from trading.settings import show
+
+    table, commands = [], []
+    for name, value in risk_setting_values(best).items():
+        text = show(value)
+        plain = isinstance(value, bool | int | Decimal)
+        table.append(f"{name} = {text if plain else toml_value(text)}")
+        commands.append(f"/set risk.{name} {text}")
+    return table, commands
 
 
 def _day(ts: int) -> str:

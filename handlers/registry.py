@@ -2,7 +2,9 @@
 
 A ``Command`` names itself, its aliases, its typed arguments, the role it needs and whether it
 must be confirmed; its help text and usage line live in the message catalog
-(``cmd.<name>.help`` / ``cmd.<name>.usage``) so both languages describe it. Telegram's
+(``cmd.<name>.help`` / ``cmd.<name>.usage``) so both languages describe it, as do the paragraph
+and the examples ``/help <name>`` shows (``cmd.<name>.about``, optional ``cmd.<name>.examples``,
+one a line). Telegram's
 ``setMyCommands`` and ``/help`` are both built from ``Registry.menu``.
 """
 
@@ -128,6 +130,14 @@ class Command:
     def usage_key(self) -> str:
         return f"cmd.{self.name}.usage"
 
+    @property
+    def about_key(self) -> str:
+        return f"cmd.{self.name}.about"
+
+    @property
+    def examples_key(self) -> str:
+        return f"cmd.{self.name}.examples"
+
     def required_role(self, args: Mapping[str, Any]) -> Role:
         """``role``, or more for some arguments (``/schedule add`` needs an operator)."""
         return self.role if self.role_when is None else max(self.role, self.role_when(args))
@@ -162,6 +172,10 @@ class Registry:
     def lookup(self, name: str) -> Command | None:
         canonical = self._names.get(name.lower())
         return None if canonical is None else self._commands[canonical]
+
+    def names(self) -> list[str]:
+        """Every name a command answers to (aliases too), for "did you mean"."""
+        return list(self._names)
 
     def __iter__(self) -> Iterator[Command]:
         return iter(self._commands.values())

@@ -39,6 +39,7 @@ class Code(StrEnum):
     OPTIMIZE_RISK_RANGE = "optimize_risk_range"
     OPTIMIZE_RISK_CHOICE = "optimize_risk_choice"
     OPTIMIZE_RISK_UNSEARCHABLE = "optimize_risk_unsearchable"
+    OPTIMIZE_RISK_GROUPED = "optimize_risk_grouped"
     OPTIMIZE_PARAM_UNKNOWN = "optimize_param_unknown"
     OPTIMIZE_TWICE = "optimize_twice"
     OPTIMIZE_NOTHING_TO_SEARCH = "optimize_nothing_to_search"

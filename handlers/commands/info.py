@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import platform
 from decimal import Decimal
 
 from handlers.fmt import duration, krw, price, short_when, signed_krw, volume, when
 from handlers.i18n import Catalog
-from handlers.registry import ArgSpec, Call, Command, Role
+from handlers.registry import ArgSpec, Call, Command, Registry, Role
 from handlers.reply import Button, Reply, Severity, Table
 from trading.command_api import (
     EngineStatus,
@@ -56,18 +57,69 @@ def unrealized(position: Position, last: Decimal | None) -> Decimal | None:
     return position.volume * last - (position.entry_cost + position.entry_fees) * share
 
 
+#: how close a typed name must be to a command's to be offered (difflib's ratio)
+CLOSE_RATIO = 0.6
+
+
+def _topic(registry: Registry, words: list[str]) -> str | None:
+    """The command ``/help`` is asked about: ``optimize``, ``/optimize``, ``opt``, or as Slack
+    writes commands, ``/upbit optimize`` (the slash command word first, whatever the workspace
+    named it); words after the command (``pnl week``) are its arguments, not the topic. None
+    for plain ``/help``."""
+    names = [w.removeprefix("/").partition("@")[0].lower() for w in words]
+    if not names:
+        return None
+    if len(names) > 1 and registry.lookup(names[0]) is None and registry.lookup(names[1]):
+        return names[1]
+    return names[0]
+
+
 async def help_(call: Call) -> Reply:
     t = call.t
+    topic = _topic(call.dispatcher.registry, str(call.args.get("topic") or "").split())
+    if topic is not None:
+        return _help_of(call, topic)
     standby = (await call.api.instance()).standby
     lines = [
         f"/{c.name} {t.t(c.usage_key)}".rstrip() + f" — {c.describe(t)}"
         for c in call.dispatcher.registry.allowed(call.role)
         if c.menu and (c.standby or not standby)
     ]
-    lines += ["", t.t("help.standby" if standby else "help.confirm")]
+    lines += ["", t.t("help.standby" if standby else "help.confirm"), t.t("help.more")]
     if call.principal.transport == "console":
         lines.append(t.t("help.console"))
     return Reply(t.t("help.title", role=t.t(f"role.{call.role.name.lower()}")), tuple(lines))
+
+
+def _help_of(call: Call, name: str) -> Reply:
+    """One command: its usage, what it does (a paragraph), its examples and aliases, and who
+    may run it. Any role may read it (knowing what /buy does is no power); an unknown name is
+    refused with the names close to it, or told to send /help."""
+    t, registry = call.t, call.dispatcher.registry
+    command = registry.lookup(name)
+    if command is None:
+        close = difflib.get_close_matches(name, registry.names(), n=3, cutoff=CLOSE_RATIO)
+        # an alias and its command are one command: name each once, by its own name
+        found = dict.fromkeys(c.name for n in close if (c := registry.lookup(n)) is not None)
+        text = (
+            t.t("help.unknown_close", name=name, close=", ".join(f"/{n}" for n in found))
+            if found
+            else t.t("help.unknown", name=name)
+        )
+        return Reply(text, severity=Severity.WARNING, ephemeral=True)
+    lines = [t.t("parse.usage", usage=command.usage(t)), "", t.t(command.about_key)]
+    if command.examples_key in t.messages:
+        lines += ["", t.t("help.examples"), *t.t(command.examples_key).splitlines()]
+    if command.aliases:
+        lines.append(t.t("help.aliases", names=", ".join(f"/{a}" for a in command.aliases)))
+    lines.append(t.t("help.role", role=t.t(f"role.{command.role.name.lower()}")))
+    if command.confirm is True:
+        lines.append(t.t("help.confirmed"))
+    elif callable(command.confirm):  # /resume of the kill switch, /schedule add|remove
+        lines.append(t.t("help.confirmed_some"))
+    if not command.standby:
+        lines.append(t.t("help.leader_only"))
+    return Reply(t.t("help.command_title", name=command.name), tuple(lines))
 
 
 async def status(call: Call) -> Reply:
@@ -384,7 +436,7 @@ async def audit(call: Call) -> Reply:
 
 
 COMMANDS = [
-    Command("help", help_, standby=True),
+    Command("help", help_, args=(ArgSpec("topic", "rest", False),), standby=True),
     Command("status", status, refreshable=True, standby=True),
     Command("balance", balance, aliases=("bal",), refreshable=True),
     Command("positions", positions, aliases=("pos",), refreshable=True, standby=True),

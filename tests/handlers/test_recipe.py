@@ -54,6 +54,8 @@ TEXTS = {
     "en": {
         "cmd.feesum.help": "Fills and fees paid in one market",
         "cmd.feesum.usage": "/feesum <market>",
+        "cmd.feesum.about": "Counts the fills in one market and the fees they paid, in KRW.",
+        "cmd.feesum.examples": "/feesum btc",
         "feesum.title": "Fees in {market}",
         "feesum.fills": "Fills",
         "feesum.fees": "Fees paid (KRW)",
@@ -62,6 +64,8 @@ TEXTS = {
     "ko": {
         "cmd.feesum.help": "한 마켓의 체결 수와 낸 수수료",
         "cmd.feesum.usage": "/feesum <마켓>",
+        "cmd.feesum.about": "한 마켓의 체결 수와 그 체결에 낸 수수료(원)를 보여 줍니다.",
+        "cmd.feesum.examples": "/feesum btc",
         "feesum.title": "{market} 수수료",
         "feesum.fills": "체결",
         "feesum.fees": "낸 수수료 (원)",
@@ -106,6 +110,9 @@ async def test_the_new_command_answers_in_both_languages(traded: Rig, language: 
     assert krw(fill.fee) in text
     menu = dict(traded.dispatcher.menu(Role.VIEWER, language))
     assert menu["feesum"] == TEXTS[language]["cmd.feesum.help"]
+    helped = (await traded.say(VIEWER, "/help feesum", language)).plain_text()
+    assert TEXTS[language]["cmd.feesum.about"] in helped
+    assert "/feesum btc" in helped
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

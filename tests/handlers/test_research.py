@@ -351,9 +351,13 @@ def test_optimize_stops_searching_in_time_and_reports_the_best_so_far(research: 
         (
             "en",
             "/optimize risk.atr_stop_mult=2..x",
-            "risk.atr_stop_mult=2..x: expected a value or lo..hi within 0..20",
+            "risk.atr_stop_mult=2..x: expected a value, lo..hi or a list a,b within 0..20",
         ),
-        ("ko", "/optimize risk.atr_period=a..b", "risk.atr_period=a..b: 1..500 안의 값 하나나"),
+        (
+            "ko",
+            "/optimize risk.atr_period=a..b",
+            "risk.atr_period=a..b: 1..500 안의 값 하나, 하한..상한, 또는 목록 a,b",
+        ),
         ("en", "/optimize risk.trailing_stop=maybe", "expected one of true|false, or a,b"),
         ("en", "/optimize risk.atr_period=2..5 risk.atr_period=3..4", "given twice"),
     ],
@@ -450,15 +454,27 @@ async def test_optimize_pins_a_risk_setting_and_a_strategy_parameter(
     [
         ("en", "/optimize risk.atr_stop_mult=99", "risk.atr_stop_mult=99 is outside"),
         ("ko", "/optimize risk.atr_stop_mult=99", "risk.atr_stop_mult의 범위 0..20"),
-        ("en", "/optimize risk.atr_period=2.5", "risk.atr_period=2.5: expected a value or lo..hi"),
-        ("ko", "/optimize risk.atr_period=2.5", "risk.atr_period=2.5: 1..500 안의 값 하나나"),
+        (
+            "en",
+            "/optimize risk.atr_period=2.5",
+            "risk.atr_period=2.5: expected a value, lo..hi or a list a,b",
+        ),
+        (
+            "ko",
+            "/optimize risk.atr_period=2.5",
+            "risk.atr_period=2.5: 1..500 안의 값 하나, 하한..상한",
+        ),
         ("en", "/optimize risk.slippage_mode=wait", "expected one of refuse|limit, or a,b"),
         ("en", "/optimize risk.minimal_roi=0:3", "risk.minimal_roi cannot be searched"),
         ("en", "/optimize fast=500", "fast=500 is outside fast's bounds 2..200"),
         ("ko", "/optimize fast=500", "fast의 범위 2..200"),
         ("en", "/optimize fast=1..9", "fast=1..9 is outside fast's bounds 2..200"),
-        ("en", "/optimize fast=abc", "fast=abc: expected a value or lo..hi within 2..200"),
-        ("ko", "/optimize fast=abc", "fast=abc: 2..200 안의 값 하나나"),
+        (
+            "en",
+            "/optimize fast=abc",
+            "fast=abc: expected a value, lo..hi or a list a,b within 2..200",
+        ),
+        ("ko", "/optimize fast=abc", "fast=abc: 2..200 안의 값 하나, 하한..상한"),
         ("en", "/optimize kind=wma", "kind=wma: expected one of sma|ema, or a,b"),
         ("ko", "/optimize kind=wma", "kind=wma: sma|ema 중 하나"),
         ("en", "/optimize bogus=1", "bogus is not a parameter of ma_cross (known: fast, slow"),
@@ -543,3 +559,77 @@ async def test_optimize_of_another_strategy_offers_the_config_that_runs_it(
     # nothing was applied: the bot still runs ma_cross with its own limits
     assert api(research).engine.strategy.name == "ma_cross"
     assert api(research).params() == before
+
+
+# -- values a trader would type; a list of numbers (issue #13) ------------------------------------
+
+
+def _places(text: str) -> int:
+    return len(text.partition(".")[2])
+
+
+@pytest.mark.parametrize(
+    ("language", "best_risk"), [("en", "Best risk settings"), ("ko", "최적 리스크 설정")]
+)
+async def test_optimize_proposes_a_decimal_setting_on_a_short_grid(
+    research: Rig, language: str, best_risk: str
+) -> None:
+    """``risk.atr_stop_mult`` has no fixed decimal places: searched as a float it came out as
+    ``3.5986584841970366``. On the grid of 2..5 (steps of 0.1) the best prints short, and
+    ``/set`` takes and echoes exactly that value."""
+    reply = await research.say(OPERATOR, "/optimize 4 risk.atr_stop_mult=2..5", language)
+    assert reply.severity is not Severity.WARNING, reply.plain_text()
+    event = await result(research)
+    assert event.ok, event.lines
+    risk_line = next(line for line in event.lines if line.startswith(best_risk))
+    value = best_of(risk_line)["risk.atr_stop_mult"]
+    assert _places(value) <= 1, risk_line
+    assert 2 <= float(value) <= 5
+    line = f"/set risk.atr_stop_mult {value}"
+    if value != "3":  # the rig runs 3: no /set line when the best is what runs
+        assert line in event.lines, event.lines
+        done = await research.confirm(OPERATOR, line, language)
+        assert value in done.plain_text(), done.plain_text()
+        assert api(research).get("risk.atr_stop_mult") == value
+
+
+@pytest.mark.parametrize(
+    ("language", "best_risk"), [("en", "Best risk settings"), ("ko", "최적 리스크 설정")]
+)
+async def test_optimize_takes_a_number_list_as_a_choice(
+    research: Rig, language: str, best_risk: str
+) -> None:
+    """``risk.atr_stop_mult=2,3.5`` was refused ("expected a value or lo..hi"): it is a choice
+    among those numbers, as ``a,b`` is for a bool or a choice setting."""
+    reply = await research.say(OPERATOR, "/optimize 3 risk.atr_stop_mult=2,3.5", language)
+    assert reply.severity is not Severity.WARNING, reply.plain_text()
+    event = await result(research)
+    assert event.ok, event.lines
+    risk_line = next(line for line in event.lines if line.startswith(best_risk))
+    assert best_of(risk_line)["risk.atr_stop_mult"] in ("2", "3.5"), risk_line
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("en", "/optimize risk.atr_stop_mult=2,30", "risk.atr_stop_mult=2,30 is outside"),
+        ("ko", "/optimize risk.atr_stop_mult=2,30", "risk.atr_stop_mult의 범위 0..20"),
+        ("en", "/optimize risk.atr_period=7,x", "risk.atr_period=7,x: expected a value"),
+        ("ko", "/optimize risk.atr_period=7,2.5", "risk.atr_period=7,2.5: 1..500 안의 값"),
+        (
+            "en",
+            "/optimize risk.daily_loss_limit_krw=50,000",
+            "the comma may group thousands or separate choices",
+        ),
+        ("ko", "/optimize risk.daily_loss_limit_krw=50,000", "쉼표가 세 자리 구분인지"),
+        ("en", "/optimize fast=9,1000", "fast=9,1000 is outside fast's bounds 2..200"),
+    ],
+)
+async def test_optimize_refuses_a_bad_number_list_coded(
+    research: Rig, language: str, text: str, expected: str
+) -> None:
+    reply = await research.say(OPERATOR, text, language)
+    assert reply.severity is Severity.WARNING
+    assert expected in reply.plain_text(), reply.plain_text()
+    assert "--space" not in reply.plain_text()
+    assert api(research).research.running is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from bot.cli import main
 from bot.config import load_config
 from tests.optimize.conftest import BUNDLED
+from trading.risk.settings import RiskSettings
+from trading.settings import change, show
 from trading.strategies import build_strategy
 
 TO = "2018-01-26T14:08"  # 5,760 complete minutes of the bundled file
@@ -230,17 +233,34 @@ def test_a_risk_setting_is_searched_and_applied(
     off_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "risk"
-    extra = ["--space", "risk.atr_stop_mult=0.5..3", "--param", "risk.atr_period=10"]
+    extra = [
+        "--space", "risk.atr_stop_mult=0.5..3", "--param", "risk.atr_period=10",
+        "--space", "risk.slippage_mode=refuse,limit", "--space", "risk.take_profit_pct=1,2.5",
+    ]  # fmt: skip
     code = main(_args(off_config, *extra, "--out", str(out)))
     text = capsys.readouterr().out
     assert code == 0
-    assert "/set risk.atr_stop_mult " in text
     assert "/set risk.atr_period 10" in text
     cfg = load_config(out / "best.toml", environ={}, dotenv=_empty_env(tmp_path))
     assert 0.5 <= cfg.risk.atr_stop_mult <= 3  # the [risk] table is a valid config
     assert cfg.risk.atr_period == 10
+    assert cfg.risk.take_profit_pct in (1, Decimal("2.5"))  # a number list is a choice
     summary = json.loads((out / "result.json").read_text())
-    assert set(summary["best_risk"]) == {"atr_stop_mult", "atr_period"}
+    assert set(summary["best_risk"]) == {
+        "atr_stop_mult", "atr_period", "slippage_mode", "take_profit_pct",
+    }  # fmt: skip
+    # every /set risk. line is what chat's /set takes and prints back: short, unquoted, and
+    # the very value the [risk] table holds
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith("/set risk.")]
+    assert len(lines) == 4, text
+    for line in lines:
+        _, key, value = line.split()
+        name = key.removeprefix("risk.")
+        changed = change(RiskSettings(), name, value)
+        assert show(getattr(changed, name)) == value, line
+        assert show(getattr(cfg.risk, name)) == value, line
+    mult = next(line.split()[2] for line in lines if "atr_stop_mult" in line)
+    assert len(mult.partition(".")[2]) <= 1, mult  # on the 0.1 grid, not 16 digits
 
 
 def test_a_risk_range_outside_the_model_is_refused(

@@ -9,8 +9,10 @@ import pytest
 
 from trading.backtest import BacktestSpec, run_backtest
 from trading.optimize import Objective, OptimizeInputError, OptimizeSettings, build_space, optimize
-from trading.optimize.risk_space import split_values, with_risk
+from trading.optimize.risk_space import grid_step, risk_setting_values, split_values, with_risk
 from trading.optimize.worker import flat_metrics
+from trading.risk.settings import RiskSettings
+from trading.settings import change, show, specs
 from trading.strategies import CandleFrame
 from trading.strategies.ma_cross import MaCross, MaCrossParams
 from trading.strategies.params import ParamError
@@ -37,7 +39,7 @@ def test_types_come_from_the_model() -> None:
     assert dims["risk.stoploss_guard_per_market"].choices == (True, False)
     assert dims["risk.volatility_measure"].choices == ("atr", "realized")
     assert space.fixed["risk.slippage_mode"] == "limit"
-    assert "risk.atr_stop_mult in [0.5, 4]" in space.describe()
+    assert "risk.atr_stop_mult in [0.5, 4] by 0.1" in space.describe()  # a 0.1 grid
 
 
 @pytest.mark.parametrize(
@@ -137,3 +139,53 @@ def test_optimize_with_a_risk_dimension(
         **with_risk(spec_fields, {"atr_stop_mult": chosen}),
     )
     assert flat_metrics(run_backtest(spec, train).metrics) == fold.in_sample
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "places", "step"),
+    [
+        ("2", "5", None, "0.1"),  # 30 steps
+        ("0", "20", None, "1"),  # 20 steps
+        ("0.5", "3", None, "0.1"),
+        ("2.55", "20", None, "0.01"),  # 2.55 stays on the grid
+        ("50000", "200000", None, "1000"),
+        ("90", "100", 2, "0.1"),
+        ("97.6", "97.61", 2, "0.01"),  # never finer than the declared places
+        ("3", "3", None, "1"),
+    ],
+)
+def test_a_decimal_range_is_searched_on_a_grid_of_a_power_of_ten(
+    low: str, high: str, places: int | None, step: str
+) -> None:
+    assert grid_step(Decimal(low), Decimal(high), places) == Decimal(step)
+
+
+def test_every_grid_value_of_every_decimal_setting_is_one_set_takes_and_echoes() -> None:
+    """Over each Decimal setting's own bounds, a grid value as optuna computes it (in floats)
+    is read back short, and ``/set`` (``change``) takes and shows exactly that text."""
+    # the halt levels at their top, so the resume levels' cross-field rules allow any value
+    roomy = RiskSettings(
+        volatility_halt_pct=100, volatility_halt_percentile=100, volatility_resume_percentile=1
+    )
+    for field in specs(RiskSettings):
+        if field.kind != "decimal" or field.low is None or field.high is None:
+            continue
+        step = grid_step(field.low, field.high, field.places)
+        count = int((field.high - field.low) / step)
+        for k in (1, count // 3, count // 2, count - 1):
+            drawn = float(field.low) + k * float(step)  # float arithmetic, as optuna's
+            value = risk_setting_values({field.name: drawn})[field.name]
+            assert isinstance(value, Decimal)
+            assert value == field.low + k * step, (field.name, drawn)
+            text = show(value)
+            changed = change(roomy, field.name, text, live_only=False)
+            assert show(getattr(changed, field.name)) == text
+
+
+def test_a_number_list_is_a_choice_of_numbers_in_the_settings_type() -> None:
+    space = build_space(MaCross, {}, {"risk.atr_stop_mult": "2,3.5", "risk.atr_period": "7,14"})
+    dims = {d.name: d for d in space.dimensions}
+    assert dims["risk.atr_stop_mult"].choices == (2.0, 3.5)
+    assert dims["risk.atr_period"].choices == (7, 14)
+    fast = build_space(MaCross, {}, {"fast": "5,8,13"})
+    assert {d.name: d for d in fast.dimensions}["fast"].choices == (5, 8, 13)

@@ -29,7 +29,9 @@ class FakeTrial:
         self.asked.append((name, low, high))
         return low
 
-    def suggest_float(self, name: str, low: float, high: float) -> float:
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None
+    ) -> float:
         self.asked.append((name, low, high))
         return low
 
@@ -99,7 +101,7 @@ def test_float_bool_and_choice_lists() -> None:
         ({}, {"slow": "10:501"}, "--space slow=10:501 is outside its declared bounds 3..500"),
         ({"fast": "201"}, {}, "--param fast=201 is outside its declared bounds 2..200"),
         ({}, {"fast": "20:5"}, "--space fast=20:5: lo is above hi"),
-        ({}, {"fast": "5"}, "--space fast=5: expected lo:hi"),
+        ({}, {"fast": "5"}, "--space fast=5: expected lo:hi or a,b"),
         ({}, {"fast": "2.5:9"}, "--space fast: '2.5' is not int"),
         ({"fast": "x"}, {}, "--param fast: 'x' is not int"),
         ({"kind": "wma"}, {}, "--param kind: 'wma' is not one of sma, ema"),

@@ -369,6 +369,7 @@ _RISK_CODES = {
     "range": Code.OPTIMIZE_RISK_RANGE,
     "choice": Code.OPTIMIZE_RISK_CHOICE,
     "unsearchable": Code.OPTIMIZE_RISK_UNSEARCHABLE,
+    "grouped": Code.OPTIMIZE_RISK_GROUPED,
 }
 _PARAM_CODES = {
     "unknown": Code.OPTIMIZE_PARAM_UNKNOWN,
@@ -376,6 +377,7 @@ _PARAM_CODES = {
     "range": Code.OPTIMIZE_RISK_RANGE,
     "choice": Code.OPTIMIZE_RISK_CHOICE,
     "unsearchable": Code.OPTIMIZE_RISK_UNSEARCHABLE,
+    "grouped": Code.OPTIMIZE_RISK_GROUPED,
     "twice": Code.OPTIMIZE_TWICE,
     "empty": Code.OPTIMIZE_NOTHING_TO_SEARCH,
 }

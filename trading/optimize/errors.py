@@ -16,7 +16,8 @@ class SpaceError(OptimizeInputError):
     ``reason`` is ``unknown`` (no such parameter; ``allowed`` lists the known ones),
     ``bounds`` (a value or range reaching outside the declared bounds), ``range`` (neither a
     number nor ``lo..hi`` of numbers), ``choice`` (not among a bool's or ``Literal``'s
-    choices), ``unsearchable`` (free text or a table), ``twice`` (both pinned and searched)
+    choices), ``grouped`` (``50,000``: a number list that may be one grouped number),
+    ``unsearchable`` (free text or a table), ``twice`` (both pinned and searched)
     or ``empty`` (every parameter pinned: nothing left to search). ``allowed`` is the range
     text (``2..200``, ``sma|ema``) read from the parameter's model, so no reader keeps a copy
     of the bounds; ``strategy`` names the strategy whose parameters were meant.

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 
+from trading.optimize.risk_space import risk_setting_values
 from trading.optimize.runner import FoldResult, OptimizeResult
+from trading.settings import show
 
 __all__ = ["as_json", "table"]
 
@@ -69,7 +73,9 @@ def table(result: OptimizeResult) -> list[str]:
     other, so a collapse out-of-sample (overfitting) is seen at a glance."""
     lines = [f"objective: {result.objective.describe()}"]
     for fold in result.folds:
-        chosen = fold.best_params | {f"risk.{k}": v for k, v in fold.best_risk.items()}
+        chosen = fold.best_params | {
+            f"risk.{k}": show(v) for k, v in risk_setting_values(fold.best_risk).items()
+        }
         params = ", ".join(f"{k}={v}" for k, v in chosen.items())
         label = f"fold {fold.fold.index + 1}" if len(result.folds) > 1 else "best"
         t = fold.trials
@@ -92,6 +98,13 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _risk_json(risk: Mapping[str, object]) -> dict[str, object]:
+    """Risk settings as the trials ran them (``risk_setting_values``: ``2.3``, not optuna's
+    ``2.3000000000000003``); a Decimal as the JSON number of its short text."""
+    values = risk_setting_values(risk)
+    return {k: float(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+
+
 def as_json(result: OptimizeResult) -> dict[str, object]:
     """A JSON-safe summary (NaN and infinities as null)."""
     return {
@@ -104,7 +117,7 @@ def as_json(result: OptimizeResult) -> dict[str, object]:
         "trials_run": result.trials_run,
         "elapsed_s": round(result.elapsed_s, 3),
         "best_params": result.best_params,
-        "best_risk": result.best_risk,
+        "best_risk": _risk_json(result.best_risk),
         "folds": [
             {
                 "fold": fold.fold.index + 1,
@@ -119,7 +132,7 @@ def as_json(result: OptimizeResult) -> dict[str, object]:
                     "bars": fold.fold.test_bars,
                 },
                 "best_params": fold.best_params,
-                "best_risk": fold.best_risk,
+                "best_risk": _risk_json(fold.best_risk),
                 "best_score": _finite(fold.best_score),
                 "in_sample": {"score": _finite(fold.in_score), **_clean(fold.in_sample)},
                 "out_of_sample": {"score": _finite(fold.out_score), **_clean(fold.out_of_sample)},

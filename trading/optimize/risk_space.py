@@ -8,16 +8,26 @@ trial's values are split back into strategy parameters and risk settings by ``sp
 and the risk ones become the trial's ``RiskLimits`` in ``with_risk``.
 
 Ranges are ``lo..hi`` (or ``lo:hi``, as for strategy parameters); ``bool`` and ``Literal``
-settings take ``a,b`` choices; one value (``--param``, or a chat word without ``..``, ``:`` or
+settings take ``a,b`` choices, and so does a number (``2,3``: a choice among those numbers,
+each within the bounds; ``50,000``, which could be one number with its thousands grouped, is
+refused as ambiguous); one value (``--param``, or a chat word without ``..``, ``:`` or
 ``,``) is pinned by ``risk_fixed`` against the same bounds. Cross-field rules
 (``volatility_resume_pct`` not above ``volatility_halt_pct``) are not bounds: a draw that
 breaks one is refused when the trial builds its limits (``ParamError``) and the trial is
 pruned.
+
+A Decimal setting's range is searched on a grid (``grid_step``): a power of ten giving 20 to
+200 steps across ``lo..hi``, never finer than the digits of ``lo`` and ``hi`` need nor than
+the setting's ``decimal_places``. A float draw (``2.3000000000000003`` from optuna's step
+arithmetic) is read back as the short Decimal it stands for (``risk_setting_values``), so the
+value a trial ran with is the one ``/set`` takes and prints (``2.3``), not 16 digits no
+trader would type.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
@@ -31,7 +41,11 @@ from trading.settings import SettingSpec, spec
 from trading.strategies.params import ParamError
 
 __all__ = [
+    "GRID_STEPS",
+    "GROUPED",
     "RISK_PREFIX",
+    "drawn_decimal",
+    "grid_step",
     "is_risk",
     "risk_dimension",
     "risk_fixed",
@@ -43,6 +57,13 @@ __all__ = [
 RISK_PREFIX = "risk."
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
+#: a number list that reads as one number with its thousands grouped (``50,000``)
+GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
+#: a searched Decimal range has at least this many grid steps (and fewer than ten times it)
+GRID_STEPS = 20
+#: significant digits a float draw keeps when read back as a Decimal: float steps err in the
+#: 16th, a grid value never needs more than these
+_DRAW_DIGITS = 12
 #: the ``BacktestSpec`` fields that copy a risk setting (the position rules' cooldowns)
 _SPEC_COPIES = ("cooldown_candles", "stop_cooldown_candles")
 
@@ -114,31 +135,94 @@ def _choice(field: SettingSpec, key: str, text: str, option: str, whole: str) ->
     raise _bad(field, key, whole, f"{option} {key}: {text!r} is not one of {choices}")
 
 
+def _last_digit(value: Decimal) -> int | None:
+    """The power of ten of ``value``'s last non-zero digit (``2.55`` -> -2, ``50000`` -> 4);
+    None for zero, which lies on every grid."""
+    if not value:
+        return None
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    return exponent
+
+
+def grid_step(low: Decimal, high: Decimal, places: int | None = None) -> Decimal:
+    """The step a Decimal setting's ``low..high`` is searched by: the power of ten that cuts
+    the range into ``GRID_STEPS`` to ten times as many steps, finer only where ``low`` or
+    ``high`` has more digits (both stay on the grid), never finer than ``places``.
+
+    Why: a float search proposes ``3.5986584841970366``, which no trader types and ``/set``
+    echoes at full length; ``2..5`` searched by 0.1 proposes ``3.6``."""
+    span = high - low
+    exponent = (span / GRID_STEPS).adjusted() if span > 0 else 0
+    for bound in (low, high):
+        digit = _last_digit(bound)
+        if digit is not None:
+            exponent = min(exponent, digit)
+    if places is not None:
+        exponent = max(exponent, -places)
+    return Decimal(1).scaleb(exponent)
+
+
+def drawn_decimal(value: float) -> Decimal:
+    """A float draw of a Decimal setting as the short Decimal it stands for: optuna's grid
+    arithmetic gives ``2.3000000000000003`` for 2.3; ``_DRAW_DIGITS`` significant digits,
+    trailing zeros dropped, give back ``2.3``."""
+    number = Decimal(repr(value))
+    if number:
+        number = number.quantize(Decimal(1).scaleb(number.adjusted() - _DRAW_DIGITS + 1))
+    return number.normalize() if number != number.to_integral_value() else number.quantize(1)
+
+
+def _number_choices(field: SettingSpec, key: str, text: str) -> tuple[Choice, ...]:
+    """``2,3`` of a number setting: each a value within the bounds, in the setting's type."""
+    if GROUPED.fullmatch(text.strip()):
+        plain = text.strip().replace(",", "")
+        message = (
+            f"--space {key}={text}: a comma here may group thousands ({plain}) or separate"
+            f" choices; write {plain} to pin it, or lo..hi to search"
+        )
+        raise _bad(field, key, text, message, reason="grouped")
+    picked: list[Choice] = []
+    for part in text.split(","):
+        value = _number(field, key, part.strip(), "--space", text)
+        _check_bounds(field, key, text, value, value)
+        picked.append(int(value) if field.kind == "int" else value)
+    return tuple(dict.fromkeys(picked))
+
+
 def risk_dimension(
     key: str, text: str
-) -> tuple[str, DimensionKind, float, float, tuple[Choice, ...]]:
-    """``(name, kind, low, high, choices)`` of the dimension ``key=text`` asks for.
+) -> tuple[str, DimensionKind, float, float, tuple[Choice, ...], float | None]:
+    """``(name, kind, low, high, choices, step)`` of the dimension ``key=text`` asks for.
 
-    ``kind`` is ``int``, ``float`` (a Decimal setting, searched as a float) or
-    ``categorical``. Raises ``OptimizeInputError`` naming an unknown setting, a bad value or a
-    range outside the model's bounds.
+    ``kind`` is ``int``, ``float`` (a Decimal setting, searched as a float on the grid of
+    ``step``, see ``grid_step``) or ``categorical`` (``a,b``: a bool's or choice's values, or
+    numbers). Raises ``OptimizeInputError`` naming an unknown setting, a bad value or a range
+    outside the model's bounds.
     """
     field = _setting(key, "--space", text)
     if field.kind in ("bool", "choice"):
         parts = text.split(",") if text.strip() else list(field.choices)
         picked = tuple(dict.fromkeys(_choice(field, key, p, "--space", text) for p in parts))
-        return key, "categorical", 0.0, 0.0, picked
+        return key, "categorical", 0.0, 0.0, picked, None
     low_text, sep, high_text = text.partition("..")
     if not sep:
         low_text, sep, high_text = text.partition(":")
+    if not sep and "," in text:
+        return key, "categorical", 0.0, 0.0, _number_choices(field, key, text), None
     if not sep:
-        raise _bad(field, key, text, f"--space {key}={text}: expected lo..hi")
+        raise _bad(field, key, text, f"--space {key}={text}: expected lo..hi or a,b")
     low = _number(field, key, low_text.strip(), "--space", text)
     high = _number(field, key, high_text.strip(), "--space", text)
     if low > high:
         raise _bad(field, key, text, f"--space {key}={text}: lo is above hi")
     _check_bounds(field, key, text, low, high)
-    return key, "int" if field.kind == "int" else "float", low, high, ()
+    if field.kind == "int":
+        return key, "int", low, high, (), None
+    step = grid_step(
+        finite_decimal(low_text.strip()), finite_decimal(high_text.strip()), field.places
+    )
+    return key, "float", low, high, (), float(step)
 
 
 def risk_fixed(key: str, text: str) -> Choice:
@@ -160,16 +244,17 @@ def split_values(values: Mapping[str, object]) -> tuple[dict[str, object], dict[
 
 def risk_setting_values(risk: Mapping[str, object]) -> dict[str, object]:
     """Searched values in the model's own types: a Decimal setting's float draw becomes the
-    Decimal of its shortest repr (``1.5`` -> ``Decimal("1.5")``), never a binary expansion,
-    rounded to the digits the setting allows (``decimal_places``): a draw of 97.1234 for a
-    two-place setting is 97.12, not a trial the model refuses."""
+    short Decimal it stands for (``drawn_decimal``: ``1.5`` -> ``Decimal("1.5")``, optuna's
+    ``2.3000000000000003`` -> ``2.3``), never a binary expansion, rounded to the digits the
+    setting allows (``decimal_places``): a draw of 97.1234 for a two-place setting is 97.12,
+    not a trial the model refuses."""
     out: dict[str, object] = {}
     for name, value in risk.items():
         field = spec(RiskSettings, name)
         if field.kind == "decimal" and isinstance(value, float):
             if not math.isfinite(value):
                 raise ParamError(f"risk.{name}: {value!r} is not finite")
-            number = Decimal(repr(value))
+            number = drawn_decimal(value)
             if field.places is not None:
                 number = number.quantize(Decimal(1).scaleb(-field.places))
             out[name] = number

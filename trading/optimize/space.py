@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from trading.optimize.errors import OptimizeInputError, SpaceError
-from trading.optimize.risk_space import is_risk, risk_dimension, risk_fixed
+from trading.optimize.risk_space import GROUPED, is_risk, risk_dimension, risk_fixed
 from trading.settings import spec as setting_spec
 from trading.strategies.base import Strategy, params_schema
 from trading.strategies.params import ParamSpec
@@ -38,26 +38,33 @@ class TrialLike(Protocol):
     """The three ``optuna.Trial`` calls the space uses (kept narrow for typing and tests)."""
 
     def suggest_int(self, name: str, low: int, high: int) -> int: ...
-    def suggest_float(self, name: str, low: float, high: float) -> float: ...
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None
+    ) -> float: ...
     def suggest_categorical(self, name: str, choices: Sequence[Choice]) -> Choice: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Dimension:
-    """One searched parameter: ``int``/``float`` within ``[low, high]``, or one of ``choices``."""
+    """One searched parameter: ``int``/``float`` within ``[low, high]``, or one of ``choices``.
+
+    ``step``: a ``float`` searched on the grid ``low, low + step, ...`` (a Decimal risk
+    setting, ``risk_space.grid_step``); None = any float in the range."""
 
     name: str
     kind: Literal["int", "float", "categorical"]
     low: float = 0.0
     high: float = 0.0
     choices: tuple[Choice, ...] = ()
+    step: float | None = None
 
     def describe(self) -> str:
         if self.kind == "categorical":
             return f"{self.name} in {{{', '.join(str(c) for c in self.choices)}}}"
         if self.kind == "int":
             return f"{self.name} in [{int(self.low)}, {int(self.high)}]"
-        return f"{self.name} in [{self.low:g}, {self.high:g}]"
+        by = "" if self.step is None else f" by {self.step:g}"
+        return f"{self.name} in [{self.low:g}, {self.high:g}]{by}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +82,7 @@ class SearchSpace:
             if dim.kind == "int":
                 values[dim.name] = trial.suggest_int(dim.name, int(dim.low), int(dim.high))
             elif dim.kind == "float":
-                values[dim.name] = trial.suggest_float(dim.name, dim.low, dim.high)
+                values[dim.name] = trial.suggest_float(dim.name, dim.low, dim.high, step=dim.step)
             else:
                 values[dim.name] = trial.suggest_categorical(dim.name, dim.choices)
         return values
@@ -183,8 +190,34 @@ def _fixed_value(p: _Param, text: str) -> Choice:
     return int(value) if spec.type == "int" else value
 
 
+def _number_list(p: _Param, text: str) -> tuple[Choice, ...]:
+    """``5,8,13`` of a number: a choice among them, each within the declared bounds. A list
+    that reads as one number with its thousands grouped (``10,000``) is refused (``grouped``):
+    chat's numbers take commas only as thousands separators, so either reading may be meant."""
+    spec = p.spec
+    if GROUPED.fullmatch(text.strip()):
+        plain = text.strip().replace(",", "")
+        message = (
+            f"--space {spec.name}={text}: a comma here may group thousands ({plain}) or"
+            f" separate choices; write {plain} to pin it, or lo..hi to search"
+        )
+        raise p.bad("grouped", text, message)
+    low, high = _declared(spec)
+    picked: list[Choice] = []
+    for part in text.split(","):
+        value = _number(p, part.strip(), "--space", text)
+        if not low <= value <= high:
+            message = (
+                f"--space {spec.name}={text} is outside its declared bounds {low:g}..{high:g}"
+            )
+            raise p.bad("bounds", text, message)
+        picked.append(int(value) if spec.type == "int" else value)
+    return tuple(dict.fromkeys(picked))
+
+
 def _narrowed(p: _Param, text: str) -> Dimension:
-    """``lo:hi`` (or ``lo..hi``, as chat writes it) of a number; ``a,b`` of choices."""
+    """``lo:hi`` (or ``lo..hi``, as chat writes it) of a number, or ``a,b`` of numbers
+    (``_number_list``); ``a,b`` of choices."""
     spec = p.spec
     if spec.type not in ("int", "float"):
         allowed = _choices(spec)
@@ -198,8 +231,10 @@ def _narrowed(p: _Param, text: str) -> Dimension:
     low_text, sep, high_text = text.partition("..")
     if not sep:
         low_text, sep, high_text = text.partition(":")
+    if not sep and "," in text:
+        return Dimension(spec.name, "categorical", choices=_number_list(p, text))
     if not sep:
-        raise p.bad("range", text, f"--space {spec.name}={text}: expected lo:hi")
+        raise p.bad("range", text, f"--space {spec.name}={text}: expected lo:hi or a,b")
     low = _number(p, low_text.strip(), "--space", text)
     high = _number(p, high_text.strip(), "--space", text)
     ge, le = _declared(spec)
@@ -288,8 +323,8 @@ def build_space(
     for key, text in risk_fixed_keys.items():
         values[key] = risk_fixed(key, text)
     for key, text in risk_narrow_keys.items():
-        name, kind, low, high, choices = risk_dimension(key, text)
-        dimensions.append(Dimension(name, kind, low, high, choices))
+        name, kind, low, high, choices, step = risk_dimension(key, text)
+        dimensions.append(Dimension(name, kind, low, high, choices, step))
     if not dimensions:
         raise SpaceError(
             f"nothing to search: every {owner} parameter is fixed",
