@@ -21,6 +21,7 @@ from handlers.parser import UsageError
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
+    from handlers.i18n import Catalog
     from trading.backtest import BacktestResult, BacktestSpec
     from trading.strategies import CandleFrame
 
@@ -272,7 +273,7 @@ def _load(
             )
         if gaps and args.fill_gaps:
             frame, added = fill_gaps(frame, step)
-            notes.append(f"{market}: filled {added} missing candle(s) flat (previous close)")
+            notes.append(catalog(cfg).t("backtest.filled", market=market, added=f"{added:,}"))
         frames[market] = _share_timeline(frame, frames.values())
     return frames, notes
 
@@ -311,15 +312,21 @@ def _from_store(
         raise UsageError(f"store: {exc}") from None
 
 
+def catalog(cfg: AppConfig) -> Catalog:
+    """The configured language's texts, for the notes on the data."""
+    from handlers.i18n import Catalog as Texts
+
+    return Texts.load(cfg.bot.language)
+
+
 def _gap_notes(
     cfg: AppConfig, frames: dict[str, CandleFrame], timeframe_s: int, segments: int
 ) -> list[str]:
     """Per market with holes, in the configured language: how much is missing, where, and
     how the backtest treats it (``trading.backtest.segments``)."""
-    from handlers.i18n import Catalog
     from trading.backtest.data import find_gaps, iso
 
-    t = Catalog.load(cfg.bot.language)
+    t = catalog(cfg)
     notes = []
     for market, frame in frames.items():
         gaps = find_gaps(frame, timeframe_s)
@@ -451,12 +458,15 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, cfg: AppConfig) -> int:
     from trading.backtest import run_backtest
     from trading.backtest.data import iso
-    from trading.backtest.segments import run_segments, split_at_gaps
+    from trading.backtest.segments import bridge_quiet_holes, run_segments, split_at_gaps
     from trading.strategies import StrategyError
 
     timeframe = check_timeframe(args.timeframe or cfg.strategy.timeframe)
     spec = _spec(args, cfg, timeframe)
     frames, notes = select_data(args, cfg, timeframe, allow_gaps=True)
+    frames, quiet = bridge_quiet_holes(frames, spec.timeframe_s)
+    t = catalog(cfg)
+    notes += [t.t("backtest.quiet", market=m, added=f"{n:,}") for m, n in quiet.items()]
     segments = split_at_gaps(frames, spec.timeframe_s)
     if len(segments) > 1:
         notes += _gap_notes(cfg, frames, spec.timeframe_s, len(segments))

@@ -217,10 +217,12 @@ def test_fill_gaps_fills_and_says_how_many(
         "--fill-gaps", "--json", "--param", "fast=2", "--param", "slow=3",
     )  # fmt: skip
     assert code == 0, err
-    assert "KRW-BTC: filled 3 missing candle(s) flat" in err
+    assert "KRW-BTC: 빠진 캔들 3개를 직전 종가의 평평한 캔들로 채웠습니다 (--fill-gaps)" in err
     summary = json.loads(out)
     assert summary["candles"] == 40
-    assert summary["notes"] == ["KRW-BTC: filled 3 missing candle(s) flat (previous close)"]
+    assert summary["notes"] == [
+        "KRW-BTC: 빠진 캔들 3개를 직전 종가의 평평한 캔들로 채웠습니다 (--fill-gaps)."
+    ]
 
 
 def test_config_supplies_the_defaults(empty_cwd: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,6 +14,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.cli import main
@@ -45,13 +46,14 @@ def test_a_plain_backtest_of_the_bundled_file_runs_and_says_how_it_treats_the_ga
     assert [g["candles"] for g in summary["segments"]] == [13_872, 240]
     assert summary["segments"][1]["from"] == "2020-02-20T08:00:00Z"
     # Korean by default (bot.language), in the output and in the summary
-    assert "캔들 1,078,720개가 1개 공백에서 빠져 있습니다" in err, err
+    assert "캔들 1,078,720개가 하루보다 긴 1개 공백에서 빠져 있습니다" in err, err
     assert "2개 구간" in summary["notes"][0]
 
     (empty_cwd / "en.toml").write_text('[bot]\nlanguage = "en"\n')
     code, out, err = run(capsys, "--config", "en.toml")
     assert code == 0, err
-    assert "1,078,720 candles are missing in 1 gap(s), the first after 2018-02-01" in err, err
+    missing = "1,078,720 candles are missing in 1 gap(s) longer than a day, the first after"
+    assert f"{missing} 2018-02-01" in err, err
     assert "no indicator is computed across a gap" in err
     assert "segments" in out
     assert "2020-02-20T08:00:00Z .. 2020-02-20T12:00:00Z" in out
@@ -101,3 +103,34 @@ def test_each_segment_warms_up_anew_and_the_account_carries_over() -> None:
     assert joined.metrics.final_equity_krw == pytest.approx(float(final))
     assert len(joined.times) == len(frame)
     assert joined.metrics.trades == len(first.trades) + len(second.trades)
+
+
+def test_quiet_minutes_and_a_maintenance_hour_are_filled_flat_as_live_fills_them(
+    empty_cwd: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Arrange: the bundled minutes before the long gap with a few holes a real file has
+    # (minutes without a trade, an hour of exchange maintenance): the live candle builder
+    # carries the last close through such minutes, so the backtest must not cut the data
+    # there and warm up again after each
+    frame = load_frame(BUNDLED)
+    first = frame[: int(np.searchsorted(frame.start, SECOND))]
+    keep = np.ones(len(first), dtype=bool)
+    keep[[500, 501, 4_000]] = False  # two quiet minutes, then one
+    keep[9_000:9_060] = False  # an hour of maintenance
+    header, *rows = BUNDLED.read_text().splitlines()
+    path = empty_cwd / "upbit_KRW-BTC_1m.csv"
+    kept = [row for row, k in zip(rows[: len(first)], keep.tolist(), strict=True) if k]
+    path.write_text("\n".join([header, *kept]) + "\n")
+    # Act
+    code, out, err = run(capsys, "--data", str(path), "--json")
+    filled_code, filled_out, _ = run(capsys, "--data", str(path), "--json", "--fill-gaps")
+    # Assert: one segment over every minute, the same trades as with the holes filled flat
+    assert code == 0, err
+    assert filled_code == 0
+    summary, filled = json.loads(out), json.loads(filled_out)
+    assert summary["candles"] == len(first)
+    assert [g["candles"] for g in summary["segments"]] == [len(first)]
+    same = ("trades", "total_return_pct", "max_drawdown_pct", "fees_krw", "final_equity_krw")
+    assert summary["trades"] > 0
+    assert {k: summary[k] for k in same} == {k: filled[k] for k in same}
+    assert "빠진 캔들 63개를 실거래 봇과 같이" in err  # still told how many were filled, and how

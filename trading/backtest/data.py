@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -204,10 +205,20 @@ def check_aligned(frame: CandleFrame, timeframe_s: int, name: str) -> None:
             raise CandleFileError(f"{name}: candles are closer than the {timeframe_s} s timeframe")
 
 
-def fill_gaps(frame: CandleFrame, timeframe_s: int) -> tuple[CandleFrame, int]:
-    """Every missing interval as a flat candle at the previous close, volume 0; and how many."""
+def fill_gaps(
+    frame: CandleFrame, timeframe_s: int, longest_s: int | None = None
+) -> tuple[CandleFrame, int]:
+    """Every missing interval as a flat candle at the previous close, volume 0; and how many.
+    ``longest_s``: only the holes of at most that many seconds (the others stay holes)."""
     if len(frame) < 2:
         return frame, 0
+    if longest_s is not None:
+        steps = np.diff(frame.start)
+        long_holes = np.flatnonzero(steps - timeframe_s > longest_s)
+        if len(long_holes):  # fill between the long holes, piece by piece
+            edges = [0, *(long_holes + 1).tolist(), len(frame)]
+            pieces = [fill_gaps(frame[a:b], timeframe_s) for a, b in pairwise(edges)]
+            return _joined([p for p, _ in pieces]), sum(n for _, n in pieces)
     slots = (frame.start - frame.start[0]) // timeframe_s
     total = int(slots[-1]) + 1
     added = total - len(frame)
@@ -239,6 +250,18 @@ def fill_gaps(frame: CandleFrame, timeframe_s: int) -> tuple[CandleFrame, int]:
         volume=volume,
     )
     return filled, added
+
+
+def _joined(frames: list[CandleFrame]) -> CandleFrame:
+    """Frames one after the other, as one (with the holes between them)."""
+    return CandleFrame(
+        start=np.concatenate([f.start for f in frames]),
+        open=np.concatenate([f.open for f in frames]),
+        high=np.concatenate([f.high for f in frames]),
+        low=np.concatenate([f.low for f in frames]),
+        close=np.concatenate([f.close for f in frames]),
+        volume=np.concatenate([f.volume for f in frames]),
+    )
 
 
 def slice_frame(frame: CandleFrame, start: int | None, end: int | None) -> CandleFrame:

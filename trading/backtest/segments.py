@@ -15,6 +15,11 @@ every hole (of any market: the account is one) into segments that are each conti
   annualized return and the Sharpe ratio speak of the traded time), every trade in order,
   buy-and-hold compounded over the segments (a holder could not trade in a gap either).
 
+Short holes are not gaps in the market: Upbit has no candle for a minute without a trade, and
+stops for maintenance for an hour or two; the live candle builder carries the last close
+through them. ``bridge_quiet_holes`` fills holes of up to ``QUIET_HOLE_S`` flat first, as live
+does, so only a real absence of data (days and more) cuts the run.
+
 ``run_backtest`` itself still refuses data with holes, so the parity of a backtest with a
 paper replay (one contiguous window) is untouched.
 """
@@ -29,11 +34,30 @@ from itertools import pairwise
 
 import numpy as np
 
+from trading.backtest.data import fill_gaps
 from trading.backtest.metrics import metrics_of_curve
 from trading.backtest.result import BacktestResult, BuyAndHold, Trade
 from trading.backtest.runner import run_backtest
 from trading.backtest.spec import BacktestSpec
 from trading.strategies import CandleFrame
+
+#: the longest hole filled flat rather than cut at: a day (maintenance, quiet minutes)
+QUIET_HOLE_S = 86_400
+
+
+def bridge_quiet_holes(
+    data: Mapping[str, CandleFrame], timeframe_s: int
+) -> tuple[dict[str, CandleFrame], dict[str, int]]:
+    """``data`` with every hole of at most ``QUIET_HOLE_S`` filled flat at the previous
+    close, as the live candle builder fills it; and per market how many candles were added
+    (markets with none left out)."""
+    out: dict[str, CandleFrame] = {}
+    added: dict[str, int] = {}
+    for market, frame in data.items():
+        out[market], count = fill_gaps(frame, timeframe_s, QUIET_HOLE_S)
+        if count:
+            added[market] = count
+    return out, added
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,4 +162,4 @@ def _compounded(holds: list[BuyAndHold]) -> BuyAndHold:
     return BuyAndHold(return_pct=(total - 1.0) * 100.0, per_market=per_market)
 
 
-__all__ = ["Segment", "run_segments", "split_at_gaps"]
+__all__ = ["QUIET_HOLE_S", "Segment", "bridge_quiet_holes", "run_segments", "split_at_gaps"]
