@@ -100,6 +100,7 @@ async def test_stream_and_polling_never_double_count(fake, client, store, events
     assert [e.state for e in of(events, OrderSettled)] == ["done"]  # stream + poll: once
 
 
+@pytest.mark.short_timeout
 async def test_lost_response_places_exactly_one_order(fake, client, store, events):
     mgr = manager(client, store, events)
     fake.faults.lose_response_next(method="POST", path="/v1/orders")
@@ -112,6 +113,7 @@ async def test_lost_response_places_exactly_one_order(fake, client, store, event
     assert (await store.order(intent.intent_id)).uuid == on_exchange[0].uuid
 
 
+@pytest.mark.short_timeout
 async def test_an_unknown_outcome_is_announced_and_left_to_reconciliation(
     fake, client, store, events
 ):

@@ -12,6 +12,8 @@ from __future__ import annotations
 from decimal import Decimal as D
 from typing import Any
 
+import pytest
+
 from tests.fakes.upbit import FakeUpbit
 from trading.domain.orders import OrderType, Side, SubmitOrder
 from trading.events import OrderCancelled, OrderPlaced, OrderResubmitted
@@ -125,6 +127,7 @@ async def test_a_fill_inside_the_cancel_window_shrinks_or_drops_the_new_order(
     assert [r.state for r in never] == ["rejected"]  # the bot's book: it never existed
 
 
+@pytest.mark.short_timeout
 async def test_a_lost_cancel_and_new_response_is_looked_up_never_resent(
     fake, client, store, events
 ):

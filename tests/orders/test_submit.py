@@ -35,6 +35,7 @@ async def test_plain_submit_records_then_sends(fake, client, events):
     assert len(orders_for(fake, "i1")) == 1
 
 
+@pytest.mark.short_timeout
 async def test_lost_response_is_found_by_identifier_not_resent(fake, client, events):
     fake.faults.lose_response_next(method="POST", path="/v1/orders")
     journal = MemoryJournal()
@@ -61,6 +62,7 @@ async def test_server_error_before_acceptance_resends_under_a_new_identifier(fak
     assert (resubmitted.old_identifier, resubmitted.new_identifier) == ("ubot-i1-1", "ubot-i1-2")
 
 
+@pytest.mark.short_timeout
 async def test_slow_request_that_lands_late_is_found_on_the_second_lookup(fake, client, events):
     # the exchange accepts the order after our timeout but before the settle delay ends
     fake.faults.delay_next(0.7, method="POST", path="/v1/orders")

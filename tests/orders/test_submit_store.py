@@ -50,6 +50,7 @@ async def test_resubmission_is_journalled_and_the_order_row_follows(fake, client
     assert (row.identifier, row.uuid) == ("ubot-s1-2", order.order_id)
 
 
+@pytest.mark.short_timeout
 async def test_lost_response_leaves_one_accepted_attempt(fake, client, store):
     await record(store, BUY)
     fake.faults.lose_response_next(method="POST", path="/v1/orders")

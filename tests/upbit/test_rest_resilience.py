@@ -32,6 +32,7 @@ async def test_reads_give_up_after_the_retry_budget(fake, client):
     assert len(gets(fake, "/v1/accounts")) == 3  # 1 + max_retries
 
 
+@pytest.mark.short_timeout
 async def test_timeout_on_a_read_is_retried(fake, client):
     fake.faults.delay_next(1.0, method="GET", path="/v1/accounts")
 
@@ -99,6 +100,7 @@ async def test_order_post_is_never_retried_by_the_client(fake, client):
     assert len([r for r in fake.requests if r.method == "POST"]) == 1
 
 
+@pytest.mark.short_timeout
 async def test_timeout_on_order_post_raises_timeout(fake, client):
     fake.faults.delay_next(1.0, method="POST", path="/v1/orders")
     body = client.order_body(
