@@ -101,3 +101,20 @@ def test_each_segment_warms_up_anew_and_the_account_carries_over() -> None:
     assert joined.metrics.final_equity_krw == pytest.approx(float(final))
     assert len(joined.times) == len(frame)
     assert joined.metrics.trades == len(first.trades) + len(second.trades)
+
+
+def test_fill_gaps_help_says_what_it_does_for_each_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """backtest runs segments by default, so its --fill-gaps replaces that; optimize refuses
+    gaps by default, so its --fill-gaps replaces the refusal."""
+    assert main(["backtest", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--fill-gaps fill missing candles flat (previous close, volume 0) and run one" in text
+    assert "instead of the default: each contiguous segment run in turn" in text
+    assert main(["optimize", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--fill-gaps fill missing candles flat (previous close, volume 0) instead of" in text
+    assert (
+        "refusing them (unlike `upbit-bot backtest`, the optimizer does not run over gaps" in text
+    )
