@@ -26,6 +26,7 @@ from trading.command_api import (
     MAX_TRIALS,
     OBJECTIVES,
     STRATEGIES,
+    BacktestJob,
     BacktestOutcome,
     Event,
     GapCount,
@@ -227,7 +228,7 @@ def _start(call: Call, job: Any, label: str, candles: int, starts: Any) -> Reply
                 limit=f"{api.research_time_limit_s:g}",
             ),
             *job.notes,
-            *_gaps(t, getattr(job, "gaps", None)),
+            *_gaps(t, job.gaps if isinstance(job, BacktestJob) else None),
         ),
     )
 
