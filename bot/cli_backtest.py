@@ -42,8 +42,11 @@ COMMAND = Subcommand(
 )
 
 
-def candle_arguments(parser: argparse.ArgumentParser, *, data_note: str, plain: str) -> None:
-    """The options ``backtest`` and ``optimize`` share: what to run on which candles."""
+def candle_arguments(
+    parser: argparse.ArgumentParser, *, data_note: str, plain: str, fill_gaps: str
+) -> None:
+    """The options ``backtest`` and ``optimize`` share: what to run on which candles;
+    ``fill_gaps`` says what ``--fill-gaps`` replaces (the two treat holes differently)."""
     parser.add_argument("--strategy", default=None, help="built-in name or a .py strategy file")
     parser.add_argument(
         "--market", action="append", default=None, metavar="MARKET", help="repeatable"
@@ -60,7 +63,7 @@ def candle_arguments(parser: argparse.ArgumentParser, *, data_note: str, plain: 
     parser.add_argument(
         "--fill-gaps",
         action="store_true",
-        help="fill missing candles flat (previous close, volume 0) instead of refusing them",
+        help=f"fill missing candles flat (previous close, volume 0) {fill_gaps}",
     )
     parser.add_argument("--plain", action="store_true", help=plain)
 
@@ -69,6 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     candle_arguments(
         parser,
         data_note="",
+        fill_gaps="and run one series, instead of the default: each contiguous segment run in"
+        " turn on one account, warming up anew after every gap (docs/backtest.md)",
         plain="every risk feature off (stops, take-profit, cooldowns, volatility halt, loss "
         "and drawdown halts, halt windows, slippage, the slippage check, the same-candle "
         "re-entry guard): the strategy alone, comparable with other backtesters",
@@ -175,7 +180,9 @@ def select_data(
 ) -> tuple[dict[str, CandleFrame], list[str]]:
     """The markets' candles (``--market``, ``--data``, ``--from/--to``) checked for gaps,
     duplicates and order, and the notes to show; ``optimize`` selects data the same way.
-    ``allow_gaps`` (the backtest): holes are kept for ``run_segments`` instead of refused."""
+    Holes of up to a day are filled flat as live fills them (``QUIET_HOLE_S``; every hole
+    with ``--fill-gaps``); ``allow_gaps`` (the backtest): longer holes are kept for the
+    segments instead of refused."""
     markets: list[str] = list(args.market or cfg.bot.fixed_markets)
     if args.market is None and args.data and all("=" in d for d in args.data):
         markets = [d.partition("=")[0] for d in args.data]
@@ -236,15 +243,16 @@ def _load(
         check_aligned,
         fill_gaps,
         find_gaps,
-        iso,
         load_frame,
         slice_frame,
     )
+    from trading.backtest.segments import QUIET_HOLE_S
     from trading.timeframes import timeframe_seconds
 
     step = timeframe_seconds(timeframe)
     frames: dict[str, CandleFrame] = {}
     notes: list[str] = []
+    t = catalog(cfg)
     lo = None if start is None else int(start.timestamp())
     hi = None if end is None else int(end.timestamp())
     for market, source in sources:
@@ -264,18 +272,41 @@ def _load(
             check_aligned(frame, step, label)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        gaps = find_gaps(frame, step)
-        if gaps and not args.fill_gaps and not allow_gaps:
-            raise UsageError(
-                f"{label}: {gaps.missing} missing candle(s) in {gaps.holes} gap(s), the first"
-                f" after {iso(gaps.first_after or 0)}; pick a complete range with --from/--to"
-                " or add --fill-gaps"
-            )
-        if gaps and args.fill_gaps:
+        if args.fill_gaps:
             frame, added = fill_gaps(frame, step)
-            notes.append(catalog(cfg).t("backtest.filled", market=market, added=f"{added:,}"))
+            if added:
+                notes.append(t.t("backtest.filled", market=market, added=f"{added:,}"))
+        else:  # quiet minutes and maintenance: filled as live fills them; longer holes stay
+            frame, added = fill_gaps(frame, step, QUIET_HOLE_S)
+            if added:
+                notes.append(t.t("backtest.quiet", market=market, added=f"{added:,}"))
+            if find_gaps(frame, step) and not allow_gaps:
+                raise UsageError(_gaps_refused(cfg, label, frame, step))
         frames[market] = _share_timeline(frame, frames.values())
     return frames, notes
+
+
+def _gaps_refused(cfg: AppConfig, label: str, frame: CandleFrame, timeframe_s: int) -> str:
+    """``optimize``'s refusal of candles with holes, coded, in the configured language: where
+    the gap is and the ways on (a complete range from the newest stretch, ``--fill-gaps``,
+    or ``backtest``, which runs over gaps). Why it refuses: docs/optimize.md."""
+    import numpy as np
+
+    from handlers.i18n import Catalog
+    from trading.backtest.data import find_gaps, iso
+
+    gaps = find_gaps(frame, timeframe_s)
+    holes = np.flatnonzero(np.diff(frame.start) != timeframe_s)
+    newest = int(frame.start[int(holes[-1]) + 1])
+    text = Catalog.load(cfg.bot.language).t(
+        "optimize.gaps",
+        label=label,
+        missing=f"{gaps.missing:,}",
+        holes=gaps.holes,
+        after=iso(gaps.first_after or 0),
+        newest=iso(newest),
+    )
+    return f"[optimize_gaps] {text}"
 
 
 def _share_timeline(frame: CandleFrame, others: Iterable[CandleFrame]) -> CandleFrame:
@@ -456,26 +487,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, cfg: AppConfig) -> int:
-    from trading.backtest import run_backtest
     from trading.backtest.data import iso
-    from trading.backtest.segments import bridge_quiet_holes, run_segments, split_at_gaps
+    from trading.backtest.segments import backtest_segmented
     from trading.strategies import StrategyError
 
     timeframe = check_timeframe(args.timeframe or cfg.strategy.timeframe)
     spec = _spec(args, cfg, timeframe)
     frames, notes = select_data(args, cfg, timeframe, allow_gaps=True)
-    frames, quiet = bridge_quiet_holes(frames, spec.timeframe_s)
-    t = catalog(cfg)
-    notes += [t.t("backtest.quiet", market=m, added=f"{n:,}") for m, n in quiet.items()]
-    segments = split_at_gaps(frames, spec.timeframe_s)
+    try:
+        result, segments = backtest_segmented(spec, frames)
+    except StrategyError as exc:
+        raise UsageError(str(exc)) from None
     if len(segments) > 1:
         notes += _gap_notes(cfg, frames, spec.timeframe_s, len(segments))
     for note in notes:
         say(NAME, note)
-    try:
-        result = run_backtest(spec, frames) if len(segments) == 1 else run_segments(spec, segments)
-    except StrategyError as exc:
-        raise UsageError(str(exc)) from None
     summary = _summary(result, spec, frames, notes)
     summary["segments"] = [
         {"from": iso(g.start), "to": iso(g.end), "candles": g.candles} for g in segments

@@ -57,6 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cli_backtest.candle_arguments(
         parser,
         data_note=", as for `upbit-bot backtest`",
+        fill_gaps="instead of refusing them (unlike `upbit-bot backtest`, the optimizer does"
+        " not run over gaps: docs/optimize.md)",
         plain="every risk feature off, as `upbit-bot backtest --plain`: the strategy alone",
     )
     parser.add_argument("--from", dest="start", default=None, metavar="WHEN", help="UTC")

@@ -43,6 +43,7 @@ class Code(StrEnum):
     OPTIMIZE_PARAM_UNKNOWN = "optimize_param_unknown"
     OPTIMIZE_TWICE = "optimize_twice"
     OPTIMIZE_NOTHING_TO_SEARCH = "optimize_nothing_to_search"
+    OPTIMIZE_GAPS = "optimize_gaps"
     NO_MARKET_DATA = "no_market_data"
 
 

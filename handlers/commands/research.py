@@ -26,8 +26,10 @@ from trading.command_api import (
     MAX_TRIALS,
     OBJECTIVES,
     STRATEGIES,
+    BacktestJob,
     BacktestOutcome,
     Event,
+    GapCount,
     JobFailed,
     OptimizeOutcome,
     Outcome,
@@ -226,8 +228,22 @@ def _start(call: Call, job: Any, label: str, candles: int, starts: Any) -> Reply
                 limit=f"{api.research_time_limit_s:g}",
             ),
             *job.notes,
+            *_gaps(t, job.gaps if isinstance(job, BacktestJob) else None),
         ),
     )
+
+
+def _gaps(t: Catalog, gaps: GapCount | None) -> tuple[str, ...]:
+    """The line that says a backtest ran in stretches (the candles had holes), or none."""
+    if gaps is None:
+        return ()
+    text = t.t(
+        "research.gaps",
+        holes=gaps.holes,
+        missing=f"{gaps.missing:,}",
+        stretches=gaps.stretches,
+    )
+    return (text,)
 
 
 # -- the result ----------------------------------------------------------------------------------
@@ -311,6 +327,7 @@ def _render_backtest(t: Catalog, o: BacktestOutcome) -> Rendered:
             seconds=f"{o.elapsed_s:.1f}",
         ),
         *o.notes,
+        *_gaps(t, o.gaps),
     )
     fields = (
         *_metric_fields(t, o.metrics),

@@ -134,3 +134,20 @@ def test_quiet_minutes_and_a_maintenance_hour_are_filled_flat_as_live_fills_them
     assert summary["trades"] > 0
     assert {k: summary[k] for k in same} == {k: filled[k] for k in same}
     assert "빠진 캔들 63개를 실거래 봇과 같이" in err  # still told how many were filled, and how
+
+
+def test_fill_gaps_help_says_what_it_does_for_each_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """backtest runs segments by default, so its --fill-gaps replaces that; optimize refuses
+    gaps by default, so its --fill-gaps replaces the refusal."""
+    assert main(["backtest", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--fill-gaps fill missing candles flat (previous close, volume 0) and run one" in text
+    assert "instead of the default: each contiguous segment run in turn" in text
+    assert main(["optimize", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--fill-gaps fill missing candles flat (previous close, volume 0) instead of" in text
+    assert (
+        "refusing them (unlike `upbit-bot backtest`, the optimizer does not run over gaps" in text
+    )

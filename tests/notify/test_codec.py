@@ -12,7 +12,13 @@ import pytest
 from bot.notify.codec import RENAMED, decode_event, encode_event
 from handlers.events import ResearchFinished
 from tests.notify.test_render import SAMPLES
-from trading.engine.research import BacktestOutcome, JobFailed, OptimizeOutcome, Outcome
+from trading.engine.research import (
+    BacktestOutcome,
+    GapCount,
+    JobFailed,
+    OptimizeOutcome,
+    Outcome,
+)
 
 T0, T1, T2 = (datetime(2025, 6, d, tzinfo=UTC) for d in (1, 8, 10))
 
@@ -38,6 +44,19 @@ OUTCOMES: list[Outcome] = [
         png=b"\x89PNG\r\n\x1a\n\x00",
         elapsed_s=1.5,
         notes=("a note",),
+    ),
+    BacktestOutcome(  # candles with a hole, run in stretches: the reply says so after a restart
+        strategy="ma_cross",
+        params={"fast": 5},
+        market="KRW-BTC",
+        timeframe="1m",
+        first=T0,
+        last=T2,
+        candles=839,
+        metrics={"trades": 2},
+        png=b"",
+        elapsed_s=0.5,
+        gaps=GapCount(holes=1, missing=300, stretches=2),
     ),
     OptimizeOutcome(
         strategy="ma_cross",

@@ -129,14 +129,35 @@ def test_bad_input_exits_2_with_one_line(
     assert err.startswith("upbit-bot optimize: ")
 
 
-def test_gaps_are_refused_unless_filled(
+def test_gaps_are_refused_in_the_configured_language_naming_the_options(
     off_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The optimizer does not run over gaps as ``backtest`` does (docs/optimize.md): the
+    refusal says where the gap is and the ways on, in ``bot.language`` (ko by default)."""
     args = ["optimize", "--config", str(off_config), "--from", "2018-02-01T00:00"]
     assert main([*args, "--trials", "2"]) == 2
     err = capsys.readouterr().err
-    assert "1078720 missing candle(s) in 1 gap(s), the first after 2018-02-01T05:19:00Z" in err
+    assert err.count("\n") == 1, err  # one line, no traceback
+    assert "[optimize_gaps]" in err
+    assert (
+        "캔들 1,078,720개가 1개 공백에서 빠져 있습니다 (첫 공백은 2018-02-01T05:19:00Z 이후)"
+        in err
+    )
+    assert "--from 2020-02-20T08:00:00Z" in err  # the newest complete stretch
     assert "--fill-gaps" in err
+    assert "upbit-bot backtest" in err
+
+    english = off_config.with_name("en.toml")
+    english.write_text(
+        off_config.read_text().replace("[risk]", '[bot]\nlanguage = "en"\n\n[risk]')
+    )
+    args[2] = str(english)
+    assert main([*args, "--trials", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "1,078,720 candles are missing in 1 gap(s), the first after 2018-02-01T05:19:00Z" in err
+    assert "--from 2020-02-20T08:00:00Z" in err
+    assert "--fill-gaps" in err
+    assert "upbit-bot backtest runs over gaps" in err
 
 
 def test_no_valid_trial_exits_1(off_config: Path, capsys: pytest.CaptureFixture[str]) -> None:

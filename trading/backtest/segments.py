@@ -116,6 +116,19 @@ def run_segments(spec: BacktestSpec, segments: list[Segment]) -> BacktestResult:
     return _joined(spec, results, tuple(trades))
 
 
+def backtest_segmented(
+    spec: BacktestSpec, data: Mapping[str, CandleFrame]
+) -> tuple[BacktestResult, list[Segment]]:
+    """The backtest of data that may have holes, as ``upbit-bot backtest`` and chat's
+    ``/backtest`` both run it: ``run_backtest`` itself when the data is contiguous (the
+    parity path), else its segments on one account; with the segments, so that a caller can
+    say how many stretches were run."""
+    segments = split_at_gaps(data, spec.timeframe_s)
+    if len(segments) == 1:
+        return run_backtest(spec, data), segments
+    return run_segments(spec, segments), segments
+
+
 def _joined(
     spec: BacktestSpec, results: list[BacktestResult], trades: tuple[Trade, ...]
 ) -> BacktestResult:
@@ -162,4 +175,11 @@ def _compounded(holds: list[BuyAndHold]) -> BuyAndHold:
     return BuyAndHold(return_pct=(total - 1.0) * 100.0, per_market=per_market)
 
 
-__all__ = ["QUIET_HOLE_S", "Segment", "bridge_quiet_holes", "run_segments", "split_at_gaps"]
+__all__ = [
+    "QUIET_HOLE_S",
+    "Segment",
+    "backtest_segmented",
+    "bridge_quiet_holes",
+    "run_segments",
+    "split_at_gaps",
+]

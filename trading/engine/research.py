@@ -9,6 +9,11 @@ limit and the shutdown cancellation real: the process is terminated, not asked t
 ``ResearchDesk`` owns the one slot; ``gather_frame`` joins the engine's candle history with the
 store's downloaded ``candles`` table; ``spec_fields`` builds the backtest spec the way the CLI
 does, from the running bot's risk limits and paper fill settings.
+
+Holes in the joined candles (between the last download and the live history, or in the
+download) are treated as ``upbit-bot`` treats them: ``/backtest`` runs the contiguous
+stretches one after the other on one account (``trading.backtest.segments``, the CLI's code),
+``/optimize`` refuses them (its walk-forward split needs one contiguous series).
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ class BacktestJob:
     market: str
     frame: CandleFrame
     notes: tuple[str, ...] = ()
+    gaps: GapCount | None = None  # the frame's holes: run in stretches, said in the reply
 
     kind = "backtest"
 
@@ -96,6 +102,16 @@ Job = BacktestJob | OptimizeJob
 
 
 @dataclass(frozen=True, slots=True)
+class GapCount:
+    """What chat says of a frame with holes: ``holes`` gaps, ``missing`` candles in them,
+    run in ``stretches`` contiguous stretches (``trading.backtest.segments``)."""
+
+    holes: int
+    missing: int
+    stretches: int
+
+
+@dataclass(frozen=True, slots=True)
 class BacktestOutcome:
     strategy: str
     params: dict[str, object]
@@ -108,6 +124,7 @@ class BacktestOutcome:
     png: bytes = field(repr=False)
     elapsed_s: float
     notes: tuple[str, ...] = ()
+    gaps: GapCount | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +216,8 @@ async def gather_frame(
 ) -> tuple[CandleFrame, tuple[str, ...]]:
     """The market's candles at the engine's timeframe: the store's downloaded ones before the
     engine's own history, the engine's after (they win where both have a candle), the last
-    ``days`` (at most ``MAX_CANDLES``), holes filled flat. Raises ValueError when empty."""
-    from trading.backtest import fill_gaps
+    ``days`` (at most ``MAX_CANDLES``), holes kept (see the module). Raises ValueError when
+    empty."""
     from trading.history.store_candles import load_frame
     from trading.timeframes import timeframe_seconds
 
@@ -251,10 +268,45 @@ async def gather_frame(
             timeframe=timeframe,
             market=market,
         )
-    frame, added = fill_gaps(frame, step)
-    if added:
-        notes.append(f"{added:,} missing candle(s) filled flat")
     return frame, tuple(notes)
+
+
+def _gap_count(engine: Engine, market: str, frame: CandleFrame) -> GapCount | None:
+    """The frame's holes and the stretches ``backtest_segmented`` will run, or None."""
+    from trading.backtest.data import find_gaps
+    from trading.backtest.segments import split_at_gaps
+    from trading.timeframes import timeframe_seconds
+
+    step = timeframe_seconds(engine.config.timeframe)
+    gaps = find_gaps(frame, step)
+    if not gaps:
+        return None
+    stretches = len(split_at_gaps({market: frame}, step))
+    return GapCount(holes=gaps.holes, missing=gaps.missing, stretches=stretches)
+
+
+def _refuse_gaps(engine: Engine, market: str, frame: CandleFrame) -> None:
+    """``/optimize`` on candles with holes: refused, naming the hole and what to do. The
+    optimizer splits one series in time (in-sample, then out-of-sample warmed up on the
+    candles before it), which a hole would cut in ways no trial sees; filling it flat would
+    optimize over a market that did not move."""
+    from trading.backtest.data import find_gaps, iso
+    from trading.timeframes import timeframe_seconds
+
+    timeframe = engine.config.timeframe
+    gaps = find_gaps(frame, timeframe_seconds(timeframe))
+    if gaps:
+        after = iso(gaps.first_after or 0)
+        raise Refused(
+            Code.OPTIMIZE_GAPS,
+            f"{market} {timeframe}: {gaps.missing:,} missing candle(s) in {gaps.holes} gap(s),"
+            f" the first after {after}; /optimize needs contiguous candles",
+            market=market,
+            timeframe=timeframe,
+            missing=f"{gaps.missing:,}",
+            holes=gaps.holes,
+            after=after,
+        )
 
 
 def _concat(parts: list[CandleFrame]) -> CandleFrame:
@@ -316,6 +368,7 @@ async def backtest_job(
         market=chosen,
         frame=frame,
         notes=notes,
+        gaps=_gap_count(engine, chosen, frame),
     )
 
 
@@ -349,6 +402,7 @@ async def optimize_job(
     _check_space(name, space or {})
     chosen = _market(engine, market)
     frame, notes = await gather_frame(engine, store, chosen, days)
+    _refuse_gaps(engine, chosen, frame)
     return OptimizeJob(
         strategy=name,
         objective=objective,
@@ -418,14 +472,15 @@ def run_job(job: Job) -> BacktestOutcome | OptimizeOutcome:
 
 
 def _backtest(job: BacktestJob) -> BacktestOutcome:
-    from trading.backtest import BacktestSpec, run_backtest
+    from trading.backtest import BacktestSpec
     from trading.backtest.chart import chart_png
+    from trading.backtest.segments import backtest_segmented
     from trading.strategies import build_strategy
 
     started = time.perf_counter()
     strategy = build_strategy(job.strategy, "", job.params)
     spec = BacktestSpec(strategy=strategy, **job.spec)
-    result = run_backtest(spec, {job.market: job.frame})
+    result, _ = backtest_segmented(spec, {job.market: job.frame})
     metrics = result.metrics.as_dict()
     title = (
         f"{strategy.name} on {job.market} {spec.timeframe}: "
@@ -445,6 +500,7 @@ def _backtest(job: BacktestJob) -> BacktestOutcome:
         png=png,
         elapsed_s=time.perf_counter() - started,
         notes=job.notes,
+        gaps=job.gaps,
     )
 
 
