@@ -216,16 +216,19 @@ class Engine:
             await self.exit(market, _exit_reason(hit.kind), hit.text)
             return True
         atr = measures.atr(history, self.limits.atr_period) if stop.atr_mult > 0 else None
-        before, reached = stop.stop, stop.offset_reached
+        before, reached, pending = stop.stop, stop.offset_reached, stop.atr_pending
         moved = stop.update(bar, atr)
-        # a stop move is stored, and so is the trail's offset reached (its highest close) when
-        # the stop stays: a restart must not forget that the trail has started
-        if moved is not None and (moved != before or stop.offset_reached != reached):
+        # a stop move is stored, and so are the trail's offset reached (its highest close) and
+        # the fallback's end when the stop stays: a restart must not forget that the trail has
+        # started, nor that the ATR stop is still to take over (or no longer is)
+        changed = stop.offset_reached != reached or stop.atr_pending != pending
+        if moved is not None and (moved != before or changed):
             await self.positions.stop_moved(
                 market,
                 moved,
                 trailing=stop.trailed,
                 high_water=stop.highest_close if stop.trail is not None else None,
+                atr_pending=stop.atr_pending,
             )
         return False
 
@@ -288,6 +291,7 @@ class Engine:
                 stop.stop,
                 trailing=stop.trailed,
                 high_water=stop.highest_close if stop.trail is not None else None,
+                atr_pending=stop.atr_pending,
             )
         return stop
 
