@@ -195,3 +195,27 @@ async def test_the_other_exits_fire_as_without_a_restart(tmp_path, kind):
         sold_too.exit_price,
         sold_too.volume,
     )
+
+
+async def test_the_highest_close_before_the_atr_survives_a_restart(tmp_path):
+    """A trailing stop has nothing to trail by before the ATR (the fallback does not trail),
+    so the stop stays while the closes climb; each higher close is stored all the same, so
+    after a restart the trail starts from the highest close as it would have without one.
+    """
+    risk = limits(daily_loss_limit_krw=Decimal(0), use_exit_signal=False, trailing_stop=True)
+    climb = [(100_000_000 + 500_000 * m, DAY1 + minutes(m)) for m in range(1, 5)]
+    tape = [
+        (100_000_000, DAY1),
+        *climb,  # closes up to 102,000,000: no ATR yet, the stop stays on the fallback
+        *quiet(5, 25, 101_900_000),  # the ATR comes: the trail, 1 % under the highest close
+        (100_800_000, DAY1 + minutes(25)),
+    ]
+    plain = await run(tmp_path, "plain", risk, tape, None)
+    restarted = await run(tmp_path, "restarted", risk, tape, len(climb) + 1)  # 102M closed
+    trailed = [m.new for m in plain.of(StopMoved)][-1]
+    assert trailed == Decimal(100_980_000)  # 1 % under 102,000,000
+    assert [m.new for m in restarted.of(StopMoved)][-1] == trailed  # before: 99,495,000
+    [sold] = plain.of(PositionClosed)
+    [sold_too] = restarted.of(PositionClosed)
+    assert (sold.reason, sold.exit_price) == (sold_too.reason, sold_too.exit_price)
+    assert sold.reason == "trailing"

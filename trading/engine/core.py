@@ -216,12 +216,14 @@ class Engine:
             await self.exit(market, _exit_reason(hit.kind), hit.text)
             return True
         atr = measures.atr(history, self.limits.atr_period) if stop.atr_mult > 0 else None
-        before, reached, pending = stop.stop, stop.offset_reached, stop.atr_pending
+        before, high, pending = stop.stop, stop.highest_close, stop.atr_pending
         moved = stop.update(bar, atr)
-        # a stop move is stored, and so are the trail's offset reached (its highest close) and
-        # the fallback's end when the stop stays: a restart must not forget that the trail has
-        # started, nor that the ATR stop is still to take over (or no longer is)
-        changed = stop.offset_reached != reached or stop.atr_pending != pending
+        # a stop move is stored, and so are a trail's higher close (the offset reached, or one
+        # with no ATR yet to trail by) and the fallback's end when the stop stays: a restart
+        # must not forget where the trail trails from, nor whether the ATR stop is still to
+        # take over (the candles before it are not read back in time for the stops)
+        climbed = stop.trail is not None and stop.highest_close != high
+        changed = climbed or stop.atr_pending != pending
         if moved is not None and (moved != before or changed):
             await self.positions.stop_moved(
                 market,

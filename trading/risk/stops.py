@@ -223,8 +223,9 @@ class TrailingStop:
         """The highest close is more than the trail's offset over the entry: from now on the
         trail runs at ``positive_pct`` (if set), and with ``only_offset`` it runs at all.
 
-        The engine stores the highest close the moment this turns true, not only with the
-        stop's next move: a restart rebuilds the state from it (``recovery.resume_stops``)."""
+        The engine stores the highest close the moment this turns true (and every higher
+        close of a trail), not only with the stop's next move: a restart rebuilds the state
+        from it (``recovery.resume_stops``)."""
         trail = self.trail
         return trail is not None and self.highest_close > self.entry_price * (
             1 + trail.offset_pct / 100
