@@ -227,6 +227,21 @@ def test_a_trailed_stop_and_its_high_water_are_kept_with_the_position() -> None:
     assert (r.stop_price, r.stop_trailing, r.high_water) == (D(96), True, D(102))
 
 
+def test_the_fallback_waiting_for_the_atr_stop_is_kept_with_the_position() -> None:
+    """Issue #13: whether the stop is still the fallback rides on ``MoveStop`` too, and its
+    end is kept though the stop stays (the ATR stop came out lower)."""
+    p = in_state(S.LONG)
+    assert p.stop_atr_pending is None  # not known yet
+    p, events = apply(p, tr.MoveStop(D(90), atr_pending=True), RULES)
+    assert (p.stop_price, p.stop_atr_pending, len(events)) == (D(90), True, 1)
+    q, events = apply(p, tr.MoveStop(D(90)), RULES)  # None: unchanged
+    assert (q, events) == (p, [])
+    q, events = apply(p, tr.MoveStop(D(90), atr_pending=False), RULES)
+    assert (q.stop_price, q.stop_atr_pending, events) == (D(90), False, [])
+    r, events = apply(q, tr.MoveStop(D(93), atr_pending=False), RULES)
+    assert (r.stop_price, r.stop_atr_pending, len(events)) == (D(93), False, 1)
+
+
 @pytest.mark.parametrize("reason", [ExitReason.STOP, ExitReason.TRAILING])
 def test_a_trailing_exit_earns_the_stop_cooldown(reason: ExitReason) -> None:
     rules = PositionRules(60, cooldown_candles=1, stop_cooldown_candles=4)

@@ -86,6 +86,24 @@ async def test_restart_mid_exit_keeps_partial_exit_in_pnl(store: Store, migrated
         await engine.dispose()
 
 
+@pytest.mark.parametrize("pending", [True, False])
+async def test_restart_keeps_whether_the_stop_waits_for_the_atr(
+    store: Store, migrated_url: str, pending: bool
+) -> None:
+    """Issue #13: a stop still on the fallback (or no longer) stays so after a restart."""
+    book = PositionBook(RULES, store)
+    await book.entry_submitted(M, "e-1")
+    await book.entry_filled(M, D(2), D(100), D("0.1"), True, at=bar(0))
+    await book.stop_moved(M, D(90), atr_pending=pending)
+
+    book2, _, engine = await restarted(migrated_url)
+    try:
+        assert book2.get(M).stop_atr_pending is pending
+        assert book2.get(M) == book.get(M)
+    finally:
+        await engine.dispose()
+
+
 async def test_restart_in_cooldown_keeps_counting(store: Store, migrated_url: str) -> None:
     book = PositionBook(RULES, store)
     await book.entry_submitted(M, "e-1")

@@ -216,16 +216,21 @@ class Engine:
             await self.exit(market, _exit_reason(hit.kind), hit.text)
             return True
         atr = measures.atr(history, self.limits.atr_period) if stop.atr_mult > 0 else None
-        before, reached = stop.stop, stop.offset_reached
+        before, high, pending = stop.stop, stop.highest_close, stop.atr_pending
         moved = stop.update(bar, atr)
-        # a stop move is stored, and so is the trail's offset reached (its highest close) when
-        # the stop stays: a restart must not forget that the trail has started
-        if moved is not None and (moved != before or stop.offset_reached != reached):
+        # a stop move is stored, and so are a trail's higher close (the offset reached, or one
+        # with no ATR yet to trail by) and the fallback's end when the stop stays: a restart
+        # must not forget where the trail trails from, nor whether the ATR stop is still to
+        # take over (the candles before it are not read back in time for the stops)
+        climbed = stop.trail is not None and stop.highest_close != high
+        changed = climbed or stop.atr_pending != pending
+        if moved is not None and (moved != before or changed):
             await self.positions.stop_moved(
                 market,
                 moved,
                 trailing=stop.trailed,
                 high_water=stop.highest_close if stop.trail is not None else None,
+                atr_pending=stop.atr_pending,
             )
         return False
 
@@ -288,6 +293,7 @@ class Engine:
                 stop.stop,
                 trailing=stop.trailed,
                 high_water=stop.highest_close if stop.trail is not None else None,
+                atr_pending=stop.atr_pending,
             )
         return stop
 

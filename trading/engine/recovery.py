@@ -22,10 +22,12 @@ async def resume_stops(engine: Engine) -> None:
 
     The stop keeps its stored level, and whether the trail had raised it (its hit is then a
     ``trailing`` exit) and the highest close it trailed from, so a trail that had reached its
-    offset goes on trailing; the ROI table and the holding time count from the stored
-    ``opened_at``. One without a stored stop (stops were off, or it never got one) gets a new
-    one if a stop is on now, as ``Engine.open_stop`` makes it: from the entry and the candles
-    the engine has, the fallback if they give no ATR yet.
+    offset goes on trailing, and whether it is still the fallback, so the ATR stop takes over
+    at the first candle close with an ATR as it would have without the restart (a row stored
+    before that was kept: ``_fallback_pending``); the ROI table and the holding time count
+    from the stored ``opened_at``. One without a stored stop (stops were off, or it never got
+    one) gets a new one if a stop is on now, as ``Engine.open_stop`` makes it: from the entry
+    and the candles the engine has, the fallback if they give no ATR yet.
     """
     limits = engine.limits
     for market, position in engine.positions.all().items():
@@ -66,8 +68,36 @@ async def resume_stops(engine: Engine) -> None:
             roi=limits.minimal_roi,
             max_holding_minutes=limits.max_holding_minutes,
             entered_at=position.opened_at,
+            atr_pending=_fallback_pending(engine, market, position, entry),
         )
         log.info("%s: resumed long %s with stop %s", market, position.volume, position.stop_price)
+
+
+def _fallback_pending(engine: Engine, market: str, position: Position, entry: Decimal) -> bool:
+    """Whether the stored stop is still the fallback the ATR stop is to take over from.
+
+    Stored with the stop since issue #13; a row from before says nothing, so it is derived:
+    pending if the ATR stop is on, the trail never raised the stop, and the stop is exactly
+    where a buy without an ATR puts it (the fallback, or a higher percentage stop). That
+    may also hold for a stop whose ATR stop came out lower than the fallback; the take-over
+    then only ever raises the stop to the ATR stop of the entry, never loosens it.
+    """
+    if position.stop_atr_pending is not None:
+        return position.stop_atr_pending
+    limits = engine.limits
+    if limits.atr_stop_mult <= 0 or position.stop_trailing or position.stop_price is None:
+        return False
+    fresh = TrailingStop.open(
+        market=market,
+        entry_price=entry,
+        atr=None,
+        atr_mult=limits.atr_stop_mult,
+        rules=engine.exchange.rules,
+        fallback_pct=limits.stop_fallback_pct,
+        min_distance_pct=limits.stop_min_distance_pct,
+        stop_loss_pct=limits.stop_loss_pct,
+    )
+    return fresh.stop == position.stop_price
 
 
 async def catch_up(engine: Engine) -> list[str]:

@@ -63,6 +63,7 @@ def to_extra(p: Position) -> dict[str, Any]:
         "take_profit_price": None if p.take_profit_price is None else str(p.take_profit_price),
         "stop_trailing": p.stop_trailing,
         "high_water": None if p.high_water is None else str(p.high_water),
+        "stop_atr_pending": p.stop_atr_pending,
         "intent_id": p.intent_id,
         "exit_reason": None if p.exit_reason is None else p.exit_reason.value,
         "exit_bar": None if p.exit_bar is None else p.exit_bar.isoformat(),
@@ -90,6 +91,7 @@ def from_record(record: PositionRecord) -> Position:
         take_profit_price=None if take_profit is None else Decimal(take_profit),
         stop_trailing=bool(extra.get("stop_trailing", False)),
         high_water=None if extra.get("high_water") is None else Decimal(extra["high_water"]),
+        stop_atr_pending=extra.get("stop_atr_pending"),  # absent from older rows: None
         intent_id=extra.get("intent_id"),
         opened_at=record.opened_at,
         exit_reason=None if exit_reason is None else ExitReason(exit_reason),
@@ -253,8 +255,9 @@ class PositionBook:
         *,
         trailing: bool = False,
         high_water: Decimal | None = None,
+        atr_pending: bool | None = None,
     ) -> Position:
-        return await self.apply(market, tr.MoveStop(price, trailing, high_water))
+        return await self.apply(market, tr.MoveStop(price, trailing, high_water, atr_pending))
 
     async def set_aside(self, market: str, reason: str, *, at: datetime | None = None) -> Position:
         return await self.apply(market, tr.SetAside(reason, at))

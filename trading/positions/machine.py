@@ -204,12 +204,17 @@ def _move_stop(p: Position, t: tr.MoveStop) -> Result:
     high = p.high_water
     if t.high_water is not None and (high is None or t.high_water > high):
         high = t.high_water
+    pending = p.stop_atr_pending if t.atr_pending is None else t.atr_pending
     if p.stop_price is not None and t.price <= p.stop_price:
         # an equal stop is no news either
-        return (p, []) if high == p.high_water else (dataclasses.replace(p, high_water=high), [])
+        if high == p.high_water and pending == p.stop_atr_pending:
+            return p, []
+        return dataclasses.replace(p, high_water=high, stop_atr_pending=pending), []
     event = ev.StopMoved(market=p.market, old=p.stop_price, new=t.price)
     trailing = p.stop_trailing or t.trailing
-    moved = dataclasses.replace(p, stop_price=t.price, stop_trailing=trailing, high_water=high)
+    moved = dataclasses.replace(
+        p, stop_price=t.price, stop_trailing=trailing, high_water=high, stop_atr_pending=pending
+    )
     return moved, [event]
 
 

@@ -107,6 +107,10 @@ class Position:
     #: close it trailed from when it last moved: both survive a restart
     stop_trailing: bool = False
     high_water: Decimal | None = None
+    #: the stop is still the fallback the ATR stop takes over from at the first candle close
+    #: with an ATR (a buy before the warm-up); None: not known, a row stored before it was
+    #: kept (``recovery.resume_stops`` derives it)
+    stop_atr_pending: bool | None = None
     intent_id: str | None = None
     opened_at: datetime | None = None
     exit_reason: ExitReason | None = None

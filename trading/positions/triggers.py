@@ -87,11 +87,14 @@ class MoveStop:
     """A request to move the stop; a looser (lower) stop than the current one is ignored.
 
     ``trailing``: the trailing rule moved it; ``high_water``: the highest close it trails
-    from (kept even when the stop itself does not move, e.g. the trailing offset reached)."""
+    from (kept even when the stop itself does not move, e.g. the trailing offset reached);
+    ``atr_pending``: the stop is still the fallback the ATR stop is to take over from (kept
+    even when the stop does not move; None: unchanged)."""
 
     price: Decimal
     trailing: bool = False
     high_water: Decimal | None = None
+    atr_pending: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

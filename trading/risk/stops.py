@@ -91,6 +91,7 @@ class TrailingStop:
         roi: tuple[tuple[int, Decimal], ...] = (),
         max_holding_minutes: int = 0,
         entered_at: datetime | None = None,
+        atr_pending: bool = False,
     ) -> None:
         self.market = market
         self.entry_price = entry_price
@@ -108,7 +109,7 @@ class TrailingStop:
         self._sink = sink
         self.trail = trail  # None: the stop stays where it was set
         self.trailed = trailed  # the trail raised the stop: its hit is a ``trailing`` exit
-        self.atr_pending = False  # opened on the fallback: the ATR stop takes over once
+        self.atr_pending = atr_pending  # on the fallback: the ATR stop takes over once
         self.entered_at = entered_at if entered_at is not None else since
         self.roi_pct = roi  # (minutes held, profit %) rows, in order
         self._roi: tuple[tuple[int, Decimal], ...] | None = None
@@ -222,8 +223,9 @@ class TrailingStop:
         """The highest close is more than the trail's offset over the entry: from now on the
         trail runs at ``positive_pct`` (if set), and with ``only_offset`` it runs at all.
 
-        The engine stores the highest close the moment this turns true, not only with the
-        stop's next move: a restart rebuilds the state from it (``recovery.resume_stops``)."""
+        The engine stores the highest close the moment this turns true (and every higher
+        close of a trail), not only with the stop's next move: a restart rebuilds the state
+        from it (``recovery.resume_stops``)."""
         trail = self.trail
         return trail is not None and self.highest_close > self.entry_price * (
             1 + trail.offset_pct / 100
