@@ -180,7 +180,7 @@ def select_data(
 ) -> tuple[dict[str, CandleFrame], list[str]]:
     """The markets' candles (``--market``, ``--data``, ``--from/--to``) checked for gaps,
     duplicates and order, and the notes to show; ``optimize`` selects data the same way.
-    Holes of up to a day are filled flat as live fills them (``QUIET_HOLE_S``; every hole
+    Holes of up to three hours are filled flat as live fills them (``QUIET_HOLE_S``; every hole
     with ``--fill-gaps``); ``allow_gaps`` (the backtest): longer holes are kept for the
     segments instead of refused."""
     markets: list[str] = list(args.market or cfg.bot.fixed_markets)

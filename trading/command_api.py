@@ -32,6 +32,7 @@ from trading.engine.research import (
     Outcome,
     ResearchBusy,
     RunningJob,
+    Sources,
 )
 from trading.engine.resets import RESETTABLE, HaltReset
 from trading.engine.universe import UniverseView
@@ -98,6 +99,7 @@ __all__ = [
     "ResearchBusy",
     "RiskState",
     "RunningJob",
+    "Sources",
     "StoreReads",
     "TradingError",
     "UniverseView",

@@ -35,6 +35,7 @@ from trading.command_api import (
     Outcome,
     ResearchBusy,
     RunningJob,
+    Sources,
 )
 
 RISK_PREFIX = "risk."
@@ -227,10 +228,24 @@ def _start(call: Call, job: Any, label: str, candles: int, starts: Any) -> Reply
                 last=last.strftime("%Y-%m-%d %H:%M UTC"),
                 limit=f"{api.research_time_limit_s:g}",
             ),
-            *job.notes,
+            _sources(t, job.sources),
             *_gaps(t, job.gaps if isinstance(job, BacktestJob) else None),
         ),
     )
+
+
+def _sources(t: Catalog, sources: Sources) -> str:
+    """Where the candles came from: downloaded, live, filled flat in quiet holes."""
+    parts = [
+        t.t(f"research.source_{name}", n=f"{count:,}")
+        for name, count in (
+            ("stored", sources.stored),
+            ("live", sources.live),
+            ("filled", sources.filled),
+        )
+        if count
+    ]
+    return t.t("research.sources", parts=", ".join(parts))
 
 
 def _gaps(t: Catalog, gaps: GapCount | None) -> tuple[str, ...]:
@@ -326,7 +341,7 @@ def _render_backtest(t: Catalog, o: BacktestOutcome) -> Rendered:
             candles=f"{o.candles:,}",
             seconds=f"{o.elapsed_s:.1f}",
         ),
-        *o.notes,
+        _sources(t, o.sources),
         *_gaps(t, o.gaps),
     )
     fields = (
@@ -366,7 +381,7 @@ def _render_optimize(t: Catalog, o: OptimizeOutcome) -> Rendered:
         ),
         t.t("research.opt_in", span=_span(*o.train), score=_fmt(o.in_score)),
         t.t("research.opt_out", span=_span(*o.test), score=_fmt(o.out_score)),
-        *o.notes,
+        _sources(t, o.sources),
     ]
     if not o.live:
         lines.append(t.t("research.opt_other", running=o.running, strategy=o.strategy))

@@ -46,13 +46,13 @@ def test_a_plain_backtest_of_the_bundled_file_runs_and_says_how_it_treats_the_ga
     assert [g["candles"] for g in summary["segments"]] == [13_872, 240]
     assert summary["segments"][1]["from"] == "2020-02-20T08:00:00Z"
     # Korean by default (bot.language), in the output and in the summary
-    assert "캔들 1,078,720개가 하루보다 긴 1개 공백에서 빠져 있습니다" in err, err
+    assert "캔들 1,078,720개가 3시간보다 긴 1개 공백에서 빠져 있습니다" in err, err
     assert "2개 구간" in summary["notes"][0]
 
     (empty_cwd / "en.toml").write_text('[bot]\nlanguage = "en"\n')
     code, out, err = run(capsys, "--config", "en.toml")
     assert code == 0, err
-    missing = "1,078,720 candles are missing in 1 gap(s) longer than a day, the first after"
+    missing = "1,078,720 candles are missing in 1 gap(s) longer than three hours, the first after"
     assert f"{missing} 2018-02-01" in err, err
     assert "no indicator is computed across a gap" in err
     assert "segments" in out

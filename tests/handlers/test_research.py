@@ -128,8 +128,8 @@ async def test_backtest_runs_in_the_background_and_posts_metrics_and_chart(resea
     text = reply.plain_text()
     assert "ma_cross KRW-BTC" in text
     assert f"{STORED + LIVE - 1:,} candles" in text or f"{STORED + LIVE:,} candles" in text
-    assert "stored candle(s)" in text
-    assert "live candle(s)" in text
+    assert f"Candles: {STORED:,} downloaded" in text, text
+    assert "from the live history" in text
 
     event, lags = await measured(result(research))
     assert event.ok, event

@@ -8,6 +8,7 @@ after a restart long after a download.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from itertools import islice
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from tests.engine.conftest import BUNDLED, replay
 from tests.handlers.conftest import OPERATOR, VIEWER, Rig
-from tests.handlers.test_research import api, result
+from tests.handlers.test_research import JOB_LIMIT_S, api, result
 from trading.candle_file import read_candles
 from trading.history.series import HistCandle
 from trading.history.store_candles import StoreTarget
@@ -83,3 +84,51 @@ async def test_optimize_refuses_the_gap_coded_and_names_the_options(
     assert "/backtest" in text
     assert "upbit-bot download" in text
     assert api(gapped).research.running is None
+
+
+QUIET = 30  # minutes without a candle: a quiet half hour, not missing data
+
+
+@pytest.fixture
+async def quiet(rig: Rig, tmp_path: Path) -> AsyncIterator[Rig]:
+    target = StoreTarget(f"sqlite+aiosqlite:///{tmp_path / 'handlers.db'}")
+    candles = [
+        HistCandle(c.start, c.open, c.high, c.low, c.close, c.volume, c.close * c.volume, False)
+        for c in islice(read_candles(BUNDLED), STORED)
+    ]
+    await target.write("KRW-BTC", parse_timeframe("1m"), candles)
+    await target.close()
+    rig.engine.loop.start()
+    await replay(rig.engine, LIVE, from_minute=STORED + QUIET)
+    yield rig
+    await api(rig).research.close()
+    await rig.engine.loop.stop()
+
+
+@pytest.mark.parametrize(
+    ("language", "filled", "english"),
+    [
+        ("en", "30 filled flat in quiet holes of up to three hours", True),
+        ("ko", "직전 종가로 채운 30개", False),
+    ],
+)
+async def test_a_quiet_half_hour_is_filled_as_live_fills_it_and_said_in_the_language(
+    quiet: Rig, language: str, filled: str, english: bool
+) -> None:
+    # Act
+    reply = await quiet.say(VIEWER, "/backtest", language)
+    # Assert: one series over every minute, the filled ones named in the reader's language
+    text = reply.plain_text()
+    assert filled in text, text
+    assert "stretches" not in text
+    assert "구간으로 나누어" not in text
+    assert ("downloaded" in text) is english  # no English source line for a Korean reader
+    event = await result(quiet)
+    assert event.ok, event.lines
+    assert any(filled in line for line in event.lines), event.lines
+    # /optimize runs over it too: only longer holes are refused
+    reply = await quiet.say(OPERATOR, "/optimize 3", language)
+    started = {"en": "Optimization started", "ko": "최적화 시작"}[language]
+    assert reply.title == started, reply.plain_text()
+    async with asyncio.timeout(JOB_LIMIT_S):
+        await api(quiet).research.wait()

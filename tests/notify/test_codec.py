@@ -18,6 +18,7 @@ from trading.engine.research import (
     JobFailed,
     OptimizeOutcome,
     Outcome,
+    Sources,
 )
 
 T0, T1, T2 = (datetime(2025, 6, d, tzinfo=UTC) for d in (1, 8, 10))
@@ -43,7 +44,7 @@ OUTCOMES: list[Outcome] = [
         metrics={"trades": 7, "total_return_pct": -0.42, "sharpe": None},
         png=b"\x89PNG\r\n\x1a\n\x00",
         elapsed_s=1.5,
-        notes=("a note",),
+        sources=Sources(stored=600, live=240, filled=3),
     ),
     BacktestOutcome(  # candles with a hole, run in stretches: the reply says so after a restart
         strategy="ma_cross",

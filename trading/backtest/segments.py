@@ -41,8 +41,9 @@ from trading.backtest.runner import run_backtest
 from trading.backtest.spec import BacktestSpec
 from trading.strategies import CandleFrame
 
-#: the longest hole filled flat rather than cut at: a day (maintenance, quiet minutes)
-QUIET_HOLE_S = 86_400
+#: the longest hole filled flat rather than cut at: three hours (minutes without a trade, an
+#: exchange maintenance); a longer one is missing data (the bot or the download was not running)
+QUIET_HOLE_S = 3 * 3_600
 
 
 def bridge_quiet_holes(

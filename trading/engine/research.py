@@ -11,7 +11,9 @@ store's downloaded ``candles`` table; ``spec_fields`` builds the backtest spec t
 does, from the running bot's risk limits and paper fill settings.
 
 Holes in the joined candles (between the last download and the live history, or in the
-download) are treated as ``upbit-bot`` treats them: ``/backtest`` runs the contiguous
+download) are treated as ``upbit-bot`` treats them: a quiet one of up to ``QUIET_HOLE_S``
+(minutes without a trade, maintenance) is filled flat as live fills it; at a longer one
+``/backtest`` runs the contiguous
 stretches one after the other on one account (``trading.backtest.segments``, the CLI's code),
 ``/optimize`` refuses them (its walk-forward split needs one contiguous series).
 """
@@ -61,6 +63,17 @@ SEARCH_SHARE = 0.8
 
 
 @dataclass(frozen=True, slots=True)
+class Sources:
+    """Where a research job's candles came from, said in the reader's language: downloaded
+    (the store), the engine's live history, and those filled flat in quiet holes of up to
+    ``QUIET_HOLE_S`` (as the live candle builder fills them)."""
+
+    stored: int = 0
+    live: int = 0
+    filled: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class BacktestJob:
     """Picklable: the strategy by name (rebuilt in the child), spec fields, the candles."""
 
@@ -69,7 +82,7 @@ class BacktestJob:
     spec: Mapping[str, Any]
     market: str
     frame: CandleFrame
-    notes: tuple[str, ...] = ()
+    sources: Sources = Sources()
     gaps: GapCount | None = None  # the frame's holes: run in stretches, said in the reply
 
     kind = "backtest"
@@ -88,7 +101,7 @@ class OptimizeJob:
     frame: CandleFrame
     current: Mapping[str, object] | None = None
     seed: int = 42
-    notes: tuple[str, ...] = ()
+    sources: Sources = Sources()
     stop_by: float | None = None  # epoch s: no trial starts that would end later (best so far)
     # chat's NAME=... words: a strategy parameter or risk.NAME -> one value (pinned in every
     # trial), lo..hi or a,b (searched); ``split_assignments`` tells which
@@ -123,7 +136,7 @@ class BacktestOutcome:
     metrics: dict[str, float | int | None]
     png: bytes = field(repr=False)
     elapsed_s: float
-    notes: tuple[str, ...] = ()
+    sources: Sources = Sources()
     gaps: GapCount | None = None
 
 
@@ -150,7 +163,7 @@ class OptimizeOutcome:
     live: bool  # the running strategy: ``set_commands`` apply to it
     png: bytes = field(repr=False)
     elapsed_s: float
-    notes: tuple[str, ...] = ()
+    sources: Sources = Sources()
     best_risk: dict[str, str] = field(default_factory=dict)  # risk.NAME -> value, as /set reads
     risk_not_live: tuple[str, ...] = ()  # searched risk keys /set cannot change (the config can)
     # another strategy than the running one (``live`` False): what runs it, since no chat
@@ -213,11 +226,13 @@ def spec_fields(engine: Engine) -> dict[str, Any]:
 
 async def gather_frame(
     engine: Engine, store: Store, market: str, days: int | None
-) -> tuple[CandleFrame, tuple[str, ...]]:
+) -> tuple[CandleFrame, Sources]:
     """The market's candles at the engine's timeframe: the store's downloaded ones before the
     engine's own history, the engine's after (they win where both have a candle), the last
-    ``days`` (at most ``MAX_CANDLES``), holes kept (see the module). Raises ValueError when
-    empty."""
+    ``days`` (at most ``MAX_CANDLES``), quiet holes filled flat and longer ones kept (see the
+    module); with where they came from. Raises ValueError when empty."""
+    from trading.backtest.data import fill_gaps
+    from trading.backtest.segments import QUIET_HOLE_S
     from trading.history.store_candles import load_frame
     from trading.timeframes import timeframe_seconds
 
@@ -232,7 +247,6 @@ async def gather_frame(
     )
     span = min(days or MAX_DAYS, MAX_DAYS) * 86_400
     since = max(newest - span + step, newest - (MAX_CANDLES - 1) * step)
-    notes: list[str] = []
     stored = None
     url = store.url
     if url is not None:
@@ -243,14 +257,13 @@ async def gather_frame(
         except Exception as exc:  # no candles table, a broken row: the live history still counts
             log.warning("research: stored candles of %s unreadable: %s", market, exc)
     parts = []
+    cut = 0  # the stored candles before the live history
     if stored is not None and len(stored):
         cut = len(stored) if live is None else int(np.searchsorted(stored.start, live.start[0]))
         if cut:
             parts.append(stored[:cut])
-            notes.append(f"{cut:,} stored candle(s)")
     if live is not None:
         parts.append(live)
-        notes.append(f"{len(live):,} live candle(s)")
     if not parts:
         raise Refused(
             Code.NO_CANDLES,
@@ -268,7 +281,10 @@ async def gather_frame(
             timeframe=timeframe,
             market=market,
         )
-    return frame, tuple(notes)
+    # minutes without a trade and maintenance hours, as live fills them; longer holes stay
+    # (``/backtest`` runs the stretches, ``/optimize`` refuses them)
+    frame, filled = fill_gaps(frame, step, QUIET_HOLE_S)
+    return frame, Sources(stored=cut, live=0 if live is None else len(live), filled=filled)
 
 
 def _gap_count(engine: Engine, market: str, frame: CandleFrame) -> GapCount | None:
@@ -360,14 +376,14 @@ async def backtest_job(
         # the pydantic error as the cause: chat words its problems in the reader's language
         raise Refused(Code.PARAMS_INVALID, str(exc), problems=problems) from exc.validation
     chosen = _market(engine, market)
-    frame, notes = await gather_frame(engine, store, chosen, days)
+    frame, sources = await gather_frame(engine, store, chosen, days)
     return BacktestJob(
         strategy=name,
         params=built.params.model_dump(mode="json"),
         spec=spec_fields(engine),
         market=chosen,
         frame=frame,
-        notes=notes,
+        sources=sources,
         gaps=_gap_count(engine, chosen, frame),
     )
 
@@ -401,7 +417,7 @@ async def optimize_job(
     name, values = _strategy_params(engine, strategy)
     _check_space(name, space or {})
     chosen = _market(engine, market)
-    frame, notes = await gather_frame(engine, store, chosen, days)
+    frame, sources = await gather_frame(engine, store, chosen, days)
     _refuse_gaps(engine, chosen, frame)
     return OptimizeJob(
         strategy=name,
@@ -411,7 +427,7 @@ async def optimize_job(
         market=chosen,
         frame=frame,
         current=values if name == engine.strategy.name else None,
-        notes=notes,
+        sources=sources,
         space=dict(space or {}),
         running=engine.strategy.name,
     )
@@ -499,7 +515,7 @@ def _backtest(job: BacktestJob) -> BacktestOutcome:
         metrics=metrics,
         png=png,
         elapsed_s=time.perf_counter() - started,
-        notes=job.notes,
+        sources=job.sources,
         gaps=job.gaps,
     )
 
@@ -546,7 +562,7 @@ def _optimize(job: OptimizeJob) -> OptimizeOutcome:
         live=job.current is not None,
         png=png,
         elapsed_s=time.perf_counter() - started,
-        notes=job.notes,
+        sources=job.sources,
         best_risk=best_risk,
         risk_not_live=not_live,
         running=job.running,
