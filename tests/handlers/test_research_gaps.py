@@ -26,8 +26,9 @@ from trading.history.timeframes import parse_timeframe
 STORED, HOLE, LIVE = 600, 300, 240
 
 
-@pytest.fixture
-async def gapped(rig: Rig, tmp_path: Path) -> AsyncIterator[Rig]:
+async def stored_then_live(rig: Rig, tmp_path: Path, hole: int) -> AsyncIterator[Rig]:
+    """The store holds the first STORED minutes, the engine replays LIVE minutes ``hole``
+    minutes after them."""
     target = StoreTarget(f"sqlite+aiosqlite:///{tmp_path / 'handlers.db'}")
     candles = [
         HistCandle(c.start, c.open, c.high, c.low, c.close, c.volume, c.close * c.volume, False)
@@ -36,10 +37,16 @@ async def gapped(rig: Rig, tmp_path: Path) -> AsyncIterator[Rig]:
     await target.write("KRW-BTC", parse_timeframe("1m"), candles)
     await target.close()
     rig.engine.loop.start()
-    await replay(rig.engine, LIVE, from_minute=STORED + HOLE)
+    await replay(rig.engine, LIVE, from_minute=STORED + hole)
     yield rig
     await api(rig).research.close()
     await rig.engine.loop.stop()
+
+
+@pytest.fixture
+async def gapped(rig: Rig, tmp_path: Path) -> AsyncIterator[Rig]:
+    async for ready in stored_then_live(rig, tmp_path, HOLE):
+        yield ready
 
 
 @pytest.mark.parametrize(
@@ -91,18 +98,8 @@ QUIET = 30  # minutes without a candle: a quiet half hour, not missing data
 
 @pytest.fixture
 async def quiet(rig: Rig, tmp_path: Path) -> AsyncIterator[Rig]:
-    target = StoreTarget(f"sqlite+aiosqlite:///{tmp_path / 'handlers.db'}")
-    candles = [
-        HistCandle(c.start, c.open, c.high, c.low, c.close, c.volume, c.close * c.volume, False)
-        for c in islice(read_candles(BUNDLED), STORED)
-    ]
-    await target.write("KRW-BTC", parse_timeframe("1m"), candles)
-    await target.close()
-    rig.engine.loop.start()
-    await replay(rig.engine, LIVE, from_minute=STORED + QUIET)
-    yield rig
-    await api(rig).research.close()
-    await rig.engine.loop.stop()
+    async for ready in stored_then_live(rig, tmp_path, QUIET):
+        yield ready
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,9 @@ every hole (of any market: the account is one) into segments that are each conti
 
 Short holes are not gaps in the market: Upbit has no candle for a minute without a trade, and
 stops for maintenance for an hour or two; the live candle builder carries the last close
-through them. ``bridge_quiet_holes`` fills holes of up to ``QUIET_HOLE_S`` flat first, as live
-does, so only a real absence of data (days and more) cuts the run.
+through them. The callers (``upbit-bot`` and chat) fill holes of up to ``QUIET_HOLE_S`` flat
+first (``data.fill_gaps(..., longest_s=QUIET_HOLE_S)``), as live does, so only a real
+absence of data (hours and more) cuts the run.
 
 ``run_backtest`` itself still refuses data with holes, so the parity of a backtest with a
 paper replay (one contiguous window) is untouched.
@@ -34,7 +35,6 @@ from itertools import pairwise
 
 import numpy as np
 
-from trading.backtest.data import fill_gaps
 from trading.backtest.metrics import metrics_of_curve
 from trading.backtest.result import BacktestResult, BuyAndHold, Trade
 from trading.backtest.runner import run_backtest
@@ -44,21 +44,6 @@ from trading.strategies import CandleFrame
 #: the longest hole filled flat rather than cut at: three hours (minutes without a trade, an
 #: exchange maintenance); a longer one is missing data (the bot or the download was not running)
 QUIET_HOLE_S = 3 * 3_600
-
-
-def bridge_quiet_holes(
-    data: Mapping[str, CandleFrame], timeframe_s: int
-) -> tuple[dict[str, CandleFrame], dict[str, int]]:
-    """``data`` with every hole of at most ``QUIET_HOLE_S`` filled flat at the previous
-    close, as the live candle builder fills it; and per market how many candles were added
-    (markets with none left out)."""
-    out: dict[str, CandleFrame] = {}
-    added: dict[str, int] = {}
-    for market, frame in data.items():
-        out[market], count = fill_gaps(frame, timeframe_s, QUIET_HOLE_S)
-        if count:
-            added[market] = count
-    return out, added
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +165,6 @@ __all__ = [
     "QUIET_HOLE_S",
     "Segment",
     "backtest_segmented",
-    "bridge_quiet_holes",
     "run_segments",
     "split_at_gaps",
 ]
