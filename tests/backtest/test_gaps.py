@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from bot.cli import main
+from tests.backtest.test_cli import run
 from tests.engine.conftest import limits
 from trading.backtest import load_frame, run_backtest
 from trading.backtest.segments import run_segments, split_at_gaps
@@ -28,12 +29,6 @@ from trading.upbit.market_rules import UpbitMarketRules
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "bot" / "data" / "upbit_KRW-BTC_1m.csv"
 SECOND = 1_582_185_600  # 2020-02-20T08:00:00Z, the first candle after the gap
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["backtest", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_a_plain_backtest_of_the_bundled_file_runs_and_says_how_it_treats_the_gap(
